@@ -1,0 +1,108 @@
+# netrig - network protocol test harness and fuzzing suite.
+#
+#   make            build everything into $(B)/ (installs missing Debian packages first)
+#   make run        build, run the bundled scenario suite with capture, print the report
+#   make check      every test: unit + integration + scenario suite, and the unit
+#                   tests and fuzz regressions again under ASan+UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Sources are discovered by directory, so adding a file needs no Makefile edit:
+#   harness/lib/*.c          -> $(B)/libnr.a          (the nr_ library)
+#   harness/src/*.c          -> $(B)/bin/netrig
+#   targets/common/*.c, targets/<t>/*.c (not main.c) -> $(B)/libtargets.a
+#   targets/<t>/main.c       -> $(B)/bin/<t>
+#   harness/tests/test_*.c, targets/tests/test_*.c -> $(B)/tests/<name> (cmocka)
+
+B        ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+STD      := -std=gnu11
+INCLUDES := -Iharness/lib -Itargets/common -Itargets
+PKG_CONFIG ?= pkg-config
+PCAP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap 2>/dev/null)
+PCAP_LIBS   := $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+ALL_CFLAGS  = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -pthread
+ALL_CPPFLAGS = $(INCLUDES) $(PCAP_CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread
+
+LIB_SRC     := $(wildcard harness/lib/*.c)
+NETRIG_SRC  := $(wildcard harness/src/*.c)
+TARGETS     := $(patsubst targets/%/main.c,%,$(wildcard targets/*/main.c))
+TLIB_SRC    := $(wildcard targets/common/*.c) \
+               $(filter-out %/main.c,$(foreach t,$(TARGETS),$(wildcard targets/$(t)/*.c)))
+TEST_SRC    := $(wildcard harness/tests/test_*.c targets/tests/test_*.c)
+TESTS       := $(patsubst %.c,$(B)/tests/%,$(notdir $(TEST_SRC)))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBNR    := $(B)/libnr.a
+LIBTGT   := $(B)/libtargets.a
+BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig)
+
+DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
+
+.PHONY: all bins tests run check check-unit check-asan check-integration install clean deps
+all: bins tests
+
+bins: $(BINS)
+tests: $(TESTS)
+
+deps: $(DEPS_STAMP)
+$(B)/.deps-ok: ci/packages.txt ci/install-deps.sh
+	@mkdir -p $(@D)
+	sh ci/install-deps.sh
+	@touch $@
+
+$(B)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBNR): $(call obj,$(LIB_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBTGT): $(call obj,$(TLIB_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(LIBNR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS)
+
+$(B)/bin/%: $(B)/obj/targets/%/main.o $(LIBTGT) $(LIBNR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Unit tests link every library; a test's name says what it covers.
+$(B)/tests/%: $(B)/obj/harness/tests/%.o $(LIBTGT) $(LIBNR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
+$(B)/tests/%: $(B)/obj/targets/tests/%.o $(LIBTGT) $(LIBNR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
+
+# --- running -------------------------------------------------------------
+
+run: all
+	sh ci/run-suite.sh $(B)
+
+check: all
+	$(MAKE) --no-print-directory B=$(B)/asan SAN=1 NR_NODEPS=1 all
+	sh ci/run-tests.sh $(B) $(B)/asan
+
+install: bins
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Run every test of a build: each cmocka binary in BUILD/tests (normal build)
+# and again in ASAN_BUILD/tests (ASan+UBSan, halt on first error) with the
+# targets of that same build, then the scenario suite and fuzz regressions
+# when present.  Prints one line per test program and a closing
+# "N passed, N failed" line; exits non-zero if anything failed.
+set -u
+build=${1:-build}
+asan=${2:-build/asan}
+pass=0
+fail=0
+failed=""
+logdir=$build/test-logs
+mkdir -p "$logdir"
+
+export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:exitcode=86
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
+export CMOCKA_MESSAGE_OUTPUT=stdout
+
+# run NAME CMD... : run one test program, log its output, tally the result.
+run() {
+    name=$1
+    shift
+    log="$logdir/$(echo "$name" | tr '/ ' '__').log"
+    if timeout -k 5 600 "$@" >"$log" 2>&1; then
+        pass=$((pass + 1))
+        echo "ok    $name"
+    else
+        fail=$((fail + 1))
+        failed="$failed $name"
+        echo "FAIL  $name (log: $log)"
+        tail -n 40 "$log" | sed 's/^/      /'
+    fi
+}
+
+for variant in "$build" "$asan"; do
+    [ -d "$variant/tests" ] || continue
+    for t in "$variant"/tests/test_*; do
+        [ -x "$t" ] || continue
+        NR_BIN=$variant/bin run "$t" "$t"
+    done
+done
+
+if [ -x "$build/bin/netrig" ] && [ -d harness/scenarios ]; then
+    run "scenario suite" "$build/bin/netrig" run -j 2 --junit "$build/junit.xml" \
+        --artifacts "$build/artifacts" harness/scenarios
+fi
+
+for replay in "$asan"/fuzz/replay-*; do
+    [ -x "$replay" ] || continue
+    name=${replay##*/replay-}
+    dirs=""
+    for d in fuzz/corpus/$name fuzz/regressions/$name; do
+        [ -d "$d" ] && dirs="$dirs $d"
+    done
+    [ -n "$dirs" ] && run "fuzz replay $name (asan)" "$replay" $dirs
+done
+
+echo
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

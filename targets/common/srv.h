@@ -1,0 +1,72 @@
+/* srv.h - the plumbing every netrig server target shares: common options,
+ * the listening socket (bound, or handed over by socket activation), the
+ * readiness line, shutdown signals, accept with EMFILE handling, logging. */
+#ifndef SRV_H
+#define SRV_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "nr_net.h"
+
+struct srv {
+    const char *name;  /* program name, used in log lines */
+    const char *bind;  /* --bind address (default 127.0.0.1) */
+    int port;          /* --port (0: ephemeral) */
+    int quiet;         /* -q: no per-connection log lines */
+    int type;          /* SOCK_STREAM or SOCK_DGRAM */
+    int fd;            /* the listening / bound socket after srv_start */
+    int sigfd;         /* signalfd readable on SIGINT/SIGTERM */
+    int reserve_fd;    /* spare descriptor released to shed a connection on EMFILE */
+    struct nr_addr local; /* address actually bound */
+};
+
+/* Long options shared by every server; put first in each program's table. */
+#define SRV_LONGOPTS                              \
+    { "bind", required_argument, NULL, 'b' },     \
+    { "port", required_argument, NULL, 'p' },     \
+    { "quiet", no_argument, NULL, 'q' },          \
+    { "help", no_argument, NULL, 'h' }
+#define SRV_SHORTOPTS "b:p:qh"
+
+/* Usage lines for the shared options, to append to a program's --help. */
+#define SRV_USAGE_COMMON                                                          \
+    "  -b, --bind ADDR   address to listen on (default 127.0.0.1; IPv6: ::1)\n"   \
+    "  -p, --port N      port to listen on (0: ephemeral; default %d)\n"          \
+    "  -q, --quiet       no per-connection log lines on stderr\n"                 \
+    "  -h, --help        this help\n"                                             \
+    "A listening socket passed as fd 3 by socket activation (LISTEN_FDS=1,\n"     \
+    "LISTEN_PID) is used instead of --bind/--port. After listening, one line\n"   \
+    "'listening on ADDR:PORT' is printed on stdout. SIGINT/SIGTERM stop it.\n"
+
+/* Initialise s with defaults for a server of the given type and port. */
+void srv_init(struct srv *s, const char *name, int type, int default_port);
+
+/* Handle one of the shared getopt options.  Returns 0 when handled, 1 when
+ * opt is not a shared option, -1 on a bad value (message printed). */
+int srv_option(struct srv *s, int opt, const char *arg);
+
+/* Block SIGINT/SIGTERM into a signalfd, ignore SIGPIPE, acquire the socket
+ * (activation or bind), print the readiness line.  Call before starting any
+ * thread.  Returns 0, or -1 with a message printed on stderr. */
+int srv_start(struct srv *s);
+
+/* Accept one connection on s->fd into a close-on-exec fd.  On EMFILE/ENFILE
+ * the pending connection is accepted and closed via the reserve descriptor,
+ * so the loop neither spins nor dies.  Returns the fd, or -1 (errno set;
+ * EAGAIN/ECONNABORTED etc. are transient). */
+int srv_accept(struct srv *s, struct nr_addr *peer);
+
+/* True once SIGINT or SIGTERM has arrived (consumes nothing: level-checked). */
+int srv_stopping(struct srv *s);
+
+/* Log one line "<name>: <message>" on stderr unless quiet. */
+void srv_log(const struct srv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print an error line on stderr regardless of quiet. */
+void srv_err(const struct srv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Close the socket and signalfd. */
+void srv_close(struct srv *s);
+
+#endif
