@@ -1,0 +1,185 @@
+/* nr_scn.h - the scenario language: parsed form shared by the parser
+ * (nr_scn_parse.c), the runner and the fuzz harness of the parser.
+ *
+ * A scenario is a flat list of steps; `parallel N ... end` and
+ * `repeat N ... end` blocks nest a step list.  Strings may contain ${var}
+ * references, resolved by the runner when the step executes, so each string
+ * is kept as a template of literal and variable segments.  All memory of a
+ * parsed scenario is owned by the struct nr_scn and freed by nr_scn_free. */
+#ifndef NR_SCN_H
+#define NR_SCN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NR_SCN_NAME_MAX 32 /* connection/target/variable names, incl. NUL */
+
+/* One piece of a template: literal bytes, or the name of a variable. */
+struct nr_seg {
+    int is_var;        /* 1: data holds a variable name (NUL-terminated) */
+    uint8_t *data;     /* owned; literal bytes or variable name */
+    size_t len;        /* bytes in data (without the NUL of a name) */
+};
+
+/* Bytes with ${var} references, e.g. "GET /${path} HTTP/1.1\r\n". */
+struct nr_tmpl {
+    struct nr_seg *segs; /* owned array */
+    size_t nsegs;
+};
+
+/* What `send` sends or what a byte `expect` compares with. */
+enum nr_payload_kind {
+    NR_PL_BYTES,   /* tmpl: quoted string or x"hex" (hex has no variables) */
+    NR_PL_FILE,    /* tmpl: path of a file whose content is the payload */
+    NR_PL_PATTERN, /* count bytes of the deterministic pattern (byte i = i*7+i/251 mod 256 ... see nr_pattern_byte) */
+};
+
+struct nr_payload {
+    enum nr_payload_kind kind;
+    struct nr_tmpl tmpl;   /* for BYTES and FILE */
+    uint64_t count;        /* for PATTERN: length in bytes */
+    uint64_t repeat;       /* `* N`: the payload repeated N times (default 1) */
+};
+
+/* How an expect matches the bytes a connection receives. */
+enum nr_match_kind {
+    NR_M_BYTES,    /* exactly the payload bytes, next in the stream */
+    NR_M_REGEX,    /* /re/: POSIX ERE (REG_EXTENDED, '.' matches \n too is not
+                      guaranteed: use [^] classes); consumes through the match end */
+    NR_M_LENGTH,   /* `length N`: any N bytes */
+    NR_M_UNTIL,    /* `until "delim"`: everything up to and including delim */
+    NR_M_EOF,      /* `eof`: orderly end of stream */
+    NR_M_RESET,    /* `reset`: the peer reset the connection (ECONNRESET) */
+    NR_M_NOTHING,  /* `nothing`: no byte arrives during the whole timeout */
+};
+
+struct nr_match {
+    enum nr_match_kind kind;
+    struct nr_payload payload; /* BYTES */
+    struct nr_tmpl text;       /* REGEX: the pattern; UNTIL: the delimiter */
+    uint64_t length;           /* LENGTH */
+};
+
+enum nr_proto { NR_TCP, NR_UDP };
+
+enum nr_step_kind {
+    NR_S_TARGET,    /* target NAME [opts] = PROG ARGS... */
+    NR_S_CONNECT,   /* connect NAME = tcp|udp ADDR [refused] */
+    NR_S_LISTEN,    /* listen NAME = tcp|udp ADDR */
+    NR_S_ACCEPT,    /* accept NAME = LISTENER */
+    NR_S_SEND,      /* send CONN PAYLOAD [chunk N] [delay DUR] */
+    NR_S_EXPECT,    /* expect CONN MATCH */
+    NR_S_SHUTDOWN,  /* shutdown CONN write */
+    NR_S_CLOSE,     /* close CONN */
+    NR_S_ABORT,     /* abort CONN  (RST: SO_LINGER 0, close) */
+    NR_S_SLEEP,     /* sleep DUR */
+    NR_S_EXIT,      /* exit TARGET CODE | exit TARGET signal SIG */
+    NR_S_STOP,      /* stop TARGET  (SIGTERM; then like exit, default code 0) */
+    NR_S_OUTPUT,    /* stdout|stderr TARGET MATCH (BYTES: contains; REGEX: search) */
+    NR_S_FILE,      /* file PATH MATCH | file PATH absent */
+    NR_S_SET,       /* set NAME = STRING */
+    NR_S_PARALLEL,  /* parallel N ... end: N instances at once, ${i} = 0..N-1 */
+    NR_S_REPEAT,    /* repeat N ... end: N times in sequence, ${i} = 0..N-1 */
+    NR_S_WIRE,      /* wire CONN PROPERTY...: packet-level assertion (capture issue) */
+};
+
+struct nr_step;
+
+struct nr_steps {
+    struct nr_step *v; /* owned array */
+    size_t n;
+};
+
+struct nr_step {
+    enum nr_step_kind kind;
+    unsigned line, col;             /* 1-based position of the step keyword */
+    char name[NR_SCN_NAME_MAX];     /* the NAME / CONN / TARGET the step is about */
+    int timeout_ms;                 /* `within DUR`; -1: the scenario default */
+
+    union {
+        struct {                    /* NR_S_TARGET */
+            struct nr_tmpl *argv;   /* owned array of nargv templates */
+            size_t nargv;
+            struct nr_tmpl ready;   /* readiness line prefix; nsegs 0: default "listening on " */
+            int nowait;             /* `nowait`: do not wait for readiness */
+            int activate;           /* `activate tcp|udp ADDR`: hand over a socket */
+            enum nr_proto act_proto;
+            struct nr_tmpl act_addr;
+            struct nr_tmpl *env;    /* owned array of "K=V" templates */
+            size_t nenv;
+        } target;
+        struct {                    /* NR_S_CONNECT, NR_S_LISTEN */
+            enum nr_proto proto;
+            struct nr_tmpl addr;    /* "HOST:PORT", "[V6]:PORT" */
+            int refused;            /* connect ... refused: the connect must fail */
+        } sock;
+        struct {                    /* NR_S_ACCEPT */
+            char listener[NR_SCN_NAME_MAX];
+        } accept;
+        struct {                    /* NR_S_SEND */
+            struct nr_payload payload;
+            uint64_t chunk;         /* 0: all at once; N: writes of N bytes */
+            int delay_ms;           /* pause between chunks */
+        } send;
+        struct nr_match expect;     /* NR_S_EXPECT */
+        struct {                    /* NR_S_EXIT, NR_S_STOP */
+            int is_signal;          /* 1: expect death by signal `sig` */
+            int code;               /* exit code, or signal number */
+        } exit;
+        struct {                    /* NR_S_OUTPUT */
+            int is_stderr;
+            struct nr_match match;
+        } output;
+        struct {                    /* NR_S_FILE */
+            struct nr_tmpl path;
+            int absent;             /* `absent`: the file must not exist */
+            struct nr_match match;  /* BYTES: whole content equal; REGEX: search */
+        } file;
+        struct {                    /* NR_S_SLEEP */
+            int ms;
+        } sleep;
+        struct {                    /* NR_S_SET */
+            struct nr_tmpl value;
+        } set;
+        struct {                    /* NR_S_PARALLEL, NR_S_REPEAT */
+            unsigned count;
+            struct nr_steps body;
+        } block;
+        struct {                    /* NR_S_WIRE: raw words, interpreted by the capture checker */
+            struct nr_tmpl *words;
+            size_t nwords;
+        } wire;
+    } u;
+};
+
+struct nr_scn {
+    char *path;             /* owned copy of the file name given to the parser */
+    int step_timeout_ms;    /* `timeout DUR` directive; default 2000 */
+    int deadline_ms;        /* `deadline DUR` directive; default 60000 */
+    int needs_ipv6;         /* set when any address literal is IPv6 */
+    struct nr_steps steps;
+};
+
+/* Parse a scenario from buf[0..len) (not NUL-terminated); path names it in
+ * messages.  On success returns 0 and fills *out (free with nr_scn_free).
+ * On error returns -1, leaves *out empty, and writes
+ * "path:line:col: expected ..." into errbuf (NR_ERRBUF_SIZE bytes). */
+int nr_scn_parse(const uint8_t *buf, size_t len, const char *path, struct nr_scn *out,
+                 char *errbuf);
+
+/* Read and parse a file.  Same contract as nr_scn_parse. */
+int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf);
+
+/* Free everything a parsed scenario owns; safe on a zeroed struct. */
+void nr_scn_free(struct nr_scn *s);
+
+/* Byte `i` of the deterministic payload pattern used by `pattern N`:
+ * not periodic at any power-of-two or small stride, so a dropped, duplicated
+ * or reordered byte is always detected. */
+static inline uint8_t nr_pattern_byte(uint64_t i)
+{
+    uint64_t x = i * 0x9e3779b97f4a7c15ull;
+    return (uint8_t)(x >> 56 ^ i >> 8);
+}
+
+#endif

@@ -1,0 +1,164 @@
+/* itest.h - helpers for the integration tests of the server targets: start
+ * a built target on an ephemeral port (or with an activated socket), connect
+ * to it, count its descriptors, and stop it with SIGTERM, checking that it
+ * exits 0 within 1 s.  Binaries come from $NR_BIN (default build/bin), so
+ * `make check` runs the same tests against the ASan+UBSan build.
+ * Header-only: each test program includes it once. */
+#ifndef ITEST_H
+#define ITEST_H
+
+#include <dirent.h>
+#include <poll.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_net.h"
+#include "nr_proc.h"
+
+struct itest_srv {
+    struct nr_proc proc;
+    struct nr_addr addr;   /* where it listens */
+    char dir[64];          /* temp dir with out/err files */
+    char out[96], err[96];
+};
+
+/* Start target `name` with extra args (NULL-terminated list) plus
+ * --port 0; waits up to 5 s for its readiness line. */
+static void itest_start(struct itest_srv *s, const char *name, ...)
+{
+    char path[512], line[256], errbuf[NR_ERRBUF_SIZE];
+    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char *argv[32];
+    int argc = 0, r;
+    va_list ap;
+
+    snprintf(path, sizeof(path), "%s/%s", bin, name);
+    argv[argc++] = path;
+    va_start(ap, name);
+    for (char *a; (a = va_arg(ap, char *)) && argc < 28;)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    argv[argc] = NULL;
+    snprintf(s->dir, sizeof(s->dir), "/tmp/itest.XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->out, sizeof(s->out), "%s/out", s->dir);
+    snprintf(s->err, sizeof(s->err), "%s/err", s->dir);
+    struct nr_spawn sp = { .argv = argv, .stdout_path = s->out, .stderr_path = s->err,
+                           .activation_fd = -1 };
+    if (nr_proc_spawn(&sp, &s->proc, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    r = nr_wait_file_line(s->out, "listening on ", line, sizeof(line), &s->proc, 5000);
+    if (r != 1)
+        fail_msg("%s: no readiness line (r=%d)", name, r);
+    if (nr_addr_parse(line + strlen("listening on "), &s->addr, errbuf) < 0)
+        fail_msg("readiness line '%s': %s", line, errbuf);
+}
+
+/* Connect a TCP client to the server; fails the test on error. */
+static int itest_connect(struct itest_srv *s)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    int fd = nr_connect_tcp(&s->addr, 2000, NULL, errbuf);
+
+    if (fd < 0)
+        fail_msg("%s", errbuf);
+    return fd;
+}
+
+/* Number of open descriptors of the server process. */
+static int itest_fd_count(struct itest_srv *s)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)s->proc.pid);
+    d = opendir(path);
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Wait up to timeout_ms for the server's fd count to come back to `want`.
+ * Returns the last count seen. */
+static int itest_fd_settle(struct itest_srv *s, int want, int timeout_ms)
+{
+    int64_t deadline = nr_now_ms() + timeout_ms;
+    int n;
+
+    while ((n = itest_fd_count(s)) != want && nr_ms_left(deadline) > 0)
+        usleep(5000);
+    return n;
+}
+
+/* Read exactly len bytes from fd within timeout_ms in total. */
+static void itest_read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+    int64_t deadline = nr_now_ms() + timeout_ms;
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t n;
+        if (nr_wait_fd(fd, POLLIN, nr_ms_left(deadline)) <= 0)
+            fail_msg("timeout after %zu of %zu bytes", got, len);
+        n = nr_read(fd, (char *)buf + got, len - got);
+        if (n <= 0)
+            fail_msg("read: %s after %zu of %zu bytes", n ? strerror((int)-n) : "EOF", got, len);
+        got += (size_t)n;
+    }
+}
+
+/* Assert the next read on fd within timeout_ms is EOF. */
+static void itest_expect_eof(int fd, int timeout_ms)
+{
+    char c;
+
+    if (nr_wait_fd(fd, POLLIN, timeout_ms) <= 0)
+        fail_msg("no EOF within %d ms", timeout_ms);
+    assert_int_equal(nr_read(fd, &c, 1), 0);
+}
+
+/* SIGTERM the server; assert it exits with status 0 within 1 s (under ASan
+ * a leak makes the exit status non-zero).  Removes its temp files. */
+static void itest_stop(struct itest_srv *s)
+{
+    char st[64];
+
+    nr_proc_signal(&s->proc, SIGTERM);
+    if (nr_proc_wait(&s->proc, 1000) != 1) {
+        nr_proc_signal(&s->proc, SIGKILL);
+        nr_proc_wait(&s->proc, -1);
+        fail_msg("did not exit within 1 s of SIGTERM");
+    }
+    nr_status_str(s->proc.status, st, sizeof(st));
+    if (!WIFEXITED(s->proc.status) || WEXITSTATUS(s->proc.status) != 0) {
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "cat %s >&2", s->err);
+        if (system(cmd) < 0)
+            perror("system");
+        fail_msg("server ended with %s", st);
+    }
+    nr_proc_release(&s->proc);
+    unlink(s->out);
+    unlink(s->err);
+    rmdir(s->dir);
+}
+
+#endif
