@@ -73,7 +73,15 @@ $(LIBTGT): $(call obj,$(TLIB_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(LIBNR)
+# Reference docs embedded in netrig (`netrig help scenario`), as a C array.
+$(B)/gen/doc_scenario.c: harness/doc/scenario.md
+	@mkdir -p $(@D)
+	{ echo 'const char nr_doc_scenario[] = {'; od -An -v -tx1 $< | \
+	  sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; } > $@.tmp && mv $@.tmp $@
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(B)/gen/doc_scenario.o $(LIBNR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS)
 

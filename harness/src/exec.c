@@ -1,0 +1,499 @@
+/* exec.c - the scenario executor: state, variables, step dispatch, blocks,
+ * and run_scenario, the entry point for one isolated scenario run. */
+#define _GNU_SOURCE
+#include "exec.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps);
+
+/* ---- messages ---------------------------------------------------------- */
+
+static const char *step_text(struct exec_state *st, const struct nr_step *s)
+{
+    const char *t;
+
+    if (s->line == 0 || s->line > st->nlines)
+        return "";
+    t = st->lines[s->line - 1];
+    while (*t == ' ' || *t == '\t')
+        t++;
+    return t;
+}
+
+FILE *exec_fail_begin(struct exec_ctx *c, const struct nr_step *s)
+{
+    if (c->fail || c->fstream)
+        return NULL;
+    c->fstream = open_memstream(&c->fbuf, &c->flen);
+    if (!c->fstream)
+        return NULL;
+    if (c->index >= 0 && c->in_parallel)
+        fprintf(c->fstream, "[instance %ld] ", c->index);
+    fprintf(c->fstream, "%s:%u: %s\n", c->st->scn->path, s ? s->line : 0,
+            s ? step_text(c->st, s) : "(end of scenario)");
+    return c->fstream;
+}
+
+void exec_fail_end(struct exec_ctx *c)
+{
+    if (!c->fstream)
+        return;
+    fclose(c->fstream);
+    c->fstream = NULL;
+    c->fail = c->fbuf;
+    c->fbuf = NULL;
+}
+
+void exec_fail(struct exec_ctx *c, const struct nr_step *s, const char *fmt, ...)
+{
+    FILE *f = exec_fail_begin(c, s);
+    va_list ap;
+
+    if (!f)
+        return;
+    fputs("  ", f);
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    exec_fail_end(c);
+}
+
+void exec_log(struct exec_state *st, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!st->log)
+        return;
+    pthread_mutex_lock(&st->lock);
+    fprintf(st->log, "%8.3f ", (double)(nr_now_ms() - st->t0) / 1000.0);
+    va_start(ap, fmt);
+    vfprintf(st->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', st->log);
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+int exec_deadline_passed(struct exec_ctx *c)
+{
+    return nr_ms_left(c->st->deadline) == 0;
+}
+
+int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t started)
+{
+    int left = nr_ms_left(c->st->deadline), budget;
+
+    if (s->timeout_ms >= 0) {
+        int64_t within = (int64_t)(s->timeout_ms * c->st->o->time_scale);
+        int64_t rest = started + within - nr_now_ms();
+        budget = rest < 0 ? 0 : (int)rest;
+    } else {
+        budget = c->st->step_timeout;
+    }
+    return budget < left ? budget : left;
+}
+
+/* ---- variables ------------------------------------------------------- */
+
+int exec_setvar(struct exec_state *st, const char *name, const void *val, size_t len)
+{
+    struct exec_var *v = NULL, *nv;
+    uint8_t *copy = malloc(len + 1);
+
+    if (!copy)
+        return -1;
+    memcpy(copy, val, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&st->lock);
+    for (size_t i = 0; i < st->nvars; i++)
+        if (strcmp(st->vars[i].name, name) == 0)
+            v = &st->vars[i];
+    if (!v) {
+        nv = realloc(st->vars, (st->nvars + 1) * sizeof(*nv));
+        if (!nv) {
+            pthread_mutex_unlock(&st->lock);
+            free(copy);
+            return -1;
+        }
+        st->vars = nv;
+        v = &st->vars[st->nvars++];
+        memset(v, 0, sizeof(*v));
+        snprintf(v->name, sizeof(v->name), "%s", name);
+    }
+    free(v->val);
+    v->val = copy;
+    v->len = len;
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+/* Find a variable's value; variables are only added, never removed, while
+ * steps run, and values are replaced only by `set` outside parallel blocks. */
+static const struct exec_var *getvar(struct exec_state *st, const char *name, size_t nlen)
+{
+    const struct exec_var *found = NULL;
+
+    pthread_mutex_lock(&st->lock);
+    for (size_t i = 0; i < st->nvars; i++)
+        if (strlen(st->vars[i].name) == nlen && memcmp(st->vars[i].name, name, nlen) == 0)
+            found = &st->vars[i];
+    pthread_mutex_unlock(&st->lock);
+    return found;
+}
+
+/* Split "HOST:PORT" / "[V6]:PORT" into host (unbracketed) or port text. */
+static int addr_field(const struct exec_var *v, const char *field, char *out, size_t outlen)
+{
+    const char *val = (const char *)v->val, *colon = strrchr(val, ':');
+    size_t hlen;
+
+    if (!colon)
+        return -1;
+    if (strcmp(field, "port") == 0) {
+        snprintf(out, outlen, "%s", colon + 1);
+        return 0;
+    }
+    if (strcmp(field, "host") != 0)
+        return -1;
+    hlen = (size_t)(colon - val);
+    if (hlen >= 2 && val[0] == '[' && val[hlen - 1] == ']') {
+        val++;
+        hlen -= 2;
+    }
+    if (hlen >= outlen)
+        return -1;
+    memcpy(out, val, hlen);
+    out[hlen] = '\0';
+    return 0;
+}
+
+static int lookup(void *arg, const char *name, const uint8_t **val, size_t *len)
+{
+    struct exec_ctx *c = arg;
+    const char *dot = strchr(name, '.');
+    const struct exec_var *v;
+
+    if (strcmp(name, "i") == 0) {
+        if (c->index < 0)
+            return -1;
+        snprintf(c->scratch, sizeof(c->scratch), "%ld", c->index);
+    } else if (strcmp(name, "tmp") == 0) {
+        *val = (const uint8_t *)c->st->tmpdir;
+        *len = strlen(c->st->tmpdir);
+        return 0;
+    } else if (strcmp(name, "bin") == 0) {
+        *val = (const uint8_t *)c->st->o->bindir;
+        *len = strlen(c->st->o->bindir);
+        return 0;
+    } else if (dot) {
+        v = getvar(c->st, name, (size_t)(dot - name));
+        if (!v || addr_field(v, dot + 1, c->scratch, sizeof(c->scratch)) < 0)
+            return -1;
+    } else {
+        v = getvar(c->st, name, strlen(name));
+        if (!v)
+            return -1;
+        *val = v->val;
+        *len = v->len;
+        return 0;
+    }
+    *val = (const uint8_t *)c->scratch;
+    *len = strlen(c->scratch);
+    return 0;
+}
+
+char *exec_expand(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
+                  size_t *len)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    uint8_t *out = NULL, *z;
+    size_t n = 0;
+
+    if (nr_tmpl_expand(t, lookup, c, &out, &n, errbuf) < 0) {
+        exec_fail(c, s, "%s", errbuf);
+        return NULL;
+    }
+    z = realloc(out, n + 1);
+    if (!z) {
+        free(out);
+        exec_fail(c, s, "out of memory");
+        return NULL;
+    }
+    z[n] = '\0';
+    if (len)
+        *len = n;
+    return (char *)z;
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+struct instance {
+    struct exec_ctx ctx;
+    const struct nr_steps *body;
+    pthread_t thread;
+    int started;
+};
+
+static void ctx_init(struct exec_ctx *c, struct exec_state *st, struct exec_ctx *outer,
+                     long index, int in_parallel)
+{
+    memset(c, 0, sizeof(*c));
+    c->st = st;
+    c->outer = outer;
+    c->index = index;
+    c->in_parallel = in_parallel;
+}
+
+static void *instance_main(void *arg)
+{
+    struct instance *in = arg;
+
+    exec_steps(&in->ctx, in->body);
+    exec_conns_free(&in->ctx);
+    return NULL;
+}
+
+/* Move the first failure among instances into c. */
+static void adopt_failure(struct exec_ctx *c, struct exec_ctx *child)
+{
+    if (child->fail && !c->fail) {
+        c->fail = child->fail;
+        child->fail = NULL;
+    }
+    free(child->fail);
+    child->fail = NULL;
+}
+
+static int run_parallel(struct exec_ctx *c, const struct nr_step *s)
+{
+    unsigned n = s->u.block.count;
+    struct instance *in = calloc(n ? n : 1, sizeof(*in));
+    int rc = 0;
+
+    if (!in) {
+        exec_fail(c, s, "out of memory");
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        ctx_init(&in[i].ctx, c->st, NULL, (long)i, 1);
+        in[i].body = &s->u.block.body;
+        if (pthread_create(&in[i].thread, NULL, instance_main, &in[i]) != 0) {
+            exec_fail(c, s, "cannot start instance %u of %u: %s", i, n, strerror(errno));
+            rc = -1;
+            break;
+        }
+        in[i].started = 1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (!in[i].started)
+            continue;
+        pthread_join(in[i].thread, NULL);
+        adopt_failure(c, &in[i].ctx);
+    }
+    free(in);
+    return c->fail || rc ? -1 : 0;
+}
+
+static int run_repeat(struct exec_ctx *c, const struct nr_step *s)
+{
+    for (unsigned i = 0; i < s->u.block.count && !c->fail; i++) {
+        struct exec_ctx child;
+        ctx_init(&child, c->st, c, (long)i, c->in_parallel);
+        exec_steps(&child, &s->u.block.body);
+        exec_conns_free(&child);
+        adopt_failure(c, &child);
+    }
+    return c->fail ? -1 : 0;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static int sleep_step(struct exec_ctx *c, const struct nr_step *s)
+{
+    int64_t ms = (int64_t)(s->u.sleep.ms * c->st->o->time_scale);
+    int left = nr_ms_left(c->st->deadline);
+    struct timespec ts;
+
+    if (ms > left) {
+        exec_fail(c, s, "sleep would pass the scenario deadline");
+        return -1;
+    }
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+static int set_step(struct exec_ctx *c, const struct nr_step *s)
+{
+    size_t len;
+    char *v = exec_expand(c, s, &s->u.set.value, &len);
+    int r;
+
+    if (!v)
+        return -1;
+    r = exec_setvar(c->st, s->name, v, len);
+    free(v);
+    if (r < 0)
+        exec_fail(c, s, "out of memory");
+    return r;
+}
+
+static int not_in_parallel(struct exec_ctx *c, const struct nr_step *s)
+{
+    if (!c->in_parallel)
+        return 0;
+    exec_fail(c, s, "this step is not allowed inside a parallel block");
+    return -1;
+}
+
+static int exec_step(struct exec_ctx *c, const struct nr_step *s)
+{
+    switch (s->kind) {
+    case NR_S_TARGET:
+        return not_in_parallel(c, s) ? -1 : exec_target_start(c, s);
+    case NR_S_EXIT:
+    case NR_S_STOP:
+        return not_in_parallel(c, s) ? -1 : exec_target_exit(c, s);
+    case NR_S_OUTPUT:
+        return exec_target_output(c, s);
+    case NR_S_FILE:
+        return exec_file(c, s);
+    case NR_S_CONNECT:
+        return exec_connect(c, s);
+    case NR_S_LISTEN:
+        return exec_listen(c, s);
+    case NR_S_ACCEPT:
+        return exec_accept(c, s);
+    case NR_S_SEND:
+        return exec_send(c, s);
+    case NR_S_EXPECT:
+        return exec_expect(c, s);
+    case NR_S_SHUTDOWN:
+        return exec_shutdown(c, s);
+    case NR_S_CLOSE:
+        return exec_close(c, s, 0);
+    case NR_S_ABORT:
+        return exec_close(c, s, 1);
+    case NR_S_SLEEP:
+        return sleep_step(c, s);
+    case NR_S_SET:
+        return not_in_parallel(c, s) ? -1 : set_step(c, s);
+    case NR_S_PARALLEL:
+        return run_parallel(c, s);
+    case NR_S_REPEAT:
+        return run_repeat(c, s);
+    case NR_S_WIRE:
+        return 0; /* judged after the capture is complete */
+    }
+    exec_fail(c, s, "unknown step kind %d", (int)s->kind);
+    return -1;
+}
+
+static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
+{
+    for (size_t i = 0; i < steps->n && !c->fail; i++) {
+        const struct nr_step *s = &steps->v[i];
+        int64_t t = nr_now_ms();
+        int r;
+
+        if (exec_deadline_passed(c)) {
+            exec_fail(c, s, "scenario deadline exceeded before this step");
+            break;
+        }
+        r = exec_step(c, s);
+        if (s->kind != NR_S_PARALLEL && s->kind != NR_S_REPEAT)
+            exec_log(c->st, "%s%u: %s  [%s, %lld ms]", c->index >= 0 ? "  " : "", s->line,
+                     step_text(c->st, s), r == 0 ? "ok" : "FAILED",
+                     (long long)(nr_now_ms() - t));
+    }
+    return c->fail ? -1 : 0;
+}
+
+/* ---- scenario lifecycle -------------------------------------------------- */
+
+/* Split the scenario's source into lines for messages (best effort). */
+static void load_lines(struct exec_state *st)
+{
+    FILE *f = fopen(st->scn->path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (!f)
+        return;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        char **nl = realloc(st->lines, (st->nlines + 1) * sizeof(*nl));
+        if (!nl)
+            break;
+        st->lines = nl;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        st->lines[st->nlines++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+}
+
+static void state_free(struct exec_state *st)
+{
+    for (size_t i = 0; i < st->nvars; i++)
+        free(st->vars[i].val);
+    free(st->vars);
+    for (size_t i = 0; i < st->nlines; i++)
+        free(st->lines[i]);
+    free(st->lines);
+    if (st->log)
+        fclose(st->log);
+    pthread_mutex_destroy(&st->lock);
+}
+
+enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
+                             const char *artdir, int isolated, char **msg)
+{
+    struct exec_state st;
+    struct exec_ctx c;
+    char path[600];
+    int step_ms = o->timeout_ms >= 0 ? o->timeout_ms : scn->step_timeout_ms;
+    int deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : scn->deadline_ms;
+
+    memset(&st, 0, sizeof(st));
+    pthread_mutex_init(&st.lock, NULL);
+    st.scn = scn;
+    st.o = o;
+    st.artdir = artdir;
+    st.isolated = isolated;
+    st.t0 = nr_now_ms();
+    st.step_timeout = (int)(step_ms * o->time_scale);
+    st.deadline = st.t0 + (int64_t)(deadline_ms * o->time_scale);
+    snprintf(st.tmpdir, sizeof(st.tmpdir), "%s/tmp", artdir);
+    mkdir(st.tmpdir, 0755);
+    snprintf(path, sizeof(path), "%s/steps.log", artdir);
+    st.log = fopen(path, "w");
+    if (st.log)
+        setvbuf(st.log, NULL, _IOLBF, 0);
+    load_lines(&st);
+    exec_log(&st, "scenario %s (%s)", scn->path,
+             isolated ? "own network namespace" : "host loopback");
+
+    ctx_init(&c, &st, NULL, -1, 0);
+    exec_steps(&c, &scn->steps);
+    exec_conns_free(&c);
+    exec_targets_finish(&c);
+    exec_log(&st, "%s", c.fail ? "FAILED" : "passed");
+    if (c.fail && st.log)
+        fprintf(st.log, "%s", c.fail);
+    state_free(&st);
+    *msg = c.fail;
+    return c.fail ? RUN_FAIL : RUN_PASS;
+}

@@ -1,0 +1,144 @@
+/* exec.h - the scenario executor's state, shared by exec_*.c.
+ *
+ * One struct exec_state per scenario run (targets, variables, the step log,
+ * the deadline).  Steps run in a struct exec_ctx: the scenario's own, one
+ * per `repeat` iteration (same thread, sees the outer connections), or one
+ * per `parallel` instance (its own thread and its own connections). */
+#ifndef EXEC_H
+#define EXEC_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "run.h"
+
+#define EXEC_MAX_TARGETS 32
+
+struct exec_var {
+    char name[NR_SCN_NAME_MAX];
+    uint8_t *val;             /* owned */
+    size_t len;
+};
+
+struct exec_target {
+    char name[NR_SCN_NAME_MAX];
+    struct nr_proc proc;
+    char out[512], err[512];  /* paths of its stdout/stderr files */
+    int status_checked;       /* an exit/stop step judged its end */
+    unsigned line;            /* where it was started */
+};
+
+struct exec_conn {
+    char name[NR_SCN_NAME_MAX];
+    enum nr_proto proto;
+    int fd;
+    int listener;             /* a listening TCP socket or bound UDP socket */
+    struct nr_addr peer;      /* remote address; for UDP listeners, last sender */
+    int have_peer;
+    uint8_t *rx;              /* TCP bytes received, not yet consumed by expect */
+    size_t rxoff, rxlen, rxcap;
+    int eof, reset;           /* stream ended by FIN / by RST */
+    int sock_err;             /* other receive error (errno) */
+    uint64_t sent, received;  /* payload bytes, for the wire checks */
+};
+
+struct exec_state {
+    const struct nr_scn *scn;
+    const struct run_opts *o;
+    const char *artdir;
+    char tmpdir[512];
+    FILE *log;                /* step log (line buffered, guarded by lock) */
+    pthread_mutex_t lock;     /* log, vars */
+    int64_t t0, deadline;     /* monotonic ms */
+    int step_timeout;         /* default per-step stall timeout, ms (scaled) */
+    int isolated;             /* running in netrig's own namespace */
+    struct exec_var *vars;
+    size_t nvars;
+    struct exec_target targets[EXEC_MAX_TARGETS];
+    size_t ntargets;
+    char **lines;             /* source lines, for messages */
+    size_t nlines;
+};
+
+struct exec_ctx {
+    struct exec_state *st;
+    struct exec_ctx *outer;   /* enclosing context whose connections are visible */
+    struct exec_conn *conns;  /* owned */
+    size_t nconns;
+    long index;               /* ${i}, or -1 outside blocks */
+    int in_parallel;          /* running on a parallel instance's thread */
+    char scratch[NR_ADDRSTR_SIZE + 8]; /* storage for derived variables */
+    char *fail;               /* first failure message (owned) */
+    FILE *fstream;            /* failure message being built */
+    char *fbuf;
+    size_t flen;
+};
+
+/* A payload made concrete: bytes repeated, a file, or the pattern. */
+struct exec_gen {
+    enum nr_payload_kind kind;
+    uint8_t *data;            /* owned expansion of BYTES/FILE */
+    size_t dlen;
+    uint64_t total;           /* bytes in the whole payload */
+};
+
+/* --- exec.c ------------------------------------------------------------ */
+
+/* Record a failure for the current step (first one wins), printf-style. */
+void exec_fail(struct exec_ctx *c, const struct nr_step *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Start a longer failure message (e.g. with a hexdiff): returns a stream
+ * that already holds the "file:line: step" header; finish with
+ * exec_fail_end.  Returns NULL when a failure is already recorded. */
+FILE *exec_fail_begin(struct exec_ctx *c, const struct nr_step *s);
+void exec_fail_end(struct exec_ctx *c);
+
+/* Expand a template in this context; returns malloc'd bytes (NUL-terminated
+ * for convenience, length in *len) or NULL after exec_fail. */
+char *exec_expand(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
+                  size_t *len);
+
+/* Milliseconds the current wait may take: the step's `within` or the default
+ * stall timeout, clamped by the scenario deadline. */
+int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t started);
+
+/* True once the scenario deadline has passed. */
+int exec_deadline_passed(struct exec_ctx *c);
+
+/* Set a scenario variable (copying val). Returns 0 / -1 on allocation failure. */
+int exec_setvar(struct exec_state *st, const char *name, const void *val, size_t len);
+
+/* Log a line to the step log. */
+void exec_log(struct exec_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- exec_conn.c -------------------------------------------------------- */
+
+int exec_connect(struct exec_ctx *c, const struct nr_step *s);
+int exec_listen(struct exec_ctx *c, const struct nr_step *s);
+int exec_accept(struct exec_ctx *c, const struct nr_step *s);
+int exec_send(struct exec_ctx *c, const struct nr_step *s);
+int exec_expect(struct exec_ctx *c, const struct nr_step *s);
+int exec_shutdown(struct exec_ctx *c, const struct nr_step *s);
+int exec_close(struct exec_ctx *c, const struct nr_step *s, int abortive);
+void exec_conns_free(struct exec_ctx *c);
+
+/* Build / free the concrete form of a payload. Returns 0 or -1 (failed). */
+int exec_gen_init(struct exec_ctx *c, const struct nr_step *s, const struct nr_payload *p,
+                  struct exec_gen *g);
+void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t n);
+void exec_gen_free(struct exec_gen *g);
+
+/* --- exec_target.c ------------------------------------------------------ */
+
+int exec_target_start(struct exec_ctx *c, const struct nr_step *s);
+int exec_target_exit(struct exec_ctx *c, const struct nr_step *s);
+int exec_target_output(struct exec_ctx *c, const struct nr_step *s);
+int exec_file(struct exec_ctx *c, const struct nr_step *s);
+
+/* Stop every target still running and judge how all of them ended
+ * (crash, sanitizer report, non-zero exit after SIGTERM).  Returns 0 / -1. */
+int exec_targets_finish(struct exec_ctx *c);
+
+#endif

@@ -1,0 +1,931 @@
+/* exec_conn.c - scenario connections: connect, listen, accept, send and
+ * expect over TCP and UDP, close/shutdown/abort.
+ *
+ * TCP bytes are read into a per-connection buffer whenever the executor
+ * waits, including while it sends, so an echo of a payload larger than the
+ * socket buffers cannot deadlock.  Expectations consume from that buffer. */
+#define _GNU_SOURCE
+#include "exec.h"
+#include "nr_cursor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RX_CHUNK 65536
+#define UDP_MAX 65536
+#define REGEX_WINDOW (1u << 20) /* bytes a regex may need before it matches */
+#define DIFF_CONTEXT 48
+
+/* ---- lookup ------------------------------------------------------------ */
+
+static struct exec_conn *find_conn(struct exec_ctx *c, const char *name)
+{
+    for (; c; c = c->outer)
+        for (size_t i = 0; i < c->nconns; i++)
+            if (strcmp(c->conns[i].name, name) == 0)
+                return &c->conns[i];
+    return NULL;
+}
+
+static struct exec_conn *need_conn(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_conn *k = find_conn(c, s->name);
+
+    if (!k)
+        exec_fail(c, s, "no open connection named '%s'", s->name);
+    return k;
+}
+
+/* Add a connection slot named after the step (replacing a closed one). */
+static struct exec_conn *new_conn(struct exec_ctx *c, const struct nr_step *s,
+                                  enum nr_proto proto, int fd)
+{
+    struct exec_conn *k, *nv;
+
+    nv = realloc(c->conns, (c->nconns + 1) * sizeof(*nv));
+    if (!nv) {
+        close(fd);
+        exec_fail(c, s, "out of memory");
+        return NULL;
+    }
+    c->conns = nv;
+    k = &c->conns[c->nconns++];
+    memset(k, 0, sizeof(*k));
+    snprintf(k->name, sizeof(k->name), "%s", s->name);
+    k->proto = proto;
+    k->fd = fd;
+    nr_set_nonblock(fd, 1);
+    return k;
+}
+
+static void drop_conn(struct exec_ctx *c, struct exec_conn *k)
+{
+    for (struct exec_ctx *o = c; o; o = o->outer) {
+        if (k >= o->conns && k < o->conns + o->nconns) {
+            size_t i = (size_t)(k - o->conns);
+            if (k->fd >= 0)
+                close(k->fd);
+            free(k->rx);
+            memmove(&o->conns[i], &o->conns[i + 1], (o->nconns - i - 1) * sizeof(*k));
+            o->nconns--;
+            return;
+        }
+    }
+}
+
+void exec_conns_free(struct exec_ctx *c)
+{
+    for (size_t i = 0; i < c->nconns; i++) {
+        if (c->conns[i].fd >= 0)
+            close(c->conns[i].fd);
+        free(c->conns[i].rx);
+    }
+    free(c->conns);
+    c->conns = NULL;
+    c->nconns = 0;
+}
+
+/* ---- addresses ------------------------------------------------------- */
+
+static int parse_addr(struct exec_ctx *c, const struct nr_step *s, struct nr_addr *a,
+                      int destination)
+{
+    char errbuf[NR_ERRBUF_SIZE], *text = exec_expand(c, s, &s->u.sock.addr, NULL);
+    int r;
+
+    if (!text)
+        return -1;
+    r = nr_addr_parse(text, a, errbuf);
+    free(text);
+    if (r < 0) {
+        exec_fail(c, s, "%s", errbuf);
+        return -1;
+    }
+    if (destination && !nr_addr_is_loopback((struct sockaddr *)&a->ss) &&
+        !c->st->o->allow_remote) {
+        char as[NR_ADDRSTR_SIZE];
+        exec_fail(c, s, "refusing non-loopback destination %s (pass --allow-remote to permit)",
+                  nr_addr_format((struct sockaddr *)&a->ss, as, sizeof(as)));
+        return -1;
+    }
+    return 0;
+}
+
+static void publish_addr(struct exec_ctx *c, const char *name, const struct sockaddr *sa)
+{
+    char as[NR_ADDRSTR_SIZE];
+
+    if (c->in_parallel)
+        return; /* instances' names are private; the table is shared */
+    nr_addr_format(sa, as, sizeof(as));
+    exec_setvar(c->st, name, as, strlen(as));
+}
+
+/* ---- connect / listen / accept ------------------------------------------ */
+
+static int connect_udp(struct exec_ctx *c, const struct nr_step *s, const struct nr_addr *a)
+{
+    struct exec_conn *k;
+    struct nr_addr local;
+    int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
+        exec_fail(c, s, "udp connect: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    k = new_conn(c, s, NR_UDP, fd);
+    if (!k)
+        return -1;
+    k->peer = *a;
+    k->have_peer = 1;
+    if (nr_local_addr(fd, &local, NULL) == 0)
+        publish_addr(c, s->name, (struct sockaddr *)&local.ss);
+    return 0;
+}
+
+int exec_connect(struct exec_ctx *c, const struct nr_step *s)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    struct nr_addr a, local;
+    struct exec_conn *k;
+    int64_t t = nr_now_ms();
+    int fd, err = 0;
+
+    if (parse_addr(c, s, &a, 1) < 0)
+        return -1;
+    if (s->u.sock.proto == NR_UDP)
+        return connect_udp(c, s, &a);
+    fd = nr_connect_tcp(&a, exec_wait_budget(c, s, t), &err, errbuf);
+    if (s->u.sock.refused) {
+        if (fd >= 0) {
+            close(fd);
+            exec_fail(c, s, "expected the connection to be refused, but it was accepted");
+            return -1;
+        }
+        if (err != ECONNREFUSED) {
+            exec_fail(c, s, "expected connection refused, got: %s", errbuf);
+            return -1;
+        }
+        return 0;
+    }
+    if (fd < 0) {
+        exec_fail(c, s, "%s", errbuf);
+        return -1;
+    }
+    k = new_conn(c, s, NR_TCP, fd);
+    if (!k)
+        return -1;
+    k->peer = a;
+    k->have_peer = 1;
+    if (nr_local_addr(fd, &local, NULL) == 0)
+        publish_addr(c, s->name, (struct sockaddr *)&local.ss);
+    return 0;
+}
+
+int exec_listen(struct exec_ctx *c, const struct nr_step *s)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    struct nr_addr a, local;
+    struct exec_conn *k;
+    int type = s->u.sock.proto == NR_UDP ? SOCK_DGRAM : SOCK_STREAM, fd;
+
+    if (parse_addr(c, s, &a, 0) < 0)
+        return -1;
+    fd = nr_bind_socket(&a, type, 128, errbuf);
+    if (fd < 0) {
+        exec_fail(c, s, "%s", errbuf);
+        return -1;
+    }
+    k = new_conn(c, s, s->u.sock.proto, fd);
+    if (!k)
+        return -1;
+    k->listener = 1;
+    if (nr_local_addr(fd, &local, NULL) == 0)
+        publish_addr(c, s->name, (struct sockaddr *)&local.ss);
+    return 0;
+}
+
+int exec_accept(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_conn *l = find_conn(c, s->u.accept.listener), *k;
+    struct nr_addr peer;
+    int64_t t = nr_now_ms();
+    int fd, r;
+
+    if (!l || !l->listener || l->proto != NR_TCP) {
+        exec_fail(c, s, "'%s' is not a TCP listener", s->u.accept.listener);
+        return -1;
+    }
+    r = nr_wait_fd(l->fd, POLLIN, exec_wait_budget(c, s, t));
+    if (r <= 0) {
+        exec_fail(c, s, "no connection arrived within %lld ms", (long long)(nr_now_ms() - t));
+        return -1;
+    }
+    peer.len = sizeof(peer.ss);
+    fd = accept4(l->fd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_CLOEXEC);
+    if (fd < 0) {
+        exec_fail(c, s, "accept: %s", strerror(errno));
+        return -1;
+    }
+    k = new_conn(c, s, NR_TCP, fd);
+    if (!k)
+        return -1;
+    k->peer = peer;
+    k->have_peer = 1;
+    publish_addr(c, s->name, (struct sockaddr *)&peer.ss);
+    return 0;
+}
+
+/* ---- receiving ----------------------------------------------------------- */
+
+/* Read whatever is available into k->rx without blocking.  Returns the
+ * number of bytes added; sets eof/reset/sock_err. */
+static size_t rx_drain(struct exec_conn *k)
+{
+    size_t added = 0;
+
+    while (!k->eof && !k->reset && !k->sock_err) {
+        ssize_t n;
+        if (k->rxoff > 0 && k->rxoff == k->rxlen)
+            k->rxoff = k->rxlen = 0;
+        if (k->rxcap - k->rxlen < RX_CHUNK) {
+            if (k->rxoff > k->rxcap / 2) {
+                memmove(k->rx, k->rx + k->rxoff, k->rxlen - k->rxoff);
+                k->rxlen -= k->rxoff;
+                k->rxoff = 0;
+            } else {
+                size_t ncap = k->rxcap ? k->rxcap * 2 : 4 * RX_CHUNK;
+                uint8_t *nb = realloc(k->rx, ncap);
+                if (!nb) {
+                    k->sock_err = ENOMEM;
+                    break;
+                }
+                k->rx = nb;
+                k->rxcap = ncap;
+            }
+        }
+        n = recv(k->fd, k->rx + k->rxlen, k->rxcap - k->rxlen, MSG_DONTWAIT);
+        if (n > 0) {
+            k->rxlen += (size_t)n;
+            k->received += (uint64_t)n;
+            added += (size_t)n;
+        } else if (n == 0) {
+            k->eof = 1;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break;
+        } else if (errno == ECONNRESET) {
+            k->reset = 1;
+        } else {
+            k->sock_err = errno;
+        }
+    }
+    return added;
+}
+
+/* Wait up to ms for more input on k, then drain.  Returns bytes added. */
+static size_t rx_wait(struct exec_conn *k, int ms)
+{
+    size_t n = rx_drain(k);
+
+    if (n || k->eof || k->reset || k->sock_err)
+        return n;
+    if (nr_wait_fd(k->fd, POLLIN, ms) > 0)
+        n = rx_drain(k);
+    return n;
+}
+
+static size_t rx_avail(const struct exec_conn *k)
+{
+    return k->rxlen - k->rxoff;
+}
+
+static const char *end_reason(const struct exec_conn *k)
+{
+    if (k->reset)
+        return "connection reset by peer";
+    if (k->eof)
+        return "EOF";
+    if (k->sock_err)
+        return strerror(k->sock_err);
+    return "timeout";
+}
+
+/* ---- payloads ------------------------------------------------------------ */
+
+static int read_file(const char *path, uint8_t **out, size_t *len, char *errbuf)
+{
+    struct stat sb;
+    uint8_t *buf = NULL;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return nr_seterr_errno(errbuf, errno, "open %s", path);
+    if (fstat(fd, &sb) < 0 || !(buf = malloc((size_t)sb.st_size + 1)))
+        goto error;
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = nr_read(fd, buf + got, (size_t)sb.st_size - got);
+        if (n <= 0)
+            goto error;
+        got += (size_t)n;
+    }
+    close(fd);
+    *out = buf;
+    *len = got;
+    return 0;
+error:
+    nr_seterr_errno(errbuf, errno ? errno : EIO, "read %s", path);
+    free(buf);
+    close(fd);
+    return -1;
+}
+
+int exec_gen_init(struct exec_ctx *c, const struct nr_step *s, const struct nr_payload *p,
+                  struct exec_gen *g)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    size_t len = 0;
+
+    memset(g, 0, sizeof(*g));
+    g->kind = p->kind;
+    if (p->kind == NR_PL_PATTERN) {
+        g->total = p->count * (p->repeat ? p->repeat : 1);
+        return 0;
+    }
+    if (p->kind == NR_PL_BYTES) {
+        g->data = (uint8_t *)exec_expand(c, s, &p->tmpl, &len);
+        if (!g->data)
+            return -1;
+    } else {
+        char *path = exec_expand(c, s, &p->tmpl, NULL);
+        int r = path ? read_file(path, &g->data, &len, errbuf) : -1;
+        free(path);
+        if (r < 0) {
+            if (path)
+                exec_fail(c, s, "%s", errbuf);
+            return -1;
+        }
+    }
+    g->dlen = len;
+    g->total = (uint64_t)len * (p->repeat ? p->repeat : 1);
+    return 0;
+}
+
+void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t n)
+{
+    if (g->kind == NR_PL_PATTERN) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = nr_pattern_byte(pos + i);
+        return;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t at = (size_t)((pos + i) % g->dlen), k = g->dlen - at;
+        if (k > n - i)
+            k = n - i;
+        memcpy(buf + i, g->data + at, k);
+        i += k;
+    }
+}
+
+void exec_gen_free(struct exec_gen *g)
+{
+    free(g->data);
+    g->data = NULL;
+}
+
+/* ---- send ---------------------------------------------------------------- */
+
+static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k,
+                    const struct exec_gen *g)
+{
+    uint64_t chunk = s->u.send.chunk ? s->u.send.chunk : g->total;
+    uint8_t *buf;
+    uint64_t pos = 0;
+
+    if (!k->have_peer) {
+        exec_fail(c, s, "'%s' has no peer yet: it must receive a datagram first", k->name);
+        return -1;
+    }
+    if (chunk > UDP_MAX) {
+        exec_fail(c, s, "datagram of %llu bytes exceeds %d", (unsigned long long)chunk, UDP_MAX);
+        return -1;
+    }
+    buf = malloc(chunk ? chunk : 1);
+    if (!buf) {
+        exec_fail(c, s, "out of memory");
+        return -1;
+    }
+    do {
+        size_t n = (size_t)(g->total - pos < chunk ? g->total - pos : chunk);
+        ssize_t r;
+        exec_gen_fill(g, pos, buf, n);
+        do
+            r = sendto(k->fd, buf, n, 0, (struct sockaddr *)&k->peer.ss, k->peer.len);
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+            exec_fail(c, s, "sendto: %s", strerror(errno));
+            free(buf);
+            return -1;
+        }
+        k->sent += n;
+        pos += n;
+        if (s->u.send.delay_ms && pos < g->total)
+            poll(NULL, 0, (int)(s->u.send.delay_ms * c->st->o->time_scale));
+    } while (pos < g->total);
+    free(buf);
+    return 0;
+}
+
+/* Write n bytes of buf, draining input while the socket is full. */
+static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k,
+                          const uint8_t *buf, size_t n, int64_t started)
+{
+    while (n > 0) {
+        ssize_t w = send(k->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        struct pollfd p = { .fd = k->fd, .events = POLLOUT | POLLIN };
+        if (w > 0) {
+            buf += w;
+            n -= (size_t)w;
+            k->sent += (uint64_t)w;
+            started = s->timeout_ms >= 0 ? started : nr_now_ms();
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            exec_fail(c, s, "send failed after %llu bytes: %s", (unsigned long long)k->sent,
+                      strerror(errno));
+            return -1;
+        }
+        if (k->eof || k->reset)
+            p.events = POLLOUT;
+        if (poll(&p, 1, exec_wait_budget(c, s, started)) <= 0) {
+            exec_fail(c, s, "send stalled: peer not reading (%llu bytes sent)",
+                      (unsigned long long)k->sent);
+            return -1;
+        }
+        if (p.revents & POLLIN)
+            rx_drain(k);
+    }
+    return 0;
+}
+
+int exec_send(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_conn *k = need_conn(c, s);
+    struct exec_gen g;
+    uint8_t buf[RX_CHUNK];
+    uint64_t pos = 0, chunk;
+    int64_t t = nr_now_ms();
+    int r = 0;
+
+    if (!k || exec_gen_init(c, s, &s->u.send.payload, &g) < 0)
+        return -1;
+    if (k->proto == NR_UDP) {
+        r = send_udp(c, s, k, &g);
+        exec_gen_free(&g);
+        return r;
+    }
+    if (k->listener) {
+        exec_gen_free(&g);
+        exec_fail(c, s, "'%s' is a listener: accept a connection first", k->name);
+        return -1;
+    }
+    chunk = s->u.send.chunk ? s->u.send.chunk : sizeof(buf);
+    while (pos < g.total && r == 0) {
+        uint64_t n = g.total - pos;
+        if (n > chunk)
+            n = chunk;
+        for (uint64_t done = 0; done < n && r == 0;) {
+            size_t piece = n - done > sizeof(buf) ? sizeof(buf) : (size_t)(n - done);
+            exec_gen_fill(&g, pos + done, buf, piece);
+            r = write_draining(c, s, k, buf, piece, t);
+            done += piece;
+        }
+        pos += n;
+        if (r == 0 && s->u.send.delay_ms && pos < g.total) {
+            int64_t until = nr_now_ms() + (int64_t)(s->u.send.delay_ms * c->st->o->time_scale);
+            while (nr_ms_left(until) > 0 && !k->eof && !k->reset)
+                rx_wait(k, nr_ms_left(until));
+            if (exec_deadline_passed(c)) {
+                exec_fail(c, s, "scenario deadline exceeded while sending");
+                r = -1;
+            }
+        }
+    }
+    exec_gen_free(&g);
+    return r;
+}
+
+/* ---- expect: TCP --------------------------------------------------------- */
+
+/* Report a byte mismatch: expected from the generator vs what arrived,
+ * around stream offset `at` (relative to this expect). */
+static void fail_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k,
+                       const struct exec_gen *g, uint64_t matched, const char *why)
+{
+    uint64_t from = matched > DIFF_CONTEXT ? (matched - DIFF_CONTEXT) & ~(uint64_t)15 : 0;
+    size_t back = (size_t)(matched - from), act_n = back + rx_avail(k), exp_n;
+    uint8_t *exp, *act;
+    FILE *f;
+
+    if (act_n > back + 4 * DIFF_CONTEXT)
+        act_n = back + 4 * DIFF_CONTEXT;
+    exp_n = (size_t)(g->total - from < back + 4 * DIFF_CONTEXT ? g->total - from
+                                                                : back + 4 * DIFF_CONTEXT);
+    exp = malloc(exp_n + 1);
+    act = malloc(act_n + 1);
+    f = exec_fail_begin(c, s);
+    if (f && exp && act) {
+        exec_gen_fill(g, from, exp, exp_n);
+        memcpy(act, exp, back); /* bytes before `matched` were equal and consumed */
+        memcpy(act + back, k->rx + k->rxoff, act_n - back);
+        fprintf(f, "  %s: expected %llu bytes, %llu matched, %zu more received\n", why,
+                (unsigned long long)g->total, (unsigned long long)matched, rx_avail(k));
+        run_hexdiff(f, from, exp, exp_n, act, act_n);
+    } else if (f) {
+        fprintf(f, "  %s\n", why);
+    }
+    exec_fail_end(c);
+    free(exp);
+    free(act);
+}
+
+static int expect_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k,
+                        const struct nr_payload *p)
+{
+    struct exec_gen g;
+    uint8_t buf[4096];
+    uint64_t matched = 0;
+    int64_t t = nr_now_ms(), progress = t;
+
+    if (exec_gen_init(c, s, p, &g) < 0)
+        return -1;
+    while (matched < g.total) {
+        size_t avail = rx_avail(k);
+        if (avail == 0) {
+            int budget = exec_wait_budget(c, s, s->timeout_ms >= 0 ? t : progress);
+            if (k->eof || k->reset || k->sock_err || budget == 0) {
+                fail_bytes(c, s, k, &g, matched, end_reason(k));
+                exec_gen_free(&g);
+                return -1;
+            }
+            if (rx_wait(k, budget) > 0)
+                progress = nr_now_ms();
+            continue;
+        }
+        if (avail > g.total - matched)
+            avail = (size_t)(g.total - matched);
+        if (avail > sizeof(buf))
+            avail = sizeof(buf);
+        exec_gen_fill(&g, matched, buf, avail);
+        if (memcmp(buf, k->rx + k->rxoff, avail) != 0) {
+            size_t d = 0;
+            while (buf[d] == k->rx[k->rxoff + d])
+                d++;
+            k->rxoff += d;
+            matched += d;
+            fail_bytes(c, s, k, &g, matched, "bytes differ");
+            exec_gen_free(&g);
+            return -1;
+        }
+        k->rxoff += avail;
+        matched += avail;
+    }
+    exec_gen_free(&g);
+    return 0;
+}
+
+/* Show up to 256 received bytes in a failure message. */
+static void show_received(FILE *f, const struct exec_conn *k)
+{
+    size_t n = rx_avail(k) > 256 ? 256 : rx_avail(k);
+
+    fprintf(f, "  received (%zu bytes unconsumed, %s):\n", rx_avail(k),
+            k->eof ? "then EOF" : k->reset ? "then reset" : "still open");
+    run_hexdiff(f, 0, NULL, 0, k->rx + k->rxoff, n);
+}
+
+static int expect_regex(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k)
+{
+    char *pat = exec_expand(c, s, &s->u.expect.text, NULL);
+    regex_t re;
+    regmatch_t m;
+    int64_t t = nr_now_ms(), progress = t;
+    int rc, r = -1;
+
+    if (!pat)
+        return -1;
+    rc = regcomp(&re, pat, REG_EXTENDED);
+    if (rc != 0) {
+        char e[128];
+        regerror(rc, &re, e, sizeof(e));
+        exec_fail(c, s, "bad regex /%s/: %s", pat, e);
+        free(pat);
+        return -1;
+    }
+    for (;;) {
+        int budget;
+        m.rm_so = 0;
+        m.rm_eo = (regoff_t)rx_avail(k);
+        if (rx_avail(k) > 0 &&
+            regexec(&re, (const char *)k->rx + k->rxoff, 1, &m, REG_STARTEND) == 0) {
+            k->rxoff += (size_t)m.rm_eo;
+            r = 0;
+            break;
+        }
+        budget = exec_wait_budget(c, s, s->timeout_ms >= 0 ? t : progress);
+        if (k->eof || k->reset || k->sock_err || budget == 0 || rx_avail(k) > REGEX_WINDOW) {
+            FILE *f = exec_fail_begin(c, s);
+            if (f) {
+                fprintf(f, "  no match for /%s/ (%s)\n", pat,
+                        rx_avail(k) > REGEX_WINDOW ? "over 1 MiB without a match" : end_reason(k));
+                show_received(f, k);
+            }
+            exec_fail_end(c);
+            break;
+        }
+        if (rx_wait(k, budget) > 0)
+            progress = nr_now_ms();
+    }
+    regfree(&re);
+    free(pat);
+    return r;
+}
+
+static int expect_until(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k)
+{
+    size_t dlen;
+    char *delim = exec_expand(c, s, &s->u.expect.text, &dlen);
+    int64_t t = nr_now_ms(), progress = t;
+    int r = -1;
+
+    if (!delim)
+        return -1;
+    for (;;) {
+        struct nr_cursor cur;
+        long at;
+        int budget;
+        nr_cur_init(&cur, k->rx + k->rxoff, rx_avail(k));
+        at = nr_cur_find(&cur, delim, dlen);
+        if (at >= 0) {
+            k->rxoff += (size_t)at + dlen;
+            r = 0;
+            break;
+        }
+        budget = exec_wait_budget(c, s, s->timeout_ms >= 0 ? t : progress);
+        if (k->eof || k->reset || k->sock_err || budget == 0) {
+            FILE *f = exec_fail_begin(c, s);
+            if (f) {
+                fprintf(f, "  delimiter not seen (%s)\n", end_reason(k));
+                show_received(f, k);
+            }
+            exec_fail_end(c);
+            break;
+        }
+        if (rx_wait(k, budget) > 0)
+            progress = nr_now_ms();
+    }
+    free(delim);
+    return r;
+}
+
+static int expect_length(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k)
+{
+    uint64_t need = s->u.expect.length, got = 0;
+    int64_t t = nr_now_ms(), progress = t;
+
+    while (got < need) {
+        size_t take = rx_avail(k);
+        int budget;
+        if (take > need - got)
+            take = (size_t)(need - got);
+        k->rxoff += take;
+        got += take;
+        if (got == need)
+            break;
+        budget = exec_wait_budget(c, s, s->timeout_ms >= 0 ? t : progress);
+        if (k->eof || k->reset || k->sock_err || budget == 0) {
+            exec_fail(c, s, "got %llu of %llu bytes (%s)", (unsigned long long)got,
+                      (unsigned long long)need, end_reason(k));
+            return -1;
+        }
+        if (rx_wait(k, budget) > 0)
+            progress = nr_now_ms();
+    }
+    return 0;
+}
+
+/* eof, reset, nothing: conditions on the end of the stream. */
+static int expect_end(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k)
+{
+    enum nr_match_kind want = s->u.expect.kind;
+    int64_t t = nr_now_ms();
+    int budget;
+
+    if (want == NR_M_NOTHING) {
+        int64_t until = t + (s->timeout_ms >= 0 ? (int64_t)(s->timeout_ms * c->st->o->time_scale)
+                                                : c->st->step_timeout);
+        while (rx_avail(k) == 0 && !k->eof && !k->reset && nr_ms_left(until) > 0)
+            rx_wait(k, nr_ms_left(until));
+        if (rx_avail(k) == 0 && !k->eof && !k->reset)
+            return 0;
+        FILE *f = exec_fail_begin(c, s);
+        if (f) {
+            fprintf(f, "  expected nothing, got %s\n", rx_avail(k) ? "data" : end_reason(k));
+            show_received(f, k);
+        }
+        exec_fail_end(c);
+        return -1;
+    }
+    for (;;) {
+        if (want == NR_M_EOF && rx_avail(k) > 0) {
+            FILE *f = exec_fail_begin(c, s);
+            if (f) {
+                fputs("  expected EOF, got more data\n", f);
+                show_received(f, k);
+            }
+            exec_fail_end(c);
+            return -1;
+        }
+        if (want == NR_M_RESET && rx_avail(k) > 0)
+            k->rxoff = k->rxlen; /* data queued before the RST is not judged */
+        if (want == NR_M_EOF && k->eof)
+            return 0;
+        if (want == NR_M_RESET && k->reset)
+            return 0;
+        budget = exec_wait_budget(c, s, t);
+        if (k->eof || k->reset || k->sock_err || budget == 0) {
+            exec_fail(c, s, "expected %s, got %s", want == NR_M_EOF ? "EOF" : "a reset",
+                      end_reason(k));
+            return -1;
+        }
+        rx_wait(k, budget);
+    }
+}
+
+/* ---- expect: UDP ----------------------------------------------------------- */
+
+static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k)
+{
+    const struct nr_match *m = &s->u.expect;
+    static const size_t cap = UDP_MAX;
+    uint8_t *buf = malloc(cap);
+    struct nr_addr from;
+    int64_t t = nr_now_ms();
+    ssize_t n = -1;
+    int r = -1, budget = exec_wait_budget(c, s, t);
+
+    if (!buf) {
+        exec_fail(c, s, "out of memory");
+        return -1;
+    }
+    if (m->kind == NR_M_NOTHING && s->timeout_ms < 0)
+        budget = c->st->step_timeout;
+    if (nr_wait_fd(k->fd, POLLIN, budget) > 0) {
+        from.len = sizeof(from.ss);
+        n = recvfrom(k->fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&from.ss,
+                     &from.len);
+    }
+    if (n < 0 && errno == ECONNREFUSED) {
+        exec_fail(c, s, "the datagram was refused (ICMP port unreachable)");
+        goto out;
+    }
+    if (m->kind == NR_M_NOTHING) {
+        if (n < 0) {
+            r = 0;
+        } else {
+            exec_fail(c, s, "expected no datagram, got one of %zd bytes", n);
+        }
+        goto out;
+    }
+    if (n < 0) {
+        exec_fail(c, s, "no datagram within %lld ms", (long long)(nr_now_ms() - t));
+        goto out;
+    }
+    k->received += (uint64_t)n;
+    if (k->listener) {
+        k->peer = from;
+        k->have_peer = 1;
+    }
+    if (m->kind == NR_M_LENGTH) {
+        if ((uint64_t)n == m->length)
+            r = 0;
+        else
+            exec_fail(c, s, "datagram of %zd bytes, expected %llu", n,
+                      (unsigned long long)m->length);
+    } else if (m->kind == NR_M_REGEX) {
+        char *pat = exec_expand(c, s, &m->text, NULL);
+        regex_t re;
+        regmatch_t rm = { .rm_so = 0, .rm_eo = (regoff_t)n };
+        if (pat && regcomp(&re, pat, REG_EXTENDED) == 0) {
+            if (regexec(&re, (const char *)buf, 1, &rm, REG_STARTEND) == 0)
+                r = 0;
+            else
+                exec_fail(c, s, "datagram of %zd bytes does not match /%s/", n, pat);
+            regfree(&re);
+        } else if (pat) {
+            exec_fail(c, s, "bad regex /%s/", pat);
+        }
+        free(pat);
+    } else if (m->kind == NR_M_BYTES) {
+        struct exec_gen g;
+        if (exec_gen_init(c, s, &m->payload, &g) == 0) {
+            uint8_t *exp = malloc(g.total ? (size_t)g.total : 1);
+            if (exp && g.total <= cap) {
+                exec_gen_fill(&g, 0, exp, (size_t)g.total);
+                if (g.total == (uint64_t)n && memcmp(exp, buf, (size_t)n) == 0) {
+                    r = 0;
+                } else {
+                    FILE *f = exec_fail_begin(c, s);
+                    if (f) {
+                        fprintf(f, "  datagram differs: expected %llu bytes, got %zd\n",
+                                (unsigned long long)g.total, n);
+                        run_hexdiff(f, 0, exp, (size_t)g.total, buf,
+                                    (size_t)n > cap ? cap : (size_t)n);
+                    }
+                    exec_fail_end(c);
+                }
+            } else {
+                exec_fail(c, s, "expected datagram too large");
+            }
+            free(exp);
+            exec_gen_free(&g);
+        }
+    } else {
+        exec_fail(c, s, "eof/reset/until do not apply to UDP");
+    }
+out:
+    free(buf);
+    return r;
+}
+
+int exec_expect(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_conn *k = need_conn(c, s);
+
+    if (!k)
+        return -1;
+    if (k->proto == NR_UDP)
+        return expect_datagram(c, s, k);
+    if (k->listener) {
+        exec_fail(c, s, "'%s' is a listener: accept a connection first", k->name);
+        return -1;
+    }
+    switch (s->u.expect.kind) {
+    case NR_M_BYTES:
+        return expect_bytes(c, s, k, &s->u.expect.payload);
+    case NR_M_REGEX:
+        return expect_regex(c, s, k);
+    case NR_M_UNTIL:
+        return expect_until(c, s, k);
+    case NR_M_LENGTH:
+        return expect_length(c, s, k);
+    case NR_M_EOF:
+    case NR_M_RESET:
+    case NR_M_NOTHING:
+        return expect_end(c, s, k);
+    }
+    return -1;
+}
+
+/* ---- shutdown / close / abort -------------------------------------------- */
+
+int exec_shutdown(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_conn *k = need_conn(c, s);
+
+    if (!k)
+        return -1;
+    if (shutdown(k->fd, SHUT_WR) < 0) {
+        exec_fail(c, s, "shutdown: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int exec_close(struct exec_ctx *c, const struct nr_step *s, int abortive)
+{
+    struct exec_conn *k = need_conn(c, s);
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+    if (!k)
+        return -1;
+    if (abortive && setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0) {
+        exec_fail(c, s, "SO_LINGER: %s", strerror(errno));
+        return -1;
+    }
+    drop_conn(c, k);
+    return 0;
+}

@@ -1,0 +1,409 @@
+/* exec_target.c - target programs in a scenario: start (readiness line or
+ * socket activation), exit status, stdout/stderr content, files they write,
+ * and the end-of-scenario judgement (crashes, sanitizer reports, leaks). */
+#define _GNU_SOURCE
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STOP_GRACE_MS 1000
+#define SHOW_STDERR 2048
+
+static struct exec_target *find_target(struct exec_state *st, const char *name)
+{
+    for (size_t i = 0; i < st->ntargets; i++)
+        if (strcmp(st->targets[i].name, name) == 0)
+            return &st->targets[i];
+    return NULL;
+}
+
+/* The activation socket the runner binds and hands over as fd 3. */
+static int activation_socket(struct exec_ctx *c, const struct nr_step *s, int *fd)
+{
+    char errbuf[NR_ERRBUF_SIZE], *text = exec_expand(c, s, &s->u.target.act_addr, NULL);
+    struct nr_addr a, local;
+    int type = s->u.target.act_proto == NR_UDP ? SOCK_DGRAM : SOCK_STREAM;
+
+    if (!text)
+        return -1;
+    if (nr_addr_parse(text, &a, errbuf) < 0 ||
+        (*fd = nr_bind_socket(&a, type, 128, errbuf)) < 0) {
+        free(text);
+        exec_fail(c, s, "activation socket: %s", errbuf);
+        return -1;
+    }
+    free(text);
+    if (nr_local_addr(*fd, &local, NULL) == 0) {
+        char as[NR_ADDRSTR_SIZE];
+        nr_addr_format((struct sockaddr *)&local.ss, as, sizeof(as));
+        exec_setvar(c->st, s->name, as, strlen(as));
+    }
+    return 0;
+}
+
+/* Expand argv and env; returns 0 or -1.  Arrays are NULL-terminated. */
+static int expand_all(struct exec_ctx *c, const struct nr_step *s, char ***argv, char ***env)
+{
+    size_t na = s->u.target.nargv, ne = s->u.target.nenv;
+
+    *argv = calloc(na + 1, sizeof(char *));
+    *env = calloc(ne + 2, sizeof(char *));
+    if (!*argv || !*env)
+        return -1;
+    for (size_t i = 0; i < na; i++)
+        if (!((*argv)[i] = exec_expand(c, s, &s->u.target.argv[i], NULL)))
+            return -1;
+    for (size_t i = 0; i < ne; i++)
+        if (!((*env)[i] = exec_expand(c, s, &s->u.target.env[i], NULL)))
+            return -1;
+    if (asprintf(&(*env)[ne], "PATH=%s:%s", c->st->o->bindir,
+                 getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin") < 0) {
+        (*env)[ne] = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void free_strv(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int wait_ready(struct exec_ctx *c, const struct nr_step *s, struct exec_target *t)
+{
+    char line[512], *prefix = NULL, status[64];
+    size_t plen;
+    int r;
+
+    if (s->u.target.ready.nsegs > 0) {
+        prefix = exec_expand(c, s, &s->u.target.ready, &plen);
+        if (!prefix)
+            return -1;
+    } else {
+        prefix = strdup("listening on ");
+        plen = strlen(prefix);
+    }
+    r = nr_wait_file_line(t->out, prefix, line, sizeof(line), &t->proc,
+                          exec_wait_budget(c, s, nr_now_ms()));
+    if (r == 1) {
+        exec_setvar(c->st, s->name, line + plen, strlen(line + plen));
+    } else if (r == 0) {
+        exec_fail(c, s, "no readiness line '%s' on stdout of '%s' in time", prefix, t->name);
+    } else {
+        nr_status_str(t->proc.status, status, sizeof(status));
+        exec_fail(c, s, "'%s' ended (%s) before printing '%s'; stderr in %s", t->name, status,
+                  prefix, t->err);
+    }
+    free(prefix);
+    return r == 1 ? 0 : -1;
+}
+
+int exec_target_start(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_state *st = c->st;
+    char errbuf[NR_ERRBUF_SIZE], **argv = NULL, **env = NULL;
+    struct exec_target *t;
+    int actfd = -1, r = -1;
+
+    if (find_target(st, s->name) || st->ntargets == EXEC_MAX_TARGETS) {
+        exec_fail(c, s, "target '%s' already started, or more than %d targets", s->name,
+                  EXEC_MAX_TARGETS);
+        return -1;
+    }
+    if (s->u.target.activate && activation_socket(c, s, &actfd) < 0)
+        return -1;
+    if (expand_all(c, s, &argv, &env) < 0) {
+        exec_fail(c, s, "cannot expand the command line");
+        goto out;
+    }
+    t = &st->targets[st->ntargets];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", s->name);
+    snprintf(t->out, sizeof(t->out), "%s/%s.stdout", st->artdir, s->name);
+    snprintf(t->err, sizeof(t->err), "%s/%s.stderr", st->artdir, s->name);
+    t->line = s->line;
+    struct nr_spawn sp = { .argv = argv, .env_extra = env, .stdout_path = t->out,
+                           .stderr_path = t->err, .activation_fd = actfd };
+    if (nr_proc_spawn(&sp, &t->proc, errbuf) < 0) {
+        exec_fail(c, s, "%s", errbuf);
+        goto out;
+    }
+    st->ntargets++;
+    exec_log(st, "started %s (pid %d): %s", t->name, (int)t->proc.pid, argv[0]);
+    r = 0;
+    if (!s->u.target.nowait && (!s->u.target.activate || s->u.target.ready.nsegs > 0))
+        r = wait_ready(c, s, t);
+out:
+    if (actfd >= 0)
+        close(actfd);
+    free_strv(argv);
+    /* env strings are referenced by the child only; the parent frees them */
+    free_strv(env);
+    return r;
+}
+
+static int signal_number(int status)
+{
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+int exec_target_exit(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_target *t = find_target(c->st, s->name);
+    char status[64];
+    int r;
+
+    if (!t) {
+        exec_fail(c, s, "no target named '%s'", s->name);
+        return -1;
+    }
+    if (s->kind == NR_S_STOP)
+        nr_proc_signal(&t->proc, SIGTERM);
+    r = nr_proc_wait(&t->proc, exec_wait_budget(c, s, nr_now_ms()));
+    if (r != 1) {
+        exec_fail(c, s, "'%s' still running after %d ms", t->name,
+                  exec_wait_budget(c, s, nr_now_ms()));
+        return -1;
+    }
+    t->status_checked = 1;
+    nr_status_str(t->proc.status, status, sizeof(status));
+    if (s->u.exit.is_signal ? signal_number(t->proc.status) == s->u.exit.code
+                            : WIFEXITED(t->proc.status) &&
+                                  WEXITSTATUS(t->proc.status) == s->u.exit.code)
+        return 0;
+    exec_fail(c, s, "'%s' ended with %s, expected %s %d (stderr: %s)", t->name, status,
+              s->u.exit.is_signal ? "signal" : "exit", s->u.exit.code, t->err);
+    return -1;
+}
+
+/* Read a whole file (bounded by cap) into a malloc'd buffer. */
+static uint8_t *slurp(const char *path, size_t cap, size_t *len, int *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint8_t *buf;
+    size_t got = 0;
+    ssize_t n;
+
+    *err = 0;
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    buf = malloc(cap + 1);
+    while (buf && got < cap && (n = nr_read(fd, buf + got, cap - got)) > 0)
+        got += (size_t)n;
+    close(fd);
+    if (buf)
+        buf[got] = '\0';
+    *len = got;
+    return buf;
+}
+
+/* Match content against an output/file expectation: BYTES means "contains"
+ * for outputs and "equals" for files; REGEX searches. Returns 1 on match. */
+static int content_matches(struct exec_ctx *c, const struct nr_step *s, const struct nr_match *m,
+                           const uint8_t *buf, size_t len, int whole, uint8_t **exp_out,
+                           size_t *exp_len)
+{
+    if (m->kind == NR_M_REGEX) {
+        char *pat = exec_expand(c, s, &m->text, NULL);
+        regex_t re;
+        regmatch_t rm = { .rm_so = 0, .rm_eo = (regoff_t)len };
+        int ok = 0;
+        if (!pat)
+            return -1;
+        if (regcomp(&re, pat, REG_EXTENDED | REG_NEWLINE) != 0) {
+            exec_fail(c, s, "bad regex /%s/", pat);
+            free(pat);
+            return -1;
+        }
+        ok = regexec(&re, (const char *)buf, 1, &rm, REG_STARTEND) == 0;
+        regfree(&re);
+        free(pat);
+        return ok;
+    }
+    if (m->kind == NR_M_BYTES) {
+        struct exec_gen g;
+        uint8_t *exp;
+        int ok;
+        if (exec_gen_init(c, s, &m->payload, &g) < 0)
+            return -1;
+        exp = malloc(g.total + 1);
+        if (!exp) {
+            exec_gen_free(&g);
+            return -1;
+        }
+        exec_gen_fill(&g, 0, exp, (size_t)g.total);
+        ok = whole ? g.total == len && memcmp(exp, buf, len) == 0
+                   : g.total == 0 || memmem(buf, len, exp, (size_t)g.total) != NULL;
+        *exp_out = exp;
+        *exp_len = (size_t)g.total;
+        exec_gen_free(&g);
+        return ok;
+    }
+    exec_fail(c, s, "only bytes or /regex/ can be matched here");
+    return -1;
+}
+
+#define OUTPUT_CAP (16u << 20)
+
+int exec_target_output(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_target *t = find_target(c->st, s->name);
+    int64_t started = nr_now_ms();
+    uint8_t *buf = NULL, *exp = NULL;
+    size_t len = 0, elen = 0;
+    int ok = 0, err;
+
+    if (!t) {
+        exec_fail(c, s, "no target named '%s'", s->name);
+        return -1;
+    }
+    for (;;) { /* output may still be on its way: poll until it matches */
+        free(buf);
+        free(exp);
+        exp = NULL;
+        buf = slurp(s->u.output.is_stderr ? t->err : t->out, OUTPUT_CAP, &len, &err);
+        ok = buf ? content_matches(c, s, &s->u.output.match, buf, len, 0, &exp, &elen) : 0;
+        if (ok != 0 || exec_wait_budget(c, s, started) == 0 || nr_proc_wait(&t->proc, 0) == 1)
+            break;
+        poll(NULL, 0, 10);
+    }
+    if (ok == 0) {
+        FILE *f = exec_fail_begin(c, s);
+        if (f) {
+            fprintf(f, "  %s of '%s' (%zu bytes) does not contain the expected %s\n",
+                    s->u.output.is_stderr ? "stderr" : "stdout", t->name, len,
+                    s->u.output.match.kind == NR_M_REGEX ? "pattern" : "bytes");
+            if (exp)
+                run_hexdiff(f, 0, exp, elen, buf ? buf : (const uint8_t *)"",
+                            len > 512 ? 512 : len);
+        }
+        exec_fail_end(c);
+    }
+    free(buf);
+    free(exp);
+    return ok == 1 ? 0 : -1;
+}
+
+int exec_file(struct exec_ctx *c, const struct nr_step *s)
+{
+    char *path = exec_expand(c, s, &s->u.file.path, NULL);
+    uint8_t *buf = NULL, *exp = NULL;
+    size_t len = 0, elen = 0;
+    struct stat sb;
+    int ok = -1, err;
+
+    if (!path)
+        return -1;
+    if (s->u.file.absent) {
+        if (stat(path, &sb) == 0)
+            exec_fail(c, s, "%s exists (%lld bytes) but must be absent", path,
+                      (long long)sb.st_size);
+        else
+            ok = 1;
+        goto out;
+    }
+    buf = slurp(path, OUTPUT_CAP, &len, &err);
+    if (!buf) {
+        exec_fail(c, s, "%s: %s", path, strerror(err));
+        goto out;
+    }
+    ok = content_matches(c, s, &s->u.file.match, buf, len, 1, &exp, &elen);
+    if (ok == 0) {
+        FILE *f = exec_fail_begin(c, s);
+        if (f) {
+            fprintf(f, "  %s (%zu bytes) differs from what was expected\n", path, len);
+            if (exp)
+                run_hexdiff(f, 0, exp, elen, buf, len);
+        }
+        exec_fail_end(c);
+    }
+out:
+    free(path);
+    free(buf);
+    free(exp);
+    return ok == 1 ? 0 : -1;
+}
+
+/* Sanitizer or crash report in a target's stderr? */
+static const char *sanitizer_report(const uint8_t *buf, size_t len)
+{
+    static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                         "runtime error:", "ERROR: ThreadSanitizer",
+                                         "WARNING: ThreadSanitizer" };
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+        if (memmem(buf, len, marks[i], strlen(marks[i])))
+            return marks[i];
+    return NULL;
+}
+
+static void fail_target(struct exec_ctx *c, struct exec_target *t, const char *what)
+{
+    FILE *f = exec_fail_begin(c, NULL);
+    uint8_t *buf;
+    size_t len = 0;
+    int err;
+
+    if (!f)
+        return;
+    fprintf(f, "  target '%s' (line %u): %s\n  stderr (%s):\n", t->name, t->line, what, t->err);
+    buf = slurp(t->err, 1u << 20, &len, &err);
+    if (buf) {
+        const char *from = (const char *)buf;
+        if (len > SHOW_STDERR)
+            from += len - SHOW_STDERR;
+        fprintf(f, "%s%s\n", len > SHOW_STDERR ? "  ...\n" : "", from);
+    }
+    free(buf);
+    exec_fail_end(c);
+}
+
+int exec_targets_finish(struct exec_ctx *c)
+{
+    struct exec_state *st = c->st;
+
+    for (size_t i = 0; i < st->ntargets; i++) {
+        struct exec_target *t = &st->targets[i];
+        char status[64], what[160];
+        int was_running = nr_proc_wait(&t->proc, 0) != 1, graceful = 1;
+        uint8_t *err;
+        size_t len = 0;
+        int e;
+        const char *mark;
+
+        if (was_running)
+            graceful = nr_proc_stop(&t->proc, (int)(STOP_GRACE_MS * st->o->time_scale));
+        nr_proc_release(&t->proc);
+        nr_status_str(t->proc.status, status, sizeof(status));
+        exec_log(st, "%s ended: %s%s", t->name, status, was_running ? " (stopped at end)" : "");
+        err = slurp(t->err, 1u << 20, &len, &e);
+        mark = err ? sanitizer_report(err, len) : NULL;
+        free(err);
+        if (mark) {
+            snprintf(what, sizeof(what), "sanitizer report (%s), %s", mark, status);
+            fail_target(c, t, what);
+        } else if (!graceful) {
+            fail_target(c, t, "did not stop within 1 s of SIGTERM: killed");
+        } else if (was_running && !(WIFEXITED(t->proc.status) && WEXITSTATUS(t->proc.status) == 0)
+                   && signal_number(t->proc.status) != SIGTERM) {
+            snprintf(what, sizeof(what), "ended with %s after SIGTERM at scenario end", status);
+            fail_target(c, t, what);
+        } else if (!was_running && !t->status_checked && WIFSIGNALED(t->proc.status)) {
+            snprintf(what, sizeof(what), "crashed: %s", status);
+            fail_target(c, t, what);
+        }
+    }
+    return c->fail ? -1 : 0;
+}
