@@ -33,17 +33,47 @@ struct itest_srv {
     char out[96], err[96];
 };
 
+/* Start argv (argv[0] is a path or looked up in PATH), handing it
+ * activation_fd (>= 0) as fd 3 by socket activation; waits up to 5 s for
+ * its readiness line and records the address it names. */
+static void itest_spawn(struct itest_srv *s, char **argv, int activation_fd)
+{
+    char line[256], errbuf[NR_ERRBUF_SIZE];
+    int r;
+
+    snprintf(s->dir, sizeof(s->dir), "/tmp/itest.XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->out, sizeof(s->out), "%s/out", s->dir);
+    snprintf(s->err, sizeof(s->err), "%s/err", s->dir);
+    struct nr_spawn sp = { .argv = argv, .stdout_path = s->out, .stderr_path = s->err,
+                           .activation_fd = activation_fd };
+    if (nr_proc_spawn(&sp, &s->proc, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    r = nr_wait_file_line(s->out, "listening on ", line, sizeof(line), &s->proc, 5000);
+    if (r != 1)
+        fail_msg("%s: no readiness line (r=%d)", argv[0], r);
+    if (nr_addr_parse(line + strlen("listening on "), &s->addr, errbuf) < 0)
+        fail_msg("readiness line '%s': %s", line, errbuf);
+}
+
+/* Path of built target `name` into path[len]: $NR_BIN/name. */
+static void itest_bin(const char *name, char *path, size_t len)
+{
+    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+
+    snprintf(path, len, "%s/%s", bin, name);
+}
+
 /* Start target `name` with extra args (NULL-terminated list) plus
  * --port 0; waits up to 5 s for its readiness line. */
 static void itest_start(struct itest_srv *s, const char *name, ...)
 {
-    char path[512], line[256], errbuf[NR_ERRBUF_SIZE];
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char path[512];
     char *argv[32];
-    int argc = 0, r;
+    int argc = 0;
     va_list ap;
 
-    snprintf(path, sizeof(path), "%s/%s", bin, name);
+    itest_bin(name, path, sizeof(path));
     argv[argc++] = path;
     va_start(ap, name);
     for (char *a; (a = va_arg(ap, char *)) && argc < 28;)
@@ -52,19 +82,7 @@ static void itest_start(struct itest_srv *s, const char *name, ...)
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc] = NULL;
-    snprintf(s->dir, sizeof(s->dir), "/tmp/itest.XXXXXX");
-    assert_non_null(mkdtemp(s->dir));
-    snprintf(s->out, sizeof(s->out), "%s/out", s->dir);
-    snprintf(s->err, sizeof(s->err), "%s/err", s->dir);
-    struct nr_spawn sp = { .argv = argv, .stdout_path = s->out, .stderr_path = s->err,
-                           .activation_fd = -1 };
-    if (nr_proc_spawn(&sp, &s->proc, errbuf) < 0)
-        fail_msg("%s", errbuf);
-    r = nr_wait_file_line(s->out, "listening on ", line, sizeof(line), &s->proc, 5000);
-    if (r != 1)
-        fail_msg("%s: no readiness line (r=%d)", name, r);
-    if (nr_addr_parse(line + strlen("listening on "), &s->addr, errbuf) < 0)
-        fail_msg("readiness line '%s': %s", line, errbuf);
+    itest_spawn(s, argv, -1);
 }
 
 /* Connect a TCP client to the server; fails the test on error. */
