@@ -8,7 +8,7 @@
 #include "srv.h"
 #include "tcp-echo/echo.h"
 
-#define DEFAULT_PORT 7
+#define DEFAULT_PORT 12346
 #define DEFAULT_MAX_CONNS 64
 #define MAX_MAX_CONNS 65536
 #define STOP_JOIN_MS 800 /* bound on waiting for the threads at shutdown */

@@ -7,7 +7,7 @@
 #include "echo.h"
 #include "srv.h"
 
-#define DEFAULT_PORT 7
+#define DEFAULT_PORT 12345
 
 static void usage(FILE *f)
 {
