@@ -16,9 +16,16 @@
 #define PARALLEL_MAX 1024
 #define REPEAT_MAX 1000000
 
-enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR };
+/* Kinds of names; the last two are only asked for by take_use: a step on
+ * "a socket" (close, abort) also takes a listener, a step on datagrams
+ * (send, expect) also takes a UDP listener, which answers its last sender. */
+enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR, SYM_SOCKET, SYM_DGRAM_OK };
 
-static const char *const sym_what[] = { "a target", "a listener", "a connection", "a variable" };
+static const char *const sym_what[] = { "a target",   "a listener",
+                                        "a connection", "a variable",
+                                        "a connection or listener",
+                                        "a connection or UDP listener" };
+
 
 /* A name defined by a step, visible until the end of its block. */
 struct sym {
@@ -29,6 +36,18 @@ struct sym {
     unsigned line;   /* line of the definition */
     unsigned closed; /* line of the close/abort of a connection; 0: open */
 };
+
+/* Does a name of kind y satisfy a request for `want`? */
+static int sym_fits(enum sym_kind want, const struct sym *y)
+{
+    if (y->kind == want)
+        return 1;
+    if (want == SYM_SOCKET)
+        return y->kind == SYM_CONN || y->kind == SYM_LISTENER;
+    if (want == SYM_DGRAM_OK)
+        return y->kind == SYM_CONN || (y->kind == SYM_LISTENER && y->proto == NR_UDP);
+    return 0;
+}
 
 /* An open step list: the top level or the body of a block. */
 struct frame {
@@ -392,7 +411,7 @@ static int take_use(struct parser *p, char out[NR_SCN_NAME_MAX], enum sym_kind k
     if (!y)
         return lx_errf(&p->lx, p->tok.col, "expected %s defined earlier, got '%s'",
                        sym_what[kind], out);
-    if (y->kind != kind)
+    if (!sym_fits(kind, y))
         return lx_errf(&p->lx, p->tok.col, "expected %s, got '%s' (%s defined at line %u)",
                        sym_what[kind], out, sym_what[y->kind], y->line);
     if (y->closed)
@@ -627,7 +646,7 @@ static int st_send(struct parser *p, struct nr_step *s)
 {
     int rc;
 
-    if (take_use(p, s->name, SYM_CONN, NULL, 0) < 0)
+    if (take_use(p, s->name, SYM_DGRAM_OK, NULL, 0) < 0)
         return -1;
     if (!starts_payload(p))
         return err_got(p, "a payload: \"string\", x\"hex\", file PATH or pattern N");
@@ -652,7 +671,7 @@ static int st_send(struct parser *p, struct nr_step *s)
 
 static int st_expect(struct parser *p, struct nr_step *s)
 {
-    if (take_use(p, s->name, SYM_CONN, NULL, 1) < 0 || parse_match(p, &s->u.expect, 1) < 0)
+    if (take_use(p, s->name, SYM_DGRAM_OK, NULL, 1) < 0 || parse_match(p, &s->u.expect, 1) < 0)
         return -1;
     return finish(p, s, 1);
 }
@@ -670,7 +689,7 @@ static int st_close(struct parser *p, struct nr_step *s)
 {
     struct sym *y;
 
-    if (take_use(p, s->name, SYM_CONN, &y, 0) < 0 || finish(p, s, 0) < 0)
+    if (take_use(p, s->name, SYM_SOCKET, &y, 0) < 0 || finish(p, s, 0) < 0)
         return -1;
     y->closed = s->line;
     return 0;

@@ -14,8 +14,8 @@
 
 #include "nr_net.h"
 
-#define SNAPLEN 262144
-#define RING_BYTES (128 << 20)
+#define SNAPLEN 65600 /* lo MTU 65536 + link header: every frame whole */
+#define RING_BYTES (256 << 20)
 #define SENTINEL_PORT 9 /* discard */
 #define DRAIN_TIMEOUT_MS 3000
 
