@@ -51,6 +51,7 @@ BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig
 
 DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 
+.SECONDARY:
 .PHONY: all bins tests run check check-unit check-asan check-integration install clean deps
 all: bins tests
 

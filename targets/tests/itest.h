@@ -26,6 +26,10 @@
 #include "nr_net.h"
 #include "nr_proc.h"
 
+/* Not every test program uses every helper. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 struct itest_srv {
     struct nr_proc proc;
     struct nr_addr addr;   /* where it listens */
@@ -64,25 +68,56 @@ static void itest_bin(const char *name, char *path, size_t len)
     snprintf(path, len, "%s/%s", bin, name);
 }
 
-/* Start target `name` with extra args (NULL-terminated list) plus
- * --port 0; waits up to 5 s for its readiness line. */
-static void itest_start(struct itest_srv *s, const char *name, ...)
+/* Start target `name` with the extra args in ap (NULL-terminated) plus
+ * --port 0, handing it activation_fd as fd 3 when >= 0; waits up to 5 s for
+ * its readiness line. */
+static void itest_vstart(struct itest_srv *s, const char *name, int activation_fd, va_list ap)
 {
     char path[512];
     char *argv[32];
     int argc = 0;
-    va_list ap;
 
     itest_bin(name, path, sizeof(path));
     argv[argc++] = path;
-    va_start(ap, name);
     for (char *a; (a = va_arg(ap, char *)) && argc < 28;)
         argv[argc++] = a;
-    va_end(ap);
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc] = NULL;
-    itest_spawn(s, argv, -1);
+    itest_spawn(s, argv, activation_fd);
+}
+
+/* Start target `name` with extra args (NULL-terminated list) plus
+ * --port 0; waits up to 5 s for its readiness line. */
+static void itest_start(struct itest_srv *s, const char *name, ...)
+{
+    va_list ap;
+
+    va_start(ap, name);
+    itest_vstart(s, name, -1, ap);
+    va_end(ap);
+}
+
+/* Like itest_start, but by socket activation: create a socket of the given
+ * type (SOCK_STREAM or SOCK_DGRAM) bound to 127.0.0.1 on an ephemeral
+ * port, hand it to the target as fd 3, and check that the target announces
+ * that very address. */
+static void itest_start_activated(struct itest_srv *s, const char *name, int type, ...)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    struct nr_addr a, local;
+    va_list ap;
+    int fd = -1;
+
+    if (nr_addr_from_host("127.0.0.1", 0, &a, errbuf) < 0 ||
+        (fd = nr_bind_socket(&a, type, 16, errbuf)) < 0 || nr_local_addr(fd, &local, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    va_start(ap, type);
+    itest_vstart(s, name, fd, ap);
+    va_end(ap);
+    close(fd);
+    assert_int_equal(nr_addr_port((struct sockaddr *)&s->addr.ss),
+                     nr_addr_port((struct sockaddr *)&local.ss));
 }
 
 /* Connect a TCP client to the server; fails the test on error. */
@@ -178,5 +213,7 @@ static void itest_stop(struct itest_srv *s)
     unlink(s->err);
     rmdir(s->dir);
 }
+
+#pragma GCC diagnostic pop
 
 #endif
