@@ -175,8 +175,8 @@ static void tap_and_junit_reports(void **state)
                             NULL), 1);
     out = out_text();
     assert_true(strncmp(out, "TAP version 14\n1..2\n", 20) == 0);
-    assert_non_null(strstr(out, "\nnot ok 1 - no.scn\n  ---\n"));
-    assert_non_null(strstr(out, "\nok 2 - ok.scn\n"));
+    assert_non_null(strstr(out, "\nok 1 - ok.scn\n"));
+    assert_non_null(strstr(out, "\nnot ok 2 - no.scn\n  ---\n"));
     xml = read_file("j.xml");
     assert_non_null(xml);
     assert_non_null(strstr(xml, "<testsuite name=\"no.scn\" tests=\"1\" failures=\"1\""));
