@@ -119,8 +119,10 @@ void exec_fail_end(struct exec_ctx *c);
 char *exec_expand(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
                   size_t *len);
 
-/* Milliseconds the current wait may take: the step's `within` or the default
- * stall timeout, clamped by the scenario deadline. */
+/* Milliseconds the current wait may still take, counted from `started`:
+ * the step's `within` (callers pass the step's start) or the default stall
+ * timeout (callers pass the time of the last progress), clamped by the
+ * scenario deadline. */
 int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t started);
 
 /* True once the scenario deadline has passed. */
