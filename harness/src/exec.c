@@ -392,7 +392,7 @@ static int exec_step(struct exec_ctx *c, const struct nr_step *s)
     case NR_S_REPEAT:
         return run_repeat(c, s);
     case NR_S_WIRE:
-        return 0; /* judged after the capture is complete */
+        return exec_wire_note(c, s); /* judged after the capture is complete */
     }
     exec_fail(c, s, "unknown step kind %d", (int)s->kind);
     return -1;
@@ -450,6 +450,7 @@ static void state_free(struct exec_state *st)
         free(st->records[i].dg_recv);
     }
     free(st->records);
+    free(st->wires);
     for (size_t i = 0; i < st->nvars; i++)
         free(st->vars[i].val);
     free(st->vars);
@@ -475,9 +476,9 @@ static int has_wire_steps(const struct nr_steps *steps)
 
 /* Start capturing into artdir/capture.pcap when isolated.  When capture is
  * impossible a scenario that asserts on packets is skipped (*skip set). */
-static struct run_capture *start_capture(struct exec_state *st, char **skip)
+static struct run_capture *start_capture(struct exec_state *st, const char *path, char **skip)
 {
-    char path[600], errbuf[NR_ERRBUF_SIZE];
+    char errbuf[NR_ERRBUF_SIZE];
     struct run_capture *cap = NULL;
 
     *skip = NULL;
@@ -486,7 +487,6 @@ static struct run_capture *start_capture(struct exec_state *st, char **skip)
     else if (!st->isolated)
         snprintf(errbuf, sizeof(errbuf), "no own network namespace to capture in");
     else {
-        snprintf(path, sizeof(path), "%s/capture.pcap", st->artdir);
         if (run_capture_start("lo", path, &cap, errbuf) == 0) {
             exec_log(st, "capturing on lo into %s", path);
             return cap;
@@ -498,21 +498,25 @@ static struct run_capture *start_capture(struct exec_state *st, char **skip)
     return NULL;
 }
 
-/* Finish the capture; dropped packets or an undrained ring fail the run. */
-static void stop_capture(struct exec_ctx *c, struct run_capture *cap)
+/* Finish the capture; dropped packets or an undrained ring fail the run.
+ * Returns 0 when the capture file is complete evidence. */
+static int stop_capture(struct exec_ctx *c, struct run_capture *cap)
 {
     struct run_capture_stats cs;
     char errbuf[NR_ERRBUF_SIZE];
 
     if (run_capture_stop(cap, &cs, errbuf) < 0) {
         exec_fail(c, NULL, "capture incomplete: %s", errbuf);
-        return;
+        return -1;
     }
     exec_log(c->st, "capture: %llu packets, %llu dropped by the kernel",
              (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops);
-    if (cs.kernel_drops > 0)
+    if (cs.kernel_drops > 0) {
         exec_fail(c, NULL, "capture lost %llu packets (kernel drops): no verdict on partial evidence",
                   (unsigned long long)cs.kernel_drops);
+        return -1;
+    }
+    return 0;
 }
 
 enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
@@ -521,7 +525,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     struct exec_state st;
     struct exec_ctx c;
     struct run_capture *capture;
-    char path[600], *skip = NULL;
+    char path[600], capture_path[600], *skip = NULL;
     int step_ms = o->timeout_ms >= 0 ? o->timeout_ms : scn->step_timeout_ms;
     int deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : scn->deadline_ms;
 
@@ -545,7 +549,8 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
              isolated ? "own network namespace" : "host loopback");
 
     ctx_init(&c, &st, NULL, -1, 0);
-    capture = start_capture(&st, &skip);
+    snprintf(capture_path, sizeof(capture_path), "%s/capture.pcap", artdir);
+    capture = start_capture(&st, capture_path, &skip);
     if (skip) {
         exec_log(&st, "skipped: %s", skip);
         state_free(&st);
@@ -555,8 +560,8 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     exec_steps(&c, &scn->steps);
     exec_conns_free(&c);
     exec_targets_finish(&c);
-    if (capture)
-        stop_capture(&c, capture);
+    if (capture && stop_capture(&c, capture) == 0)
+        exec_wire_judge(&c, capture_path);
     exec_log(&st, "%s", c.fail ? "FAILED" : "passed");
     if (c.fail && st.log)
         fprintf(st.log, "%s", c.fail);

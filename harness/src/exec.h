@@ -41,6 +41,7 @@ struct exec_record {
     uint64_t sent_hash, recv_hash;  /* FNV-1a of each TCP byte stream */
     uint32_t *dg_sent, *dg_recv;    /* UDP datagram sizes, in order (owned) */
     size_t n_dg_sent, n_dg_recv;
+    int cut;                        /* reset or aborted: unsent bytes may be lost */
 };
 
 /* FNV-1a, 64 bit, continued over successive pieces of a stream. */
@@ -58,6 +59,15 @@ struct exec_conn {
     size_t rxoff, rxlen, rxcap;
     int eof, reset;           /* stream ended by FIN / by RST */
     int sock_err;             /* other receive error (errno) */
+    int aborted;              /* closed with RST by the runner */
+};
+
+/* A `wire` step, noted when it runs and judged once the capture is
+ * complete: the connection's addresses identify it on the wire. */
+struct exec_wire {
+    const struct nr_step *step;
+    struct exec_record rec;   /* copy of the connection's identity (no lists) */
+    long index;               /* parallel/repeat instance, or -1 */
 };
 
 struct exec_state {
@@ -74,6 +84,8 @@ struct exec_state {
     size_t nvars;
     struct exec_target targets[EXEC_MAX_TARGETS];
     size_t ntargets;
+    struct exec_wire *wires;  /* noted wire steps (guarded by lock) */
+    size_t nwires;
     struct exec_record *records; /* closed connections (guarded by lock) */
     size_t nrecords;
     char **lines;             /* source lines, for messages */
@@ -150,6 +162,20 @@ int exec_gen_init(struct exec_ctx *c, const struct nr_step *s, const struct nr_p
                   struct exec_gen *g);
 void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t n);
 void exec_gen_free(struct exec_gen *g);
+
+/* Find an open connection by name in c or its enclosing contexts. */
+struct exec_conn *exec_find_conn(struct exec_ctx *c, const char *name);
+
+/* --- exec_wire.c ---------------------------------------------------------- */
+
+/* Note a `wire` step for judgement after the capture. Returns 0 / -1. */
+int exec_wire_note(struct exec_ctx *c, const struct nr_step *s);
+
+/* Read the finished capture and judge it: every connection the runner used
+ * carried on the wire exactly the bytes its socket sent and received (and
+ * every UDP datagram appears once with its size), then every noted `wire`
+ * step.  Failures go to c. */
+void exec_wire_judge(struct exec_ctx *c, const char *pcap_path);
 
 /* --- exec_target.c ------------------------------------------------------ */
 

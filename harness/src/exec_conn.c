@@ -25,7 +25,7 @@
 
 /* ---- lookup ------------------------------------------------------------ */
 
-static struct exec_conn *find_conn(struct exec_ctx *c, const char *name)
+struct exec_conn *exec_find_conn(struct exec_ctx *c, const char *name)
 {
     for (; c; c = c->outer)
         for (size_t i = 0; i < c->nconns; i++)
@@ -36,7 +36,7 @@ static struct exec_conn *find_conn(struct exec_ctx *c, const char *name)
 
 static struct exec_conn *need_conn(struct exec_ctx *c, const struct nr_step *s)
 {
-    struct exec_conn *k = find_conn(c, s->name);
+    struct exec_conn *k = exec_find_conn(c, s->name);
 
     if (!k)
         exec_fail(c, s, "no open connection named '%s'", s->name);
@@ -93,6 +93,7 @@ static void retire(struct exec_state *st, struct exec_conn *k)
     if (k->fd >= 0)
         close(k->fd);
     k->fd = -1;
+    k->rec.cut = k->aborted || k->reset;
     free(k->rx);
     k->rx = NULL;
     pthread_mutex_lock(&st->lock);
@@ -214,6 +215,17 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
         }
         return 0;
     }
+    if (fd < 0 && err == ECONNRESET) {
+        /* The handshake completed and the peer reset at once (a refusal is
+         * ECONNREFUSED): a connection whose stream ended with a reset. */
+        fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0) {
+            k = new_conn(c, s, NR_TCP, fd);
+            if (k)
+                k->reset = 1;
+            return k ? 0 : -1;
+        }
+    }
     if (fd < 0) {
         exec_fail(c, s, "%s", errbuf);
         return -1;
@@ -253,7 +265,7 @@ int exec_listen(struct exec_ctx *c, const struct nr_step *s)
 
 int exec_accept(struct exec_ctx *c, const struct nr_step *s)
 {
-    struct exec_conn *l = find_conn(c, s->u.accept.listener), *k;
+    struct exec_conn *l = exec_find_conn(c, s->u.accept.listener), *k;
     struct nr_addr peer;
     int64_t t = nr_now_ms();
     int fd, r;
@@ -967,6 +979,7 @@ int exec_close(struct exec_ctx *c, const struct nr_step *s, int abortive)
         exec_fail(c, s, "SO_LINGER: %s", strerror(errno));
         return -1;
     }
+    k->aborted = abortive;
     drop_conn(c, k);
     return 0;
 }
