@@ -157,7 +157,8 @@ int nr_wait_fd(int fd, short events, int timeout_ms)
     }
 }
 
-int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out, char *errbuf)
+int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out,
+                   struct nr_addr *local_out, char *errbuf)
 {
     char as[NR_ADDRSTR_SIZE];
     int fd, err = 0, r;
@@ -190,10 +191,14 @@ int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out, cha
     }
     if (err_out)
         *err_out = 0;
+    if (local_out)
+        nr_local_addr(fd, local_out, NULL);
     return fd;
 error:
     if (err_out)
         *err_out = err;
+    if (local_out && fd >= 0)
+        nr_local_addr(fd, local_out, NULL);
     if (fd >= 0)
         close(fd);
     return nr_seterr_errno(errbuf, err, "connect to %s", as);

@@ -49,8 +49,10 @@ int nr_local_addr(int fd, struct nr_addr *out, char *errbuf);
 
 /* Connect a new TCP socket to addr, waiting at most timeout_ms (<0: forever).
  * Returns the connected, blocking fd, or -1 with errbuf set; *err_out (if
- * non-NULL) receives the errno of the failure (ECONNREFUSED, ETIMEDOUT...). */
-int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out, char *errbuf);
+ * non-NULL) receives the errno of the failure (ECONNREFUSED, ETIMEDOUT...),
+ * *local_out (if non-NULL) the socket's local address, also on failure. */
+int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out,
+                   struct nr_addr *local_out, char *errbuf);
 
 /* Wait until fd is ready for events (POLLIN/POLLOUT) or timeout_ms passes
  * (<0: forever).  Returns >0 ready, 0 timed out, -1 on poll error. */

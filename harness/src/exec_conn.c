@@ -14,6 +14,8 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,15 +87,30 @@ static void note_datagram(uint32_t **v, size_t *n, size_t size)
     *v = nv;
 }
 
+/* Will closing k lose bytes the runner sent?  Yes when it is reset or
+ * aborted, and when its send queue still holds bytes or unread input
+ * remains (the kernel then answers the close with a RST). */
+static int close_cuts(const struct exec_conn *k)
+{
+    int outq = 0, inq = 0;
+
+    if (k->aborted || k->reset || k->rxoff < k->rxlen)
+        return 1;
+    if (k->fd < 0 || k->rec.proto != NR_TCP || k->rec.listener)
+        return 0;
+    return (ioctl(k->fd, SIOCOUTQ, &outq) == 0 && outq > 0) ||
+           (ioctl(k->fd, SIOCINQ, &inq) == 0 && inq > 0);
+}
+
 /* Close k's socket and move its record into the scenario's list. */
 static void retire(struct exec_state *st, struct exec_conn *k)
 {
     struct exec_record *nv;
 
+    k->rec.cut = close_cuts(k);
     if (k->fd >= 0)
         close(k->fd);
     k->fd = -1;
-    k->rec.cut = k->aborted || k->reset;
     free(k->rx);
     k->rx = NULL;
     pthread_mutex_lock(&st->lock);
@@ -198,11 +215,13 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
     int64_t t = nr_now_ms();
     int fd, err = 0;
 
+
     if (parse_addr(c, s, &a, 1) < 0)
         return -1;
     if (s->u.sock.proto == NR_UDP)
         return connect_udp(c, s, &a);
-    fd = nr_connect_tcp(&a, exec_wait_budget(c, s, t), &err, errbuf);
+    memset(&local, 0, sizeof(local));
+    fd = nr_connect_tcp(&a, exec_wait_budget(c, s, t), &err, &local, errbuf);
     if (s->u.sock.refused) {
         if (fd >= 0) {
             close(fd);
@@ -221,9 +240,13 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
         fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd >= 0) {
             k = new_conn(c, s, NR_TCP, fd);
-            if (k)
-                k->reset = 1;
-            return k ? 0 : -1;
+            if (!k)
+                return -1;
+            k->reset = 1;
+            k->rec.local = local;
+            k->rec.peer = a;
+            k->rec.have_peer = 1;
+            return 0;
         }
     }
     if (fd < 0) {

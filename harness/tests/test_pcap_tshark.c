@@ -269,7 +269,7 @@ static int loopback_traffic(const struct nr_addr *srv, int lfd, int ufd)
 {
     char buf[4096];
     for (int k = 0; k < 3; k++) {
-        int c = nr_connect_tcp(srv, 2000, NULL, NULL), a;
+        int c = nr_connect_tcp(srv, 2000, NULL, NULL, NULL), a;
         if (c < 0 || (a = accept(lfd, NULL, NULL)) < 0)
             return -1;
         memset(buf, 'A' + k, sizeof(buf));

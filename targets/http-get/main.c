@@ -167,7 +167,7 @@ static int connect_url(const struct hg_url *u, const struct opts *o, int *code)
             continue;
         }
         tried++;
-        fd = nr_connect_tcp(&a, o->timeout_ms, &e, err);
+        fd = nr_connect_tcp(&a, o->timeout_ms, &e, NULL, err);
     }
     freeaddrinfo(res);
     if (fd >= 0)

@@ -124,7 +124,7 @@ static void itest_start_activated(struct itest_srv *s, const char *name, int typ
 static int itest_connect(struct itest_srv *s)
 {
     char errbuf[NR_ERRBUF_SIZE];
-    int fd = nr_connect_tcp(&s->addr, 2000, NULL, errbuf);
+    int fd = nr_connect_tcp(&s->addr, 2000, NULL, NULL, errbuf);
 
     if (fd < 0)
         fail_msg("%s", errbuf);

@@ -81,7 +81,7 @@ static void srv_run(struct srv *s, int stall_ms, const char *r0, const char *r1)
 
 static void srv_end(struct srv *s)
 {
-    int fd = nr_connect_tcp(&s->addr, 1000, NULL, NULL); /* unblock a waiting accept */
+    int fd = nr_connect_tcp(&s->addr, 1000, NULL, NULL, NULL); /* unblock a waiting accept */
 
     pthread_join(s->th, NULL);
     if (fd >= 0)

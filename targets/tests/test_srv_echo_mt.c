@@ -85,7 +85,7 @@ static void capacity_refuses_with_reset(void **state)
     etest_send(b, 2, 10);
     etest_expect(b, 2, 10);
     /* The reset may already be there when the connect completes. */
-    c = nr_connect_tcp(&s.addr, 2000, &err, NULL);
+    c = nr_connect_tcp(&s.addr, 2000, &err, NULL, NULL);
     if (c >= 0) {
         assert_true(nr_wait_fd(c, POLLIN, 2000) > 0);
         err = (int)-nr_read(c, &ch, 1);
