@@ -185,6 +185,25 @@ static void publish_addr(struct exec_ctx *c, const char *name, const struct sock
 
 /* ---- connect / listen / accept ------------------------------------------ */
 
+/* `connect u = udp ADDR refused`: an empty probe datagram must draw an ICMP
+ * port-unreachable, seen as ECONNREFUSED on the connected socket. */
+static int udp_refused(struct exec_ctx *c, const struct nr_step *s, int fd)
+{
+    int64_t t = nr_now_ms();
+    char b;
+    ssize_t n = send(fd, "", 0, 0);
+
+    if (n == 0 && nr_wait_fd(fd, POLLIN, exec_wait_budget(c, s, t)) > 0)
+        n = recv(fd, &b, 1, MSG_DONTWAIT);
+    close(fd);
+    if (n < 0 && errno == ECONNREFUSED)
+        return 0;
+    exec_fail(c, s, "expected the datagram to be refused (ICMP port unreachable), %s",
+              n >= 0 ? "but a reply came" : n < 0 && errno != EAGAIN ? strerror(errno)
+                                                                       : "but nothing came back");
+    return -1;
+}
+
 static int connect_udp(struct exec_ctx *c, const struct nr_step *s, const struct nr_addr *a)
 {
     struct exec_conn *k;
@@ -197,6 +216,8 @@ static int connect_udp(struct exec_ctx *c, const struct nr_step *s, const struct
             close(fd);
         return -1;
     }
+    if (s->u.sock.refused)
+        return udp_refused(c, s, fd);
     k = new_conn(c, s, NR_UDP, fd);
     if (!k)
         return -1;

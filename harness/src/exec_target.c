@@ -300,10 +300,11 @@ int exec_target_output(struct exec_ctx *c, const struct nr_step *s)
 int exec_file(struct exec_ctx *c, const struct nr_step *s)
 {
     char *path = exec_expand(c, s, &s->u.file.path, NULL);
+    int64_t started = nr_now_ms();
     uint8_t *buf = NULL, *exp = NULL;
     size_t len = 0, elen = 0;
     struct stat sb;
-    int ok = -1, err;
+    int ok = -1, err = 0;
 
     if (!path)
         return -1;
@@ -315,13 +316,19 @@ int exec_file(struct exec_ctx *c, const struct nr_step *s)
             ok = 1;
         goto out;
     }
-    buf = slurp(path, OUTPUT_CAP, &len, &err);
+    for (;;) { /* a target may still be writing it: poll until it matches */
+        free(buf);
+        free(exp);
+        exp = NULL;
+        buf = slurp(path, OUTPUT_CAP, &len, &err);
+        ok = buf ? content_matches(c, s, &s->u.file.match, buf, len, 1, &exp, &elen) : 0;
+        if (ok != 0 || exec_wait_budget(c, s, started) == 0)
+            break;
+        poll(NULL, 0, 10);
+    }
     if (!buf) {
         exec_fail(c, s, "%s: %s", path, strerror(err));
-        goto out;
-    }
-    ok = content_matches(c, s, &s->u.file.match, buf, len, 1, &exp, &elen);
-    if (ok == 0) {
+    } else if (ok == 0) {
         FILE *f = exec_fail_begin(c, s);
         if (f) {
             fprintf(f, "  %s (%zu bytes) differs from what was expected\n", path, len);
