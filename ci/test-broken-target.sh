@@ -9,7 +9,7 @@ broken=$build/broken
 make --no-print-directory B="$broken" NR_NODEPS=1 \
     CPPFLAGS=-DNETRIG_PLANT_BUG_ECHO_DROP_LAST "$broken/bin/tcp-echo" "$broken/bin/tcp-echo-mt" >/dev/null || exit 1
 out=$broken/run.out
-"$build/bin/netrig" run -j 2 --no-capture --bin "$(cd "$broken/bin" && pwd)" -a "$broken/artifacts" \
+"$build/bin/netrig" run -j 2 --bin "$(cd "$broken/bin" && pwd)" -a "$broken/artifacts" \
     harness/scenarios/tcp-echo harness/scenarios/tcp-echo-mt >"$out" 2>&1
 rc=$?
 status=0
