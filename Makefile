@@ -52,7 +52,7 @@ BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig
 DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 
 .SECONDARY:
-.PHONY: all bins tests run check check-unit check-asan check-integration install clean deps
+.PHONY: all bins tests run check golden check-unit check-asan check-integration install clean deps
 all: bins tests
 
 bins: $(BINS)
@@ -113,6 +113,11 @@ run: all
 check: all
 	$(MAKE) --no-print-directory B=$(B)/asan SAN=1 NR_NODEPS=1 all
 	sh ci/run-tests.sh $(B) $(B)/asan
+
+# Re-capture the scenarios that have golden captures in pcaps/ and store
+# them (SCN="harness/scenarios/x/y.scn ..." to add or refresh specific ones).
+golden: bins
+	sh ci/golden.sh refresh $(B) $(SCN)
 
 install: bins
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -42,8 +42,10 @@ for variant in "$build" "$asan"; do
 done
 
 if [ -x "$build/bin/netrig" ] && [ -d harness/scenarios ]; then
-    run "scenario suite" "$build/bin/netrig" run -j 2 --junit "$build/junit.xml" \
+    rm -rf "$build/artifacts"
+    run "scenario suite" "$build/bin/netrig" run -j 2 --keep --junit "$build/junit.xml" \
         --artifacts "$build/artifacts" harness/scenarios
+    run "golden captures" sh ci/golden.sh check "$build" "$build/artifacts"
 fi
 
 if [ -x "$build/bin/netrig" ]; then

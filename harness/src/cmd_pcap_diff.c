@@ -3,7 +3,8 @@
  * Connections are matched per protocol in order of first appearance;
  * ports, sequence-number bases and timestamps are ignored.  Compared: the
  * number of connections, each one's zeek state, its stream bytes per
- * direction, and for UDP the sequence of datagram (direction, size). */
+ * direction, and for UDP the datagrams of each direction (size, bytes) in
+ * order. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,24 +72,47 @@ static void cmp_stream(struct diffout *o, const char *proto, long idx, int dir,
     report(o, proto, idx, dn[dir], d);
 }
 
+/* The next datagram chunk of direction dir at or after *i, or NULL. */
+static const struct nr_chunk *next_dgram(const struct nr_conn *c, int dir, size_t *i)
+{
+    for (; *i < c->nchunks; (*i)++)
+        if (c->chunks[*i].dir == dir && c->chunks[*i].kind == NR_CHUNK_DATA)
+            return &c->chunks[(*i)++];
+    return NULL;
+}
+
+/* UDP: per direction, the same datagrams (size and bytes) in the same
+ * order; how the two directions interleave is timing and is ignored. */
 static void cmp_datagrams(struct diffout *o, long idx, const struct nr_conn *x,
                           const struct nr_conn *y)
 {
-    size_t n = x->nchunks < y->nchunks ? x->nchunks : y->nchunks;
+    static const char *const dn[2] = { "orig", "resp" };
     char d[200];
 
-    for (size_t i = 0; i < n; i++) {
-        const struct nr_chunk *a = &x->chunks[i], *b = &y->chunks[i];
-        if (a->dir != b->dir || a->len != b->len) {
-            snprintf(d, sizeof(d), "datagram %zu: %s %" PRIu64 " bytes vs %s %" PRIu64 " bytes", i,
-                     a->dir ? "resp" : "orig", a->len, b->dir ? "resp" : "orig", b->len);
+    for (int dir = 0; dir < 2; dir++) {
+        size_t ix = 0, iy = 0, k = 0;
+        for (;; k++) {
+            const struct nr_chunk *a = next_dgram(x, dir, &ix), *b = next_dgram(y, dir, &iy);
+            if (!a && !b)
+                break;
+            if (!a || !b) {
+                snprintf(d, sizeof(d), "%s datagram %zu exists only in %s", dn[dir], k,
+                         a ? "the first capture" : "the second capture");
+            } else if (a->len != b->len) {
+                snprintf(d, sizeof(d), "%s datagram %zu: %" PRIu64 " vs %" PRIu64 " bytes", dn[dir],
+                         k, a->len, b->len);
+            } else if (a->off + a->len <= x->stream[dir].len &&
+                       b->off + b->len <= y->stream[dir].len &&
+                       memcmp(x->stream[dir].data + a->off, y->stream[dir].data + b->off,
+                              (size_t)a->len) != 0) {
+                snprintf(d, sizeof(d), "%s datagram %zu: same size (%" PRIu64 "), other bytes",
+                         dn[dir], k, a->len);
+            } else {
+                continue;
+            }
             report(o, "udp", idx, "datagrams", d);
-            return;
+            break;
         }
-    }
-    if (x->nchunks != y->nchunks) {
-        snprintf(d, sizeof(d), "%zu vs %zu datagrams", x->nchunks, y->nchunks);
-        report(o, "udp", idx, "datagrams", d);
     }
 }
 
