@@ -19,6 +19,7 @@
 
 #include "cmds.h"
 #include "run.h"
+#include "run_capture.h"
 
 #define SCN_SUFFIX ".scn"
 #define KILL_GRACE_MS 5000
@@ -125,6 +126,11 @@ static int collect(struct pathlist *l, const char *path)
     }
     if (!S_ISDIR(sb.st_mode))
         return add_path(l, path);
+    if (strlen(path) > 1 && path[strlen(path) - 1] == '/') { /* "dir/" -> "dir" */
+        char trimmed[PATH_MAX];
+        snprintf(trimmed, sizeof(trimmed), "%.*s", (int)strlen(path) - 1, path);
+        return collect(l, trimmed);
+    }
     d = opendir(path);
     if (!d) {
         fprintf(stderr, "netrig: %s: %s\n", path, strerror(errno));
@@ -423,6 +429,64 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
     return 0;
 }
 
+/* ---- isolation probe ----------------------------------------------------- */
+
+/* In a throwaway child: can we have a namespace, and capture in it?
+ * Writes "ns:<reason>" or "cap:<reason>" to fd when not; nothing when yes. */
+static void probe_child(const struct run_opts *o, int fd)
+{
+    char errbuf[NR_ERRBUF_SIZE], msg[NR_ERRBUF_SIZE + 8];
+    struct run_capture *cap;
+    struct run_capture_stats cs;
+
+    if (run_ns_enter(errbuf) < 0) {
+        snprintf(msg, sizeof(msg), "ns:%s", errbuf);
+    } else if (o->no_capture) {
+        _exit(0);
+    } else if (run_capture_start("lo", "/dev/null", &cap, errbuf) < 0 ||
+               run_capture_stop(cap, &cs, errbuf) < 0) {
+        snprintf(msg, sizeof(msg), "cap:%s", errbuf);
+    } else {
+        _exit(0);
+    }
+    nr_write_all(fd, msg, strlen(msg), -1);
+    _exit(0);
+}
+
+/* Find out once whether scenarios can be isolated and captured, and say
+ * so once when they cannot. */
+static void probe_isolation(struct run_opts *o)
+{
+    char msg[NR_ERRBUF_SIZE + 8] = "";
+    int p[2], ws;
+    ssize_t n;
+    pid_t pid;
+
+    if (o->no_netns || pipe2(p, O_CLOEXEC) < 0)
+        return;
+    pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        probe_child(o, p[1]);
+    }
+    close(p[1]);
+    n = pid > 0 ? nr_read(p[0], msg, sizeof(msg) - 1) : -1;
+    close(p[0]);
+    if (pid > 0)
+        waitpid(pid, &ws, 0);
+    msg[n > 0 ? n : 0] = '\0';
+    if (strncmp(msg, "ns:", 3) == 0) {
+        fprintf(stderr, "netrig: network namespaces unavailable (%s): scenarios run on the host "
+                        "loopback with ephemeral ports, without capture; scenarios with wire "
+                        "steps are skipped\n", msg + 3);
+        o->no_netns = 1;
+    } else if (strncmp(msg, "cap:", 4) == 0) {
+        fprintf(stderr, "netrig: packet capture unavailable (%s): no wire checks; scenarios "
+                        "with wire steps are skipped\n", msg + 4);
+        o->no_capture = 1;
+    }
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const char *default_bindir(void)
@@ -550,17 +614,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "netrig run: no scenarios to run\n");
         goto out;
     }
-    if (!o.no_netns) { /* probe once, say once */
-        pid_t p = fork();
-        int ws = 0;
-        if (p == 0)
-            _exit(run_ns_enter(errbuf) == 0 ? 0 : 1);
-        if (p > 0 && waitpid(p, &ws, 0) == p && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)) {
-            fprintf(stderr, "netrig: network namespaces unavailable: scenarios run on the host "
-                            "loopback with ephemeral ports\n");
-            o.no_netns = 1;
-        }
-    }
+    probe_isolation(&o);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
