@@ -30,25 +30,38 @@ static const char *step_text(struct exec_state *st, const struct nr_step *s)
 
 FILE *exec_fail_begin(struct exec_ctx *c, const struct nr_step *s)
 {
-    if (c->fail || c->fstream)
+    /* The first failing step wins; findings at the end of the scenario
+     * (s == NULL: a crashed target, a bad capture) are added to it. */
+    if (c->fstream || (c->fail && s))
         return NULL;
     c->fstream = open_memstream(&c->fbuf, &c->flen);
     if (!c->fstream)
         return NULL;
     if (c->index >= 0 && c->in_parallel)
         fprintf(c->fstream, "[instance %ld] ", c->index);
-    fprintf(c->fstream, "%s:%u: %s\n", c->st->scn->path, s ? s->line : 0,
-            s ? step_text(c->st, s) : "(end of scenario)");
+    if (s)
+        fprintf(c->fstream, "%s:%u: %s\n", c->st->scn->path, s->line, step_text(c->st, s));
+    else
+        fprintf(c->fstream, "%s: at the end of the scenario:\n", c->st->scn->path);
     return c->fstream;
 }
 
 void exec_fail_end(struct exec_ctx *c)
 {
+    char *joined;
+
     if (!c->fstream)
         return;
     fclose(c->fstream);
     c->fstream = NULL;
-    c->fail = c->fbuf;
+    if (!c->fail) {
+        c->fail = c->fbuf;
+    } else if (asprintf(&joined, "%s%s", c->fail, c->fbuf) >= 0) {
+        free(c->fail);
+        c->fail = joined;
+    }
+    if (c->fail != c->fbuf)
+        free(c->fbuf);
     c->fbuf = NULL;
 }
 

@@ -184,6 +184,20 @@ static void tap_and_junit_reports(void **state)
     assert_non_null(strstr(xml, "<system-out>artifacts: art/no.scn"));
 }
 
+static void crashed_target_fails_with_its_stderr(void **state)
+{
+    char *out;
+
+    (void)state;
+    write_file("crash.scn", "target t nowait = sh -c \"echo dying >&2; kill -SEGV $$\"\n"
+                            "sleep 200ms\n");
+    assert_int_equal(netrig("run", "-a", "art", "crash.scn", NULL), 1);
+    out = out_text();
+    assert_non_null(strstr(out, "crash.scn: at the end of the scenario:"));
+    assert_non_null(strstr(out, "target 't' (line 1): crashed: signal 11"));
+    assert_non_null(strstr(out, "dying"));
+}
+
 static void refuses_remote_destinations(void **state)
 {
     (void)state;
@@ -268,6 +282,7 @@ int main(void)
         cmocka_unit_test(mismatch_shows_hexdiff),
         cmocka_unit_test(malformed_scenario_runs_nothing),
         cmocka_unit_test(tap_and_junit_reports),
+        cmocka_unit_test(crashed_target_fails_with_its_stderr),
         cmocka_unit_test(refuses_remote_destinations),
         cmocka_unit_test(killing_netrig_leaves_no_process),
         cmocka_unit_test(runs_without_root),
