@@ -5,7 +5,7 @@
 # Discovered by directory, like the rest of the build:
 #   fuzz/<name>.c          one harness (LLVMFuzzerTestOneInput) per file ->
 #     $(B)/fuzz/replay-<name>        plain replay program (build's own flags; ASan in build/asan)
-#     $(B)/fuzz/afl-<name>           afl-clang-fast + AFL++'s libFuzzer driver (FUZZ_ASAN=1: +ASan/UBSan)
+#     $(B)/fuzz/afl-<name>           afl-clang-fast + AFL++'s libFuzzer driver, ASan+UBSan (FUZZ_ASAN=0: none)
 #     $(B)/fuzz/afl-<name>.cmplog    the same with AFL_LLVM_CMPLOG=1
 #     $(B)/fuzz/libfuzzer-<name>     clang -fsanitize=fuzzer,address,undefined
 #   fuzz/lib/*.c           -> $(B)/libfz.a (records + socketpair driver)
@@ -17,7 +17,7 @@
 AFL_CC      ?= afl-clang-fast
 LF_CC       ?= clang
 FUZZ_CFLAGS ?= -O2 -g
-FUZZ_ASAN   ?= 0
+FUZZ_ASAN   ?= 1
 FUZZER      ?= tcp-greet
 SECONDS     ?= 60
 JOBS        ?= 1
@@ -36,8 +36,7 @@ FUZZ_AFL     := $(addprefix $(B)/fuzz/afl-,$(FUZZ_NAMES)) \
                 $(addsuffix .cmplog,$(addprefix $(B)/fuzz/afl-,$(FUZZ_NAMES)))
 FUZZ_LF      := $(addprefix $(B)/fuzz/libfuzzer-,$(FUZZ_NAMES))
 
-FZ_SAN       := $(if $(filter 1,$(FUZZ_ASAN)),-fsanitize=address$(,)undefined)
-,            := ,
+FZ_SAN       := $(if $(filter 1,$(FUZZ_ASAN)),-fsanitize=address -fsanitize=undefined)
 FZ_CFLAGS     = $(STD) $(WARN) $(FUZZ_CFLAGS) -pthread
 FZ_CODE      := $(LIB_SRC) $(TLIB_SRC) $(FZLIB_SRC)
 fzobj         = $(patsubst %.c,$(B)/fuzz/obj-$(1)/%.o,$(2))
