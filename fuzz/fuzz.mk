@@ -54,7 +54,7 @@ fuzz-preload: $(FZ_PRELOAD) $(FZ_PRETESTS)
 
 # Build and run the fuzz library's own tests (make check runs them too).
 fuzz-test: $(FUZZ_TESTS) $(FZ_PRELOAD) $(FZ_PRETESTS)
-	@for t in $(FUZZ_TESTS); do CMOCKA_MESSAGE_OUTPUT=stdout $$t || exit 1; done
+	@for t in $(FUZZ_TESTS); do NR_BIN=$(B)/bin CMOCKA_MESSAGE_OUTPUT=stdout $$t || exit 1; done
 
 # --- plain replay + library, with the build's own flags (B=build/asan: ASan) --
 $(LIBFZ): $(call obj,$(FZLIB_SRC))
@@ -93,7 +93,7 @@ $(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(call fzobj,afl,$(LIB_SR
 # arbitrary binaries), self-contained (compiles the record parser again).
 $(B)/fuzz/obj-pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(STD) $(WARN) $(FUZZ_CFLAGS) -fPIC -pthread -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CPPFLAGS) $(STD) $(WARN) $(FUZZ_CFLAGS) -fPIC -fvisibility=hidden -pthread -MMD -MP -c $< -o $@
 $(FZ_PRELOAD): $(call fzobj,pic,$(FZPRE_SRC) fuzz/lib/fz_records.c)
 	@mkdir -p $(@D)
 	$(CC) -shared -pthread -o $@ $^ -ldl
