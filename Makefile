@@ -14,6 +14,8 @@
 #   harness/tests/test_*.c, targets/tests/test_*.c -> $(B)/tests/<name> (cmocka)
 
 B        ?= build
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
 PREFIX   ?= /usr/local
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -49,6 +51,7 @@ BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig
 
 DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 
+.SECONDARY:
 .PHONY: all bins tests run check check-unit check-asan check-integration install clean deps
 all: bins tests
 
@@ -63,39 +66,44 @@ $(B)/.deps-ok: ci/packages.txt ci/install-deps.sh
 
 $(B)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBNR): $(call obj,$(LIB_SRC))
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBTGT): $(call obj,$(TLIB_SRC))
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # Reference docs embedded in netrig (`netrig help scenario`), as a C array.
 $(B)/gen/doc_scenario.c: harness/doc/scenario.md
 	@mkdir -p $(@D)
-	{ echo 'const char nr_doc_scenario[] = {'; od -An -v -tx1 $< | \
+	$(Q){ echo 'const char nr_doc_scenario[] = {'; od -An -v -tx1 $< | \
 	  sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; } > $@.tmp && mv $@.tmp $@
 $(B)/gen/%.o: $(B)/gen/%.c
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(B)/gen/doc_scenario.o $(LIBNR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS)
 
 $(B)/bin/%: $(B)/obj/targets/%/main.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Unit tests link every library; a test's name says what it covers.
 $(B)/tests/%: $(B)/obj/harness/tests/%.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
 $(B)/tests/%: $(B)/obj/targets/tests/%.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
 
 # --- running -------------------------------------------------------------
 

@@ -46,6 +46,10 @@ if [ -x "$build/bin/netrig" ] && [ -d harness/scenarios ]; then
         --artifacts "$build/artifacts" harness/scenarios
 fi
 
+if [ -x "$build/bin/netrig" ]; then
+    run "broken target is caught" sh ci/test-broken-target.sh "$build"
+fi
+
 for replay in "$asan"/fuzz/replay-*; do
     [ -x "$replay" ] || continue
     name=${replay##*/replay-}

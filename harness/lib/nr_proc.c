@@ -40,15 +40,17 @@ static void child_exec(const struct nr_spawn *s, pid_t parent, int errpipe)
     err = open_or_null(s->stderr_path, O_WRONLY | O_CREAT | O_TRUNC);
     if (in < 0 || out < 0 || err < 0)
         goto fail;
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        goto fail;
+    /* After the stdio dups (in/out/err may be fd 3); dup2(3, 3) would keep
+     * close-on-exec, so clear it instead. */
     if (s->activation_fd >= 0) {
-        if (dup2(s->activation_fd, 3) < 0)
+        if (s->activation_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(s->activation_fd, 3) < 0)
             goto fail;
         snprintf(pidstr, sizeof(pidstr), "%ld", (long)getpid());
         setenv("LISTEN_PID", pidstr, 1);
         setenv("LISTEN_FDS", "1", 1);
     }
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-        goto fail;
     for (char *const *kv = s->env_extra; kv && *kv; kv++)
         putenv(*kv);
     execvp(s->argv[0], s->argv);

@@ -12,16 +12,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NR_SCN_NAME_MAX 32 /* connection/target/variable names, incl. NUL */
+#define NR_SCN_NAME_MAX 32     /* connection/target/variable names, incl. NUL */
+#define NR_SCN_DEPTH_MAX 16    /* nesting of parallel/repeat blocks */
+#define NR_SCN_LINE_MAX 65536  /* bytes in one line, without the newline */
+#define NR_SCN_STEPS_MAX 100000 /* steps in a scenario, nested ones included */
+#define NR_SCN_FILE_MAX (16u << 20) /* bytes nr_scn_load reads at most */
 
-/* One piece of a template: literal bytes, or the name of a variable. */
+/* One piece of a template: literal bytes, or the name of a variable.
+ * The parser NUL-terminates data of both kinds (the NUL is not in len).
+ * A variable name is "name" or "name.host" / "name.port". */
 struct nr_seg {
     int is_var;        /* 1: data holds a variable name (NUL-terminated) */
     uint8_t *data;     /* owned; literal bytes or variable name */
     size_t len;        /* bytes in data (without the NUL of a name) */
 };
 
-/* Bytes with ${var} references, e.g. "GET /${path} HTTP/1.1\r\n". */
+/* Bytes with ${var} references, e.g. "GET /${path} HTTP/1.1\r\n".
+ * Every template the parser fills has nsegs >= 1 (an empty string is one
+ * empty literal segment), so nsegs == 0 always means "not given". */
 struct nr_tmpl {
     struct nr_seg *segs; /* owned array */
     size_t nsegs;
@@ -31,7 +39,7 @@ struct nr_tmpl {
 enum nr_payload_kind {
     NR_PL_BYTES,   /* tmpl: quoted string or x"hex" (hex has no variables) */
     NR_PL_FILE,    /* tmpl: path of a file whose content is the payload */
-    NR_PL_PATTERN, /* count bytes of the deterministic pattern (byte i = i*7+i/251 mod 256 ... see nr_pattern_byte) */
+    NR_PL_PATTERN, /* count bytes of the deterministic pattern, see nr_pattern_byte */
 };
 
 struct nr_payload {
@@ -172,6 +180,21 @@ int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf);
 
 /* Free everything a parsed scenario owns; safe on a zeroed struct. */
 void nr_scn_free(struct nr_scn *s);
+
+/* Free the segments of a template and zero it; safe on a zeroed one. */
+void nr_tmpl_free(struct nr_tmpl *t);
+
+/* Expand a template: literal segments are copied, each variable segment is
+ * replaced by the value lookup(ctx, name, &val, &len) gives (lookup returns
+ * 0 when it knows the name, -1 when not; the value stays owned by the
+ * caller).  For "name.host" / "name.port" expand looks up "name" and splits
+ * its "HOST:PORT" / "[V6]:PORT" value at the last ':' (host without the
+ * brackets).  On success returns 0, *out is malloc'd (caller frees; one NUL
+ * byte follows the *outlen bytes); on error returns -1 with a message in
+ * errbuf and *out NULL. */
+int nr_tmpl_expand(const struct nr_tmpl *t,
+                   int (*lookup)(void *ctx, const char *name, const uint8_t **val, size_t *len),
+                   void *ctx, uint8_t **out, size_t *outlen, char *errbuf);
 
 /* Byte `i` of the deterministic payload pattern used by `pattern N`:
  * not periodic at any power-of-two or small stride, so a dropped, duplicated

@@ -58,6 +58,7 @@ static void usage(FILE *f)
             "      --bin DIR         where target programs are looked up first\n"
             "                        (default: the directory of netrig itself)\n"
             "      --no-netns        do not create network namespaces; use host loopback\n"
+            "      --no-capture      do not capture packets (wire steps are skipped)\n"
             "      --allow-remote    permit non-loopback destinations\n"
             "  -v, --verbose         print the full step log of failing scenarios\n"
             "Exit status: 0 all passed, 1 some failed, 2 usage or malformed scenario.\n");
@@ -441,7 +442,7 @@ static const char *default_bindir(void)
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-    enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE };
+    enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP };
     static const struct option longopts[] = {
         { "jobs", required_argument, NULL, 'j' },     { "filter", required_argument, NULL, 'f' },
         { "repeat", required_argument, NULL, 'r' },   { "keep", no_argument, NULL, 'k' },
@@ -451,6 +452,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         { "bin", required_argument, NULL, O_BIN },    { "no-netns", no_argument, NULL, O_NONETNS },
         { "allow-remote", no_argument, NULL, O_REMOTE },
         { "time-scale", required_argument, NULL, O_SCALE },
+        { "no-capture", no_argument, NULL, O_NOCAP },
         { "help", no_argument, NULL, 'h' },           { 0 } };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int opt;
@@ -473,6 +475,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case O_JUNIT: o->junit = optarg; break;
         case O_BIN: o->bindir = optarg; break;
         case O_NONETNS: o->no_netns = 1; break;
+        case O_NOCAP: o->no_capture = 1; break;
         case O_REMOTE: o->allow_remote = 1; break;
         case O_SCALE: o->time_scale = atof(optarg); if (o->time_scale <= 0) goto bad; break;
         case 'h': usage(stdout); return 1;

@@ -2,6 +2,7 @@
  * and run_scenario, the entry point for one isolated scenario run. */
 #define _GNU_SOURCE
 #include "exec.h"
+#include "run_capture.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -91,14 +92,11 @@ int exec_deadline_passed(struct exec_ctx *c)
 int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t started)
 {
     int left = nr_ms_left(c->st->deadline), budget;
+    int64_t limit = s->timeout_ms >= 0 ? (int64_t)(s->timeout_ms * c->st->o->time_scale)
+                                       : c->st->step_timeout;
+    int64_t rest = started + limit - nr_now_ms();
 
-    if (s->timeout_ms >= 0) {
-        int64_t within = (int64_t)(s->timeout_ms * c->st->o->time_scale);
-        int64_t rest = started + within - nr_now_ms();
-        budget = rest < 0 ? 0 : (int)rest;
-    } else {
-        budget = c->st->step_timeout;
-    }
+    budget = rest < 0 ? 0 : rest > INT32_MAX ? INT32_MAX : (int)rest;
     return budget < left ? budget : left;
 }
 
@@ -447,6 +445,11 @@ static void load_lines(struct exec_state *st)
 
 static void state_free(struct exec_state *st)
 {
+    for (size_t i = 0; i < st->nrecords; i++) {
+        free(st->records[i].dg_sent);
+        free(st->records[i].dg_recv);
+    }
+    free(st->records);
     for (size_t i = 0; i < st->nvars; i++)
         free(st->vars[i].val);
     free(st->vars);
@@ -458,12 +461,67 @@ static void state_free(struct exec_state *st)
     pthread_mutex_destroy(&st->lock);
 }
 
+static int has_wire_steps(const struct nr_steps *steps)
+{
+    for (size_t i = 0; i < steps->n; i++) {
+        const struct nr_step *s = &steps->v[i];
+        if (s->kind == NR_S_WIRE)
+            return 1;
+        if ((s->kind == NR_S_PARALLEL || s->kind == NR_S_REPEAT) && has_wire_steps(&s->u.block.body))
+            return 1;
+    }
+    return 0;
+}
+
+/* Start capturing into artdir/capture.pcap when isolated.  When capture is
+ * impossible a scenario that asserts on packets is skipped (*skip set). */
+static struct run_capture *start_capture(struct exec_state *st, char **skip)
+{
+    char path[600], errbuf[NR_ERRBUF_SIZE];
+    struct run_capture *cap = NULL;
+
+    *skip = NULL;
+    if (st->o->no_capture)
+        snprintf(errbuf, sizeof(errbuf), "capture disabled (--no-capture)");
+    else if (!st->isolated)
+        snprintf(errbuf, sizeof(errbuf), "no own network namespace to capture in");
+    else {
+        snprintf(path, sizeof(path), "%s/capture.pcap", st->artdir);
+        if (run_capture_start("lo", path, &cap, errbuf) == 0) {
+            exec_log(st, "capturing on lo into %s", path);
+            return cap;
+        }
+    }
+    exec_log(st, "no capture: %s", errbuf);
+    if (has_wire_steps(&st->scn->steps) && asprintf(skip, "packet capture unavailable: %s", errbuf) < 0)
+        *skip = NULL;
+    return NULL;
+}
+
+/* Finish the capture; dropped packets or an undrained ring fail the run. */
+static void stop_capture(struct exec_ctx *c, struct run_capture *cap)
+{
+    struct run_capture_stats cs;
+    char errbuf[NR_ERRBUF_SIZE];
+
+    if (run_capture_stop(cap, &cs, errbuf) < 0) {
+        exec_fail(c, NULL, "capture incomplete: %s", errbuf);
+        return;
+    }
+    exec_log(c->st, "capture: %llu packets, %llu dropped by the kernel",
+             (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops);
+    if (cs.kernel_drops > 0)
+        exec_fail(c, NULL, "capture lost %llu packets (kernel drops): no verdict on partial evidence",
+                  (unsigned long long)cs.kernel_drops);
+}
+
 enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
                              const char *artdir, int isolated, char **msg)
 {
     struct exec_state st;
     struct exec_ctx c;
-    char path[600];
+    struct run_capture *capture;
+    char path[600], *skip = NULL;
     int step_ms = o->timeout_ms >= 0 ? o->timeout_ms : scn->step_timeout_ms;
     int deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : scn->deadline_ms;
 
@@ -487,9 +545,18 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
              isolated ? "own network namespace" : "host loopback");
 
     ctx_init(&c, &st, NULL, -1, 0);
+    capture = start_capture(&st, &skip);
+    if (skip) {
+        exec_log(&st, "skipped: %s", skip);
+        state_free(&st);
+        *msg = skip;
+        return RUN_SKIP;
+    }
     exec_steps(&c, &scn->steps);
     exec_conns_free(&c);
     exec_targets_finish(&c);
+    if (capture)
+        stop_capture(&c, capture);
     exec_log(&st, "%s", c.fail ? "FAILED" : "passed");
     if (c.fail && st.log)
         fprintf(st.log, "%s", c.fail);

@@ -29,8 +29,26 @@ struct exec_target {
     unsigned line;            /* where it was started */
 };
 
-struct exec_conn {
+/* What the runner itself saw on one of its sockets, kept after it closes so
+ * the capture can be checked against it. */
+struct exec_record {
     char name[NR_SCN_NAME_MAX];
+    enum nr_proto proto;
+    int listener;
+    struct nr_addr local, peer;
+    int have_peer;
+    uint64_t sent, received;        /* payload bytes */
+    uint64_t sent_hash, recv_hash;  /* FNV-1a of each TCP byte stream */
+    uint32_t *dg_sent, *dg_recv;    /* UDP datagram sizes, in order (owned) */
+    size_t n_dg_sent, n_dg_recv;
+};
+
+/* FNV-1a, 64 bit, continued over successive pieces of a stream. */
+#define EXEC_FNV_INIT 0xcbf29ce484222325ull
+uint64_t exec_fnv(uint64_t h, const uint8_t *p, size_t n);
+
+struct exec_conn {
+    struct exec_record rec;         /* name, addresses, counters */
     enum nr_proto proto;
     int fd;
     int listener;             /* a listening TCP socket or bound UDP socket */
@@ -40,7 +58,6 @@ struct exec_conn {
     size_t rxoff, rxlen, rxcap;
     int eof, reset;           /* stream ended by FIN / by RST */
     int sock_err;             /* other receive error (errno) */
-    uint64_t sent, received;  /* payload bytes, for the wire checks */
 };
 
 struct exec_state {
@@ -57,6 +74,8 @@ struct exec_state {
     size_t nvars;
     struct exec_target targets[EXEC_MAX_TARGETS];
     size_t ntargets;
+    struct exec_record *records; /* closed connections (guarded by lock) */
+    size_t nrecords;
     char **lines;             /* source lines, for messages */
     size_t nlines;
 };
@@ -100,8 +119,10 @@ void exec_fail_end(struct exec_ctx *c);
 char *exec_expand(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
                   size_t *len);
 
-/* Milliseconds the current wait may take: the step's `within` or the default
- * stall timeout, clamped by the scenario deadline. */
+/* Milliseconds the current wait may still take, counted from `started`:
+ * the step's `within` (callers pass the step's start) or the default stall
+ * timeout (callers pass the time of the last progress), clamped by the
+ * scenario deadline. */
 int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t started);
 
 /* True once the scenario deadline has passed. */

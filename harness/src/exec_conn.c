@@ -29,7 +29,7 @@ static struct exec_conn *find_conn(struct exec_ctx *c, const char *name)
 {
     for (; c; c = c->outer)
         for (size_t i = 0; i < c->nconns; i++)
-            if (strcmp(c->conns[i].name, name) == 0)
+            if (strcmp(c->conns[i].rec.name, name) == 0)
                 return &c->conns[i];
     return NULL;
 }
@@ -58,11 +58,53 @@ static struct exec_conn *new_conn(struct exec_ctx *c, const struct nr_step *s,
     c->conns = nv;
     k = &c->conns[c->nconns++];
     memset(k, 0, sizeof(*k));
-    snprintf(k->name, sizeof(k->name), "%s", s->name);
-    k->proto = proto;
+    snprintf(k->rec.name, sizeof(k->rec.name), "%s", s->name);
+    k->rec.proto = proto;
+    k->rec.sent_hash = k->rec.recv_hash = EXEC_FNV_INIT;
     k->fd = fd;
+    nr_local_addr(fd, &k->rec.local, NULL);
     nr_set_nonblock(fd, 1);
     return k;
+}
+
+uint64_t exec_fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Append a datagram size to a record's list. */
+static void note_datagram(uint32_t **v, size_t *n, size_t size)
+{
+    uint32_t *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+    if (!nv)
+        return;
+    nv[(*n)++] = (uint32_t)size;
+    *v = nv;
+}
+
+/* Close k's socket and move its record into the scenario's list. */
+static void retire(struct exec_state *st, struct exec_conn *k)
+{
+    struct exec_record *nv;
+
+    if (k->fd >= 0)
+        close(k->fd);
+    k->fd = -1;
+    free(k->rx);
+    k->rx = NULL;
+    pthread_mutex_lock(&st->lock);
+    nv = realloc(st->records, (st->nrecords + 1) * sizeof(*nv));
+    if (nv) {
+        st->records = nv;
+        st->records[st->nrecords++] = k->rec;
+    } else {
+        free(k->rec.dg_sent);
+        free(k->rec.dg_recv);
+    }
+    pthread_mutex_unlock(&st->lock);
 }
 
 static void drop_conn(struct exec_ctx *c, struct exec_conn *k)
@@ -70,9 +112,7 @@ static void drop_conn(struct exec_ctx *c, struct exec_conn *k)
     for (struct exec_ctx *o = c; o; o = o->outer) {
         if (k >= o->conns && k < o->conns + o->nconns) {
             size_t i = (size_t)(k - o->conns);
-            if (k->fd >= 0)
-                close(k->fd);
-            free(k->rx);
+            retire(c->st, k);
             memmove(&o->conns[i], &o->conns[i + 1], (o->nconns - i - 1) * sizeof(*k));
             o->nconns--;
             return;
@@ -82,11 +122,8 @@ static void drop_conn(struct exec_ctx *c, struct exec_conn *k)
 
 void exec_conns_free(struct exec_ctx *c)
 {
-    for (size_t i = 0; i < c->nconns; i++) {
-        if (c->conns[i].fd >= 0)
-            close(c->conns[i].fd);
-        free(c->conns[i].rx);
-    }
+    for (size_t i = 0; i < c->nconns; i++)
+        retire(c->st, &c->conns[i]);
     free(c->conns);
     c->conns = NULL;
     c->nconns = 0;
@@ -145,8 +182,8 @@ static int connect_udp(struct exec_ctx *c, const struct nr_step *s, const struct
     k = new_conn(c, s, NR_UDP, fd);
     if (!k)
         return -1;
-    k->peer = *a;
-    k->have_peer = 1;
+    k->rec.peer = *a;
+    k->rec.have_peer = 1;
     if (nr_local_addr(fd, &local, NULL) == 0)
         publish_addr(c, s->name, (struct sockaddr *)&local.ss);
     return 0;
@@ -184,8 +221,8 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
     k = new_conn(c, s, NR_TCP, fd);
     if (!k)
         return -1;
-    k->peer = a;
-    k->have_peer = 1;
+    k->rec.peer = a;
+    k->rec.have_peer = 1;
     if (nr_local_addr(fd, &local, NULL) == 0)
         publish_addr(c, s->name, (struct sockaddr *)&local.ss);
     return 0;
@@ -208,7 +245,7 @@ int exec_listen(struct exec_ctx *c, const struct nr_step *s)
     k = new_conn(c, s, s->u.sock.proto, fd);
     if (!k)
         return -1;
-    k->listener = 1;
+    k->rec.listener = 1;
     if (nr_local_addr(fd, &local, NULL) == 0)
         publish_addr(c, s->name, (struct sockaddr *)&local.ss);
     return 0;
@@ -221,7 +258,7 @@ int exec_accept(struct exec_ctx *c, const struct nr_step *s)
     int64_t t = nr_now_ms();
     int fd, r;
 
-    if (!l || !l->listener || l->proto != NR_TCP) {
+    if (!l || !l->rec.listener || l->rec.proto != NR_TCP) {
         exec_fail(c, s, "'%s' is not a TCP listener", s->u.accept.listener);
         return -1;
     }
@@ -239,8 +276,8 @@ int exec_accept(struct exec_ctx *c, const struct nr_step *s)
     k = new_conn(c, s, NR_TCP, fd);
     if (!k)
         return -1;
-    k->peer = peer;
-    k->have_peer = 1;
+    k->rec.peer = peer;
+    k->rec.have_peer = 1;
     publish_addr(c, s->name, (struct sockaddr *)&peer.ss);
     return 0;
 }
@@ -275,8 +312,9 @@ static size_t rx_drain(struct exec_conn *k)
         }
         n = recv(k->fd, k->rx + k->rxlen, k->rxcap - k->rxlen, MSG_DONTWAIT);
         if (n > 0) {
+            k->rec.recv_hash = exec_fnv(k->rec.recv_hash, k->rx + k->rxlen, (size_t)n);
             k->rxlen += (size_t)n;
-            k->received += (uint64_t)n;
+            k->rec.received += (uint64_t)n;
             added += (size_t)n;
         } else if (n == 0) {
             k->eof = 1;
@@ -413,8 +451,8 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
     uint8_t *buf;
     uint64_t pos = 0;
 
-    if (!k->have_peer) {
-        exec_fail(c, s, "'%s' has no peer yet: it must receive a datagram first", k->name);
+    if (!k->rec.have_peer) {
+        exec_fail(c, s, "'%s' has no peer yet: it must receive a datagram first", k->rec.name);
         return -1;
     }
     if (chunk > UDP_MAX) {
@@ -431,14 +469,15 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
         ssize_t r;
         exec_gen_fill(g, pos, buf, n);
         do
-            r = sendto(k->fd, buf, n, 0, (struct sockaddr *)&k->peer.ss, k->peer.len);
+            r = sendto(k->fd, buf, n, 0, (struct sockaddr *)&k->rec.peer.ss, k->rec.peer.len);
         while (r < 0 && errno == EINTR);
         if (r < 0) {
             exec_fail(c, s, "sendto: %s", strerror(errno));
             free(buf);
             return -1;
         }
-        k->sent += n;
+        k->rec.sent += n;
+        note_datagram(&k->rec.dg_sent, &k->rec.n_dg_sent, n);
         pos += n;
         if (s->u.send.delay_ms && pos < g->total)
             poll(NULL, 0, (int)(s->u.send.delay_ms * c->st->o->time_scale));
@@ -455,16 +494,17 @@ static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct ex
         ssize_t w = send(k->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         struct pollfd p = { .fd = k->fd, .events = POLLOUT | POLLIN };
         if (w > 0) {
+            k->rec.sent_hash = exec_fnv(k->rec.sent_hash, buf, (size_t)w);
             buf += w;
             n -= (size_t)w;
-            k->sent += (uint64_t)w;
+            k->rec.sent += (uint64_t)w;
             started = s->timeout_ms >= 0 ? started : nr_now_ms();
             continue;
         }
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            exec_fail(c, s, "send failed after %llu bytes: %s", (unsigned long long)k->sent,
+            exec_fail(c, s, "send failed after %llu bytes: %s", (unsigned long long)k->rec.sent,
                       strerror(errno));
             return -1;
         }
@@ -472,7 +512,7 @@ static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct ex
             p.events = POLLOUT;
         if (poll(&p, 1, exec_wait_budget(c, s, started)) <= 0) {
             exec_fail(c, s, "send stalled: peer not reading (%llu bytes sent)",
-                      (unsigned long long)k->sent);
+                      (unsigned long long)k->rec.sent);
             return -1;
         }
         if (p.revents & POLLIN)
@@ -492,14 +532,14 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
 
     if (!k || exec_gen_init(c, s, &s->u.send.payload, &g) < 0)
         return -1;
-    if (k->proto == NR_UDP) {
+    if (k->rec.proto == NR_UDP) {
         r = send_udp(c, s, k, &g);
         exec_gen_free(&g);
         return r;
     }
-    if (k->listener) {
+    if (k->rec.listener) {
         exec_gen_free(&g);
-        exec_fail(c, s, "'%s' is a listener: accept a connection first", k->name);
+        exec_fail(c, s, "'%s' is a listener: accept a connection first", k->rec.name);
         return -1;
     }
     chunk = s->u.send.chunk ? s->u.send.chunk : sizeof(buf);
@@ -814,10 +854,11 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
         exec_fail(c, s, "no datagram within %lld ms", (long long)(nr_now_ms() - t));
         goto out;
     }
-    k->received += (uint64_t)n;
-    if (k->listener) {
-        k->peer = from;
-        k->have_peer = 1;
+    k->rec.received += (uint64_t)n;
+    note_datagram(&k->rec.dg_recv, &k->rec.n_dg_recv, (size_t)n);
+    if (k->rec.listener) {
+        k->rec.peer = from;
+        k->rec.have_peer = 1;
     }
     if (m->kind == NR_M_LENGTH) {
         if ((uint64_t)n == m->length)
@@ -877,10 +918,10 @@ int exec_expect(struct exec_ctx *c, const struct nr_step *s)
 
     if (!k)
         return -1;
-    if (k->proto == NR_UDP)
+    if (k->rec.proto == NR_UDP)
         return expect_datagram(c, s, k);
-    if (k->listener) {
-        exec_fail(c, s, "'%s' is a listener: accept a connection first", k->name);
+    if (k->rec.listener) {
+        exec_fail(c, s, "'%s' is a listener: accept a connection first", k->rec.name);
         return -1;
     }
     switch (s->u.expect.kind) {

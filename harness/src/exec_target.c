@@ -162,7 +162,7 @@ int exec_target_exit(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_target *t = find_target(c->st, s->name);
     char status[64];
-    int r;
+    int r, budget;
 
     if (!t) {
         exec_fail(c, s, "no target named '%s'", s->name);
@@ -170,10 +170,10 @@ int exec_target_exit(struct exec_ctx *c, const struct nr_step *s)
     }
     if (s->kind == NR_S_STOP)
         nr_proc_signal(&t->proc, SIGTERM);
-    r = nr_proc_wait(&t->proc, exec_wait_budget(c, s, nr_now_ms()));
+    budget = exec_wait_budget(c, s, nr_now_ms());
+    r = nr_proc_wait(&t->proc, budget);
     if (r != 1) {
-        exec_fail(c, s, "'%s' still running after %d ms", t->name,
-                  exec_wait_budget(c, s, nr_now_ms()));
+        exec_fail(c, s, "'%s' still running after %d ms", t->name, budget);
         return -1;
     }
     t->status_checked = 1;

@@ -87,6 +87,10 @@ int srv_start(struct srv *s)
         srv_err(s, "%s", errbuf);
         return -1;
     }
+    if (nr_set_nonblock(s->fd, 1) < 0) { /* accept after poll must never block */
+        srv_err(s, "O_NONBLOCK on listening socket: %s", strerror(errno));
+        return -1;
+    }
     s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     printf("listening on %s\n", nr_addr_format((struct sockaddr *)&s->local.ss, as, sizeof(as)));
     fflush(stdout);
@@ -114,6 +118,24 @@ int srv_accept(struct srv *s, struct nr_addr *peer)
     }
     errno = e;
     return -1;
+}
+
+int srv_next_conn(struct srv *s, char *peerstr)
+{
+    struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->sigfd, .events = POLLIN } };
+    struct nr_addr peer;
+    int fd;
+
+    if (poll(p, 2, -1) < 0)
+        return -1;
+    if (p[1].revents)
+        return SRV_STOP;
+    if (!p[0].revents)
+        return -1;
+    fd = srv_accept(s, &peer);
+    if (fd >= 0)
+        nr_addr_format((struct sockaddr *)&peer.ss, peerstr, NR_ADDRSTR_SIZE);
+    return fd;
 }
 
 int srv_stopping(struct srv *s)

@@ -57,6 +57,15 @@ int srv_start(struct srv *s);
  * EAGAIN/ECONNABORTED etc. are transient). */
 int srv_accept(struct srv *s, struct nr_addr *peer);
 
+#define SRV_STOP (-2) /* srv_next_conn: SIGINT/SIGTERM arrived */
+
+/* Wait (without bound) for a connection or a shutdown signal, whichever
+ * comes first, and accept it with srv_accept.  The peer's address is written
+ * into peerstr[NR_ADDRSTR_SIZE].  Returns the connected fd (caller owns and
+ * closes it), SRV_STOP once a shutdown signal is pending, or -1 on a
+ * transient failure (call again). */
+int srv_next_conn(struct srv *s, char *peerstr);
+
 /* True once SIGINT or SIGTERM has arrived (consumes nothing: level-checked). */
 int srv_stopping(struct srv *s);
 

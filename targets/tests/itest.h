@@ -26,6 +26,10 @@
 #include "nr_net.h"
 #include "nr_proc.h"
 
+/* Not every test program uses every helper. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 struct itest_srv {
     struct nr_proc proc;
     struct nr_addr addr;   /* where it listens */
@@ -33,38 +37,87 @@ struct itest_srv {
     char out[96], err[96];
 };
 
-/* Start target `name` with extra args (NULL-terminated list) plus
- * --port 0; waits up to 5 s for its readiness line. */
-static void itest_start(struct itest_srv *s, const char *name, ...)
+/* Start argv (argv[0] is a path or looked up in PATH), handing it
+ * activation_fd (>= 0) as fd 3 by socket activation; waits up to 5 s for
+ * its readiness line and records the address it names. */
+static void itest_spawn(struct itest_srv *s, char **argv, int activation_fd)
 {
-    char path[512], line[256], errbuf[NR_ERRBUF_SIZE];
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
-    char *argv[32];
-    int argc = 0, r;
-    va_list ap;
+    char line[256], errbuf[NR_ERRBUF_SIZE];
+    int r;
 
-    snprintf(path, sizeof(path), "%s/%s", bin, name);
-    argv[argc++] = path;
-    va_start(ap, name);
-    for (char *a; (a = va_arg(ap, char *)) && argc < 28;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc++] = "--port";
-    argv[argc++] = "0";
-    argv[argc] = NULL;
     snprintf(s->dir, sizeof(s->dir), "/tmp/itest.XXXXXX");
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->out, sizeof(s->out), "%s/out", s->dir);
     snprintf(s->err, sizeof(s->err), "%s/err", s->dir);
     struct nr_spawn sp = { .argv = argv, .stdout_path = s->out, .stderr_path = s->err,
-                           .activation_fd = -1 };
+                           .activation_fd = activation_fd };
     if (nr_proc_spawn(&sp, &s->proc, errbuf) < 0)
         fail_msg("%s", errbuf);
     r = nr_wait_file_line(s->out, "listening on ", line, sizeof(line), &s->proc, 5000);
     if (r != 1)
-        fail_msg("%s: no readiness line (r=%d)", name, r);
+        fail_msg("%s: no readiness line (r=%d)", argv[0], r);
     if (nr_addr_parse(line + strlen("listening on "), &s->addr, errbuf) < 0)
         fail_msg("readiness line '%s': %s", line, errbuf);
+}
+
+/* Path of built target `name` into path[len]: $NR_BIN/name. */
+static void itest_bin(const char *name, char *path, size_t len)
+{
+    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+
+    snprintf(path, len, "%s/%s", bin, name);
+}
+
+/* Start target `name` with the extra args in ap (NULL-terminated) plus
+ * --port 0, handing it activation_fd as fd 3 when >= 0; waits up to 5 s for
+ * its readiness line. */
+static void itest_vstart(struct itest_srv *s, const char *name, int activation_fd, va_list ap)
+{
+    char path[512];
+    char *argv[32];
+    int argc = 0;
+
+    itest_bin(name, path, sizeof(path));
+    argv[argc++] = path;
+    for (char *a; (a = va_arg(ap, char *)) && argc < 28;)
+        argv[argc++] = a;
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    argv[argc] = NULL;
+    itest_spawn(s, argv, activation_fd);
+}
+
+/* Start target `name` with extra args (NULL-terminated list) plus
+ * --port 0; waits up to 5 s for its readiness line. */
+static void itest_start(struct itest_srv *s, const char *name, ...)
+{
+    va_list ap;
+
+    va_start(ap, name);
+    itest_vstart(s, name, -1, ap);
+    va_end(ap);
+}
+
+/* Like itest_start, but by socket activation: create a socket of the given
+ * type (SOCK_STREAM or SOCK_DGRAM) bound to 127.0.0.1 on an ephemeral
+ * port, hand it to the target as fd 3, and check that the target announces
+ * that very address. */
+static void itest_start_activated(struct itest_srv *s, const char *name, int type, ...)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    struct nr_addr a, local;
+    va_list ap;
+    int fd = -1;
+
+    if (nr_addr_from_host("127.0.0.1", 0, &a, errbuf) < 0 ||
+        (fd = nr_bind_socket(&a, type, 16, errbuf)) < 0 || nr_local_addr(fd, &local, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    va_start(ap, type);
+    itest_vstart(s, name, fd, ap);
+    va_end(ap);
+    close(fd);
+    assert_int_equal(nr_addr_port((struct sockaddr *)&s->addr.ss),
+                     nr_addr_port((struct sockaddr *)&local.ss));
 }
 
 /* Connect a TCP client to the server; fails the test on error. */
@@ -160,5 +213,7 @@ static void itest_stop(struct itest_srv *s)
     unlink(s->err);
     rmdir(s->dir);
 }
+
+#pragma GCC diagnostic pop
 
 #endif

@@ -1,0 +1,16 @@
+#!/bin/sh
+# `make run`: run the bundled scenario suite with capture, keep every
+# artifact, write JUnit XML and TAP, and print the report.
+set -u
+build=${1:-build}
+out=$build/report
+rm -rf "$out"
+mkdir -p "$out"
+jobs=$(nproc 2>/dev/null || echo 2)
+"$build/bin/netrig" run -j "$jobs" --keep --artifacts "$out/artifacts" \
+    --junit "$out/junit.xml" harness/scenarios
+rc=$?
+echo
+echo "report:    $out/junit.xml"
+echo "artifacts: $out/artifacts/<scenario>/ (steps.log, <target>.stdout/.stderr, capture.pcap)"
+exit $rc

@@ -1,0 +1,95 @@
+/* nr_pkt.h - decode one captured frame down to TCP or UDP.
+ *
+ * Link types: Ethernet (with up to 4 VLAN tags), BSD NULL/LOOP, Linux SLL
+ * and SLL2, raw IPv4/IPv6.  IPv4 options are skipped by IHL, IPv6
+ * extension headers (hop-by-hop, routing, destination options, fragment,
+ * AH) are walked with bounds.  Fragments are flagged, not reassembled.
+ * Every read goes through nr_cursor; nothing is copied: the decoded packet
+ * points into the caller's buffer. */
+#ifndef NR_PKT_H
+#define NR_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What nr_pkt_decode found. */
+enum nr_pkt_status {
+    NR_PKT_TCP = 0,    /* TCP segment decoded */
+    NR_PKT_UDP,        /* UDP datagram decoded */
+    NR_PKT_SKIP_NONIP, /* not IP (ARP, ...): ignored */
+    NR_PKT_SKIP_L4,    /* IP, but neither TCP nor UDP */
+    NR_PKT_SKIP_FRAG,  /* non-first IP fragment: no L4 header */
+    NR_PKT_ERROR       /* truncated or malformed: see nr_pkt.reason */
+};
+
+/* Why a packet is truncated or malformed (or a non-fatal warning). */
+enum nr_pkt_reason {
+    NR_R_NONE = 0,
+    NR_R_TRUNC_LINK,   /* captured length ends inside the link header */
+    NR_R_TRUNC_IP,     /* ... inside the IP header or its options/ext hdrs */
+    NR_R_TRUNC_L4,     /* ... inside the TCP/UDP header */
+    NR_R_TRUNC_DATA,   /* payload cut by the snap length (warning) */
+    NR_R_BAD_LINK,     /* unsupported link type or address family */
+    NR_R_BAD_IPVER,    /* IP version field disagrees with the link */
+    NR_R_BAD_IPHLEN,   /* IPv4 IHL < 5 or beyond total length */
+    NR_R_BAD_IPLEN,    /* IP total/payload length inconsistent */
+    NR_R_BAD_IPV6EXT,  /* extension header chain too long */
+    NR_R_BAD_TCPHLEN,  /* TCP data offset < 5 or beyond the segment */
+    NR_R_BAD_TCPOPT,   /* TCP option with bad length (warning) */
+    NR_R_BAD_UDPLEN,   /* UDP length < 8 or beyond the IP payload */
+    NR_R_COUNT
+};
+
+/* TCP flag bits. */
+#define NR_TCP_FIN 0x01
+#define NR_TCP_SYN 0x02
+#define NR_TCP_RST 0x04
+#define NR_TCP_PSH 0x08
+#define NR_TCP_ACK 0x10
+#define NR_TCP_URG 0x20
+
+/* Parsed TCP options (only those present are flagged). */
+struct nr_tcpopt {
+    uint8_t has_mss, has_wscale, sack_ok, has_ts;
+    uint16_t mss;
+    uint8_t wscale;
+    uint32_t tsval, tsecr;
+};
+
+/* A decoded packet: views into the caller's frame buffer. */
+struct nr_pkt {
+    uint8_t ipver;              /* 4 or 6 */
+    uint8_t proto;              /* IPPROTO_TCP / IPPROTO_UDP / other */
+    uint8_t fragment;           /* 1 when part of a fragmented datagram */
+    uint8_t reason;             /* enum nr_pkt_reason: error, or a warning */
+    uint8_t src[16], dst[16];   /* IPv4 uses the first 4 bytes */
+    uint16_t sport, dport;
+    uint32_t seq, ack;          /* TCP only */
+    uint16_t win;
+    uint8_t flags;              /* NR_TCP_* */
+    struct nr_tcpopt opt;
+    const uint8_t *payload;     /* captured payload bytes */
+    size_t caplen;              /* payload bytes captured */
+    size_t wirelen;             /* payload bytes per the headers (>= caplen) */
+};
+
+/* Decode frame[0..caplen) of link type dlt (a DLT_ value as returned by
+ * pcap_datalink).  Fills *p and returns an enum nr_pkt_status; on
+ * NR_PKT_ERROR p->reason says why.  p->reason may also carry a warning
+ * (NR_R_TRUNC_DATA, NR_R_BAD_TCPOPT) with a decoded status. */
+int nr_pkt_decode(int dlt, const uint8_t *frame, size_t caplen, struct nr_pkt *p);
+
+/* Parse TCP options from buf[0..len) into *o.  Returns 0, or -1 when an
+ * option's length is invalid (options before it stay parsed). */
+int nr_tcpopt_parse(const uint8_t *buf, size_t len, struct nr_tcpopt *o);
+
+/* Short stable name of a reason ("truncated-ip"...). */
+const char *nr_pkt_reason_name(int reason);
+
+/* 1 when the reason is a truncation, 0 when a malformation. */
+int nr_pkt_reason_is_trunc(int reason);
+
+/* 1 when the link type is supported by nr_pkt_decode. */
+int nr_pkt_dlt_supported(int dlt);
+
+#endif

@@ -1,0 +1,330 @@
+/* nr_pktfile.c - capture reading with offset-precise validation. */
+#define _GNU_SOURCE
+#include "nr_pktfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nr_cursor.h"
+
+#define MAX_CAPLEN (256u << 20)
+#define STDIO_BUF (256u << 10)
+
+enum { MODE_GLOBAL, MODE_CLASSIC, MODE_NONE };
+
+/* The byte source behind the stdio cookie, and the record walker. */
+struct src {
+    int fd;                  /* >= 0: read from fd */
+    const uint8_t *mem;      /* else from memory */
+    size_t memlen, mempos;
+    uint64_t pos;            /* bytes handed to libpcap */
+    uint64_t size;           /* total size when size_known */
+    int size_known;
+    int mode;
+    int swapped;
+    uint32_t snaplen;
+    uint64_t rec_off;        /* offset of the next record header */
+    uint8_t hdr[24];         /* global or record header being collected */
+    size_t have;
+    int failed;              /* err holds the message */
+    uint64_t stop_at;        /* hand out no bytes from here on */
+    char err[NR_ERRBUF_SIZE];
+};
+
+static void src_fail(struct src *s, uint64_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void src_fail(struct src *s, uint64_t at, const char *fmt, ...)
+{
+    va_list ap;
+    if (s->failed)
+        return;
+    s->failed = 1;
+    s->stop_at = at;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof(s->err), fmt, ap);
+    va_end(ap);
+}
+
+static uint32_t rd32(const uint8_t *p, int swapped)
+{
+    struct nr_cursor c;
+    uint32_t v = 0;
+    nr_cur_init(&c, p, 4);
+    if (swapped)
+        nr_cur_be32(&c, &v);
+    else
+        nr_cur_le32(&c, &v);
+    return v;
+}
+
+static void global_header(struct src *s)
+{
+    uint32_t le = rd32(s->hdr, 0);
+
+    s->mode = MODE_CLASSIC;
+    if (le == 0xa1b2c3d4u || le == 0xa1b23c4du) {
+        s->swapped = 0;
+    } else if (le == 0xd4c3b2a1u || le == 0x4d3cb2a1u) {
+        s->swapped = 1;
+    } else if (le == 0x0a0d0d0au) {
+        s->mode = MODE_NONE; /* pcapng: libpcap validates */
+        return;
+    } else {
+        src_fail(s, 0, "bad magic 0x%08" PRIx32 " at offset 0: not a pcap or pcapng file", le);
+        return;
+    }
+    s->snaplen = rd32(s->hdr + 16, s->swapped);
+    s->rec_off = 24;
+}
+
+static void record_header(struct src *s)
+{
+    uint32_t caplen = rd32(s->hdr + 8, s->swapped);
+    uint64_t off = s->rec_off;
+
+    if (s->snaplen && caplen > s->snaplen)
+        src_fail(s, off, "record at offset %" PRIu64 ": caplen %" PRIu32 " exceeds snaplen %" PRIu32,
+                 off, caplen, s->snaplen);
+    else if (caplen > MAX_CAPLEN)
+        src_fail(s, off, "record at offset %" PRIu64 ": caplen %" PRIu32 " is implausibly large",
+                 off, caplen);
+    else if (s->size_known && off + 16 + caplen > s->size)
+        src_fail(s, off,
+                 "record at offset %" PRIu64 ": caplen %" PRIu32 " but only %" PRIu64
+                 " bytes left in the file (truncated record)",
+                 off, caplen, s->size - off - 16);
+    s->rec_off = off + 16 + caplen;
+}
+
+/* Walk the bytes [s->pos, s->pos + n) of buf through the header parser;
+ * returns how many of them may be handed out. */
+static size_t walk(struct src *s, const uint8_t *buf, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && !s->failed && s->mode != MODE_NONE) {
+        uint64_t at = s->pos + i;
+        size_t want, take;
+        if (s->mode == MODE_CLASSIC && at < s->rec_off) {
+            uint64_t skip = s->rec_off - at;
+            i += skip < n - i ? (size_t)skip : n - i;
+            continue;
+        }
+        want = s->mode == MODE_GLOBAL ? 24 : 16;
+        take = want - s->have < n - i ? want - s->have : n - i;
+        memcpy(s->hdr + s->have, buf + i, take);
+        s->have += take;
+        i += take;
+        if (s->have < want)
+            break;
+        s->have = 0;
+        if (s->mode == MODE_GLOBAL)
+            global_header(s);
+        else
+            record_header(s);
+    }
+    if (s->failed && s->stop_at < s->pos + n)
+        return s->stop_at > s->pos ? (size_t)(s->stop_at - s->pos) : 0;
+    return n;
+}
+
+/* End of input: complain about a header or record cut short. */
+static void at_eof(struct src *s)
+{
+    if (s->failed)
+        return;
+    if (s->mode == MODE_GLOBAL)
+        src_fail(s, 0, "truncated global header: %" PRIu64 " of 24 bytes at offset 0", s->pos);
+    else if (s->mode == MODE_CLASSIC && s->have)
+        src_fail(s, s->rec_off, "record at offset %" PRIu64 ": truncated header (%zu of 16 bytes)",
+                 s->rec_off, s->have);
+    else if (s->mode == MODE_CLASSIC && s->pos < s->rec_off)
+        src_fail(s, s->pos, "record ending at offset %" PRIu64 ": truncated after %" PRIu64 " bytes",
+                 s->rec_off, s->pos);
+}
+
+static ssize_t src_read(void *cookie, char *buf, size_t size)
+{
+    struct src *s = cookie;
+    ssize_t n;
+    size_t ok;
+
+    if (s->failed && s->pos >= s->stop_at) {
+        errno = EIO;
+        return -1;
+    }
+    if (s->fd >= 0) {
+        do
+            n = read(s->fd, buf, size);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return -1;
+    } else {
+        size_t left = s->memlen - s->mempos;
+        n = (ssize_t)(size < left ? size : left);
+        memcpy(buf, s->mem + s->mempos, (size_t)n);
+        s->mempos += (size_t)n;
+    }
+    if (n == 0) {
+        at_eof(s);
+        return 0;
+    }
+    ok = walk(s, (const uint8_t *)buf, (size_t)n);
+    s->pos += ok;
+    if (ok == 0) {
+        errno = EIO;
+        return -1;
+    }
+    return (ssize_t)ok;
+}
+
+static void count(struct nr_capstats *st, int status, const struct nr_pkt *p)
+{
+    switch (status) {
+    case NR_PKT_TCP: st->tcp++; break;
+    case NR_PKT_UDP: st->udp++; break;
+    case NR_PKT_SKIP_NONIP: st->nonip++; break;
+    case NR_PKT_SKIP_L4: st->other_l4++; break;
+    default: break;
+    }
+    if (p->fragment)
+        st->fragments++;
+    if (p->reason != NR_R_NONE) {
+        st->reasons[p->reason]++;
+        if (nr_pkt_reason_is_trunc(p->reason))
+            st->truncated++;
+        else
+            st->malformed++;
+    }
+}
+
+static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
+               const char *name, char *errbuf)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    cookie_io_functions_t io = { .read = src_read };
+    struct nr_flow_opts fo = { .keep_data = o ? o->keep_data : 0 };
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    struct nr_pkt pkt;
+    pcap_t *pc = NULL;
+    FILE *fp;
+    int rc = -1, r;
+
+    memset(out, 0, sizeof(*out));
+    fp = fopencookie(s, "r", io);
+    if (!fp)
+        return nr_seterr_errno(errbuf, errno, "%s: fopencookie", name);
+    setvbuf(fp, NULL, _IOFBF, STDIO_BUF);
+    pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
+    if (!pc) {
+        fclose(fp);
+        if (s->failed)
+            return nr_seterr(errbuf, "%s: %s", name, s->err);
+        if (s->pos < 24 && s->mode != MODE_NONE)
+            at_eof(s);
+        if (s->failed)
+            return nr_seterr(errbuf, "%s: %s", name, s->err);
+        return nr_seterr(errbuf, "%s: %s (at offset 0)", name, perr);
+    }
+    out->dlt = pcap_datalink(pc);
+    out->pcapng = s->mode == MODE_NONE;
+    if (!nr_pkt_dlt_supported(out->dlt)) {
+        nr_seterr(errbuf, "%s: unsupported link type %d (%s)", name, out->dlt,
+                  nr_capture_dlt_name(out->dlt));
+        goto out;
+    }
+    if (!(out->ft = nr_flowtab_new(&fo))) {
+        nr_seterr(errbuf, "%s: out of memory", name);
+        goto out;
+    }
+    while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+        int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
+        int st = nr_pkt_decode(out->dlt, data, h->caplen, &pkt);
+        long conn = -1;
+        out->st.frames++;
+        out->st.frame_bytes += h->len;
+        count(&out->st, st, &pkt);
+        if (st == NR_PKT_TCP || st == NR_PKT_UDP) {
+            conn = nr_flowtab_add(out->ft, &pkt, ts, h->len);
+            if (conn < 0) {
+                nr_seterr(errbuf, "%s: out of memory", name);
+                goto out;
+            }
+        }
+        if (o && o->fn)
+            o->fn(o->ctx, ts, data, h->caplen, st, &pkt, conn);
+    }
+    if (s->failed) {
+        nr_seterr(errbuf, "%s: %s", name, s->err);
+        goto out;
+    }
+    if (r == PCAP_ERROR) {
+        nr_seterr(errbuf, "%s: %s (at offset %" PRIu64 ")", name, pcap_geterr(pc), s->pos);
+        goto out;
+    }
+    nr_flowtab_finish(out->ft);
+    rc = 0;
+out:
+    pcap_close(pc);
+    if (rc < 0) {
+        nr_flowtab_free(out->ft);
+        out->ft = NULL;
+    }
+    return rc;
+}
+
+int nr_capture_read_file(const char *path, const struct nr_capture_opts *o,
+                         struct nr_capture *out, char *errbuf)
+{
+    struct src s = { .fd = -1 };
+    struct stat stt;
+    int rc;
+
+    if (strcmp(path, "-") == 0) {
+        s.fd = 0;
+    } else if ((s.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        memset(out, 0, sizeof(*out));
+        return nr_seterr_errno(errbuf, errno, "%s", path);
+    }
+    if (fstat(s.fd, &stt) == 0 && S_ISREG(stt.st_mode)) {
+        s.size = (uint64_t)stt.st_size;
+        s.size_known = 1;
+        posix_fadvise(s.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    rc = run(&s, o, out, path, errbuf);
+    if (s.fd > 0)
+        close(s.fd);
+    return rc;
+}
+
+int nr_capture_read_mem(const uint8_t *buf, size_t len, const struct nr_capture_opts *o,
+                        struct nr_capture *out, char *errbuf)
+{
+    struct src s = { .fd = -1, .mem = buf, .memlen = len, .size = len, .size_known = 1 };
+    static const uint8_t empty[1];
+
+    if (!s.mem)
+        s.mem = empty;
+    return run(&s, o, out, "<memory>", errbuf);
+}
+
+void nr_capture_free(struct nr_capture *c)
+{
+    nr_flowtab_free(c->ft);
+    c->ft = NULL;
+}
+
+const char *nr_capture_dlt_name(int dlt)
+{
+    const char *n = pcap_datalink_val_to_name(dlt);
+    return n ? n : "unknown";
+}

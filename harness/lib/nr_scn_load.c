@@ -1,0 +1,53 @@
+/* nr_scn_load.c - read a scenario file and parse it. */
+#include "nr_scn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nr_err.h"
+
+int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf)
+{
+    uint8_t *buf = NULL, *nb;
+    size_t len = 0, cap = 0;
+    ssize_t r;
+    int fd, rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return nr_seterr_errno(errbuf, errno, "%s: cannot open", path);
+    for (;;) {
+        if (len == cap) {
+            if (cap > NR_SCN_FILE_MAX) {
+                nr_seterr(errbuf, "%s: larger than %u bytes", path, NR_SCN_FILE_MAX);
+                goto out;
+            }
+            cap = cap ? cap * 2 : 4096;
+            nb = realloc(buf, cap);
+            if (!nb) {
+                nr_seterr(errbuf, "%s: out of memory", path);
+                goto out;
+            }
+            buf = nb;
+        }
+        r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            nr_seterr_errno(errbuf, errno, "%s: cannot read", path);
+            goto out;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    rc = nr_scn_parse(buf, len, path, out, errbuf);
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}

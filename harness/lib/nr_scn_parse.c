@@ -1,0 +1,965 @@
+/* nr_scn_parse.c - parser of the scenario language: lines into steps,
+ * blocks, and the scope checks of names and variables. */
+#include "nr_scn.h"
+#include "nr_scn_lex.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nr_err.h"
+
+#define DEFAULT_STEP_MS 2000
+#define DEFAULT_DEADLINE_MS 60000
+#define DUR_MAX_MS 86400000u /* 24 h */
+#define PARALLEL_MAX 1024
+#define REPEAT_MAX 1000000
+
+/* Kinds of names; the last two are only asked for by take_use: a step on
+ * "a socket" (close, abort) also takes a listener, a step on datagrams
+ * (send, expect) also takes a UDP listener, which answers its last sender. */
+enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR, SYM_SOCKET, SYM_DGRAM_OK };
+
+static const char *const sym_what[] = { "a target",   "a listener",
+                                        "a connection", "a variable",
+                                        "a connection or listener",
+                                        "a connection or UDP listener" };
+
+
+/* A name defined by a step, visible until the end of its block. */
+struct sym {
+    char name[NR_SCN_NAME_MAX];
+    enum sym_kind kind;
+    enum nr_proto proto;
+    unsigned depth;  /* block depth of the definition (0: top level) */
+    unsigned line;   /* line of the definition */
+    unsigned closed; /* line of the close/abort of a connection; 0: open */
+};
+
+/* Does a name of kind y satisfy a request for `want`? */
+static int sym_fits(enum sym_kind want, const struct sym *y)
+{
+    if (y->kind == want)
+        return 1;
+    if (want == SYM_SOCKET)
+        return y->kind == SYM_CONN || y->kind == SYM_LISTENER;
+    if (want == SYM_DGRAM_OK)
+        return y->kind == SYM_CONN || (y->kind == SYM_LISTENER && y->proto == NR_UDP);
+    return 0;
+}
+
+/* An open step list: the top level or the body of a block. */
+struct frame {
+    struct nr_steps *list;
+    const struct nr_step *block; /* the parallel/repeat step; NULL at top */
+};
+
+struct parser {
+    struct lx lx;                /* first: the variable check gets the parser */
+    struct lx_tok tok;           /* the current token */
+    struct nr_scn *scn;
+    struct frame stack[NR_SCN_DEPTH_MAX + 1];
+    unsigned depth;
+    struct sym *syms;
+    size_t nsyms;
+    size_t nsteps;
+};
+
+static void steps_free(struct nr_steps *st);
+
+static void tmpls_free(struct nr_tmpl *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        nr_tmpl_free(&v[i]);
+    free(v);
+}
+
+static void match_free(struct nr_match *m)
+{
+    nr_tmpl_free(&m->payload.tmpl);
+    nr_tmpl_free(&m->text);
+}
+
+static void step_free(struct nr_step *s)
+{
+    switch (s->kind) {
+    case NR_S_TARGET:
+        tmpls_free(s->u.target.argv, s->u.target.nargv);
+        tmpls_free(s->u.target.env, s->u.target.nenv);
+        nr_tmpl_free(&s->u.target.ready);
+        nr_tmpl_free(&s->u.target.act_addr);
+        break;
+    case NR_S_CONNECT:
+    case NR_S_LISTEN:
+        nr_tmpl_free(&s->u.sock.addr);
+        break;
+    case NR_S_SEND:
+        nr_tmpl_free(&s->u.send.payload.tmpl);
+        break;
+    case NR_S_EXPECT:
+        match_free(&s->u.expect);
+        break;
+    case NR_S_OUTPUT:
+        match_free(&s->u.output.match);
+        break;
+    case NR_S_FILE:
+        nr_tmpl_free(&s->u.file.path);
+        match_free(&s->u.file.match);
+        break;
+    case NR_S_SET:
+        nr_tmpl_free(&s->u.set.value);
+        break;
+    case NR_S_PARALLEL:
+    case NR_S_REPEAT:
+        steps_free(&s->u.block.body);
+        break;
+    case NR_S_WIRE:
+        tmpls_free(s->u.wire.words, s->u.wire.nwords);
+        break;
+    default:
+        break;
+    }
+}
+
+static void steps_free(struct nr_steps *st)
+{
+    for (size_t i = 0; i < st->n; i++)
+        step_free(&st->v[i]);
+    free(st->v);
+    st->v = NULL;
+    st->n = 0;
+}
+
+void nr_scn_free(struct nr_scn *s)
+{
+    steps_free(&s->steps);
+    free(s->path);
+    memset(s, 0, sizeof(*s));
+}
+
+/* --- tokens ------------------------------------------------------------ */
+
+/* Read the next token; regex_ok: a '/' there starts a regex. */
+static int adv(struct parser *p, int regex_ok)
+{
+    lx_tok_clear(&p->tok);
+    return lx_next(&p->lx, &p->tok, regex_ok);
+}
+
+static int is_kw(const struct parser *p, const char *kw)
+{
+    size_t n = strlen(kw);
+    return p->tok.kind == LX_WORD && p->tok.rawlen == n && memcmp(p->tok.raw, kw, n) == 0;
+}
+
+/* "expected WHAT, got '<current token>'". Returns -1. */
+static int err_got(struct parser *p, const char *what)
+{
+    return lx_err_got(&p->lx, p->tok.col, what, p->tok.raw, p->tok.rawlen);
+}
+
+/* The current token must be the keyword kw; read the next one. */
+static int want_kw(struct parser *p, const char *kw, const char *what)
+{
+    if (!is_kw(p, kw))
+        return err_got(p, what);
+    return adv(p, 0);
+}
+
+static int want_eol(struct parser *p, const char *what)
+{
+    return p->tok.kind == LX_EOL ? 0 : err_got(p, what);
+}
+
+/* Move the template of the current token (a word or string) into *out. */
+static int take_tmpl(struct parser *p, struct nr_tmpl *out, const char *what, int next_re)
+{
+    if (p->tok.kind != LX_WORD && p->tok.kind != LX_STRING)
+        return err_got(p, what);
+    *out = p->tok.tmpl;
+    memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+    return adv(p, next_re);
+}
+
+/* An address: like take_tmpl, noting IPv6 literals in the scenario. */
+static int take_addr(struct parser *p, struct nr_tmpl *out)
+{
+    if (take_tmpl(p, out, "an address like 127.0.0.1:0, [::1]:8080 or ${name}", 0) < 0)
+        return -1;
+    for (size_t i = 0; i < out->nsegs; i++) {
+        const struct nr_seg *s = &out->segs[i];
+        if (!s->is_var && (memchr(s->data, '[', s->len) || strstr((const char *)s->data, "::")))
+            p->scn->needs_ipv6 = 1;
+    }
+    return 0;
+}
+
+static int take_u64(struct parser *p, uint64_t *v, const char *what)
+{
+    uint64_t x = 0;
+
+    if (p->tok.kind != LX_WORD || p->tok.rawlen == 0)
+        return err_got(p, what);
+    for (size_t i = 0; i < p->tok.rawlen; i++) {
+        unsigned d = (unsigned)p->tok.raw[i] - '0';
+        if (d > 9)
+            return err_got(p, what);
+        if (x > (UINT64_MAX - d) / 10)
+            return err_got(p, "a number below 2^64");
+        x = x * 10 + d;
+    }
+    *v = x;
+    return adv(p, 0);
+}
+
+/* A number in [lo, hi]; what names it in the message. */
+static int take_range(struct parser *p, uint64_t *v, uint64_t lo, uint64_t hi, const char *what)
+{
+    unsigned col = p->tok.col;
+    const uint8_t *raw = p->tok.raw;
+    size_t rawlen = p->tok.rawlen;
+
+    if (take_u64(p, v, what) < 0)
+        return -1;
+    if (*v < lo || *v > hi)
+        return lx_err_got(&p->lx, col, what, raw, rawlen);
+    return 0;
+}
+
+/* A duration: "0", or digits with an optional fraction and a unit ms, s or
+ * m; rounded down to whole milliseconds, at most 24 h. */
+static int take_dur(struct parser *p, int *ms)
+{
+    static const char what[] = "a duration like 200ms or 1s";
+    const uint8_t *r = p->tok.raw;
+    size_t n = p->tok.rawlen, i = 0, nd = 0;
+    uint64_t ip = 0, frac = 0, scale = 1, unit;
+
+    if (p->tok.kind != LX_WORD)
+        return err_got(p, what);
+    if (n == 1 && r[0] == '0') {
+        *ms = 0;
+        return adv(p, 0);
+    }
+    for (; i < n && r[i] >= '0' && r[i] <= '9' && i < 9; i++)
+        ip = ip * 10 + (r[i] - '0');
+    if (i == 0)
+        return err_got(p, what);
+    if (i < n && r[i] == '.') {
+        for (i++; i < n && r[i] >= '0' && r[i] <= '9' && nd < 6; i++, nd++) {
+            frac = frac * 10 + (r[i] - '0');
+            scale *= 10;
+        }
+        if (nd == 0)
+            return err_got(p, what);
+    }
+    if (n - i == 2 && r[i] == 'm' && r[i + 1] == 's')
+        unit = 1;
+    else if (n - i == 1 && r[i] == 's')
+        unit = 1000;
+    else if (n - i == 1 && r[i] == 'm')
+        unit = 60000;
+    else
+        return err_got(p, what);
+    if (ip * unit + frac * unit / scale > DUR_MAX_MS)
+        return err_got(p, "a duration of at most 86400s");
+    *ms = (int)(ip * unit + frac * unit / scale);
+    return adv(p, 0);
+}
+
+static int take_proto(struct parser *p, enum nr_proto *proto)
+{
+    if (is_kw(p, "tcp"))
+        *proto = NR_TCP;
+    else if (is_kw(p, "udp"))
+        *proto = NR_UDP;
+    else
+        return err_got(p, "'tcp' or 'udp'");
+    return adv(p, 0);
+}
+
+static const struct {
+    const char *name;
+    int sig;
+} signals[] = {
+    { "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+    { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "BUS", SIGBUS },     { "FPE", SIGFPE },
+    { "KILL", SIGKILL }, { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
+    { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },   { "TERM", SIGTERM },   { "CHLD", SIGCHLD },
+    { "CONT", SIGCONT }, { "STOP", SIGSTOP },   { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },
+    { "TTOU", SIGTTOU }, { "URG", SIGURG },     { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },
+    { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "SYS", SIGSYS },
+};
+
+/* A signal: a name like TERM or SIGTERM, or a number 1-64. */
+static int take_sig(struct parser *p, int *sig)
+{
+    static const char what[] = "a signal like TERM, KILL, SEGV or a number 1-64";
+    const uint8_t *r = p->tok.raw;
+    size_t n = p->tok.rawlen;
+    uint64_t v;
+
+    if (p->tok.kind == LX_WORD && n > 0 && r[0] >= '0' && r[0] <= '9') {
+        if (take_range(p, &v, 1, 64, what) < 0)
+            return -1;
+        *sig = (int)v;
+        return 0;
+    }
+    if (p->tok.kind == LX_WORD && n > 3 && memcmp(r, "SIG", 3) == 0) {
+        r += 3;
+        n -= 3;
+    }
+    for (size_t i = 0; p->tok.kind == LX_WORD && i < sizeof(signals) / sizeof(signals[0]); i++)
+        if (strlen(signals[i].name) == n && memcmp(signals[i].name, r, n) == 0) {
+            *sig = signals[i].sig;
+            return adv(p, 0);
+        }
+    return err_got(p, what);
+}
+
+/* --- names ------------------------------------------------------------- */
+
+static int is_name(const uint8_t *r, size_t n)
+{
+    if (n == 0 || !((r[0] >= 'a' && r[0] <= 'z') || (r[0] >= 'A' && r[0] <= 'Z') || r[0] == '_'))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= 'A' && r[i] <= 'Z') || r[i] == '_' ||
+              (r[i] >= '0' && r[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+static int is_builtin(const char *name)
+{
+    return strcmp(name, "tmp") == 0 || strcmp(name, "bin") == 0 || strcmp(name, "i") == 0;
+}
+
+/* The visible symbol called name, the latest definition first. */
+static struct sym *sym_find(struct parser *p, const char *name)
+{
+    for (size_t i = p->nsyms; i-- > 0;)
+        if (strcmp(p->syms[i].name, name) == 0)
+            return &p->syms[i];
+    return NULL;
+}
+
+/* Copy the current token, a name, into out (does not advance). */
+static int name_of(struct parser *p, char out[NR_SCN_NAME_MAX], const char *what)
+{
+    if (p->tok.kind != LX_WORD || !is_name(p->tok.raw, p->tok.rawlen))
+        return err_got(p, what);
+    if (p->tok.rawlen >= NR_SCN_NAME_MAX)
+        return err_got(p, "a name of at most 31 characters");
+    memcpy(out, p->tok.raw, p->tok.rawlen);
+    out[p->tok.rawlen] = 0;
+    return 0;
+}
+
+/* The current token names a new target, listener, connection or variable
+ * (kind): check that it is free, copy it into out, advance. */
+static int take_new(struct parser *p, char out[NR_SCN_NAME_MAX], enum sym_kind kind)
+{
+    const struct sym *old;
+
+    if (name_of(p, out, "a name (a letter or _, then letters, digits, _)") < 0)
+        return -1;
+    if (is_builtin(out))
+        return lx_errf(&p->lx, p->tok.col, "expected a new name, got '%s' (a builtin variable)",
+                       out);
+    old = sym_find(p, out);
+    if (old && !old->closed && !(kind == SYM_VAR && old->kind == SYM_VAR))
+        return lx_errf(&p->lx, p->tok.col,
+                       "expected a new name, got '%s' (%s defined at line %u)", out,
+                       sym_what[old->kind], old->line);
+    return adv(p, 0);
+}
+
+/* Record a definition made by a step that parsed completely. */
+static int sym_add(struct parser *p, const struct nr_step *s, enum sym_kind kind,
+                   enum nr_proto proto)
+{
+    struct sym *y = sym_find(p, s->name);
+
+    if (kind == SYM_VAR && y && y->kind == SYM_VAR)
+        return 0; /* `set` again: the same variable */
+    if (nr_scn_grow((void **)&p->syms, p->nsyms, sizeof(*p->syms)) < 0)
+        return lx_errf(&p->lx, s->col, "out of memory");
+    y = &p->syms[p->nsyms++];
+    memcpy(y->name, s->name, sizeof(y->name));
+    y->kind = kind;
+    y->proto = proto;
+    y->depth = p->depth;
+    y->line = s->line;
+    y->closed = 0;
+    return 0;
+}
+
+/* The current token names an existing symbol of the given kind: copy it
+ * into out, return it through *found, advance (regex_ok for the next). */
+static int take_use(struct parser *p, char out[NR_SCN_NAME_MAX], enum sym_kind kind,
+                    struct sym **found, int next_re)
+{
+    struct sym *y;
+    char what[64];
+
+    snprintf(what, sizeof(what), "the name of %s", sym_what[kind]);
+    if (name_of(p, out, what) < 0)
+        return -1;
+    y = sym_find(p, out);
+    if (!y)
+        return lx_errf(&p->lx, p->tok.col, "expected %s defined earlier, got '%s'",
+                       sym_what[kind], out);
+    if (!sym_fits(kind, y))
+        return lx_errf(&p->lx, p->tok.col, "expected %s, got '%s' (%s defined at line %u)",
+                       sym_what[kind], out, sym_what[y->kind], y->line);
+    if (y->closed)
+        return lx_errf(&p->lx, p->tok.col,
+                       "expected an open connection, got '%s' (closed at line %u)", out,
+                       y->closed);
+    if (found)
+        *found = y;
+    return adv(p, next_re);
+}
+
+/* The lexer's check of a ${ref}: a builtin or a visible name. */
+static int varcheck(void *ctx, const char *ref, unsigned col, char *errbuf)
+{
+    struct parser *p = ctx;
+    char base[NR_SCN_NAME_MAX];
+    const char *dot = strchr(ref, '.');
+    size_t n = dot ? (size_t)(dot - ref) : strlen(ref);
+
+    (void)errbuf;
+    memcpy(base, ref, n);
+    base[n] = 0;
+    if (is_builtin(base)) {
+        if (strcmp(base, "i") == 0 && p->depth == 0)
+            return lx_errf(&p->lx, col, "expected ${i} only inside a parallel or repeat block, "
+                                        "got it outside");
+        if (dot)
+            return lx_errf(&p->lx, col, "expected ${%s} without a field, got '${%s}'", base, ref);
+        return 0;
+    }
+    if (!sym_find(p, base))
+        return lx_errf(&p->lx, col, "expected a variable defined earlier, got '${%s}'", ref);
+    return 0;
+}
+
+/* --- payloads and matches ---------------------------------------------- */
+
+static int starts_payload(const struct parser *p)
+{
+    return p->tok.kind == LX_STRING || p->tok.kind == LX_HEX || is_kw(p, "file") ||
+           is_kw(p, "pattern");
+}
+
+/* PAYLOAD ['*' N]; the current token starts it (starts_payload). */
+static int parse_payload(struct parser *p, struct nr_payload *pl)
+{
+    pl->repeat = 1;
+    if (p->tok.kind == LX_STRING || p->tok.kind == LX_HEX) {
+        pl->kind = NR_PL_BYTES;
+        pl->tmpl = p->tok.tmpl;
+        memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+        if (adv(p, 0) < 0)
+            return -1;
+    } else if (is_kw(p, "file")) {
+        pl->kind = NR_PL_FILE;
+        if (adv(p, 0) < 0 || take_tmpl(p, &pl->tmpl, "a file path", 0) < 0)
+            return -1;
+    } else {
+        pl->kind = NR_PL_PATTERN;
+        if (adv(p, 0) < 0 || take_u64(p, &pl->count, "a byte count") < 0)
+            return -1;
+    }
+    if (p->tok.kind != LX_STAR)
+        return 0;
+    return adv(p, 0) < 0 ? -1 : take_range(p, &pl->repeat, 1, UINT64_MAX, "a repeat count >= 1");
+}
+
+/* MATCH of expect (full) or of stdout/stderr/file (payload or regex). */
+static int parse_match(struct parser *p, struct nr_match *m, int full)
+{
+    if (p->tok.kind == LX_REGEX) {
+        m->kind = NR_M_REGEX;
+        m->text = p->tok.tmpl;
+        memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+        return adv(p, 0);
+    }
+    if (starts_payload(p)) {
+        m->kind = NR_M_BYTES;
+        return parse_payload(p, &m->payload);
+    }
+    if (!full)
+        return err_got(p, "\"string\", x\"hex\", file PATH, pattern N or /regex/");
+    if (is_kw(p, "length")) {
+        m->kind = NR_M_LENGTH;
+        return adv(p, 0) < 0 ? -1 : take_u64(p, &m->length, "a byte count");
+    }
+    if (is_kw(p, "until")) {
+        m->kind = NR_M_UNTIL;
+        if (adv(p, 0) < 0)
+            return -1;
+        if ((p->tok.kind != LX_STRING && p->tok.kind != LX_HEX) ||
+            (p->tok.tmpl.nsegs == 1 && p->tok.tmpl.segs[0].len == 0))
+            return err_got(p, "a non-empty \"delimiter\"");
+        m->text = p->tok.tmpl;
+        memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+        return adv(p, 0);
+    }
+    if (is_kw(p, "eof"))
+        m->kind = NR_M_EOF;
+    else if (is_kw(p, "reset"))
+        m->kind = NR_M_RESET;
+    else if (is_kw(p, "nothing"))
+        m->kind = NR_M_NOTHING;
+    else
+        return err_got(p, "\"string\", x\"hex\", file, pattern, /regex/, length, until, eof, "
+                          "reset or nothing");
+    return adv(p, 0);
+}
+
+/* Optional `within DUR` (when allowed), then the end of the line. */
+static int finish(struct parser *p, struct nr_step *s, int within_ok)
+{
+    if (within_ok && is_kw(p, "within")) {
+        if (adv(p, 0) < 0 || take_dur(p, &s->timeout_ms) < 0)
+            return -1;
+        return want_eol(p, "end of line");
+    }
+    return want_eol(p, within_ok ? "'within DUR' or end of line" : "end of line");
+}
+
+/* --- steps ------------------------------------------------------------- */
+
+/* Append the current token (word or string) to a template array. */
+static int push_tmpl(struct parser *p, struct nr_tmpl **v, size_t *n, const char *what)
+{
+    if (p->tok.kind != LX_WORD && p->tok.kind != LX_STRING)
+        return err_got(p, what);
+    if (nr_scn_grow((void **)v, *n, sizeof(**v)) < 0)
+        return lx_errf(&p->lx, p->tok.col, "out of memory");
+    (*v)[(*n)++] = p->tok.tmpl;
+    memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+    return adv(p, 0);
+}
+
+/* env NAME=VALUE: the template must begin with a literal "NAME=". */
+static int push_env(struct parser *p, struct nr_step *s)
+{
+    static const char what[] = "an environment setting NAME=VALUE";
+    const struct nr_seg *g = p->tok.tmpl.segs;
+    const uint8_t *eq;
+
+    if ((p->tok.kind != LX_WORD && p->tok.kind != LX_STRING) || p->tok.tmpl.nsegs == 0 ||
+        g->is_var || !(eq = memchr(g->data, '=', g->len)) ||
+        !is_name(g->data, (size_t)(eq - g->data)))
+        return err_got(p, what);
+    return push_tmpl(p, &s->u.target.env, &s->u.target.nenv, what);
+}
+
+static int st_target(struct parser *p, struct nr_step *s)
+{
+    static const char opts[] = "'=' or an option: nowait, ready \"TEXT\", activate tcp|udp ADDR, "
+                               "env NAME=VALUE";
+    int rc;
+
+    if (take_new(p, s->name, SYM_TARGET) < 0)
+        return -1;
+    while (!is_kw(p, "=")) {
+        if (is_kw(p, "nowait")) {
+            s->u.target.nowait = 1;
+            rc = adv(p, 0);
+        } else if (is_kw(p, "ready") && s->u.target.ready.nsegs == 0) {
+            rc = adv(p, 0) < 0 ? -1 : take_tmpl(p, &s->u.target.ready, "a \"readiness text\"", 0);
+        } else if (is_kw(p, "activate") && !s->u.target.activate) {
+            s->u.target.activate = 1;
+            rc = adv(p, 0) < 0 || take_proto(p, &s->u.target.act_proto) < 0
+                     ? -1
+                     : take_addr(p, &s->u.target.act_addr);
+        } else if (is_kw(p, "env")) {
+            rc = adv(p, 0) < 0 ? -1 : push_env(p, s);
+        } else {
+            rc = err_got(p, opts);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (adv(p, 0) < 0)
+        return -1;
+    if (p->tok.kind == LX_EOL)
+        return err_got(p, "a program and its arguments after '='");
+    while (p->tok.kind != LX_EOL)
+        if (push_tmpl(p, &s->u.target.argv, &s->u.target.nargv,
+                      "a program argument (a word or \"string\")") < 0)
+            return -1;
+    return sym_add(p, s, SYM_TARGET, NR_TCP);
+}
+
+static int st_connect(struct parser *p, struct nr_step *s)
+{
+    if (take_new(p, s->name, SYM_CONN) < 0 || want_kw(p, "=", "'='") < 0 ||
+        take_proto(p, &s->u.sock.proto) < 0 || take_addr(p, &s->u.sock.addr) < 0)
+        return -1;
+    if (is_kw(p, "refused")) {
+        s->u.sock.refused = 1;
+        if (adv(p, 0) < 0)
+            return -1;
+    }
+    if (finish(p, s, 1) < 0 || sym_add(p, s, SYM_CONN, s->u.sock.proto) < 0)
+        return -1;
+    if (s->u.sock.refused)
+        p->syms[p->nsyms - 1].closed = s->line; /* never open: only ${NAME} remains */
+    return 0;
+}
+
+static int st_listen(struct parser *p, struct nr_step *s)
+{
+    if (take_new(p, s->name, SYM_LISTENER) < 0 || want_kw(p, "=", "'='") < 0 ||
+        take_proto(p, &s->u.sock.proto) < 0 || take_addr(p, &s->u.sock.addr) < 0 ||
+        finish(p, s, 0) < 0)
+        return -1;
+    return sym_add(p, s, SYM_LISTENER, s->u.sock.proto);
+}
+
+static int st_accept(struct parser *p, struct nr_step *s)
+{
+    struct sym *l;
+    unsigned col;
+
+    if (take_new(p, s->name, SYM_CONN) < 0 || want_kw(p, "=", "'='") < 0)
+        return -1;
+    col = p->tok.col;
+    if (take_use(p, s->u.accept.listener, SYM_LISTENER, &l, 0) < 0)
+        return -1;
+    if (l->proto != NR_TCP)
+        return lx_errf(&p->lx, col, "expected a TCP listener, got '%s' (a UDP listener)",
+                       s->u.accept.listener);
+    if (finish(p, s, 1) < 0)
+        return -1;
+    return sym_add(p, s, SYM_CONN, NR_TCP);
+}
+
+static int st_send(struct parser *p, struct nr_step *s)
+{
+    int rc;
+
+    if (take_use(p, s->name, SYM_DGRAM_OK, NULL, 0) < 0)
+        return -1;
+    if (!starts_payload(p))
+        return err_got(p, "a payload: \"string\", x\"hex\", file PATH or pattern N");
+    if (parse_payload(p, &s->u.send.payload) < 0)
+        return -1;
+    for (;;) {
+        if (is_kw(p, "chunk"))
+            rc = adv(p, 0) < 0 ? -1
+                               : take_range(p, &s->u.send.chunk, 1, UINT64_MAX,
+                                            "a chunk size >= 1");
+        else if (is_kw(p, "delay"))
+            rc = adv(p, 0) < 0 ? -1 : take_dur(p, &s->u.send.delay_ms);
+        else
+            break;
+        if (rc < 0)
+            return -1;
+    }
+    if (p->tok.kind != LX_EOL && !is_kw(p, "within"))
+        return err_got(p, "'chunk N', 'delay DUR', 'within DUR' or end of line");
+    return finish(p, s, 1);
+}
+
+static int st_expect(struct parser *p, struct nr_step *s)
+{
+    if (take_use(p, s->name, SYM_DGRAM_OK, NULL, 1) < 0 || parse_match(p, &s->u.expect, 1) < 0)
+        return -1;
+    return finish(p, s, 1);
+}
+
+static int st_shutdown(struct parser *p, struct nr_step *s)
+{
+    if (take_use(p, s->name, SYM_CONN, NULL, 0) < 0 ||
+        want_kw(p, "write", "'write' (only the sending side can be shut down)") < 0)
+        return -1;
+    return finish(p, s, 0);
+}
+
+/* close CONN / abort CONN: the connection is gone from here on. */
+static int st_close(struct parser *p, struct nr_step *s)
+{
+    struct sym *y;
+
+    if (take_use(p, s->name, SYM_SOCKET, &y, 0) < 0 || finish(p, s, 0) < 0)
+        return -1;
+    y->closed = s->line;
+    return 0;
+}
+
+static int st_sleep(struct parser *p, struct nr_step *s)
+{
+    if (take_dur(p, &s->u.sleep.ms) < 0)
+        return -1;
+    return finish(p, s, 0);
+}
+
+/* `signal SIG` or an exit code 0-255 (required: exit; optional: stop). */
+static int exit_status(struct parser *p, struct nr_step *s, int required)
+{
+    uint64_t code;
+
+    if (is_kw(p, "signal")) {
+        s->u.exit.is_signal = 1;
+        return adv(p, 0) < 0 ? -1 : take_sig(p, &s->u.exit.code);
+    }
+    if (!required && (p->tok.kind != LX_WORD || p->tok.rawlen == 0 || p->tok.raw[0] < '0' ||
+                      p->tok.raw[0] > '9'))
+        return 0;
+    if (take_range(p, &code, 0, 255, "an exit code 0-255 or 'signal SIG'") < 0)
+        return -1;
+    s->u.exit.code = (int)code;
+    return 0;
+}
+
+static int st_exit(struct parser *p, struct nr_step *s)
+{
+    if (take_use(p, s->name, SYM_TARGET, NULL, 0) < 0 ||
+        exit_status(p, s, s->kind == NR_S_EXIT) < 0)
+        return -1;
+    return finish(p, s, 1);
+}
+
+static int st_output(struct parser *p, struct nr_step *s)
+{
+    s->u.output.is_stderr = p->tok.raw[3] == 'e'; /* "stderr" vs "stdout" */
+    if (adv(p, 0) < 0 || take_use(p, s->name, SYM_TARGET, NULL, 1) < 0 ||
+        parse_match(p, &s->u.output.match, 0) < 0)
+        return -1;
+    return finish(p, s, 1);
+}
+
+static int st_file(struct parser *p, struct nr_step *s)
+{
+    if (take_tmpl(p, &s->u.file.path, "a file path", 1) < 0)
+        return -1;
+    if (is_kw(p, "absent")) {
+        s->u.file.absent = 1;
+        if (adv(p, 0) < 0)
+            return -1;
+    } else if (parse_match(p, &s->u.file.match, 0) < 0) {
+        return -1;
+    }
+    return finish(p, s, 1);
+}
+
+static int st_set(struct parser *p, struct nr_step *s)
+{
+    if (take_new(p, s->name, SYM_VAR) < 0 || want_kw(p, "=", "'='") < 0)
+        return -1;
+    if (p->tok.kind == LX_HEX) {
+        s->u.set.value = p->tok.tmpl;
+        memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+        if (adv(p, 0) < 0)
+            return -1;
+    } else if (take_tmpl(p, &s->u.set.value, "a value (a word or \"string\")", 0) < 0) {
+        return -1;
+    }
+    if (finish(p, s, 0) < 0)
+        return -1;
+    return sym_add(p, s, SYM_VAR, NR_TCP);
+}
+
+static int st_block(struct parser *p, struct nr_step *s)
+{
+    uint64_t n;
+
+    if (p->depth >= NR_SCN_DEPTH_MAX)
+        return lx_errf(&p->lx, s->col, "expected at most %d nested blocks, got one more",
+                       NR_SCN_DEPTH_MAX);
+    if (s->kind == NR_S_PARALLEL ? take_range(p, &n, 1, PARALLEL_MAX, "an instance count 1-1024")
+                                 : take_range(p, &n, 1, REPEAT_MAX, "a repeat count 1-1000000"))
+        return -1;
+    s->u.block.count = (unsigned)n;
+    return finish(p, s, 0);
+}
+
+static int st_wire(struct parser *p, struct nr_step *s)
+{
+    if (take_use(p, s->name, SYM_CONN, NULL, 0) < 0)
+        return -1;
+    if (p->tok.kind == LX_EOL)
+        return err_got(p, "a wire property");
+    while (p->tok.kind != LX_EOL)
+        if (push_tmpl(p, &s->u.wire.words, &s->u.wire.nwords, "a word or \"string\"") < 0)
+            return -1;
+    return 0;
+}
+
+/* timeout DUR / deadline DUR: scenario settings, before the first step. */
+static int st_directive(struct parser *p, struct nr_step *s)
+{
+    int is_timeout = p->tok.raw[0] == 't';
+    unsigned col = p->tok.col;
+    int ms;
+
+    if (p->depth > 0 || p->nsteps > 0)
+        return lx_errf(&p->lx, col, "expected '%s' only before the first step, got it later",
+                       is_timeout ? "timeout" : "deadline");
+    if (adv(p, 0) < 0 || take_dur(p, &ms) < 0 || finish(p, s, 0) < 0)
+        return -1;
+    if (is_timeout)
+        p->scn->step_timeout_ms = ms;
+    else
+        p->scn->deadline_ms = ms;
+    return 0;
+}
+
+#define DIRECTIVE (-1)
+
+static const struct {
+    const char *kw;
+    int kind;     /* enum nr_step_kind, or DIRECTIVE */
+    int self_adv; /* the handler reads the keyword itself */
+    int (*fn)(struct parser *, struct nr_step *);
+} steps[] = {
+    { "target", NR_S_TARGET, 0, st_target },       { "connect", NR_S_CONNECT, 0, st_connect },
+    { "listen", NR_S_LISTEN, 0, st_listen },       { "accept", NR_S_ACCEPT, 0, st_accept },
+    { "send", NR_S_SEND, 0, st_send },             { "expect", NR_S_EXPECT, 0, st_expect },
+    { "shutdown", NR_S_SHUTDOWN, 0, st_shutdown }, { "close", NR_S_CLOSE, 0, st_close },
+    { "abort", NR_S_ABORT, 0, st_close },          { "sleep", NR_S_SLEEP, 0, st_sleep },
+    { "exit", NR_S_EXIT, 0, st_exit },             { "stop", NR_S_STOP, 0, st_exit },
+    { "stdout", NR_S_OUTPUT, 1, st_output },       { "stderr", NR_S_OUTPUT, 1, st_output },
+    { "file", NR_S_FILE, 0, st_file },             { "set", NR_S_SET, 0, st_set },
+    { "parallel", NR_S_PARALLEL, 0, st_block },    { "repeat", NR_S_REPEAT, 0, st_block },
+    { "wire", NR_S_WIRE, 0, st_wire },             { "timeout", DIRECTIVE, 1, st_directive },
+    { "deadline", DIRECTIVE, 1, st_directive },
+};
+
+/* Add a parsed step to the open list; a block opens its body. */
+static int append(struct parser *p, struct nr_step *s)
+{
+    struct nr_steps *list = p->stack[p->depth].list;
+    struct nr_step *dst;
+
+    if (p->nsteps >= NR_SCN_STEPS_MAX)
+        return lx_errf(&p->lx, s->col, "expected at most %d steps, got more", NR_SCN_STEPS_MAX);
+    if (nr_scn_grow((void **)&list->v, list->n, sizeof(*list->v)) < 0)
+        return lx_errf(&p->lx, s->col, "out of memory");
+    dst = &list->v[list->n++];
+    *dst = *s;
+    p->nsteps++;
+    if (s->kind == NR_S_PARALLEL || s->kind == NR_S_REPEAT) {
+        p->depth++;
+        p->stack[p->depth].list = &dst->u.block.body;
+        p->stack[p->depth].block = dst;
+    }
+    return 0;
+}
+
+/* `end`: close the innermost block and forget the names it defined. */
+static int end_block(struct parser *p)
+{
+    if (p->depth == 0)
+        return err_got(p, "a step ('end' closes a parallel or repeat block, none is open)");
+    if (adv(p, 0) < 0 || want_eol(p, "end of line after 'end'") < 0)
+        return -1;
+    while (p->nsyms > 0 && p->syms[p->nsyms - 1].depth == p->depth)
+        p->nsyms--;
+    p->depth--;
+    return 0;
+}
+
+static int parse_line(struct parser *p, const uint8_t *line, size_t len, unsigned lineno)
+{
+    const uint8_t *nul = memchr(line, 0, len);
+    struct nr_step s;
+    size_t i;
+
+    lx_line(&p->lx, line, len, lineno);
+    if (len > NR_SCN_LINE_MAX)
+        return lx_errf(&p->lx, NR_SCN_LINE_MAX + 1, "expected a line of at most %d bytes, got a "
+                                                    "longer one", NR_SCN_LINE_MAX);
+    if (nul)
+        return lx_errf(&p->lx, (unsigned)(nul - line) + 1, "expected text, got a NUL byte");
+    if (adv(p, 0) < 0)
+        return -1;
+    if (p->tok.kind == LX_EOL)
+        return 0;
+    if (is_kw(p, "end"))
+        return end_block(p);
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (is_kw(p, steps[i].kw))
+            break;
+    if (i == sizeof(steps) / sizeof(steps[0]))
+        return err_got(p, "a step like target, connect, send, expect, close (see 'netrig help "
+                          "scenario')");
+    memset(&s, 0, sizeof(s));
+    s.kind = steps[i].kind == DIRECTIVE ? NR_S_SLEEP : (enum nr_step_kind)steps[i].kind;
+    s.line = lineno;
+    s.col = p->tok.col;
+    s.timeout_ms = -1;
+    if ((!steps[i].self_adv && adv(p, 0) < 0) || steps[i].fn(p, &s) < 0 ||
+        (steps[i].kind != DIRECTIVE && append(p, &s) < 0)) {
+        step_free(&s);
+        return -1;
+    }
+    return 0;
+}
+
+int nr_scn_parse(const uint8_t *buf, size_t len, const char *path, struct nr_scn *out,
+                 char *errbuf)
+{
+    struct parser *p = calloc(1, sizeof(*p));
+    uint8_t *scratch = malloc(NR_SCN_LINE_MAX);
+    struct nr_cursor cur;
+    const uint8_t *line = NULL, *nl;
+    size_t n;
+    unsigned lineno = 0;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    out->path = strdup(path ? path : "<scenario>");
+    if (!p || !scratch || !out->path) {
+        nr_seterr(errbuf, "%s: out of memory", path ? path : "<scenario>");
+        goto out;
+    }
+    out->step_timeout_ms = DEFAULT_STEP_MS;
+    out->deadline_ms = DEFAULT_DEADLINE_MS;
+    p->scn = out;
+    p->stack[0].list = &out->steps;
+    p->lx.path = out->path;
+    p->lx.errbuf = errbuf;
+    p->lx.varcheck = varcheck;
+    p->lx.ctx = p;
+    p->lx.scratch = scratch;
+    nr_cur_init(&cur, buf, len);
+    while (nr_cur_left(&cur) > 0) {
+        nl = memchr(nr_cur_ptr(&cur), '\n', nr_cur_left(&cur));
+        n = nl ? (size_t)(nl - nr_cur_ptr(&cur)) : nr_cur_left(&cur);
+        nr_cur_bytes(&cur, n, &line);
+        nr_cur_skip(&cur, nl ? 1 : 0);
+        if (lineno == UINT32_MAX - 1) {
+            nr_seterr(errbuf, "%s: too many lines", out->path);
+            goto out;
+        }
+        if (parse_line(p, line, n, ++lineno) < 0)
+            goto out;
+    }
+    if (p->depth > 0) {
+        const struct nr_step *b = p->stack[p->depth].block;
+        p->lx.line = b->line;
+        lx_errf(&p->lx, b->col, "expected 'end' to close this %s block, got end of file",
+                b->kind == NR_S_PARALLEL ? "parallel" : "repeat");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (p) {
+        lx_tok_clear(&p->tok);
+        free(p->syms);
+    }
+    free(p);
+    free(scratch);
+    if (rc < 0)
+        nr_scn_free(out);
+    return rc;
+}

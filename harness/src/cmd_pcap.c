@@ -1,0 +1,269 @@
+/* cmd_pcap.c - `netrig pcap`: dispatch, argument parsing, shared output. */
+#include "cmd_pcap.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+
+static const char usage_text[] =
+    "usage: netrig pcap SUBCOMMAND [--json] ...\n"
+    "  summary FILE            conversations: endpoints, packets/bytes each way,\n"
+    "                          duration, zeek conn state and history\n"
+    "  follow FILE [FLOW]      reassembled stream of a conversation; FLOW is an\n"
+    "                          index from summary or ADDR:PORT-ADDR:PORT (default:\n"
+    "                          the first TCP connection)\n"
+    "      --ascii (default) | --hex | --raw    output form\n"
+    "      --dir both|orig|resp                 directions shown (default both)\n"
+    "  check FILE              anomalies: RST, retransmissions, zero windows, gaps,\n"
+    "                          unfinished handshakes, truncated/malformed packets\n"
+    "  diff A B                semantic comparison (ignores ports, sequence bases,\n"
+    "                          timestamps)\n"
+    "  seeds FILE DIR          one fuzz seed per conversation (client messages)\n"
+    "exit: 0 ok/clean/equal, 1 anomalies (check) or differences (diff),\n"
+    "      2 usage error or unreadable/malformed capture (message has the offset)\n"
+    "reference: harness/doc/pcap.md\n";
+
+int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos)
+{
+    memset(a, 0, sizeof(*a));
+    a->mode = 'a';
+    a->dir = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "--json") == 0) {
+            a->json = 1;
+        } else if (strcmp(s, "--ascii") == 0) {
+            a->mode = 'a';
+        } else if (strcmp(s, "--hex") == 0) {
+            a->mode = 'x';
+        } else if (strcmp(s, "--raw") == 0) {
+            a->mode = 'r';
+        } else if (strcmp(s, "--dir") == 0 && i + 1 < argc) {
+            s = argv[++i];
+            if (strcmp(s, "both") == 0) {
+                a->dir = -1;
+            } else if (strcmp(s, "orig") == 0) {
+                a->dir = 0;
+            } else if (strcmp(s, "resp") == 0) {
+                a->dir = 1;
+            } else {
+                fprintf(stderr, "netrig pcap %s: --dir wants both, orig or resp\n", argv[0]);
+                return -1;
+            }
+        } else if (s[0] == '-' && s[1] == '-') {
+            fprintf(stderr, "netrig pcap %s: unknown option '%s'\n", argv[0], s);
+            return -1;
+        } else if (a->npos < maxpos) {
+            a->pos[a->npos++] = s;
+        } else {
+            fprintf(stderr, "netrig pcap %s: unexpected argument '%s'\n", argv[0], s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int pcap_load(const char *path, int keep_data, struct nr_capture *cap)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_capture_opts o = { .keep_data = keep_data };
+
+    if (nr_capture_read_file(path, &o, cap, err) < 0) {
+        fprintf(stderr, "netrig pcap: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+void json_str(FILE *f, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    putc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') {
+            putc('\\', f);
+            putc(ch, f);
+        } else if (ch == '\n') {
+            fputs("\\n", f);
+        } else if (ch == '\t') {
+            fputs("\\t", f);
+        } else if (ch == '\r') {
+            fputs("\\r", f);
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            fprintf(f, "\\u00%c%c", hex[ch >> 4], hex[ch & 15]);
+        } else {
+            putc(ch, f);
+        }
+    }
+    putc('"', f);
+}
+
+void json_record(FILE *f, const char *idx_key, long idx, const char *k1, const char *v1,
+                 const char *k2, const char *v2)
+{
+    fprintf(f, "{\"%s\":", idx_key);
+    if (idx < 0)
+        fputs("null", f);
+    else
+        fprintf(f, "%ld", idx);
+    fprintf(f, ",\"%s\":", k1);
+    json_str(f, v1, strlen(v1));
+    fprintf(f, ",\"%s\":", k2);
+    json_str(f, v2, strlen(v2));
+    putc('}', f);
+}
+
+const char *conv_proto(const struct nr_conn *c)
+{
+    return c->proto == 6 ? "tcp" : "udp";
+}
+
+static const char *dir_name(int d)
+{
+    return d < 0 ? NULL : d ? "resp" : "orig";
+}
+
+static void json_dir_or_null(FILE *f, const char *key, int d)
+{
+    fprintf(f, ",\"%s\":", key);
+    if (d < 0)
+        fputs("null", f);
+    else
+        json_str(f, dir_name(d), strlen(dir_name(d)));
+}
+
+void json_conv(FILE *f, const struct nr_conn *c)
+{
+    char a[80], b[80];
+    const char *st = nr_conn_state(c);
+
+    nr_conn_endpoint(c, 0, a, sizeof(a));
+    nr_conn_endpoint(c, 1, b, sizeof(b));
+    fprintf(f, "{\"index\":%" PRIu32 ",\"proto\":\"%s\",\"orig\":", c->index, conv_proto(c));
+    json_str(f, a, strlen(a));
+    fputs(",\"resp\":", f);
+    json_str(f, b, strlen(b));
+    fprintf(f,
+            ",\"orig_pkts\":%" PRIu64 ",\"orig_bytes\":%" PRIu64 ",\"orig_payload\":%" PRIu64
+            ",\"resp_pkts\":%" PRIu64 ",\"resp_bytes\":%" PRIu64 ",\"resp_payload\":%" PRIu64
+            ",\"start\":%.9f,\"duration\":%.9f,\"state\":\"%s\"",
+            c->pkts[0], c->bytes[0], c->payload[0], c->pkts[1], c->bytes[1], c->payload[1],
+            (double)c->first_ns / 1e9, (double)(c->last_ns - c->first_ns) / 1e9, st);
+    if (c->proto != 6) {
+        putc('}', f);
+        return;
+    }
+    fputs(",\"history\":", f);
+    json_str(f, c->history, c->hist_len);
+    fprintf(f, ",\"handshake\":%s", c->handshake ? "true" : "false");
+    json_dir_or_null(f, "first_fin", c->first_fin);
+    json_dir_or_null(f, "first_rst", c->first_rst);
+    fprintf(f,
+            ",\"retransmissions\":[%" PRIu32 ",%" PRIu32 "],\"out_of_order\":[%" PRIu32
+            ",%" PRIu32 "],\"zero_windows\":[%" PRIu32 ",%" PRIu32 "],\"gap_bytes\":[%" PRIu64
+            ",%" PRIu64 "],\"stream_bytes\":[%" PRIu64 ",%" PRIu64 "]}",
+            c->retrans[0], c->retrans[1], c->ooo[0], c->ooo[1], c->zero_win[0], c->zero_win[1],
+            c->rs[0].gap_bytes, c->rs[1].gap_bytes, c->rs[0].delivered, c->rs[1].delivered);
+}
+
+void json_stats(FILE *f, const struct nr_capture *cap)
+{
+    const struct nr_capstats *s = &cap->st;
+    const char *dn = nr_capture_dlt_name(cap->dlt);
+
+    fputs("{\"link_type\":", f);
+    json_str(f, dn, strlen(dn));
+    fprintf(f,
+            ",\"frames\":%" PRIu64 ",\"frame_bytes\":%" PRIu64 ",\"tcp\":%" PRIu64
+            ",\"udp\":%" PRIu64 ",\"non_ip\":%" PRIu64 ",\"other_l4\":%" PRIu64
+            ",\"fragments\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"malformed\":%" PRIu64
+            ",\"reasons\":{",
+            s->frames, s->frame_bytes, s->tcp, s->udp, s->nonip, s->other_l4, s->fragments,
+            s->truncated, s->malformed);
+    for (int r = 1, first = 1; r < NR_R_COUNT; r++) {
+        if (!s->reasons[r])
+            continue;
+        fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", nr_pkt_reason_name(r), s->reasons[r]);
+        first = 0;
+    }
+    fputs("}}", f);
+}
+
+struct nr_conn *pcap_find_conv(const struct nr_capture *cap, const char *spec)
+{
+    size_t n = nr_flowtab_count(cap->ft);
+    char *end, a[80], b[80];
+    const char *dash = NULL;
+    int depth = 0;
+    unsigned long idx = strtoul(spec, &end, 10);
+
+    if (*spec && !*end)
+        return idx < n ? nr_flowtab_conn(cap->ft, idx) : NULL;
+    for (const char *p = spec; *p; p++) {
+        if (*p == '[')
+            depth++;
+        else if (*p == ']')
+            depth--;
+        else if (*p == '-' && depth == 0 && !dash)
+            dash = p;
+    }
+    if (!dash)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct nr_conn *c = nr_flowtab_conn(cap->ft, i);
+        size_t l1 = (size_t)(dash - spec);
+        nr_conn_endpoint(c, 0, a, sizeof(a));
+        nr_conn_endpoint(c, 1, b, sizeof(b));
+        if ((strlen(a) == l1 && !strncmp(spec, a, l1) && !strcmp(dash + 1, b)) ||
+            (strlen(b) == l1 && !strncmp(spec, b, l1) && !strcmp(dash + 1, a)))
+            return c;
+    }
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(struct pcap_args *);
+    int npos, minpos;
+} subs[] = {
+    { "summary", pcap_summary, 1, 1 },
+    { "follow", pcap_follow, 2, 1 },
+    { "check", pcap_check, 1, 1 },
+    { "diff", pcap_diff, 2, 2 },
+    { "seeds", pcap_seeds, 2, 2 },
+};
+
+int cmd_pcap(int argc, char **argv)
+{
+    struct pcap_args a;
+
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? PCAP_EXIT_ERR : PCAP_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        if (strcmp(argv[1], subs[i].name) != 0)
+            continue;
+        for (int j = 2; j < argc; j++) {
+            if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+                fputs(usage_text, stdout);
+                return PCAP_EXIT_OK;
+            }
+        }
+        if (pcap_parse_args(argc - 1, argv + 1, &a, subs[i].npos) < 0)
+            return PCAP_EXIT_ERR;
+        if (a.npos < subs[i].minpos) {
+            fprintf(stderr, "netrig pcap %s: missing arguments (see netrig pcap --help)\n",
+                    subs[i].name);
+            return PCAP_EXIT_ERR;
+        }
+        return subs[i].fn(&a);
+    }
+    fprintf(stderr, "netrig pcap: unknown subcommand '%s' (see netrig pcap --help)\n", argv[1]);
+    return PCAP_EXIT_ERR;
+}

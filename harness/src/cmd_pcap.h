@@ -1,0 +1,57 @@
+/* cmd_pcap.h - shared pieces of the `netrig pcap` subcommands. */
+#ifndef CMD_PCAP_H
+#define CMD_PCAP_H
+
+#include <stdio.h>
+
+#include "nr_pktfile.h"
+
+/* Exit statuses of every pcap subcommand. */
+#define PCAP_EXIT_OK 0
+#define PCAP_EXIT_FOUND 1 /* check: anomalies; diff: differences */
+#define PCAP_EXIT_ERR 2   /* usage, unreadable or malformed file */
+
+/* Options common to the subcommands, parsed by pcap_parse_args. */
+struct pcap_args {
+    int json;
+    int mode;            /* follow: 'a' ascii, 'x' hex, 'r' raw */
+    int dir;             /* follow: -1 both, 0 orig, 1 resp */
+    const char *pos[3];  /* positional arguments */
+    int npos;
+};
+
+/* Parse argv[1..] of a subcommand (argv[0] is its name).  Returns 0, or -1
+ * after printing a usage error to stderr. */
+int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos);
+
+/* Read path into *cap (keep_data as given); on error print it to stderr
+ * ("netrig pcap: FILE: record at offset N: ...").  Returns 0 / -1. */
+int pcap_load(const char *path, int keep_data, struct nr_capture *cap);
+
+/* Write s[0..len) as a JSON string literal (quotes included). */
+void json_str(FILE *f, const char *s, size_t len);
+
+/* Write {"idx_key":idx (null when < 0),"k1":"v1","k2":"v2"}. */
+void json_record(FILE *f, const char *idx_key, long idx, const char *k1, const char *v1,
+                 const char *k2, const char *v2);
+
+/* Write a conversation's JSON object (no trailing newline). */
+void json_conv(FILE *f, const struct nr_conn *c);
+
+/* Write the capture statistics as a JSON object. */
+void json_stats(FILE *f, const struct nr_capture *cap);
+
+/* "tcp"/"udp". */
+const char *conv_proto(const struct nr_conn *c);
+
+/* Find a conversation by index ("3") or "ADDR:PORT-ADDR:PORT" (either
+ * order).  Returns NULL when none matches. */
+struct nr_conn *pcap_find_conv(const struct nr_capture *cap, const char *spec);
+
+int pcap_summary(struct pcap_args *a);
+int pcap_check(struct pcap_args *a);
+int pcap_follow(struct pcap_args *a);
+int pcap_diff(struct pcap_args *a);
+int pcap_seeds(struct pcap_args *a);
+
+#endif

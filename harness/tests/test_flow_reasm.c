@@ -1,0 +1,206 @@
+/* Unit tests: nr_reasm - in-order delivery with out-of-order, overlapping
+ * and retransmitted segments, sequence wraparound, gaps and bounds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nr_reasm.h"
+
+struct sink {
+    uint8_t buf[1 << 16];
+    size_t len;
+    size_t gaps, gap_bytes;
+    int null_data;
+};
+
+static void collect(void *ctx, const uint8_t *data, size_t len, int gap)
+{
+    struct sink *s = ctx;
+    if (gap) {
+        s->gaps++;
+        s->gap_bytes += len;
+        memset(s->buf + s->len, '?', len);
+    } else if (!data) {
+        s->null_data++;
+        memset(s->buf + s->len, '#', len);
+    } else {
+        memcpy(s->buf + s->len, data, len);
+    }
+    s->len += len;
+}
+
+static const uint8_t text[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/* Feed text[from, to) at isn + from. */
+static int feed(struct nr_reasm *r, struct sink *s, uint32_t isn, size_t from, size_t to)
+{
+    return nr_reasm_add(r, isn + (uint32_t)from, text + from, to - from, to - from, collect, s);
+}
+
+static void in_order(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 100, 1);
+    assert_int_equal(feed(&r, &s, 100, 0, 10), NR_REASM_NEW);
+    assert_int_equal(feed(&r, &s, 100, 10, 36), NR_REASM_NEW);
+    assert_int_equal(s.len, 36);
+    assert_memory_equal(s.buf, text, 36);
+    assert_int_equal(r.retrans + r.ooo + r.gaps, 0);
+    nr_reasm_free(&r);
+}
+
+static void out_of_order(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 5000, 1);
+    assert_int_equal(feed(&r, &s, 5000, 20, 30), NR_REASM_OOO);
+    assert_int_equal(feed(&r, &s, 5000, 10, 20), NR_REASM_OOO);
+    assert_int_equal(s.len, 0);
+    assert_int_equal(feed(&r, &s, 5000, 0, 10), NR_REASM_NEW);
+    assert_int_equal(s.len, 30);
+    assert_memory_equal(s.buf, text, 30);
+    assert_int_equal(r.ooo, 2);
+    assert_int_equal(r.nsegs, 0);
+    assert_int_equal(r.held, 0);
+    nr_reasm_free(&r);
+}
+
+static void overlaps_and_retransmissions(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 0, 1);
+    feed(&r, &s, 0, 0, 10);
+    assert_int_equal(feed(&r, &s, 0, 0, 10), NR_REASM_RETRANS);      /* exact duplicate */
+    assert_int_equal(feed(&r, &s, 0, 5, 15), NR_REASM_RETRANS | NR_REASM_NEW); /* overlap */
+    assert_int_equal(feed(&r, &s, 0, 25, 30), NR_REASM_OOO);
+    assert_int_equal(feed(&r, &s, 0, 25, 30), NR_REASM_RETRANS);     /* duplicate while held */
+    assert_int_equal(feed(&r, &s, 0, 20, 28), NR_REASM_OOO);         /* overlaps the held one */
+    assert_int_equal(feed(&r, &s, 0, 12, 22), NR_REASM_RETRANS | NR_REASM_NEW);
+    assert_int_equal(s.len, 30);
+    assert_memory_equal(s.buf, text, 30);
+    assert_int_equal(r.gaps, 0);
+    nr_reasm_free(&r);
+}
+
+static void sequence_wraparound(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+    uint32_t isn = 0xfffffff0u;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, isn, 1);
+    assert_int_equal(feed(&r, &s, isn, 20, 36), NR_REASM_OOO); /* beyond the wrap */
+    assert_int_equal(feed(&r, &s, isn, 0, 12), NR_REASM_NEW);
+    assert_int_equal(feed(&r, &s, isn, 8, 20), NR_REASM_NEW | NR_REASM_RETRANS);
+    assert_int_equal(s.len, 36);
+    assert_memory_equal(s.buf, text, 36);
+    assert_int_equal(r.next, isn + 36);
+    assert_int_equal(feed(&r, &s, isn, 0, 16), NR_REASM_RETRANS); /* old, across the wrap */
+    nr_reasm_free(&r);
+}
+
+static void gap_at_flush(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 1, 1);
+    feed(&r, &s, 1, 0, 10);
+    feed(&r, &s, 1, 15, 20);
+    nr_reasm_flush(&r, collect, &s);
+    assert_int_equal(s.len, 20);
+    assert_memory_equal(s.buf, "0123456789?????fghij", 20);
+    assert_int_equal(r.gaps, 1);
+    assert_int_equal(r.gap_bytes, 5);
+    assert_int_equal(s.gaps, 1);
+    nr_reasm_free(&r);
+}
+
+static void snap_truncated_segment_is_a_gap(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 0, 1);
+    assert_int_equal(nr_reasm_add(&r, 0, text, 4, 10, collect, &s), NR_REASM_NEW);
+    feed(&r, &s, 0, 10, 12);
+    assert_int_equal(s.len, 12);
+    assert_memory_equal(s.buf, "0123??????ab", 12);
+    nr_reasm_free(&r);
+}
+
+static void out_of_order_list_is_bounded(void **state)
+{
+    static struct sink s;
+    static uint8_t big[2000];
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 0, 1);
+    /* Every other 10-byte block: a hole before each, never filled. */
+    for (uint32_t i = 0; i < 3 * NR_REASM_MAX_SEGS; i++) {
+        nr_reasm_add(&r, 20 * i + 10, big, 10, 10, NULL, NULL);
+        assert_true(r.nsegs <= NR_REASM_MAX_SEGS);
+    }
+    assert_true(r.gaps > 0);
+    assert_true(r.delivered > 0);
+    nr_reasm_flush(&r, NULL, NULL);
+    assert_int_equal(r.nsegs, 0);
+    assert_int_equal(r.delivered, 10u * 3 * NR_REASM_MAX_SEGS);
+    assert_int_equal(r.gap_bytes, 10u * 3 * NR_REASM_MAX_SEGS);
+    nr_reasm_free(&r);
+}
+
+static void without_keep_no_data_is_passed(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 0, 0);
+    feed(&r, &s, 0, 10, 20);
+    feed(&r, &s, 0, 0, 10);
+    assert_int_equal(s.len, 20);
+    assert_int_equal(s.null_data, 2);
+    assert_int_equal(r.delivered, 20);
+    nr_reasm_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(in_order),
+        cmocka_unit_test(out_of_order),
+        cmocka_unit_test(overlaps_and_retransmissions),
+        cmocka_unit_test(sequence_wraparound),
+        cmocka_unit_test(gap_at_flush),
+        cmocka_unit_test(snap_truncated_segment_is_a_gap),
+        cmocka_unit_test(out_of_order_list_is_bounded),
+        cmocka_unit_test(without_keep_no_data_is_passed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,379 @@
+/* Tests of `netrig pcap` on captures crafted here with pcap_dump: summary,
+ * follow, check, diff, seeds, --json validity, and malformed files (exit 2
+ * with the byte offset).  Also reads captures from memory, cut at every
+ * length. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_pktfile.h"
+#include "nr_proc.h"
+#include "pktgen.h"
+
+#define S NR_TCP_SYN
+#define A NR_TCP_ACK
+#define F NR_TCP_FIN
+#define R NR_TCP_RST
+
+static char dir[64];
+static char netrig[512];
+static char out[1 << 16], err[1 << 12];
+
+static void path_of(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static size_t slurp(const char *path, char *buf, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = 0;
+    if (f) {
+        n = fread(buf, 1, max - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Run netrig with args (NULL-terminated); stdout into out[], stderr into
+ * err[].  Returns the exit status. */
+static int run(const char *first, ...)
+{
+    char *argv[16], op[128], ep[128], ebuf[NR_ERRBUF_SIZE];
+    struct nr_proc p;
+    va_list ap;
+    int n = 0;
+
+    argv[n++] = netrig;
+    argv[n++] = (char *)"pcap";
+    va_start(ap, first);
+    for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    path_of(op, sizeof(op), "stdout");
+    path_of(ep, sizeof(ep), "stderr");
+    struct nr_spawn s = { .argv = argv, .stdout_path = op, .stderr_path = ep,
+                          .activation_fd = -1 };
+    if (nr_proc_spawn(&s, &p, ebuf) < 0)
+        fail_msg("spawn: %s", ebuf);
+    if (nr_proc_wait(&p, 20000) != 1) {
+        nr_proc_stop(&p, 100);
+        fail_msg("netrig pcap %s did not finish", first);
+    }
+    nr_proc_release(&p);
+    slurp(op, out, sizeof(out));
+    slurp(ep, err, sizeof(err));
+    assert_true(WIFEXITED(p.status));
+    return WEXITSTATUS(p.status);
+}
+
+/* The reference capture: an SF connection with an out-of-order and a
+ * retransmitted segment, a rejected connection, a UDP exchange.  The
+ * ports and ISNs vary with `variant`; `payload_byte` changes one byte. */
+static void write_capture(const char *name, int variant, char payload_byte)
+{
+    char path[128], req[] = "GET /index.html HTTP/1.0\r\n\r\n";
+    static uint8_t f[300];
+    struct pg_sink s = { 0 };
+    struct pg_conn c, r;
+
+    path_of(path, sizeof(path), name);
+    req[4] = payload_byte;
+    assert_int_equal(pg_open_file(&s, path), 0);
+    pg_conn_init(&c, &s, (uint16_t)(41000 + variant), 8080, 100 + 7777u * (uint32_t)variant,
+                 0xfffffff8u - (uint32_t)variant);
+    pg_handshake(&c);
+    pg_seg(&c, 0, A, req, 10);
+    pg_seg_at(&c, 0, A, c.seq[0] + 10, req + 20, sizeof(req) - 21); /* ahead of a hole */
+    pg_seg(&c, 0, A, req + 10, 10);                                  /* fills it */
+    c.seq[0] += sizeof(req) - 21;
+    pg_seg_at(&c, 0, A, c.seq[0] - 8, req + 19, 8);                  /* retransmission */
+    pg_seg(&c, 1, A, "HTTP/1.0 200 OK\r\n\r\nhello", 24);
+    pg_seg(&c, 0, A, "more", 4);
+    pg_seg(&c, 1, A, "bye", 3);
+    pg_close(&c, 1);
+    pg_conn_init(&r, &s, (uint16_t)(42000 + variant), 9, 5, 0);
+    pg_seg(&r, 0, S, NULL, 0);
+    pg_seg(&r, 1, R | A, NULL, 0);
+    pg_emit(&s, f, pg_udp4(f, 0x7f000001, (uint16_t)(43000 + variant), 0x7f000001, 53, "q1", 2));
+    pg_emit(&s, f, pg_udp4(f, 0x7f000001, 53, 0x7f000001, (uint16_t)(43000 + variant), "a1!", 3));
+    pg_close_file(&s);
+}
+
+static int setup(void **state)
+{
+    const char *bin = getenv("NR_BIN");
+    (void)state;
+    snprintf(netrig, sizeof(netrig), "%s/netrig", bin ? bin : "build/bin");
+    if (access(netrig, X_OK) != 0) {
+        fprintf(stderr, "cannot run %s: %s\n", netrig, strerror(errno));
+        return -1;
+    }
+    strcpy(dir, "/tmp/nr-pcap-cmd-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    write_capture("a.pcap", 0, '/');
+    write_capture("b.pcap", 1, '/');
+    write_capture("c.pcap", 0, '!');
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* 1 when python3 says file is valid JSON, 0 when not, -1 without python3. */
+static int json_valid(const char *text)
+{
+    char p[128], cmd[400];
+    FILE *f;
+    int rc;
+
+    path_of(p, sizeof(p), "out.json");
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        return -1;
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' %s", p);
+    rc = system(cmd);
+    return rc == 0;
+}
+
+static void summary(void **state)
+{
+    char a[128];
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    assert_int_equal(run("summary", a, NULL), 0);
+    assert_non_null(strstr(out, "127.0.0.1:41000"));
+    assert_non_null(strstr(out, " SF "));
+    assert_non_null(strstr(out, " REJ "));
+    assert_non_null(strstr(out, "2 TCP connections, 1 UDP flows"));
+    assert_int_equal(run("summary", "--json", a, NULL), 0);
+    assert_int_not_equal(json_valid(out), 0);
+    assert_non_null(strstr(out, "\"state\":\"SF\""));
+    assert_non_null(strstr(out, "\"history\":\"ShADTdfFa\""));
+}
+
+static void follow(void **state)
+{
+    char a[128];
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    assert_int_equal(run("follow", "--raw", "--dir", "orig", a, "0", NULL), 0);
+    assert_string_equal(out, "GET /index.html HTTP/1.0\r\n\r\nmore");
+    assert_int_equal(run("follow", "--raw", "--dir", "resp", a,
+                         "127.0.0.1:8080-127.0.0.1:41000", NULL), 0);
+    assert_string_equal(out, "HTTP/1.0 200 OK\r\n\r\nhellobye");
+    assert_int_equal(run("follow", a, NULL), 0);
+    assert_non_null(strstr(out, "--- resp 127.0.0.1:8080 -> 127.0.0.1:41000 (24 bytes)"));
+    assert_int_equal(run("follow", "--hex", a, "2", NULL), 0);
+    assert_non_null(strstr(out, "71 31"));
+    assert_int_equal(run("follow", "--json", a, NULL), 0);
+    assert_int_not_equal(json_valid(out), 0);
+    assert_int_equal(run("follow", a, "9", NULL), 2);
+    assert_non_null(strstr(err, "no conversation 9"));
+}
+
+static void check(void **state)
+{
+    char a[128], clean[128];
+    struct pg_sink s = { 0 };
+    struct pg_conn c;
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    assert_int_equal(run("check", a, NULL), 1);
+    assert_non_null(strstr(out, "#0: retransmission: 1 retransmitted segments from the originator"));
+    assert_non_null(strstr(out, "#0: out-of-order"));
+    assert_non_null(strstr(out, "#1: rst: reset by responder"));
+    assert_non_null(strstr(out, "#1: unfinished-handshake"));
+    assert_int_equal(run("check", "--json", a, NULL), 1);
+    assert_int_not_equal(json_valid(out), 0);
+    assert_non_null(strstr(out, "\"clean\":false"));
+
+    path_of(clean, sizeof(clean), "clean.pcap");
+    assert_int_equal(pg_open_file(&s, clean), 0);
+    pg_conn_init(&c, &s, 1234, 80, 1, 2);
+    pg_handshake(&c);
+    pg_seg(&c, 0, A, "x", 1);
+    pg_close(&c, 0);
+    pg_close_file(&s);
+    assert_int_equal(run("check", clean, NULL), 0);
+    assert_non_null(strstr(out, "clean"));
+}
+
+static void diff(void **state)
+{
+    char a[128], b[128], c[128];
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    path_of(b, sizeof(b), "b.pcap");
+    path_of(c, sizeof(c), "c.pcap");
+    assert_int_equal(run("diff", a, b, NULL), 0); /* other ports and ISNs */
+    assert_non_null(strstr(out, "equal"));
+    assert_int_equal(run("diff", a, c, NULL), 1);
+    assert_non_null(strstr(out, "tcp connection 0: client->server stream: first difference at byte 4"));
+    assert_int_equal(run("diff", "--json", a, c, NULL), 1);
+    assert_int_not_equal(json_valid(out), 0);
+    assert_non_null(strstr(out, "\"equal\":false"));
+}
+
+static void seeds(void **state)
+{
+    char a[128], sd[128], seed[160];
+    static uint8_t buf[4096];
+    size_t n, off = 0;
+    int acts[32], na = 0;
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    path_of(sd, sizeof(sd), "seeds");
+    assert_int_equal(run("seeds", a, sd, NULL), 0);
+    snprintf(seed, sizeof(seed), "%s/a-0", sd);
+    n = slurp(seed, (char *)buf, sizeof(buf));
+    while (off + 4 <= n && na < 32) {
+        size_t len = (size_t)buf[off + 2] << 8 | buf[off + 3];
+        assert_int_equal(buf[off], 0);
+        acts[na++] = buf[off + 1];
+        if (na == 1) {
+            assert_int_equal(len, 28);
+            assert_memory_equal(buf + off + 4, "GET /index.html", 15);
+        }
+        off += 4 + len;
+    }
+    assert_int_equal(off, n);
+    /* send, wait, send, wait, half-close, close */
+    assert_int_equal(na, 6);
+    assert_int_equal(acts[0], 0);
+    assert_int_equal(acts[1], 3);
+    assert_int_equal(acts[2], 0);
+    assert_int_equal(acts[3], 3);
+    assert_int_equal(acts[4], 1);
+    assert_int_equal(acts[5], 2);
+    snprintf(seed, sizeof(seed), "%s/a-1", sd); /* REJ: the client sent nothing */
+    assert_int_not_equal(access(seed, F_OK), 0);
+    snprintf(seed, sizeof(seed), "%s/a-2", sd); /* UDP: send q1, wait, close */
+    n = slurp(seed, (char *)buf, sizeof(buf));
+    assert_int_equal(n, 6 + 4 + 4);
+    assert_memory_equal(buf, "\0\0\0\2q1\0\3\0\0\0\2\0\0", 14);
+    assert_int_equal(run("seeds", "--json", a, sd, NULL), 0);
+    assert_int_not_equal(json_valid(out), 0);
+}
+
+static void write_bytes(const char *name, const uint8_t *b, size_t len, char *path, size_t plen)
+{
+    FILE *f;
+    path_of(path, plen, name);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    if (len)
+        assert_int_equal(fwrite(b, 1, len, f), len);
+    fclose(f);
+}
+
+static void malformed_files(void **state)
+{
+    char a[128], p[128];
+    static uint8_t buf[8192];
+    size_t n;
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    n = slurp(a, (char *)buf, sizeof(buf));
+    assert_true(n > 200);
+
+    write_bytes("short.pcap", buf, 10, p, sizeof(p));
+    assert_int_equal(run("summary", p, NULL), 2);
+    assert_non_null(strstr(err, "truncated global header: 10 of 24 bytes at offset 0"));
+
+    write_bytes("empty.pcap", buf, 0, p, sizeof(p));
+    assert_int_equal(run("check", p, NULL), 2);
+    assert_non_null(strstr(err, "0 of 24 bytes"));
+
+    memcpy(buf + n, buf, 4);
+    buf[0] = 'X';
+    write_bytes("magic.pcap", buf, n, p, sizeof(p));
+    assert_int_equal(run("summary", p, NULL), 2);
+    assert_non_null(strstr(err, "bad magic"));
+    memcpy(buf, buf + n, 4);
+
+    /* the first record starts at 24; make the second (at 24+16+74) claim a
+     * caplen above the snaplen (262144) */
+    buf[24 + 16 + 54 + 8] = 0;
+    buf[24 + 16 + 54 + 9] = 0;
+    buf[24 + 16 + 54 + 10] = 0x10;
+    buf[24 + 16 + 54 + 11] = 0;
+    write_bytes("snap.pcap", buf, n, p, sizeof(p));
+    assert_int_equal(run("summary", p, NULL), 2);
+    assert_non_null(strstr(err, "record at offset 94: caplen 1048576 exceeds snaplen 262144"));
+    buf[24 + 16 + 54 + 10] = 0;
+    buf[24 + 16 + 54 + 8] = 54;
+
+    write_bytes("cut.pcap", buf, n - 5, p, sizeof(p));
+    assert_int_equal(run("follow", p, NULL), 2);
+    assert_non_null(strstr(err, "truncated record"));
+
+    write_bytes("cuthdr.pcap", buf, 24 + 16 + 54 + 7, p, sizeof(p));
+    assert_int_equal(run("diff", p, a, NULL), 2);
+    assert_non_null(strstr(err, "record at offset 94: truncated header (7 of 16 bytes)"));
+
+    assert_int_equal(run("summary", "/nonexistent.pcap", NULL), 2);
+    assert_int_equal(run("bogus", NULL), 2);
+    assert_int_equal(run("--help", NULL), 0);
+    assert_non_null(strstr(out, "seeds FILE DIR"));
+}
+
+/* Reading from memory: the whole capture gives the same table as the file;
+ * every prefix either reads or fails cleanly. */
+static void memory_reader_every_prefix(void **state)
+{
+    char a[128], ebuf[NR_ERRBUF_SIZE];
+    static uint8_t buf[8192];
+    struct nr_capture cap;
+    struct nr_capture_opts o = { .keep_data = 1 };
+    size_t n, fails = 0;
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    n = slurp(a, (char *)buf, sizeof(buf));
+    assert_int_equal(nr_capture_read_mem(buf, n, &o, &cap, ebuf), 0);
+    assert_int_equal(nr_flowtab_count(cap.ft), 3);
+    assert_int_equal(cap.st.frames, 17);
+    nr_capture_free(&cap);
+    for (size_t len = 0; len < n; len++) {
+        if (nr_capture_read_mem(buf, len, &o, &cap, ebuf) == 0)
+            nr_capture_free(&cap);
+        else
+            fails++;
+    }
+    assert_true(fails > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(summary),
+        cmocka_unit_test(follow),
+        cmocka_unit_test(check),
+        cmocka_unit_test(diff),
+        cmocka_unit_test(seeds),
+        cmocka_unit_test(malformed_files),
+        cmocka_unit_test(memory_reader_every_prefix),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

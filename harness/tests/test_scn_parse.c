@@ -1,0 +1,785 @@
+/* Unit tests of the scenario parser (nr_scn_parse.c, nr_scn_lex.c) and of
+ * template expansion (nr_scn_tmpl.c). */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nr_err.h"
+#include "nr_scn.h"
+
+#define EXAMPLES "harness/doc/examples/"
+
+/* Parse text, which must succeed. */
+static void parse_ok(const char *text, struct nr_scn *s)
+{
+    char err[NR_ERRBUF_SIZE] = "";
+    int rc = nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", s, err);
+
+    if (rc != 0)
+        fail_msg("unexpected parse error: %s", err);
+}
+
+/* Parse text, which must fail with a message starting with want. */
+static void parse_err(const char *text, const char *want)
+{
+    char err[NR_ERRBUF_SIZE] = "";
+    struct nr_scn s;
+    int rc = nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &s, err);
+
+    if (rc != -1)
+        fail_msg("parsed, but expected error: %s\n--- input:\n%s", want, text);
+    if (strncmp(err, want, strlen(want)) != 0)
+        fail_msg("error\n  got:  %s\n  want: %s...", err, want);
+    assert_null(s.steps.v);
+    assert_null(s.path);
+}
+
+/* A template shown as text: ${name} for variables, \xHH for bytes that are
+ * not printable, \$ for a literal dollar. */
+static const char *show(const struct nr_tmpl *t)
+{
+    static char buf[1024];
+    size_t o = 0;
+
+    buf[0] = 0;
+    for (size_t i = 0; i < t->nsegs; i++) {
+        const struct nr_seg *g = &t->segs[i];
+        if (g->is_var) {
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "${%s}", (const char *)g->data);
+            continue;
+        }
+        for (size_t k = 0; k < g->len && o < sizeof(buf) - 8; k++) {
+            uint8_t c = g->data[k];
+            if (c == '$')
+                o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\$");
+            else if (c >= 0x20 && c < 0x7f)
+                buf[o++] = (char)c;
+            else
+                o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
+        }
+        buf[o] = 0;
+    }
+    return buf;
+}
+
+static const struct nr_step *only_step(const struct nr_scn *s, size_t idx, enum nr_step_kind k)
+{
+    assert_true(idx < s->steps.n);
+    assert_int_equal(s->steps.v[idx].kind, k);
+    return &s->steps.v[idx];
+}
+
+static void target_fields(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("target srv nowait ready \"up at \" activate udp 127.0.0.1:0 env A=1 "
+             "env \"B=x y\" = ${bin}/prog --port 0 \"two words\" # comment\n", &s);
+    t = only_step(&s, 0, NR_S_TARGET);
+    assert_string_equal(t->name, "srv");
+    assert_int_equal(t->line, 1);
+    assert_int_equal(t->col, 1);
+    assert_int_equal(t->timeout_ms, -1);
+    assert_int_equal(t->u.target.nowait, 1);
+    assert_string_equal(show(&t->u.target.ready), "up at ");
+    assert_int_equal(t->u.target.activate, 1);
+    assert_int_equal(t->u.target.act_proto, NR_UDP);
+    assert_string_equal(show(&t->u.target.act_addr), "127.0.0.1:0");
+    assert_int_equal(t->u.target.nenv, 2);
+    assert_string_equal(show(&t->u.target.env[0]), "A=1");
+    assert_string_equal(show(&t->u.target.env[1]), "B=x y");
+    assert_int_equal(t->u.target.nargv, 4);
+    assert_string_equal(show(&t->u.target.argv[0]), "${bin}/prog");
+    assert_string_equal(show(&t->u.target.argv[1]), "--port");
+    assert_string_equal(show(&t->u.target.argv[3]), "two words");
+    assert_int_equal(s.needs_ipv6, 0);
+    assert_string_equal(s.path, "t.scn");
+    nr_scn_free(&s);
+
+    parse_ok("target t = prog\n", &s);
+    t = only_step(&s, 0, NR_S_TARGET);
+    assert_int_equal(t->u.target.nowait, 0);
+    assert_int_equal(t->u.target.ready.nsegs, 0);
+    assert_int_equal(t->u.target.activate, 0);
+    assert_int_equal(t->u.target.nenv, 0);
+    assert_int_equal(t->u.target.nargv, 1);
+    nr_scn_free(&s);
+
+    parse_ok("target t ready \"\" = prog\n", &s); /* explicit empty: one empty segment */
+    t = only_step(&s, 0, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready.nsegs, 1);
+    assert_int_equal(t->u.target.ready.segs[0].len, 0);
+    nr_scn_free(&s);
+}
+
+static void socket_fields(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("listen l = tcp [::1]:0\n"
+             "connect c = udp ${l} refused within 300ms\n"
+             "accept a = l within 1s\n"
+             "connect d = tcp ${l.host}:${l.port}\n",
+             &s);
+    assert_int_equal(s.needs_ipv6, 1);
+    t = only_step(&s, 0, NR_S_LISTEN);
+    assert_string_equal(t->name, "l");
+    assert_int_equal(t->u.sock.proto, NR_TCP);
+    assert_string_equal(show(&t->u.sock.addr), "[::1]:0");
+    t = only_step(&s, 1, NR_S_CONNECT);
+    assert_int_equal(t->u.sock.proto, NR_UDP);
+    assert_int_equal(t->u.sock.refused, 1);
+    assert_int_equal(t->timeout_ms, 300);
+    assert_int_equal(t->u.sock.addr.nsegs, 1);
+    assert_int_equal(t->u.sock.addr.segs[0].is_var, 1);
+    assert_string_equal((const char *)t->u.sock.addr.segs[0].data, "l");
+    t = only_step(&s, 2, NR_S_ACCEPT);
+    assert_string_equal(t->name, "a");
+    assert_string_equal(t->u.accept.listener, "l");
+    assert_int_equal(t->timeout_ms, 1000);
+    t = only_step(&s, 3, NR_S_CONNECT);
+    assert_int_equal(t->u.sock.refused, 0);
+    assert_int_equal(t->timeout_ms, -1);
+    assert_int_equal(t->u.sock.addr.nsegs, 3);
+    assert_string_equal(show(&t->u.sock.addr), "${l.host}:${l.port}");
+    nr_scn_free(&s);
+
+    parse_ok("connect c = tcp 10.0.0.1::5\n", &s);
+    assert_int_equal(s.needs_ipv6, 1);
+    nr_scn_free(&s);
+}
+
+#define CONN "connect c = tcp 127.0.0.1:1\n"
+
+static void send_fields(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok(CONN "send c \"a\\r\\n\" * 3 chunk 2 delay 10ms within 1s\n"
+                  "send c x\"00ff 10\"\n"
+                  "send c file \"${tmp}/blob\"\n"
+                  "send c pattern 67108864\n"
+                  "send c pattern 18446744073709551615 * 2\n",
+             &s);
+    t = only_step(&s, 1, NR_S_SEND);
+    assert_string_equal(t->name, "c");
+    assert_int_equal(t->u.send.payload.kind, NR_PL_BYTES);
+    assert_string_equal(show(&t->u.send.payload.tmpl), "a\\x0d\\x0a");
+    assert_int_equal(t->u.send.payload.repeat, 3);
+    assert_int_equal(t->u.send.chunk, 2);
+    assert_int_equal(t->u.send.delay_ms, 10);
+    assert_int_equal(t->timeout_ms, 1000);
+    t = only_step(&s, 2, NR_S_SEND);
+    assert_int_equal(t->u.send.payload.tmpl.nsegs, 1);
+    assert_int_equal(t->u.send.payload.tmpl.segs[0].len, 3);
+    assert_memory_equal(t->u.send.payload.tmpl.segs[0].data, "\x00\xff\x10", 3);
+    assert_int_equal(t->u.send.payload.repeat, 1);
+    assert_int_equal(t->u.send.chunk, 0);
+    t = only_step(&s, 3, NR_S_SEND);
+    assert_int_equal(t->u.send.payload.kind, NR_PL_FILE);
+    assert_string_equal(show(&t->u.send.payload.tmpl), "${tmp}/blob");
+    t = only_step(&s, 4, NR_S_SEND);
+    assert_int_equal(t->u.send.payload.kind, NR_PL_PATTERN);
+    assert_true(t->u.send.payload.count == 67108864u);
+    t = only_step(&s, 5, NR_S_SEND);
+    assert_true(t->u.send.payload.count == UINT64_MAX);
+    assert_int_equal(t->u.send.payload.repeat, 2);
+    nr_scn_free(&s);
+}
+
+static void expect_fields(void **state)
+{
+    static const struct {
+        const char *line;
+        enum nr_match_kind kind;
+        const char *text; /* shown template (payload or text), NULL: none */
+    } cases[] = {
+        { "expect c \"hi\"\n", NR_M_BYTES, "hi" },
+        { "expect c /^HTTP\\/1\\.1 ${c} \\$x$/\n", NR_M_REGEX, "^HTTP/1\\.1 ${c} \\\\$x\\$" },
+        { "expect c /a\\r\\n\\t\\.\\/ /\n", NR_M_REGEX, "a\\x0d\\x0a\\x09\\./ " },
+        { "expect c length 12\n", NR_M_LENGTH, NULL },
+        { "expect c until \"\\r\\n\\r\\n\"\n", NR_M_UNTIL, "\\x0d\\x0a\\x0d\\x0a" },
+        { "expect c eof\n", NR_M_EOF, NULL },
+        { "expect c reset\n", NR_M_RESET, NULL },
+        { "expect c nothing within 200ms\n", NR_M_NOTHING, NULL },
+        { "expect c pattern 10 * 2\n", NR_M_BYTES, NULL },
+    };
+    char text[256];
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), CONN "%s", cases[i].line);
+        parse_ok(text, &s);
+        t = only_step(&s, 1, NR_S_EXPECT);
+        assert_int_equal(t->u.expect.kind, cases[i].kind);
+        if (cases[i].kind == NR_M_BYTES && cases[i].text)
+            assert_string_equal(show(&t->u.expect.payload.tmpl), cases[i].text);
+        else if (cases[i].text)
+            assert_string_equal(show(&t->u.expect.text), cases[i].text);
+        if (cases[i].kind == NR_M_LENGTH)
+            assert_int_equal(t->u.expect.length, 12);
+        if (cases[i].kind == NR_M_NOTHING)
+            assert_int_equal(t->timeout_ms, 200);
+        if (strstr(cases[i].line, "pattern")) {
+            assert_int_equal(t->u.expect.payload.kind, NR_PL_PATTERN);
+            assert_int_equal(t->u.expect.payload.count, 10);
+            assert_int_equal(t->u.expect.payload.repeat, 2);
+        }
+        nr_scn_free(&s);
+    }
+}
+
+static void simple_steps(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("target p = prog\n" CONN "shutdown c write\nclose c\nsleep 1.5s\n"
+             "connect c = tcp 127.0.0.1:2\nabort c\n"
+             "exit p 3 within 2m\nexit p signal SEGV\nexit p signal SIGKILL\nexit p signal 9\n"
+             "stop p\nstop p 1\nstop p signal TERM within 1s\n"
+             "stdout p \"ok\"\nstderr p /warn/\n"
+             "file ${tmp}/out x\"41\"\nfile /etc/x absent\nfile f.txt /re/ within 1s\n"
+             "set v = \"a ${p}\"\nset v = word\nset w = x\"0a\"\n"
+             "connect c = tcp h:3\nwire c flags S \"SA\" ${v}\n",
+             &s);
+    assert_int_equal(s.steps.n, 24);
+    only_step(&s, 2, NR_S_SHUTDOWN);
+    t = only_step(&s, 3, NR_S_CLOSE);
+    assert_string_equal(t->name, "c");
+    t = only_step(&s, 4, NR_S_SLEEP);
+    assert_int_equal(t->u.sleep.ms, 1500);
+    only_step(&s, 6, NR_S_ABORT);
+    t = only_step(&s, 7, NR_S_EXIT);
+    assert_int_equal(t->u.exit.is_signal, 0);
+    assert_int_equal(t->u.exit.code, 3);
+    assert_int_equal(t->timeout_ms, 120000);
+    t = only_step(&s, 8, NR_S_EXIT);
+    assert_int_equal(t->u.exit.is_signal, 1);
+    assert_int_equal(t->u.exit.code, SIGSEGV);
+    assert_int_equal(s.steps.v[9].u.exit.code, SIGKILL);
+    assert_int_equal(s.steps.v[10].u.exit.code, 9);
+    t = only_step(&s, 11, NR_S_STOP);
+    assert_int_equal(t->u.exit.is_signal, 0);
+    assert_int_equal(t->u.exit.code, 0);
+    assert_int_equal(s.steps.v[12].u.exit.code, 1);
+    t = only_step(&s, 13, NR_S_STOP);
+    assert_int_equal(t->u.exit.is_signal, 1);
+    assert_int_equal(t->u.exit.code, SIGTERM);
+    assert_int_equal(t->timeout_ms, 1000);
+    t = only_step(&s, 14, NR_S_OUTPUT);
+    assert_int_equal(t->u.output.is_stderr, 0);
+    assert_int_equal(t->u.output.match.kind, NR_M_BYTES);
+    t = only_step(&s, 15, NR_S_OUTPUT);
+    assert_int_equal(t->u.output.is_stderr, 1);
+    assert_int_equal(t->u.output.match.kind, NR_M_REGEX);
+    assert_string_equal(show(&t->u.output.match.text), "warn");
+    t = only_step(&s, 16, NR_S_FILE);
+    assert_string_equal(show(&t->u.file.path), "${tmp}/out");
+    assert_string_equal(show(&t->u.file.match.payload.tmpl), "A");
+    t = only_step(&s, 17, NR_S_FILE);
+    assert_int_equal(t->u.file.absent, 1);
+    t = only_step(&s, 18, NR_S_FILE);
+    assert_int_equal(t->u.file.match.kind, NR_M_REGEX);
+    assert_int_equal(t->timeout_ms, 1000);
+    t = only_step(&s, 19, NR_S_SET);
+    assert_string_equal(t->name, "v");
+    assert_string_equal(show(&t->u.set.value), "a ${p}");
+    t = only_step(&s, 23, NR_S_WIRE);
+    assert_int_equal(t->u.wire.nwords, 4);
+    assert_string_equal(show(&t->u.wire.words[2]), "SA");
+    assert_string_equal(show(&t->u.wire.words[3]), "${v}");
+    nr_scn_free(&s);
+}
+
+static void lexical(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("set a = \"\\n\\r\\t\\0\\\\\\\"\\x41\\$x$ {}\"\n"
+             "set b = x\"\"\n"
+             "set c = http://${a}/index?q=1,2@[x]%+\n"
+             "set d = \"$\\${a}${a}\"\n"
+             "\t  # comment only\n\r\n\n"
+             "set e = \"#not a comment\"  # but this is\r\n"
+             "sleep 0\nsleep 200ms\nsleep 2m\nsleep 0.001s\nsleep 1.0005s\n",
+             &s);
+    t = only_step(&s, 0, NR_S_SET);
+    assert_int_equal(t->u.set.value.nsegs, 1);
+    assert_int_equal(t->u.set.value.segs[0].len, 13);
+    assert_memory_equal(t->u.set.value.segs[0].data, "\n\r\t\0\\\"A$x$ {}", 13);
+    t = only_step(&s, 1, NR_S_SET);
+    assert_int_equal(t->u.set.value.nsegs, 1);
+    assert_int_equal(t->u.set.value.segs[0].len, 0);
+    assert_string_equal(show(&s.steps.v[2].u.set.value), "http://${a}/index?q=1,2@[x]%+");
+    assert_string_equal(show(&s.steps.v[3].u.set.value), "\\$\\${a}${a}");
+    assert_string_equal(show(&s.steps.v[4].u.set.value), "#not a comment");
+    assert_int_equal(s.steps.v[4].line, 8);
+    assert_int_equal(s.steps.v[5].u.sleep.ms, 0);
+    assert_int_equal(s.steps.v[6].u.sleep.ms, 200);
+    assert_int_equal(s.steps.v[7].u.sleep.ms, 120000);
+    assert_int_equal(s.steps.v[8].u.sleep.ms, 1);
+    assert_int_equal(s.steps.v[9].u.sleep.ms, 1000);
+    assert_int_equal(s.step_timeout_ms, 2000);
+    assert_int_equal(s.deadline_ms, 60000);
+    nr_scn_free(&s);
+
+    parse_ok("timeout 500ms\ndeadline 1m\n", &s);
+    assert_int_equal(s.step_timeout_ms, 500);
+    assert_int_equal(s.deadline_ms, 60000 * 1);
+    assert_int_equal(s.steps.n, 0);
+    nr_scn_free(&s);
+
+    parse_ok("", &s);
+    assert_int_equal(s.steps.n, 0);
+    nr_scn_free(&s);
+}
+
+static void blocks(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *b, *inner;
+
+    (void)state;
+    parse_ok("target srv = prog\n"
+             "parallel 3\n"
+             "  connect c = tcp ${srv}\n"
+             "  repeat 2\n"
+             "    send c \"${i}\"\n"
+             "  end\n"
+             "  close c\n"
+             "end\n"
+             "repeat 1\n"
+             "  connect c = tcp ${srv}   # a new c: the other one was private\n"
+             "end\n"
+             "sleep 1s\n",
+             &s);
+    assert_int_equal(s.steps.n, 4);
+    b = only_step(&s, 1, NR_S_PARALLEL);
+    assert_int_equal(b->u.block.count, 3);
+    assert_int_equal(b->u.block.body.n, 3);
+    inner = &b->u.block.body.v[1];
+    assert_int_equal(inner->kind, NR_S_REPEAT);
+    assert_int_equal(inner->line, 4);
+    assert_int_equal(inner->col, 3);
+    assert_int_equal(inner->u.block.count, 2);
+    assert_int_equal(inner->u.block.body.n, 1);
+    assert_string_equal(show(&inner->u.block.body.v[0].u.send.payload.tmpl), "${i}");
+    assert_int_equal(b->u.block.body.v[2].kind, NR_S_CLOSE);
+    b = only_step(&s, 2, NR_S_REPEAT);
+    assert_int_equal(b->u.block.body.n, 1);
+    only_step(&s, 3, NR_S_SLEEP);
+    nr_scn_free(&s);
+
+    /* nesting up to the limit */
+    {
+        char text[1024] = "";
+        for (int i = 0; i < NR_SCN_DEPTH_MAX; i++)
+            strcat(text, "repeat 2\n");
+        strcat(text, "sleep 0\n");
+        for (int i = 0; i < NR_SCN_DEPTH_MAX; i++)
+            strcat(text, "end\n");
+        parse_ok(text, &s);
+        nr_scn_free(&s);
+        parse_err(strcat(text, "repeat 2\n"), "t.scn:34:1: expected 'end' to close this repeat");
+    }
+}
+
+static void names_and_scopes(void **state)
+{
+    struct nr_scn s;
+
+    (void)state;
+    /* a closed connection's name may be defined again */
+    parse_ok(CONN "close c\n" CONN "abort c\n" CONN, &s);
+    assert_int_equal(s.steps.n, 5);
+    nr_scn_free(&s);
+    /* names of 31 characters are fine */
+    parse_ok("connect abcdefghijklmnopqrstuvwxyz01234 = tcp h:1\n", &s);
+    nr_scn_free(&s);
+}
+
+static void errors(void **state)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        { "bogus x\n", "t.scn:1:1: expected a step like" },
+        { "\n  connect c tcp h:1\n", "t.scn:2:13: expected '=', got 'tcp'" },
+        { "set a = \"abc\n", "t.scn:1:9: expected a closing '\"' for this string, got end of line" },
+        { CONN "expect c /abc\n", "t.scn:2:10: expected a closing '/' for this regex" },
+        { CONN "expect c /abc\\\n", "t.scn:2:10: expected a closing '/' for this regex" },
+        { CONN "expect c //\n", "t.scn:2:10: expected a non-empty regex, got '//'" },
+        { CONN "send c x\"00\n", "t.scn:2:8: expected a closing '\"' for these hex bytes" },
+        { CONN "send c x\"00 1\"\n", "t.scn:2:13: expected hex digits in pairs, got '1'" },
+        { CONN "send c x\"0g\"\n", "t.scn:2:10: expected hex digits in pairs, got '0'" },
+        { CONN "send c x\"zz\"\n", "t.scn:2:10: expected a hex digit, got 'z'" },
+        { "set a = \"a\\q\"\n", "t.scn:1:11: expected an escape" },
+        { "set a = \"a\\x4\"\n", "t.scn:1:11: expected an escape" },
+        { CONN "expect c \"x\" within 200\n",
+          "t.scn:2:21: expected a duration like 200ms or 1s, got '200'" },
+        { "sleep 1.s\n", "t.scn:1:7: expected a duration like 200ms or 1s, got '1.s'" },
+        { "sleep 25h\n", "t.scn:1:7: expected a duration like 200ms or 1s, got '25h'" },
+        { "sleep 1441m\n", "t.scn:1:7: expected a duration of at most 86400s, got '1441m'" },
+        { "sleep 99999999999s\n", "t.scn:1:7: expected a duration like 200ms" },
+        { CONN "send c pattern 18446744073709551616\n",
+          "t.scn:2:16: expected a number below 2^64, got '18446744073709551616'" },
+        { CONN "send c pattern 12k\n", "t.scn:2:16: expected a byte count, got '12k'" },
+        { CONN "send c pattern -1\n", "t.scn:2:16: expected a byte count, got '-1'" },
+        { "connect abcdefghijklmnopqrstuvwxyz012345 = tcp h:1\n",
+          "t.scn:1:9: expected a name of at most 31 characters" },
+        { "set v = \"${abcdefghijklmnopqrstuvwxyz012345}\"\n",
+          "t.scn:1:10: expected a variable name of at most 31 characters" },
+        { "end\n", "t.scn:1:1: expected a step ('end' closes a parallel or repeat block, none is open), got 'end'" },
+        { "sleep 0\n\nrepeat 2\nsleep 0\n", "t.scn:3:1: expected 'end' to close this repeat block, got end of file" },
+        { "parallel 2\n  repeat 3\n  end\n", "t.scn:1:1: expected 'end' to close this parallel block" },
+        { "repeat 2\nend x\n", "t.scn:2:5: expected end of line after 'end', got 'x'" },
+        { "sleep 1s 2s\n", "t.scn:1:10: expected end of line, got '2s'" },
+        { CONN "close c now\n", "t.scn:2:9: expected end of line, got 'now'" },
+        { CONN "expect c \"a\" within 1s x\n", "t.scn:2:24: expected end of line, got 'x'" },
+        { "set a = \"x\"y\n", "t.scn:1:12: expected a space or end of line after a token, got 'y'" },
+        { "set a = b!\n", "t.scn:1:10: expected a space or end of line after a token, got '!'" },
+        { "target t = prog\nexit t signal FOO\n",
+          "t.scn:2:15: expected a signal like TERM, KILL, SEGV or a number 1-64, got 'FOO'" },
+        { "target t = prog\nexit t signal 65\n", "t.scn:2:15: expected a signal like TERM" },
+        { "target t = prog\nexit t 256\n", "t.scn:2:8: expected an exit code 0-255 or 'signal SIG', got '256'" },
+        { "target t =\n", "t.scn:1:11: expected a program and its arguments after '=', got end of line" },
+        { "target t = prog 'x'\n", "t.scn:1:17: expected a word, \"string\", x\"hex\" or comment" },
+        { "target t nowait\n", "t.scn:1:16: expected '=' or an option" },
+        { "target t env 1=2 = prog\n", "t.scn:1:14: expected an environment setting NAME=VALUE, got '1=2'" },
+        { "set a = \"${\"\n", "t.scn:1:10: expected a variable reference like ${name} or ${name.port}, got '${'" },
+        { "set a = ${9}\n", "t.scn:1:9: expected a variable reference like ${name}" },
+        { "set a = ${x\n", "t.scn:1:9: expected a variable reference like ${name}" },
+        { "set a = \"${tmp.\"\n", "t.scn:1:10: expected a variable reference like ${name}" },
+        { "set x = 1\nset a = \"${x.path}\"\n", "t.scn:2:10: expected ${name}, ${name.host} or ${name.port}, got '${x.path}'" },
+        { "set a = \"${nope}\"\n", "t.scn:1:10: expected a variable defined earlier, got '${nope}'" },
+        { "set a = ${i}\n", "t.scn:1:9: expected ${i} only inside a parallel or repeat block" },
+        { "set a = ${tmp.port}\n", "t.scn:1:9: expected ${tmp} without a field, got '${tmp.port}'" },
+        { "connect c = tcp ${c}\n", "t.scn:1:17: expected a variable defined earlier, got '${c}'" },
+        { "send b \"x\"\n", "t.scn:1:6: expected a connection or UDP listener defined earlier, got 'b'" },
+        { "listen l = tcp 127.0.0.1:0\nsend l \"x\"\n", "t.scn:2:6: expected a connection or UDP listener, got 'l' (a listener defined at line 1)" },
+        { "listen l = tcp 127.0.0.1:0\nclose l\nclose l\n", "t.scn:3:7: expected an open connection, got 'l' (closed at line 2)" },
+        { "target t = p\nsend t \"x\"\n", "t.scn:2:6: expected a connection or UDP listener, got 't' (a target defined at line 1)" },
+        { CONN "close c\nsend c \"x\"\n", "t.scn:3:6: expected an open connection, got 'c' (closed at line 2)" },
+        { CONN CONN, "t.scn:2:9: expected a new name, got 'c' (a connection defined at line 1)" },
+        { "target c = p\nset c = 1\n", "t.scn:2:5: expected a new name, got 'c' (a target defined at line 1)" },
+        { "set tmp = 1\n", "t.scn:1:5: expected a new name, got 'tmp' (a builtin variable)" },
+        { "repeat 2\n" CONN "end\nsend c \"x\"\n", "t.scn:4:6: expected a connection or UDP listener defined earlier, got 'c'" },
+        { "connect r = tcp h:1 refused\nsend r \"x\"\n", "t.scn:2:6: expected an open connection, got 'r' (closed at line 1)" },
+        { "set a = \"a\\q\"\n", "t.scn:1:11: expected an escape \\n \\r \\t \\0 \\\\ \\\" \\$ or \\xHH, got '\\q'" },
+        { "listen u = udp h:1\naccept a = u\n", "t.scn:2:12: expected a TCP listener, got 'u' (a UDP listener)" },
+        { "accept a = nol\n", "t.scn:1:12: expected a listener defined earlier, got 'nol'" },
+        { "connect c = sctp h:1\n", "t.scn:1:13: expected 'tcp' or 'udp', got 'sctp'" },
+        { CONN "send c 12\n", "t.scn:2:8: expected a payload: \"string\", x\"hex\", file PATH or pattern N, got '12'" },
+        { CONN "send c \"a\" * 0\n", "t.scn:2:14: expected a repeat count >= 1, got '0'" },
+        { CONN "send c \"a\" chunk 0\n", "t.scn:2:18: expected a chunk size >= 1, got '0'" },
+        { CONN "send c \"a\" fast\n", "t.scn:2:12: expected 'chunk N', 'delay DUR', 'within DUR' or end of line" },
+        { CONN "expect c until \"\"\n", "t.scn:2:16: expected a non-empty \"delimiter\", got '\"\"'" },
+        { CONN "expect c soon\n", "t.scn:2:10: expected \"string\", x\"hex\", file, pattern, /regex/" },
+        { "target t = p\nstdout t eof\n", "t.scn:2:10: expected \"string\", x\"hex\", file PATH, pattern N or /regex/, got 'eof'" },
+        { CONN "shutdown c read\n", "t.scn:2:12: expected 'write'" },
+        { "parallel 0\nend\n", "t.scn:1:10: expected an instance count 1-1024, got '0'" },
+        { "parallel 1025\nend\n", "t.scn:1:10: expected an instance count 1-1024" },
+        { "repeat x\nend\n", "t.scn:1:8: expected a repeat count 1-1000000, got 'x'" },
+        { CONN "wire c\n", "t.scn:2:7: expected a wire property, got end of line" },
+        { "sleep 0\ntimeout 1s\n", "t.scn:2:1: expected 'timeout' only before the first step" },
+        { "repeat 1\ndeadline 1s\nend\n", "t.scn:2:1: expected 'deadline' only before the first step" },
+        { "listen l = tcp h:1\nconnect c = tcp h:1 within 1s refused\n", "t.scn:2:31: expected end of line, got 'refused'" },
+        { "\xff\n", "t.scn:1:1: expected a word, \"string\", x\"hex\" or comment (quote special characters), got '\\xff'" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        parse_err(cases[i].text, cases[i].want);
+}
+
+static void errors_with_nul_and_long_lines(void **state)
+{
+    static const char nul[] = "sleep 0\n\0";
+    char err[NR_ERRBUF_SIZE];
+    struct nr_scn s;
+    uint8_t *big;
+    size_t n = NR_SCN_LINE_MAX + 10;
+
+    (void)state;
+    assert_int_equal(nr_scn_parse((const uint8_t *)nul, sizeof(nul) - 1, "t.scn", &s, err), -1);
+    assert_string_equal(err, "t.scn:2:1: expected text, got a NUL byte");
+
+    big = malloc(n);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    memcpy(big, "sleep 0", 7);
+    assert_int_equal(nr_scn_parse(big, n, "t.scn", &s, err), -1);
+    assert_string_equal(err, "t.scn:1:65537: expected a line of at most 65536 bytes, got a longer one");
+    memset(big, ' ', n);
+    big[NR_SCN_LINE_MAX] = '\n';
+    memcpy(big, "sleep 0", 7);
+    assert_int_equal(nr_scn_parse(big, n, "t.scn", &s, err), 0);
+    nr_scn_free(&s);
+    free(big);
+
+    /* no terminating newline, NULL path, NULL errbuf */
+    assert_int_equal(nr_scn_parse((const uint8_t *)"sleep 1s", 8, NULL, &s, NULL), 0);
+    assert_string_equal(s.path, "<scenario>");
+    nr_scn_free(&s);
+    assert_int_equal(nr_scn_parse((const uint8_t *)"sleep", 5, NULL, &s, NULL), -1);
+    nr_scn_free(&s); /* safe on the zeroed result */
+}
+
+static void examples(void **state)
+{
+    static const char *const files[] = { "echo.scn", "http-get.scn", "udp.scn" };
+    char path[256], err[NR_ERRBUF_SIZE] = "";
+    const char *dir = getenv("NR_SRC");
+    struct nr_scn s;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s" EXAMPLES "%s", dir ? dir : "", dir ? "/" : "",
+                 files[i]);
+        if (nr_scn_load(path, &s, err) != 0)
+            fail_msg("%s", err);
+        assert_string_equal(s.path, path);
+        assert_true(s.steps.n > 3);
+        if (strcmp(files[i], "echo.scn") == 0) {
+            assert_int_equal(s.step_timeout_ms, 2000);
+            assert_int_equal(s.deadline_ms, 30000);
+            assert_int_equal(s.needs_ipv6, 0);
+        }
+        if (strcmp(files[i], "udp.scn") == 0)
+            assert_int_equal(s.needs_ipv6, 1);
+        nr_scn_free(&s);
+    }
+    assert_int_equal(nr_scn_load("/nonexistent/x.scn", &s, err), -1);
+    assert_non_null(strstr(err, "/nonexistent/x.scn: cannot open"));
+}
+
+/* --- nr_tmpl_expand ----------------------------------------------------- */
+
+static int lookup(void *ctx, const char *name, const uint8_t **val, size_t *len)
+{
+    static const char *const vars[][2] = {
+        { "srv", "127.0.0.1:8080" }, { "v6", "[::1]:99" }, { "word", "plain" }, { "tmp", "/t" },
+    };
+
+    (void)ctx;
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        if (strcmp(name, vars[i][0]) == 0) {
+            *val = (const uint8_t *)vars[i][1];
+            *len = strlen(vars[i][1]);
+            return 0;
+        }
+    return -1;
+}
+
+/* Expand the value of `set x = TEXT` (TEXT in scenario syntax). */
+static int expand(const char *text, uint8_t **out, size_t *len, char *err)
+{
+    char src[512];
+    struct nr_scn s;
+    int rc;
+
+    snprintf(src, sizeof(src), "listen srv = tcp h:1\nlisten v6 = tcp h:1\nset word = w\n"
+                               "set x = %s\n", text);
+    parse_ok(src, &s);
+    rc = nr_tmpl_expand(&s.steps.v[3].u.set.value, lookup, NULL, out, len, err);
+    nr_scn_free(&s);
+    return rc;
+}
+
+static void tmpl_expand(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "\"GET http://${srv}/ HTTP/1.1\"", "GET http://127.0.0.1:8080/ HTTP/1.1" },
+        { "${srv.host}-${srv.port}", "127.0.0.1-8080" },
+        { "${v6.host}/${v6.port}/${v6}", "::1/99/[::1]:99" },
+        { "\"${tmp}/f${word}\"", "/t/fplain" },
+        { "\"\"", "" },
+    };
+    char err[NR_ERRBUF_SIZE];
+    uint8_t *out;
+    size_t len;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(expand(cases[i].in, &out, &len, err), 0);
+        assert_int_equal(len, strlen(cases[i].out));
+        assert_string_equal((char *)out, cases[i].out);
+        free(out);
+    }
+    assert_int_equal(expand("x\"00 41\"", &out, &len, err), 0);
+    assert_int_equal(len, 2);
+    assert_memory_equal(out, "\0A\0", 3);
+    free(out);
+    assert_int_equal(expand("${word.port}", &out, &len, err), -1);
+    assert_string_equal(err, "variable 'word' is not an address HOST:PORT");
+    assert_null(out);
+    assert_int_equal(expand("\"${bin}\"", &out, &len, err), -1);
+    assert_string_equal(err, "unknown variable 'bin'");
+    assert_null(out);
+}
+
+/* --- robustness --------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Parse; the result does not matter, only that nothing crashes or leaks. */
+static void parse_any(const uint8_t *buf, size_t len)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_scn s;
+
+    if (nr_scn_parse(buf, len, "f.scn", &s, err) == 0)
+        nr_scn_free(&s);
+    else
+        assert_int_equal(strncmp(err, "f.scn:", 6), 0);
+}
+
+static void malformed_table(void **state)
+{
+    static const char *const bad[] = {
+        "\"", "x\"", "/", "${", "$", "${}", "${a.}", "${.a}", "\\", "\"\\", "\"\\x", "\"\\x4",
+        "set a = \"\\", "expect", "expect c", "target", "target t", "target t =", "target t = \"",
+        "target t ready", "target t activate", "target t activate tcp", "target t env",
+        "connect", "connect c", "connect c =", "connect c = tcp", "send", "file", "file x",
+        "set", "set a", "set a =", "parallel", "repeat", "end", "end end", "wire", "exit",
+        "stop", "stdout", "stderr x", "sleep", "sleep 1", "timeout", "deadline x", "*", "* *",
+        "connect c = tcp h:1\nsend c pattern", "connect c = tcp h:1\nsend c \"a\" *",
+        "connect c = tcp h:1\nexpect c until", "connect c = tcp h:1\nexpect c length",
+        "connect c = tcp h:1\nexpect c /${c", "repeat 1\nrepeat 1\nrepeat 1", "\r\r\r\n\t",
+        "target t = p\nexit t signal", "target t = p\nexit t signal SIG", "# only",
+        "x\"0", "x\"00 0", "set a = x\"0 0\"",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t n = strlen(bad[i]);
+        parse_any((const uint8_t *)bad[i], n);
+        for (size_t k = 0; k < n; k++) /* every prefix too */
+            parse_any((const uint8_t *)bad[i], k);
+    }
+}
+
+static void random_bytes(void **state)
+{
+    static const char *const words[] = {
+        "target ", "t ", "= ", "prog ", "connect ", "c ", "tcp ", "udp ", "127.0.0.1:0 ",
+        "listen ", "l ", "accept ", "send ", "expect ", "\"a${c}\" ", "x\"0a\" ", "/r${t}/ ",
+        "pattern ", "9 ", "* ", "chunk ", "within ", "1s ", "eof ", "close ", "abort ", "\n",
+        "parallel 2\n", "repeat 2\n", "end\n", "${i} ", "set ", "v ", "stop ", "exit ", "signal ",
+        "TERM ", "file ", "absent ", "wire ", "stdout ", "until ", "\"\\x", "# ", "[::1]:1 ",
+    };
+    uint8_t buf[512];
+    FILE *f;
+    uint8_t *ex = NULL;
+    size_t exlen = 0;
+
+    (void)state;
+    rng_state = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 20000; i++) { /* random bytes, biased to text */
+        size_t n = rnd() % 201;
+        for (size_t k = 0; k < n; k++) {
+            uint64_t r = rnd();
+            buf[k] = r % 4 ? (uint8_t)" \n\"\\$/{}x0a=#*\t"[r >> 8 & 15] : (uint8_t)(r >> 16);
+        }
+        parse_any(buf, n);
+    }
+    for (int i = 0; i < 5000; i++) { /* random sequences of grammar words */
+        size_t n = 0, w = rnd() % 30;
+        for (size_t k = 0; k < w; k++) {
+            const char *s = words[rnd() % (sizeof(words) / sizeof(words[0]))];
+            size_t sl = strlen(s);
+            if (n + sl > sizeof(buf))
+                break;
+            memcpy(buf + n, s, sl);
+            n += sl;
+        }
+        parse_any(buf, n);
+    }
+    f = open_memstream((char **)&ex, &exlen);
+    assert_non_null(f);
+    {
+        FILE *in = fopen(EXAMPLES "echo.scn", "rb");
+        int c;
+        if (in) {
+            while ((c = fgetc(in)) != EOF)
+                fputc(c, f);
+            fclose(in);
+        } else {
+            fputs("target srv = p\nconnect a = tcp ${srv}\nsend a \"x\"\nexpect a eof\n", f);
+        }
+    }
+    fclose(f);
+    for (int i = 0; i < 5000; i++) { /* mutations of a valid scenario */
+        uint8_t *m = malloc(exlen + 1);
+        size_t n = exlen;
+        assert_non_null(m);
+        memcpy(m, ex, exlen);
+        for (int k = 1 + (int)(rnd() % 4); k > 0 && n > 0; k--) {
+            size_t at = rnd() % n;
+            switch (rnd() % 3) {
+            case 0:
+                m[at] = (uint8_t)rnd();
+                break;
+            case 1:
+                memmove(m + at, m + at + 1, n - at - 1);
+                n--;
+                break;
+            default:
+                n = at;
+                break;
+            }
+        }
+        parse_any(m, n);
+        free(m);
+    }
+    free(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(target_fields),
+        cmocka_unit_test(socket_fields),
+        cmocka_unit_test(send_fields),
+        cmocka_unit_test(expect_fields),
+        cmocka_unit_test(simple_steps),
+        cmocka_unit_test(lexical),
+        cmocka_unit_test(blocks),
+        cmocka_unit_test(names_and_scopes),
+        cmocka_unit_test(errors),
+        cmocka_unit_test(errors_with_nul_and_long_lines),
+        cmocka_unit_test(examples),
+        cmocka_unit_test(tmpl_expand),
+        cmocka_unit_test(malformed_table),
+        cmocka_unit_test(random_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,200 @@
+/* Unit tests of the http-get body framing decoder: every input is fed
+ * whole, byte by byte, and split in two at every offset (each piece in an
+ * exact-size heap copy); all ways must give the same result and body. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http-get/http_body.h"
+#include "nr_err.h"
+
+struct out {
+    uint8_t buf[256];
+    size_t len;
+};
+
+static int collect(void *ctx, const uint8_t *p, size_t n)
+{
+    struct out *o = ctx;
+
+    assert_true(n <= sizeof(o->buf) - o->len);
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    return 0;
+}
+
+/* Feed in[0..n) in pieces cut at the offsets cuts[0..ncuts) (ascending),
+ * then signal EOF if the body is still incomplete.  Returns the result. */
+static int feed(const char *in, size_t n, enum hg_framing fr, uint64_t cl, const size_t *cuts,
+                size_t ncuts, struct out *o, char *err)
+{
+    struct hg_body b;
+    size_t start = 0, used;
+    int rc = HG_BODY_MORE;
+
+    o->len = 0;
+    hg_body_init(&b, fr, cl, 100, 0, collect, o);
+    for (size_t i = 0; i <= ncuts && rc == HG_BODY_MORE; i++) {
+        size_t end = i < ncuts ? cuts[i] : n, len = end - start;
+        uint8_t *piece = malloc(len ? len : 1);
+        memcpy(piece, in + start, len);
+        rc = hg_body_feed(&b, piece, len, &used, err);
+        free(piece);
+        if (rc == HG_BODY_MORE)
+            assert_int_equal(used, len);
+        start = end;
+    }
+    if (rc == HG_BODY_MORE)
+        rc = hg_body_eof(&b, err);
+    return rc;
+}
+
+/* Feed every way; assert all agree with want_rc and (on success) body. */
+static void check(const char *in, size_t n, enum hg_framing fr, uint64_t cl, int want_rc,
+                  const char *body, const char *why)
+{
+    size_t *cuts = malloc((n + 1) * sizeof(*cuts));
+    char err[NR_ERRBUF_SIZE] = "";
+    struct out o;
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        cuts[i] = i + 1;
+    rc = feed(in, n, fr, cl, NULL, 0, &o, err);
+    assert_int_equal(rc, want_rc);
+    if (why && !strstr(err, why))
+        fail_msg("'%s' does not mention '%s'", err, why);
+    if (body) {
+        assert_int_equal(o.len, strlen(body));
+        assert_memory_equal(o.buf, body, o.len);
+    }
+    assert_int_equal(feed(in, n, fr, cl, cuts, n ? n - 1 : 0, &o, err), want_rc);
+    if (body)
+        assert_memory_equal(o.buf, body, o.len);
+    for (size_t k = 0; k <= n; k++) {
+        assert_int_equal(feed(in, n, fr, cl, &k, 1, &o, err), want_rc);
+        if (body) {
+            assert_int_equal(o.len, strlen(body));
+            assert_memory_equal(o.buf, body, o.len);
+        }
+    }
+    free(cuts);
+}
+
+#define OK(lit, fr, cl, body) check(lit, sizeof(lit) - 1, fr, cl, HG_BODY_DONE, body, NULL)
+#define ERR(lit, fr, rc, why) check(lit, sizeof(lit) - 1, fr, 0, rc, NULL, why)
+
+static void content_length(void **state)
+{
+    struct hg_body b;
+    size_t used;
+
+    (void)state;
+    OK("hello", HG_BODY_LENGTH, 5, "hello");
+    OK("hello world", HG_BODY_LENGTH, 5, "hello");
+    OK("", HG_BODY_LENGTH, 0, "");
+    check("hel", 3, HG_BODY_LENGTH, 5, HG_BODY_ETRUNC, "hel", "after 3 of 5 bytes");
+    /* Bytes after the body are left unused. */
+    hg_body_init(&b, HG_BODY_LENGTH, 2, 0, 0, NULL, NULL);
+    assert_int_equal(hg_body_feed(&b, (const uint8_t *)"abcd", 4, &used, NULL), HG_BODY_DONE);
+    assert_int_equal(used, 2);
+}
+
+static void until_close(void **state)
+{
+    (void)state;
+    OK("anything\r\n0\r\n", HG_BODY_CLOSE, 0, "anything\r\n0\r\n");
+    OK("", HG_BODY_CLOSE, 0, "");
+}
+
+static void chunked_valid(void **state)
+{
+    (void)state;
+    OK("5\r\nhello\r\n0\r\n\r\n", HG_BODY_CHUNKED, 0, "hello");
+    OK("3\r\nabc\r\nA\r\n0123456789\r\n0\r\n\r\n", HG_BODY_CHUNKED, 0, "abc0123456789");
+    OK("a\r\n0123456789\r\n0\r\n\r\n", HG_BODY_CHUNKED, 0, "0123456789");
+    OK("0003;name=val;x=\"q;\"\r\nabc\r\n0;last\r\n\r\n", HG_BODY_CHUNKED, 0, "abc");
+    OK("3 ;ext\r\nabc\r\n0\r\n\r\n", HG_BODY_CHUNKED, 0, "abc");
+    OK("3\r\nabc\r\n0\r\nX-Sum: 1\r\nY:\r\n\r\n", HG_BODY_CHUNKED, 0, "abc");
+    OK("0\r\n\r\nextra", HG_BODY_CHUNKED, 0, "");
+    OK("00000000000000000000003\r\nabc\r\n0\r\n\r\n", HG_BODY_CHUNKED, 0, "abc");
+}
+
+static void chunked_malformed(void **state)
+{
+    (void)state;
+    ERR("ffffffffffffffffff\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED,
+        "chunk size overflow at offset 115");
+    ERR("8000000000000000\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "chunk size overflow");
+    ERR("-5\r\nhello\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED,
+        "bad chunk size at offset 100");
+    ERR("\r\nhello\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "bad chunk size");
+    ERR(";x\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "bad chunk size");
+    ERR("5x\r\nhello\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "bad chunk size");
+    ERR("5\rhello\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "expected LF");
+    ERR("5\nhello\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "bad chunk size");
+    ERR("5\r\nhelloX\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED,
+        "missing CRLF after chunk data at offset 108");
+    ERR("5\r\nhello\rX0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "missing CRLF");
+    ERR("1;a\x01\r\nx\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "chunk extension");
+    ERR("0\r\nX-Sum 1\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "trailer field name");
+    ERR("0\r\n:v\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "bad trailer field");
+    ERR("0\r\nA: \x7f\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "control character");
+    ERR("0\r\n\rX", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "expected LF after last chunk");
+}
+
+static void chunked_truncated(void **state)
+{
+    (void)state;
+    ERR("5\r\nhel", HG_BODY_CHUNKED, HG_BODY_ETRUNC, "truncated chunked body");
+    ERR("5\r\nhello\r\n", HG_BODY_CHUNKED, HG_BODY_ETRUNC, "at offset 110");
+    ERR("5\r\nhello\r\n0\r\n", HG_BODY_CHUNKED, HG_BODY_ETRUNC, "truncated");
+    ERR("5\r\nhello\r\n0\r\nA: b\r\n", HG_BODY_CHUNKED, HG_BODY_ETRUNC, "truncated");
+    ERR("", HG_BODY_CHUNKED, HG_BODY_ETRUNC, "truncated");
+}
+
+static int refuse(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    return -1;
+}
+
+static void limits_and_sink_errors(void **state)
+{
+    char line[HG_CHUNK_LINE_MAX + 8], err[NR_ERRBUF_SIZE];
+    struct hg_body b;
+
+    (void)state;
+    hg_body_init(&b, HG_BODY_CHUNKED, 0, 0, 4, NULL, NULL);
+    assert_int_equal(hg_body_feed(&b, (const uint8_t *)"5\r\nhello", 8, NULL, err),
+                     HG_BODY_ETOOBIG);
+    hg_body_init(&b, HG_BODY_LENGTH, 4, 0, 4, NULL, NULL);
+    assert_int_equal(hg_body_feed(&b, (const uint8_t *)"abcd", 4, NULL, err), HG_BODY_DONE);
+    hg_body_init(&b, HG_BODY_CLOSE, 0, 0, 0, refuse, NULL);
+    assert_int_equal(hg_body_feed(&b, (const uint8_t *)"x", 1, NULL, err), HG_BODY_ESINK);
+    memset(line, ' ', sizeof(line));
+    line[0] = '1';
+    hg_body_init(&b, HG_BODY_CHUNKED, 0, 0, 0, NULL, NULL);
+    assert_int_equal(hg_body_feed(&b, (const uint8_t *)line, sizeof(line), NULL, err),
+                     HG_BODY_EMALFORMED);
+    assert_non_null(strstr(err, "chunk size line too long"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(content_length),
+        cmocka_unit_test(until_close),
+        cmocka_unit_test(chunked_valid),
+        cmocka_unit_test(chunked_malformed),
+        cmocka_unit_test(chunked_truncated),
+        cmocka_unit_test(limits_and_sink_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,356 @@
+/* Integration tests of the http-get binary ($NR_BIN/http-get) against a
+ * scripted server thread on 127.0.0.1: exit codes, the -o file's exact
+ * content on success, and an empty output directory (no file, no temp
+ * file) after every failure. */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_net.h"
+#include "nr_proc.h"
+
+#define MAX_CONN 3
+
+/* A server answering up to MAX_CONN connections, each with one canned
+ * response, then (optionally) stalling before it closes. */
+struct srv {
+    int lfd;
+    struct nr_addr addr;
+    pthread_t th;
+    const char *resp[MAX_CONN];
+    int stall_ms;
+    int served;
+    char req[MAX_CONN][1024];
+};
+
+static void *serve(void *arg)
+{
+    struct srv *s = arg;
+
+    for (int i = 0; i < MAX_CONN && s->resp[i]; i++) {
+        size_t got = 0;
+        int fd;
+
+        if (nr_wait_fd(s->lfd, POLLIN, 5000) <= 0)
+            break;
+        fd = accept(s->lfd, NULL, NULL);
+        if (fd < 0)
+            break;
+        while (got < sizeof(s->req[i]) - 1 && !strstr(s->req[i], "\r\n\r\n") &&
+               nr_wait_fd(fd, POLLIN, 2000) > 0) {
+            ssize_t n = nr_read(fd, s->req[i] + got, sizeof(s->req[i]) - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        nr_write_all(fd, s->resp[i], strlen(s->resp[i]), 2000);
+        if (s->stall_ms)
+            nr_wait_fd(fd, POLLIN, s->stall_ms); /* ends early when the client closes */
+        close(fd);
+        s->served++;
+    }
+    return NULL;
+}
+
+static void srv_run(struct srv *s, int stall_ms, const char *r0, const char *r1)
+{
+    char err[NR_ERRBUF_SIZE];
+
+    memset(s, 0, sizeof(*s));
+    s->resp[0] = r0;
+    s->resp[1] = r1;
+    s->stall_ms = stall_ms;
+    assert_int_equal(nr_addr_parse("127.0.0.1:0", &s->addr, err), 0);
+    s->lfd = nr_bind_socket(&s->addr, SOCK_STREAM, 8, err);
+    assert_true(s->lfd >= 0);
+    assert_int_equal(nr_local_addr(s->lfd, &s->addr, err), 0);
+    assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+}
+
+static void srv_end(struct srv *s)
+{
+    int fd = nr_connect_tcp(&s->addr, 1000, NULL, NULL); /* unblock a waiting accept */
+
+    pthread_join(s->th, NULL);
+    if (fd >= 0)
+        close(fd);
+    close(s->lfd);
+}
+
+/* A run of the client: its temp dirs, exit code and stderr. */
+struct run {
+    char dir[64];      /* holds out/ (the -o directory), stdout, stderr */
+    char outdir[80], file[96], so[96], se[96];
+    int code;
+    char err[1024];
+};
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Run http-get with "-o OUTDIR/body", args (NULL-terminated) and url. */
+static void run_client(struct run *r, const char *url, ...)
+{
+    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char path[512], errbuf[NR_ERRBUF_SIZE];
+    char *argv[24];
+    struct nr_proc p;
+    int argc = 0;
+    va_list ap;
+
+    snprintf(r->dir, sizeof(r->dir), "/tmp/hgtest.XXXXXX");
+    assert_non_null(mkdtemp(r->dir));
+    snprintf(r->outdir, sizeof(r->outdir), "%s/out", r->dir);
+    assert_int_equal(mkdir(r->outdir, 0700), 0);
+    snprintf(r->file, sizeof(r->file), "%s/body", r->outdir);
+    snprintf(r->so, sizeof(r->so), "%s/stdout", r->dir);
+    snprintf(r->se, sizeof(r->se), "%s/stderr", r->dir);
+    snprintf(path, sizeof(path), "%s/http-get", bin);
+    argv[argc++] = path;
+    argv[argc++] = "-o";
+    argv[argc++] = r->file;
+    va_start(ap, url);
+    for (char *a; (a = va_arg(ap, char *)) && argc < 18;)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc++] = (char *)url;
+    argv[argc] = NULL;
+    struct nr_spawn sp = { .argv = argv, .stdout_path = r->so, .stderr_path = r->se,
+                           .activation_fd = -1 };
+    if (nr_proc_spawn(&sp, &p, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    if (nr_proc_wait(&p, 20000) != 1) {
+        nr_proc_stop(&p, 100);
+        fail_msg("http-get did not exit");
+    }
+    nr_proc_release(&p);
+    assert_true(WIFEXITED(p.status));
+    r->code = WEXITSTATUS(p.status);
+    slurp(r->se, r->err, sizeof(r->err));
+}
+
+/* Names in the -o directory. */
+static int dir_entries(const char *dir)
+{
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void cleanup(struct run *r)
+{
+    unlink(r->file);
+    rmdir(r->outdir);
+    unlink(r->so);
+    unlink(r->se);
+    rmdir(r->dir);
+}
+
+/* Assert exit code `code`, stderr mentioning why, and an empty -o dir. */
+static void expect_failure(struct run *r, int code, const char *why)
+{
+    if (r->code != code)
+        fail_msg("exit %d, want %d; stderr: %s", r->code, code, r->err);
+    if (why && !strstr(r->err, why))
+        fail_msg("stderr '%s' does not mention '%s'", r->err, why);
+    assert_int_equal(dir_entries(r->outdir), 0);
+    cleanup(r);
+}
+
+static void expect_body(struct run *r, const char *body)
+{
+    char got[512];
+
+    if (r->code != 0)
+        fail_msg("exit %d; stderr: %s", r->code, r->err);
+    assert_int_equal(dir_entries(r->outdir), 1);
+    slurp(r->file, got, sizeof(got));
+    assert_string_equal(got, body);
+    cleanup(r);
+}
+
+static void url_of(const struct srv *s, const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "http://127.0.0.1:%d%s", nr_addr_port((const struct sockaddr *)&s->addr.ss),
+             path);
+}
+
+/* Serve `resp` once and run the client on /x with the extra args. */
+#define FETCH(r, s, stall, resp, ...)                          \
+    do {                                                       \
+        char url_[128];                                        \
+        srv_run(&(s), stall, resp, NULL);                      \
+        url_of(&(s), "/x", url_, sizeof(url_));                \
+        run_client(&(r), url_, __VA_ARGS__);                   \
+        srv_end(&(s));                                         \
+    } while (0)
+
+static void content_length(void **state)
+{
+    char head[32], want[64], out[512];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello", NULL);
+    slurp(r.so, out, sizeof(out));
+    expect_body(&r, "hello");
+    assert_string_equal(out, "HTTP/1.1 200 OK\nContent-Length: 5\nX: y\n\n");
+    snprintf(head, sizeof(head), "GET /x HTTP/1.1\r\n");
+    assert_memory_equal(s.req[0], head, strlen(head));
+    snprintf(want, sizeof(want), "\r\nHost: 127.0.0.1:%d\r\n",
+             nr_addr_port((const struct sockaddr *)&s.addr.ss));
+    assert_non_null(strstr(s.req[0], want));
+    assert_non_null(strstr(s.req[0], "\r\nUser-Agent: netrig-http-get/1\r\n"));
+    assert_non_null(strstr(s.req[0], "\r\nConnection: close\r\n"));
+}
+
+static void chunked_and_close(void **state)
+{
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "3;x=y\r\nabc\r\nA\r\n0123456789\r\n0\r\nT: 1\r\n\r\n", "-q", NULL);
+    expect_body(&r, "abc0123456789");
+    FETCH(r, s, 0, "HTTP/1.0 200 OK\r\n\r\nuntil close\n", NULL);
+    expect_body(&r, "until close\n");
+}
+
+static void http_errors(void **state)
+{
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    FETCH(r, s, 0, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!", NULL);
+    expect_failure(&r, 4, "HTTP status 404");
+    FETCH(r, s, 0, "HTTP/1.1 301 Moved\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n", NULL);
+    expect_failure(&r, 4, "HTTP status 301");
+}
+
+static void follows_redirect(void **state)
+{
+    char url[128];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    srv_run(&s, 0, "HTTP/1.1 301 Moved\r\nLocation: final?a=1\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+    url_of(&s, "/dir/start", url, sizeof(url));
+    run_client(&r, url, "-L", NULL);
+    srv_end(&s);
+    expect_body(&r, "done");
+    assert_int_equal(s.served, 2);
+    assert_memory_equal(s.req[1], "GET /dir/final?a=1 HTTP/1.1\r\n", 29);
+
+    srv_run(&s, 0, "HTTP/1.1 302 Found\r\nLocation: /again\r\n\r\n",
+            "HTTP/1.1 302 Found\r\nLocation: /again\r\n\r\n");
+    url_of(&s, "/", url, sizeof(url));
+    run_client(&r, url, "-L", "--max-redirs", "1", NULL);
+    srv_end(&s);
+    expect_failure(&r, 4, "too many redirects");
+}
+
+static void malformed_responses(void **state)
+{
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    FETCH(r, s, 0, "HTTP/1.1 2OO OK\r\n\r\n", NULL);
+    expect_failure(&r, 5, "malformed response: bad status line");
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                   "aaaaaaaaaaaaaaa\r\n\r\nbody", "--max-header-bytes", "64", NULL);
+    expect_failure(&r, 5, "header block longer than 64 bytes");
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", NULL);
+    expect_failure(&r, 5, "truncated body");
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\nhello\r\nzz\r\n", NULL);
+    expect_failure(&r, 5, "bad chunk size at offset 57");
+    FETCH(r, s, 0, "", NULL);
+    expect_failure(&r, 5, "empty reply");
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nContent-Le", NULL);
+    expect_failure(&r, 5, "truncated head");
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "--max-body", "4",
+          NULL);
+    expect_failure(&r, 5, "max-body");
+}
+
+static void stalling_server_times_out(void **state)
+{
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    FETCH(r, s, 5000, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "-t", "300", NULL);
+    expect_failure(&r, 6, "timeout");
+    FETCH(r, s, 5000, "HTTP/1.1 200 OK\r\n", "-t", "300", NULL);
+    expect_failure(&r, 6, "timeout");
+}
+
+static void network_and_local_errors(void **state)
+{
+    char url[128];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    /* A port with nothing listening: bind one, note it, close it. */
+    srv_run(&s, 0, NULL, NULL);
+    srv_end(&s);
+    url_of(&s, "/", url, sizeof(url));
+    run_client(&r, url, NULL);
+    expect_failure(&r, 3, "network error");
+    /* Refused before any connect attempt: no socket is ever opened to it. */
+    run_client(&r, "http://192.0.2.1:9/x", NULL);
+    expect_failure(&r, 2, "refusing non-loopback destination 192.0.2.1:9");
+    run_client(&r, "https://127.0.0.1/", NULL);
+    expect_failure(&r, 2, "only http://");
+    run_client(&r, "http://127.0.0.1/", "--bogus", NULL);
+    expect_failure(&r, 2, NULL);
+    run_client(&r, "http://127.0.0.1/", "-o", "/nonexistent-dir/x", NULL);
+    expect_failure(&r, 7, "temp file");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(content_length),
+        cmocka_unit_test(chunked_and_close),
+        cmocka_unit_test(http_errors),
+        cmocka_unit_test(follows_redirect),
+        cmocka_unit_test(malformed_responses),
+        cmocka_unit_test(stalling_server_times_out),
+        cmocka_unit_test(network_and_local_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

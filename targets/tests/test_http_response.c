@@ -1,0 +1,194 @@
+/* Unit tests of the http-get response head parser: every input is parsed
+ * whole and as every prefix (each in an exact-size heap copy, so ASan sees
+ * any over-read); a complete head must give -2 for every shorter prefix and
+ * the same result for every longer one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http-get/http_response.h"
+#include "nr_err.h"
+
+static struct hg_header hdrs[8];
+static uint8_t *kept; /* the last parsed copy: views in results point here */
+
+static long parse_n(const char *s, size_t n, struct hg_response *r, size_t max_bytes, char *err)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    long rc;
+
+    free(kept);
+    kept = copy;
+    memcpy(copy, s, n);
+    memset(r, 0, sizeof(*r));
+    r->headers = hdrs;
+    r->max_headers = 8;
+    r->max_bytes = max_bytes;
+    rc = hg_resp_parse(copy, n, r, err);
+    return rc;
+}
+
+/* Parse s whole, then every prefix; returns the whole result. */
+static long parse_all(const char *s, size_t n, struct hg_response *out, char *err)
+{
+    struct hg_response r;
+    long full, rc;
+
+    full = parse_n(s, n, &r, 4096, NULL);
+    for (size_t k = 0; k < n; k++) {
+        rc = parse_n(s, k, &r, 4096, NULL);
+        if (full > 0 && (long)k < full)
+            assert_int_equal(rc, HG_RESP_INCOMPLETE);
+        else if (full > 0)
+            assert_int_equal(rc, full);
+        else
+            assert_true(rc == HG_RESP_INCOMPLETE || rc == HG_RESP_MALFORMED);
+    }
+    assert_int_equal(parse_n(s, n, out, 4096, err), full);
+    return full;
+}
+
+#define PARSE(lit, r, err) parse_all(lit, sizeof(lit) - 1, r, err)
+
+static void valid_heads(void **state)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A:  v a l  \r\n"
+                             "Empty:\r\n\r\nhello";
+    struct hg_response r;
+    char err[NR_ERRBUF_SIZE];
+
+    (void)state;
+    assert_int_equal(PARSE(ok, &r, err), (long)sizeof(ok) - 1 - 5);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.minor, 1);
+    assert_int_equal(r.nheaders, 3);
+    assert_memory_equal(r.reason, "OK", 2);
+    assert_int_equal(r.framing, HG_BODY_LENGTH);
+    assert_int_equal(r.content_length, 5);
+    assert_int_equal(r.headers[1].value_len, 5);
+    assert_memory_equal(r.headers[1].value, "v a l", 5);
+    assert_int_equal(r.headers[2].value_len, 0);
+    assert_non_null(hg_resp_header(&r, "x-a"));
+    assert_null(hg_resp_header(&r, "x-b"));
+
+    assert_true(PARSE("HTTP/1.0 404 \r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.minor, 0);
+    assert_int_equal(r.reason_len, 0);
+    assert_int_equal(r.framing, HG_BODY_CLOSE);
+
+    assert_true(PARSE("HTTP/1.1 200 Fine\r\nTransfer-Encoding: Chunked\r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.framing, HG_BODY_CHUNKED);
+    assert_true(PARSE("HTTP/1.1 204 No\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.framing, HG_BODY_NONE);
+    assert_true(PARSE("HTTP/1.1 200 x\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n", &r,
+                      err) > 0);
+    assert_int_equal(r.content_length, 7);
+    assert_true(PARSE("HTTP/1.1 200 x\r\nContent-Length: 9223372036854775807\r\n\r\n", &r,
+                      err) > 0);
+}
+
+/* Each malformed head is rejected, with the reason in err. */
+static void expect_bad(const char *s, size_t n, const char *why)
+{
+    struct hg_response r;
+    char err[NR_ERRBUF_SIZE] = "";
+
+    assert_int_equal(parse_all(s, n, &r, err), HG_RESP_MALFORMED);
+    if (!strstr(err, why))
+        fail_msg("'%s' does not mention '%s'", err, why);
+}
+
+#define BAD(lit, why) expect_bad(lit, sizeof(lit) - 1, why)
+
+static void malformed_heads(void **state)
+{
+    (void)state;
+    BAD("HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.");
+    BAD("HTTP/1.1 20 OK\r\n\r\n", "status code");
+    BAD("HTTP/1.1 2000 OK\r\n\r\n", "SP after status");
+    BAD("HTTP/1.1 200OK\r\n\r\n", "SP after status");
+    BAD("HTTP/1.1 200\r\n\r\n", "status");
+    BAD("HTTP/1.x 200 OK\r\n\r\n", "minor");
+    BAD("HTTP/1.1 200 O\x01K\r\n\r\n", "reason");
+    BAD("HTTP/1.1 200 OK\nA: b\n\n", "CRLF) at offset 15");
+    BAD("HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", "bare CR");
+    BAD("HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n", "obs-fold");
+    BAD("HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", "invalid character in header name");
+    BAD("HTTP/1.1 200 OK\r\nNocolon\r\n\r\n", "missing colon");
+    BAD("HTTP/1.1 200 OK\r\n: v\r\n\r\n", "empty header name");
+    BAD("HTTP/1.1 200 OK\r\nA : v\r\n\r\n", "header name at offset 18");
+    BAD("HTTP/1.1 200 OK\r\nA\0B: v\r\n\r\n", "header name at offset 18");
+    BAD("HTTP/1.1 200 OK\r\nA: v\0w\r\n\r\n", "control character in header value");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n", "overflow");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", "overflow");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "non-digit");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n", "non-digit");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", "empty Content-Length");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", "conflicting");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported transfer coding");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "unsupported");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "more than once");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        "both Transfer-Encoding and Content-Length");
+}
+
+static void limits(void **state)
+{
+    static const char nine[] = "HTTP/1.1 200 OK\r\nA: 1\r\nA: 2\r\nA: 3\r\nA: 4\r\nA: 5\r\n"
+                               "A: 6\r\nA: 7\r\nA: 8\r\nA: 9\r\n\r\n";
+    struct hg_response r;
+    char err[NR_ERRBUF_SIZE], big[200];
+    long full;
+
+    (void)state;
+    assert_int_equal(parse_n(nine, sizeof(nine) - 1, &r, 4096, err), HG_RESP_MALFORMED);
+    assert_non_null(strstr(err, "more than 8 header fields at offset"));
+    /* 8 fields fit exactly: drop the ninth ("A: 9\r\n" is 6 bytes). */
+    memcpy(big, nine, sizeof(nine) - 1 - 8);
+    memcpy(big + sizeof(nine) - 1 - 8, "\r\n", 2);
+    assert_int_equal(parse_n(big, sizeof(nine) - 1 - 6, &r, 4096, err), (long)sizeof(nine) - 7);
+    assert_int_equal(r.nheaders, 8);
+    full = parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 4096, err);
+    assert_int_equal(full, 25);
+    /* A head longer than max_bytes is malformed, also while incomplete. */
+    assert_int_equal(parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 24, err),
+                     HG_RESP_MALFORMED);
+    assert_non_null(strstr(err, "header block longer than 24 bytes"));
+    assert_int_equal(parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 25, err), 25);
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
+    assert_int_equal(parse_n(big, sizeof(big), &r, 100, err), HG_RESP_MALFORMED);
+    assert_int_equal(parse_n(big, 99, &r, 100, err), HG_RESP_INCOMPLETE);
+    assert_int_equal(parse_n(big, 100, &r, 100, err), HG_RESP_MALFORMED);
+}
+
+static void truncated(void **state)
+{
+    struct hg_response r;
+    char err[NR_ERRBUF_SIZE];
+
+    (void)state;
+    assert_int_equal(PARSE("HTTP/1.1 200 OK\r\nA: b\r\n", &r, err), HG_RESP_INCOMPLETE);
+    assert_int_equal(PARSE("HTTP/1.1 200 OK\r\nA: b\r\n\r", &r, err), HG_RESP_INCOMPLETE);
+    assert_int_equal(PARSE("", &r, err), HG_RESP_INCOMPLETE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(valid_heads),
+        cmocka_unit_test(malformed_heads),
+        cmocka_unit_test(limits),
+        cmocka_unit_test(truncated),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    free(kept);
+    return rc;
+}

@@ -1,0 +1,127 @@
+/* Unit tests of http-get's URL parser, Host header and redirect resolution. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http-get/http_url.h"
+#include "nr_err.h"
+
+static int parse(const char *s, struct hg_url *u, char *err)
+{
+    return hg_url_parse((const uint8_t *)s, strlen(s), u, err);
+}
+
+static void expect(const char *s, const char *host, int port, const char *path, const char *hh)
+{
+    char err[NR_ERRBUF_SIZE], h[300];
+    struct hg_url u;
+
+    if (parse(s, &u, err) < 0)
+        fail_msg("%s: %s", s, err);
+    assert_int_equal(u.host_len, strlen(host));
+    assert_memory_equal(u.host, host, u.host_len);
+    assert_int_equal(u.port, port);
+    assert_int_equal(u.path_len, strlen(path));
+    assert_memory_equal(u.path, path, u.path_len);
+    assert_int_equal(hg_url_host_header(&u, h, sizeof(h)), (int)strlen(hh));
+    assert_string_equal(h, hh);
+}
+
+static void reject(const char *s, const char *why)
+{
+    char err[NR_ERRBUF_SIZE] = "";
+    struct hg_url u;
+
+    assert_int_equal(parse(s, &u, err), -1);
+    if (!strstr(err, why))
+        fail_msg("%s: '%s' does not mention '%s'", s, err, why);
+}
+
+static void parses(void **state)
+{
+    (void)state;
+    expect("http://127.0.0.1", "127.0.0.1", 80, "/", "127.0.0.1");
+    expect("HTTP://localhost:8080/a/b?c=d#frag", "localhost", 8080, "/a/b?c=d", "localhost:8080");
+    expect("http://[::1]:8080/x", "::1", 8080, "/x", "[::1]:8080");
+    expect("http://[::1]/", "::1", 80, "/", "[::1]");
+    expect("http://h:80?q", "h", 80, "?q", "h");
+    expect("http://h:65535#f", "h", 65535, "/", "h:65535");
+}
+
+static void rejects(void **state)
+{
+    (void)state;
+    reject("https://h/", "unsupported scheme 'https'");
+    reject("ftp://h/", "only http://");
+    reject("h/path", "missing scheme");
+    reject("http:/h", "'//'");
+    reject("http://user:pw@h/", "userinfo");
+    reject("http://h:0/", "out of range");
+    reject("http://h:65536/", "out of range");
+    reject("http://h:123456/", "bad port");
+    reject("http://h:/", "bad port");
+    reject("http://h:8x/", "bad port");
+    reject("http:///x", "empty");
+    reject("http://[::1/", "missing ']'");
+    reject("http://[zz::1]/", "bad IPv6");
+    reject("http://[fe80::1%25eth0]/", "zones");
+    reject("http://[::1]x/", "bad port");
+    reject("http://h/a b", "invalid character at offset 10");
+    reject("http://h/\r\nX: y", "invalid character");
+    reject("http://h\xc3\xa9/", "invalid character");
+    reject("http://h!/", "invalid character '!' in host");
+}
+
+static void resolve_one(const char *base, const char *loc, const char *want)
+{
+    char err[NR_ERRBUF_SIZE], out[HG_URL_MAX + 1];
+    struct hg_url u;
+
+    assert_int_equal(parse(base, &u, err), 0);
+    if (hg_url_resolve(&u, (const uint8_t *)loc, strlen(loc), out, sizeof(out), err) < 0)
+        fail_msg("%s + %s: %s", base, loc, err);
+    assert_string_equal(out, want);
+}
+
+static void resolves(void **state)
+{
+    char err[NR_ERRBUF_SIZE], small[20];
+    struct hg_url u;
+
+    (void)state;
+    resolve_one("http://h:81/a/b/c?q", "http://x/y", "http://x/y");
+    resolve_one("http://h:81/a/b/c?q", "//x:9/y", "http://x:9/y");
+    resolve_one("http://h:81/a/b/c?q", "/p?z", "http://h:81/p?z");
+    resolve_one("http://h/a/b/c?q", "d", "http://h/a/b/d");
+    resolve_one("http://h/a/b/c", "../d/./e", "http://h/a/d/e");
+    resolve_one("http://h/a/b/c", "../../../../x", "http://h/x");
+    resolve_one("http://h/a/b/c", "..", "http://h/a/");
+    resolve_one("http://h/a/b/c", ".", "http://h/a/b/");
+    resolve_one("http://h/a/b/c?q", "?r", "http://h/a/b/c?r");
+    resolve_one("http://h/a?q", "", "http://h/a?q");
+    resolve_one("http://[::1]:8080/a", "b", "http://[::1]:8080/b");
+    resolve_one("http://h", "x", "http://h/x");
+    resolve_one("http://h/a/", "/x/../y/", "http://h/y/");
+    assert_int_equal(parse("http://h/a", &u, err), 0);
+    assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"https://x/", 10, small,
+                                    sizeof(small), err), -1);
+    assert_non_null(strstr(err, "unsupported scheme"));
+    assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"/a b", 4, small, sizeof(small), err),
+                     -1);
+    assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"/a/very/long/path", 17, small,
+                                    sizeof(small), err), -1);
+    assert_non_null(strstr(err, "too long"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parses),
+        cmocka_unit_test(rejects),
+        cmocka_unit_test(resolves),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,201 @@
+/* Unit tests of the echo logic without a server: echo_pump and
+ * echo_serve_conn over socketpairs and pipes, and tcp-echo-mt's connection
+ * table driven with socketpairs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_net.h"
+#include "tcp-echo-mt/conns.h"
+#include "tcp-echo/echo.h"
+
+static void pair(int sv[2])
+{
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+/* Read exactly len bytes from fd, each wait bounded by 1 s. */
+static void read_exact(int fd, void *buf, size_t len)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n;
+        assert_true(nr_wait_fd(fd, POLLIN, 1000) > 0);
+        n = nr_read(fd, (char *)buf + got, len - got);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+}
+
+/* The next read on fd (within 1 s) is EOF. */
+static void expect_eof(int fd)
+{
+    char c;
+
+    assert_true(nr_wait_fd(fd, POLLIN, 1000) > 0);
+    assert_int_equal(nr_read(fd, &c, 1), 0);
+}
+
+/* Half-closed input: everything sent comes back, then 0 and the count. */
+static void serve_conn_echoes_until_eof(void **state)
+{
+    uint8_t out[1000], back[1000];
+    uint64_t moved = 99;
+    int sv[2];
+
+    (void)state;
+    pair(sv);
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = (uint8_t)(i * 7 + i / 13);
+    assert_int_equal(nr_write_all(sv[0], out, sizeof(out), 1000), 0);
+    assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+    assert_int_equal(echo_serve_conn(sv[1], -1, 1000, &moved), 0);
+    assert_int_equal(moved, sizeof(out));
+    close(sv[1]);
+    read_exact(sv[0], back, sizeof(back));
+    assert_memory_equal(out, back, sizeof(out));
+    expect_eof(sv[0]);
+    close(sv[0]);
+}
+
+/* A readable stop fd ends the pump at once, even with a silent peer. */
+static void stop_fd_ends_pump(void **state)
+{
+    uint64_t one = 1, moved = 99;
+    int sv[2], stop = eventfd(0, EFD_CLOEXEC);
+
+    (void)state;
+    pair(sv);
+    assert_true(stop >= 0);
+    assert_int_equal(write(stop, &one, sizeof(one)), sizeof(one));
+    assert_int_equal(echo_serve_conn(sv[1], stop, -1, &moved), ECHO_STOPPED);
+    assert_int_equal(moved, 0);
+    close(stop);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* A silent peer with an idle bound gives -ETIMEDOUT. */
+static void idle_bound_times_out(void **state)
+{
+    int sv[2];
+
+    (void)state;
+    pair(sv);
+    assert_int_equal(echo_serve_conn(sv[1], -1, 20, NULL), -ETIMEDOUT);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Output side gone while echoing: an error, not a signal or a hang. */
+static void closed_peer_is_an_error(void **state)
+{
+    int sv[2], r;
+
+    (void)state;
+    pair(sv);
+    assert_int_equal(nr_write_all(sv[0], "abc", 3, 1000), 0);
+    close(sv[0]);
+    r = echo_serve_conn(sv[1], -1, 1000, NULL);
+    assert_true(r == -EPIPE || r == -ECONNRESET);
+    close(sv[1]);
+}
+
+/* in_fd and out_fd may differ and need not be sockets (pipes). */
+static void pump_between_pipes(void **state)
+{
+    int a[2], b[2];
+    uint64_t moved;
+    char buf[5];
+
+    (void)state;
+    assert_int_equal(pipe2(a, O_CLOEXEC | O_NONBLOCK), 0);
+    assert_int_equal(pipe2(b, O_CLOEXEC | O_NONBLOCK), 0);
+    assert_int_equal(write(a[1], "hello", 5), 5);
+    close(a[1]);
+    assert_int_equal(echo_pump(a[0], b[1], -1, 1000, &moved), 0);
+    assert_int_equal(moved, 5);
+    assert_int_equal(read(b[0], buf, 5), 5);
+    assert_memory_equal(buf, "hello", 5);
+    close(a[0]);
+    close(b[0]);
+    close(b[1]);
+}
+
+static void parse_int_bounds(void **state)
+{
+    int v = -1;
+
+    (void)state;
+    assert_int_equal(echo_parse_int("64", 1, 100, &v), 0);
+    assert_int_equal(v, 64);
+    assert_int_equal(echo_parse_int("0", 1, 100, &v), -1);
+    assert_int_equal(echo_parse_int("101", 1, 100, &v), -1);
+    assert_int_equal(echo_parse_int("", 1, 100, &v), -1);
+    assert_int_equal(echo_parse_int("5x", 1, 100, &v), -1);
+    assert_int_equal(echo_parse_int("99999999999999999999", 1, 100, &v), -1);
+}
+
+/* The table serves up to max connections, reports full, reuses a slot
+ * once its client leaves, and emt_stop wakes and joins every thread. */
+static void table_capacity_and_stop(void **state)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    int sv[3][2], extra[2];
+    struct srv s;
+    struct emt m;
+    char c;
+
+    (void)state;
+    srv_init(&s, "unit", SOCK_STREAM, 0);
+    s.quiet = 1;
+    assert_int_equal(emt_init(&m, &s, 2, -1, errbuf), 0);
+    for (int i = 0; i < 2; i++) {
+        pair(sv[i]);
+        assert_int_equal(emt_start(&m, sv[i][1], "peer"), 0);
+    }
+    pair(extra);
+    assert_int_equal(emt_start(&m, extra[1], "peer"), 1);
+    assert_int_equal(emt_active(&m), 2);
+    assert_int_equal(nr_write_all(sv[0][0], "x", 1, 1000), 0);
+    read_exact(sv[0][0], &c, 1);
+    assert_int_equal(c, 'x');
+    close(sv[0][0]); /* its thread sees EOF and finishes */
+    for (int i = 0; i < 200 && emt_active(&m) > 1; i++)
+        usleep(5000);
+    assert_int_equal(emt_active(&m), 1);
+    assert_int_equal(emt_start(&m, extra[1], "peer"), 0);
+    pair(sv[2]);
+    assert_int_equal(emt_start(&m, sv[2][1], "peer"), 1);
+    assert_int_equal(emt_stop(&m, 1000), 0);
+    assert_int_equal(emt_active(&m), 0);
+    expect_eof(sv[1][0]); /* the stopped threads closed their ends */
+    expect_eof(extra[0]);
+    emt_free(&m);
+    close(sv[1][0]);
+    close(extra[0]);
+    close(sv[2][0]);
+    close(sv[2][1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(serve_conn_echoes_until_eof),
+        cmocka_unit_test(stop_fd_ends_pump),
+        cmocka_unit_test(idle_bound_times_out),
+        cmocka_unit_test(closed_peer_is_an_error),
+        cmocka_unit_test(pump_between_pipes),
+        cmocka_unit_test(parse_int_bounds),
+        cmocka_unit_test(table_capacity_and_stop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,211 @@
+/* Integration test: udp-echo over real UDP sockets. */
+#include "itest.h"
+
+#include "udp-echo/hello_reply.h"
+
+static uint8_t data[HELLO_MAX_UDP6], reply[HELLO_MAX_UDP6 + 1];
+
+/* A UDP socket connected to the server. */
+static int udp_client(struct itest_srv *s)
+{
+    int fd = socket(s->addr.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len), 0);
+    return fd;
+}
+
+/* Receive one datagram within timeout_ms.  Returns its length, -1 if none. */
+static ssize_t recv_reply(int fd, int timeout_ms)
+{
+    if (nr_wait_fd(fd, POLLIN, timeout_ms) <= 0)
+        return -1;
+    return recv(fd, reply, sizeof(reply), MSG_DONTWAIT);
+}
+
+/* Send msg[0..len) and expect exactly "Hello, <msg>!" back within 2 s. */
+static void exchange(int fd, const void *msg, size_t len)
+{
+    assert_int_equal(send(fd, msg, len, 0), (ssize_t)len);
+    assert_int_equal(recv_reply(fd, 2000), (ssize_t)len + 8);
+    assert_memory_equal(reply, "Hello, ", 7);
+    assert_memory_equal(reply + 7, msg, len);
+    assert_int_equal(reply[len + 7], '!');
+}
+
+/* Assert that the server's stderr holds text. */
+static void expect_log(struct itest_srv *s, const char *text)
+{
+    char buf[8192];
+    FILE *f = fopen(s->err, "r");
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (!strstr(buf, text))
+        fail_msg("log lacks '%s':\n%s", text, buf);
+}
+
+static void one_and_three_in_a_row(void **state)
+{
+    static const char *const msgs[] = { "first", "second", "third" };
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    itest_start(&s, "udp-echo", NULL);
+    fd = udp_client(&s);
+    exchange(fd, "world", 5);
+    /* Three sends before any receive: three distinct replies, in order. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(send(fd, msgs[i], strlen(msgs[i]), 0), (ssize_t)strlen(msgs[i]));
+    for (int i = 0; i < 3; i++) {
+        char want[32];
+        int n = snprintf(want, sizeof(want), "Hello, %s!", msgs[i]);
+        assert_int_equal(recv_reply(fd, 2000), n);
+        assert_memory_equal(reply, want, (size_t)n);
+    }
+    close(fd);
+    expect_log(&s, "replied 13 bytes");
+    itest_stop(&s);
+}
+
+static void empty_datagram(void **state)
+{
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    itest_start(&s, "udp-echo", NULL);
+    fd = udp_client(&s);
+    exchange(fd, "", 0);
+    assert_memory_equal(reply, "Hello, !", 8);
+    close(fd);
+    itest_stop(&s);
+}
+
+static void max_and_oversize(void **state)
+{
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    memset(data, 'z', sizeof(data));
+    itest_start(&s, "udp-echo", NULL);
+    fd = udp_client(&s);
+    exchange(fd, data, HELLO_MAX_UDP4 - 8); /* reply of exactly 65507 bytes */
+    assert_int_equal(send(fd, data, 65500, 0), 65500);
+    assert_int_equal(recv_reply(fd, 300), -1);
+    exchange(fd, "next", 4);
+    expect_log(&s, "reply of 65508 bytes exceeds max UDP payload");
+    close(fd);
+    itest_stop(&s);
+}
+
+static void truncated_datagram(void **state)
+{
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    memset(data, 't', sizeof(data));
+    itest_start(&s, "udp-echo", "--bufsize", "100", NULL);
+    fd = udp_client(&s);
+    exchange(fd, data, 100);
+    assert_int_equal(send(fd, data, 150, 0), 150);
+    assert_int_equal(recv_reply(fd, 300), -1);
+    exchange(fd, "fine", 4);
+    expect_log(&s, "truncated datagram from ");
+    expect_log(&s, ": 150 bytes > bufsize 100, dropped");
+    close(fd);
+    itest_stop(&s);
+}
+
+static void ipv6(void **state)
+{
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    memset(data, '6', sizeof(data));
+    itest_start(&s, "udp-echo", "--bind", "::1", NULL);
+    assert_int_equal(s.addr.ss.ss_family, AF_INET6);
+    fd = udp_client(&s);
+    exchange(fd, "v6", 2);
+    /* IPv6 allows 65527-byte payloads: 65519 data bytes still get a reply. */
+    exchange(fd, data, HELLO_MAX_UDP6 - 8);
+    assert_int_equal(send(fd, data, HELLO_MAX_UDP6 - 7, 0), HELLO_MAX_UDP6 - 7);
+    assert_int_equal(recv_reply(fd, 300), -1);
+    exchange(fd, "after", 5);
+    close(fd);
+    itest_stop(&s);
+}
+
+static void socket_activation(void **state)
+{
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    itest_start_activated(&s, "udp-echo", SOCK_DGRAM, NULL);
+    fd = udp_client(&s);
+    exchange(fd, "activated", 9);
+    close(fd);
+    itest_stop(&s);
+}
+
+static void rejects_stream_activation(void **state)
+{
+    char *argv[] = { NULL, NULL };
+    char path[512], errbuf[NR_ERRBUF_SIZE];
+    struct nr_addr a;
+    struct nr_proc p;
+    int lfd;
+
+    (void)state;
+    assert_int_equal(nr_addr_from_host("127.0.0.1", 0, &a, errbuf), 0);
+    lfd = nr_bind_socket(&a, SOCK_STREAM, 4, errbuf);
+    assert_true(lfd >= 0);
+    snprintf(path, sizeof(path), "%s/udp-echo", getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin");
+    argv[0] = path;
+    struct nr_spawn sp = { .argv = argv, .activation_fd = lfd };
+    assert_int_equal(nr_proc_spawn(&sp, &p, errbuf), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFEXITED(p.status));
+    assert_int_equal(WEXITSTATUS(p.status), 1);
+    nr_proc_release(&p);
+    close(lfd);
+}
+
+static void sigterm_exits_promptly(void **state)
+{
+    struct itest_srv s;
+    int fd, base;
+
+    (void)state;
+    itest_start(&s, "udp-echo", "-q", NULL);
+    base = itest_fd_count(&s);
+    fd = udp_client(&s);
+    for (int i = 0; i < 20; i++)
+        exchange(fd, "burst", 5);
+    assert_int_equal(itest_fd_count(&s), base);
+    close(fd);
+    itest_stop(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_and_three_in_a_row),
+        cmocka_unit_test(empty_datagram),
+        cmocka_unit_test(max_and_oversize),
+        cmocka_unit_test(truncated_datagram),
+        cmocka_unit_test(ipv6),
+        cmocka_unit_test(socket_activation),
+        cmocka_unit_test(rejects_stream_activation),
+        cmocka_unit_test(sigterm_exits_promptly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

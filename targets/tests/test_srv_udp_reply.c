@@ -1,0 +1,151 @@
+/* Unit tests: udp-echo's reply formatting at its limits, and the datagram
+ * handler driven through a SOCK_DGRAM socketpair. */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_net.h"
+#include "udp-echo/hello_reply.h"
+#include "udp-echo/udp_dgram.h"
+
+static uint8_t big_in[HELLO_MAX_UDP6 + 16], big_out[HELLO_MAX_UDP6 + 16];
+
+static void empty_and_plain(void **state)
+{
+    uint8_t out[32];
+
+    (void)state;
+    assert_int_equal(hello_reply_format(NULL, 0, out, sizeof(out)), 8);
+    assert_memory_equal(out, "Hello, !", 8);
+    assert_int_equal(hello_reply_format((const uint8_t *)"w\0rld", 5, out, sizeof(out)), 13);
+    assert_memory_equal(out, "Hello, w\0rld!", 13);
+    /* Tiny buffers: the fixed text alone does not fit. */
+    assert_int_equal(hello_reply_format(NULL, 0, out, 7), -E2BIG);
+    assert_int_equal(hello_reply_format(NULL, 0, NULL, 0), -E2BIG);
+    assert_int_equal(hello_reply_format(out, SIZE_MAX, out, sizeof(out)), -E2BIG);
+}
+
+static void max_payload_limits(void **state)
+{
+    (void)state;
+    memset(big_in, 'x', sizeof(big_in));
+    memset(big_out, 0xAA, sizeof(big_out));
+    /* Exact fit: 65499 data bytes -> 65507-byte reply, nothing written beyond. */
+    assert_int_equal(hello_reply_format(big_in, HELLO_MAX_UDP4 - 8, big_out, HELLO_MAX_UDP4),
+                     HELLO_MAX_UDP4);
+    assert_memory_equal(big_out, "Hello, xxx", 10);
+    assert_int_equal(big_out[HELLO_MAX_UDP4 - 1], '!');
+    assert_int_equal(big_out[HELLO_MAX_UDP4], 0xAA);
+    /* One over. */
+    assert_int_equal(hello_reply_format(big_in, HELLO_MAX_UDP4 - 7, big_out, HELLO_MAX_UDP4),
+                     -E2BIG);
+    assert_int_equal(hello_reply_format(big_in, HELLO_MAX_UDP6 - 8, big_out, HELLO_MAX_UDP6),
+                     HELLO_MAX_UDP6);
+    assert_int_equal(hello_reply_format(big_in, HELLO_MAX_UDP6 - 7, big_out, HELLO_MAX_UDP6),
+                     -E2BIG);
+    assert_int_equal(hello_max_payload(AF_INET), HELLO_MAX_UDP4);
+    assert_int_equal(hello_max_payload(AF_INET6), HELLO_MAX_UDP6);
+    assert_int_equal(hello_max_payload(AF_UNIX), HELLO_MAX_UDP4);
+}
+
+/* A datagram socketpair with a handler context of insize bytes. */
+static void pair(int sp[2], struct udp_ctx *c, size_t insize)
+{
+    int sz = 1 << 20;
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)), 0);
+    c->in = big_in;
+    c->insize = insize;
+    c->out = big_out;
+    c->outsize = sizeof(big_out);
+    c->max_payload = HELLO_MAX_UDP4;
+}
+
+static void handler_keeps_boundaries(void **state)
+{
+    static const char *const msgs[] = { "one", "", "three" };
+    struct udp_event ev;
+    struct udp_ctx c;
+    char buf[64];
+    int sp[2];
+
+    (void)state;
+    pair(sp, &c, 65535);
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 0); /* nothing pending */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(send(sp[0], msgs[i], strlen(msgs[i]), 0), (ssize_t)strlen(msgs[i]));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+        assert_int_equal(ev.outcome, UDP_REPLIED);
+        assert_int_equal(ev.in_len, strlen(msgs[i]));
+        assert_int_equal(ev.out_len, strlen(msgs[i]) + 8);
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(buf + 32, 32, "Hello, %s!", msgs[i]);
+        assert_int_equal(recv(sp[0], buf, 32, MSG_DONTWAIT), (ssize_t)strlen(buf + 32));
+        assert_memory_equal(buf, buf + 32, strlen(buf + 32));
+    }
+    assert_int_equal(recv(sp[0], buf, 32, MSG_DONTWAIT), -1);
+    close(sp[0]);
+    close(sp[1]);
+}
+
+static void handler_drops_truncated_and_too_big(void **state)
+{
+    struct udp_event ev;
+    struct udp_ctx c;
+    char buf[64];
+    int sp[2];
+
+    (void)state;
+    pair(sp, &c, 100);
+    memset(buf, 'y', sizeof(buf));
+    /* 100 bytes fit exactly; 101 are truncated and dropped. */
+    assert_int_equal(send(sp[0], big_in, 100, 0), 100);
+    assert_int_equal(send(sp[0], big_in, 101, 0), 101);
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+    assert_int_equal(ev.outcome, UDP_REPLIED);
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+    assert_int_equal(ev.outcome, UDP_TRUNCATED);
+    assert_int_equal(ev.in_len, 101);
+    close(sp[0]);
+    close(sp[1]);
+
+    pair(sp, &c, sizeof(big_in));
+    assert_int_equal(send(sp[0], big_in, HELLO_MAX_UDP4 - 7, 0), HELLO_MAX_UDP4 - 7);
+    assert_int_equal(send(sp[0], big_in, HELLO_MAX_UDP4 - 8, 0), HELLO_MAX_UDP4 - 8);
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+    assert_int_equal(ev.outcome, UDP_TOO_BIG);
+    assert_int_equal(ev.out_len, HELLO_MAX_UDP4 + 1);
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+    assert_int_equal(ev.outcome, UDP_REPLIED);
+    assert_int_equal(ev.out_len, HELLO_MAX_UDP4);
+    /* Only the fitting reply arrived. */
+    assert_int_equal(recv(sp[0], big_out, sizeof(big_out), MSG_DONTWAIT), HELLO_MAX_UDP4);
+    assert_int_equal(recv(sp[0], big_out, sizeof(big_out), MSG_DONTWAIT), -1);
+    close(sp[0]);
+    close(sp[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(empty_and_plain),
+        cmocka_unit_test(max_payload_limits),
+        cmocka_unit_test(handler_keeps_boundaries),
+        cmocka_unit_test(handler_drops_truncated_and_too_big),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
