@@ -22,10 +22,11 @@ struct greet_fuzz {
     size_t gotlen[FZ_MAX_CONNS];
 };
 
-static void serve(void *ctx, int fd)
+static void serve(void *ctx, unsigned conn, int fd)
 {
     struct greet_fuzz *g = ctx;
 
+    (void)conn;
     greet_serve(fd, g->line, g->linelen, 1000);
 }
 

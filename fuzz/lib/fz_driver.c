@@ -21,6 +21,7 @@ struct fz_conn {
 struct fz_thread {
     pthread_t th;
     const struct fz_server *srv;
+    unsigned conn;
     int fd;
 };
 
@@ -36,7 +37,7 @@ static void *serve_thread(void *arg)
 {
     struct fz_thread *t = arg;
 
-    t->srv->serve(t->srv->ctx, t->fd);
+    t->srv->serve(t->srv->ctx, t->conn, t->fd);
     return NULL;
 }
 
@@ -123,6 +124,7 @@ static int conn_open(struct fz_run *run, unsigned i)
         struct fz_thread *t = &run->threads[run->nthreads];
 
         t->srv = srv;
+        t->conn = i;
         t->fd = sv[1];
         if (pthread_create(&t->th, NULL, serve_thread, t) != 0) {
             close(sv[1]);
@@ -146,7 +148,7 @@ static void inline_serve(struct fz_run *run, unsigned i)
     shutdown(c->cli, SHUT_WR);
     c->shut = 1;
     c->srv = -1;
-    run->srv->serve(run->srv->ctx, fd);
+    run->srv->serve(run->srv->ctx, i, fd);
     read_avail(run, i);
 }
 

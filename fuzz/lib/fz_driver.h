@@ -38,8 +38,9 @@ enum fz_mode {
 
 struct fz_server {
     enum fz_mode mode;
-    /* INLINE, THREAD: serve one connection; owns fd and must close it. */
-    void (*serve)(void *ctx, int fd);
+    /* INLINE, THREAD: serve one connection of slot conn (0..FZ_MAX_CONNS-1);
+     * owns fd and must close it. */
+    void (*serve)(void *ctx, unsigned conn, int fd);
     /* LOOP: take ownership of a new connection fd (it is blocking; set
      * O_NONBLOCK if the server would).  Returns 0, or -1 if refused, in
      * which case the callee has closed fd. */

@@ -27,12 +27,13 @@ struct echo {
 };
 
 /* Blocking echo of one connection until EOF. */
-static void echo_serve(void *ctx, int fd)
+static void echo_serve(void *ctx, unsigned conn, int fd)
 {
     struct echo *e = ctx;
     uint8_t buf[512];
     ssize_t n;
 
+    assert_true(conn < FZ_MAX_CONNS);
     __atomic_add_fetch(&e->served, 1, __ATOMIC_SEQ_CST);
     while ((n = nr_read(fd, buf, sizeof(buf))) > 0)
         if (nr_write_all(fd, buf, (size_t)n, 1000) < 0)
