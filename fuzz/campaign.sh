@@ -7,7 +7,8 @@
 # -S instances (CmpLog on one of them), uses fuzz/dict/NAME.dict when
 # present, prints progress every 10 s, stops after SECONDS, prints a summary
 # and runs fuzz/triage.sh.  Output: $B/fuzz/out/NAME (replaced each run).
-# Extra afl-fuzz options can be passed in AFL_EXTRA.  Exit 0 when the
+# Extra afl-fuzz options can be passed in AFL_EXTRA; NETRIG_NO_TRIAGE=1
+# skips the triage (fuzz/selftest.sh uses it for planted bugs).  Exit 0 when the
 # campaign ran (crashes are reported, not an error), 1 on setup failure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -105,7 +106,7 @@ for d in "$out"/*/; do
 done
 echo "plot data: $out/*/plot_data (graphs: afl-plot $out/main DIR)"
 echo "crashes: $out/*/crashes/   hangs: $out/*/hangs/   queue: $out/*/queue/"
-if [ "$total_crashes" -gt 0 ]; then
+if [ "$total_crashes" -gt 0 ] && [ -z "${NETRIG_NO_TRIAGE:-}" ]; then
     echo
     sh fuzz/triage.sh "$name" "$out"
 fi
