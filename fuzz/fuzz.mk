@@ -89,6 +89,17 @@ $(B)/fuzz/libfuzzer-%: $(B)/fuzz/obj-lf/fuzz/%.o $(call fzobj,lf,$(FZ_CODE))
 $(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(call fzobj,afl,$(LIB_SRC) $(TLIB_SRC))
 	$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
 
+# Benchmark programs (fuzz/bench.sh): never sanitized, for comparable figures.
+$(B)/fuzz/bench-empty-persistent: fuzz/bench/empty_persistent.c
+	@mkdir -p $(@D)
+	$(AFL_CC) $(FZ_CFLAGS) -fsanitize=fuzzer -o $@ $<
+$(B)/fuzz/bench-empty-fork: fuzz/bench/empty_fork.c
+	@mkdir -p $(@D)
+	$(AFL_CC) $(FZ_CFLAGS) -o $@ $<
+$(B)/fuzz/bench-tcp-baseline: fuzz/bench/tcp_baseline.c $(call fzobj,afl,$(LIB_SRC) fuzz/lib/fz_records.c)
+	@mkdir -p $(@D)
+	$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
+
 # --- LD_PRELOAD desocketing library: never sanitized (it is preloaded into
 # arbitrary binaries), self-contained (compiles the record parser again).
 $(B)/fuzz/obj-pic/%.o: %.c
