@@ -199,7 +199,17 @@ static void client_io(struct tt_loop *l, int fd, uint32_t events, void *arg)
         return;
     }
     if (events & EPOLLHUP) {
+#ifdef NETRIG_PLANT_BUG_TIME_CLOSE_UAF
+        /* Planted for fuzz/selftest.sh only: a client that hangs up while a
+         * reply is pending is used after client_close freed it. */
+        int pending = c->off < c->len;
+
         client_close(c, "hang-up");
+        if (pending)
+            client_update(c);
+#else
+        client_close(c, "hang-up");
+#endif
         return;
     }
     if ((events & EPOLLIN) && (c->events & EPOLLIN) && client_read(c) < 0)

@@ -7,7 +7,13 @@
 
 long hello_reply_format(const uint8_t *data, size_t len, uint8_t *out, size_t cap)
 {
+#ifdef NETRIG_PLANT_BUG_UDP_REPLY_OVERFLOW
+    /* Planted for fuzz/selftest.sh only: accepts one byte too many, so the
+     * '!' lands one past out[cap - 1]. */
+    if (cap < HELLO_OVERHEAD || len > cap - HELLO_OVERHEAD + 1)
+#else
     if (cap < HELLO_OVERHEAD || len > cap - HELLO_OVERHEAD)
+#endif
         return -E2BIG;
     memcpy(out, "Hello, ", 7);
     if (len)

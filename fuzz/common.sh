@@ -1,0 +1,36 @@
+# common.sh - shell helpers shared by the fuzz scripts (sourced, not run).
+# Expects B (build dir) and optionally FUZZ_MAKE (how to call make with
+# fuzz.mk included; set by `make fuzz...`).
+
+B=${B:-build}
+
+# fz_make TARGET...: build fuzz targets, whether or not the top Makefile
+# includes fuzz/fuzz.mk yet.
+fz_make() {
+    if [ -n "${FUZZ_MAKE:-}" ]; then
+        $FUZZ_MAKE "$@"
+    elif grep -q 'fuzz/fuzz.mk' Makefile 2>/dev/null; then
+        make --no-print-directory B="$B" "$@"
+    else
+        make --no-print-directory -f Makefile -f fuzz/fuzz.mk B="$B" "$@"
+    fi
+}
+
+# fz_stat FILE KEY: value of KEY in an AFL++ fuzzer_stats file (empty if none).
+fz_stat() {
+    sed -n "s/^$2 *: *//p" "$1" 2>/dev/null | head -n 1
+}
+
+# The environment every afl-fuzz run here needs: no root, no UI, no CPU
+# binding on a shared machine, no complaints about the core pattern.
+fz_afl_env() {
+    export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
+    export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_IGNORE_UNKNOWN_ENVS=1
+    export AFL_NO_CRASH_README=1
+    unset AFL_AUTORESUME
+}
+
+# fz_say MESSAGE...: one line of script output, prefixed.
+fz_say() {
+    echo "fuzz: $*"
+}

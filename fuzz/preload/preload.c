@@ -1,0 +1,455 @@
+/* preload.c - LD_PRELOAD desocketing: serve an unmodified TCP server's
+ * connections from a stateful fuzz input (fz_records.h) instead of the
+ * network, so afl-fuzz (forkserver + AFL_PRELOAD) can fuzz the binary.
+ *
+ * The first IPv4/IPv6 stream socket the program binds becomes, in place
+ * (same descriptor number and flags), an AF_UNIX listener on an abstract
+ * address private to the process; nothing is bound on the network.  When
+ * the program listens on it, a helper thread reads the input
+ * ($NETRIG_FUZZ_INPUT, else stdin), connects one client per conn_id and
+ * plays the records; accept, poll and epoll all see a real socket.  At the
+ * end of the input every client half-closes, reads until EOF (at most
+ * NETRIG_FUZZ_FINISH_MS, default 1000) and closes; once the program has
+ * closed every accepted connection (same bound) the thread makes the
+ * listener readable, and the program's next accept() ends the process with
+ * _exit(0).  A crash in the program stays a crash.
+ *
+ * Environment: NETRIG_FUZZ_INPUT (input file; default stdin),
+ * NETRIG_FUZZ_DRAIN_MS (wait for a reply per drain record, default 50),
+ * NETRIG_FUZZ_FINISH_MS, NETRIG_FUZZ_REPLIES (file receiving every reply
+ * chunk as a FZ_SEND record of its conn_id, for tests). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/fz_records.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define PL_FDMAX 4096          /* accepted descriptors tracked */
+#define PL_INPUT_MAX (1u << 20) /* input bytes read */
+
+static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+static int (*real_listen)(int, int);
+static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_close)(int);
+static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
+static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
+static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+
+static pthread_once_t pl_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t pl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int pl_listener = -1;             /* the desocketed listener's fd */
+static struct sockaddr_storage pl_local; /* address the program asked for */
+static socklen_t pl_local_len;
+static struct sockaddr_un pl_un;         /* abstract address clients connect to */
+static socklen_t pl_un_len;
+static int pl_started;
+static atomic_int pl_done;               /* input played: next accept exits */
+static atomic_int pl_live;               /* accepted and not yet closed */
+static atomic_uchar pl_accepted[PL_FDMAX];
+static atomic_int pl_peers;
+
+static void pl_init(void)
+{
+    real_bind = dlsym(RTLD_NEXT, "bind");
+    real_listen = dlsym(RTLD_NEXT, "listen");
+    real_accept = dlsym(RTLD_NEXT, "accept");
+    real_accept4 = dlsym(RTLD_NEXT, "accept4");
+    real_close = dlsym(RTLD_NEXT, "close");
+    real_getsockname = dlsym(RTLD_NEXT, "getsockname");
+    real_getpeername = dlsym(RTLD_NEXT, "getpeername");
+    real_setsockopt = dlsym(RTLD_NEXT, "setsockopt");
+}
+
+static void pl_setup(void)
+{
+    pthread_once(&pl_once, pl_init);
+}
+
+static int env_int(const char *name, int dflt)
+{
+    const char *v = getenv(name);
+
+    return v && *v ? atoi(v) : dflt;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the client side, in the helper thread ---------------------------- */
+
+struct pl_client {
+    int fd[FZ_MAX_CONNS];   /* -1 when closed */
+    int eof[FZ_MAX_CONNS];
+    int shut[FZ_MAX_CONNS];
+    int replies;            /* NETRIG_FUZZ_REPLIES fd or -1 */
+    int drain_ms, finish_ms;
+    int opens;
+};
+
+static void log_reply(struct pl_client *cl, unsigned i, const uint8_t *buf, size_t len)
+{
+    uint8_t hdr[FZ_REC_HDR] = { (uint8_t)i, FZ_SEND, (uint8_t)(len >> 8), (uint8_t)len };
+
+    if (cl->replies < 0)
+        return;
+    if (write(cl->replies, hdr, sizeof(hdr)) < 0 || write(cl->replies, buf, len) < 0)
+        cl->replies = -1;
+}
+
+/* Read what is available on connection i without blocking. Returns bytes. */
+static size_t read_avail(struct pl_client *cl, unsigned i)
+{
+    uint8_t buf[8192];
+    size_t total = 0;
+    ssize_t n;
+
+    while (cl->fd[i] >= 0 && !cl->eof[i]) {
+        n = recv(cl->fd[i], buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0) {
+            log_reply(cl, i, buf, (size_t)n);
+            total += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            cl->eof[i] = 1;
+        break;
+    }
+    return total;
+}
+
+/* Wait up to ms for bytes on connection i; with until_eof keep reading to
+ * EOF within that time. */
+static void drain(struct pl_client *cl, unsigned i, int ms, int until_eof)
+{
+    int64_t deadline = now_ms() + ms;
+    struct pollfd p;
+    int left;
+
+    while (cl->fd[i] >= 0 && !cl->eof[i]) {
+        left = (int)(deadline - now_ms());
+        if (left <= 0)
+            return;
+        p = (struct pollfd){ .fd = cl->fd[i], .events = POLLIN };
+        if (poll(&p, 1, left) <= 0)
+            continue;
+        if (read_avail(cl, i) > 0 && !until_eof)
+            return;
+    }
+}
+
+static void send_bytes(struct pl_client *cl, unsigned i, const uint8_t *p, size_t len)
+{
+    struct pollfd pf;
+    ssize_t n;
+
+    while (len > 0 && cl->fd[i] >= 0 && !cl->shut[i]) {
+        n = send(cl->fd[i], p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            return;
+        pf = (struct pollfd){ .fd = cl->fd[i], .events = POLLOUT | POLLIN };
+        if (poll(&pf, 1, cl->finish_ms) <= 0)
+            return; /* the program reads nothing and sends nothing: drop */
+        read_avail(cl, i);
+    }
+}
+
+static int connect_one(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&pl_un, pl_un_len) < 0) {
+        real_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void client_close(struct pl_client *cl, unsigned i)
+{
+    if (cl->fd[i] < 0)
+        return;
+    read_avail(cl, i);
+    real_close(cl->fd[i]);
+    cl->fd[i] = -1;
+}
+
+static void apply(struct pl_client *cl, const struct fz_rec *r)
+{
+    unsigned i = r->conn;
+
+    if (cl->fd[i] < 0) {
+        if (cl->opens >= 32)
+            return;
+        cl->opens++;
+        cl->fd[i] = connect_one();
+        cl->eof[i] = cl->shut[i] = 0;
+        if (cl->fd[i] < 0)
+            return;
+    }
+    switch (r->action) {
+    case FZ_SEND:
+        send_bytes(cl, i, r->data, r->len);
+        break;
+    case FZ_SHUT_WR:
+        shutdown(cl->fd[i], SHUT_WR);
+        cl->shut[i] = 1;
+        break;
+    case FZ_CLOSE:
+        client_close(cl, i);
+        break;
+    case FZ_DRAIN:
+        drain(cl, i, cl->drain_ms, 0);
+        break;
+    }
+}
+
+/* Read the whole input (at most PL_INPUT_MAX bytes) into a malloc'd buffer
+ * (caller frees).  Returns its length; 0 on any error. */
+static size_t read_input(uint8_t **out)
+{
+    const char *path = getenv("NETRIG_FUZZ_INPUT");
+    int fd = path && *path ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+    size_t n = 0;
+    ssize_t r;
+
+    *out = malloc(PL_INPUT_MAX);
+    if (!*out || fd < 0)
+        goto done;
+    while (n < PL_INPUT_MAX) {
+        r = read(fd, *out + n, PL_INPUT_MAX - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+done:
+    if (fd > 0)
+        real_close(fd);
+    return n;
+}
+
+static void *feeder(void *arg)
+{
+    const char *rpath = getenv("NETRIG_FUZZ_REPLIES");
+    struct pl_client cl = {
+        .replies = rpath && *rpath ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1,
+        .drain_ms = env_int("NETRIG_FUZZ_DRAIN_MS", 50),
+        .finish_ms = env_int("NETRIG_FUZZ_FINISH_MS", 1000),
+    };
+    struct nr_cursor cur;
+    struct fz_rec r;
+    uint8_t *input;
+    size_t len;
+    int64_t deadline;
+    unsigned i;
+
+    (void)arg;
+    len = read_input(&input);
+    for (i = 0; i < FZ_MAX_CONNS; i++)
+        cl.fd[i] = -1;
+    nr_cur_init(&cur, input, len);
+    while (fz_rec_next(&cur, &r))
+        apply(&cl, &r);
+    for (i = 0; i < FZ_MAX_CONNS; i++) {
+        if (cl.fd[i] >= 0 && !cl.shut[i])
+            shutdown(cl.fd[i], SHUT_WR);
+    }
+    for (i = 0; i < FZ_MAX_CONNS; i++) {
+        drain(&cl, i, cl.finish_ms, 1);
+        client_close(&cl, i);
+    }
+    deadline = now_ms() + cl.finish_ms;
+    while (atomic_load(&pl_live) > 0 && now_ms() < deadline)
+        usleep(1000);
+    free(input);
+    if (cl.replies >= 0)
+        real_close(cl.replies);
+    atomic_store(&pl_done, 1);
+    connect_one(); /* wakes the program's accept; never closed: we exit */
+    return NULL;
+}
+
+/* ---- the interposed calls --------------------------------------------- */
+
+static int is_inet_stream(int fd, const struct sockaddr *addr)
+{
+    int type = 0;
+    socklen_t tl = sizeof(type);
+
+    if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+        return 0;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM;
+}
+
+/* Put an abstract AF_UNIX socket in place of fd, keeping its flags. */
+static int desocket(int fd)
+{
+    int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+    int u = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    if (u < 0 || fl < 0 || fdfl < 0)
+        goto fail;
+    memset(&pl_un, 0, sizeof(pl_un));
+    pl_un.sun_family = AF_UNIX;
+    snprintf(pl_un.sun_path + 1, sizeof(pl_un.sun_path) - 1, "netrig-fuzz-%d-%d",
+             (int)getpid(), fd);
+    pl_un_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                            strlen(pl_un.sun_path + 1));
+    if (real_bind(u, (struct sockaddr *)&pl_un, pl_un_len) < 0 ||
+        dup3(u, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0 ||
+        fcntl(fd, F_SETFL, fl) < 0)
+        goto fail;
+    real_close(u);
+    return 0;
+fail:
+    if (u >= 0)
+        real_close(u);
+    return -1;
+}
+
+EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int r = -1, mine;
+
+    pl_setup();
+    pthread_mutex_lock(&pl_lock);
+    mine = pl_listener < 0 && len <= sizeof(pl_local) && is_inet_stream(fd, addr);
+    if (mine && desocket(fd) == 0) {
+        memcpy(&pl_local, addr, len);
+        pl_local_len = len;
+        pl_listener = fd;
+        r = 0;
+    }
+    pthread_mutex_unlock(&pl_lock);
+    return mine ? r : real_bind(fd, addr, len);
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+    pthread_t th;
+    int r;
+
+    pl_setup();
+    r = real_listen(fd, backlog);
+    pthread_mutex_lock(&pl_lock);
+    if (r == 0 && fd == pl_listener && !pl_started) {
+        pl_started = 1;
+        if (pthread_create(&th, NULL, feeder, NULL) == 0)
+            pthread_detach(th);
+    }
+    pthread_mutex_unlock(&pl_lock);
+    return r;
+}
+
+/* Bookkeeping of an accepted descriptor, fake peer address for it (cap:
+ * the caller's *alen before the real call overwrote it). */
+static int accepted(int lfd, int fd, struct sockaddr *addr, socklen_t *alen, socklen_t cap)
+{
+    struct sockaddr_in peer = { .sin_family = AF_INET };
+
+    if (fd < 0 || lfd != pl_listener)
+        return fd;
+    if (atomic_load(&pl_done))
+        _exit(0);
+    if (fd < PL_FDMAX && !atomic_exchange(&pl_accepted[fd], 1))
+        atomic_fetch_add(&pl_live, 1);
+    if (addr && alen) {
+        peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        peer.sin_port = htons((uint16_t)(40000 + atomic_fetch_add(&pl_peers, 1) % 20000));
+        memcpy(addr, &peer, cap < sizeof(peer) ? cap : sizeof(peer));
+        *alen = sizeof(peer);
+    }
+    return fd;
+}
+
+EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+    socklen_t cap = alen ? *alen : 0;
+
+    pl_setup();
+    return accepted(fd, real_accept(fd, addr, alen), addr, alen, cap);
+}
+
+EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+    socklen_t cap = alen ? *alen : 0;
+
+    pl_setup();
+    return accepted(fd, real_accept4(fd, addr, alen, flags), addr, alen, cap);
+}
+
+EXPORT int close(int fd)
+{
+    pl_setup();
+    if (fd >= 0 && fd < PL_FDMAX && atomic_exchange(&pl_accepted[fd], 0))
+        atomic_fetch_sub(&pl_live, 1);
+    return real_close(fd);
+}
+
+static int is_ours(int fd)
+{
+    return fd >= 0 && (fd == pl_listener || (fd < PL_FDMAX && atomic_load(&pl_accepted[fd])));
+}
+
+EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+    pl_setup();
+    if (!is_ours(fd) || !addr || !alen)
+        return real_getsockname(fd, addr, alen);
+    memcpy(addr, &pl_local, *alen < pl_local_len ? *alen : pl_local_len);
+    *alen = pl_local_len;
+    return 0;
+}
+
+EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+    struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40000) };
+
+    pl_setup();
+    if (fd == pl_listener || !is_ours(fd) || !addr || !alen)
+        return real_getpeername(fd, addr, alen);
+    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    memcpy(addr, &peer, *alen < sizeof(peer) ? *alen : sizeof(peer));
+    *alen = sizeof(peer);
+    return 0;
+}
+
+/* TCP and IP options mean nothing on the AF_UNIX stand-ins: accept them. */
+EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    pl_setup();
+    if (is_ours(fd) && level != SOL_SOCKET)
+        return 0;
+    return real_setsockopt(fd, level, name, val, len);
+}

@@ -1,0 +1,86 @@
+/* tcp-greet.c - fuzz harness for tcp-greet's protocol code.
+ *
+ * Input: [u16 big-endian n][n bytes: greeting][records...].  The greeting
+ * goes through greet_validate and greet_line as tcp-greet's --message does;
+ * when accepted, the records (fz_records.h) drive connections that
+ * greet_serve answers through real socketpairs.  Oracle: every client must
+ * read exactly the greeting line, then EOF. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fz_driver.h"
+#include "nr_cursor.h"
+#include "tcp-greet/greet.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct greet_fuzz {
+    uint8_t line[GREET_MAX + 1];
+    size_t linelen;
+    uint8_t got[FZ_MAX_CONNS][GREET_MAX + 2];
+    size_t gotlen[FZ_MAX_CONNS];
+};
+
+static void serve(void *ctx, unsigned conn, int fd)
+{
+    struct greet_fuzz *g = ctx;
+
+    (void)conn;
+    greet_serve(fd, g->line, g->linelen, 1000);
+}
+
+static void on_reply(void *ctx, unsigned conn, const uint8_t *buf, size_t len)
+{
+    struct greet_fuzz *g = ctx;
+    size_t room = sizeof(g->got[conn]) - g->gotlen[conn];
+
+    if (len > room) {
+        fprintf(stderr, "tcp-greet: conn %u: reply longer than the greeting line\n", conn);
+        abort();
+    }
+    memcpy(g->got[conn] + g->gotlen[conn], buf, len);
+    g->gotlen[conn] += len;
+}
+
+static void on_close(void *ctx, unsigned conn)
+{
+    struct greet_fuzz *g = ctx;
+
+    if (g->gotlen[conn] != g->linelen || memcmp(g->got[conn], g->line, g->linelen) != 0) {
+        fprintf(stderr, "tcp-greet: conn %u: got %zu bytes, want the %zu-byte greeting\n",
+                conn, g->gotlen[conn], g->linelen);
+        abort();
+    }
+    g->gotlen[conn] = 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct greet_fuzz g;
+    struct fz_server srv = {
+        .mode = FZ_MODE_INLINE, .serve = serve, .on_reply = on_reply,
+        .on_close = on_close, .ctx = &g,
+    };
+    struct nr_cursor c;
+    const uint8_t *msg;
+    uint16_t n;
+    size_t bad;
+    long l;
+
+    nr_cur_init(&c, data, size);
+    if (nr_cur_be16(&c, &n) < 0 || nr_cur_bytes(&c, n, &msg) < 0)
+        return 0;
+    if (greet_validate(msg, n, &bad) < 0) {
+        if (bad >= n)
+            abort(); /* the offset must point into the message */
+        return 0;
+    }
+    l = greet_line(msg, n, g.line, sizeof(g.line));
+    if (l < 0)
+        return 0;
+    g.linelen = (size_t)l;
+    memset(g.gotlen, 0, sizeof(g.gotlen));
+    fz_drive(&srv, nr_cur_ptr(&c), nr_cur_left(&c));
+    return 0;
+}

@@ -1,0 +1,198 @@
+/* Tests of the LD_PRELOAD desocketing library: run the test servers of
+ * fuzz/preload/tests under it with an input file and check each
+ * connection's replies (NETRIG_FUZZ_REPLIES) and a clean exit.  Binaries
+ * are found in the build directory holding $NR_BIN (default build/bin):
+ * BUILD/fuzz/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../lib/fz_records.h"
+#include "nr_proc.h"
+
+struct run {
+    char dir[64];
+    char input[96], replies[96];
+    uint8_t got[FZ_MAX_CONNS][256];
+    size_t len[FZ_MAX_CONNS];
+    int status;
+};
+
+/* $NR_BIN's parent (the build directory) + "/fuzz/" + rel into out. */
+static void path_of(char *out, size_t cap, const char *rel)
+{
+    const char *bin = getenv("NR_BIN");
+    char build[400];
+    char *slash;
+
+    snprintf(build, sizeof(build), "%s", bin && *bin ? bin : "build/bin");
+    slash = strrchr(build, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(build, sizeof(build), ".");
+    snprintf(out, cap, "%s/fuzz/%s", build, rel);
+}
+
+static void read_replies(struct run *r)
+{
+    static uint8_t buf[8192];
+    struct nr_cursor c;
+    struct fz_rec rec;
+    FILE *f = fopen(r->replies, "rb");
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    nr_cur_init(&c, buf, n);
+    while (fz_rec_next(&c, &rec)) {
+        assert_int_equal(rec.action, FZ_SEND);
+        assert_true(rec.len <= sizeof(r->got[0]) - r->len[rec.conn]);
+        memcpy(r->got[rec.conn] + r->len[rec.conn], rec.data, rec.len);
+        r->len[rec.conn] += rec.len;
+    }
+}
+
+/* Run test server `server` under the library with input[0..len); via_stdin
+ * feeds it on stdin instead of NETRIG_FUZZ_INPUT.  Fills r. */
+static void run_server(struct run *r, const char *server, const uint8_t *input, size_t len,
+                       int via_stdin)
+{
+    char srv[512], so[512], e_pre[600], e_in[128], e_rep[128], errbuf[NR_ERRBUF_SIZE];
+    char *argv[] = { srv, NULL };
+    char *env[5] = { e_pre, e_rep, "NETRIG_FUZZ_DRAIN_MS=2000", NULL, NULL };
+    struct nr_spawn sp = { .argv = argv, .env_extra = env, .activation_fd = -1 };
+    struct nr_proc p;
+    FILE *f;
+
+    memset(r, 0, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "%s/fzpreXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(r->dir));
+    snprintf(r->input, sizeof(r->input), "%s/in", r->dir);
+    snprintf(r->replies, sizeof(r->replies), "%s/replies", r->dir);
+    f = fopen(r->input, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(input, 1, len, f), len);
+    fclose(f);
+    path_of(srv, sizeof(srv), "preload-tests/");
+    strncat(srv, server, sizeof(srv) - strlen(srv) - 1);
+    path_of(so, sizeof(so), "libnetrig-preload.so");
+    snprintf(e_pre, sizeof(e_pre), "LD_PRELOAD=%s", so);
+    snprintf(e_rep, sizeof(e_rep), "NETRIG_FUZZ_REPLIES=%s", r->replies);
+    snprintf(e_in, sizeof(e_in), "NETRIG_FUZZ_INPUT=%s", r->input);
+    if (via_stdin)
+        sp.stdin_path = r->input;
+    else
+        env[3] = e_in;
+    if (nr_proc_spawn(&sp, &p, errbuf) < 0)
+        fail_msg("spawn %s: %s", srv, errbuf);
+    if (nr_proc_wait(&p, 10000) != 1) {
+        nr_proc_stop(&p, 100);
+        fail_msg("%s did not exit within 10 s under the preload library", server);
+    }
+    nr_proc_release(&p);
+    r->status = p.status;
+    read_replies(r);
+    unlink(r->input);
+    unlink(r->replies);
+    rmdir(r->dir);
+}
+
+/* conn 0: "hello " drain "world"; conn 1: "abc" drain close; conn 2: "zz". */
+static size_t script(uint8_t *buf, size_t cap)
+{
+    size_t used = 0;
+
+    assert_int_equal(fz_rec_put(buf, cap, &used, 0, FZ_SEND, "hello ", 6), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 1, FZ_SEND, "abc", 3), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 0, FZ_DRAIN, NULL, 0), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 0, FZ_SEND, "world", 5), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 9, 0x7f, "junk", 4), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 6, FZ_SEND, "zz", 2), 0); /* conn 2 */
+    return used;
+}
+
+static void expect_reply(const struct run *r, unsigned conn, const char *want)
+{
+    assert_int_equal(r->len[conn], strlen(want));
+    assert_memory_equal(r->got[conn], want, strlen(want));
+}
+
+static void expect_clean_exit(const struct run *r)
+{
+    assert_true(WIFEXITED(r->status));
+    assert_int_equal(WEXITSTATUS(r->status), 0);
+}
+
+static void iterative_server(void **state)
+{
+    uint8_t in[128];
+    struct run r;
+
+    (void)state;
+    run_server(&r, "accept-echo", in, script(in, sizeof(in)), 0);
+    expect_clean_exit(&r);
+    expect_reply(&r, 0, "hello world");
+    expect_reply(&r, 2, "zz");
+}
+
+static void thread_per_connection_server(void **state)
+{
+    uint8_t in[128];
+    struct run r;
+
+    (void)state;
+    run_server(&r, "thread-echo", in, script(in, sizeof(in)), 0);
+    expect_clean_exit(&r);
+    expect_reply(&r, 0, "hello world");
+    expect_reply(&r, 1, "abc");
+    expect_reply(&r, 2, "zz");
+}
+
+static void poll_server_via_stdin(void **state)
+{
+    uint8_t in[128];
+    struct run r;
+
+    (void)state;
+    run_server(&r, "poll-echo", in, script(in, sizeof(in)), 1);
+    expect_clean_exit(&r);
+    expect_reply(&r, 0, "6:hello 5:world");
+    expect_reply(&r, 1, "3:abc");
+    expect_reply(&r, 2, "2:zz");
+}
+
+static void empty_and_garbage_inputs_exit_cleanly(void **state)
+{
+    /* unknown action (skipped), send "a" on conn 7 % 4, a length past the end */
+    static const uint8_t junk[] = { 0xff, 0xfe, 0x00, 0x01, 'x', 0x07, 0x00, 0x00, 0x01, 'a',
+                                    0x01, 0x09, 0xff, 0xff, 'b' };
+    struct run r;
+
+    (void)state;
+    run_server(&r, "poll-echo", junk, 0, 0);
+    expect_clean_exit(&r);
+    run_server(&r, "accept-echo", junk, sizeof(junk), 0);
+    expect_clean_exit(&r);
+    expect_reply(&r, 3, "a");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(iterative_server),
+        cmocka_unit_test(thread_per_connection_server),
+        cmocka_unit_test(poll_server_via_stdin),
+        cmocka_unit_test(empty_and_garbage_inputs_exit_cleanly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
