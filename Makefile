@@ -127,3 +127,4 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+include fuzz/fuzz.mk

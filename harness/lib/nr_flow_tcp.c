@@ -195,8 +195,11 @@ int nr_flow_tcp_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int k
             c->syn_seen[dir] = 1;
             c->isn[dir] = p->seq;
             c->syn_opt[dir] = p->opt;
-            if (!c->rs[dir].started || c->rs[dir].delivered == 0)
+            if (!c->rs[dir].started || c->rs[dir].delivered == 0) {
+                /* segments held against a start guessed before the SYN */
+                nr_reasm_free(&c->rs[dir]);
                 nr_reasm_start(&c->rs[dir], p->seq + 1, keep);
+            }
         }
         dseq = p->seq + 1;
     } else if (!c->rs[dir].started) {
