@@ -36,7 +36,7 @@ FUZZ_AFL     := $(addprefix $(B)/fuzz/afl-,$(FUZZ_NAMES)) \
                 $(addsuffix .cmplog,$(addprefix $(B)/fuzz/afl-,$(FUZZ_NAMES)))
 FUZZ_LF      := $(addprefix $(B)/fuzz/libfuzzer-,$(FUZZ_NAMES))
 
-FZ_SAN       := $(if $(filter 1,$(FUZZ_ASAN)),-fsanitize=address -fsanitize=undefined)
+FZ_SAN       := $(if $(filter 1,$(FUZZ_ASAN)),-fsanitize=address -fsanitize=undefined -fno-sanitize-recover=undefined)
 FZ_CFLAGS     = $(STD) $(WARN) $(FUZZ_CFLAGS) -pthread
 FZ_CODE      := $(LIB_SRC) $(TLIB_SRC) $(FZLIB_SRC)
 fzobj         = $(patsubst %.c,$(B)/fuzz/obj-$(1)/%.o,$(2))
@@ -123,8 +123,7 @@ fuzz-selftest:
 fuzz-bench:
 	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/bench.sh $(SECONDS)
 
-# Keep the objects make would otherwise treat as intermediate and delete.
-.SECONDARY: $(call obj,$(FZTEST_SRC) $(FZLIB_SRC) $(wildcard fuzz/*.c) fuzz/driver/replay_main.c) \
-            $(foreach f,afl cmplog lf,$(call fzobj,$(f),$(FZ_CODE) $(wildcard fuzz/*.c)))
+# Objects are kept by the top Makefile's `.SECONDARY:` (every target); a
+# `.SECONDARY` with a list here would narrow it to that list.
 
 -include $(shell find $(B)/fuzz -name '*.d' 2>/dev/null)

@@ -33,7 +33,6 @@ void hg_body_init(struct hg_body *b, enum hg_framing framing, uint64_t content_l
     b->out = 0;
     b->max_body = max_body;
     b->line = 0;
-    b->digits = 0;
     b->sink = sink;
     b->ctx = ctx;
     if (framing == HG_BODY_CHUNKED)
@@ -104,9 +103,17 @@ static int step_size(struct hg_body *b, uint8_t ch, uint64_t off, char *errbuf)
     case ST_SIZE:
     case ST_SIZE_HEX:
         if (v >= 0) {
+#ifdef NETRIG_PLANT_BUG_HTTP_CHUNK_OFF_BY_ONE
+            /* planted bug for the fuzzing self-test: the bound is one too high, so
+             * the signed multiplication overflows for sizes from 2^59 on */
+            if (b->remaining > ((uint64_t)INT64_MAX >> 4) + 1)
+                return bad(off, errbuf, "chunk size overflow");
+            b->remaining = (uint64_t)((int64_t)b->remaining * 16 + v);
+#else
             if (b->remaining > (uint64_t)INT64_MAX >> 4)
                 return bad(off, errbuf, "chunk size overflow");
             b->remaining = b->remaining << 4 | (uint64_t)v;
+#endif
             b->state = ST_SIZE_HEX;
             return 0;
         }

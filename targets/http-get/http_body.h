@@ -33,7 +33,6 @@ struct hg_body {
     uint64_t out;         /* body bytes delivered so far */
     uint64_t max_body;    /* 0: unlimited */
     size_t line;          /* bytes of the current chunk-size line / trailers */
-    int digits;           /* hex digits of the current chunk size */
     hg_sink_fn sink;
     void *ctx;
 };
