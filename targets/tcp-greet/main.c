@@ -1,6 +1,4 @@
 /* tcp-greet - accept a connection, send one greeting line, close. */
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,21 +60,13 @@ int main(int argc, char **argv)
     if (srv_start(&s) < 0)
         return 1;
     for (;;) {
-        struct pollfd p[2] = { { .fd = s.fd, .events = POLLIN }, { .fd = s.sigfd, .events = POLLIN } };
-        struct nr_addr peer;
         char as[NR_ADDRSTR_SIZE];
-        int fd;
+        int fd = srv_next_conn(&s, as);
 
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        if (fd == SRV_STOP)
             break;
-        if (p[1].revents)
-            break;
-        if (!p[0].revents)
-            continue;
-        fd = srv_accept(&s, &peer);
         if (fd < 0)
             continue;
-        nr_addr_format((struct sockaddr *)&peer.ss, as, sizeof(as));
         srv_log(&s, "connection from %s", as);
         r = greet_serve(fd, line, (size_t)linelen, WRITE_TIMEOUT_MS);
         if (r < 0)
