@@ -29,13 +29,36 @@ rm -rf "$out" "$seeds"
 mkdir -p "$out" "$seeds"
 [ -d "fuzz/corpus/$name" ] && find "fuzz/corpus/$name" -maxdepth 1 -type f ! -name 'README*' \
     -exec cp {} "$seeds/" \;
-if [ -x "$B/bin/netrig" ] && [ -d pcaps ]; then
-    for p in pcaps/*.pcap pcaps/*.pcapng; do
-        [ -f "$p" ] || continue
-        "$B/bin/netrig" pcap seeds "$p" "$seeds" >/dev/null 2>&1 ||
-            fz_say "netrig pcap seeds $p failed (skipped)"
+# Seeds from captures: the golden captures of this target's scenarios and,
+# when a suite run left them (make check, make run), every capture of its
+# scenarios; client messages as records, or for http-get (whose input is the
+# server's answer) the server streams.  The pcap harness takes the small
+# captures themselves, the scenario harness the bundled scenario files.
+captures() {
+    for p in pcaps/"$1"/*.pcap "$B"/artifacts/harness_scenarios_"$1"_*/capture.pcap \
+             "$B"/report/artifacts/harness_scenarios_"$1"_*/capture.pcap; do
+        [ -f "$p" ] && echo "$p"
     done
-fi
+}
+case $name in
+pcap)
+    find pcaps -name '*.pcap' -size -64k -exec cp {} "$seeds/" \; ;;
+scenario)
+    for f in harness/scenarios/*/*.scn; do cp "$f" "$seeds/$(echo "${f#harness/scenarios/}" | tr / _)"; done ;;
+*)
+    dir=""
+    [ "$name" = http-get ] && dir="--dir resp"
+    if [ -x "$B/bin/netrig" ]; then
+        for p in $(captures "$name"); do
+            # shellcheck disable=SC2086
+            "$B/bin/netrig" pcap seeds $dir "$p" "$seeds/$(echo "$p" | tr / _)" >/dev/null 2>&1 ||
+                fz_say "netrig pcap seeds $p failed (skipped)"
+        done
+        find "$seeds" -mindepth 2 -type f -exec sh -c 'mv "$1" "$2/$(echo "${1#$2/}" | tr / _)"' _ {} "$seeds" \;
+        find "$seeds" -mindepth 1 -type d -empty -delete
+    fi ;;
+esac
+fz_say "$(ls "$seeds" | wc -l) seeds for $name"
 [ -n "$(ls "$seeds")" ] || printf '\0\0\0\0' > "$seeds/empty"
 
 dict=""

@@ -20,7 +20,8 @@ static const char usage_text[] =
     "                          unfinished handshakes, truncated/malformed packets\n"
     "  diff A B                semantic comparison (ignores ports, sequence bases,\n"
     "                          timestamps)\n"
-    "  seeds FILE DIR          one fuzz seed per conversation (client messages)\n"
+    "  seeds FILE DIR          one fuzz seed per conversation (client messages as\n"
+    "                          records; --dir resp: each TCP server stream, raw)\n"
     "exit: 0 ok/clean/equal, 1 anomalies (check) or differences (diff),\n"
     "      2 usage error or unreadable/malformed capture (message has the offset)\n"
     "reference: harness/doc/pcap.md\n";

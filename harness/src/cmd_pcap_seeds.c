@@ -107,7 +107,8 @@ int pcap_seeds(struct pcap_args *a)
     for (size_t i = 0; i < n; i++) {
         const struct nr_conn *c = nr_flowtab_conn(cap.ft, i);
         struct seedw w = { 0 };
-        if (!client_sent(c))
+        int raw = a->dir == 1; /* --dir resp: the server's byte stream, raw */
+        if (raw ? c->proto != 6 || c->stream[1].len == 0 : !client_sent(c))
             continue;
         snprintf(path, sizeof(path), "%s/%s-%zu", a->pos[1], base, i);
         if (!(w.f = fopen(path, "wb"))) {
@@ -115,7 +116,12 @@ int pcap_seeds(struct pcap_args *a)
             rc = PCAP_EXIT_ERR;
             break;
         }
-        write_seed(&w, c);
+        if (raw) {
+            w.err = fwrite(c->stream[1].data, 1, c->stream[1].len, w.f) != c->stream[1].len;
+            w.bytes = c->stream[1].len;
+        } else {
+            write_seed(&w, c);
+        }
         if (fclose(w.f) != 0 || w.err) {
             fprintf(stderr, "netrig pcap seeds: %s: write failed\n", path);
             rc = PCAP_EXIT_ERR;
