@@ -62,14 +62,15 @@ static void read_replies(struct run *r)
     }
 }
 
-/* Run test server `server` under the library with input[0..len); via_stdin
- * feeds it on stdin instead of NETRIG_FUZZ_INPUT.  Fills r. */
-static void run_server(struct run *r, const char *server, const uint8_t *input, size_t len,
-                       int via_stdin)
+/* Run argv under the library with input[0..len); via_stdin feeds it on
+ * stdin instead of NETRIG_FUZZ_INPUT.  Fills r. */
+static void run_prog(struct run *r, char **argv, const uint8_t *input, size_t len, int via_stdin)
 {
-    char srv[512], so[512], e_pre[600], e_in[128], e_rep[128], errbuf[NR_ERRBUF_SIZE];
-    char *argv[] = { srv, NULL };
-    char *env[5] = { e_pre, e_rep, "NETRIG_FUZZ_DRAIN_MS=2000", NULL, NULL };
+    char so[512], e_pre[600], e_in[128], e_rep[128], errbuf[NR_ERRBUF_SIZE];
+    /* an ASan-built program must accept a preloaded library before its runtime */
+    char *env[6] = { e_pre, e_rep, "NETRIG_FUZZ_DRAIN_MS=2000",
+                     "ASAN_OPTIONS=verify_asan_link_order=0:halt_on_error=1:exitcode=86", NULL,
+                     NULL };
     struct nr_spawn sp = { .argv = argv, .env_extra = env, .activation_fd = -1 };
     struct nr_proc p;
     FILE *f;
@@ -83,8 +84,6 @@ static void run_server(struct run *r, const char *server, const uint8_t *input, 
     assert_non_null(f);
     assert_int_equal(fwrite(input, 1, len, f), len);
     fclose(f);
-    path_of(srv, sizeof(srv), "preload-tests/");
-    strncat(srv, server, sizeof(srv) - strlen(srv) - 1);
     path_of(so, sizeof(so), "libnetrig-preload.so");
     snprintf(e_pre, sizeof(e_pre), "LD_PRELOAD=%s", so);
     snprintf(e_rep, sizeof(e_rep), "NETRIG_FUZZ_REPLIES=%s", r->replies);
@@ -92,12 +91,12 @@ static void run_server(struct run *r, const char *server, const uint8_t *input, 
     if (via_stdin)
         sp.stdin_path = r->input;
     else
-        env[3] = e_in;
+        env[4] = e_in;
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
-        fail_msg("spawn %s: %s", srv, errbuf);
+        fail_msg("spawn %s: %s", argv[0], errbuf);
     if (nr_proc_wait(&p, 10000) != 1) {
         nr_proc_stop(&p, 100);
-        fail_msg("%s did not exit within 10 s under the preload library", server);
+        fail_msg("%s did not exit within 10 s under the preload library", argv[0]);
     }
     nr_proc_release(&p);
     r->status = p.status;
@@ -105,6 +104,30 @@ static void run_server(struct run *r, const char *server, const uint8_t *input, 
     unlink(r->input);
     unlink(r->replies);
     rmdir(r->dir);
+}
+
+/* Run test server `server` (fuzz/preload/tests) under the library. */
+static void run_server(struct run *r, const char *server, const uint8_t *input, size_t len,
+                       int via_stdin)
+{
+    char srv[512];
+    char *argv[] = { srv, NULL };
+
+    path_of(srv, sizeof(srv), "preload-tests/");
+    strncat(srv, server, sizeof(srv) - strlen(srv) - 1);
+    run_prog(r, argv, input, len, via_stdin);
+}
+
+/* Run netrig's own target `name` from $NR_BIN, built normally (not for
+ * AFL), under the library: an unmodified server binary. */
+static void run_target(struct run *r, const char *name, const uint8_t *input, size_t len)
+{
+    char path[512];
+    char *argv[] = { path, "--port", "0", "-q", NULL };
+
+    snprintf(path, sizeof(path), "%s/%s", getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin",
+             name);
+    run_prog(r, argv, input, len, 0);
 }
 
 /* conn 0: "hello " drain "world"; conn 1: "abc" drain close; conn 2: "zz". */
@@ -171,6 +194,51 @@ static void poll_server_via_stdin(void **state)
     expect_reply(&r, 2, "2:zz");
 }
 
+static void unmodified_tcp_echo_mt(void **state)
+{
+    uint8_t in[128];
+    struct run r;
+
+    (void)state;
+    run_target(&r, "tcp-echo-mt", in, script(in, sizeof(in)));
+    expect_clean_exit(&r);
+    expect_reply(&r, 0, "hello world");
+    expect_reply(&r, 1, "abc");
+    expect_reply(&r, 2, "zz");
+}
+
+/* tcp-time answers each read with "[<ctime>] <data>". */
+static void expect_time_replies(const struct run *r, unsigned conn, const char *const *parts,
+                                size_t n)
+{
+    const char *p = (const char *)r->got[conn], *end = p + r->len[conn];
+
+    for (size_t i = 0; i < n; i++) {
+        const char *close = memchr(p, ']', (size_t)(end - p));
+        assert_true(p < end && *p == '[');
+        assert_non_null(close);
+        assert_true((size_t)(end - close) >= 2 + strlen(parts[i]));
+        assert_memory_equal(close + 2, parts[i], strlen(parts[i]));
+        p = close + 2 + strlen(parts[i]);
+    }
+    assert_true(p == end);
+}
+
+static void unmodified_tcp_time(void **state)
+{
+    static const char *const c0[] = { "hello ", "world" }, *const c1[] = { "abc" },
+                             *const c2[] = { "zz" };
+    uint8_t in[128];
+    struct run r;
+
+    (void)state;
+    run_target(&r, "tcp-time", in, script(in, sizeof(in)));
+    expect_clean_exit(&r);
+    expect_time_replies(&r, 0, c0, 2);
+    expect_time_replies(&r, 1, c1, 1);
+    expect_time_replies(&r, 2, c2, 1);
+}
+
 static void empty_and_garbage_inputs_exit_cleanly(void **state)
 {
     /* unknown action (skipped), send "a" on conn 7 % 4, a length past the end */
@@ -192,6 +260,8 @@ int main(void)
         cmocka_unit_test(iterative_server),
         cmocka_unit_test(thread_per_connection_server),
         cmocka_unit_test(poll_server_via_stdin),
+        cmocka_unit_test(unmodified_tcp_echo_mt),
+        cmocka_unit_test(unmodified_tcp_time),
         cmocka_unit_test(empty_and_garbage_inputs_exit_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
