@@ -56,7 +56,16 @@ DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 all: bins tests
 
 bins: $(BINS)
-tests: $(TESTS)
+tests: $(TESTS) $(B)/bench-sources.ok
+
+# Benchmark programs are built by their scripts (some with afl-clang-fast);
+# compile-check them here so an API change cannot break them unnoticed.
+BENCH_SRC := $(wildcard harness/bench/*.c fuzz/bench/*.c)
+$(B)/bench-sources.ok: $(BENCH_SRC) $(wildcard harness/lib/*.h harness/tests/*.h fuzz/lib/*.h)
+	@mkdir -p $(@D)
+	$(Q)for f in $(BENCH_SRC); do \
+	    $(CC) $(ALL_CPPFLAGS) -Iharness/tests -Ifuzz/lib $(ALL_CFLAGS) -fsyntax-only $$f || exit 1; done
+	@touch $@
 
 deps: $(DEPS_STAMP)
 $(B)/.deps-ok: ci/packages.txt ci/install-deps.sh

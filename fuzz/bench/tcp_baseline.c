@@ -42,7 +42,7 @@ int main(void)
         len += (size_t)n;
     nr_cur_init(&c, in, len);
     while (fz_rec_next(&c, &r)) {
-        if (fd[r.conn] < 0 && (fd[r.conn] = nr_connect_tcp(&addr, 1000, NULL, NULL)) < 0)
+        if (fd[r.conn] < 0 && (fd[r.conn] = nr_connect_tcp(&addr, 1000, NULL, NULL, NULL)) < 0)
             continue;
         if (r.action == FZ_SEND)
             nr_write_all(fd[r.conn], r.data, r.len, 1000);
