@@ -47,14 +47,16 @@ static void usage(FILE *f)
             "usage: netrig run [options] PATH...\n"
             "Run scenario files (*.scn) and directories of them.\n"
             "  -j, --jobs N          scenarios at once (default: number of CPUs)\n"
-            "  -f, --filter PAT      only scenarios whose path contains PAT (or matches the glob)\n"
+            "  -f, --filter PAT      only scenarios whose path contains PAT, or matches the\n"
+            "                        glob PAT (whole path or a tail after a '/')\n"
             "  -r, --repeat N        run each scenario N times\n"
             "  -k, --keep            keep artifacts of passing scenarios too\n"
             "  -a, --artifacts DIR   artifacts root (default netrig-artifacts)\n"
             "  -t, --timeout DUR     default per-step timeout for every file (e.g. 5s)\n"
             "  -d, --deadline DUR    whole-scenario deadline for every file\n"
             "      --time-scale X    multiply every timeout by X (slow or sanitizer builds)\n"
-            "      --tap             TAP version 14 on stdout (human summary on stderr)\n"
+            "      --tap             TAP on stdout (human summary on stderr): version 14, or\n"
+            "                        13 under prove (HARNESS_ACTIVE), which rejects 14\n"
             "      --junit FILE      JUnit XML report\n"
             "      --bin DIR         where target programs are looked up first\n"
             "                        (default: the directory of netrig itself)\n"
@@ -154,13 +156,19 @@ static int collect(struct pathlist *l, const char *path)
     return 0;
 }
 
+/* A plain filter matches a substring of the path; a glob matches the path
+ * or any of its tails after a '/' ("udp-echo/?*.scn" matches
+ * "harness/scenarios/udp-echo/one.scn"). */
 static int matches_filter(const char *path, const char *filter)
 {
     if (!filter)
         return 1;
-    if (strpbrk(filter, "*?["))
-        return fnmatch(filter, path, 0) == 0;
-    return strstr(path, filter) != NULL;
+    if (!strpbrk(filter, "*?["))
+        return strstr(path, filter) != NULL;
+    for (const char *p = path; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+        if (fnmatch(filter, p, 0) == 0)
+            return 1;
+    return 0;
 }
 
 /* ---- one scenario in a child ------------------------------------------ */

@@ -198,6 +198,31 @@ static void crashed_target_fails_with_its_stderr(void **state)
     assert_non_null(strstr(out, "dying"));
 }
 
+/* prove (Perl's TAP::Harness) runs netrig's TAP output. */
+static void prove_accepts_the_tap_stream(void **state)
+{
+    char cmd[1024];
+
+    (void)state;
+    write_file("p1.scn", "target srv = tcp-greet --port 0\nconnect a = tcp ${srv}\n"
+                         "expect a \"Welcome!\\n\"\n");
+    snprintf(cmd, sizeof(cmd), "prove --exec '%s/netrig run -a art --tap' p1.scn > prove.out 2>&1",
+             bin);
+    assert_int_equal(system(cmd), 0);
+    assert_non_null(strstr(read_file("prove.out"), "Result: PASS"));
+}
+
+static void glob_filter_matches_path_tails(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir("sub", 0755) == 0 || errno == EEXIST, 1);
+    write_file("sub/f1.scn", "sleep 1ms\n");
+    write_file("sub/f2.scn", "sleep 1ms\n");
+    write_file("other.scn", "sleep 1ms\n");
+    assert_int_equal(netrig("run", "-a", "art", "--filter", "sub/*.scn", ".", NULL), 0);
+    assert_non_null(strstr(out_text(), "2 passed, 0 failed"));
+}
+
 static void refuses_remote_destinations(void **state)
 {
     (void)state;
@@ -283,6 +308,8 @@ int main(void)
         cmocka_unit_test(malformed_scenario_runs_nothing),
         cmocka_unit_test(tap_and_junit_reports),
         cmocka_unit_test(crashed_target_fails_with_its_stderr),
+        cmocka_unit_test(prove_accepts_the_tap_stream),
+        cmocka_unit_test(glob_filter_matches_path_tails),
         cmocka_unit_test(refuses_remote_destinations),
         cmocka_unit_test(killing_netrig_leaves_no_process),
         cmocka_unit_test(runs_without_root),
