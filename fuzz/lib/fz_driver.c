@@ -16,6 +16,7 @@ struct fz_conn {
     int shut;     /* client write side shut */
     int eof;      /* client saw EOF from the server */
     size_t queued; /* INLINE: client bytes written so far */
+    int unanswered; /* THREAD: fresh, or bytes sent since the last drain */
 };
 
 struct fz_thread {
@@ -117,7 +118,7 @@ static int conn_open(struct fz_run *run, unsigned i)
         return -1;
     }
     run->opens++;
-    *c = (struct fz_conn){ .cli = sv[0], .srv = -1 };
+    *c = (struct fz_conn){ .cli = sv[0], .srv = -1, .unanswered = 1 };
     if (srv->mode == FZ_MODE_INLINE) {
         c->srv = sv[1];
     } else if (srv->mode == FZ_MODE_THREAD) {
@@ -219,6 +220,7 @@ static int apply(struct fz_run *run, const struct fz_rec *r)
     switch (r->action) {
     case FZ_SEND:
         conn_send(run, r->conn, r->data, r->len);
+        c->unanswered |= r->len > 0;
         break;
     case FZ_SHUT_WR:
         if (mode == FZ_MODE_INLINE)
@@ -230,13 +232,15 @@ static int apply(struct fz_run *run, const struct fz_rec *r)
         conn_close(run, r->conn);
         break;
     case FZ_DRAIN:
-        if (mode == FZ_MODE_THREAD)
+        /* a server that was told nothing new owes no reply: do not wait */
+        if (mode == FZ_MODE_THREAD && c->unanswered)
             thread_drain(run, r->conn,
                          run->srv->drain_ms > 0 ? run->srv->drain_ms : FZ_DRAIN_MS, 0);
         else if (mode == FZ_MODE_LOOP)
             loop_settle(run);
         else
             read_avail(run, r->conn);
+        c->unanswered = 0;
         break;
     }
     if (mode == FZ_MODE_LOOP && r->action != FZ_DRAIN)
