@@ -9,10 +9,8 @@ B=${B:-build}
 fz_make() {
     if [ -n "${FUZZ_MAKE:-}" ]; then
         $FUZZ_MAKE "$@"
-    elif grep -q 'fuzz/fuzz.mk' Makefile 2>/dev/null; then
-        make --no-print-directory B="$B" "$@"
     else
-        make --no-print-directory -f Makefile -f fuzz/fuzz.mk B="$B" "$@"
+        make --no-print-directory B="$B" "$@"
     fi
 }
 

@@ -113,7 +113,7 @@ $(B)/fuzz/preload-tests/%: fuzz/preload/tests/%.c
 	$(CC) $(STD) $(WARN) $(FUZZ_CFLAGS) -pthread -o $@ $<
 
 # --- campaigns and tools: scripts build what they need through make ---------
-FZ_MAKE = $(MAKE) --no-print-directory $(foreach f,$(filter %Makefile %.mk,$(MAKEFILE_LIST)),-f $(f)) B=$(B)
+FZ_MAKE = $(MAKE) --no-print-directory B=$(B)
 fuzz:
 	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/campaign.sh $(FUZZER) $(SECONDS) $(JOBS)
 fuzz-triage:
