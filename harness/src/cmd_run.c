@@ -222,7 +222,6 @@ static void rm_rf(const char *path)
     rmdir(path);
 }
 
-static volatile int ns_note_printed;
 
 /* Child side: isolate, run, write "<status>\n<message>" to fd, exit. */
 static void child_run(const struct nr_scn *scn, const struct run_opts *o, const char *artdir,
