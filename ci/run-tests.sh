@@ -46,6 +46,8 @@ if [ -x "$build/bin/netrig" ] && [ -d harness/scenarios ]; then
     run "scenario suite" "$build/bin/netrig" run -j 2 --keep --junit "$build/junit.xml" \
         --artifacts "$build/artifacts" harness/scenarios
     run "golden captures" sh ci/golden.sh check "$build" "$build/artifacts"
+    run "reference examples" "$build/bin/netrig" run -j 2 --artifacts "$build/artifacts-examples" \
+        harness/doc/examples
     if [ -d "$asan/bin" ]; then # the targets under ASan+UBSan: any report fails its scenario
         run "scenario suite (asan targets)" "$build/bin/netrig" run -j 2 --time-scale 3 \
             --bin "$(cd "$asan/bin" && pwd)" --artifacts "$asan/artifacts" harness/scenarios
