@@ -59,6 +59,7 @@ static socklen_t pl_un_len;
 static int pl_started;
 static atomic_int pl_done;               /* input played: next accept exits */
 static atomic_int pl_live;               /* accepted and not yet closed */
+static pthread_cond_t pl_closed = PTHREAD_COND_INITIALIZER; /* pl_live reached 0 (pl_lock) */
 static atomic_uchar pl_accepted[PL_FDMAX];
 static atomic_int pl_peers;
 
@@ -100,6 +101,7 @@ struct pl_client {
     int fd[FZ_MAX_CONNS];   /* -1 when closed */
     int eof[FZ_MAX_CONNS];
     int shut[FZ_MAX_CONNS];
+    int unanswered[FZ_MAX_CONNS]; /* fresh, or bytes sent since the last drain */
     int replies;            /* NETRIG_FUZZ_REPLIES fd or -1 */
     int drain_ms, finish_ms;
     int opens;
@@ -213,12 +215,14 @@ static void apply(struct pl_client *cl, const struct fz_rec *r)
         cl->opens++;
         cl->fd[i] = connect_one();
         cl->eof[i] = cl->shut[i] = 0;
+        cl->unanswered[i] = 1;
         if (cl->fd[i] < 0)
             return;
     }
     switch (r->action) {
     case FZ_SEND:
         send_bytes(cl, i, r->data, r->len);
+        cl->unanswered[i] |= r->len > 0;
         break;
     case FZ_SHUT_WR:
         shutdown(cl->fd[i], SHUT_WR);
@@ -228,7 +232,12 @@ static void apply(struct pl_client *cl, const struct fz_rec *r)
         client_close(cl, i);
         break;
     case FZ_DRAIN:
-        drain(cl, i, cl->drain_ms, 0);
+        /* a program that was told nothing new owes no reply: do not wait */
+        if (cl->unanswered[i])
+            drain(cl, i, cl->drain_ms, 0);
+        else
+            read_avail(cl, i);
+        cl->unanswered[i] = 0;
         break;
     }
 }
@@ -257,6 +266,27 @@ done:
     if (fd > 0)
         real_close(fd);
     return n;
+}
+
+/* Wait until the program has closed every accepted connection, or the
+ * deadline (monotonic ms) passes; close() signals pl_closed. */
+static void wait_all_closed(int64_t deadline)
+{
+    struct timespec ts;
+
+    pthread_mutex_lock(&pl_lock);
+    while (atomic_load(&pl_live) > 0 && now_ms() < deadline) {
+        int64_t left = deadline - now_ms();
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += left / 1000;
+        ts.tv_nsec += (left % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&pl_closed, &pl_lock, &ts);
+    }
+    pthread_mutex_unlock(&pl_lock);
 }
 
 static void *feeder(void *arg)
@@ -290,8 +320,7 @@ static void *feeder(void *arg)
         client_close(&cl, i);
     }
     deadline = now_ms() + cl.finish_ms;
-    while (atomic_load(&pl_live) > 0 && now_ms() < deadline)
-        usleep(1000);
+    wait_all_closed(deadline);
     free(input);
     if (cl.replies >= 0)
         real_close(cl.replies);
@@ -412,8 +441,15 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 EXPORT int close(int fd)
 {
     pl_setup();
-    if (fd >= 0 && fd < PL_FDMAX && atomic_exchange(&pl_accepted[fd], 0))
-        atomic_fetch_sub(&pl_live, 1);
+    if (fd >= 0 && fd < PL_FDMAX && atomic_exchange(&pl_accepted[fd], 0)) {
+        int r = real_close(fd);
+        if (atomic_fetch_sub(&pl_live, 1) == 1) {
+            pthread_mutex_lock(&pl_lock);
+            pthread_cond_broadcast(&pl_closed);
+            pthread_mutex_unlock(&pl_lock);
+        }
+        return r;
+    }
     return real_close(fd);
 }
 
