@@ -32,6 +32,7 @@ struct job {
     char *out;            /* result text from the child */
     size_t outlen;
     int64_t started, deadline;
+    int exclusive;        /* binds a fixed port: alone when sharing the host */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -168,6 +169,37 @@ static int matches_filter(const char *path, const char *filter)
     for (const char *p = path; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
         if (fnmatch(filter, p, 0) == 0)
             return 1;
+    return 0;
+}
+
+/* ---- fixed ports ------------------------------------------------------- */
+
+/* Does the address template name a fixed (literal, non-zero) port? */
+static int fixed_port(const struct nr_tmpl *t)
+{
+    char text[NR_ADDRSTR_SIZE];
+    struct nr_addr a;
+
+    if (t->nsegs != 1 || t->segs[0].is_var || t->segs[0].len >= sizeof(text))
+        return 0;
+    memcpy(text, t->segs[0].data, t->segs[0].len);
+    text[t->segs[0].len] = '\0';
+    return nr_addr_parse(text, &a, NULL) == 0 && nr_addr_port((struct sockaddr *)&a.ss) > 0;
+}
+
+/* Does a scenario bind a fixed port (listen, or a target's activation)?
+ * In its own namespace that is safe; on the shared host loopback two such
+ * scenarios could collide, so they then run one at a time. */
+static int binds_fixed_port(const struct nr_steps *steps)
+{
+    for (size_t i = 0; i < steps->n; i++) {
+        const struct nr_step *s = &steps->v[i];
+        if ((s->kind == NR_S_LISTEN && fixed_port(&s->u.sock.addr)) ||
+            (s->kind == NR_S_TARGET && s->u.target.activate && fixed_port(&s->u.target.act_addr)) ||
+            ((s->kind == NR_S_PARALLEL || s->kind == NR_S_REPEAT) &&
+             binds_fixed_port(&s->u.block.body)))
+            return 1;
+    }
     return 0;
 }
 
@@ -376,6 +408,7 @@ static void print_result(FILE *f, const struct run_result *r, const struct run_o
 static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *human)
 {
     size_t next = 0, running = 0;
+    int alone = 0; /* an exclusive job is running */
     struct pollfd *pf = calloc(n ? n : 1, sizeof(*pf));
     size_t *idx = calloc(n ? n : 1, sizeof(*idx));
 
@@ -387,13 +420,17 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
     while ((next < n || running > 0) && !interrupted) {
         size_t np = 0;
         int64_t soonest = -1;
-        while (next < n && running < (size_t)o->jobs) {
+        while (next < n && running < (size_t)o->jobs && !alone) {
+            int excl = o->no_netns && jobs[next].exclusive;
+            if (excl && running > 0)
+                break; /* wait until it can run alone */
             if (job_start(&jobs[next], o) < 0) {
                 jobs[next].res->status = RUN_FAIL;
                 jobs[next].res->message = strdup("cannot start the scenario process");
                 jobs[next].pid = 0;
             } else {
                 running++;
+                alone = excl;
             }
             next++;
         }
@@ -420,6 +457,8 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
                 job_finish(j, o, killed);
                 j->pid = 0;
                 running--;
+                if (j->exclusive)
+                    alone = 0;
                 print_result(human, j->res, o);
             }
         }
@@ -603,6 +642,7 @@ int cmd_run(int argc, char **argv)
                 goto out;
             }
             jobs[n].scn = copy;
+            jobs[n].exclusive = binds_fixed_port(&copy.steps);
             jobs[n].res = &res[n];
             res[n].path = strdup(paths.v[i]);
             if (o.repeat > 1) {

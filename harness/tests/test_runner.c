@@ -223,6 +223,18 @@ static void glob_filter_matches_path_tails(void **state)
     assert_non_null(strstr(out_text(), "2 passed, 0 failed"));
 }
 
+/* On the shared host loopback, scenarios binding the same fixed port must
+ * not run at the same time. */
+static void fixed_ports_share_the_host_one_at_a_time(void **state)
+{
+    (void)state;
+    write_file("fix1.scn", "listen l = tcp 127.0.0.1:47811\nsleep 300ms\n");
+    write_file("fix2.scn", "listen l = tcp 127.0.0.1:47811\nsleep 300ms\n");
+    assert_int_equal(netrig("run", "-a", "art", "--no-netns", "-j", "2", "fix1.scn", "fix2.scn",
+                            NULL), 0);
+    assert_non_null(strstr(out_text(), "2 passed, 0 failed"));
+}
+
 static void refuses_remote_destinations(void **state)
 {
     (void)state;
@@ -310,6 +322,7 @@ int main(void)
         cmocka_unit_test(crashed_target_fails_with_its_stderr),
         cmocka_unit_test(prove_accepts_the_tap_stream),
         cmocka_unit_test(glob_filter_matches_path_tails),
+        cmocka_unit_test(fixed_ports_share_the_host_one_at_a_time),
         cmocka_unit_test(refuses_remote_destinations),
         cmocka_unit_test(killing_netrig_leaves_no_process),
         cmocka_unit_test(runs_without_root),
