@@ -48,10 +48,15 @@ const char *conv_proto(const struct nr_conn *c);
  * order).  Returns NULL when none matches. */
 struct nr_conn *pcap_find_conv(const struct nr_capture *cap, const char *spec);
 
+/* netrig pcap summary FILE: the conversations table. Returns the exit status. */
 int pcap_summary(struct pcap_args *a);
+/* netrig pcap check FILE: anomalies; 1 when there is any. */
 int pcap_check(struct pcap_args *a);
+/* netrig pcap follow FILE [FLOW]: a reassembled conversation. */
 int pcap_follow(struct pcap_args *a);
+/* netrig pcap diff A B: semantic comparison; 1 when they differ. */
 int pcap_diff(struct pcap_args *a);
+/* netrig pcap seeds FILE DIR: fuzz seeds from each conversation. */
 int pcap_seeds(struct pcap_args *a);
 
 #endif

@@ -147,20 +147,33 @@ int exec_setvar(struct exec_state *st, const char *name, const void *val, size_t
 void exec_log(struct exec_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- exec_conn.c -------------------------------------------------------- */
+/* Every step function runs one step of its kind in context c and returns 0,
+ * or -1 after recording why with exec_fail. */
 
+/* connect NAME = tcp|udp ADDR [refused]: open (or expect refusal of) a connection. */
 int exec_connect(struct exec_ctx *c, const struct nr_step *s);
+/* listen NAME = tcp|udp ADDR: bind a listening TCP or a bound UDP socket. */
 int exec_listen(struct exec_ctx *c, const struct nr_step *s);
+/* accept NAME = LISTENER: take the next connection of a TCP listener. */
 int exec_accept(struct exec_ctx *c, const struct nr_step *s);
+/* send CONN PAYLOAD: write it (datagrams on UDP), reading replies meanwhile. */
 int exec_send(struct exec_ctx *c, const struct nr_step *s);
+/* expect CONN MATCH: wait for and consume what the match describes. */
 int exec_expect(struct exec_ctx *c, const struct nr_step *s);
+/* shutdown CONN write: half-close. */
 int exec_shutdown(struct exec_ctx *c, const struct nr_step *s);
+/* close / abort CONN (abortive: RST via SO_LINGER 0); keeps its record. */
 int exec_close(struct exec_ctx *c, const struct nr_step *s, int abortive);
+/* Close every connection of c, keeping their records for the wire check. */
 void exec_conns_free(struct exec_ctx *c);
 
-/* Build / free the concrete form of a payload. Returns 0 or -1 (failed). */
+/* Build the concrete form of a payload (expanding templates, reading
+ * files). Returns 0, or -1 after exec_fail; free with exec_gen_free. */
 int exec_gen_init(struct exec_ctx *c, const struct nr_step *s, const struct nr_payload *p,
                   struct exec_gen *g);
+/* Bytes pos..pos+n of the payload into buf. */
 void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t n);
+/* Release what exec_gen_init allocated. */
 void exec_gen_free(struct exec_gen *g);
 
 /* Find an open connection by name in c or its enclosing contexts. */
@@ -179,9 +192,13 @@ void exec_wire_judge(struct exec_ctx *c, const char *pcap_path);
 
 /* --- exec_target.c ------------------------------------------------------ */
 
+/* target NAME ... = PROG ARGS: start it, wait for readiness unless nowait. */
 int exec_target_start(struct exec_ctx *c, const struct nr_step *s);
+/* exit / stop TARGET: (SIGTERM for stop, then) wait and judge its status. */
 int exec_target_exit(struct exec_ctx *c, const struct nr_step *s);
+/* stdout / stderr TARGET MATCH: poll its output until it matches. */
 int exec_target_output(struct exec_ctx *c, const struct nr_step *s);
+/* file PATH MATCH | absent: judge a file's content or absence. */
 int exec_file(struct exec_ctx *c, const struct nr_step *s);
 
 /* Stop every target still running and judge how all of them ended
