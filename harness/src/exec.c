@@ -161,64 +161,36 @@ static const struct exec_var *getvar(struct exec_state *st, const char *name, si
     return found;
 }
 
-/* Split "HOST:PORT" / "[V6]:PORT" into host (unbracketed) or port text. */
-static int addr_field(const struct exec_var *v, const char *field, char *out, size_t outlen)
-{
-    const char *val = (const char *)v->val, *colon = strrchr(val, ':');
-    size_t hlen;
-
-    if (!colon)
-        return -1;
-    if (strcmp(field, "port") == 0) {
-        snprintf(out, outlen, "%s", colon + 1);
-        return 0;
-    }
-    if (strcmp(field, "host") != 0)
-        return -1;
-    hlen = (size_t)(colon - val);
-    if (hlen >= 2 && val[0] == '[' && val[hlen - 1] == ']') {
-        val++;
-        hlen -= 2;
-    }
-    if (hlen >= outlen)
-        return -1;
-    memcpy(out, val, hlen);
-    out[hlen] = '\0';
-    return 0;
-}
-
+/* Variable lookup for nr_tmpl_expand, which splits `.host`/`.port` itself
+ * and so only asks for base names. */
 static int lookup(void *arg, const char *name, const uint8_t **val, size_t *len)
 {
     struct exec_ctx *c = arg;
-    const char *dot = strchr(name, '.');
     const struct exec_var *v;
 
     if (strcmp(name, "i") == 0) {
         if (c->index < 0)
             return -1;
         snprintf(c->scratch, sizeof(c->scratch), "%ld", c->index);
-    } else if (strcmp(name, "tmp") == 0) {
+        *val = (const uint8_t *)c->scratch;
+        *len = strlen(c->scratch);
+        return 0;
+    }
+    if (strcmp(name, "tmp") == 0) {
         *val = (const uint8_t *)c->st->tmpdir;
         *len = strlen(c->st->tmpdir);
         return 0;
-    } else if (strcmp(name, "bin") == 0) {
+    }
+    if (strcmp(name, "bin") == 0) {
         *val = (const uint8_t *)c->st->o->bindir;
         *len = strlen(c->st->o->bindir);
         return 0;
-    } else if (dot) {
-        v = getvar(c->st, name, (size_t)(dot - name));
-        if (!v || addr_field(v, dot + 1, c->scratch, sizeof(c->scratch)) < 0)
-            return -1;
-    } else {
-        v = getvar(c->st, name, strlen(name));
-        if (!v)
-            return -1;
-        *val = v->val;
-        *len = v->len;
-        return 0;
     }
-    *val = (const uint8_t *)c->scratch;
-    *len = strlen(c->scratch);
+    v = getvar(c->st, name, strlen(name));
+    if (!v)
+        return -1;
+    *val = v->val;
+    *len = v->len;
     return 0;
 }
 

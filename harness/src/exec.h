@@ -99,7 +99,7 @@ struct exec_ctx {
     size_t nconns;
     long index;               /* ${i}, or -1 outside blocks */
     int in_parallel;          /* running on a parallel instance's thread */
-    char scratch[NR_ADDRSTR_SIZE + 8]; /* storage for derived variables */
+    char scratch[24];         /* storage for ${i} */
     char *fail;               /* first failure message (owned) */
     FILE *fstream;            /* failure message being built */
     char *fbuf;
