@@ -59,58 +59,74 @@ fuzz-test: $(FUZZ_TESTS) $(FZ_PRELOAD) $(FZ_PRETESTS)
 # --- plain replay + library, with the build's own flags (B=build/asan: ASan) --
 $(LIBFZ): $(call obj,$(FZLIB_SRC))
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/fuzz/replay-%: $(B)/obj/fuzz/%.o $(B)/obj/fuzz/driver/replay_main.o $(LIBFZ) $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS)
 
 $(B)/tests/test_fz_%: $(B)/obj/fuzz/tests/test_fz_%.o $(LIBFZ) $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
 
 # --- AFL++ and libFuzzer flavours: target code compiled per flavour ----------
 $(B)/fuzz/obj-afl/%.o: %.c
 	@mkdir -p $(@D)
-	$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -MMD -MP -c $< -o $@
 $(B)/fuzz/obj-cmplog/%.o: %.c
 	@mkdir -p $(@D)
-	AFL_LLVM_CMPLOG=1 $(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)AFL_LLVM_CMPLOG=1 $(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -MMD -MP -c $< -o $@
 $(B)/fuzz/obj-lf/%.o: %.c
 	@mkdir -p $(@D)
-	$(LF_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(LF_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 
 $(B)/fuzz/afl-%.cmplog: $(B)/fuzz/obj-cmplog/fuzz/%.o $(call fzobj,cmplog,$(FZ_CODE))
-	AFL_LLVM_CMPLOG=1 $(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)AFL_LLVM_CMPLOG=1 $(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
 $(B)/fuzz/afl-%: $(B)/fuzz/obj-afl/fuzz/%.o $(call fzobj,afl,$(FZ_CODE))
-	$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
 $(B)/fuzz/libfuzzer-%: $(B)/fuzz/obj-lf/fuzz/%.o $(call fzobj,lf,$(FZ_CODE))
-	$(LF_CC) $(FZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(LF_CC) $(FZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
 $(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(call fzobj,afl,$(LIB_SRC) $(TLIB_SRC))
-	$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
 
 # Benchmark programs (fuzz/bench.sh): never sanitized, for comparable figures.
 $(B)/fuzz/bench-empty-persistent: fuzz/bench/empty_persistent.c
 	@mkdir -p $(@D)
-	$(AFL_CC) $(FZ_CFLAGS) -fsanitize=fuzzer -o $@ $<
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(FZ_CFLAGS) -fsanitize=fuzzer -o $@ $<
 $(B)/fuzz/bench-empty-fork: fuzz/bench/empty_fork.c
 	@mkdir -p $(@D)
-	$(AFL_CC) $(FZ_CFLAGS) -o $@ $<
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(FZ_CFLAGS) -o $@ $<
 $(B)/fuzz/bench-tcp-baseline: fuzz/bench/tcp_baseline.c $(call fzobj,afl,$(LIB_SRC) fuzz/lib/fz_records.c)
 	@mkdir -p $(@D)
-	$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
 
 # --- LD_PRELOAD desocketing library: never sanitized (it is preloaded into
 # arbitrary binaries), self-contained (compiles the record parser again).
 $(B)/fuzz/obj-pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(STD) $(WARN) $(FUZZ_CFLAGS) -fPIC -fvisibility=hidden -pthread -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(STD) $(WARN) $(FUZZ_CFLAGS) -fPIC -fvisibility=hidden -pthread -MMD -MP -c $< -o $@
 $(FZ_PRELOAD): $(call fzobj,pic,$(FZPRE_SRC) fuzz/lib/fz_records.c)
 	@mkdir -p $(@D)
-	$(CC) -shared -pthread -o $@ $^ -ldl
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) -shared -pthread -o $@ $^ -ldl
 $(B)/fuzz/preload-tests/%: fuzz/preload/tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(WARN) $(FUZZ_CFLAGS) -pthread -o $@ $<
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(STD) $(WARN) $(FUZZ_CFLAGS) -pthread -o $@ $<
 
 # --- campaigns and tools: scripts build what they need through make ---------
 FZ_MAKE = $(MAKE) --no-print-directory B=$(B)
