@@ -19,11 +19,12 @@ fz_stat() {
     sed -n "s/^$2 *: *//p" "$1" 2>/dev/null | head -n 1
 }
 
-# The environment every afl-fuzz run here needs: no root, no UI, no CPU
-# binding on a shared machine, no complaints about the core pattern.
+# The environment every afl-fuzz run here needs: no root, no UI, a CPU
+# binding that does not fail on a busy machine, no complaints about the core
+# pattern.
 fz_afl_env() {
     export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
-    export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_IGNORE_UNKNOWN_ENVS=1
+    export AFL_TRY_AFFINITY=1 AFL_FAST_CAL=1 AFL_IGNORE_UNKNOWN_ENVS=1
     export AFL_NO_CRASH_README=1
     unset AFL_AUTORESUME
 }

@@ -31,7 +31,7 @@ mkdir -p "$regdir"
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-triage.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-export AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1
+export AFL_SKIP_CPUFREQ=1 AFL_TRY_AFFINITY=1
 # replay FILE: run the ASan+UBSan replay program, report in $work/report;
 # true when the input did NOT crash.
 replay() {
