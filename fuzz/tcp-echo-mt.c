@@ -1,6 +1,7 @@
 /* tcp-echo-mt.c - fuzz harness for tcp-echo-mt's connection table: every
- * connection the records (fz_records.h) open is handed to emt_start, whose
- * thread per connection echoes it; a table of 2 slots makes the refusal
+ * connection the records (fz_records.h) open is handed to emt_start as the
+ * server's accept loop does (FZ_MODE_SPAWN), whose thread per connection
+ * echoes it; a table of 2 slots makes the refusal
  * path (emt_refuse) reachable.  At the end of the input the clients close,
  * emt_stop joins every thread and must report none left over. */
 #include <stdio.h>
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct srv s;
     char errbuf[NR_ERRBUF_SIZE];
     struct emt m;
-    struct fz_server srv = { .mode = FZ_MODE_THREAD, .serve = serve, .ctx = &m, .drain_ms = 5 };
+    struct fz_server srv = { .mode = FZ_MODE_SPAWN, .serve = serve, .ctx = &m, .drain_ms = 5 };
 
     srv_init(&s, "tcp-echo-mt", SOCK_STREAM, 0);
     s.quiet = 1;

@@ -121,6 +121,8 @@ static int conn_open(struct fz_run *run, unsigned i)
     *c = (struct fz_conn){ .cli = sv[0], .srv = -1, .unanswered = 1 };
     if (srv->mode == FZ_MODE_INLINE) {
         c->srv = sv[1];
+    } else if (srv->mode == FZ_MODE_SPAWN) {
+        srv->serve(srv->ctx, i, sv[1]);
     } else if (srv->mode == FZ_MODE_THREAD) {
         struct fz_thread *t = &run->threads[run->nthreads];
 
@@ -205,6 +207,12 @@ static void conn_close(struct fz_run *run, unsigned i)
         run->srv->on_close(run->srv->ctx, i);
 }
 
+/* Does the server answer from threads of its own, so replies are waited for? */
+static int waits(enum fz_mode mode)
+{
+    return mode == FZ_MODE_THREAD || mode == FZ_MODE_SPAWN;
+}
+
 /* Apply one record. Returns 0, or -1 on resource failure. */
 static int apply(struct fz_run *run, const struct fz_rec *r)
 {
@@ -233,7 +241,7 @@ static int apply(struct fz_run *run, const struct fz_rec *r)
         break;
     case FZ_DRAIN:
         /* a server that was told nothing new owes no reply: do not wait */
-        if (mode == FZ_MODE_THREAD && c->unanswered)
+        if (waits(mode) && c->unanswered)
             thread_drain(run, r->conn,
                          run->srv->drain_ms > 0 ? run->srv->drain_ms : FZ_DRAIN_MS, 0);
         else if (mode == FZ_MODE_LOOP)
@@ -270,7 +278,7 @@ static void finish(struct fz_run *run)
     if (mode == FZ_MODE_LOOP)
         loop_settle(run);
     for (i = 0; i < FZ_MAX_CONNS; i++) {
-        if (mode == FZ_MODE_THREAD && run->conn[i].cli >= 0)
+        if (waits(mode) && run->conn[i].cli >= 0)
             thread_drain(run, i, FZ_FINISH_MS, 1);
         conn_close(run, i);
     }

@@ -34,12 +34,17 @@ enum fz_mode {
     /* add(fd) hands the connection to an event loop; the driver calls
      * run_once() after every record and while waiting for replies. */
     FZ_MODE_LOOP,
+    /* serve(fd) is called synchronously when the connection opens and must
+     * return at once, having handed fd to threads of the server's own (as a
+     * thread-per-connection server's accept loop does); replies are waited
+     * for as in THREAD, and the harness joins the server's threads. */
+    FZ_MODE_SPAWN,
 };
 
 struct fz_server {
     enum fz_mode mode;
-    /* INLINE, THREAD: serve one connection of slot conn (0..FZ_MAX_CONNS-1);
-     * owns fd and must close it. */
+    /* INLINE, THREAD, SPAWN: serve one connection of slot conn
+     * (0..FZ_MAX_CONNS-1); owns fd and must close it. */
     void (*serve)(void *ctx, unsigned conn, int fd);
     /* LOOP: take ownership of a new connection fd (it is blocking; set
      * O_NONBLOCK if the server would).  Returns 0, or -1 if refused, in
@@ -53,7 +58,7 @@ struct fz_server {
      * drain); lets a harness check a whole reply. */
     void (*on_close)(void *ctx, unsigned conn);
     void *ctx;
-    int drain_ms; /* THREAD: wait for a reply per drain record (0: FZ_DRAIN_MS) */
+    int drain_ms; /* THREAD, SPAWN: wait for a reply per drain record (0: FZ_DRAIN_MS) */
 };
 
 /* Play input data[0..size) against srv.  Returns the number of records

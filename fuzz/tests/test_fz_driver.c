@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +26,8 @@ struct echo {
     int closes[FZ_MAX_CONNS];
     int served;
     int fds[FZ_MAX_OPENS]; /* LOOP: connections of the reactor, -1 free */
+    pthread_t tids[FZ_MAX_OPENS]; /* SPAWN: the server's own threads */
+    int ntids;
 };
 
 /* Blocking echo of one connection until EOF. */
@@ -39,6 +43,38 @@ static void echo_serve(void *ctx, unsigned conn, int fd)
         if (nr_write_all(fd, buf, (size_t)n, 1000) < 0)
             break;
     close(fd);
+}
+
+struct spawned {
+    struct echo *e;
+    unsigned conn;
+    int fd;
+};
+
+static void *spawned_main(void *arg)
+{
+    struct spawned *sp = arg;
+
+    echo_serve(sp->e, sp->conn, sp->fd);
+    free(sp);
+    return NULL;
+}
+
+/* SPAWN: hand the connection to a thread of "the server" and return. */
+static void spawn_serve(void *ctx, unsigned conn, int fd)
+{
+    struct echo *e = ctx;
+    struct spawned *sp = malloc(sizeof(*sp));
+
+    assert_non_null(sp);
+    *sp = (struct spawned){ .e = e, .conn = conn, .fd = fd };
+    assert_int_equal(pthread_create(&e->tids[e->ntids++], NULL, spawned_main, sp), 0);
+}
+
+static void join_spawned(struct echo *e)
+{
+    for (int i = 0; i < e->ntids; i++)
+        pthread_join(e->tids[i], NULL);
 }
 
 static int echo_add(void *ctx, int fd)
@@ -99,7 +135,8 @@ static void init(struct echo *e, struct fz_server *s, enum fz_mode mode)
     for (int i = 0; i < FZ_MAX_OPENS; i++)
         e->fds[i] = -1;
     *s = (struct fz_server){
-        .mode = mode, .serve = echo_serve, .add = echo_add, .run_once = echo_run_once,
+        .mode = mode, .serve = mode == FZ_MODE_SPAWN ? spawn_serve : echo_serve,
+        .add = echo_add, .run_once = echo_run_once,
         .on_reply = on_reply, .on_close = on_close, .ctx = e, .drain_ms = 2000,
     };
 }
@@ -162,6 +199,7 @@ static void mode_echoes(enum fz_mode mode)
     assert_int_equal(fz_drive(&s, in, n), 8);
     if (mode == FZ_MODE_LOOP)
         teardown_loop(&e);
+    join_spawned(&e);
     check_echo(&e);
 }
 
@@ -175,6 +213,12 @@ static void thread_echoes(void **state)
 {
     (void)state;
     mode_echoes(FZ_MODE_THREAD);
+}
+
+static void spawn_echoes(void **state)
+{
+    (void)state;
+    mode_echoes(FZ_MODE_SPAWN);
 }
 
 static void loop_echoes(void **state)
@@ -219,7 +263,8 @@ static void opens_are_bounded(void **state)
  * behind. */
 static void no_fd_leaks(void **state)
 {
-    static const enum fz_mode modes[] = { FZ_MODE_INLINE, FZ_MODE_THREAD, FZ_MODE_LOOP };
+    static const enum fz_mode modes[] = { FZ_MODE_INLINE, FZ_MODE_THREAD, FZ_MODE_LOOP,
+                                          FZ_MODE_SPAWN };
     uint8_t in[128], junk[64];
     size_t n = script(in, sizeof(in));
     uint32_t x = 12345;
@@ -237,11 +282,12 @@ static void no_fd_leaks(void **state)
             if (i % 4 == 2)
                 junk[i] = 0;  /* short lengths */
         }
-        for (int m = 0; m < 3; m++) {
+        for (int m = 0; m < 4; m++) {
             init(&e, &s, modes[m]);
             s.drain_ms = 1;
             fz_drive(&s, round % 2 ? junk : in, round % 2 ? sizeof(junk) : n);
             teardown_loop(&e);
+            join_spawned(&e);
         }
     }
     assert_int_equal(open_fds(), before);
@@ -252,6 +298,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(inline_echoes),
         cmocka_unit_test(thread_echoes),
+        cmocka_unit_test(spawn_echoes),
         cmocka_unit_test(loop_echoes),
         cmocka_unit_test(loop_server_sees_all_closes),
         cmocka_unit_test(opens_are_bounded),
