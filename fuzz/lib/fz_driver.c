@@ -16,7 +16,8 @@ struct fz_conn {
     int shut;     /* client write side shut */
     int eof;      /* client saw EOF from the server */
     size_t queued; /* INLINE: client bytes written so far */
-    int unanswered; /* THREAD: fresh, or bytes sent since the last drain */
+    int unanswered; /* THREAD, SPAWN: a reply is owed (bytes sent since the
+                     * last drain, or a greeting from a server that speaks first) */
 };
 
 struct fz_thread {
@@ -118,7 +119,7 @@ static int conn_open(struct fz_run *run, unsigned i)
         return -1;
     }
     run->opens++;
-    *c = (struct fz_conn){ .cli = sv[0], .srv = -1, .unanswered = 1 };
+    *c = (struct fz_conn){ .cli = sv[0], .srv = -1, .unanswered = srv->speaks_first };
     if (srv->mode == FZ_MODE_INLINE) {
         c->srv = sv[1];
     } else if (srv->mode == FZ_MODE_SPAWN) {

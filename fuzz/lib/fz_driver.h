@@ -59,6 +59,10 @@ struct fz_server {
     void (*on_close)(void *ctx, unsigned conn);
     void *ctx;
     int drain_ms; /* THREAD, SPAWN: wait for a reply per drain record (0: FZ_DRAIN_MS) */
+    /* THREAD, SPAWN: the server talks first (a greeting), so a drain on a
+     * fresh connection waits for it; otherwise a drain waits only for the
+     * answer to bytes sent since the previous drain. */
+    int speaks_first;
 };
 
 /* Play input data[0..size) against srv.  Returns the number of records

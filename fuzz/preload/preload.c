@@ -16,6 +16,8 @@
  *
  * Environment: NETRIG_FUZZ_INPUT (input file; default stdin),
  * NETRIG_FUZZ_DRAIN_MS (wait for a reply per drain record, default 50),
+ * NETRIG_FUZZ_SPEAKS_FIRST (1: a drain on a fresh connection waits for the
+ * program's greeting; default 0: drains wait only for answers),
  * NETRIG_FUZZ_FINISH_MS, NETRIG_FUZZ_REPLIES (file receiving every reply
  * chunk as a FZ_SEND record of its conn_id, for tests). */
 #define _GNU_SOURCE
@@ -101,7 +103,9 @@ struct pl_client {
     int fd[FZ_MAX_CONNS];   /* -1 when closed */
     int eof[FZ_MAX_CONNS];
     int shut[FZ_MAX_CONNS];
-    int unanswered[FZ_MAX_CONNS]; /* fresh, or bytes sent since the last drain */
+    int unanswered[FZ_MAX_CONNS]; /* a reply is owed: bytes sent since the last
+                                   * drain, or the greeting of a fresh connection */
+    int speaks_first;             /* NETRIG_FUZZ_SPEAKS_FIRST: the program greets */
     int replies;            /* NETRIG_FUZZ_REPLIES fd or -1 */
     int drain_ms, finish_ms;
     int opens;
@@ -215,7 +219,7 @@ static void apply(struct pl_client *cl, const struct fz_rec *r)
         cl->opens++;
         cl->fd[i] = connect_one();
         cl->eof[i] = cl->shut[i] = 0;
-        cl->unanswered[i] = 1;
+        cl->unanswered[i] = cl->speaks_first;
         if (cl->fd[i] < 0)
             return;
     }
@@ -295,6 +299,7 @@ static void *feeder(void *arg)
     struct pl_client cl = {
         .replies = rpath && *rpath ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1,
         .drain_ms = env_int("NETRIG_FUZZ_DRAIN_MS", 50),
+        .speaks_first = env_int("NETRIG_FUZZ_SPEAKS_FIRST", 0),
         .finish_ms = env_int("NETRIG_FUZZ_FINISH_MS", 1000),
     };
     struct nr_cursor cur;
