@@ -41,6 +41,7 @@
 #define EXPORT __attribute__((visibility("default")))
 #define PL_FDMAX 4096          /* accepted descriptors tracked */
 #define PL_INPUT_MAX (1u << 20) /* input bytes read */
+#define PL_STACK (128u << 10)   /* helper thread stack (its deepest frame holds 8 KiB) */
 
 static int (*real_bind)(int, const struct sockaddr *, socklen_t);
 static int (*real_listen)(int, int);
@@ -391,6 +392,7 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 EXPORT int listen(int fd, int backlog)
 {
+    pthread_attr_t attr;
     pthread_t th;
     int r;
 
@@ -399,8 +401,12 @@ EXPORT int listen(int fd, int backlog)
     pthread_mutex_lock(&pl_lock);
     if (r == 0 && fd == pl_listener && !pl_started) {
         pl_started = 1;
-        if (pthread_create(&th, NULL, feeder, NULL) == 0)
-            pthread_detach(th);
+        /* a small stack: less to map and tear down at every execution */
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, PL_STACK);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_create(&th, &attr, feeder, NULL);
+        pthread_attr_destroy(&attr);
     }
     pthread_mutex_unlock(&pl_lock);
     return r;
