@@ -3,7 +3,8 @@
 # server target (default tcp-echo), each under the same afl-fuzz settings for
 # SECONDS (default 20):
 #   in-process   $B/bench/fuzz/afl-TARGET (persistent, socketpairs)
-#   preload      $B/bench/fuzz/aflbin-TARGET under AFL_PRELOAD (forkserver)
+#   preload      $B/bench/fuzz/aflbin-TARGET under AFL_PRELOAD (forkserver,
+#                deferred to the listener's bind by AFL_DEFER_FORKSRV=1)
 #   tcp          fuzz/bench/tcp_baseline.c replaying each input over real
 #                TCP to a running $B/bench/bin/TARGET (AFLNet's way)
 #   ceilings     an empty persistent harness and an empty forkserver program
@@ -46,7 +47,7 @@ run() {
 }
 
 inproc=$(run inproc "$B/fuzz/afl-$t")
-preload=$(AFL_PRELOAD=$PWD/$B/fuzz/libnetrig-preload.so run preload "$B/fuzz/aflbin-$t" --port 0 -q)
+preload=$(AFL_DEFER_FORKSRV=1 AFL_PRELOAD=$PWD/$B/fuzz/libnetrig-preload.so run preload "$B/fuzz/aflbin-$t" --port 0 -q)
 "$B/bin/$t" --port 0 -q > "$work/srv.out" 2>&1 &
 srv=$!
 addr=""

@@ -95,9 +95,13 @@ $(B)/fuzz/afl-%: $(B)/fuzz/obj-afl/fuzz/%.o $(call fzobj,afl,$(FZ_CODE))
 $(B)/fuzz/libfuzzer-%: $(B)/fuzz/obj-lf/fuzz/%.o $(call fzobj,lf,$(FZ_CODE))
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(LF_CC) $(FZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
-$(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(call fzobj,afl,$(LIB_SRC) $(TLIB_SRC))
+# A server links what it uses from an archive, like $(B)/bin/<t>: no libpcap
+# and its dependencies, whose mappings every forked execution would pay for.
+$(B)/fuzz/libtargets-afl.a: $(call fzobj,afl,$(LIB_SRC) $(TLIB_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(B)/fuzz/libtargets-afl.a
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
+	$(Q)$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^
 
 # Benchmark programs (fuzz/bench.sh): never sanitized, for comparable figures.
 $(B)/fuzz/bench-empty-persistent: fuzz/bench/empty_persistent.c

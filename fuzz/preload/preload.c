@@ -5,14 +5,21 @@
  * The first IPv4/IPv6 stream socket the program binds becomes, in place
  * (same descriptor number and flags), an AF_UNIX listener on an abstract
  * address private to the process; nothing is bound on the network.  When
- * the program listens on it, a helper thread reads the input
- * ($NETRIG_FUZZ_INPUT, else stdin), connects one client per conn_id and
- * plays the records; accept, poll and epoll all see a real socket.  At the
- * end of the input every client half-closes, reads until EOF (at most
- * NETRIG_FUZZ_FINISH_MS, default 1000) and closes; once the program has
- * closed every accepted connection (same bound) the thread makes the
- * listener readable, and the program's next accept() ends the process with
- * _exit(0).  A crash in the program stays a crash.
+ * the program listens on it, the input ($NETRIG_FUZZ_INPUT, else stdin) is
+ * played as one client per conn_id; accept, poll and epoll all see real
+ * sockets.  Records that need not wait for the program are played at once,
+ * inside listen(); when that is the whole input (no drain owes a reply
+ * before further records, at most PL_INLINE_MAX bytes sent, no more
+ * connections than the listen backlog) the clients stay half-closed and,
+ * once the program has accepted and closed every connection, close() makes
+ * the listener readable.  Otherwise a helper thread plays the rest, waiting
+ * where drains say so; at the end every client half-closes, reads until EOF
+ * (at most NETRIG_FUZZ_FINISH_MS, default 1000) and closes, and once the
+ * program has closed every accepted connection (same bound) the thread
+ * makes the listener readable.  Either way the program's next accept() ends
+ * the process with _exit(0).  A crash in the program stays a crash.  With
+ * AFL_DEFER_FORKSRV=1 an afl-clang-fast program forks its executions at the
+ * listener's bind (fork_here()).
  *
  * Environment: NETRIG_FUZZ_INPUT (input file; default stdin),
  * NETRIG_FUZZ_DRAIN_MS (wait for a reply per drain record, default 50),
@@ -27,6 +34,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +50,8 @@
 #define PL_FDMAX 4096          /* accepted descriptors tracked */
 #define PL_INPUT_MAX (1u << 20) /* input bytes read */
 #define PL_STACK (128u << 10)   /* helper thread stack (its deepest frame holds 8 KiB) */
+#define PL_MAX_OPENS 32         /* connections one input may open */
+#define PL_INLINE_MAX (32u << 10) /* bytes an input may send and still be played inline */
 
 static int (*real_bind)(int, const struct sockaddr *, socklen_t);
 static int (*real_listen)(int, int);
@@ -65,6 +75,10 @@ static atomic_int pl_live;               /* accepted and not yet closed */
 static pthread_cond_t pl_closed = PTHREAD_COND_INITIALIZER; /* pl_live reached 0 (pl_lock) */
 static atomic_uchar pl_accepted[PL_FDMAX];
 static atomic_int pl_peers;
+static int pl_backlog;                   /* connections that fit the listen queue */
+static atomic_int pl_fed;                /* inline mode: the whole input is played */
+static atomic_int pl_opened;             /* clients connected */
+static atomic_int pl_nacc;               /* connections accepted */
 
 static void pl_init(void)
 {
@@ -110,7 +124,11 @@ struct pl_client {
     int replies;            /* NETRIG_FUZZ_REPLIES fd or -1 */
     int drain_ms, finish_ms;
     int opens;
+    size_t sent;            /* bytes sent, all connections */
 };
+
+static struct pl_client pl_cl;  /* the clients: played inline, then by the helper */
+static struct nr_cursor pl_cur; /* the next record to play */
 
 static void log_reply(struct pl_client *cl, unsigned i, const uint8_t *buf, size_t len)
 {
@@ -215,10 +233,12 @@ static void apply(struct pl_client *cl, const struct fz_rec *r)
     unsigned i = r->conn;
 
     if (cl->fd[i] < 0) {
-        if (cl->opens >= 32)
+        if (cl->opens >= PL_MAX_OPENS)
             return;
         cl->opens++;
         cl->fd[i] = connect_one();
+        if (cl->fd[i] >= 0)
+            atomic_fetch_add(&pl_opened, 1);
         cl->eof[i] = cl->shut[i] = 0;
         cl->unanswered[i] = cl->speaks_first;
         if (cl->fd[i] < 0)
@@ -227,6 +247,7 @@ static void apply(struct pl_client *cl, const struct fz_rec *r)
     switch (r->action) {
     case FZ_SEND:
         send_bytes(cl, i, r->data, r->len);
+        cl->sent += r->len;
         cl->unanswered[i] |= r->len > 0;
         break;
     case FZ_SHUT_WR:
@@ -247,20 +268,24 @@ static void apply(struct pl_client *cl, const struct fz_rec *r)
     }
 }
 
-/* Read the whole input (at most PL_INPUT_MAX bytes) into a malloc'd buffer
- * (caller frees).  Returns its length; 0 on any error. */
-static size_t read_input(uint8_t **out)
+/* The input, in static storage: the helper thread never calls malloc, which
+ * would make glibc set up a thread arena (a 64 MiB reservation) at every
+ * execution.  Only the pages an input fills are ever touched. */
+static uint8_t pl_input[PL_INPUT_MAX];
+
+/* Read the whole input (at most PL_INPUT_MAX bytes) into pl_input.
+ * Returns its length; 0 on any error. */
+static size_t read_input(void)
 {
     const char *path = getenv("NETRIG_FUZZ_INPUT");
     int fd = path && *path ? open(path, O_RDONLY | O_CLOEXEC) : 0;
     size_t n = 0;
     ssize_t r;
 
-    *out = malloc(PL_INPUT_MAX);
-    if (!*out || fd < 0)
+    if (fd < 0)
         goto done;
     while (n < PL_INPUT_MAX) {
-        r = read(fd, *out + n, PL_INPUT_MAX - n);
+        r = read(fd, pl_input + n, PL_INPUT_MAX - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -294,45 +319,145 @@ static void wait_all_closed(int64_t deadline)
     pthread_mutex_unlock(&pl_lock);
 }
 
+/* The program's end: make its listener readable once; its next accept()
+ * then ends the process (accepted()). */
+static void wake(void)
+{
+    if (!atomic_exchange(&pl_done, 1))
+        connect_one(); /* never closed: the process exits */
+}
+
+/* Inline mode: once the whole input is played and the program has accepted
+ * every connection and closed it, wake it.  Called by close() and at the end
+ * of inline playing. */
+static void maybe_wake(void)
+{
+    if (atomic_load(&pl_fed) && atomic_load(&pl_live) == 0 &&
+        atomic_load(&pl_nacc) >= atomic_load(&pl_opened))
+        wake();
+}
+
+/* Must the record r, just read from cur, wait for the program?  Then it
+ * cannot be played inline, inside listen(): a drain that owes a reply and is
+ * followed by more records, a connection past the program's listen backlog
+ * (connect would block), or sends beyond PL_INLINE_MAX (the socket buffers
+ * must hold every byte and every echo of it). */
+static int must_wait(const struct pl_client *cl, const struct nr_cursor *cur, const struct fz_rec *r)
+{
+    struct nr_cursor ahead = *cur;
+    struct fz_rec next;
+    unsigned i = r->conn;
+
+    if (cl->fd[i] < 0 && cl->opens >= pl_backlog)
+        return 1;
+    if (r->action == FZ_SEND)
+        return cl->sent + r->len > PL_INLINE_MAX;
+    if (r->action == FZ_DRAIN && cl->fd[i] >= 0 && cl->unanswered[i])
+        return fz_rec_next(&ahead, &next);
+    return 0;
+}
+
+/* Play records from cur.  With can_wait 0, stop before the first one that
+ * must wait for the program (must_wait) and leave cur at it.  Returns 1
+ * when the input is played to its end, 0 when it stopped. */
+static int play(struct pl_client *cl, struct nr_cursor *cur, int can_wait)
+{
+    struct nr_cursor at;
+    struct fz_rec r;
+
+    for (;;) {
+        at = *cur;
+        if (!fz_rec_next(cur, &r))
+            return 1;
+        if (!can_wait && must_wait(cl, cur, &r)) {
+            *cur = at;
+            return 0;
+        }
+        apply(cl, &r);
+    }
+}
+
+/* Half-close every client still open (the end of the input). */
+static void shut_all(struct pl_client *cl)
+{
+    for (unsigned i = 0; i < FZ_MAX_CONNS; i++) {
+        if (cl->fd[i] >= 0 && !cl->shut[i]) {
+            shutdown(cl->fd[i], SHUT_WR);
+            cl->shut[i] = 1;
+        }
+    }
+}
+
+/* The rest of the input, in the helper thread: play it waiting for the
+ * program where the records say so, read every client to EOF, close them,
+ * wait for the program to close its side (NETRIG_FUZZ_FINISH_MS at most
+ * each), then wake it. */
 static void *feeder(void *arg)
 {
+    struct pl_client *cl = arg;
+
+    play(cl, &pl_cur, 1);
+    shut_all(cl);
+    for (unsigned i = 0; i < FZ_MAX_CONNS; i++) {
+        drain(cl, i, cl->finish_ms, 1);
+        client_close(cl, i);
+    }
+    wait_all_closed(now_ms() + cl->finish_ms);
+    wake();
+    for (;;)
+        pause(); /* the process ends in accept(); exiting the thread first
+                  * would only cost time (all signals are blocked here) */
+    return NULL;
+}
+
+/* In listen(): read the input and play what needs no waiting right here,
+ * on the program's own thread.  An input played to its end this way needs
+ * no helper thread at all (the common case, and much cheaper per
+ * execution): its clients stay half-closed, the program runs, and close()
+ * wakes it when it has closed every connection.  Otherwise start the
+ * helper thread for the rest. */
+static void feed(void)
+{
     const char *rpath = getenv("NETRIG_FUZZ_REPLIES");
-    struct pl_client cl = {
+    struct pl_client *cl = &pl_cl;
+    pthread_attr_t attr;
+    pthread_t th;
+    sigset_t all;
+
+    *cl = (struct pl_client){
         .replies = rpath && *rpath ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1,
         .drain_ms = env_int("NETRIG_FUZZ_DRAIN_MS", 50),
         .speaks_first = env_int("NETRIG_FUZZ_SPEAKS_FIRST", 0),
         .finish_ms = env_int("NETRIG_FUZZ_FINISH_MS", 1000),
     };
-    struct nr_cursor cur;
-    struct fz_rec r;
-    uint8_t *input;
-    size_t len;
-    int64_t deadline;
-    unsigned i;
+    for (unsigned i = 0; i < FZ_MAX_CONNS; i++)
+        cl->fd[i] = -1;
+    nr_cur_init(&pl_cur, pl_input, read_input());
+    if (play(cl, &pl_cur, 0)) {
+        shut_all(cl);
+        atomic_store(&pl_fed, 1);
+        maybe_wake();
+        return;
+    }
+    /* a small stack: less to map and tear down at every execution */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, PL_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* the program's signals are the program's: never delivered here */
+    sigfillset(&all);
+    pthread_attr_setsigmask_np(&attr, &all);
+    pthread_create(&th, &attr, feeder, cl);
+    pthread_attr_destroy(&attr);
+}
 
-    (void)arg;
-    len = read_input(&input);
-    for (i = 0; i < FZ_MAX_CONNS; i++)
-        cl.fd[i] = -1;
-    nr_cur_init(&cur, input, len);
-    while (fz_rec_next(&cur, &r))
-        apply(&cl, &r);
-    for (i = 0; i < FZ_MAX_CONNS; i++) {
-        if (cl.fd[i] >= 0 && !cl.shut[i])
-            shutdown(cl.fd[i], SHUT_WR);
-    }
-    for (i = 0; i < FZ_MAX_CONNS; i++) {
-        drain(&cl, i, cl.finish_ms, 1);
-        client_close(&cl, i);
-    }
-    deadline = now_ms() + cl.finish_ms;
-    wait_all_closed(deadline);
-    free(input);
-    if (cl.replies >= 0)
-        real_close(cl.replies);
-    atomic_store(&pl_done, 1);
-    connect_one(); /* wakes the program's accept; never closed: we exit */
-    return NULL;
+/* Inline mode at the process's end: every reply is queued in the clients
+ * (the program closed its side); log them for NETRIG_FUZZ_REPLIES. */
+static void log_inline_replies(void)
+{
+    if (!atomic_load(&pl_fed) || pl_cl.replies < 0)
+        return;
+    for (unsigned i = 0; i < FZ_MAX_CONNS; i++)
+        read_avail(&pl_cl, i);
 }
 
 /* ---- the interposed calls --------------------------------------------- */
@@ -373,11 +498,29 @@ fail:
     return -1;
 }
 
+/* Under afl-fuzz with AFL_DEFER_FORKSRV=1, a program built with
+ * afl-clang-fast waits for a call to __afl_manual_init() to start its
+ * forkserver.  Calling it here, at the bind of the listener, forks every
+ * execution from a process whose start-up is already done; each child
+ * returns from it and binds its own listener. */
+static void fork_here(void)
+{
+    void (*manual_init)(void);
+
+    if (!getenv("__AFL_DEFER_FORKSRV"))
+        return;
+    manual_init = (void (*)(void))dlsym(RTLD_DEFAULT, "__afl_manual_init");
+    if (manual_init)
+        manual_init();
+}
+
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
     int r = -1, mine;
 
     pl_setup();
+    if (pl_listener < 0 && len <= sizeof(pl_local) && is_inet_stream(fd, addr))
+        fork_here();
     pthread_mutex_lock(&pl_lock);
     mine = pl_listener < 0 && len <= sizeof(pl_local) && is_inet_stream(fd, addr);
     if (mine && desocket(fd) == 0) {
@@ -392,23 +535,20 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 EXPORT int listen(int fd, int backlog)
 {
-    pthread_attr_t attr;
-    pthread_t th;
-    int r;
+    int r, start;
 
     pl_setup();
     r = real_listen(fd, backlog);
     pthread_mutex_lock(&pl_lock);
-    if (r == 0 && fd == pl_listener && !pl_started) {
+    start = r == 0 && fd == pl_listener && !pl_started;
+    if (start) {
         pl_started = 1;
-        /* a small stack: less to map and tear down at every execution */
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, PL_STACK);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_create(&th, &attr, feeder, NULL);
-        pthread_attr_destroy(&attr);
+        /* AF_UNIX queues backlog + 1 connections (the kernel caps it) */
+        pl_backlog = backlog < 1 ? 1 : backlog > PL_MAX_OPENS ? PL_MAX_OPENS : backlog;
     }
     pthread_mutex_unlock(&pl_lock);
+    if (start)
+        feed();
     return r;
 }
 
@@ -420,10 +560,14 @@ static int accepted(int lfd, int fd, struct sockaddr *addr, socklen_t *alen, soc
 
     if (fd < 0 || lfd != pl_listener)
         return fd;
-    if (atomic_load(&pl_done))
+    if (atomic_load(&pl_done)) {
+        log_inline_replies();
         _exit(0);
-    if (fd < PL_FDMAX && !atomic_exchange(&pl_accepted[fd], 1))
-        atomic_fetch_add(&pl_live, 1);
+    }
+    if (fd < PL_FDMAX && !atomic_exchange(&pl_accepted[fd], 1)) {
+        atomic_fetch_add(&pl_live, 1); /* before pl_nacc: see maybe_wake */
+        atomic_fetch_add(&pl_nacc, 1);
+    }
     if (addr && alen) {
         peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         peer.sin_port = htons((uint16_t)(40000 + atomic_fetch_add(&pl_peers, 1) % 20000));
@@ -458,6 +602,7 @@ EXPORT int close(int fd)
             pthread_mutex_lock(&pl_lock);
             pthread_cond_broadcast(&pl_closed);
             pthread_mutex_unlock(&pl_lock);
+            maybe_wake();
         }
         return r;
     }
