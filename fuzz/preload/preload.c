@@ -125,6 +125,7 @@ struct pl_client {
     int drain_ms, finish_ms;
     int opens;
     size_t sent;            /* bytes sent, all connections */
+    int waits;              /* 0 while played inline: the program cannot answer yet */
 };
 
 static struct pl_client pl_cl;  /* the clients: played inline, then by the helper */
@@ -197,7 +198,7 @@ static void send_bytes(struct pl_client *cl, unsigned i, const uint8_t *p, size_
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || !cl->waits)
             return;
         pf = (struct pollfd){ .fd = cl->fd[i], .events = POLLOUT | POLLIN };
         if (poll(&pf, 1, cl->finish_ms) <= 0)
@@ -259,7 +260,7 @@ static void apply(struct pl_client *cl, const struct fz_rec *r)
         break;
     case FZ_DRAIN:
         /* a program that was told nothing new owes no reply: do not wait */
-        if (cl->unanswered[i])
+        if (cl->unanswered[i] && cl->waits)
             drain(cl, i, cl->drain_ms, 0);
         else
             read_avail(cl, i);
@@ -365,6 +366,7 @@ static int play(struct pl_client *cl, struct nr_cursor *cur, int can_wait)
     struct nr_cursor at;
     struct fz_rec r;
 
+    cl->waits = can_wait;
     for (;;) {
         at = *cur;
         if (!fz_rec_next(cur, &r))

@@ -106,16 +106,25 @@ static void run_prog(struct run *r, char **argv, const uint8_t *input, size_t le
     rmdir(r->dir);
 }
 
-/* Run test server `server` (fuzz/preload/tests) under the library. */
-static void run_server(struct run *r, const char *server, const uint8_t *input, size_t len,
-                       int via_stdin)
+/* Run test server `server` (fuzz/preload/tests) under the library, with
+ * one argument vector `args` (NULL-terminated, may be NULL). */
+static void run_server_args(struct run *r, const char *server, char *const *args,
+                            const uint8_t *input, size_t len, int via_stdin)
 {
     char srv[512];
-    char *argv[] = { srv, NULL };
+    char *argv[4] = { srv, NULL };
 
     path_of(srv, sizeof(srv), "preload-tests/");
     strncat(srv, server, sizeof(srv) - strlen(srv) - 1);
+    for (size_t i = 0; args && args[i] && i + 2 < sizeof(argv) / sizeof(argv[0]); i++)
+        argv[i + 1] = args[i];
     run_prog(r, argv, input, len, via_stdin);
+}
+
+static void run_server(struct run *r, const char *server, const uint8_t *input, size_t len,
+                       int via_stdin)
+{
+    run_server_args(r, server, NULL, input, len, via_stdin);
 }
 
 /* Run netrig's own target `name` from $NR_BIN, built normally (not for
@@ -141,6 +150,21 @@ static size_t script(uint8_t *buf, size_t cap)
     assert_int_equal(fz_rec_put(buf, cap, &used, 0, FZ_SEND, "world", 5), 0);
     assert_int_equal(fz_rec_put(buf, cap, &used, 9, 0x7f, "junk", 4), 0);
     assert_int_equal(fz_rec_put(buf, cap, &used, 6, FZ_SEND, "zz", 2), 0); /* conn 2 */
+    return used;
+}
+
+/* conn 0: "hello ", conn 1: "abc", conn 0: "world", conn 2: "zz", then a
+ * drain that ends the input: nothing has to wait for the program, so the
+ * library plays it all inside listen() without a helper thread. */
+static size_t script_without_waits(uint8_t *buf, size_t cap)
+{
+    size_t used = 0;
+
+    assert_int_equal(fz_rec_put(buf, cap, &used, 0, FZ_SEND, "hello ", 6), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 1, FZ_SEND, "abc", 3), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 0, FZ_SEND, "world", 5), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 2, FZ_SEND, "zz", 2), 0);
+    assert_int_equal(fz_rec_put(buf, cap, &used, 2, FZ_DRAIN, NULL, 0), 0);
     return used;
 }
 
@@ -239,6 +263,44 @@ static void unmodified_tcp_time(void **state)
     expect_time_replies(&r, 2, c2, 1);
 }
 
+static void inputs_without_waits_played_inline(void **state)
+{
+    static const char *const servers[] = { "accept-echo", "thread-echo", "poll-echo" };
+    uint8_t in[128];
+    struct run r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
+        run_server(&r, servers[i], in, script_without_waits(in, sizeof(in)), 0);
+        expect_clean_exit(&r);
+        /* nothing waited between them: both sends arrive in one read */
+        expect_reply(&r, 0, i == 2 ? "11:hello world" : "hello world");
+        expect_reply(&r, 1, i == 2 ? "3:abc" : "abc");
+        expect_reply(&r, 2, i == 2 ? "2:zz" : "zz");
+    }
+    run_target(&r, "tcp-echo-mt", in, script_without_waits(in, sizeof(in)));
+    expect_clean_exit(&r);
+    expect_reply(&r, 0, "hello world");
+    expect_reply(&r, 1, "abc");
+    expect_reply(&r, 2, "zz");
+}
+
+/* A listen backlog of 1 holds one connection: the library plays the first
+ * inline and hands the rest to its helper thread. */
+static void small_backlog_hands_over_to_the_thread(void **state)
+{
+    static char *const args[] = { "0", "1", NULL };
+    uint8_t in[128];
+    struct run r;
+
+    (void)state;
+    run_server_args(&r, "accept-echo", args, in, script_without_waits(in, sizeof(in)), 0);
+    expect_clean_exit(&r);
+    expect_reply(&r, 0, "hello world");
+    expect_reply(&r, 1, "abc");
+    expect_reply(&r, 2, "zz");
+}
+
 static void empty_and_garbage_inputs_exit_cleanly(void **state)
 {
     /* unknown action (skipped), send "a" on conn 7 % 4, a length past the end */
@@ -262,6 +324,8 @@ int main(void)
         cmocka_unit_test(poll_server_via_stdin),
         cmocka_unit_test(unmodified_tcp_echo_mt),
         cmocka_unit_test(unmodified_tcp_time),
+        cmocka_unit_test(inputs_without_waits_played_inline),
+        cmocka_unit_test(small_backlog_hands_over_to_the_thread),
         cmocka_unit_test(empty_and_garbage_inputs_exit_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

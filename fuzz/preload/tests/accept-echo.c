@@ -1,6 +1,7 @@
 /* accept-echo - test server for the preload library: an iterative blocking
- * accept loop on 127.0.0.1:PORT (argv[1], default 0) echoing each
- * connection until EOF.  Runs until killed (or ended by the library). */
+ * accept loop on 127.0.0.1:PORT (argv[1], default 0; listen backlog argv[2],
+ * default 16) echoing each connection until EOF.  Runs until killed (or
+ * ended by the library). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -19,7 +20,7 @@ int main(int argc, char **argv)
     a.sin_port = htons((unsigned short)(argc > 1 ? atoi(argv[1]) : 0));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     l = socket(AF_INET, SOCK_STREAM, 0);
-    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 16) < 0)
+    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, argc > 2 ? atoi(argv[2]) : 16) < 0)
         return 1;
     for (;;) {
         c = accept(l, NULL, NULL);
