@@ -1,25 +1,32 @@
 #!/bin/sh
-# bench.sh [SECONDS [TARGET]] - execs/s on one core, side by side, for one
-# server target (default tcp-echo), each under the same afl-fuzz settings for
-# SECONDS (default 20):
+# bench.sh [SECONDS [TARGET...]] - execs/s on one core, side by side, for
+# each server target (default: tcp-echo tcp-time tcp-greet tcp-echo-mt),
+# each under the same afl-fuzz settings for SECONDS (default 20):
 #   in-process   $B/bench/fuzz/afl-TARGET (persistent, socketpairs)
 #   preload      $B/bench/fuzz/aflbin-TARGET under AFL_PRELOAD (forkserver,
 #                deferred to the listener's bind by AFL_DEFER_FORKSRV=1)
 #   tcp          fuzz/bench/tcp_baseline.c replaying each input over real
 #                TCP to a running $B/bench/bin/TARGET (AFLNet's way)
 #   ceilings     an empty persistent harness and an empty forkserver program
-# Everything is built without sanitizers in $B/bench.  Prints a table and the
-# ratio of each to the tcp baseline.  Exit 0, or 1 on setup failure.
+#                (measured again for every target: the machine drifts)
+# Everything is built without sanitizers in $B/bench.  Prints a table per
+# target and the three ratios the project aims at.  Exit 0, or 1 on setup
+# failure.
 set -eu
 cd "$(dirname "$0")/.."
 . fuzz/common.sh
 
 secs=${1:-20}
-t=${2:-tcp-echo}
+[ $# -gt 0 ] && shift
+targets=${*:-tcp-echo tcp-time tcp-greet tcp-echo-mt}
 B=$B/bench
 export FUZZ_ASAN=0
-fz_make "$B/fuzz/afl-$t" "$B/fuzz/aflbin-$t" "$B/bin/$t" "$B/fuzz/libnetrig-preload.so" \
-    "$B/fuzz/bench-empty-persistent" "$B/fuzz/bench-empty-fork" "$B/fuzz/bench-tcp-baseline" >/dev/null
+bins="$B/fuzz/libnetrig-preload.so $B/fuzz/bench-empty-persistent $B/fuzz/bench-empty-fork $B/fuzz/bench-tcp-baseline"
+for t in $targets; do
+    bins="$bins $B/fuzz/afl-$t $B/fuzz/aflbin-$t $B/bin/$t"
+done
+# shellcheck disable=SC2086 # a list of make targets
+fz_make $bins >/dev/null
 fz_afl_env
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-bench.XXXXXX")
 srv=""
@@ -29,13 +36,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p "$work/seeds"
-cp fuzz/corpus/"$t"/* "$work/seeds/" 2>/dev/null || printf '\0\0\0\1x' > "$work/seeds/x"
-
 # run NAME BINARY [ARGS...]: one afl-fuzz instance for secs; prints execs/s.
 run() {
     name=$1
     shift
+    rm -rf "${work:?}/$name"
     afl-fuzz -i "$work/seeds" -o "$work/$name" -V "$secs" -- "$@" > "$work/$name.log" 2>&1 || true
     eps=$(fz_stat "$work/$name/default/fuzzer_stats" execs_per_sec)
     if [ -z "$eps" ]; then
@@ -46,32 +51,52 @@ run() {
     echo "$eps"
 }
 
-inproc=$(run inproc "$B/fuzz/afl-$t")
-preload=$(AFL_DEFER_FORKSRV=1 AFL_PRELOAD=$PWD/$B/fuzz/libnetrig-preload.so run preload "$B/fuzz/aflbin-$t" --port 0 -q)
-"$B/bin/$t" --port 0 -q > "$work/srv.out" 2>&1 &
-srv=$!
-addr=""
-for _ in $(seq 50); do
-    addr=$(sed -n 's/^listening on //p' "$work/srv.out")
-    [ -n "$addr" ] && break
-    sleep 0.1
-done
-tcp=0
-if [ -n "$addr" ]; then
-    tcp=$(NETRIG_BENCH_ADDR=$addr run tcp "$B/fuzz/bench-tcp-baseline")
-else
-    fz_say "bench: $t did not start; no tcp baseline" >&2
-fi
-kill "$srv" 2>/dev/null || true
-srv=""
-persist=$(run empty-persistent "$B/fuzz/bench-empty-persistent")
-fork=$(run empty-fork "$B/fuzz/bench-empty-fork")
+# bench_target T: the five figures for server target T, then its ratios.
+bench_target() {
+    t=$1
+    rm -rf "$work/seeds"
+    mkdir -p "$work/seeds"
+    cp fuzz/corpus/"$t"/* "$work/seeds/" 2>/dev/null || printf '\0\0\0\1x' > "$work/seeds/x"
+    inproc=$(run inproc "$B/fuzz/afl-$t")
+    preload=$(AFL_DEFER_FORKSRV=1 AFL_PRELOAD=$PWD/$B/fuzz/libnetrig-preload.so \
+              run preload "$B/fuzz/aflbin-$t" --port 0 -q)
+    "$B/bin/$t" --port 0 -q > "$work/srv.out" 2>&1 &
+    srv=$!
+    addr=""
+    for _ in $(seq 50); do
+        addr=$(sed -n 's/^listening on //p' "$work/srv.out")
+        [ -n "$addr" ] && break
+        sleep 0.1
+    done
+    tcp=0
+    if [ -n "$addr" ]; then
+        tcp=$(NETRIG_BENCH_ADDR=$addr run tcp "$B/fuzz/bench-tcp-baseline")
+    else
+        fz_say "bench: $t did not start; no tcp baseline" >&2
+    fi
+    kill "$srv" 2>/dev/null || true
+    srv=""
+    persist=$(run empty-persistent "$B/fuzz/bench-empty-persistent")
+    fork=$(run empty-fork "$B/fuzz/bench-empty-fork")
 
-echo
-echo "== execs/s on one core, $t, ${secs}s each =="
-for row in "in-process:$inproc" "preload:$preload" "tcp (AFLNet-style):$tcp" \
-           "empty persistent:$persist" "empty forkserver:$fork"; do
-    v=${row##*:}
-    awk -v n="${row%:*}" -v v="$v" -v b="$tcp" \
-        'BEGIN { printf "%-20s %12.1f", n, v; if (b > 0) printf "   x%.1f vs tcp", v / b; print "" }'
+    echo
+    echo "== execs/s on one core, $t, ${secs}s each =="
+    for row in "in-process:$inproc" "preload:$preload" "tcp (AFLNet-style):$tcp" \
+               "empty persistent:$persist" "empty forkserver:$fork"; do
+        printf '%-20s %12.1f\n' "${row%:*}" "${row##*:}"
+    done
+    awk -v i="$inproc" -v p="$preload" -v b="$tcp" -v ep="$persist" -v ef="$fork" 'BEGIN {
+        r(i, ep, "in-process / empty persistent", "%", 50)
+        r(p, ef, "preload / empty forkserver", "%", 50)
+        r(i, b, "in-process / tcp baseline", "x", 100)
+    }
+    function r(a, d, what, unit, goal) {
+        if (d <= 0) { printf "%-31s n/a\n", what; return }
+        v = unit == "%" ? 100 * a / d : a / d
+        printf "%-31s %7.1f%s   (aim: %d%s)\n", what, v, unit, goal, unit
+    }'
+}
+
+for t in $targets; do
+    bench_target "$t"
 done

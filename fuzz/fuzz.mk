@@ -98,6 +98,7 @@ $(B)/fuzz/libfuzzer-%: $(B)/fuzz/obj-lf/fuzz/%.o $(call fzobj,lf,$(FZ_CODE))
 # A server links what it uses from an archive, like $(B)/bin/<t>: no libpcap
 # and its dependencies, whose mappings every forked execution would pay for.
 $(B)/fuzz/libtargets-afl.a: $(call fzobj,afl,$(LIB_SRC) $(TLIB_SRC))
+	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 $(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(B)/fuzz/libtargets-afl.a
 	@$(if $(Q),echo "  FUZZ    $@")
@@ -140,8 +141,10 @@ fuzz-triage:
 	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/triage.sh $(FUZZER)
 fuzz-selftest:
 	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/selftest.sh
+# every server target unless FUZZER=<target> is given
 fuzz-bench:
-	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/bench.sh $(SECONDS)
+	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/bench.sh $(SECONDS) \
+	    $(if $(filter command line,$(origin FUZZER)),$(FUZZER))
 
 # Objects are kept by the top Makefile's `.SECONDARY:` (every target); a
 # `.SECONDARY` with a list here would narrow it to that list.

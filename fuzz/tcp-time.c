@@ -33,9 +33,9 @@ static int add(void *ctx, int fd)
     return tt_server_add_client(ctx, fd, NULL) < 0 ? -1 : 0;
 }
 
-static void run_once(void *ctx)
+static int run_once(void *ctx)
 {
-    tt_server_run_once(ctx, 0);
+    return tt_server_run_once(ctx, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -69,19 +69,20 @@ static size_t read_avail(struct fz_run *run, unsigned i)
     return total;
 }
 
-/* LOOP: run the event loop until two iterations in a row bring no reply
- * bytes on any connection (at most FZ_LOOP_SPINS iterations). */
+/* LOOP: run the event loop until an iteration handles no event and brings
+ * no reply bytes (at most FZ_LOOP_SPINS iterations).  That is a fixed
+ * point: the loop runs in this thread only, and a client that read nothing
+ * freed no buffer space the server could be waiting for. */
 static void loop_settle(struct fz_run *run)
 {
-    int quiet = 0;
-
-    for (int spin = 0; spin < FZ_LOOP_SPINS && quiet < 2; spin++) {
+    for (int spin = 0; spin < FZ_LOOP_SPINS; spin++) {
+        int events = run->srv->run_once(run->srv->ctx);
         size_t got = 0;
 
-        run->srv->run_once(run->srv->ctx);
         for (unsigned i = 0; i < FZ_MAX_CONNS; i++)
             got += read_avail(run, i);
-        quiet = got ? 0 : quiet + 1;
+        if (events <= 0 && got == 0)
+            return;
     }
 }
 

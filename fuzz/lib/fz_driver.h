@@ -50,8 +50,9 @@ struct fz_server {
      * O_NONBLOCK if the server would).  Returns 0, or -1 if refused, in
      * which case the callee has closed fd. */
     int (*add)(void *ctx, int fd);
-    /* LOOP: one iteration of the event loop that must not block. */
-    void (*run_once)(void *ctx);
+    /* LOOP: one iteration of the event loop that must not block.  Returns
+     * the number of events it handled: 0 when nothing was ready. */
+    int (*run_once)(void *ctx);
     /* Optional: reply bytes the client of connection conn read, in order. */
     void (*on_reply)(void *ctx, unsigned conn, const uint8_t *buf, size_t len);
     /* Optional: the client of connection conn has closed (after its last

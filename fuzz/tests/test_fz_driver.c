@@ -93,16 +93,19 @@ static int echo_add(void *ctx, int fd)
     return -1;
 }
 
-/* One non-blocking pass of a poll reactor echoing what is readable. */
-static void echo_run_once(void *ctx)
+/* One non-blocking pass of a poll reactor echoing what is readable.
+ * Returns the number of connections it served. */
+static int echo_run_once(void *ctx)
 {
     struct echo *e = ctx;
     uint8_t buf[512];
     ssize_t n;
+    int served = 0;
 
     for (int i = 0; i < FZ_MAX_OPENS; i++) {
         if (e->fds[i] < 0 || nr_wait_fd(e->fds[i], POLLIN, 0) <= 0)
             continue;
+        served++;
         n = nr_read(e->fds[i], buf, sizeof(buf));
         if (n > 0 && nr_write_all(e->fds[i], buf, (size_t)n, 0) == 0)
             continue;
@@ -111,6 +114,7 @@ static void echo_run_once(void *ctx)
         close(e->fds[i]);
         e->fds[i] = -1;
     }
+    return served;
 }
 
 static void on_reply(void *ctx, unsigned conn, const uint8_t *buf, size_t len)
