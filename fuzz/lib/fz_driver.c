@@ -44,7 +44,10 @@ static void *serve_thread(void *arg)
 }
 
 /* Read what the server has sent on connection i without blocking, handing
- * it to on_reply.  Returns the number of bytes read (EOF sets c->eof). */
+ * it to on_reply.  A short read took all that was queued (socketpairs hand
+ * over whole queues), so it ends the call without asking again; what
+ * arrives later is read by the next call.  Returns the number of bytes read
+ * (EOF sets c->eof). */
 static size_t read_avail(struct fz_run *run, unsigned i)
 {
     struct fz_conn *c = &run->conn[i];
@@ -58,6 +61,8 @@ static size_t read_avail(struct fz_run *run, unsigned i)
             total += (size_t)n;
             if (run->srv->on_reply)
                 run->srv->on_reply(run->srv->ctx, i, buf, (size_t)n);
+            if ((size_t)n < sizeof(buf))
+                break;
             continue;
         }
         if (n < 0 && errno == EINTR)
