@@ -9,9 +9,15 @@
 #                TCP to a running $B/bench/bin/TARGET (AFLNet's way)
 #   ceilings     an empty persistent harness and an empty forkserver program
 #                (measured again for every target: the machine drifts)
-# Everything is built without sanitizers in $B/bench.  Prints a table per
-# target and the three ratios the project aims at.  Exit 0, or 1 on setup
-# failure.
+# and, once, what creating and joining one thread costs here
+# (fuzz/bench/thread_cost.c), the floor of an execution that serves a
+# connection on a thread of its own, as tcp-echo-mt does.
+# Everything is built without sanitizers in $B/bench.  Every afl-fuzz runs
+# with the same random seed (-s $BENCH_SEED, default 1): what an instance
+# costs per execution depends on the inputs it happens to generate, so a
+# fixed seed makes runs repeatable (another seed gives another sample).
+# Prints a table per target and the three ratios the project aims at.
+# Exit 0, or 1 on setup failure.
 set -eu
 cd "$(dirname "$0")/.."
 . fuzz/common.sh
@@ -21,7 +27,8 @@ secs=${1:-20}
 targets=${*:-tcp-echo tcp-time tcp-greet tcp-echo-mt}
 B=$B/bench
 export FUZZ_ASAN=0
-bins="$B/fuzz/libnetrig-preload.so $B/fuzz/bench-empty-persistent $B/fuzz/bench-empty-fork $B/fuzz/bench-tcp-baseline"
+bins="$B/fuzz/libnetrig-preload.so $B/fuzz/bench-empty-persistent $B/fuzz/bench-empty-fork"
+bins="$bins $B/fuzz/bench-tcp-baseline $B/fuzz/bench-thread-cost"
 for t in $targets; do
     bins="$bins $B/fuzz/afl-$t $B/fuzz/aflbin-$t $B/bin/$t"
 done
@@ -41,7 +48,8 @@ run() {
     name=$1
     shift
     rm -rf "${work:?}/$name"
-    afl-fuzz -i "$work/seeds" -o "$work/$name" -V "$secs" -- "$@" > "$work/$name.log" 2>&1 || true
+    afl-fuzz -s "${BENCH_SEED:-1}" -i "$work/seeds" -o "$work/$name" -V "$secs" -- "$@" \
+        > "$work/$name.log" 2>&1 || true
     eps=$(fz_stat "$work/$name/default/fuzzer_stats" execs_per_sec)
     if [ -z "$eps" ]; then
         fz_say "bench $name: no result; log:" >&2
@@ -100,3 +108,6 @@ bench_target() {
 for t in $targets; do
     bench_target "$t"
 done
+echo
+echo "one thread created and joined: $(taskset -c 0 "$B/fuzz/bench-thread-cost" 2>/dev/null ||
+    "$B/fuzz/bench-thread-cost") us (the empty persistent harness's whole execution: 1e6 / its execs/s)"

@@ -86,21 +86,26 @@ $(B)/fuzz/obj-lf/%.o: %.c
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(LF_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 
-$(B)/fuzz/afl-%.cmplog: $(B)/fuzz/obj-cmplog/fuzz/%.o $(call fzobj,cmplog,$(FZ_CODE))
-	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)AFL_LLVM_CMPLOG=1 $(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
-$(B)/fuzz/afl-%: $(B)/fuzz/obj-afl/fuzz/%.o $(call fzobj,afl,$(FZ_CODE))
-	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
-$(B)/fuzz/libfuzzer-%: $(B)/fuzz/obj-lf/fuzz/%.o $(call fzobj,lf,$(FZ_CODE))
-	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(LF_CC) $(FZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
-# A server links what it uses from an archive, like $(B)/bin/<t>: no libpcap
-# and its dependencies, whose mappings every forked execution would pay for.
-$(B)/fuzz/libtargets-afl.a: $(call fzobj,afl,$(LIB_SRC) $(TLIB_SRC))
+# Each flavour's library and target code as an archive: a program links only
+# the objects it uses, so its coverage map (which afl-fuzz scans after every
+# execution) holds only code the harness can reach, and a server built for
+# preload mode does not link libpcap and its dependencies, whose mappings
+# every fork and exit would pay for.
+$(foreach f,afl cmplog lf,$(eval $(B)/fuzz/libcode-$(f).a: $(call fzobj,$(f),$(FZ_CODE))))
+$(B)/fuzz/libcode-%.a:
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
-$(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(B)/fuzz/libtargets-afl.a
+
+$(B)/fuzz/afl-%.cmplog: $(B)/fuzz/obj-cmplog/fuzz/%.o $(B)/fuzz/libcode-cmplog.a
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)AFL_LLVM_CMPLOG=1 $(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
+$(B)/fuzz/afl-%: $(B)/fuzz/obj-afl/fuzz/%.o $(B)/fuzz/libcode-afl.a
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
+$(B)/fuzz/libfuzzer-%: $(B)/fuzz/obj-lf/fuzz/%.o $(B)/fuzz/libcode-lf.a
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(LF_CC) $(FZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
+$(B)/fuzz/aflbin-%: $(B)/fuzz/obj-afl/targets/%/main.o $(B)/fuzz/libcode-afl.a
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(AFL_CC) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^
 
@@ -113,10 +118,14 @@ $(B)/fuzz/bench-empty-fork: fuzz/bench/empty_fork.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(AFL_CC) $(FZ_CFLAGS) -o $@ $<
-$(B)/fuzz/bench-tcp-baseline: fuzz/bench/tcp_baseline.c $(call fzobj,afl,$(LIB_SRC) fuzz/lib/fz_records.c)
+$(B)/fuzz/bench-thread-cost: fuzz/bench/thread_cost.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^ $(PCAP_LIBS)
+	$(Q)$(CC) $(STD) $(WARN) $(FUZZ_CFLAGS) -pthread -o $@ $<
+$(B)/fuzz/bench-tcp-baseline: fuzz/bench/tcp_baseline.c $(B)/fuzz/libcode-afl.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^
 
 # --- LD_PRELOAD desocketing library: never sanitized (it is preloaded into
 # arbitrary binaries), self-contained (compiles the record parser again).
