@@ -15,6 +15,10 @@
 #   targets/<t>/main.c     -> $(B)/fuzz/aflbin-<t> (server built with afl-clang-fast, for preload mode)
 
 AFL_CC      ?= afl-clang-fast
+# afl-clang-fast's banners and pass chatter only with V=1, like the commands
+ifneq ($(Q),)
+export AFL_QUIET := 1
+endif
 LF_CC       ?= clang
 FUZZ_CFLAGS ?= -O2 -g
 FUZZ_ASAN   ?= 1
