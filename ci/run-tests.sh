@@ -58,6 +58,8 @@ if [ -x "$build/bin/netrig" ]; then
     run "broken target is caught" sh ci/test-broken-target.sh "$build"
 fi
 
+run "ClusterFuzzLite build" sh ci/test-clusterfuzzlite.sh "$build"
+
 for replay in "$asan"/fuzz/replay-*; do
     [ -x "$replay" ] || continue
     name=${replay##*/replay-}
