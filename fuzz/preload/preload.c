@@ -417,7 +417,8 @@ static void *feeder(void *arg)
  * no helper thread at all (the common case, and much cheaper per
  * execution): its clients stay half-closed, the program runs, and close()
  * wakes it when it has closed every connection.  Otherwise start the
- * helper thread for the rest. */
+ * helper thread for the rest (should it fail to start, the input ends where
+ * inline playing stopped). */
 static void feed(void)
 {
     const char *rpath = getenv("NETRIG_FUZZ_REPLIES");
@@ -425,6 +426,7 @@ static void feed(void)
     pthread_attr_t attr;
     pthread_t th;
     sigset_t all;
+    int th_ok;
 
     *cl = (struct pl_client){
         .replies = rpath && *rpath ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1,
@@ -435,21 +437,24 @@ static void feed(void)
     for (unsigned i = 0; i < FZ_MAX_CONNS; i++)
         cl->fd[i] = -1;
     nr_cur_init(&pl_cur, pl_input, read_input());
-    if (play(cl, &pl_cur, 0)) {
-        shut_all(cl);
-        atomic_store(&pl_fed, 1);
-        maybe_wake();
-        return;
+    if (!play(cl, &pl_cur, 0)) {
+        /* a small stack: less to map and tear down at every execution */
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, PL_STACK);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* the program's signals are the program's: never delivered here */
+        sigfillset(&all);
+        pthread_attr_setsigmask_np(&attr, &all);
+        th_ok = pthread_create(&th, &attr, feeder, cl) == 0;
+        pthread_attr_destroy(&attr);
+        if (th_ok)
+            return;
+        /* no thread to play the rest: the input ends here, so the
+         * program still ends */
     }
-    /* a small stack: less to map and tear down at every execution */
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, PL_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* the program's signals are the program's: never delivered here */
-    sigfillset(&all);
-    pthread_attr_setsigmask_np(&attr, &all);
-    pthread_create(&th, &attr, feeder, cl);
-    pthread_attr_destroy(&attr);
+    shut_all(cl);
+    atomic_store(&pl_fed, 1);
+    maybe_wake();
 }
 
 /* Inline mode at the process's end: every reply is queued in the clients
@@ -518,13 +523,14 @@ static void fork_here(void)
 
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    int r = -1, mine;
+    int r = -1, inet, mine;
 
     pl_setup();
-    if (pl_listener < 0 && len <= sizeof(pl_local) && is_inet_stream(fd, addr))
+    inet = len <= sizeof(pl_local) && is_inet_stream(fd, addr);
+    if (inet && pl_listener < 0)
         fork_here();
     pthread_mutex_lock(&pl_lock);
-    mine = pl_listener < 0 && len <= sizeof(pl_local) && is_inet_stream(fd, addr);
+    mine = inet && pl_listener < 0;
     if (mine && desocket(fd) == 0) {
         memcpy(&pl_local, addr, len);
         pl_local_len = len;
