@@ -12,6 +12,7 @@
 #   targets/common/*.c, targets/<t>/*.c (not main.c) -> $(B)/libtargets.a
 #   targets/<t>/main.c       -> $(B)/bin/<t>
 #   harness/tests/test_*.c, targets/tests/test_*.c -> $(B)/tests/<name> (cmocka)
+#   harness/tests/helpers/*.c -> $(B)/tests/helpers/<name> (programs the tests start)
 
 B        ?= build
 V        ?= 0
@@ -42,6 +43,8 @@ TLIB_SRC    := $(wildcard targets/common/*.c) \
                $(filter-out %/main.c,$(foreach t,$(TARGETS),$(wildcard targets/$(t)/*.c)))
 TEST_SRC    := $(wildcard harness/tests/test_*.c targets/tests/test_*.c)
 TESTS       := $(patsubst %.c,$(B)/tests/%,$(notdir $(TEST_SRC)))
+HELPER_SRC  := $(wildcard harness/tests/helpers/*.c)
+HELPERS     := $(patsubst harness/tests/helpers/%.c,$(B)/tests/helpers/%,$(HELPER_SRC))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -56,7 +59,7 @@ DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 all: bins tests
 
 bins: $(BINS)
-tests: $(TESTS) $(B)/bench-sources.ok
+tests: $(TESTS) $(HELPERS) $(B)/bench-sources.ok
 
 # Benchmark programs are built by their scripts (some with afl-clang-fast);
 # compile-check them here so an API change cannot break them unnoticed.
@@ -109,6 +112,10 @@ $(B)/tests/%: $(B)/obj/harness/tests/%.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
+$(B)/tests/helpers/%: $(B)/obj/harness/tests/helpers/%.o $(LIBNR)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 $(B)/tests/%: $(B)/obj/targets/tests/%.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

@@ -63,6 +63,7 @@ static void usage(FILE *f)
             "                        (default: the directory of netrig itself)\n"
             "      --no-netns        do not create network namespaces; use host loopback\n"
             "      --no-capture      do not capture packets (wire steps are skipped)\n"
+            "      --capture-buffer SIZE  kernel capture ring per scenario (e.g. 8M, 512K)\n"
             "      --allow-remote    permit non-loopback destinations\n"
             "  -v, --verbose         print the full step log of failing scenarios\n"
             "Exit status: 0 all passed, 1 some failed, 2 usage or malformed scenario.\n");
@@ -83,6 +84,26 @@ static int parse_duration(const char *s)
     if (strcmp(end, "m") == 0)
         return v * 60000 > INT_MAX ? -1 : (int)(v * 60000);
     return -1;
+}
+
+/* Parse "65536", "512K", "8M", "1G" (binary units). Returns bytes or 0. */
+static size_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+
+    if (end == s || *s == '-')
+        return 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30, end++;
+    if (*end != '\0' || v == 0 || v > (SIZE_MAX >> 1) >> shift)
+        return 0;
+    return (size_t)(v << shift);
 }
 
 /* ---- discovery --------------------------------------------------------- */
@@ -552,7 +573,7 @@ static const char *default_bindir(void)
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-    enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP };
+    enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP, O_CAPBUF };
     static const struct option longopts[] = {
         { "jobs", required_argument, NULL, 'j' },     { "filter", required_argument, NULL, 'f' },
         { "repeat", required_argument, NULL, 'r' },   { "keep", no_argument, NULL, 'k' },
@@ -563,6 +584,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         { "allow-remote", no_argument, NULL, O_REMOTE },
         { "time-scale", required_argument, NULL, O_SCALE },
         { "no-capture", no_argument, NULL, O_NOCAP },
+        { "capture-buffer", required_argument, NULL, O_CAPBUF },
         { "help", no_argument, NULL, 'h' },           { 0 } };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int opt;
@@ -586,6 +608,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case O_BIN: o->bindir = optarg; break;
         case O_NONETNS: o->no_netns = 1; break;
         case O_NOCAP: o->no_capture = 1; break;
+        case O_CAPBUF: if (!(o->capture_bytes = parse_size(optarg))) goto bad; break;
         case O_REMOTE: o->allow_remote = 1; break;
         case O_SCALE: o->time_scale = atof(optarg); if (o->time_scale <= 0) goto bad; break;
         case 'h': usage(stdout); return 1;

@@ -21,6 +21,7 @@ struct run_opts {
     int allow_remote;         /* allow non-loopback destinations */
     int no_netns;             /* do not create namespaces: host loopback */
     int no_capture;           /* do not capture packets */
+    size_t capture_bytes;     /* kernel capture ring per scenario; 0: the default */
     int timeout_ms;           /* -1, or overrides every file's step timeout */
     int deadline_ms;          /* -1, or overrides every file's deadline */
     double time_scale;        /* multiplies all timeouts (slow machines, ASan) */
