@@ -55,7 +55,7 @@ BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig
 DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 
 .SECONDARY:
-.PHONY: all bins tests run check golden check-unit check-asan check-integration install clean deps
+.PHONY: all bins tests run check soak golden check-unit check-asan check-integration install clean deps
 all: bins tests
 
 bins: $(BINS)
@@ -129,6 +129,11 @@ run: all
 check: all
 	$(MAKE) --no-print-directory B=$(B)/asan SAN=1 NR_NODEPS=1 all
 	sh ci/run-tests.sh $(B) $(B)/asan
+
+# The flake budget: the suite REPEAT (20) times, -j JOBS (CPUs), under a busy
+# loop per CPU; SCN="paths" to soak specific scenarios.  See ci/soak.sh.
+soak: bins
+	sh ci/soak.sh $(B)
 
 # Re-capture the scenarios that have golden captures in pcaps/ and store
 # them (SCN="harness/scenarios/x/y.scn ..." to add or refresh specific ones).
