@@ -1,6 +1,8 @@
-/* cmd_run.c - `netrig run`: find scenario files, parse them all (nothing
- * runs if one is malformed), run each in a child process of its own, in its
- * own network namespace, up to -j at a time, and report. */
+/* cmd_run.c - `netrig run`: find scenario files, parse them all (each
+ * malformed one is reported as an error, the others still run), run each in
+ * a child process of its own, in its own namespaces, up to -j at a time,
+ * and report every scenario as exactly one of passed, failed, error,
+ * skipped or not run. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +25,9 @@
 #include "run_capture.h"
 
 #define SCN_SUFFIX ".scn"
-#define KILL_GRACE_MS 5000
+#define STOP_GRACE_MS 1000   /* teardown grace, as exec_target.c and exec.c use it */
+#define DRAIN_MARGIN_MS 3000 /* the capture's final drain */
+#define KILL_MARGIN_MS 3000  /* for the scenario's watchdog to report first */
 
 struct job {
     struct nr_scn scn;
@@ -33,6 +38,7 @@ struct job {
     size_t outlen;
     int64_t started, deadline;
     int exclusive;        /* binds a fixed port: alone when sharing the host */
+    int runnable;         /* parsed: to be run (a malformed file is not) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -65,8 +71,14 @@ static void usage(FILE *f)
             "      --no-capture      do not capture packets (wire steps are skipped)\n"
             "      --capture-buffer SIZE  kernel capture ring per scenario (e.g. 8M, 512K)\n"
             "      --allow-remote    permit non-loopback destinations\n"
+            "      --allow-skip      skipped scenarios do not fail the run\n"
+            "      --fail-fast       start no more scenarios after a failure or error\n"
             "  -v, --verbose         print the full step log of failing scenarios\n"
-            "Exit status: 0 all passed, 1 some failed, 2 usage or malformed scenario.\n");
+            "Every scenario ends as passed, failed, error (could not be judged), skipped\n"
+            "or not run (interrupted, --fail-fast).\n"
+            "Exit status: 0 all passed (and skipped, with --allow-skip); 1 some failed, erred,\n"
+            "were skipped or not run; 2 usage error, unwritable report or malformed scenario\n"
+            "(the well-formed ones still run); 128+N interrupted by signal N.\n");
 }
 
 /* Parse "200ms", "2s", "1.5s", "2m". Returns ms or -1. */
@@ -275,47 +287,100 @@ static void rm_rf(const char *path)
     rmdir(path);
 }
 
-
-/* Child side: isolate, run, write "<status>\n<message>" to fd, exit. */
-static void child_run(const struct nr_scn *scn, const struct run_opts *o, const char *artdir,
-                      int fd)
+/* The process that runs the scenario (the init of its PID namespace, or
+ * the subreaper of its processes on the host): run, report, exit. */
+static void scenario_main(const struct nr_scn *scn, const struct run_opts *o, const char *artdir,
+                          int fd, int isolated)
 {
-    char errbuf[NR_ERRBUF_SIZE], *msg = NULL, head[64];
+    char *msg = NULL;
     enum run_status st;
-    int isolated = 0;
 
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    setpgid(0, 0);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    if (!o->no_netns) {
-        if (run_ns_enter(errbuf) == 0)
-            isolated = 1;
-        else
-            fprintf(stderr, "netrig: no network namespace (%s): using host loopback\n", errbuf);
-    }
     if (scn->needs_ipv6 && isolated) {
         int s = socket(AF_INET6, SOCK_STREAM, 0);
         if (s < 0) {
-            snprintf(head, sizeof(head), "skip\nIPv6 unavailable: %s", strerror(errno));
-            nr_write_all(fd, head, strlen(head), -1);
+            if (asprintf(&msg, "IPv6 unavailable: %s", strerror(errno)) < 0)
+                msg = NULL;
+            run_result_send(fd, RUN_SKIP, msg);
             _exit(0);
         }
         close(s);
     }
-    st = run_scenario(scn, o, artdir, isolated, &msg);
-    snprintf(head, sizeof(head), "%s\n", st == RUN_PASS ? "pass" : st == RUN_SKIP ? "skip" : "fail");
-    nr_write_all(fd, head, strlen(head), -1);
-    if (msg)
-        nr_write_all(fd, msg, strlen(msg), -1);
+    st = run_scenario(scn, o, artdir, isolated, fd, &msg);
+    run_result_send(fd, st, msg);
     free(msg);
     _exit(0);
+}
+
+/* Has the process holding the other end of a pipe gone (all writers closed)? */
+static int writer_gone(int rfd)
+{
+    struct pollfd p = { .fd = rfd, .events = POLLIN };
+
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLHUP);
+}
+
+/* Child side: isolate, then run the scenario in the init of a new PID
+ * namespace, so that every process the scenario starts dies with it.  This
+ * process only waits for that init.  Without namespaces the scenario runs
+ * here, as the subreaper of whatever it starts. */
+static void child_run(const struct nr_scn *scn, const struct run_opts *o, const char *artdir,
+                      int fd, pid_t netrig)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    sigset_t none;
+    int alive[2], ws;
+    pid_t init;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != netrig)
+        _exit(1);
+    setpgid(0, 0);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (o->no_netns || run_ns_enter(errbuf) < 0) {
+        if (!o->no_netns)
+            fprintf(stderr, "netrig: no namespaces (%s): using the host loopback\n", errbuf);
+        run_ns_adopt_orphans();
+        scenario_main(scn, o, artdir, fd, 0);
+    }
+    if (pipe2(alive, O_CLOEXEC) < 0)
+        _exit(1);
+    init = fork();
+    if (init < 0)
+        _exit(1);
+    if (init == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(alive[1]);
+        if (writer_gone(alive[0]))
+            _exit(1); /* our parent died before PDEATHSIG was armed */
+        close(alive[0]);
+        if (run_ns_init(errbuf) < 0)
+            fprintf(stderr, "netrig: %s: processes see the host's /proc\n", errbuf);
+        scenario_main(scn, o, artdir, fd, 1);
+    }
+    close(alive[0]);
+    close(fd);
+    while (waitpid(init, &ws, 0) < 0 && errno == EINTR)
+        ;
+    _exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+}
+
+/* How long after its deadline a scenario process is killed: the teardown it
+ * may still do (targets' grace, stragglers' grace, the capture drain) plus
+ * a margin.  The scenario reports its own overrun before that. */
+static int64_t kill_after_deadline_ms(const struct run_opts *o)
+{
+    return (int64_t)(2 * STOP_GRACE_MS * o->time_scale) + DRAIN_MARGIN_MS + KILL_MARGIN_MS;
 }
 
 static int job_start(struct job *j, const struct run_opts *o)
 {
     int p[2];
     int64_t deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : j->scn.deadline_ms;
+    pid_t self = getpid();
 
     if (mkdir_p(j->res->artifacts) < 0) {
         fprintf(stderr, "netrig: cannot create %s: %s\n", j->res->artifacts, strerror(errno));
@@ -332,12 +397,12 @@ static int job_start(struct job *j, const struct run_opts *o)
     }
     if (j->pid == 0) {
         close(p[0]);
-        child_run(&j->scn, o, j->res->artifacts, p[1]);
+        child_run(&j->scn, o, j->res->artifacts, p[1], self);
     }
     close(p[1]);
     j->pipe_fd = p[0];
     j->started = nr_now_ms();
-    j->deadline = j->started + (int64_t)(deadline_ms * o->time_scale) + KILL_GRACE_MS;
+    j->deadline = j->started + (int64_t)(deadline_ms * o->time_scale) + kill_after_deadline_ms(o);
     return 0;
 }
 
@@ -361,77 +426,119 @@ static int job_read(struct job *j)
     return 1;
 }
 
-/* Child finished (or was killed): fill in the result. */
+/* Kill a scenario's process (and with it its namespace) and reap it. */
+static int job_kill(struct job *j)
+{
+    int ws = 0;
+
+    kill(-j->pid, SIGKILL);
+    kill(j->pid, SIGKILL);
+    while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    close(j->pipe_fd);
+    j->pid = 0;
+    return ws;
+}
+
+/* Child finished (or was killed at its deadline): fill in the result. */
 static void job_finish(struct job *j, const struct run_opts *o, int killed)
 {
     struct run_result *r = j->res;
-    char status[64], *nl;
+    char status[64];
     int ws = 0;
 
-    close(j->pipe_fd);
-    if (killed)
-        kill(-j->pid, SIGKILL), kill(j->pid, SIGKILL);
-    while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR)
-        ;
-    r->seconds = (double)(nr_now_ms() - j->started) / 1000.0;
     if (killed) {
+        job_kill(j);
+    } else {
+        close(j->pipe_fd);
+        while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR)
+            ;
+        j->pid = 0;
+    }
+    r->seconds = (double)(nr_now_ms() - j->started) / 1000.0;
+    if (j->out && run_result_parse(j->out, &r->status, &r->message) == 0) {
+        /* reported, possibly by its watchdog just before the kill */
+    } else if (killed) {
         r->status = RUN_FAIL;
-        if (asprintf(&r->message, "%s: scenario deadline exceeded: killed", r->path) < 0)
-            r->message = NULL;
-    } else if (!j->out || !(nl = strchr(j->out, '\n'))) {
-        nr_status_str(ws, status, sizeof(status));
-        r->status = RUN_FAIL;
-        if (asprintf(&r->message, "%s: runner process ended with %s before reporting", r->path,
-                     status) < 0)
+        if (asprintf(&r->message, "%s: scenario deadline exceeded; its process did not report "
+                     "and was killed (steps.log has its last step)", r->path) < 0)
             r->message = NULL;
     } else {
-        *nl = '\0';
-        r->status = strcmp(j->out, "pass") == 0 ? RUN_PASS
-                    : strcmp(j->out, "skip") == 0 ? RUN_SKIP : RUN_FAIL;
-        r->message = nl[1] ? strdup(nl + 1) : NULL;
+        nr_status_str(ws, status, sizeof(status));
+        r->status = RUN_ERROR;
+        if (asprintf(&r->message, "%s: the scenario's process ended with %s before reporting",
+                     r->path, status) < 0)
+            r->message = NULL;
     }
     free(j->out);
     j->out = NULL;
-    if (r->status == RUN_PASS && !o->keep) {
+    if (r->status == RUN_PASS && !o->keep)
         rm_rf(r->artifacts);
-    }
 }
 
 /* ---- human output -------------------------------------------------------- */
 
+/* Copy a file to f (the step log of a failure, with -v). */
+static void print_file(FILE *f, const char *path)
+{
+    char buf[8192];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return;
+    while ((n = nr_read(fd, buf, sizeof(buf))) > 0)
+        fwrite(buf, 1, (size_t)n, f);
+    close(fd);
+}
+
 static void print_result(FILE *f, const struct run_result *r, const struct run_opts *o)
 {
-    const char *word = r->status == RUN_PASS ? "PASS" : r->status == RUN_SKIP ? "SKIP" : "FAIL";
-    const char *col = r->status == RUN_PASS ? "\033[32m" : r->status == RUN_SKIP ? "\033[33m"
-                                                                                 : "\033[31m";
+    static const char *const word[] = { [RUN_PASS] = "PASS", [RUN_FAIL] = "FAIL",
+                                        [RUN_ERROR] = "ERROR", [RUN_SKIP] = "SKIP",
+                                        [RUN_NOTRUN] = "NOT RUN" };
+    static const char *const col[] = { [RUN_PASS] = "\033[32m", [RUN_FAIL] = "\033[31m",
+                                       [RUN_ERROR] = "\033[35m", [RUN_SKIP] = "\033[33m",
+                                       [RUN_NOTRUN] = "\033[33m" };
 
-    fprintf(f, "%s%s%s  %-56s %6.2fs\n", o->color ? col : "", word, o->color ? "\033[0m" : "",
-            r->name, r->seconds);
+    fprintf(f, "%s%-5s%s  %-56s %6.2fs\n", o->color ? col[r->status] : "", word[r->status],
+            o->color ? "\033[0m" : "", r->name, r->seconds);
     if (r->status != RUN_PASS && r->message) {
         fprintf(f, "%s", r->message);
         if (r->message[0] && r->message[strlen(r->message) - 1] != '\n')
             fputc('\n', f);
     }
-    if (r->status == RUN_FAIL) {
+    if ((r->status == RUN_FAIL || r->status == RUN_ERROR) && r->artifacts) {
+        char path[PATH_MAX];
         fprintf(f, "  artifacts: %s\n", r->artifacts);
         if (o->verbose) {
-            char cmd[PATH_MAX + 32];
-            snprintf(cmd, sizeof(cmd), "cat '%s/steps.log' >&2", r->artifacts);
-            fflush(f);
-            if (system(cmd) < 0)
-                perror("system");
+            snprintf(path, sizeof(path), "%s/steps.log", r->artifacts);
+            print_file(f, path);
         }
     }
+    fflush(f);
 }
 
 /* ---- scheduling ------------------------------------------------------- */
 
-static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *human)
+/* Mark jobs[from..n) that were to run as not run, saying why. */
+static void mark_not_run(struct job *jobs, size_t from, size_t n, const char *why)
+{
+    for (size_t i = from; i < n; i++)
+        if (jobs[i].runnable) {
+            jobs[i].res->status = RUN_NOTRUN;
+            jobs[i].res->message = strdup(why);
+        }
+}
+
+static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *human,
+                    const sigset_t *waitmask)
 {
     size_t next = 0, running = 0;
-    int alone = 0; /* an exclusive job is running */
+    int alone = 0, stopping = 0; /* an exclusive job runs; --fail-fast tripped */
     struct pollfd *pf = calloc(n ? n : 1, sizeof(*pf));
     size_t *idx = calloc(n ? n : 1, sizeof(*idx));
+    char why[96];
 
     if (!pf || !idx) {
         free(pf);
@@ -441,20 +548,28 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
     while ((next < n || running > 0) && !interrupted) {
         size_t np = 0;
         int64_t soonest = -1;
-        while (next < n && running < (size_t)o->jobs && !alone) {
-            int excl = o->no_netns && jobs[next].exclusive;
+        while (next < n && !stopping && running < (size_t)o->jobs && !alone) {
+            struct job *j = &jobs[next];
+            int excl = o->no_netns && j->exclusive;
+            if (!j->runnable) {
+                next++;
+                continue;
+            }
             if (excl && running > 0)
                 break; /* wait until it can run alone */
-            if (job_start(&jobs[next], o) < 0) {
-                jobs[next].res->status = RUN_FAIL;
-                jobs[next].res->message = strdup("cannot start the scenario process");
-                jobs[next].pid = 0;
+            if (job_start(j, o) < 0) {
+                j->res->status = RUN_ERROR;
+                j->res->message = strdup("cannot start the scenario's process");
+                j->pid = 0;
+                print_result(human, j->res, o);
             } else {
                 running++;
                 alone = excl;
             }
             next++;
         }
+        if (stopping && running == 0)
+            break;
         for (size_t i = 0; i < next; i++) {
             if (jobs[i].pid <= 0)
                 continue;
@@ -465,7 +580,13 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
         }
         if (np == 0)
             continue;
-        if (poll(pf, np, nr_ms_left(soonest)) < 0 && errno != EINTR)
+        {
+            int left = nr_ms_left(soonest);
+            struct timespec ts = { left / 1000, (left % 1000) * 1000000L };
+            if (ppoll(pf, np, &ts, waitmask) < 0 && errno != EINTR)
+                break;
+        }
+        if (interrupted)
             break;
         for (size_t k = 0; k < np; k++) {
             struct job *j = &jobs[idx[k]];
@@ -476,21 +597,31 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
                 done = killed = 1;
             if (done) {
                 job_finish(j, o, killed);
-                j->pid = 0;
                 running--;
                 if (j->exclusive)
                     alone = 0;
                 print_result(human, j->res, o);
+                if (o->fail_fast && (j->res->status == RUN_FAIL || j->res->status == RUN_ERROR))
+                    stopping = 1;
             }
         }
     }
-    for (size_t i = 0; i < next; i++) /* interrupted: kill what still runs */
-        if (jobs[i].pid > 0) {
-            kill(-jobs[i].pid, SIGKILL);
-            kill(jobs[i].pid, SIGKILL);
-            waitpid(jobs[i].pid, NULL, 0);
-            close(jobs[i].pipe_fd);
-        }
+    if (interrupted) { /* what still runs is killed: not judged, so not run */
+        snprintf(why, sizeof(why), "interrupted by SIG%s: not finished", sigabbrev_np(interrupted));
+        for (size_t i = 0; i < next; i++)
+            if (jobs[i].pid > 0) {
+                jobs[i].res->seconds = (double)(nr_now_ms() - jobs[i].started) / 1000.0;
+                job_kill(&jobs[i]);
+                free(jobs[i].out);
+                jobs[i].out = NULL;
+                jobs[i].res->status = RUN_NOTRUN;
+                jobs[i].res->message = strdup(why);
+            }
+        snprintf(why, sizeof(why), "interrupted by SIG%s: not run", sigabbrev_np(interrupted));
+    } else {
+        snprintf(why, sizeof(why), "not run: --fail-fast after a failure");
+    }
+    mark_not_run(jobs, next, n, why);
     free(pf);
     free(idx);
     return 0;
@@ -498,25 +629,43 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
 
 /* ---- isolation probe ----------------------------------------------------- */
 
-/* In a throwaway child: can we have a namespace, and capture in it?
- * Writes "ns:<reason>" or "cap:<reason>" to fd when not; nothing when yes. */
-static void probe_child(const struct run_opts *o, int fd)
+/* In the init of a throwaway namespace set: can we mount its /proc, and
+ * capture?  Writes "proc:<reason>" / "cap:<reason>" to fd when not. */
+static void probe_init(const struct run_opts *o, int fd)
 {
     char errbuf[NR_ERRBUF_SIZE], msg[NR_ERRBUF_SIZE + 8];
     struct run_capture *cap;
     struct run_capture_stats cs;
 
+    if (run_ns_init(errbuf) < 0) {
+        snprintf(msg, sizeof(msg), "proc:%s", errbuf);
+        nr_write_all(fd, msg, strlen(msg), -1);
+    }
+    if (!o->no_capture && (run_capture_start("lo", "/dev/null", &cap, errbuf) < 0 ||
+                           run_capture_stop(cap, &cs, errbuf) < 0)) {
+        snprintf(msg, sizeof(msg), "\ncap:%s", errbuf);
+        nr_write_all(fd, msg, strlen(msg), -1);
+    }
+    _exit(0);
+}
+
+/* In a throwaway child: can we have namespaces?  Writes "ns:<reason>" to fd
+ * when not, else what probe_init finds. */
+static void probe_child(const struct run_opts *o, int fd)
+{
+    char errbuf[NR_ERRBUF_SIZE], msg[NR_ERRBUF_SIZE + 8];
+    pid_t init;
+
     if (run_ns_enter(errbuf) < 0) {
         snprintf(msg, sizeof(msg), "ns:%s", errbuf);
-    } else if (o->no_capture) {
-        _exit(0);
-    } else if (run_capture_start("lo", "/dev/null", &cap, errbuf) < 0 ||
-               run_capture_stop(cap, &cs, errbuf) < 0) {
-        snprintf(msg, sizeof(msg), "cap:%s", errbuf);
-    } else {
+        nr_write_all(fd, msg, strlen(msg), -1);
         _exit(0);
     }
-    nr_write_all(fd, msg, strlen(msg), -1);
+    init = fork();
+    if (init == 0)
+        probe_init(o, fd);
+    if (init > 0)
+        waitpid(init, NULL, 0);
     _exit(0);
 }
 
@@ -524,32 +673,38 @@ static void probe_child(const struct run_opts *o, int fd)
  * so once when they cannot. */
 static void probe_isolation(struct run_opts *o)
 {
-    char msg[NR_ERRBUF_SIZE + 8] = "";
-    int p[2], ws;
-    ssize_t n;
+    char msg[2 * NR_ERRBUF_SIZE + 16] = "", *p;
+    int fds[2];
+    ssize_t n = -1, got = 0;
     pid_t pid;
 
-    if (o->no_netns || pipe2(p, O_CLOEXEC) < 0)
+    if (o->no_netns || pipe2(fds, O_CLOEXEC) < 0)
         return;
     pid = fork();
     if (pid == 0) {
-        close(p[0]);
-        probe_child(o, p[1]);
+        close(fds[0]);
+        probe_child(o, fds[1]);
     }
-    close(p[1]);
-    n = pid > 0 ? nr_read(p[0], msg, sizeof(msg) - 1) : -1;
-    close(p[0]);
+    close(fds[1]);
+    while (pid > 0 && (n = nr_read(fds[0], msg + got, sizeof(msg) - 1 - (size_t)got)) > 0)
+        got += n;
+    close(fds[0]);
     if (pid > 0)
-        waitpid(pid, &ws, 0);
-    msg[n > 0 ? n : 0] = '\0';
+        waitpid(pid, NULL, 0);
+    msg[got] = '\0';
     if (strncmp(msg, "ns:", 3) == 0) {
-        fprintf(stderr, "netrig: network namespaces unavailable (%s): scenarios run on the host "
+        fprintf(stderr, "netrig: namespaces unavailable (%s): scenarios run on the host "
                         "loopback with ephemeral ports, without capture; scenarios with wire "
                         "steps are skipped\n", msg + 3);
         o->no_netns = 1;
-    } else if (strncmp(msg, "cap:", 4) == 0) {
+        return;
+    }
+    if (strncmp(msg, "proc:", 5) == 0)
+        fprintf(stderr, "netrig: %.*s: targets see the host's /proc\n",
+                (int)strcspn(msg + 5, "\n"), msg + 5);
+    if ((p = strstr(msg, "cap:"))) {
         fprintf(stderr, "netrig: packet capture unavailable (%s): no wire checks; scenarios "
-                        "with wire steps are skipped\n", msg + 4);
+                        "with wire steps are skipped\n", p + 4);
         o->no_capture = 1;
     }
 }
@@ -573,7 +728,8 @@ static const char *default_bindir(void)
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-    enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP, O_CAPBUF };
+    enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP, O_CAPBUF,
+           O_ALLOWSKIP, O_FAILFAST };
     static const struct option longopts[] = {
         { "jobs", required_argument, NULL, 'j' },     { "filter", required_argument, NULL, 'f' },
         { "repeat", required_argument, NULL, 'r' },   { "keep", no_argument, NULL, 'k' },
@@ -585,15 +741,17 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         { "time-scale", required_argument, NULL, O_SCALE },
         { "no-capture", no_argument, NULL, O_NOCAP },
         { "capture-buffer", required_argument, NULL, O_CAPBUF },
+        { "allow-skip", no_argument, NULL, O_ALLOWSKIP },
+        { "fail-fast", no_argument, NULL, O_FAILFAST },
         { "help", no_argument, NULL, 'h' },           { 0 } };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int opt;
+    int opt, li = -1;
 
     *o = (struct run_opts){ .artifacts = "netrig-artifacts", .jobs = ncpu > 0 ? (int)ncpu : 1,
                             .repeat = 1, .timeout_ms = -1, .deadline_ms = -1, .time_scale = 1.0,
                             .bindir = default_bindir() };
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "j:f:r:ka:t:d:vh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "j:f:r:ka:t:d:vh", longopts, &li)) != -1) {
         switch (opt) {
         case 'j': o->jobs = atoi(optarg); if (o->jobs < 1) goto bad; break;
         case 'f': o->filter = optarg; break;
@@ -609,11 +767,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         case O_NONETNS: o->no_netns = 1; break;
         case O_NOCAP: o->no_capture = 1; break;
         case O_CAPBUF: if (!(o->capture_bytes = parse_size(optarg))) goto bad; break;
+        case O_ALLOWSKIP: o->allow_skip = 1; break;
+        case O_FAILFAST: o->fail_fast = 1; break;
         case O_REMOTE: o->allow_remote = 1; break;
         case O_SCALE: o->time_scale = atof(optarg); if (o->time_scale <= 0) goto bad; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
+        li = -1;
     }
     if (optind >= argc) {
         fprintf(stderr, "netrig run: no scenario files or directories given\n");
@@ -622,8 +783,67 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     }
     return 0;
 bad:
-    fprintf(stderr, "netrig run: bad value for -%c: '%s'\n", opt, optarg);
+    if (li >= 0)
+        fprintf(stderr, "netrig run: bad value for --%s: '%s'\n", longopts[li].name, optarg);
+    else
+        fprintf(stderr, "netrig run: bad value for -%c: '%s'\n", opt, optarg);
     return -1;
+}
+
+/* Can a report be written at path?  Tried before anything runs, so that a
+ * run whose report would be lost does not happen.  Returns 0 / -1. */
+static int check_writable(const char *path, char *errbuf)
+{
+    char tmp[PATH_MAX];
+    int fd;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST)
+        fd = open(tmp, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return nr_seterr_errno(errbuf, errno, "cannot write the report %s", path);
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
+/* Add the result slots for one scenario file: a parsed job per repeat, or
+ * one error result when the file is malformed.  Returns 1 when malformed,
+ * 0 when parsed, -1 on allocation failure. */
+static int add_scenario(const char *path, const struct run_opts *o, struct job *jobs,
+                        struct run_result *res, size_t *n)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+
+    for (int k = 0; k < o->repeat; k++) {
+        struct job *j = &jobs[*n];
+        struct run_result *r = &res[*n];
+        if (nr_scn_load(path, &j->scn, errbuf) < 0) {
+            r->path = strdup(path);
+            r->name = strdup(path);
+            r->status = RUN_ERROR;
+            r->message = strdup(errbuf);
+            j->res = r;
+            (*n)++;
+            return r->path && r->name && r->message ? 1 : -1;
+        }
+        j->runnable = 1;
+        j->exclusive = binds_fixed_port(&j->scn.steps);
+        j->res = r;
+        r->path = strdup(path);
+        if (o->repeat > 1) {
+            if (asprintf(&r->name, "%s #%d", path, k + 1) < 0)
+                r->name = NULL;
+        } else {
+            r->name = strdup(path);
+        }
+        r->artifacts = artifact_dir(o->artifacts, path, o->repeat > 1 ? k + 1 : 0);
+        (*n)++;
+        if (!r->path || !r->name || !r->artifacts)
+            return -1;
+    }
+    return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -632,8 +852,9 @@ int cmd_run(int argc, char **argv)
     struct pathlist paths = { 0 };
     struct job *jobs = NULL;
     struct run_result *res = NULL;
-    size_t n = 0, npass = 0, nfail = 0, nskip = 0;
+    size_t n = 0, count[RUN_NOTRUN + 1] = { 0 }, malformed = 0;
     char errbuf[NR_ERRBUF_SIZE];
+    sigset_t block, waitmask;
     FILE *human;
     int rc = 2, pr = parse_opts(argc, argv, &o);
 
@@ -641,6 +862,10 @@ int cmd_run(int argc, char **argv)
         return pr > 0 ? 0 : 2;
     human = o.tap ? stderr : stdout;
     o.color = isatty(fileno(human)) && !getenv("NO_COLOR");
+    if (o.junit && check_writable(o.junit, errbuf) < 0) {
+        fprintf(stderr, "netrig run: %s\n", errbuf);
+        return 2;
+    }
     for (int i = optind; i < argc; i++)
         if (collect(&paths, argv[i]) < 0)
             goto out;
@@ -649,61 +874,70 @@ int cmd_run(int argc, char **argv)
     if (!jobs || !res)
         goto out;
     for (size_t i = 0; i < paths.n; i++) {
-        struct nr_scn scn;
-        if (!matches_filter(paths.v[i], o.filter))
-            continue;
-        if (nr_scn_load(paths.v[i], &scn, errbuf) < 0) {
-            fprintf(stderr, "%s\n", errbuf);
-            goto out; /* nothing runs when any scenario is malformed */
-        }
-        for (int k = 0; k < o.repeat; k++) {
-            struct nr_scn copy;
-            if (k == 0) {
-                copy = scn;
-            } else if (nr_scn_load(paths.v[i], &copy, errbuf) < 0) {
-                fprintf(stderr, "%s\n", errbuf);
-                goto out;
-            }
-            jobs[n].scn = copy;
-            jobs[n].exclusive = binds_fixed_port(&copy.steps);
-            jobs[n].res = &res[n];
-            res[n].path = strdup(paths.v[i]);
-            if (o.repeat > 1) {
-                if (asprintf(&res[n].name, "%s #%d", paths.v[i], k + 1) < 0)
-                    res[n].name = NULL;
-            } else {
-                res[n].name = strdup(paths.v[i]);
-            }
-            res[n].artifacts = artifact_dir(o.artifacts, paths.v[i], o.repeat > 1 ? k + 1 : 0);
-            if (!res[n].path || !res[n].name || !res[n].artifacts)
-                goto out;
-            n++;
-        }
+        int r = matches_filter(paths.v[i], o.filter) ? add_scenario(paths.v[i], &o, jobs, res, &n)
+                                                     : 0;
+        if (r < 0)
+            goto out;
+        malformed += (size_t)r;
     }
     if (n == 0) {
         fprintf(stderr, "netrig run: no scenarios to run\n");
         goto out;
     }
-    probe_isolation(&o);
+    /* Signals are taken only inside ppoll: none is lost between the check
+     * of `interrupted` and the wait. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &waitmask);
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGHUP);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    run_jobs(jobs, n, &o, human);
-    for (size_t i = 0; i < n; i++) {
-        npass += res[i].status == RUN_PASS;
-        nfail += res[i].status == RUN_FAIL;
-        nskip += res[i].status == RUN_SKIP;
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i].runnable)
+            print_result(human, &res[i], &o); /* malformed: shown before anything runs */
+    if (malformed && o.fail_fast) {
+        mark_not_run(jobs, 0, n, "not run: --fail-fast and a malformed scenario");
+    } else {
+        if (mkdir_p(o.artifacts) < 0) {
+            fprintf(stderr, "netrig run: cannot create %s: %s\n", o.artifacts, strerror(errno));
+            goto out;
+        }
+        probe_isolation(&o);
+        run_jobs(jobs, n, &o, human, &waitmask);
     }
+    for (size_t i = 0; i < n; i++)
+        count[res[i].status]++;
     if (o.tap)
         run_report_tap(stdout, res, n);
-    if (o.junit && run_report_junit(o.junit, res, n, errbuf) < 0)
-        fprintf(stderr, "netrig: %s\n", errbuf);
-    fprintf(human, "\nscenarios: %zu passed, %zu failed, %zu skipped%s\n", npass, nfail, nskip,
-            interrupted ? " (interrupted)" : "");
-    if (nfail && !o.keep)
+    rc = 0;
+    if (o.junit && run_report_junit(o.junit, res, n, errbuf) < 0) {
+        fprintf(stderr, "netrig run: %s\n", errbuf);
+        rc = 2;
+    }
+    fprintf(human, "\nscenarios: %zu passed, %zu failed, %zu errors, %zu skipped, %zu not run",
+            count[RUN_PASS], count[RUN_FAIL], count[RUN_ERROR], count[RUN_SKIP],
+            count[RUN_NOTRUN]);
+    if (interrupted)
+        fprintf(human, " (interrupted by SIG%s)", sigabbrev_np(interrupted));
+    fputc('\n', human);
+    if (count[RUN_SKIP] && !o.allow_skip)
+        fprintf(human, "skipped scenarios fail the run (--allow-skip accepts them)\n");
+    if ((count[RUN_FAIL] || count[RUN_ERROR]) && !o.keep)
         fprintf(human, "artifacts of failures: %s/\n", o.artifacts);
-    rc = interrupted ? 130 : nfail ? 1 : 0;
+    rmdir(o.artifacts); /* only when empty: nothing was kept */
+    if (interrupted)
+        rc = 128 + interrupted;
+    else if (rc == 0 && malformed)
+        rc = 2;
+    else if (rc == 0 && (count[RUN_FAIL] || count[RUN_ERROR] || count[RUN_NOTRUN] ||
+                         (count[RUN_SKIP] && !o.allow_skip)))
+        rc = 1;
 out:
     for (size_t i = 0; i < n; i++) {
         nr_scn_free(&jobs[i].scn);

@@ -6,11 +6,16 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#define WATCHDOG_MARGIN_MS 1000  /* after the deadline, before the watchdog reports */
+#define STRAGGLER_GRACE_MS 1000  /* for processes the targets left, after SIGTERM */
 
 static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps);
 
@@ -383,6 +388,26 @@ static int exec_step(struct exec_ctx *c, const struct nr_step *s)
     return -1;
 }
 
+/* A step that ended after the scenario's deadline: the deadline is why a
+ * failed wait gave up (say so), and a step that only completed after it
+ * fails. */
+static void deadline_note(struct exec_ctx *c, const struct nr_step *s, int r)
+{
+    char *joined;
+
+    if (r == 0) {
+        exec_fail(c, s, "scenario deadline (%s) exceeded during this step", c->st->deadline_text);
+        return;
+    }
+    if (!c->fail || c->fstream || strstr(c->fail, "scenario deadline"))
+        return;
+    if (asprintf(&joined, "%s  (the scenario deadline of %s had passed: it cut this wait)\n",
+                 c->fail, c->st->deadline_text) >= 0) {
+        free(c->fail);
+        c->fail = joined;
+    }
+}
+
 static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
 {
     for (size_t i = 0; i < steps->n && !c->fail; i++) {
@@ -391,10 +416,13 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
         int r;
 
         if (exec_deadline_passed(c)) {
-            exec_fail(c, s, "scenario deadline exceeded before this step");
+            exec_fail(c, s, "scenario deadline (%s) exceeded before this step", c->st->deadline_text);
             break;
         }
+        atomic_store(&c->st->current, s);
         r = exec_step(c, s);
+        if (exec_deadline_passed(c))
+            deadline_note(c, s, r);
         if (s->kind != NR_S_PARALLEL && s->kind != NR_S_REPEAT)
             exec_log(c->st, "%s%u: %s  [%s, %lld ms]", c->index >= 0 ? "  " : "", s->line,
                      step_text(c->st, s), r == 0 ? "ok" : "FAILED",
@@ -445,6 +473,8 @@ static void state_free(struct exec_state *st)
     if (st->log)
         fclose(st->log);
     pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->wd_lock);
+    pthread_cond_destroy(&st->wd_cond);
 }
 
 static int has_wire_steps(const struct nr_steps *steps)
@@ -504,18 +534,102 @@ static int stop_capture(struct exec_ctx *c, struct run_capture *cap)
     return 0;
 }
 
+/* ---- watchdog ------------------------------------------------------------ */
+
+/* A step that does not return (a wait the deadline cannot reach) would let
+ * netrig kill the scenario's process with nothing said.  The watchdog
+ * reports it first: at the deadline plus a margin, if the steps have not
+ * finished, it names the step, completes the step log and the capture,
+ * sends the verdict, stops every process of the scenario and exits. */
+static void *watchdog_main(void *arg)
+{
+    struct exec_state *st = arg;
+    struct timespec ts;
+    const struct nr_step *s;
+    char *msg = NULL;
+    int killed;
+    int64_t at = st->deadline + (int64_t)(WATCHDOG_MARGIN_MS * st->o->time_scale);
+
+    ts.tv_sec = (time_t)(at / 1000);
+    ts.tv_nsec = (long)(at % 1000) * 1000000L;
+    pthread_mutex_lock(&st->wd_lock);
+    while (!st->steps_done)
+        if (pthread_cond_timedwait(&st->wd_cond, &st->wd_lock, &ts) == ETIMEDOUT)
+            break;
+    if (st->steps_done) {
+        pthread_mutex_unlock(&st->wd_lock);
+        return NULL;
+    }
+    /* Fired; holding wd_lock keeps the steps' thread out of the teardown. */
+    s = atomic_load(&st->current);
+    if (asprintf(&msg, "%s:%u: %s\n  scenario deadline (%s) exceeded: this step was still "
+                       "running %lld ms after it, so the scenario was stopped\n",
+                 st->scn->path, s ? s->line : 0, s ? step_text(st, s) : "(before the first step)",
+                 st->deadline_text, (long long)(nr_now_ms() - st->deadline)) < 0)
+        msg = NULL;
+    exec_log(st, "watchdog: %s", msg ? msg : "scenario deadline exceeded");
+    if (st->capture) {
+        struct run_capture_stats cs;
+        char errbuf[NR_ERRBUF_SIZE];
+        if (run_capture_stop(st->capture, &cs, errbuf) == 0)
+            exec_log(st, "capture: %llu packets, %llu dropped by the kernel (until the watchdog)",
+                     (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops);
+        else
+            exec_log(st, "capture: %s", errbuf);
+        st->capture = NULL;
+    }
+    run_ns_reap_all(0, &killed);
+    exec_log(st, "FAILED");
+    run_result_send(st->result_fd, RUN_FAIL, msg);
+    _exit(0);
+}
+
+/* Tell the watchdog the steps are done (the teardown bounds itself); waits
+ * if it has fired, which ends the process. */
+static void watchdog_stop(struct exec_state *st)
+{
+    pthread_mutex_lock(&st->wd_lock);
+    st->steps_done = 1;
+    pthread_cond_signal(&st->wd_cond);
+    pthread_mutex_unlock(&st->wd_lock);
+    pthread_join(st->watchdog, NULL);
+}
+
+/* Stop every process of the scenario that the targets left behind (forked
+ * children, workers, daemons) and reap it, so the capture's drain comes
+ * after every FIN or RST they send. */
+static void reap_stragglers(struct exec_ctx *c)
+{
+    int killed = 0;
+    int r = run_ns_reap_all((int)(STRAGGLER_GRACE_MS * c->st->o->time_scale), &killed);
+
+    if (r < 0)
+        exec_log(c->st, "some processes of the scenario did not end even after SIGKILL");
+    else if (killed)
+        exec_log(c->st, "processes left by the targets did not end on SIGTERM: killed");
+}
+
 enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
-                             const char *artdir, int isolated, char **msg)
+                             const char *artdir, int isolated, int result_fd, char **msg)
 {
     struct exec_state st;
     struct exec_ctx c;
     struct run_capture *capture;
+    pthread_condattr_t ca;
     char path[600], capture_path[600], *skip = NULL;
+    enum run_status verdict;
+    int had_fail, watchdog = 0;
     int step_ms = o->timeout_ms >= 0 ? o->timeout_ms : scn->step_timeout_ms;
     int deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : scn->deadline_ms;
 
     memset(&st, 0, sizeof(st));
     pthread_mutex_init(&st.lock, NULL);
+    pthread_mutex_init(&st.wd_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&st.wd_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    st.result_fd = result_fd;
     st.scn = scn;
     st.o = o;
     st.artdir = artdir;
@@ -523,6 +637,8 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     st.t0 = nr_now_ms();
     st.step_timeout = (int)(step_ms * o->time_scale);
     st.deadline = st.t0 + (int64_t)(deadline_ms * o->time_scale);
+    snprintf(st.deadline_text, sizeof(st.deadline_text), "%g s%s", deadline_ms / 1000.0,
+             o->time_scale != 1.0 ? " scaled" : "");
     snprintf(st.tmpdir, sizeof(st.tmpdir), "%s/tmp", artdir);
     mkdir(st.tmpdir, 0755);
     snprintf(path, sizeof(path), "%s/steps.log", artdir);
@@ -542,15 +658,31 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
         *msg = skip;
         return RUN_SKIP;
     }
+    st.capture = capture;
+    watchdog = pthread_create(&st.watchdog, NULL, watchdog_main, &st) == 0;
     exec_steps(&c, &scn->steps);
+    if (watchdog)
+        watchdog_stop(&st);
     exec_conns_free(&c);
     exec_targets_finish(&c);
+    reap_stragglers(&c);
+    had_fail = c.fail != NULL;
+    verdict = c.fail ? RUN_FAIL : RUN_PASS;
     if (capture && stop_capture(&c, capture) == 0)
         exec_wire_judge(&c, capture_path);
-    exec_log(&st, "%s", c.fail ? "FAILED" : "passed");
+    else if (capture && !had_fail)
+        verdict = RUN_ERROR; /* no verdict on partial evidence */
+    if (verdict == RUN_PASS && c.fail)
+        verdict = RUN_FAIL;
+    {
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+            exec_log(&st, "peak RSS of the scenario process: %ld KiB", ru.ru_maxrss);
+    }
+    exec_log(&st, "%s", verdict == RUN_PASS ? "passed" : verdict == RUN_ERROR ? "ERROR" : "FAILED");
     if (c.fail && st.log)
         fprintf(st.log, "%s", c.fail);
     state_free(&st);
     *msg = c.fail;
-    return c.fail ? RUN_FAIL : RUN_PASS;
+    return verdict;
 }

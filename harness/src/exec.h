@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "run.h"
+#include "run_capture.h"
 
 #define EXEC_MAX_TARGETS 32
 
@@ -25,8 +26,9 @@ struct exec_target {
     char name[NR_SCN_NAME_MAX];
     struct nr_proc proc;
     char out[512], err[512];  /* paths of its stdout/stderr files */
-    int status_checked;       /* an exit/stop step judged its end */
+    int status_checked;       /* an exit/stop step judged its end (or its start failed) */
     unsigned line;            /* where it was started */
+    const struct nr_step *step; /* its target step: stop signal, clean set */
 };
 
 /* What the runner itself saw on one of its sockets, kept after it closes so
@@ -90,6 +92,14 @@ struct exec_state {
     size_t nrecords;
     char **lines;             /* source lines, for messages */
     size_t nlines;
+    char deadline_text[32];   /* "60 s", for messages */
+    const struct nr_step *_Atomic current; /* the step running (any thread) */
+    int result_fd;            /* where the watchdog reports */
+    struct run_capture *capture; /* the scenario's capture, or NULL */
+    pthread_t watchdog;
+    pthread_mutex_t wd_lock;  /* steps_done, and the watchdog's firing */
+    pthread_cond_t wd_cond;
+    int steps_done;           /* the steps have finished: teardown runs */
 };
 
 struct exec_ctx {

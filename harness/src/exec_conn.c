@@ -547,8 +547,14 @@ static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct ex
                           const uint8_t *buf, size_t n, int64_t started)
 {
     while (n > 0) {
-        ssize_t w = send(k->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t w;
         struct pollfd p = { .fd = k->fd, .events = POLLOUT | POLLIN };
+        if (exec_deadline_passed(c)) {
+            exec_fail(c, s, "scenario deadline (%s) exceeded while sending (%llu bytes sent)",
+                      c->st->deadline_text, (unsigned long long)k->rec.sent);
+            return -1;
+        }
+        w = send(k->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w > 0) {
             k->rec.sent_hash = exec_fnv(k->rec.sent_hash, buf, (size_t)w);
             buf += w;
@@ -680,6 +686,11 @@ static int expect_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec
             if (rx_wait(k, budget) > 0)
                 progress = nr_now_ms();
             continue;
+        }
+        if (exec_deadline_passed(c)) {
+            fail_bytes(c, s, k, &g, matched, "scenario deadline exceeded");
+            exec_gen_free(&g);
+            return -1;
         }
         if (avail > g.total - matched)
             avail = (size_t)(g.total - matched);

@@ -25,6 +25,8 @@ struct run_opts {
     int timeout_ms;           /* -1, or overrides every file's step timeout */
     int deadline_ms;          /* -1, or overrides every file's deadline */
     double time_scale;        /* multiplies all timeouts (slow machines, ASan) */
+    int allow_skip;           /* skipped scenarios do not fail the run */
+    int fail_fast;            /* start nothing more after a failure or error */
     int tap;                  /* TAP 14 on stdout */
     const char *junit;        /* JUnit XML file, or NULL */
     const char *filter;       /* substring or fnmatch pattern, or NULL */
@@ -32,7 +34,17 @@ struct run_opts {
     int color;                /* ANSI colour in the human summary */
 };
 
-enum run_status { RUN_PASS, RUN_FAIL, RUN_SKIP };
+/* Every scenario ends as exactly one of these. */
+enum run_status {
+    RUN_PASS,    /* ran, and every claim held */
+    RUN_FAIL,    /* ran, and a claim was false (or it overran its deadline) */
+    RUN_ERROR,   /* could not be judged: malformed file, harness fault, partial capture */
+    RUN_SKIP,    /* not run for a stated reason (no capture, no IPv6) */
+    RUN_NOTRUN,  /* not run: the run was interrupted, or stopped by --fail-fast */
+};
+
+/* Lower-case word for a status ("pass", "fail", "error", "skip", "not run"). */
+const char *run_status_word(enum run_status st);
 
 /* Outcome of one scenario run, as reported by its child process. */
 struct run_result {
@@ -44,16 +56,49 @@ struct run_result {
     double seconds;
 };
 
-/* Network isolation: put the calling process into a fresh network
- * namespace (a user+network namespace when not root) with loopback up.
- * Returns 0 on success, -1 with errbuf set when namespaces are unavailable. */
+/* --- run_ns.c: the scenario process's namespaces and duties ------------- */
+
+/* Put the calling (single-threaded) process into fresh network, PID and
+ * mount namespaces (and a user namespace mapping it to root when not root),
+ * loopback up, mounts private.  The PID namespace applies to the children
+ * forked afterwards: the first becomes its init.  Returns 0, or -1 with
+ * errbuf set when namespaces are unavailable. */
 int run_ns_enter(char *errbuf);
 
+/* In the init of the new PID namespace: mount a /proc that shows it.
+ * Returns 0, or -1 with errbuf set. */
+int run_ns_init(char *errbuf);
+
+/* Make orphaned descendants come to the caller (a no-op for the init of a
+ * PID namespace, which gets them anyway).  Returns 0 / -1. */
+int run_ns_adopt_orphans(void);
+
+/* Stop every other process of the scenario and reap it: SIGTERM, up to
+ * grace_ms for all to exit, then SIGKILL until none is left.  As a PID
+ * namespace's init that is every process in it; otherwise every descendant
+ * (with run_ns_adopt_orphans called at the start).  *killed is set when
+ * SIGKILL was needed.  Returns 0, or -1 when some process did not go. */
+int run_ns_reap_all(int grace_ms, int *killed);
+
+/* --- run_result.c: a scenario's verdict, from its process to netrig ------ */
+
+/* Send status and message (may be NULL) on fd; a message of any length.
+ * Returns 0 / -1. */
+int run_result_send(int fd, enum run_status st, const char *msg);
+
+/* Parse what run_result_send wrote (buf is NUL-terminated).  Returns 0 and
+ * sets *st and *msg (malloc'd, or NULL), or -1 when buf is incomplete. */
+int run_result_parse(const char *buf, enum run_status *st, char **msg);
+
+/* --- exec.c -------------------------------------------------------------- */
+
 /* Run one parsed scenario in the current process (already isolated) and
- * return its status; the failure message (malloc'd) goes to *msg.  Writes
- * the step log and target outputs into artdir. */
+ * return its status; the message (malloc'd) goes to *msg.  Writes the step
+ * log and target outputs into artdir.  result_fd is where a scenario that
+ * overruns its deadline in a step that does not return reports itself
+ * before the process exits (the watchdog). */
 enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
-                             const char *artdir, int isolated, char **msg);
+                             const char *artdir, int isolated, int result_fd, char **msg);
 
 /* Side-by-side hexdump of expected vs actual around their first difference;
  * base is the stream offset of exp[0] and act[0], used for the offsets shown;

@@ -1,16 +1,32 @@
-/* run_ns.c - a private network namespace per scenario, loopback up. */
+/* run_ns.c - the namespaces a scenario runs in, and the duties of the
+ * process that runs it: a private network namespace (loopback up), a PID
+ * namespace whose init is the scenario process, a mount namespace with a
+ * /proc of that PID namespace, and at the end, every other process of the
+ * scenario stopped and reaped.
+ *
+ * Rootless: a user namespace maps the caller to root inside, so the rest
+ * needs no privilege. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "run.h"
+
+#define REAP_POLL_MS 2
+#define REAP_KILL_MS 5000 /* SIGKILLed processes that have not gone by then are left */
 
 /* Write text to a /proc file; returns 0 / -1 with errno. */
 static int write_file(const char *path, const char *text)
@@ -67,17 +83,111 @@ out:
 
 int run_ns_enter(char *errbuf)
 {
+    int flags = CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWNS;
     uid_t uid = getuid();
     gid_t gid = getgid();
 
-    if (geteuid() == 0) {
-        if (unshare(CLONE_NEWNET) < 0)
-            return nr_seterr_errno(errbuf, errno, "unshare(CLONE_NEWNET)");
-    } else {
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
-            return nr_seterr_errno(errbuf, errno, "unshare(CLONE_NEWUSER|CLONE_NEWNET)");
-        if (map_ids(uid, gid, errbuf) < 0)
-            return -1;
-    }
+    if (geteuid() != 0)
+        flags |= CLONE_NEWUSER;
+    if (unshare(flags) < 0)
+        return nr_seterr_errno(errbuf, errno, "unshare(%snet, pid, mount namespaces)",
+                               flags & CLONE_NEWUSER ? "user, " : "");
+    if ((flags & CLONE_NEWUSER) && map_ids(uid, gid, errbuf) < 0)
+        return -1;
+    /* Nothing mounted in here may reach the parent's mount namespace. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return nr_seterr_errno(errbuf, errno, "make / private");
     return loopback_up(errbuf);
+}
+
+int run_ns_init(char *errbuf)
+{
+    if (getpid() != 1)
+        return nr_seterr(errbuf, "not the init of a PID namespace");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return nr_seterr_errno(errbuf, errno, "mount /proc of the scenario's PID namespace");
+    return 0;
+}
+
+int run_ns_adopt_orphans(void)
+{
+    return getpid() == 1 ? 0 : prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/* Signal every process of the scenario but ourselves: as the init of a PID
+ * namespace, everything in it; otherwise our children (orphans of the
+ * scenario come to us as its subreaper).  Returns how many were signalled. */
+static int signal_others(int sig)
+{
+    pid_t self = getpid();
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    if (self == 1)
+        return kill(-1, sig) == 0 ? 1 : 0;
+    d = opendir("/proc");
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        char path[64], buf[512], *rp;
+        pid_t pid = (pid_t)atoi(e->d_name), ppid;
+        int fd;
+        ssize_t len;
+        if (pid <= 0 || pid == self)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        buf[len] = '\0';
+        rp = strrchr(buf, ')'); /* "pid (comm) state ppid ..." */
+        if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == self && kill(pid, sig) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Reap every child that has exited.  Returns 1 when none is left. */
+static int reap_exited(int *reaped)
+{
+    for (;;) {
+        pid_t r = waitpid(-1, NULL, WNOHANG | __WALL);
+        if (r > 0) {
+            (*reaped)++;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 && errno == ECHILD;
+    }
+}
+
+int run_ns_reap_all(int grace_ms, int *killed)
+{
+    int64_t deadline = nr_now_ms() + grace_ms;
+    int reaped = 0;
+
+    *killed = 0;
+    if (reap_exited(&reaped))
+        return 0;
+    signal_others(SIGTERM);
+    while (!reap_exited(&reaped) && nr_ms_left(deadline) > 0)
+        usleep(REAP_POLL_MS * 1000);
+    /* SIGKILL until nothing is left: a killed process's own children are
+     * orphaned to us and need the same.  Bounded: a process stuck in the
+     * kernel cannot hold the scenario forever. */
+    deadline = nr_now_ms() + REAP_KILL_MS;
+    while (!reap_exited(&reaped)) {
+        if (nr_ms_left(deadline) == 0)
+            return -1;
+        *killed |= signal_others(SIGKILL) > 0;
+        usleep(REAP_POLL_MS * 1000);
+    }
+    return 0;
 }

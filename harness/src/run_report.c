@@ -29,15 +29,27 @@ void run_report_tap(FILE *f, const struct run_result *r, size_t n)
     fprintf(f, "TAP version %d\n1..%zu\n", getenv("HARNESS_ACTIVE") ? 13 : 14, n);
     for (size_t i = 0; i < n; i++) {
         const char *reason = r[i].message ? r[i].message : "";
-        if (r[i].status == RUN_SKIP) {
-            fprintf(f, "ok %zu - %s # SKIP %.*s\n", i + 1, r[i].name,
-                    (int)strcspn(reason, "\n"), reason);
-            continue;
+        int rlen = (int)strcspn(reason, "\n");
+        switch (r[i].status) {
+        case RUN_PASS:
+            fprintf(f, "ok %zu - %s\n", i + 1, r[i].name);
+            break;
+        case RUN_SKIP:
+            fprintf(f, "ok %zu - %s # SKIP %.*s\n", i + 1, r[i].name, rlen, reason);
+            break;
+        case RUN_NOTRUN: /* "not ok": a test that did not run did not pass */
+            fprintf(f, "not ok %zu - %s # %.*s\n", i + 1, r[i].name, rlen, reason);
+            break;
+        case RUN_FAIL:
+        case RUN_ERROR:
+            fprintf(f, "not ok %zu - %s%s\n", i + 1, r[i].name,
+                    r[i].status == RUN_ERROR ? " # error: could not be judged" : "");
+            if (r[i].message)
+                tap_message(f, r[i].message);
+            break;
         }
-        fprintf(f, "%s %zu - %s\n", r[i].status == RUN_PASS ? "ok" : "not ok", i + 1, r[i].name);
-        if (r[i].status == RUN_FAIL && r[i].message)
-            tap_message(f, r[i].message);
     }
+    fflush(f);
 }
 
 /* Write s XML-escaped; control characters other than \n and \t become '?'. */
@@ -85,36 +97,41 @@ int run_report_junit(const char *path, const struct run_result *r, size_t n, cha
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netrig\">\n", f);
     /* one testsuite per scenario file: consecutive results share a path */
     for (size_t i = 0; i < n;) {
-        size_t j = i, fails = 0, skips = 0;
+        size_t j = i, count[RUN_NOTRUN + 1] = { 0 };
         double secs = 0;
         while (j < n && strcmp(r[j].path, r[i].path) == 0) {
-            fails += r[j].status == RUN_FAIL;
-            skips += r[j].status == RUN_SKIP;
+            count[r[j].status]++;
             secs += r[j].seconds;
             j++;
         }
         fputs("  <testsuite name=\"", f);
         xml_escaped(f, r[i].path);
-        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", j - i,
-                fails, skips, secs);
+        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+                   "time=\"%.3f\">\n", j - i, count[RUN_FAIL], count[RUN_ERROR],
+                count[RUN_SKIP] + count[RUN_NOTRUN], secs);
         for (size_t k = i; k < j; k++) {
+            static const char *const elem[] = { [RUN_FAIL] = "failure", [RUN_ERROR] = "error",
+                                                [RUN_SKIP] = "skipped", [RUN_NOTRUN] = "skipped" };
             fputs("    <testcase classname=\"", f);
             xml_escaped(f, r[k].path);
             fputs("\" name=\"", f);
             xml_escaped(f, r[k].name);
             fprintf(f, "\" time=\"%.3f\">\n", r[k].seconds);
-            if (r[k].status != RUN_PASS && r[k].message) {
-                char *line = first_line(r[k].message);
-                fprintf(f, "      <%s message=\"", r[k].status == RUN_FAIL ? "failure" : "skipped");
-                xml_escaped(f, line ? line : "");
+            if (r[k].status != RUN_PASS) {
+                char *line = r[k].message ? first_line(r[k].message) : NULL;
+                fprintf(f, "      <%s message=\"", elem[r[k].status]);
+                xml_escaped(f, line ? line : run_status_word(r[k].status));
                 fputs("\">", f);
-                xml_escaped(f, r[k].message);
-                fprintf(f, "</%s>\n", r[k].status == RUN_FAIL ? "failure" : "skipped");
+                xml_escaped(f, r[k].message ? r[k].message : "");
+                fprintf(f, "</%s>\n", elem[r[k].status]);
                 free(line);
             }
-            fputs("      <system-out>artifacts: ", f);
-            xml_escaped(f, r[k].artifacts);
-            fputs("\n</system-out>\n    </testcase>\n", f);
+            if (r[k].artifacts && r[k].status != RUN_PASS && r[k].status != RUN_SKIP) {
+                fputs("      <system-out>artifacts: ", f);
+                xml_escaped(f, r[k].artifacts);
+                fputs("\n</system-out>\n", f);
+            }
+            fputs("    </testcase>\n", f);
         }
         fputs("  </testsuite>\n", f);
         i = j;

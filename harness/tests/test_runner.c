@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "nr_proc.h"
 #include "runner_util.h"
@@ -49,22 +50,6 @@ static void mismatch_shows_hexdiff(void **state)
     assert_non_null(strstr(out, "> 00000000"));
     assert_non_null(strstr(out, "|Welcome!."));
     assert_non_null(strstr(out, "|Welcome?."));
-}
-
-static void malformed_scenario_runs_nothing(void **state)
-{
-    char *err;
-    struct stat sb;
-
-    (void)state;
-    ru_write("good.scn", "target srv = tcp-greet --port 0\n");
-    ru_write("worse.scn", "target srv = tcp-greet --port 0\n"
-                            "connect a = tcp ${srv}\n"
-                            "expect a \"unterminated\n");
-    assert_int_equal(ru_netrig("run", "-a", "never", "good.scn", "worse.scn", NULL), 2);
-    err = ru_err();
-    assert_non_null(strstr(err, "worse.scn:3:"));
-    assert_int_equal(stat("never", &sb), -1); /* not one scenario started */
 }
 
 static void tap_and_junit_reports(void **state)
@@ -148,41 +133,277 @@ static void refuses_remote_destinations(void **state)
     assert_non_null(strstr(ru_out(), "refusing non-loopback destination 192.0.2.1:80"));
 }
 
-/* Kill netrig with SIGKILL mid-scenario: its target must not survive. */
+/* Processes whose environment holds NRTEST_MARK=mark (the test's own). */
+static int count_marked(const char *mark)
+{
+    char want[96], path[300], buf[65536];
+    struct dirent *e;
+    DIR *d = opendir("/proc");
+    int n = 0;
+
+    assert_non_null(d);
+    snprintf(want, sizeof(want), "NRTEST_MARK=%s", mark);
+    while ((e = readdir(d))) {
+        int fd;
+        ssize_t len;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
+        fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        buf[len] = '\0';
+        for (char *p = buf; p < buf + len; p += strlen(p) + 1)
+            if (strcmp(p, want) == 0) {
+                n++;
+                break;
+            }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Start netrig on a scenario, wait until the steps.log in artifacts dir
+ * art/logdir shows `line` has run, then send it sig; returns netrig's wait
+ * status. */
+static int signal_mid_run(const char *scn, const char *art, const char *logdir,
+                          const char *line, int sig, const char *extra)
+{
+    char *argv[12], logpath[256], *log;
+    struct nr_proc p;
+    int argc = 1, seen = 0;
+
+    argv[argc++] = "run";
+    argv[argc++] = "-j";
+    argv[argc++] = "1";
+    argv[argc++] = "-a";
+    argv[argc++] = (char *)art;
+    if (extra) {
+        argv[argc++] = "--tap";
+        argv[argc++] = "--junit";
+        argv[argc++] = (char *)extra;
+    }
+    argv[argc++] = (char *)scn;
+    argv[argc] = NULL;
+    ru_spawn(argv, &p);
+    snprintf(logpath, sizeof(logpath), "%s/%s/steps.log", art, logdir);
+    for (int i = 0; i < 1000 && !seen; i++) {
+        usleep(10000);
+        log = ru_read(logpath);
+        seen = log && strstr(log, line);
+    }
+    assert_true(seen);
+    kill(p.pid, sig);
+    assert_int_equal(nr_proc_wait(&p, 10000), 1);
+    nr_proc_release(&p);
+    return p.status;
+}
+
+/* Kill netrig with SIGKILL mid-scenario: nginx (master and workers) and a
+ * forking server's children and daemonised grandchild must not survive. */
 static void killing_netrig_leaves_no_process(void **state)
 {
-    char *argv[8], netrig_path[600], errbuf[NR_ERRBUF_SIZE], *log, *pidp;
-    struct nr_proc p;
-    pid_t target = 0;
+    char conf[2048], mark[64], scn[4096];
 
     (void)state;
-    ru_write("long.scn", "target srv = tcp-echo --port 0\n"
-                           "connect a = tcp ${srv}\n"
-                           "sleep 30s\n");
-    snprintf(netrig_path, sizeof(netrig_path), "%s/netrig", ru_bin);
-    argv[0] = netrig_path;
-    argv[1] = "run";
-    argv[2] = "-a";
-    argv[3] = "art";
-    argv[4] = "long.scn";
-    argv[5] = NULL;
-    struct nr_spawn sp = { .argv = argv, .activation_fd = -1 };
-    assert_int_equal(nr_proc_spawn(&sp, &p, errbuf), 0);
-    for (int i = 0; i < 500 && !target; i++) { /* wait for "started srv (pid N)" */
+    snprintf(mark, sizeof(mark), "k%d", (int)getpid());
+    snprintf(conf, sizeof(conf),
+             "daemon off; master_process on; worker_processes 2; pid %s/nginx.pid;\n"
+             "env NRTEST_MARK; error_log stderr notice;\n"
+             "events { worker_connections 64; }\n"
+             "http { access_log off; client_body_temp_path %s; proxy_temp_path %s;\n"
+             "  fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
+             "  server { listen 127.0.0.1:8080; root %s; } }\n",
+             ru_dir, ru_dir, ru_dir, ru_dir, ru_dir, ru_dir, ru_dir);
+    ru_write("nginx.conf", conf);
+    snprintf(scn, sizeof(scn),
+             "target web nowait env NRTEST_MARK=%s = /usr/sbin/nginx -c %s/nginx.conf -e stderr\n"
+             "target srv env NRTEST_MARK=%s = %s/../tests/helpers/forksrv --daemon\n"
+             "connect a = tcp ${srv}\n"
+             "send a \"x\"\n"
+             "expect a \"x\"\n"
+             "stderr web /worker process/ within 5s\n"
+             "sleep 30s\n", mark, ru_dir, mark, ru_bin);
+    ru_write("long.scn", scn);
+    if (access("/usr/sbin/nginx", X_OK) != 0)
+        fail_msg("nginx is not installed (ci/packages.txt has it)");
+    signal_mid_run("long.scn", "art", "long.scn", "6: stderr web", SIGKILL, NULL);
+    for (int i = 0; i < 300 && count_marked(mark) != 0; i++)
         usleep(10000);
-        log = ru_read("art/long.scn/steps.log");
-        if (log && (pidp = strstr(log, "(pid ")) && strstr(log, "2: connect"))
-            target = (pid_t)atoi(pidp + 5);
-    }
-    assert_true(target > 0);
-    assert_int_equal(kill(target, 0), 0);
-    kill(p.pid, SIGKILL);
-    assert_int_equal(nr_proc_wait(&p, 5000), 1);
-    nr_proc_release(&p);
-    for (int i = 0; i < 200 && kill(target, 0) == 0; i++)
-        usleep(10000);
-    assert_int_equal(kill(target, 0), -1);
-    assert_int_equal(errno, ESRCH);
+    assert_int_equal(count_marked(mark), 0);
+}
+
+/* SIGINT or SIGTERM mid-run: the unfinished scenarios are "not run", never
+ * passed, in the summary, TAP and JUnit; the exit status says interrupted. */
+static void interrupt_reports_not_run(void **state)
+{
+    char *out, *xml;
+    int ws;
+
+    (void)state;
+    assert_int_equal(mkdir("intr", 0755) == 0 || errno == EEXIST, 1);
+    ru_write("intr/a.scn", "sleep 1ms\n");
+    ru_write("intr/b.scn", "target srv = tcp-echo --port 0\nconnect a = tcp ${srv}\nsleep 20s\n");
+    ru_write("intr/c.scn", "sleep 1ms\n");
+    ru_write("intr/d.scn", "sleep 1ms\n");
+    ws = signal_mid_run("intr", "iart", "intr_b.scn", "2: connect a", SIGINT, "intr.xml");
+    (void)ws;
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 130);
+    out = ru_out();
+    ru_assert_contains(out, "1..4\n");
+    ru_assert_contains(out, "\nok 1 - intr/a.scn\n");
+    ru_assert_contains(out, "\nnot ok 2 - intr/b.scn # interrupted by SIGINT: not finished\n");
+    ru_assert_contains(out, "\nnot ok 3 - intr/c.scn # interrupted by SIGINT: not run\n");
+    ru_assert_contains(out, "\nnot ok 4 - intr/d.scn # interrupted by SIGINT: not run\n");
+    ru_assert_contains(ru_err(), "1 passed, 0 failed, 0 errors, 0 skipped, 3 not run "
+                                 "(interrupted by SIGINT)");
+    xml = ru_read("intr.xml");
+    ru_assert_contains(xml, "<skipped message=\"interrupted by SIGINT: not run\">");
+    ru_assert_contains(xml, "tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\"");
+
+    ws = signal_mid_run("intr/b.scn", "iart2", "intr_b.scn", "2: connect a", SIGTERM, NULL);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 143);
+    ru_assert_contains(ru_out(), "0 passed, 0 failed, 0 errors, 0 skipped, 1 not run");
+}
+
+/* A skipped scenario (no capture for its wire step) fails the run unless
+ * --allow-skip. */
+static void skip_fails_unless_allowed(void **state)
+{
+    (void)state;
+    ru_write("skip.scn", "target srv = tcp-greet --port 0\nconnect a = tcp ${srv}\n"
+                         "expect a \"Welcome!\\n\"\nwire a state SF\n");
+    assert_int_equal(ru_netrig("run", "-a", "art", "--no-capture", "skip.scn", NULL), 1);
+    ru_assert_contains(ru_out(), "SKIP ");
+    ru_assert_contains(ru_out(), "0 passed, 0 failed, 0 errors, 1 skipped, 0 not run");
+    ru_assert_contains(ru_out(), "skipped scenarios fail the run");
+    assert_int_equal(ru_netrig("run", "-a", "art", "--no-capture", "--allow-skip", "skip.scn",
+                               NULL), 0);
+}
+
+/* A report that cannot be written is a usage error found before anything
+ * runs. */
+static void unwritable_report_runs_nothing(void **state)
+{
+    struct stat sb;
+
+    (void)state;
+    ru_write("ok.scn", "sleep 1ms\n");
+    assert_int_equal(ru_netrig("run", "-a", "never-made", "--junit", "no/such/dir/j.xml",
+                               "ok.scn", NULL), 2);
+    ru_assert_contains(ru_err(), "cannot write the report no/such/dir/j.xml");
+    assert_int_equal(stat("never-made", &sb), -1);
+}
+
+/* Every malformed file is reported, as an error test case; the good ones
+ * still run (unless --fail-fast); the exit status is 2. */
+static void malformed_files_are_errors_and_good_ones_run(void **state)
+{
+    char *out, *xml;
+
+    (void)state;
+    ru_write("mgood.scn", "target srv = tcp-greet --port 0\nconnect a = tcp ${srv}\n"
+                          "expect a \"Welcome!\\n\"\n");
+    ru_write("mbad1.scn", "connect a = tcp\n");
+    ru_write("mbad2.scn", "sleep 200\n");
+    assert_int_equal(ru_netrig("run", "-a", "art", "--tap", "--junit", "m.xml", "mbad1.scn",
+                               "mgood.scn", "mbad2.scn", NULL), 2);
+    out = ru_out();
+    ru_assert_contains(out, "1..3\n");
+    ru_assert_contains(out, "not ok 1 - mbad1.scn # error");
+    ru_assert_contains(out, "ok 2 - mgood.scn\n");
+    ru_assert_contains(out, "not ok 3 - mbad2.scn # error");
+    ru_assert_contains(out, "mbad2.scn:1:7: expected a duration");
+    ru_assert_contains(ru_err(), "1 passed, 0 failed, 2 errors, 0 skipped, 0 not run");
+    xml = ru_read("m.xml");
+    ru_assert_contains(xml, "<error message=\"mbad1.scn:1:");
+    ru_assert_contains(xml, "tests=\"1\" failures=\"0\" errors=\"1\"");
+    assert_int_equal(ru_netrig("run", "-a", "art", "--fail-fast", "mbad1.scn", "mgood.scn",
+                               NULL), 2);
+    ru_assert_contains(ru_out(), "0 passed, 0 failed, 1 errors, 0 skipped, 1 not run");
+}
+
+/* A server whose forked children close their connections after the server
+ * itself was told to stop, from a session of their own: the capture must
+ * hold their FIN, because the scenario waits for every process of it. */
+static void forked_children_are_waited_for(void **state)
+{
+    char scn[1024];
+
+    (void)state;
+    snprintf(scn, sizeof(scn),
+             "target srv = %s/../tests/helpers/forksrv --setsid --linger 300\n"
+             "connect a = tcp ${srv}\n"
+             "send a \"ping\"\n"
+             "expect a \"ping\"\n"
+             "shutdown a write\n"
+             "wire a state SF\n", ru_bin);
+    ru_write("fork1.scn", scn);
+    assert_int_equal(ru_netrig("run", "-a", "art", "fork1.scn", NULL), 0);
+}
+
+/* 200 runs of a forking server whose child closes last: no flake. */
+static void forking_server_wire_state_200_times(void **state)
+{
+    char scn[1024];
+
+    (void)state;
+    snprintf(scn, sizeof(scn),
+             "target srv = %s/../tests/helpers/forksrv --linger 20\n"
+             "connect a = tcp ${srv}\n"
+             "send a \"ping\"\n"
+             "expect a \"ping\"\n"
+             "shutdown a write\n"
+             "wire a state SF\n"
+             "wire a first-fin us\n", ru_bin);
+    ru_write("fork200.scn", scn);
+    assert_int_equal(ru_netrig("run", "-a", "art", "-j", "2", "-r", "200", "fork200.scn", NULL), 0);
+    ru_assert_contains(ru_out(), "200 passed, 0 failed");
+}
+
+/* A step that never returns by itself: the watchdog names the step at the
+ * deadline, the step log is complete and the capture readable. */
+static void deadline_overrun_names_the_step(void **state)
+{
+    char cmd[1024];
+
+    (void)state;
+    assert_int_equal(mkfifo("fifo", 0644) == 0 || errno == EEXIST, 1);
+    snprintf(cmd, sizeof(cmd),
+             "deadline 1s\n"
+             "target srv = tcp-echo --port 0\n"
+             "connect a = tcp ${srv}\n"
+             "send a \"hello\"\n"
+             "expect a \"hello\"\n"
+             "file %s/fifo \"never\"\n", ru_dir);
+    ru_write("hang.scn", cmd);
+    assert_int_equal(ru_netrig("run", "-a", "art", "hang.scn", NULL), 1);
+    ru_assert_contains(ru_out(), "hang.scn:6: file ");
+    ru_assert_contains(ru_out(), "scenario deadline (1 s) exceeded: this step was still running");
+    ru_assert_contains(ru_read("art/hang.scn/steps.log"), "watchdog: ");
+    snprintf(cmd, sizeof(cmd), "%s/netrig pcap summary art/hang.scn/capture.pcap > sum.out 2>&1",
+             ru_bin);
+    assert_int_equal(system(cmd), 0);
+    ru_assert_contains(ru_read("sum.out"), "tcp");
+}
+
+/* A long transfer that keeps progressing still ends at the deadline. */
+static void deadline_cuts_a_progressing_step(void **state)
+{
+    (void)state;
+    ru_write("long.scn", "deadline 300ms\n"
+                         "target srv = tcp-echo --port 0\n"
+                         "connect a = tcp ${srv}\n"
+                         "send a pattern 4000000000\n");
+    assert_int_equal(ru_netrig("run", "-a", "art", "long.scn", NULL), 1);
+    ru_assert_contains(ru_out(), "long.scn:4: send a pattern 4000000000");
+    ru_assert_contains(ru_out(), "scenario deadline (1 s) exceeded");
 }
 
 /* As an unprivileged user (when run as root: drop to nobody), scenarios
@@ -222,7 +443,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(passing_scenario_exits_zero),
         cmocka_unit_test(mismatch_shows_hexdiff),
-        cmocka_unit_test(malformed_scenario_runs_nothing),
         cmocka_unit_test(tap_and_junit_reports),
         cmocka_unit_test(crashed_target_fails_with_its_stderr),
         cmocka_unit_test(prove_accepts_the_tap_stream),
@@ -230,6 +450,14 @@ int main(void)
         cmocka_unit_test(fixed_ports_share_the_host_one_at_a_time),
         cmocka_unit_test(refuses_remote_destinations),
         cmocka_unit_test(killing_netrig_leaves_no_process),
+        cmocka_unit_test(interrupt_reports_not_run),
+        cmocka_unit_test(skip_fails_unless_allowed),
+        cmocka_unit_test(unwritable_report_runs_nothing),
+        cmocka_unit_test(malformed_files_are_errors_and_good_ones_run),
+        cmocka_unit_test(forked_children_are_waited_for),
+        cmocka_unit_test(forking_server_wire_state_200_times),
+        cmocka_unit_test(deadline_overrun_names_the_step),
+        cmocka_unit_test(deadline_cuts_a_progressing_step),
         cmocka_unit_test(runs_without_root),
     };
     return cmocka_run_group_tests(tests, ru_setup, ru_teardown);

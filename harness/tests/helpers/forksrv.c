@@ -3,9 +3,12 @@
  * group, which echoes until EOF, then sleeps `--linger MS` before closing
  * (so the child's FIN comes after the parent has been told to stop).
  * `--daemon` double-forks one more process that only sleeps, the way a
- * daemonising server leaves a grandchild behind.
+ * daemonising server leaves a grandchild behind.  `--setsid` puts each
+ * connection's child in a session of its own that ignores SIGTERM while it
+ * lingers: only a runner that waits for every process of the scenario sees
+ * its FIN.
  *
- * usage: forksrv [--port N] [--linger MS] [--daemon]
+ * usage: forksrv [--port N] [--linger MS] [--daemon] [--setsid]
  * Prints "listening on 127.0.0.1:PORT" once ready; exits 0 on SIGTERM. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,12 +40,14 @@ static void sleep_ms(long ms)
 }
 
 /* Echo until EOF, linger, close. Never returns. */
-static void serve(int fd, long linger_ms)
+static void serve(int fd, long linger_ms, int own_session)
 {
     char buf[16384];
     ssize_t n;
 
-    signal(SIGTERM, SIG_DFL);
+    signal(SIGTERM, own_session ? SIG_IGN : SIG_DFL);
+    if (own_session)
+        setsid();
     while ((n = read(fd, buf, sizeof(buf))) > 0)
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(fd, buf + off, (size_t)(n - off));
@@ -60,7 +65,7 @@ int main(int argc, char **argv)
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t alen = sizeof(a);
     long linger_ms = 0;
-    int port = 0, daemonise = 0, one = 1, lfd;
+    int port = 0, daemonise = 0, own_session = 0, one = 1, lfd;
     struct sigaction sa = { .sa_handler = on_term };
 
     for (int i = 1; i < argc; i++) {
@@ -70,8 +75,10 @@ int main(int argc, char **argv)
             linger_ms = atol(argv[++i]);
         else if (strcmp(argv[i], "--daemon") == 0)
             daemonise = 1;
+        else if (strcmp(argv[i], "--setsid") == 0)
+            own_session = 1;
         else {
-            fprintf(stderr, "usage: forksrv [--port N] [--linger MS] [--daemon]\n");
+            fprintf(stderr, "usage: forksrv [--port N] [--linger MS] [--daemon] [--setsid]\n");
             return 2;
         }
     }
@@ -101,7 +108,7 @@ int main(int argc, char **argv)
             continue;
         if (fork() == 0) {
             close(lfd);
-            serve(fd, linger_ms);
+            serve(fd, linger_ms, own_session);
         }
         close(fd);
     }
