@@ -70,6 +70,19 @@ struct nr_match {
 
 enum nr_proto { NR_TCP, NR_UDP };
 
+/* How a target ends, as an `exit`/`stop` step expects it or a `clean`
+ * option of `target` lists it. */
+enum nr_end_kind {
+    NR_END_CLEAN,  /* `clean`: any outcome of the target's clean set */
+    NR_END_EXIT,   /* exit code `code` (0-255) */
+    NR_END_SIGNAL, /* death by signal number `code` */
+};
+
+struct nr_end {
+    enum nr_end_kind kind;
+    int code;      /* EXIT: the exit code; SIGNAL: the signal number */
+};
+
 enum nr_step_kind {
     NR_S_TARGET,    /* target NAME [opts] = PROG ARGS... */
     NR_S_CONNECT,   /* connect NAME = tcp|udp ADDR [refused] */
@@ -81,8 +94,8 @@ enum nr_step_kind {
     NR_S_CLOSE,     /* close CONN */
     NR_S_ABORT,     /* abort CONN  (RST: SO_LINGER 0, close) */
     NR_S_SLEEP,     /* sleep DUR */
-    NR_S_EXIT,      /* exit TARGET CODE | exit TARGET signal SIG */
-    NR_S_STOP,      /* stop TARGET  (SIGTERM; then like exit, default code 0) */
+    NR_S_EXIT,      /* exit TARGET CODE | signal SIG | clean */
+    NR_S_STOP,      /* stop TARGET [signal SIG] [expect OUTCOME]: signal, then like exit */
     NR_S_OUTPUT,    /* stdout|stderr TARGET MATCH (BYTES: contains; REGEX: search) */
     NR_S_FILE,      /* file PATH MATCH | file PATH absent */
     NR_S_SET,       /* set NAME = STRING */
@@ -109,12 +122,16 @@ struct nr_step {
             struct nr_tmpl *argv;   /* owned array of nargv templates */
             size_t nargv;
             struct nr_tmpl ready;   /* readiness line prefix; nsegs 0: default "listening on " */
+            int ready_stderr;       /* `ready stderr TEXT`: look for it on stderr */
             int nowait;             /* `nowait`: do not wait for readiness */
             int activate;           /* `activate tcp|udp ADDR`: hand over a socket */
             enum nr_proto act_proto;
             struct nr_tmpl act_addr;
             struct nr_tmpl *env;    /* owned array of "K=V" templates */
             size_t nenv;
+            int stop_sig;           /* `stop-signal SIG`; 0: SIGTERM */
+            struct nr_end *clean;   /* owned array of `clean` outcomes (EXIT or SIGNAL); */
+            size_t nclean;          /* nclean 0: the default clean set */
         } target;
         struct {                    /* NR_S_CONNECT, NR_S_LISTEN */
             enum nr_proto proto;
@@ -131,8 +148,8 @@ struct nr_step {
         } send;
         struct nr_match expect;     /* NR_S_EXPECT */
         struct {                    /* NR_S_EXIT, NR_S_STOP */
-            int is_signal;          /* 1: expect death by signal `sig` */
-            int code;               /* exit code, or signal number */
+            struct nr_end expect;   /* the outcome to judge (stop: default CLEAN) */
+            int sig;                /* stop: the signal to send; 0: the target's stop signal */
         } exit;
         struct {                    /* NR_S_OUTPUT */
             int is_stderr;

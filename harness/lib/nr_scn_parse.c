@@ -87,6 +87,7 @@ static void step_free(struct nr_step *s)
     case NR_S_TARGET:
         tmpls_free(s->u.target.argv, s->u.target.nargv);
         tmpls_free(s->u.target.env, s->u.target.nenv);
+        free(s->u.target.clean);
         nr_tmpl_free(&s->u.target.ready);
         nr_tmpl_free(&s->u.target.act_addr);
         break;
@@ -316,6 +317,28 @@ static int take_sig(struct parser *p, int *sig)
             return adv(p, 0);
         }
     return err_got(p, what);
+}
+
+/* An outcome: an exit code 0-255, `signal SIG`, or (when clean_ok) `clean`. */
+static int take_end(struct parser *p, struct nr_end *e, int clean_ok)
+{
+    const char *what = clean_ok ? "an exit code 0-255, 'signal SIG' or 'clean'"
+                                : "an exit code 0-255 or 'signal SIG'";
+    uint64_t code;
+
+    if (is_kw(p, "signal")) {
+        e->kind = NR_END_SIGNAL;
+        return adv(p, 0) < 0 ? -1 : take_sig(p, &e->code);
+    }
+    if (clean_ok && is_kw(p, "clean")) {
+        e->kind = NR_END_CLEAN;
+        return adv(p, 0);
+    }
+    if (take_range(p, &code, 0, 255, what) < 0)
+        return -1;
+    e->kind = NR_END_EXIT;
+    e->code = (int)code;
+    return 0;
 }
 
 /* --- names ------------------------------------------------------------- */
@@ -560,10 +583,38 @@ static int push_env(struct parser *p, struct nr_step *s)
     return push_tmpl(p, &s->u.target.env, &s->u.target.nenv, what);
 }
 
+/* clean OUTCOME (a target option): one more outcome of its clean set. */
+static int push_clean(struct parser *p, struct nr_step *s)
+{
+    struct nr_end e;
+
+    if (take_end(p, &e, 0) < 0)
+        return -1;
+    if (nr_scn_grow((void **)&s->u.target.clean, s->u.target.nclean,
+                    sizeof(*s->u.target.clean)) < 0)
+        return lx_errf(&p->lx, p->tok.col, "out of memory");
+    s->u.target.clean[s->u.target.nclean++] = e;
+    return 0;
+}
+
+/* ready [stdout|stderr] TEXT (a target option). */
+static int take_ready(struct parser *p, struct nr_step *s)
+{
+    if (is_kw(p, "stdout") || is_kw(p, "stderr")) {
+        s->u.target.ready_stderr = is_kw(p, "stderr");
+        if (adv(p, 0) < 0)
+            return -1;
+    }
+    if (is_kw(p, "="))
+        return err_got(p, "a \"readiness text\"");
+    return take_tmpl(p, &s->u.target.ready, "a \"readiness text\"", 0);
+}
+
 static int st_target(struct parser *p, struct nr_step *s)
 {
-    static const char opts[] = "'=' or an option: nowait, ready \"TEXT\", activate tcp|udp ADDR, "
-                               "env NAME=VALUE";
+    static const char opts[] = "'=' or an option: nowait, ready [stdout|stderr] \"TEXT\", "
+                               "activate tcp|udp ADDR, env NAME=VALUE, stop-signal SIG, "
+                               "clean CODE|signal SIG";
     int rc;
 
     if (take_new(p, s->name, SYM_TARGET) < 0)
@@ -573,7 +624,7 @@ static int st_target(struct parser *p, struct nr_step *s)
             s->u.target.nowait = 1;
             rc = adv(p, 0);
         } else if (is_kw(p, "ready") && s->u.target.ready.nsegs == 0) {
-            rc = adv(p, 0) < 0 ? -1 : take_tmpl(p, &s->u.target.ready, "a \"readiness text\"", 0);
+            rc = adv(p, 0) < 0 ? -1 : take_ready(p, s);
         } else if (is_kw(p, "activate") && !s->u.target.activate) {
             s->u.target.activate = 1;
             rc = adv(p, 0) < 0 || take_proto(p, &s->u.target.act_proto) < 0
@@ -581,6 +632,10 @@ static int st_target(struct parser *p, struct nr_step *s)
                      : take_addr(p, &s->u.target.act_addr);
         } else if (is_kw(p, "env")) {
             rc = adv(p, 0) < 0 ? -1 : push_env(p, s);
+        } else if (is_kw(p, "stop-signal") && s->u.target.stop_sig == 0) {
+            rc = adv(p, 0) < 0 ? -1 : take_sig(p, &s->u.target.stop_sig);
+        } else if (is_kw(p, "clean")) {
+            rc = adv(p, 0) < 0 ? -1 : push_clean(p, s);
         } else {
             rc = err_got(p, opts);
         }
@@ -702,30 +757,40 @@ static int st_sleep(struct parser *p, struct nr_step *s)
     return finish(p, s, 0);
 }
 
-/* `signal SIG` or an exit code 0-255 (required: exit; optional: stop). */
-static int exit_status(struct parser *p, struct nr_step *s, int required)
-{
-    uint64_t code;
-
-    if (is_kw(p, "signal")) {
-        s->u.exit.is_signal = 1;
-        return adv(p, 0) < 0 ? -1 : take_sig(p, &s->u.exit.code);
-    }
-    if (!required && (p->tok.kind != LX_WORD || p->tok.rawlen == 0 || p->tok.raw[0] < '0' ||
-                      p->tok.raw[0] > '9'))
-        return 0;
-    if (take_range(p, &code, 0, 255, "an exit code 0-255 or 'signal SIG'") < 0)
-        return -1;
-    s->u.exit.code = (int)code;
-    return 0;
-}
-
+/* exit TARGET CODE | signal SIG | clean */
 static int st_exit(struct parser *p, struct nr_step *s)
 {
-    if (take_use(p, s->name, SYM_TARGET, NULL, 0) < 0 ||
-        exit_status(p, s, s->kind == NR_S_EXIT) < 0)
+    if (take_use(p, s->name, SYM_TARGET, NULL, 0) < 0 || take_end(p, &s->u.exit.expect, 1) < 0)
         return -1;
     return finish(p, s, 1);
+}
+
+/* stop TARGET [signal SIG] [expect OUTCOME]: the outcome defaults to clean. */
+static int st_stop(struct parser *p, struct nr_step *s)
+{
+    int have_sig = 0, have_expect = 0;
+
+    if (take_use(p, s->name, SYM_TARGET, NULL, 0) < 0)
+        return -1;
+    s->u.exit.expect.kind = NR_END_CLEAN;
+    if (is_kw(p, "signal")) {
+        have_sig = 1;
+        if (adv(p, 0) < 0 || take_sig(p, &s->u.exit.sig) < 0)
+            return -1;
+    }
+    if (is_kw(p, "expect")) {
+        have_expect = 1;
+        if (adv(p, 0) < 0 || take_end(p, &s->u.exit.expect, 1) < 0)
+            return -1;
+    }
+    if (p->tok.kind == LX_EOL || is_kw(p, "within"))
+        return finish(p, s, 1);
+    if (!have_expect && p->tok.kind == LX_WORD && p->tok.rawlen > 0 && p->tok.raw[0] >= '0' &&
+        p->tok.raw[0] <= '9')
+        return err_got(p, "'expect CODE' (the outcome stop waits for follows 'expect')");
+    return err_got(p, have_expect ? "'within DUR' or end of line"
+                      : have_sig  ? "'expect OUTCOME', 'within DUR' or end of line"
+                                  : "'signal SIG', 'expect OUTCOME', 'within DUR' or end of line");
 }
 
 static int st_output(struct parser *p, struct nr_step *s)
@@ -826,7 +891,7 @@ static const struct {
     { "send", NR_S_SEND, 0, st_send },             { "expect", NR_S_EXPECT, 0, st_expect },
     { "shutdown", NR_S_SHUTDOWN, 0, st_shutdown }, { "close", NR_S_CLOSE, 0, st_close },
     { "abort", NR_S_ABORT, 0, st_close },          { "sleep", NR_S_SLEEP, 0, st_sleep },
-    { "exit", NR_S_EXIT, 0, st_exit },             { "stop", NR_S_STOP, 0, st_exit },
+    { "exit", NR_S_EXIT, 0, st_exit },             { "stop", NR_S_STOP, 0, st_stop },
     { "stdout", NR_S_OUTPUT, 1, st_output },       { "stderr", NR_S_OUTPUT, 1, st_output },
     { "file", NR_S_FILE, 0, st_file },             { "set", NR_S_SET, 0, st_set },
     { "parallel", NR_S_PARALLEL, 0, st_block },    { "repeat", NR_S_REPEAT, 0, st_block },

@@ -17,6 +17,7 @@
 
 #define STOP_GRACE_MS 1000
 #define SHOW_STDERR 2048
+#define KILL_WAIT_MS 5000
 
 static struct exec_target *find_target(struct exec_state *st, const char *name)
 {
@@ -56,7 +57,7 @@ static int expand_all(struct exec_ctx *c, const struct nr_step *s, char ***argv,
     size_t na = s->u.target.nargv, ne = s->u.target.nenv;
 
     *argv = calloc(na + 1, sizeof(char *));
-    *env = calloc(ne + 2, sizeof(char *));
+    *env = calloc(ne + 1, sizeof(char *));
     if (!*argv || !*env)
         return -1;
     for (size_t i = 0; i < na; i++)
@@ -65,11 +66,6 @@ static int expand_all(struct exec_ctx *c, const struct nr_step *s, char ***argv,
     for (size_t i = 0; i < ne; i++)
         if (!((*env)[i] = exec_expand(c, s, &s->u.target.env[i], NULL)))
             return -1;
-    if (asprintf(&(*env)[ne], "PATH=%s:%s", c->st->o->bindir,
-                 getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin") < 0) {
-        (*env)[ne] = NULL;
-        return -1;
-    }
     return 0;
 }
 
@@ -80,11 +76,125 @@ static void free_strv(char **v)
     free(v);
 }
 
+/* The signal that stops t: its `stop-signal`, else SIGTERM. */
+static int stop_signal(const struct exec_target *t)
+{
+    return t->step->u.target.stop_sig ? t->step->u.target.stop_sig : SIGTERM;
+}
+
+/* "SIGTERM", or "signal 40" for a signal without a name. */
+static const char *sig_name(int sig, char *buf, size_t len)
+{
+    const char *abbrev = sigabbrev_np(sig);
+
+    if (abbrev)
+        snprintf(buf, len, "SIG%s", abbrev);
+    else
+        snprintf(buf, len, "signal %d", sig);
+    return buf;
+}
+
+/* Did the wait status end as e says (EXIT or SIGNAL)? */
+static int end_matches(const struct nr_end *e, int status)
+{
+    if (e->kind == NR_END_SIGNAL)
+        return WIFSIGNALED(status) && WTERMSIG(status) == e->code;
+    return WIFEXITED(status) && WEXITSTATUS(status) == e->code;
+}
+
+/* Is the wait status in t's clean set, for a stop by signal sig?  The
+ * default set is exit 0, exit 128+sig and death by sig; `clean` options
+ * replace it. */
+static int is_clean(const struct exec_target *t, int sig, int status)
+{
+    const struct nr_step *ts = t->step;
+
+    if (ts->u.target.nclean == 0)
+        return (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 128 + sig))
+               || (WIFSIGNALED(status) && WTERMSIG(status) == sig);
+    for (size_t i = 0; i < ts->u.target.nclean; i++)
+        if (end_matches(&ts->u.target.clean[i], status))
+            return 1;
+    return 0;
+}
+
+/* Describe one outcome into buf: "exit 3", "SIGKILL". */
+static const char *end_str(enum nr_end_kind kind, int code, char *buf, size_t len)
+{
+    if (kind == NR_END_SIGNAL)
+        return sig_name(code, buf, len);
+    snprintf(buf, len, "exit %d", code);
+    return buf;
+}
+
+/* Describe t's clean set for a stop by sig into buf: "exit 0, exit 143 or
+ * SIGTERM". */
+static const char *clean_set_str(const struct exec_target *t, int sig, char *buf, size_t len)
+{
+    const struct nr_step *ts = t->step;
+    size_t n = ts->u.target.nclean, o = 0;
+    char one[32];
+
+    if (n == 0) {
+        snprintf(buf, len, "exit 0, exit %d or %s", 128 + sig, sig_name(sig, one, sizeof(one)));
+        return buf;
+    }
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                              end_str(ts->u.target.clean[i].kind, ts->u.target.clean[i].code, one,
+                                      sizeof(one)));
+    return buf;
+}
+
+/* Read a whole file (bounded by cap) into a malloc'd buffer. */
+static uint8_t *slurp(const char *path, size_t cap, size_t *len, int *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint8_t *buf;
+    size_t got = 0;
+    ssize_t n;
+
+    *err = 0;
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    buf = malloc(cap + 1);
+    while (buf && got < cap && (n = nr_read(fd, buf + got, cap - got)) > 0)
+        got += (size_t)n;
+    close(fd);
+    if (buf)
+        buf[got] = '\0';
+    *len = got;
+    return buf;
+}
+
+/* The last SHOW_STDERR bytes of t's stderr, after a header line. */
+static void put_stderr_tail(FILE *f, const struct exec_target *t)
+{
+    uint8_t *buf;
+    size_t len = 0;
+    int err;
+
+    fprintf(f, "  stderr (%s):\n", t->err);
+    buf = slurp(t->err, 1u << 20, &len, &err);
+    if (buf) {
+        const char *from = (const char *)buf;
+        if (len > SHOW_STDERR)
+            from += len - SHOW_STDERR;
+        fprintf(f, "%s%s\n", len > SHOW_STDERR ? "  ...\n" : "", from);
+    }
+    free(buf);
+}
+
 static int wait_ready(struct exec_ctx *c, const struct nr_step *s, struct exec_target *t)
 {
     char line[512], *prefix = NULL, status[64];
+    const char *stream = s->u.target.ready_stderr ? "stderr" : "stdout";
     size_t plen;
-    int r;
+    int r, budget = exec_wait_budget(c, s, nr_now_ms());
+    FILE *f;
 
     if (s->u.target.ready.nsegs > 0) {
         prefix = exec_expand(c, s, &s->u.target.ready, &plen);
@@ -94,17 +204,24 @@ static int wait_ready(struct exec_ctx *c, const struct nr_step *s, struct exec_t
         prefix = strdup("listening on ");
         plen = strlen(prefix);
     }
-    r = nr_wait_file_line(t->out, prefix, line, sizeof(line), &t->proc,
-                          exec_wait_budget(c, s, nr_now_ms()));
+    r = nr_wait_file_line(s->u.target.ready_stderr ? t->err : t->out, prefix, line,
+                          sizeof(line), &t->proc, budget);
     if (r == 1) {
         exec_setvar(c->st, s->name, line + plen, strlen(line + plen));
-    } else if (r == 0) {
-        exec_fail(c, s, "no readiness line '%s' on stdout of '%s' in time", prefix, t->name);
-    } else {
-        nr_status_str(t->proc.status, status, sizeof(status));
-        exec_fail(c, s, "'%s' ended (%s) before printing '%s'; stderr in %s", t->name, status,
-                  prefix, t->err);
+    } else if ((f = exec_fail_begin(c, s))) {
+        if (r == 0) {
+            fprintf(f, "  no line starting with '%s' on %s of '%s' within %d ms\n", prefix,
+                    stream, t->name, budget);
+        } else {
+            nr_status_str(t->proc.status, status, sizeof(status));
+            fprintf(f, "  '%s' ended (%s) before printing a line starting with '%s' on %s\n",
+                    t->name, status, prefix, stream);
+        }
+        put_stderr_tail(f, t);
+        exec_fail_end(c);
     }
+    if (r < 0)
+        t->status_checked = 1; /* this step reported its end */
     free(prefix);
     return r == 1 ? 0 : -1;
 }
@@ -133,8 +250,9 @@ int exec_target_start(struct exec_ctx *c, const struct nr_step *s)
     snprintf(t->out, sizeof(t->out), "%s/%s.stdout", st->artdir, s->name);
     snprintf(t->err, sizeof(t->err), "%s/%s.stderr", st->artdir, s->name);
     t->line = s->line;
-    struct nr_spawn sp = { .argv = argv, .env_extra = env, .stdout_path = t->out,
-                           .stderr_path = t->err, .activation_fd = actfd };
+    t->step = s;
+    struct nr_spawn sp = { .argv = argv, .env_extra = env, .bindir = st->o->bindir,
+                           .stdout_path = t->out, .stderr_path = t->err, .activation_fd = actfd };
     if (nr_proc_spawn(&sp, &t->proc, errbuf) < 0) {
         exec_fail(c, s, "%s", errbuf);
         goto out;
@@ -148,66 +266,53 @@ out:
     if (actfd >= 0)
         close(actfd);
     free_strv(argv);
-    /* env strings are referenced by the child only; the parent frees them */
     free_strv(env);
     return r;
-}
-
-static int signal_number(int status)
-{
-    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 int exec_target_exit(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_target *t = find_target(c->st, s->name);
-    char status[64];
-    int r, budget;
+    const struct nr_end *want = &s->u.exit.expect;
+    char status[64], sb[32], set[160];
+    int r, budget, sig, ok;
+    FILE *f;
 
     if (!t) {
         exec_fail(c, s, "no target named '%s'", s->name);
         return -1;
     }
-    if (s->kind == NR_S_STOP)
-        nr_proc_signal(&t->proc, SIGTERM);
+    sig = s->u.exit.sig ? s->u.exit.sig : stop_signal(t);
+    if (s->kind == NR_S_STOP) {
+        nr_proc_signal(&t->proc, sig);
+        exec_log(c->st, "sent %s to %s", sig_name(sig, sb, sizeof(sb)), t->name);
+    }
     budget = exec_wait_budget(c, s, nr_now_ms());
     r = nr_proc_wait(&t->proc, budget);
     if (r != 1) {
-        exec_fail(c, s, "'%s' still running after %d ms", t->name, budget);
+        exec_fail(c, s, "'%s' still running after %d ms%s%s", t->name, budget,
+                  s->kind == NR_S_STOP ? " of " : "",
+                  s->kind == NR_S_STOP ? sig_name(sig, sb, sizeof(sb)) : "");
         return -1;
     }
     t->status_checked = 1;
-    nr_status_str(t->proc.status, status, sizeof(status));
-    if (s->u.exit.is_signal ? signal_number(t->proc.status) == s->u.exit.code
-                            : WIFEXITED(t->proc.status) &&
-                                  WEXITSTATUS(t->proc.status) == s->u.exit.code)
+    ok = want->kind == NR_END_CLEAN ? is_clean(t, sig, t->proc.status)
+                                    : end_matches(want, t->proc.status);
+    if (ok)
         return 0;
-    exec_fail(c, s, "'%s' ended with %s, expected %s %d (stderr: %s)", t->name, status,
-              s->u.exit.is_signal ? "signal" : "exit", s->u.exit.code, t->err);
-    return -1;
-}
-
-/* Read a whole file (bounded by cap) into a malloc'd buffer. */
-static uint8_t *slurp(const char *path, size_t cap, size_t *len, int *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    uint8_t *buf;
-    size_t got = 0;
-    ssize_t n;
-
-    *err = 0;
-    if (fd < 0) {
-        *err = errno;
-        return NULL;
+    f = exec_fail_begin(c, s);
+    if (f) {
+        nr_status_str(t->proc.status, status, sizeof(status));
+        if (want->kind == NR_END_CLEAN)
+            fprintf(f, "  '%s' ended with %s, expected a clean end (%s)\n", t->name, status,
+                    clean_set_str(t, sig, set, sizeof(set)));
+        else
+            fprintf(f, "  '%s' ended with %s, expected %s\n", t->name, status,
+                    end_str(want->kind, want->code, set, sizeof(set)));
+        put_stderr_tail(f, t);
     }
-    buf = malloc(cap + 1);
-    while (buf && got < cap && (n = nr_read(fd, buf + got, cap - got)) > 0)
-        got += (size_t)n;
-    close(fd);
-    if (buf)
-        buf[got] = '\0';
-    *len = got;
-    return buf;
+    exec_fail_end(c);
+    return -1;
 }
 
 /* Match content against an output/file expectation: BYTES means "contains"
@@ -359,58 +464,86 @@ static const char *sanitizer_report(const uint8_t *buf, size_t len)
 static void fail_target(struct exec_ctx *c, struct exec_target *t, const char *what)
 {
     FILE *f = exec_fail_begin(c, NULL);
-    uint8_t *buf;
-    size_t len = 0;
-    int err;
 
     if (!f)
         return;
-    fprintf(f, "  target '%s' (line %u): %s\n  stderr (%s):\n", t->name, t->line, what, t->err);
-    buf = slurp(t->err, 1u << 20, &len, &err);
-    if (buf) {
-        const char *from = (const char *)buf;
-        if (len > SHOW_STDERR)
-            from += len - SHOW_STDERR;
-        fprintf(f, "%s%s\n", len > SHOW_STDERR ? "  ...\n" : "", from);
-    }
-    free(buf);
+    fprintf(f, "  target '%s' (line %u): %s\n", t->name, t->line, what);
+    put_stderr_tail(f, t);
     exec_fail_end(c);
+}
+
+/* Judge how target t ended; running: it was still running at the end and
+ * got its stop signal; stopped: it then exited within the grace period. */
+static void judge_end(struct exec_ctx *c, struct exec_target *t, int running, int stopped,
+                      int grace_ms)
+{
+    char status[64], what[512], sb[32], set[160];
+    uint8_t *err;
+    size_t len = 0;
+    int e, sig = stop_signal(t);
+    const char *mark;
+
+    if (t->proc.reaped)
+        nr_status_str(t->proc.status, status, sizeof(status));
+    else
+        snprintf(status, sizeof(status), "not reaped");
+    err = slurp(t->err, 1u << 20, &len, &e);
+    mark = err ? sanitizer_report(err, len) : NULL;
+    free(err);
+    if (mark)
+        snprintf(what, sizeof(what), "sanitizer report (%s), %s", mark, status);
+    else if (!running && !t->status_checked)
+        snprintf(what, sizeof(what),
+                 "%s%s before the end of the scenario, and no 'exit' or 'stop' step expected it",
+                 WIFSIGNALED(t->proc.status) ? "crashed: " : "ended by itself with ", status);
+    else if (running && !stopped)
+        snprintf(what, sizeof(what), "did not stop within %d ms of %s: killed", grace_ms,
+                 sig_name(sig, sb, sizeof(sb)));
+    else if (running && !is_clean(t, sig, t->proc.status))
+        snprintf(what, sizeof(what), "ended with %s after %s at the end of the scenario (clean: %s)",
+                 status, sig_name(sig, sb, sizeof(sb)), clean_set_str(t, sig, set, sizeof(set)));
+    else
+        return;
+    fail_target(c, t, what);
 }
 
 int exec_targets_finish(struct exec_ctx *c)
 {
     struct exec_state *st = c->st;
+    int running[EXEC_MAX_TARGETS], stopped[EXEC_MAX_TARGETS];
+    int grace = (int)(STOP_GRACE_MS * st->o->time_scale);
+    int64_t deadline;
+    char sb[32];
 
+    /* targets that ended by themselves are judged as they are */
+    for (size_t i = 0; i < st->ntargets; i++)
+        running[i] = nr_proc_wait(&st->targets[i].proc, 0) != 1;
+    /* every other one gets its stop signal at once, then one shared grace period */
+    for (size_t i = 0; i < st->ntargets; i++)
+        if (running[i]) {
+            nr_proc_signal(&st->targets[i].proc, stop_signal(&st->targets[i]));
+            exec_log(st, "sent %s to %s at the end",
+                     sig_name(stop_signal(&st->targets[i]), sb, sizeof(sb)),
+                     st->targets[i].name);
+        }
+    deadline = nr_now_ms() + grace;
+    for (size_t i = 0; i < st->ntargets; i++)
+        stopped[i] = !running[i] || nr_proc_wait(&st->targets[i].proc, nr_ms_left(deadline)) == 1;
+    /* only where the main process itself did not exit is its group killed; the
+     * children of one that did exit finish their own shutdown */
+    for (size_t i = 0; i < st->ntargets; i++)
+        if (!stopped[i] && !nr_proc_kill(&st->targets[i].proc, KILL_WAIT_MS))
+            exec_log(st, "%s not reaped %d ms after SIGKILL", st->targets[i].name,
+                     KILL_WAIT_MS);
     for (size_t i = 0; i < st->ntargets; i++) {
         struct exec_target *t = &st->targets[i];
-        char status[64], what[160];
-        int was_running = nr_proc_wait(&t->proc, 0) != 1, graceful = 1;
-        uint8_t *err;
-        size_t len = 0;
-        int e;
-        const char *mark;
+        char status[64];
 
-        if (was_running)
-            graceful = nr_proc_stop(&t->proc, (int)(STOP_GRACE_MS * st->o->time_scale));
         nr_proc_release(&t->proc);
         nr_status_str(t->proc.status, status, sizeof(status));
-        exec_log(st, "%s ended: %s%s", t->name, status, was_running ? " (stopped at end)" : "");
-        err = slurp(t->err, 1u << 20, &len, &e);
-        mark = err ? sanitizer_report(err, len) : NULL;
-        free(err);
-        if (mark) {
-            snprintf(what, sizeof(what), "sanitizer report (%s), %s", mark, status);
-            fail_target(c, t, what);
-        } else if (!graceful) {
-            fail_target(c, t, "did not stop within 1 s of SIGTERM: killed");
-        } else if (was_running && !(WIFEXITED(t->proc.status) && WEXITSTATUS(t->proc.status) == 0)
-                   && signal_number(t->proc.status) != SIGTERM) {
-            snprintf(what, sizeof(what), "ended with %s after SIGTERM at scenario end", status);
-            fail_target(c, t, what);
-        } else if (!was_running && !t->status_checked && WIFSIGNALED(t->proc.status)) {
-            snprintf(what, sizeof(what), "crashed: %s", status);
-            fail_target(c, t, what);
-        }
+        exec_log(st, "%s ended: %s%s", t->name, t->proc.reaped ? status : "not reaped",
+                 !running[i] ? "" : stopped[i] ? " (stopped at end)" : " (killed at end)");
+        judge_end(c, t, running[i], stopped[i], grace);
     }
     return c->fail ? -1 : 0;
 }

@@ -120,6 +120,138 @@ static void target_fields(void **state)
     nr_scn_free(&s);
 }
 
+/* Target options and steps about how a target ends: stop-signal, clean,
+ * ready stdout|stderr, stop ... signal/expect, exit ... clean. */
+static void lifecycle_fields(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("target t stop-signal INT clean 0 clean signal INT clean 130 "
+             "ready stderr \"up \" = prog\n"
+             "target u ready stdout \"x\" = prog\n"
+             "target v ready \"stdout\" stop-signal SIGHUP = prog\n"
+             "stop t signal INT\nstop t expect 3\nstop t expect signal KILL within 2s\n"
+             "stop t signal 9 expect signal KILL\nstop t expect clean within 1s\n"
+             "exit t clean\nexit t clean within 1s\n",
+             &s);
+    assert_int_equal(s.steps.n, 10);
+    t = only_step(&s, 0, NR_S_TARGET);
+    assert_int_equal(t->u.target.stop_sig, SIGINT);
+    assert_int_equal(t->u.target.nclean, 3);
+    assert_int_equal(t->u.target.clean[0].kind, NR_END_EXIT);
+    assert_int_equal(t->u.target.clean[0].code, 0);
+    assert_int_equal(t->u.target.clean[1].kind, NR_END_SIGNAL);
+    assert_int_equal(t->u.target.clean[1].code, SIGINT);
+    assert_int_equal(t->u.target.clean[2].kind, NR_END_EXIT);
+    assert_int_equal(t->u.target.clean[2].code, 130);
+    assert_int_equal(t->u.target.ready_stderr, 1);
+    assert_string_equal(show(&t->u.target.ready), "up ");
+    t = only_step(&s, 1, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready_stderr, 0);
+    assert_string_equal(show(&t->u.target.ready), "x");
+    assert_int_equal(t->u.target.stop_sig, 0);
+    assert_int_equal(t->u.target.nclean, 0);
+    t = only_step(&s, 2, NR_S_TARGET); /* a quoted "stdout" is the text */
+    assert_int_equal(t->u.target.ready_stderr, 0);
+    assert_string_equal(show(&t->u.target.ready), "stdout");
+    assert_int_equal(t->u.target.stop_sig, SIGHUP);
+    t = only_step(&s, 3, NR_S_STOP);
+    assert_int_equal(t->u.exit.sig, SIGINT);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_CLEAN);
+    assert_int_equal(t->timeout_ms, -1);
+    t = only_step(&s, 4, NR_S_STOP);
+    assert_int_equal(t->u.exit.sig, 0);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_EXIT);
+    assert_int_equal(t->u.exit.expect.code, 3);
+    t = only_step(&s, 5, NR_S_STOP);
+    assert_int_equal(t->u.exit.sig, 0);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_SIGNAL);
+    assert_int_equal(t->u.exit.expect.code, SIGKILL);
+    assert_int_equal(t->timeout_ms, 2000);
+    t = only_step(&s, 6, NR_S_STOP);
+    assert_int_equal(t->u.exit.sig, SIGKILL);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_SIGNAL);
+    assert_int_equal(t->u.exit.expect.code, SIGKILL);
+    t = only_step(&s, 7, NR_S_STOP);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_CLEAN);
+    assert_int_equal(t->timeout_ms, 1000);
+    t = only_step(&s, 8, NR_S_EXIT);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_CLEAN);
+    assert_int_equal(t->timeout_ms, -1);
+    t = only_step(&s, 9, NR_S_EXIT);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_CLEAN);
+    assert_int_equal(t->timeout_ms, 1000);
+    nr_scn_free(&s);
+}
+
+static void lifecycle_errors(void **state)
+{
+#define TGT "target t = prog\n"
+#define OPTS "t.scn:1:%s: expected '=' or an option: nowait, ready [stdout|stderr] \"TEXT\", " \
+             "activate tcp|udp ADDR, env NAME=VALUE, stop-signal SIG, clean CODE|signal SIG, got "
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        { TGT "stop t 0\n", "t.scn:2:8: expected 'expect CODE' (the outcome stop waits for "
+                            "follows 'expect'), got '0'" },
+        { TGT "stop t signal TERM 0\n", "t.scn:2:20: expected 'expect CODE' (the outcome stop "
+                                        "waits for follows 'expect'), got '0'" },
+        { TGT "stop t expect\n",
+          "t.scn:2:14: expected an exit code 0-255, 'signal SIG' or 'clean', got end of line" },
+        { TGT "stop t expect 256\n",
+          "t.scn:2:15: expected an exit code 0-255, 'signal SIG' or 'clean', got '256'" },
+        { TGT "stop t expect signal FOO\n",
+          "t.scn:2:22: expected a signal like TERM, KILL, SEGV or a number 1-64, got 'FOO'" },
+        { TGT "stop t expect 3 signal INT\n",
+          "t.scn:2:17: expected 'within DUR' or end of line, got 'signal'" },
+        { TGT "stop t expect 3 4\n", "t.scn:2:17: expected 'within DUR' or end of line, got '4'" },
+        { TGT "stop t signal INT now\n",
+          "t.scn:2:19: expected 'expect OUTCOME', 'within DUR' or end of line, got 'now'" },
+        { TGT "stop t now\n", "t.scn:2:8: expected 'signal SIG', 'expect OUTCOME', 'within DUR' "
+                              "or end of line, got 'now'" },
+        { TGT "stop t signal\n",
+          "t.scn:2:14: expected a signal like TERM, KILL, SEGV or a number 1-64, got end of line" },
+        { TGT "stop t signal 0\n", "t.scn:2:15: expected a signal like TERM" },
+        { TGT "stop t within 1s expect 3\n", "t.scn:2:18: expected end of line, got 'expect'" },
+        { TGT "exit t\n",
+          "t.scn:2:7: expected an exit code 0-255, 'signal SIG' or 'clean', got end of line" },
+        { TGT "exit t expect 3\n",
+          "t.scn:2:8: expected an exit code 0-255, 'signal SIG' or 'clean', got 'expect'" },
+        { TGT "exit t clean 1s\n", "t.scn:2:14: expected 'within DUR' or end of line, got '1s'" },
+        { "target t clean clean = prog\n",
+          "t.scn:1:16: expected an exit code 0-255 or 'signal SIG', got 'clean'" },
+        { "target t clean 256 = prog\n",
+          "t.scn:1:16: expected an exit code 0-255 or 'signal SIG', got '256'" },
+        { "target t clean signal KIL = prog\n",
+          "t.scn:1:23: expected a signal like TERM, KILL, SEGV or a number 1-64, got 'KIL'" },
+        { "target t clean = prog\n",
+          "t.scn:1:16: expected an exit code 0-255 or 'signal SIG', got '='" },
+        { "target t stop-signal FOO = prog\n",
+          "t.scn:1:22: expected a signal like TERM, KILL, SEGV or a number 1-64, got 'FOO'" },
+        { "target t stop-signal = prog\n",
+          "t.scn:1:22: expected a signal like TERM, KILL, SEGV or a number 1-64, got '='" },
+        { "target t ready stderr = prog\n", "t.scn:1:23: expected a \"readiness text\", got '='" },
+        { "target t ready = prog\n", "t.scn:1:16: expected a \"readiness text\", got '='" },
+        { "target t ready stdout\n",
+          "t.scn:1:22: expected a \"readiness text\", got end of line" },
+    };
+    char want[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        parse_err(cases[i].text, cases[i].want);
+    snprintf(want, sizeof(want), OPTS "'stop-signal'", "26");
+    parse_err("target t stop-signal INT stop-signal TERM = prog\n", want);
+    snprintf(want, sizeof(want), OPTS "'ready'", "20");
+    parse_err("target t ready \"a\" ready \"b\" = prog\n", want);
+    snprintf(want, sizeof(want), OPTS "'expect'", "10");
+    parse_err("target t expect 0 = prog\n", want);
+#undef TGT
+#undef OPTS
+}
+
 static void socket_fields(void **state)
 {
     struct nr_scn s;
@@ -252,7 +384,7 @@ static void simple_steps(void **state)
     parse_ok("target p = prog\n" CONN "shutdown c write\nclose c\nsleep 1.5s\n"
              "connect c = tcp 127.0.0.1:2\nabort c\n"
              "exit p 3 within 2m\nexit p signal SEGV\nexit p signal SIGKILL\nexit p signal 9\n"
-             "stop p\nstop p 1\nstop p signal TERM within 1s\n"
+             "stop p\nstop p expect 1\nstop p signal TERM within 1s\n"
              "stdout p \"ok\"\nstderr p /warn/\n"
              "file ${tmp}/out x\"41\"\nfile /etc/x absent\nfile f.txt /re/ within 1s\n"
              "set v = \"a ${p}\"\nset v = word\nset w = x\"0a\"\n"
@@ -266,21 +398,24 @@ static void simple_steps(void **state)
     assert_int_equal(t->u.sleep.ms, 1500);
     only_step(&s, 6, NR_S_ABORT);
     t = only_step(&s, 7, NR_S_EXIT);
-    assert_int_equal(t->u.exit.is_signal, 0);
-    assert_int_equal(t->u.exit.code, 3);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_EXIT);
+    assert_int_equal(t->u.exit.expect.code, 3);
     assert_int_equal(t->timeout_ms, 120000);
     t = only_step(&s, 8, NR_S_EXIT);
-    assert_int_equal(t->u.exit.is_signal, 1);
-    assert_int_equal(t->u.exit.code, SIGSEGV);
-    assert_int_equal(s.steps.v[9].u.exit.code, SIGKILL);
-    assert_int_equal(s.steps.v[10].u.exit.code, 9);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_SIGNAL);
+    assert_int_equal(t->u.exit.expect.code, SIGSEGV);
+    assert_int_equal(s.steps.v[9].u.exit.expect.code, SIGKILL);
+    assert_int_equal(s.steps.v[10].u.exit.expect.code, 9);
     t = only_step(&s, 11, NR_S_STOP);
-    assert_int_equal(t->u.exit.is_signal, 0);
-    assert_int_equal(t->u.exit.code, 0);
-    assert_int_equal(s.steps.v[12].u.exit.code, 1);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_CLEAN);
+    assert_int_equal(t->u.exit.sig, 0);
+    t = only_step(&s, 12, NR_S_STOP);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_EXIT);
+    assert_int_equal(t->u.exit.expect.code, 1);
+    assert_int_equal(t->u.exit.sig, 0);
     t = only_step(&s, 13, NR_S_STOP);
-    assert_int_equal(t->u.exit.is_signal, 1);
-    assert_int_equal(t->u.exit.code, SIGTERM);
+    assert_int_equal(t->u.exit.sig, SIGTERM);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_CLEAN);
     assert_int_equal(t->timeout_ms, 1000);
     t = only_step(&s, 14, NR_S_OUTPUT);
     assert_int_equal(t->u.output.is_stderr, 0);
@@ -459,7 +594,7 @@ static void errors(void **state)
         { "target t = prog\nexit t signal FOO\n",
           "t.scn:2:15: expected a signal like TERM, KILL, SEGV or a number 1-64, got 'FOO'" },
         { "target t = prog\nexit t signal 65\n", "t.scn:2:15: expected a signal like TERM" },
-        { "target t = prog\nexit t 256\n", "t.scn:2:8: expected an exit code 0-255 or 'signal SIG', got '256'" },
+        { "target t = prog\nexit t 256\n", "t.scn:2:8: expected an exit code 0-255, 'signal SIG' or 'clean', got '256'" },
         { "target t =\n", "t.scn:1:11: expected a program and its arguments after '=', got end of line" },
         { "target t = prog 'x'\n", "t.scn:1:17: expected a word, \"string\", x\"hex\" or comment" },
         { "target t nowait\n", "t.scn:1:16: expected '=' or an option" },
@@ -675,7 +810,10 @@ static void malformed_table(void **state)
         "connect c = tcp h:1\nexpect c until", "connect c = tcp h:1\nexpect c length",
         "connect c = tcp h:1\nexpect c /${c", "repeat 1\nrepeat 1\nrepeat 1", "\r\r\r\n\t",
         "target t = p\nexit t signal", "target t = p\nexit t signal SIG", "# only",
-        "x\"0", "x\"00 0", "set a = x\"0 0\"",
+        "x\"0", "x\"00 0", "set a = x\"0 0\"", "target t stop-signal", "target t clean",
+        "target t clean signal", "target t ready stderr \"x", "target t = p\nstop t expect",
+        "target t = p\nstop t signal", "target t = p\nstop t signal 2 expect signal",
+        "target t = p\nexit t clean within",
     };
 
     (void)state;
@@ -695,6 +833,7 @@ static void random_bytes(void **state)
         "pattern ", "9 ", "* ", "chunk ", "within ", "1s ", "eof ", "close ", "abort ", "\n",
         "parallel 2\n", "repeat 2\n", "end\n", "${i} ", "set ", "v ", "stop ", "exit ", "signal ",
         "TERM ", "file ", "absent ", "wire ", "stdout ", "until ", "\"\\x", "# ", "[::1]:1 ",
+        "clean ", "stop-signal ", "ready ", "stderr ", "expect ",
     };
     uint8_t buf[512];
     FILE *f;
@@ -767,6 +906,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(target_fields),
+        cmocka_unit_test(lifecycle_fields),
+        cmocka_unit_test(lifecycle_errors),
         cmocka_unit_test(socket_fields),
         cmocka_unit_test(send_fields),
         cmocka_unit_test(expect_fields),
