@@ -45,6 +45,10 @@ done
 
 echo "soak: $repeat x ($scn), -j $jobs, $ncpu busy loops; logs in $out/"
 start=$(date +%s)
+# netrig run's result lines: the verdict, two or more spaces, the scenario;
+# anything but PASS counts against the budget (a skip tested nothing).
+res='^(PASS|FAIL|ERROR|SKIP|NOT RUN)  '
+bad='^(FAIL|ERROR|SKIP|NOT RUN)  '
 errors=0
 pass=1
 while [ "$pass" -le "$repeat" ]; do
@@ -61,24 +65,26 @@ while [ "$pass" -le "$repeat" ]; do
     0 | 1) ;;
     *) errors=$((errors + 1)); echo "soak: pass $pass: netrig run exited $rc (see $dir.log)" ;;
     esac
-    nfail=$(grep -c '^FAIL  ' "$dir.log" || true)
+    nbad=$(grep -Ec "$bad" "$dir.log" || true)
     echo "soak: pass $pass/$repeat: $(grep '^scenarios: ' "$dir.log" || echo 'no summary')"
-    [ "$nfail" -eq 0 ] && [ "$rc" -eq 0 ] && rm -rf "$dir"
+    [ "$nbad" -eq 0 ] && [ "$rc" -eq 0 ] && rm -rf "$dir"
     pass=$((pass + 1))
 done
 secs=$(($(date +%s) - start))
 
 # Summary: each failing scenario with its count, then every failure's message.
-runs=$(cat "$out"/pass-*.log | grep -c '^PASS  \|^FAIL  \|^SKIP  ' || true)
-fails=$(cat "$out"/pass-*.log | grep -c '^FAIL  ' || true)
+runs=$(cat "$out"/pass-*.log | grep -Ec "$res" || true)
+fails=$(cat "$out"/pass-*.log | grep -Ec "$bad" || true)
 echo
-echo "soak: $runs runs in $repeat passes, $fails failed, $errors runner errors, ${secs}s"
+echo "soak: $runs runs in $repeat passes, $fails not passed, $errors runner errors, ${secs}s"
 if [ "$fails" -gt 0 ]; then
     echo "failures per scenario:"
-    cat "$out"/pass-*.log | awk '/^FAIL  / { print $2 }' | sort | uniq -c | sort -rn
+    cat "$out"/pass-*.log | grep -E "$bad" | sed -E "s/$bad+([^ ]+).*/\2 (\1)/" |
+        sort | uniq -c | sort -rn
     echo "messages (first lines) and artifacts:"
-    awk '/^FAIL  / { n = 0; p = 1; print FILENAME ": " $0; next }
-         /^  artifacts: / && p { print; p = 0 }
-         p && n++ < 3 { print }' "$out"/pass-*.log | sed 's/^/  /'
+    awk -v res="$res" -v bad="$bad" '
+        $0 ~ res { n = 0; p = $0 ~ bad; if (p) print FILENAME ": " $0; next }
+        p && /^  artifacts: / { print; p = 0; next }
+        p && n++ < 3 { print }' "$out"/pass-*.log | sed 's/^/  /'
 fi
 [ "$fails" -eq 0 ] && [ "$errors" -eq 0 ]
