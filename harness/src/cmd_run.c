@@ -501,7 +501,7 @@ static void print_result(FILE *f, const struct run_result *r, const struct run_o
                                        [RUN_ERROR] = "\033[35m", [RUN_SKIP] = "\033[33m",
                                        [RUN_NOTRUN] = "\033[33m" };
 
-    fprintf(f, "%s%-5s%s  %-56s %6.2fs\n", o->color ? col[r->status] : "", word[r->status],
+    fprintf(f, "%s%s%s  %-56s %6.2fs\n", o->color ? col[r->status] : "", word[r->status],
             o->color ? "\033[0m" : "", r->name, r->seconds);
     if (r->status != RUN_PASS && r->message) {
         fprintf(f, "%s", r->message);

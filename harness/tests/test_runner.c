@@ -367,6 +367,44 @@ static void forking_server_wire_state_200_times(void **state)
     ru_assert_contains(ru_out(), "200 passed, 0 failed");
 }
 
+/* nginx with two workers, 200 runs: the worker's FIN after our half-close
+ * is always in the capture, and no nginx process outlives its scenario. */
+static void nginx_workers_wire_state_200_times(void **state)
+{
+    char conf[1024], scn[1024], mark[64];
+
+    (void)state;
+    if (access("/usr/sbin/nginx", X_OK) != 0)
+        fail_msg("nginx is not installed (ci/packages.txt has it)");
+    snprintf(mark, sizeof(mark), "n%d", (int)getpid());
+    assert_int_equal(mkdir("www", 0755) == 0 || errno == EEXIST, 1);
+    ru_write("www/hello.txt", "hello\n");
+    snprintf(conf, sizeof(conf),
+             "daemon off; master_process on; worker_processes 2; user root root;\n"
+             "env NRTEST_MARK;\n"
+             "events { worker_connections 64; }\n"
+             "http { access_log off; server { listen 127.0.0.1:8080; root %s/www; } }\n",
+             ru_dir);
+    ru_write("nginx200.conf", conf);
+    snprintf(scn, sizeof(scn),
+             "target web nowait env NRTEST_MARK=%s = /usr/sbin/nginx -c %s/nginx200.conf "
+             "-e stderr -g \"pid ${tmp}/nginx.pid;\"\n"
+             "file ${tmp}/nginx.pid /^[0-9]+/\n"
+             "connect a = tcp 127.0.0.1:8080\n"
+             "send a \"GET /hello.txt HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n\"\n"
+             "expect a /HTTP\\/1.1 200 OK/\n"
+             "expect a until \"hello\\n\"\n"
+             "shutdown a write\n"
+             "wire a state SF\n"
+             "wire a first-fin us\n", mark, ru_dir);
+    ru_write("nginx200.scn", scn);
+    snprintf(scn, sizeof(scn), "%s/nart", ru_dir); /* ${tmp} must be absolute for nginx */
+    assert_int_equal(ru_netrig("run", "-a", scn, "-j", "2", "-r", "200", "nginx200.scn", NULL),
+                     0);
+    ru_assert_contains(ru_out(), "200 passed, 0 failed");
+    assert_int_equal(count_marked(mark), 0);
+}
+
 /* A step that never returns by itself: the watchdog names the step at the
  * deadline, the step log is complete and the capture readable. */
 static void deadline_overrun_names_the_step(void **state)
@@ -397,7 +435,7 @@ static void deadline_overrun_names_the_step(void **state)
 static void deadline_cuts_a_progressing_step(void **state)
 {
     (void)state;
-    ru_write("long.scn", "deadline 300ms\n"
+    ru_write("long.scn", "deadline 1s\n"
                          "target srv = tcp-echo --port 0\n"
                          "connect a = tcp ${srv}\n"
                          "send a pattern 4000000000\n");
@@ -456,6 +494,7 @@ int main(void)
         cmocka_unit_test(malformed_files_are_errors_and_good_ones_run),
         cmocka_unit_test(forked_children_are_waited_for),
         cmocka_unit_test(forking_server_wire_state_200_times),
+        cmocka_unit_test(nginx_workers_wire_state_200_times),
         cmocka_unit_test(deadline_overrun_names_the_step),
         cmocka_unit_test(deadline_cuts_a_progressing_step),
         cmocka_unit_test(runs_without_root),
