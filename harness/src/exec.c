@@ -502,8 +502,9 @@ static struct run_capture *start_capture(struct exec_state *st, const char *path
     else if (!st->isolated)
         snprintf(errbuf, sizeof(errbuf), "no own network namespace to capture in");
     else {
-        if (run_capture_start("lo", path, &cap, errbuf) == 0) {
-            exec_log(st, "capturing on lo into %s", path);
+        size_t ring = st->o->capture_bytes ? st->o->capture_bytes : RUN_CAPTURE_RING_DEFAULT;
+        if (run_capture_start_sized("lo", path, ring, &cap, errbuf) == 0) {
+            exec_log(st, "capturing on lo into %s (kernel ring %zu KiB)", path, ring >> 10);
             return cap;
         }
     }
@@ -527,8 +528,10 @@ static int stop_capture(struct exec_ctx *c, struct run_capture *cap)
     exec_log(c->st, "capture: %llu packets, %llu dropped by the kernel",
              (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops);
     if (cs.kernel_drops > 0) {
-        exec_fail(c, NULL, "capture lost %llu packets (kernel drops): no verdict on partial evidence",
-                  (unsigned long long)cs.kernel_drops);
+        size_t ring = c->st->o->capture_bytes ? c->st->o->capture_bytes : RUN_CAPTURE_RING_DEFAULT;
+        exec_fail(c, NULL, "capture lost %llu packets (kernel drops): no verdict on partial evidence "
+                  "(the capture could not keep up with a %zu KiB kernel ring: --capture-buffer "
+                  "sets a larger one)", (unsigned long long)cs.kernel_drops, ring >> 10);
         return -1;
     }
     return 0;
