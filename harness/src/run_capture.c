@@ -25,6 +25,7 @@
 #define SENTINEL_PORT 9      /* discard */
 #define SENTINEL_MAX_FRAME 160 /* link + IP + UDP headers + the sentinel text */
 #define DRAIN_TIMEOUT_MS 3000
+#define RESEND_MS 100        /* the sentinel again, if the ring was full when it came */
 /* libpcap's TPACKET_V3 blocks are 256 KiB: four datagrams of the largest
  * UDP payload after the sentinel never fit in the rest of its block. */
 #define FILLER_BYTES 65507
@@ -81,13 +82,34 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     c->packets++;
 }
 
+/* Send the sentinel datagram over IPv4 loopback, then enough filler that
+ * the kernel hands the sentinel's block over at once rather than at the
+ * block timeout.  Nothing from the sentinel on is written. */
+static void send_sentinel(struct run_capture *c)
+{
+    static const uint8_t filler[FILLER_BYTES];
+    struct nr_addr a;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || nr_addr_from_host("127.0.0.1", SENTINEL_PORT, &a, NULL) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    sendto(fd, c->sentinel, c->sentinel_len, 0, (struct sockaddr *)&a.ss, a.len);
+    for (int i = 0; i < FILLERS; i++)
+        sendto(fd, filler, sizeof(filler), 0, (struct sockaddr *)&a.ss, a.len);
+    close(fd);
+}
+
 /* The capture thread: take every block the kernel hands over, write its
- * packets, flush after each batch; end at the sentinel. */
+ * packets, flush after each batch; end at the sentinel (sent again while
+ * it is not seen: a full ring drops it like any packet). */
 static void *capture_main(void *arg)
 {
     struct run_capture *c = arg;
     struct pollfd pfd = { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN };
-    int64_t stop_deadline = -1;
+    int64_t stop_deadline = -1, resend_at = -1;
 
     while (!atomic_load(&c->seen_sentinel)) {
         int n = pcap_dispatch(c->p, -1, on_packet, (u_char *)c);
@@ -100,10 +122,16 @@ static void *capture_main(void *arg)
         if (n > 0 || atomic_load(&c->seen_sentinel))
             continue;
         if (atomic_load(&c->stop)) {
-            if (stop_deadline < 0)
-                stop_deadline = nr_now_ms() + DRAIN_TIMEOUT_MS;
-            else if (nr_ms_left(stop_deadline) == 0)
+            int64_t now = nr_now_ms();
+            if (stop_deadline < 0) {
+                stop_deadline = now + DRAIN_TIMEOUT_MS;
+                resend_at = now + RESEND_MS;
+            } else if (now >= stop_deadline) {
                 break;
+            } else if (now >= resend_at) { /* it met a full ring: send it again */
+                send_sentinel(c);
+                resend_at = now + RESEND_MS;
+            }
         }
         if (poll(&pfd, 1, POLL_MS) < 0 && errno != EINTR)
             break;
@@ -222,26 +250,6 @@ int run_capture_start(const char *iface, const char *path, struct run_capture **
                       char *errbuf)
 {
     return run_capture_start_sized(iface, path, 0, out, errbuf);
-}
-
-/* Send the sentinel datagram over IPv4 loopback, then enough filler that
- * the kernel hands the sentinel's block over at once rather than at the
- * block timeout.  Nothing from the sentinel on is written. */
-static void send_sentinel(struct run_capture *c)
-{
-    static const uint8_t filler[FILLER_BYTES];
-    struct nr_addr a;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || nr_addr_from_host("127.0.0.1", SENTINEL_PORT, &a, NULL) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    sendto(fd, c->sentinel, c->sentinel_len, 0, (struct sockaddr *)&a.ss, a.len);
-    for (int i = 0; i < FILLERS; i++)
-        sendto(fd, filler, sizeof(filler), 0, (struct sockaddr *)&a.ss, a.len);
-    close(fd);
 }
 
 int run_capture_stop(struct run_capture *c, struct run_capture_stats *st, char *errbuf)
