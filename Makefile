@@ -55,7 +55,7 @@ BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig
 DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 
 .SECONDARY:
-.PHONY: all bins tests run check soak golden check-unit check-asan check-integration install clean deps
+.PHONY: all bins tests run check soak golden check-unit check-asan check-integration install clean deps bench-run
 all: bins tests
 
 bins: $(BINS)
@@ -134,6 +134,10 @@ check: all
 # loop per CPU; SCN="paths" to soak specific scenarios.  See ci/soak.sh.
 soak: bins
 	sh ci/soak.sh $(B)
+
+# What capture costs a scenario, with tcpdump -w as the baseline (harness/doc/pcap.md).
+bench-run: bins
+	sh harness/bench/run_bench.sh $(B)
 
 # Re-capture the scenarios that have golden captures in pcaps/ and store
 # them (SCN="harness/scenarios/x/y.scn ..." to add or refresh specific ones).
