@@ -1,8 +1,10 @@
 #!/bin/sh
 # The scenario suite must catch a broken target: build the echo servers with
 # a planted bug (each read loses its last byte) and check that the scenarios
-# that move more than one byte per read fail with a hexdump diff, while the
-# byte-at-a-time one still passes.  Exits 0 when netrig behaves so.
+# that move more than one byte per read fail with a hexdump diff.  (Whether
+# byte-at-a-time.scn survives the bug depends on the kernel never merging
+# two of its 1-byte writes into one read, which a loaded machine does: it is
+# not judged.)  Exits 0 when netrig behaves so.
 set -u
 build=${1:-build}
 broken=$build/broken
@@ -23,7 +25,6 @@ check() { # check PATTERN WHAT
 check "FAIL  harness/scenarios/tcp-echo/sizes.scn" "sizes.scn fails"
 check "FAIL  harness/scenarios/tcp-echo/half-close.scn" "half-close.scn fails"
 check "FAIL  harness/scenarios/tcp-echo-mt/two-clients.scn" "two-clients.scn fails"
-check "PASS  harness/scenarios/tcp-echo/byte-at-a-time.scn" "byte-at-a-time.scn still passes"
 check "first difference at offset" "a hexdump diff with the first differing offset"
 check "^> 0000" "the differing row marked"
 [ $status -eq 0 ] || cat "$out"
