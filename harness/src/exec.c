@@ -519,14 +519,17 @@ static struct run_capture *start_capture(struct exec_state *st, const char *path
 static int stop_capture(struct exec_ctx *c, struct run_capture *cap)
 {
     struct run_capture_stats cs;
+    struct rusage ru;
     char errbuf[NR_ERRBUF_SIZE];
 
     if (run_capture_stop(cap, &cs, errbuf) < 0) {
         exec_fail(c, NULL, "capture incomplete: %s", errbuf);
         return -1;
     }
-    exec_log(c->st, "capture: %llu packets, %llu dropped by the kernel",
-             (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops);
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        ru.ru_maxrss = 0;
+    exec_log(c->st, "capture: %llu packets, %llu dropped by the kernel; peak RSS so far %ld KiB",
+             (unsigned long long)cs.packets, (unsigned long long)cs.kernel_drops, ru.ru_maxrss);
     if (cs.kernel_drops > 0) {
         size_t ring = c->st->o->capture_bytes ? c->st->o->capture_bytes : RUN_CAPTURE_RING_DEFAULT;
         exec_fail(c, NULL, "capture lost %llu packets (kernel drops): no verdict on partial evidence "
