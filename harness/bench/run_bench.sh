@@ -10,8 +10,9 @@
 #    RSS of the scenario processes (the "peak RSS" line of each steps.log).
 # 2. harness/scenarios/tcp-echo{,-mt}/64mib.scn, R64 runs at -j 8: wall time,
 #    passed, packets and kernel drops ("capture: N packets, M dropped" of each
-#    steps.log), peak RSS; tcp-echo's again with --no-capture for the share
-#    of the rest of the scenario process.
+#    steps.log), peak RSS when the capture ended and at the end (after the
+#    wire judge); tcp-echo's again with --no-capture for the share of the
+#    rest of the scenario process.
 # 3. The real-peer baseline: harness/bench/cap_rate.c captures the same kind
 #    of loopback transfer with netrig's capture and with `tcpdump -w`, in a
 #    namespace of its own, alternately, and prints the ratio of the rates
@@ -70,7 +71,7 @@ rm -rf "$tmp/a"
 
 echo
 echo "2. 64 MiB echo scenarios, $r64 runs each at -j 8"
-printf '%-28s %9s %8s %9s %7s %16s\n' scenario "wall s" passed packets drops "peak RSS max KiB"
+printf '%-28s %7s %7s %8s %6s %13s %13s\n' scenario "wall s" passed packets drops "RSS@stop KiB" "peak RSS KiB"
 for spec in tcp-echo: tcp-echo-mt: tcp-echo:--no-capture; do
     s=${spec%%:*}
     flag=${spec#*:}
@@ -80,9 +81,9 @@ for spec in tcp-echo: tcp-echo-mt: tcp-echo:--no-capture; do
         >"$tmp/out" 2>&1 || true
     t1=$(now_ms)
     passed=$(sed -n 's/^scenarios: \([0-9]*\) passed.*/\1/p' "$tmp/out")
-    stats=$(cat "$tmp/b"/*/steps.log | awk '/capture: [0-9]+ packets, [0-9]+ dropped/ {p += $3; d += $5; n++}
-        END {if (n) printf "%d %d", p, d; else printf "- -"}')
-    printf '%-28s %9.1f %8s %9s %7s %16s\n' "$s/64mib.scn ${flag:-}" "$(echo "$t0 $t1" | awk '{print ($2 - $1) / 1000}')" \
+    stats=$(cat "$tmp/b"/*/steps.log | awk '/capture: [0-9]+ packets, [0-9]+ dropped/ {p += $3; d += $5; n++
+        if ($(NF - 1) > m) m = $(NF - 1)} END {if (n) printf "%d %d %d", p, d, m; else printf "- - -"}')
+    printf '%-28s %7.1f %7s %8s %6s %13s %13s\n' "$s/64mib.scn ${flag:-}" "$(echo "$t0 $t1" | awk '{print ($2 - $1) / 1000}')" \
         "${passed:-?}/$r64" ${stats} "$(rss_of "$tmp/b" | cut -d' ' -f1)"
     grep -h "capture lost\|timeout:" "$tmp/out" | sort | uniq -c | sed 's/^/    /' | head -5
 done
