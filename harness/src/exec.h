@@ -204,15 +204,20 @@ void exec_wire_judge(struct exec_ctx *c, const char *pcap_path);
 
 /* target NAME ... = PROG ARGS: start it, wait for readiness unless nowait. */
 int exec_target_start(struct exec_ctx *c, const struct nr_step *s);
-/* exit / stop TARGET: (SIGTERM for stop, then) wait and judge its status. */
+/* exit TARGET OUTCOME / stop TARGET [signal SIG] [expect OUTCOME]: (for
+ * stop, send SIG, default the target's stop signal, then) wait and judge the
+ * end against the outcome (an exit code, a signal, or the clean set). */
 int exec_target_exit(struct exec_ctx *c, const struct nr_step *s);
 /* stdout / stderr TARGET MATCH: poll its output until it matches. */
 int exec_target_output(struct exec_ctx *c, const struct nr_step *s);
 /* file PATH MATCH | absent: judge a file's content or absence. */
 int exec_file(struct exec_ctx *c, const struct nr_step *s);
 
-/* Stop every target still running and judge how all of them ended
- * (crash, sanitizer report, non-zero exit after SIGTERM).  Returns 0 / -1. */
+/* Signal every target still running (its stop signal), wait one shared
+ * grace period, kill those whose own process did not exit, and judge how
+ * all of them ended: an end no exit/stop step expected, an unclean stop, a
+ * crash or a sanitizer report fails the scenario.  Other processes of the
+ * scenario are left to run_scenario's reaper.  Returns 0 / -1. */
 int exec_targets_finish(struct exec_ctx *c);
 
 #endif
