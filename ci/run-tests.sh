@@ -56,6 +56,7 @@ fi
 
 if [ -x "$build/bin/netrig" ]; then
     run "broken target is caught" sh ci/test-broken-target.sh "$build"
+    run "must-fail scenarios" sh ci/test-must-fail.sh "$build"
     run "README commands" sh ci/test-readme.sh "$build"
 fi
 

@@ -192,15 +192,21 @@ static int udp_refused(struct exec_ctx *c, const struct nr_step *s, int fd)
     int64_t t = nr_now_ms();
     char b;
     ssize_t n = send(fd, "", 0, 0);
+    int err = n < 0 ? errno : 0, answered = 0;
 
-    if (n == 0 && nr_wait_fd(fd, POLLIN, exec_wait_budget(c, s, t)) > 0)
+    /* n is send's result until recv runs: "nothing came back" must not be
+     * read from it as a reply. */
+    if (n == 0 && nr_wait_fd(fd, POLLIN, exec_wait_budget(c, s, t)) > 0) {
         n = recv(fd, &b, 1, MSG_DONTWAIT);
+        err = n < 0 ? errno : 0;
+        answered = n >= 0;
+    }
     close(fd);
-    if (n < 0 && errno == ECONNREFUSED)
+    if (err == ECONNREFUSED)
         return 0;
-    exec_fail(c, s, "expected the datagram to be refused (ICMP port unreachable), %s",
-              n >= 0 ? "but a reply came" : n < 0 && errno != EAGAIN ? strerror(errno)
-                                                                       : "but nothing came back");
+    exec_fail(c, s, "expected the datagram to be refused (ICMP port unreachable), %s%s",
+              answered ? "but a reply came" : err && err != EAGAIN ? "got: " : "but nothing came back",
+              !answered && err && err != EAGAIN ? strerror(err) : "");
     return -1;
 }
 
