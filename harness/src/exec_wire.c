@@ -155,7 +155,8 @@ static void check_records(struct exec_ctx *c, struct nr_capture *cap)
     }
 }
 
-/* Which side a word names: "us" (the runner's socket) or "peer". */
+/* Which direction a word names: "us" (the runner's socket) or "peer";
+ * -1 for any other word. */
 static int side(const char *w, int us)
 {
     if (strcmp(w, "us") == 0)
@@ -165,13 +166,44 @@ static int side(const char *w, int us)
     return -1;
 }
 
+/* The name of direction dir (0 originator, 1 responder) for a runner whose
+ * socket sent direction us: "us" or "peer"; "nobody" for -1.  Every side a
+ * message shows goes through here, so what it says was seen and what it
+ * says was expected cannot name the same side by mistake. */
+static const char *side_name(int dir, int us)
+{
+    return dir < 0 ? "nobody" : dir == us ? "us" : "peer";
+}
+
+/* The sides whose bit is set in mask, as words: "us", "peer", "us and
+ * peer" or "nobody". */
+static const char *sides_of(unsigned mask, int us)
+{
+    unsigned mine = 1u << us, theirs = 1u << !us;
+
+    if ((mask & mine) && (mask & theirs))
+        return "us and peer";
+    return (mask & mine) ? "us" : (mask & theirs) ? "peer" : "nobody";
+}
+
+/* A decimal count: digits only, at most 19 of them. */
+static int parse_count(const char *w, unsigned long long *v)
+{
+    size_t n = strspn(w, "0123456789");
+
+    if (n == 0 || n > 19 || w[n] != '\0')
+        return -1;
+    *v = strtoull(w, NULL, 10);
+    return 0;
+}
+
 /* Judge one `wire CONN PROPERTY [ARG]` step.  Returns 0 or -1 (failed). */
 static int judge_step(struct exec_ctx *c, const struct exec_wire *w, struct nr_conn *k, int us,
                       char **words, size_t n)
 {
     const struct nr_step *s = w->step;
     const char *p = words[0], *arg = n > 1 ? words[1] : "";
-    const char *sides[2] = { us == 0 ? "us" : "peer", us == 0 ? "peer" : "us" };
+    unsigned long long want;
 
     if (strcmp(p, "state") == 0 && n == 2) {
         if (strcmp(nr_conn_state(k), arg) == 0)
@@ -181,29 +213,36 @@ static int judge_step(struct exec_ctx *c, const struct exec_wire *w, struct nr_c
     } else if (strcmp(p, "handshake") == 0 && n == 1) {
         if (k->handshake)
             return 0;
-        exec_fail(c, s, "wire: no complete handshake (history %s)", k->history);
+        exec_fail(c, s, "wire: no complete handshake: SYN %s, SYN-ACK %s, final ACK not seen "
+                        "(history %s)", k->syn_seen[0] ? "seen" : "not seen",
+                  k->syn_seen[1] ? "seen" : "not seen", k->history);
     } else if (strcmp(p, "first-fin") == 0 && n == 2 && side(arg, us) >= 0) {
-        if (k->first_fin == side(arg, us))
+        int want_dir = side(arg, us);
+        if (k->first_fin == want_dir)
             return 0;
-        exec_fail(c, s, "wire: first FIN from %s, expected %s",
-                  k->first_fin < 0 ? "nobody" : sides[k->first_fin], arg);
+        exec_fail(c, s, "wire: first FIN from %s, expected %s (history %s)",
+                  side_name(k->first_fin, us), side_name(want_dir, us), k->history);
     } else if (strcmp(p, "no-rst") == 0 && n == 1) {
         if (!k->rst_dirs)
             return 0;
-        exec_fail(c, s, "wire: RST from %s", sides[k->first_rst]);
+        exec_fail(c, s, "wire: RST from %s (history %s)", sides_of(k->rst_dirs, us), k->history);
     } else if (strcmp(p, "rst") == 0 && n == 2 && side(arg, us) >= 0) {
-        if (k->rst_dirs & (1u << side(arg, us)))
+        int want_dir = side(arg, us);
+        if (k->rst_dirs & (1u << want_dir))
             return 0;
-        exec_fail(c, s, "wire: no RST from %s (history %s)", arg, k->history);
+        exec_fail(c, s, "wire: no RST from %s, RST from %s (history %s)", side_name(want_dir, us),
+                  sides_of(k->rst_dirs, us), k->history);
     } else if (strcmp(p, "no-retransmissions") == 0 && n == 1) {
         if (!k->retrans[0] && !k->retrans[1])
             return 0;
-        exec_fail(c, s, "wire: %u + %u retransmitted segments", k->retrans[0], k->retrans[1]);
-    } else if (strcmp(p, "datagrams") == 0 && n == 2) {
-        unsigned long long want = strtoull(arg, NULL, 10), got = k->pkts[0] + k->pkts[1];
+        exec_fail(c, s, "wire: retransmitted segments: %u from us, %u from peer (history %s)",
+                  k->retrans[us], k->retrans[!us], k->history);
+    } else if (strcmp(p, "datagrams") == 0 && n == 2 && parse_count(arg, &want) == 0) {
+        unsigned long long got = k->pkts[0] + k->pkts[1];
         if (got == want)
             return 0;
-        exec_fail(c, s, "wire: %llu datagrams, expected %llu", got, want);
+        exec_fail(c, s, "wire: %llu datagrams (%llu from us, %llu from peer), expected %llu", got,
+                  (unsigned long long)k->pkts[us], (unsigned long long)k->pkts[!us], want);
     } else {
         exec_fail(c, s, "wire: unknown property (state S, handshake, first-fin us|peer, no-rst, "
                         "rst us|peer, no-retransmissions, datagrams N)");
