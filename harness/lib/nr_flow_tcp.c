@@ -205,8 +205,11 @@ int nr_flow_tcp_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int k
     } else if (!c->rs[dir].started) {
         nr_reasm_start(&c->rs[dir], p->seq, keep);
     }
-    if ((p->flags & (NR_TCP_SYN | NR_TCP_ACK)) == NR_TCP_ACK && dir == 0 && c->syn_seen[0] &&
-        c->syn_seen[1] && !c->handshake)
+    /* The final ACK: from the originator, after both SYNs, acknowledging
+     * the SYN-ACK (data or a FIN may ride on it; a RST aborts instead). */
+    if ((p->flags & (NR_TCP_SYN | NR_TCP_ACK | NR_TCP_RST)) == NR_TCP_ACK && dir == 0 &&
+        c->syn_seen[0] && c->syn_seen[1] && !c->handshake &&
+        (int32_t)(p->ack - (c->isn[1] + 1)) >= 0)
         c->handshake = 1;
     if (p->win == 0 && !(p->flags & (NR_TCP_RST | NR_TCP_SYN)))
         c->zero_win[dir]++;

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -40,6 +41,24 @@ static int feed(struct nr_reasm *r, struct sink *s, uint32_t isn, size_t from, s
 {
     return nr_reasm_add(r, isn + (uint32_t)from, text + from, to - from, to - from, collect, s);
 }
+
+/* NR_REASM_* result bits by name ("NEW|RETRANS", "none"). */
+static const char *res_name(int bits, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%s%s%s", bits & NR_REASM_NEW ? "|NEW" : "",
+             bits & NR_REASM_RETRANS ? "|RETRANS" : "", bits & NR_REASM_OOO ? "|OOO" : "",
+             bits ? "" : "|none");
+    return buf + 1;
+}
+
+#define assert_res(actual, want)                                                                 \
+    do {                                                                                         \
+        char ar_a_[40], ar_w_[40];                                                               \
+        int ar_got_ = (actual);                                                                  \
+        if (ar_got_ != (want))                                                                   \
+            fail_msg("%s gave %s, want %s", #actual, res_name(ar_got_, ar_a_, sizeof(ar_a_)),    \
+                     res_name((want), ar_w_, sizeof(ar_w_)));                                    \
+    } while (0)
 
 static void in_order(void **state)
 {
@@ -190,6 +209,38 @@ static void without_keep_no_data_is_passed(void **state)
     nr_reasm_free(&r);
 }
 
+/* A held segment resent longer (same start, or an earlier start and a
+ * later end): its extra bytes are held too, never dropped as a duplicate;
+ * a shorter resend is the duplicate.  With and without kept data. */
+static void longer_retransmission_of_held_segment(void **state)
+{
+    for (int keep = 0; keep <= 1; keep++) {
+        static struct sink s;
+        struct nr_reasm r;
+
+        (void)state;
+        memset(&s, 0, sizeof(s));
+        nr_reasm_start(&r, 7000, keep);
+        assert_res(feed(&r, &s, 7000, 10, 15), NR_REASM_OOO);
+        assert_res(feed(&r, &s, 7000, 10, 20), NR_REASM_OOO);      /* 5 more bytes */
+        assert_res(feed(&r, &s, 7000, 10, 14), NR_REASM_RETRANS);  /* shorter: duplicate */
+        assert_res(feed(&r, &s, 7000, 25, 28), NR_REASM_OOO);
+        assert_res(feed(&r, &s, 7000, 22, 30), NR_REASM_OOO);      /* around the held one */
+        assert_int_equal(s.len, 0);
+        assert_res(feed(&r, &s, 7000, 0, 10), NR_REASM_NEW);
+        assert_int_equal(s.len, 20);
+        assert_res(feed(&r, &s, 7000, 20, 22), NR_REASM_NEW);
+        if (s.len != 30 || r.delivered != 30 || r.gap_bytes != 0)
+            fail_msg("keep %d: %zu bytes out (%llu delivered, %llu in gaps), want 30, 0 gaps", keep,
+                     s.len, (unsigned long long)r.delivered, (unsigned long long)r.gap_bytes);
+        if (keep)
+            assert_memory_equal(s.buf, text, 30);
+        assert_int_equal(r.nsegs, 0);
+        assert_int_equal(r.held, 0);
+        nr_reasm_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +252,7 @@ int main(void)
         cmocka_unit_test(snap_truncated_segment_is_a_gap),
         cmocka_unit_test(out_of_order_list_is_bounded),
         cmocka_unit_test(without_keep_no_data_is_passed),
+        cmocka_unit_test(longer_retransmission_of_held_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,27 @@ static void expect(const char *state, const char *history)
         fail_msg("got %s %s, want %s %s", nr_conn_state(c), c->history, state, history);
 }
 
+/* A direction by name, for failure messages that say what they mean. */
+static const char *dir_name(int d)
+{
+    return d == 0 ? "orig" : d == 1 ? "resp" : d < 0 ? "none" : "invalid";
+}
+
+#define assert_dir(actual, want)                                                                 \
+    do {                                                                                         \
+        int ad_a_ = (actual), ad_w_ = (want);                                                    \
+        if (ad_a_ != ad_w_)                                                                      \
+            fail_msg("%s is %s, want %s", #actual, dir_name(ad_a_), dir_name(ad_w_));            \
+    } while (0)
+
+/* Unsigned counts compared in decimal. */
+#define assert_count(actual, want)                                                               \
+    do {                                                                                         \
+        unsigned long long ac_a_ = (actual), ac_w_ = (want);                                     \
+        if (ac_a_ != ac_w_)                                                                      \
+            fail_msg("%s is %llu, want %llu", #actual, ac_a_, ac_w_);                            \
+    } while (0)
+
 static void st_s0(void **st)
 {
     (void)st;
@@ -79,8 +100,8 @@ static void st_sf(void **st)
     pg_close(&cn, 0);
     expect("SF", "ShADdFf"); /* no pure ACK from the server: no "a" */
     c = only();
-    assert_int_equal(c->first_fin, 0);
-    assert_int_equal(c->first_rst, -1);
+    assert_dir(c->first_fin, 0);
+    assert_dir(c->first_rst, -1);
     assert_int_equal(c->pkts[0], 5);
     assert_int_equal(c->pkts[1], 3);
     assert_int_equal(c->payload[0], 5);
@@ -126,7 +147,7 @@ static void st_rsto(void **st)
     pg_seg(&cn, 0, A, "x", 1);
     pg_seg(&cn, 0, R | A, NULL, 0);
     expect("RSTO", "ShADR");
-    assert_int_equal(only()->first_rst, 0);
+    assert_dir(only()->first_rst, 0);
 }
 
 static void st_rstr(void **st)
@@ -136,7 +157,7 @@ static void st_rstr(void **st)
     pg_seg(&cn, 0, A, "x", 1);
     pg_seg(&cn, 1, R | A, NULL, 0);
     expect("RSTR", "ShADr");
-    assert_int_equal(only()->first_rst, 1);
+    assert_dir(only()->first_rst, 1);
 }
 
 static void st_rstos0(void **st)
@@ -240,6 +261,175 @@ static void udp_flows(void **st)
     assert_string_equal(nr_conn_state(nr_flowtab_conn(sink.ft, 1)), "S0");
 }
 
+/* One packet sequence per history letter (upper case: the originator),
+ * with the repeat rule of each: s h f r again only on a new sequence
+ * number, a d i q once per direction, t w g at the 1st, 10th, 100th. */
+static void history_letters(void **st)
+{
+    const struct nr_conn *c;
+    (void)st;
+    /* s, S again on a new ISN only, h */
+    pg_seg(&cn, 0, S, NULL, 0);
+    pg_seg_at(&cn, 0, S, 1000, NULL, 0);
+    pg_seg_at(&cn, 0, S, 2000, NULL, 0);
+    cn.seq[0] = 2001;
+    pg_seg(&cn, 1, S | A, NULL, 0);
+    /* a once, d once per direction */
+    pg_seg(&cn, 0, A, NULL, 0);
+    pg_seg(&cn, 0, A, NULL, 0);
+    pg_seg(&cn, 1, A, "x", 1);
+    pg_seg(&cn, 1, A, "y", 1);
+    pg_seg(&cn, 1, A, NULL, 0);
+    /* w once below 10 zero windows */
+    cn.win = 0;
+    for (int i = 0; i < 9; i++)
+        pg_seg(&cn, 0, A, NULL, 0);
+    cn.win = 65535;
+    /* f, and again only with a new sequence number */
+    pg_seg_at(&cn, 1, F | A, cn.seq[1], NULL, 0);
+    pg_seg_at(&cn, 1, F | A, cn.seq[1], NULL, 0);
+    c = only();
+    assert_string_equal(c->history, "SShAdaWf");
+    assert_count(c->zero_win[0], 9);
+}
+
+static void history_fin_and_rst_together_is_i(void **st)
+{
+    (void)st;
+    pg_handshake(&cn);
+    pg_seg(&cn, 0, F | R | A, NULL, 0);
+    pg_seg_at(&cn, 0, F | R | A, cn.seq[0] + 5, NULL, 0); /* i once; F and R again (new seq) */
+    expect("RSTO", "ShAIFRFR");
+}
+
+static void history_syn_with_fin_or_rst_is_q(void **st)
+{
+    (void)st;
+    pg_seg(&cn, 0, S | F, NULL, 0);
+    pg_seg_at(&cn, 0, S | F, 1000, NULL, 0); /* q once; same ISN: no second S or F */
+    expect("SH", "QSF");
+}
+
+static void history_syn_ack_first_is_caret(void **st)
+{
+    const struct nr_conn *c;
+    (void)st;
+    cn.seq[0] = 1001;
+    pg_seg(&cn, 1, S | A, NULL, 0);
+    pg_seg(&cn, 0, A, "req", 3);
+    pg_seg(&cn, 1, A, "resp", 4);
+    c = only();
+    assert_string_equal(c->history, "^hDd");
+    assert_true(c->flipped);
+    assert_false(c->handshake); /* the originator's SYN was never seen */
+}
+
+/* Retransmissions are written at the 1st, 10th and 100th; gaps too. */
+static void history_logarithmic_letters(void **st)
+{
+    const struct nr_conn *c;
+    (void)st;
+    pg_handshake(&cn);
+    pg_seg(&cn, 1, A, "abcd", 4);
+    for (int i = 0; i < 100; i++)
+        pg_seg_at(&cn, 1, A, cn.seq[1] - 4, "abcd", 4);
+    pg_seg_at(&cn, 1, A, cn.seq[1] + 2, "zz", 2); /* a 2-byte hole, skipped at the end */
+    c = only();
+    assert_string_equal(c->history, "ShAdtttg");
+    assert_count(c->retrans[1], 100);
+    assert_count(c->rs[1].gap_bytes, 2);
+}
+
+/* Bytes on a RST are diagnostic text: never stream data, on either side,
+ * not even when the stream has a hole the RST's bytes would fill. */
+static void rst_payload_is_not_stream_data(void **st)
+{
+    const struct nr_conn *c;
+    (void)st;
+    pg_handshake(&cn);
+    pg_seg(&cn, 0, A, "abc", 3);
+    pg_seg(&cn, 1, A, "ok", 2);
+    pg_seg_at(&cn, 0, A, cn.seq[0] + 1, "ef", 2); /* held ahead of a 1-byte hole */
+    pg_seg(&cn, 0, R | A, "D", 1);                /* would fill the hole */
+    pg_seg(&cn, 1, R | A, "connection reset: bye", 21);
+    c = only();
+    assert_string_equal(nr_conn_state(c), "RSTR");
+    assert_count(c->stream[0].len, 5);
+    assert_memory_equal(c->stream[0].data, "abcef", 5);
+    assert_count(c->rs[0].gap_bytes, 1);
+    assert_count(c->stream[1].len, 2);
+    assert_memory_equal(c->stream[1].data, "ok", 2);
+    assert_count(nr_conn_stream_size(c, 1), 2);
+    assert_count(c->payload[1], 23); /* counted as payload, not as stream */
+    assert_count(c->retrans[0] + c->retrans[1], 0);
+}
+
+/* handshake: the originator's SYN, the responder's SYN-ACK, and an ACK
+ * from the originator that acknowledges the SYN-ACK and does not abort. */
+static void handshake_needs_the_final_ack(void **st)
+{
+    static const struct {
+        const char *what;
+        int dir, flags, ack_off; /* the third segment; ack_off moves its ack number */
+        size_t len;
+        int complete;
+    } cases[] = {
+        { "no third segment", -1, 0, 0, 0, 0 },
+        { "responder's ACK", 1, A, 0, 0, 0 },
+        { "responder's data", 1, A, 0, 2, 0 },
+        { "originator's RST-ACK", 0, R | A, 0, 0, 0 },
+        { "originator's RST", 0, R, 0, 0, 0 },
+        { "originator's ACK of an older number", 0, A, -1, 0, 0 },
+        { "originator's ACK", 0, A, 0, 0, 1 },
+        { "originator's data with ACK", 0, A, 0, 2, 1 },
+        { "originator's FIN-ACK", 0, F | A, 0, 0, 1 },
+    };
+    (void)st;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct nr_flow_opts o = { .keep_data = 1 };
+        struct pg_sink sk = { .ft = nr_flowtab_new(&o) };
+        struct pg_conn k;
+        const struct nr_conn *c;
+        assert_non_null(sk.ft);
+        pg_conn_init(&k, &sk, 40000, 80, 1000, 0xfffffff0u);
+        pg_seg(&k, 0, S, NULL, 0);
+        pg_seg(&k, 1, S | A, NULL, 0);
+        if (cases[i].dir >= 0) {
+            k.seq[1] += (uint32_t)cases[i].ack_off;
+            pg_seg(&k, cases[i].dir, cases[i].flags, "hi", cases[i].len);
+        }
+        nr_flowtab_finish(sk.ft);
+        c = nr_flowtab_conn(sk.ft, 0);
+        if (c->handshake != cases[i].complete)
+            fail_msg("%s after SYN, SYN-ACK: handshake %s, want %s (history %s)", cases[i].what,
+                     c->handshake ? "complete" : "incomplete",
+                     cases[i].complete ? "complete" : "incomplete", c->history);
+        nr_flowtab_free(sk.ft);
+    }
+}
+
+/* A held out-of-order segment resent longer: the extra bytes count. */
+static void longer_retransmission_of_a_held_segment(void **st)
+{
+    const struct nr_conn *c;
+    uint32_t base;
+    (void)st;
+    pg_handshake(&cn);
+    base = cn.seq[0];
+    pg_seg_at(&cn, 0, A, base + 3, "def", 3);      /* held ahead of a hole */
+    pg_seg_at(&cn, 0, A, base + 3, "defghi", 6);   /* resent with 3 more bytes */
+    pg_seg_at(&cn, 0, A, base + 3, "de", 2);       /* and shorter: nothing new */
+    pg_seg_at(&cn, 0, A, base, "abc", 3);          /* fills the hole */
+    cn.seq[0] = base + 9;
+    pg_close(&cn, 0);
+    c = only();
+    assert_string_equal(nr_conn_state(c), "SF");
+    assert_count(c->stream[0].len, 9);
+    assert_memory_equal(c->stream[0].data, "abcdefghi", 9);
+    assert_count(c->rs[0].gap_bytes, 0);
+    assert_dir(c->first_fin, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -249,6 +439,10 @@ int main(void)
         T(st_rstos0), T(st_rstrh), T(st_sh), T(st_shr), T(st_oth),
         T(history_retransmission_zero_window_and_gaps),
         T(connection_reuse_starts_a_new_connection), T(udp_flows),
+        T(history_letters), T(history_fin_and_rst_together_is_i),
+        T(history_syn_with_fin_or_rst_is_q), T(history_syn_ack_first_is_caret),
+        T(history_logarithmic_letters), T(rst_payload_is_not_stream_data),
+        T(handshake_needs_the_final_ack), T(longer_retransmission_of_a_held_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
