@@ -236,6 +236,70 @@ static void diff(void **state)
     assert_non_null(strstr(out, "\"equal\":false"));
 }
 
+/* An exit status compared in decimal, with what netrig printed. */
+#define assert_exit(status, want)                                                                \
+    do {                                                                                         \
+        int ae_s_ = (status);                                                                    \
+        if (ae_s_ != (want))                                                                     \
+            fail_msg("%s exited %d, want %d; stdout:\n%s\nstderr:\n%s", #status, ae_s_, (want),  \
+                     out, err);                                                                  \
+    } while (0)
+
+/* One SF connection carrying req and resp, then a UDP flow of ndg
+ * datagrams "d0", "d1" ... from the client. */
+static void write_exchange(const char *name, const char *req, const char *resp, int ndg)
+{
+    char path[128], d[16];
+    static uint8_t f[300];
+    struct pg_sink s = { 0 };
+    struct pg_conn c;
+
+    path_of(path, sizeof(path), name);
+    assert_int_equal(pg_open_file(&s, path), 0);
+    pg_conn_init(&c, &s, 45000, 7000, 10, 20);
+    pg_handshake(&c);
+    pg_seg(&c, 0, A, req, strlen(req));
+    pg_seg(&c, 1, A, resp, strlen(resp));
+    pg_close(&c, 0);
+    for (int i = 0; i < ndg; i++) {
+        snprintf(d, sizeof(d), "d%d", i);
+        pg_emit(&s, f, pg_udp4(f, 0x7f000001, 46000, 0x7f000001, 53, d, strlen(d)));
+    }
+    pg_close_file(&s);
+}
+
+/* A stream (or a datagram sequence) that is a prefix of the other one is
+ * a difference, whichever capture holds the longer one. */
+static void diff_prefix_is_a_difference(void **state)
+{
+    char full[128], part[128], resp[128], udp[128];
+    (void)state;
+    write_exchange("full.pcap", "hello world", "ok", 2);
+    write_exchange("part.pcap", "hello", "ok", 2);
+    write_exchange("resp.pcap", "hello world", "o", 2);
+    write_exchange("udp.pcap", "hello world", "ok", 1);
+    path_of(full, sizeof(full), "full.pcap");
+    path_of(part, sizeof(part), "part.pcap");
+    path_of(resp, sizeof(resp), "resp.pcap");
+    path_of(udp, sizeof(udp), "udp.pcap");
+    assert_exit(run("diff", full, full, NULL), 0);
+    assert_exit(run("diff", full, part, NULL), 1);
+    assert_non_null(strstr(out, "tcp connection 0: client->server stream: lengths 11 vs 5 "
+                                "(one is a prefix of the other)"));
+    assert_null(strstr(out, "server->client"));
+    assert_exit(run("diff", part, full, NULL), 1);
+    assert_non_null(strstr(out, "client->server stream: lengths 5 vs 11"));
+    assert_exit(run("diff", resp, full, NULL), 1);
+    assert_non_null(strstr(out, "tcp connection 0: server->client stream: lengths 1 vs 2"));
+    assert_null(strstr(out, "client->server"));
+    assert_exit(run("diff", full, udp, NULL), 1);
+    assert_non_null(strstr(out, "udp connection 0: datagrams: orig datagram 1 exists only in "
+                                "the first capture"));
+    assert_exit(run("diff", "--json", udp, full, NULL), 1);
+    assert_non_null(strstr(out, "\"equal\":false"));
+    assert_non_null(strstr(out, "exists only in the second capture"));
+}
+
 static void seeds(void **state)
 {
     char a[128], sd[128], seed[160];
@@ -371,6 +435,7 @@ int main(void)
         cmocka_unit_test(follow),
         cmocka_unit_test(check),
         cmocka_unit_test(diff),
+        cmocka_unit_test(diff_prefix_is_a_difference),
         cmocka_unit_test(seeds),
         cmocka_unit_test(malformed_files),
         cmocka_unit_test(memory_reader_every_prefix),
