@@ -2,6 +2,7 @@
  * handler driven through a SOCK_DGRAM socketpair. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,6 +140,66 @@ static void handler_drops_truncated_and_too_big(void **state)
     close(sp[1]);
 }
 
+/* Reads the `count` datagrams queued on fd after a pause: the peer of a
+ * full queue that reads it a little later. */
+struct drainer {
+    int fd, pause_ms, count, drained;
+};
+
+static void *drain_later(void *arg)
+{
+    struct drainer *d = arg;
+    char buf[16];
+
+    usleep((useconds_t)d->pause_ms * 1000);
+    while (d->drained < d->count && recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT) == 6)
+        d->drained++;
+    return NULL;
+}
+
+/* The client's receive queue is full, so the reply's sendmsg fails with a
+ * real EAGAIN: the reply must still go out once the client reads (within
+ * UDP_SEND_STALL_MS), and only a queue that stays full loses it. */
+static void handler_waits_out_eagain(void **state)
+{
+    struct drainer d = { .pause_ms = 30 };
+    struct udp_event ev;
+    struct udp_ctx c;
+    pthread_t t;
+    int sp[2], queued;
+    int64_t t0;
+
+    (void)state;
+    for (int round = 0; round < 2; round++) {
+        pair(sp, &c, 65535);
+        queued = 0;
+        while (send(sp[1], "filler", 6, MSG_DONTWAIT) == 6)
+            queued++;
+        assert_true(errno == EAGAIN && queued > 0);
+        assert_int_equal(send(sp[0], "late", 4, 0), 4);
+        d.fd = sp[0];
+        d.count = queued;
+        d.drained = 0;
+        if (round == 0)
+            assert_int_equal(pthread_create(&t, NULL, drain_later, &d), 0);
+        t0 = nr_now_ms();
+        assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+        if (round == 0) {
+            pthread_join(t, NULL);
+            assert_int_equal(ev.outcome, UDP_REPLIED);
+            assert_int_equal(d.drained, queued);
+            assert_int_equal(recv(sp[0], big_out, sizeof(big_out), MSG_DONTWAIT), 12);
+            assert_memory_equal(big_out, "Hello, late!", 12);
+        } else {
+            assert_int_equal(ev.outcome, UDP_SEND_FAILED);
+            assert_int_equal(ev.err, EAGAIN);
+            assert_true(nr_now_ms() - t0 >= UDP_SEND_STALL_MS - 5);
+        }
+        close(sp[0]);
+        close(sp[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +207,7 @@ int main(void)
         cmocka_unit_test(max_payload_limits),
         cmocka_unit_test(handler_keeps_boundaries),
         cmocka_unit_test(handler_drops_truncated_and_too_big),
+        cmocka_unit_test(handler_waits_out_eagain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,10 +2,34 @@
 #include "udp_dgram.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #include "hello_reply.h"
+
+/* Send the reply m, retrying EINTR, and EAGAIN (the send buffer is full
+ * for the moment) after waiting for room, for UDP_SEND_STALL_MS in all.
+ * Returns 0, or -1 with errno set. */
+static int send_reply(int fd, const struct msghdr *m)
+{
+    int64_t deadline = nr_now_ms() + UDP_SEND_STALL_MS;
+    ssize_t n;
+    int e;
+
+    for (;;) {
+        n = sendmsg(fd, m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0)
+            return 0;
+        e = errno;
+        if (e == EINTR)
+            continue;
+        if ((e != EAGAIN && e != EWOULDBLOCK) || nr_wait_fd(fd, POLLOUT, nr_ms_left(deadline)) <= 0)
+            break;
+    }
+    errno = e;
+    return -1;
+}
 
 int udp_handle_datagram(int fd, const struct udp_ctx *c, struct udp_event *ev)
 {
@@ -45,10 +69,7 @@ int udp_handle_datagram(int fd, const struct udp_ctx *c, struct udp_event *ev)
     m.msg_name = named ? &ev->peer.ss : NULL;
     m.msg_namelen = named ? ev->peer.len : 0;
     m.msg_flags = 0;
-    do
-        n = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
+    if (send_reply(fd, &m) < 0) {
         ev->outcome = UDP_SEND_FAILED;
         ev->err = errno;
         return 1;

@@ -22,7 +22,7 @@ enum udp_outcome {
     UDP_REPLIED,          /* the reply was sent */
     UDP_TRUNCATED,        /* datagram longer than insize: dropped */
     UDP_TOO_BIG,          /* reply longer than max_payload: not sent */
-    UDP_SEND_FAILED       /* sendmsg failed (err) */
+    UDP_SEND_FAILED       /* sendmsg failed (err), or found no room for UDP_SEND_STALL_MS */
 };
 
 /* What one call did, for the caller's log line. */
@@ -33,6 +33,11 @@ struct udp_event {
     int err;              /* errno of a failed send */
     struct nr_addr peer;  /* sender; len <= sizeof(sa_family_t) when unnamed */
 };
+
+/* Longest wait for room in the send buffer before a reply is given up
+ * (UDP_SEND_FAILED with EAGAIN): an EAGAIN is transient, a reply is not
+ * dropped for one. */
+#define UDP_SEND_STALL_MS 100
 
 /* Receive one datagram from fd (non-blocking or not) and handle it as
  * udp-echo does.  Returns 1 with *ev filled when a datagram was handled, 0
