@@ -59,7 +59,7 @@ DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 all: bins tests
 
 bins: $(BINS)
-tests: $(TESTS) $(HELPERS) $(B)/bench-sources.ok
+tests: $(TESTS) $(HELPERS) $(B)/bench-sources.ok $(B)/tests/libnr-shortio.so
 
 # Benchmark programs are built by their scripts (some with afl-clang-fast);
 # compile-check them here so an API change cannot break them unnoticed.
@@ -120,6 +120,13 @@ $(B)/tests/%: $(B)/obj/targets/tests/%.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
+
+# LD_PRELOAD short-read/short-write/EAGAIN injector for the targets' tests
+# (targets/tests/preload/shortio.c): never sanitized, preloaded into any build.
+$(B)/tests/libnr-shortio.so: targets/tests/preload/shortio.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(STD) $(WARN) $(CFLAGS) -fPIC -shared -fvisibility=hidden -pthread -o $@ $< -ldl
 
 # --- running -------------------------------------------------------------
 

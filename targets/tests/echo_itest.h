@@ -249,21 +249,29 @@ static inline void etest_case_sizes(const char *target)
     itest_stop(&s);
 }
 
+/* Write n bytes of the pattern of seed one at a time, reading each back
+ * before the next. */
+static inline void etest_bytewise(int fd, uint64_t seed, uint64_t n)
+{
+    uint8_t b;
+
+    for (uint64_t i = 0; i < n; i++) {
+        b = etest_byte(seed, i);
+        assert_int_equal(nr_write_all(fd, &b, 1, 2000), 0);
+        itest_read_exact(fd, &b, 1, 2000);
+        assert_int_equal(b, etest_byte(seed, i));
+    }
+}
+
 /* One byte written, one byte read back, 300 times. */
 static inline void etest_case_byte_at_a_time(const char *target)
 {
     struct itest_srv s;
-    uint8_t b;
     int fd;
 
     itest_start(&s, target, NULL);
     fd = itest_connect(&s);
-    for (uint64_t i = 0; i < 300; i++) {
-        b = etest_byte(3, i);
-        assert_int_equal(nr_write_all(fd, &b, 1, 2000), 0);
-        itest_read_exact(fd, &b, 1, 2000);
-        assert_int_equal(b, etest_byte(3, i));
-    }
+    etest_bytewise(fd, 3, 300);
     close(fd);
     itest_stop(&s);
 }

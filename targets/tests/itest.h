@@ -30,6 +30,10 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 
+/* Extra "K=V" environment for the targets itest_spawn starts (NULL: none);
+ * shortio_itest.h sets it to preload the short-I/O injector. */
+static char *const *itest_env;
+
 struct itest_srv {
     struct nr_proc proc;
     struct nr_addr addr;   /* where it listens */
@@ -49,8 +53,8 @@ static void itest_spawn(struct itest_srv *s, char **argv, int activation_fd)
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->out, sizeof(s->out), "%s/out", s->dir);
     snprintf(s->err, sizeof(s->err), "%s/err", s->dir);
-    struct nr_spawn sp = { .argv = argv, .stdout_path = s->out, .stderr_path = s->err,
-                           .activation_fd = activation_fd };
+    struct nr_spawn sp = { .argv = argv, .env_extra = itest_env, .stdout_path = s->out,
+                           .stderr_path = s->err, .activation_fd = activation_fd };
     if (nr_proc_spawn(&sp, &s->proc, errbuf) < 0)
         fail_msg("%s", errbuf);
     r = nr_wait_file_line(s->out, "listening on ", line, sizeof(line), &s->proc, 5000);

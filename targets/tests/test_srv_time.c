@@ -1,6 +1,7 @@
 /* Integration test: tcp-time over real sockets. */
 #define _GNU_SOURCE
 #include "itest.h"
+#include "time_itest.h"
 
 #include <regex.h>
 #include <sys/resource.h>
@@ -116,38 +117,6 @@ static size_t stall(int fd)
     return sent;
 }
 
-/* Read replies until EOF and check their data is exactly the pattern of
- * `sent` bytes, in order: no byte lost, duplicated or reordered. */
-static void drain_and_verify(int fd, size_t sent)
-{
-    static uint8_t buf[65536];
-    size_t data = 0;
-    int skip = 0;
-
-    for (;;) {
-        ssize_t n;
-        if (nr_wait_fd(fd, POLLIN, 5000) <= 0)
-            fail_msg("stalled while draining after %zu of %zu bytes", data, sent);
-        n = nr_read(fd, buf, sizeof(buf));
-        assert_true(n >= 0);
-        if (n == 0)
-            break;
-        for (ssize_t i = 0; i < n; i++) {
-            if (skip > 0) {
-                skip--;
-            } else if (buf[i] == '[') {
-                skip = TT_PREFIX_LEN - 1;
-            } else {
-                if (buf[i] != 'a' + data % 26)
-                    fail_msg("data byte %zu is '%c'", data, buf[i]);
-                data++;
-            }
-        }
-    }
-    assert_int_equal(skip, 0);
-    assert_int_equal(data, sent);
-}
-
 static void stalled_client_does_not_block_others(void **state)
 {
     struct itest_srv s;
@@ -165,7 +134,7 @@ static void stalled_client_does_not_block_others(void **state)
     expect_reply(fast, "yes\n");
     close(fast);
     assert_int_equal(shutdown(slow, SHUT_WR), 0);
-    drain_and_verify(slow, sent);
+    ttest_drain(slow, sent, 1);
     close(slow);
     assert_int_equal(itest_fd_settle(&s, base, 2000), base);
     itest_stop(&s);
