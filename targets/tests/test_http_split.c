@@ -1,0 +1,332 @@
+/* http-get's exchange (hg_fetch_fd) over a real loopback TCP connection
+ * against a paced server: the response is written in pieces, and each piece
+ * only once the client has read the one before (the server's send queue is
+ * acknowledged, SIOCOUTQ 0, and the client's receive queue is empty,
+ * FIONREAD 0), so every piece is exactly one read of the client.  Every
+ * response is split in two at every offset, and also sent one byte per
+ * read (so the head's final LF arrives alone); header names come in several
+ * cases; chunk sizes use every hex digit in both cases.  The server keeps
+ * the connection open after the response, so a client that misjudges the
+ * framing waits for more and fails instead of being saved by the close. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "http-get/http_client.h"
+#include "nr_net.h"
+
+#define RESP_MAX 2048
+#define PACE_MS 2000 /* longest wait for the client to read a piece */
+
+/* One paced exchange: the response, where it is cut, what the server saw. */
+struct pace {
+    int lfd, sfd, cfd;         /* listener, server end, client end */
+    const uint8_t *resp;
+    size_t len;
+    const size_t *cuts;        /* piece boundaries, increasing, inside (0, len) */
+    size_t ncuts;
+    int hold;                  /* keep the connection open after the response */
+    char req[1024];
+    char err[128];             /* what went wrong on the server side, "" if nothing */
+};
+
+/* Wait until the piece just written has been read by the client. */
+static int paced(struct pace *p)
+{
+    int64_t deadline = nr_now_ms() + PACE_MS;
+    int outq = 1, inq = 1;
+
+    while (nr_ms_left(deadline) > 0) {
+        if (ioctl(p->sfd, SIOCOUTQ, &outq) < 0 || ioctl(p->cfd, FIONREAD, &inq) < 0)
+            return -1;
+        if (outq == 0 && inq == 0)
+            return 0;
+        usleep(50);
+    }
+    return -1;
+}
+
+static void *serve(void *arg)
+{
+    struct pace *p = arg;
+    size_t got = 0, off = 0;
+    int one = 1;
+
+    p->sfd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (p->sfd < 0) {
+        snprintf(p->err, sizeof(p->err), "accept: %s", strerror(errno));
+        return NULL;
+    }
+    setsockopt(p->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    while (!strstr(p->req, "\r\n\r\n") && got < sizeof(p->req) - 1 &&
+           nr_wait_fd(p->sfd, POLLIN, PACE_MS) > 0) {
+        ssize_t n = nr_read(p->sfd, p->req + got, sizeof(p->req) - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i <= p->ncuts; i++) {
+        size_t end = i < p->ncuts ? p->cuts[i] : p->len;
+        if (nr_write_all(p->sfd, p->resp + off, end - off, PACE_MS) < 0) {
+            snprintf(p->err, sizeof(p->err), "write of piece %zu failed", i);
+            break;
+        }
+        off = end;
+        if (i < p->ncuts && paced(p) < 0) {
+            snprintf(p->err, sizeof(p->err), "client did not read piece %zu (bytes up to %zu)",
+                     i, end);
+            break;
+        }
+    }
+    if (p->hold)
+        nr_wait_fd(p->sfd, POLLIN, PACE_MS); /* until the client closes */
+    close(p->sfd);
+    return NULL;
+}
+
+/* The body the client delivered. */
+struct body {
+    uint8_t buf[RESP_MAX];
+    size_t len;
+};
+
+static int keep_body(void *ctx, const uint8_t *data, size_t n)
+{
+    struct body *b = ctx;
+
+    if (n > sizeof(b->buf) - b->len)
+        return -1;
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+/* What one response must give. */
+struct want {
+    int rc;                /* HG_FETCH_* */
+    int status;
+    const char *body;      /* NULL: not checked */
+    const char *location;  /* NULL: no Location header */
+};
+
+/* Fetch over a fresh connection while the server sends resp cut at cuts.
+ * Fails the test, naming `what`, when the outcome differs from w. */
+static void exchange(const char *what, const uint8_t *resp, size_t len, const size_t *cuts,
+                     size_t ncuts, int hold, const struct want *w)
+{
+    struct pace p = { .resp = resp, .len = len, .cuts = cuts, .ncuts = ncuts, .hold = hold };
+    char errbuf[NR_ERRBUF_SIZE] = "";
+    struct hg_url u = { .host = "127.0.0.1", .host_len = 9, .path = "/p", .path_len = 2 };
+    struct hg_req req = { .url = &u, .timeout_ms = 1000, .max_header_bytes = 4096,
+                          .max_headers = 20 };
+    static struct body b;
+    struct hg_sink sink = { .body = keep_body, .ctx = &b };
+    struct hg_result res;
+    struct nr_addr a;
+    pthread_t th;
+    int rc;
+
+    b.len = 0;
+    assert_int_equal(nr_addr_parse("127.0.0.1:0", &a, errbuf), 0);
+    p.lfd = nr_bind_socket(&a, SOCK_STREAM, 1, errbuf);
+    assert_true(p.lfd >= 0);
+    assert_int_equal(nr_local_addr(p.lfd, &a, errbuf), 0);
+    u.port = nr_addr_port((struct sockaddr *)&a.ss);
+    p.cfd = nr_connect_tcp(&a, 1000, NULL, NULL, errbuf);
+    assert_true(p.cfd >= 0);
+    assert_int_equal(pthread_create(&th, NULL, serve, &p), 0);
+    rc = hg_fetch_fd(p.cfd, &req, &sink, &res, errbuf);
+    shutdown(p.cfd, SHUT_RDWR); /* ends the server's hold */
+    pthread_join(th, NULL);
+    close(p.cfd);
+    close(p.lfd);
+    if (p.err[0])
+        fail_msg("%s: server: %s", what, p.err);
+    if (rc != w->rc)
+        fail_msg("%s: hg_fetch_fd %d (%s), want %d", what, rc, errbuf, w->rc);
+    if (memcmp(p.req, "GET /p HTTP/1.1\r\n", 17) != 0)
+        fail_msg("%s: request '%s'", what, p.req);
+    if (w->rc != HG_FETCH_OK)
+        return;
+    if (res.status != w->status)
+        fail_msg("%s: status %d, want %d", what, res.status, w->status);
+    if (w->body && (b.len != strlen(w->body) || memcmp(b.buf, w->body, b.len) != 0))
+        fail_msg("%s: body '%.*s', want '%s'", what, (int)b.len, b.buf, w->body);
+    if (!w->location != !res.has_location ||
+        (w->location && strcmp(res.location, w->location) != 0))
+        fail_msg("%s: Location '%s', want '%s'", what, res.has_location ? res.location : "(none)",
+                 w->location ? w->location : "(none)");
+}
+
+/* Send resp split in two at every offset, then one byte per read. */
+static void every_split(const char *name, const uint8_t *resp, size_t len, int hold,
+                        const struct want *w)
+{
+    static size_t cuts[RESP_MAX];
+    char what[256];
+
+    assert_true(len <= RESP_MAX);
+    for (size_t k = 1; k < len; k++) {
+        snprintf(what, sizeof(what), "%s, split at %zu of %zu", name, k, len);
+        exchange(what, resp, len, &k, 1, hold, w);
+    }
+    for (size_t k = 1; k < len; k++)
+        cuts[k - 1] = k;
+    snprintf(what, sizeof(what), "%s, one byte per read", name);
+    exchange(what, resp, len, cuts, len - 1, hold, w);
+}
+
+/* Copy text into out, with the header names (from the second line to the
+ * empty line, up to ':') in case `style`: 0 as written, 1 lower, 2 upper,
+ * else random from seed `style`.  Returns the length. */
+static size_t recase(const char *text, int style, uint8_t *out)
+{
+    unsigned int seed = (unsigned int)style;
+    size_t n = strlen(text);
+    int in_name = 0, line = 0, head = 1;
+
+    assert_true(n <= RESP_MAX);
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (i > 0 && text[i - 1] == '\n') {
+            line++;
+            head = head && !(c == '\r');
+            in_name = head && line > 0;
+        }
+        if (c == ':')
+            in_name = 0;
+        if (in_name && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+            int up = style == 1 ? 0 : style == 2 ? 1 : style == 0 ? (c < 'a') : rand_r(&seed) & 1;
+            c = (char)(up ? (c & ~0x20) : (c | 0x20));
+        }
+        out[i] = (uint8_t)c;
+    }
+    return n;
+}
+
+#define STYLES 5 /* as written, lower, upper, two random */
+
+/* Each response in each case style, split everywhere. */
+static void check_all_cases(const char *name, const char *text, int hold, const struct want *w)
+{
+    static uint8_t resp[RESP_MAX];
+    char what[128];
+
+    for (int style = 0; style < STYLES; style++) {
+        size_t len = recase(text, style == 4 ? 77 : style == 3 ? 1234 : style, resp);
+        snprintf(what, sizeof(what), "%s (header case style %d)", name, style);
+        every_split(what, resp, len, hold, w);
+    }
+}
+
+static void content_length(void **state)
+{
+    const struct want w = { HG_FETCH_OK, 200, "hello world", NULL };
+
+    (void)state;
+    check_all_cases("Content-Length",
+                    "HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Thing: v\r\n\r\nhello world", 1,
+                    &w);
+}
+
+/* Chunk sizes spelled with every hex digit, lower and upper case, and a
+ * leading zero; an extension and a trailer. */
+static void chunked_every_hex_digit(void **state)
+{
+    static const char *const sizes[] = { "1", "2", "3", "4", "5", "6", "7", "8", "9", "a",
+                                          "b", "c", "d", "e", "f", "A", "B", "C", "D", "E",
+                                          "F", "10", "0a;ext=1" };
+    static char text[RESP_MAX], body[RESP_MAX];
+    size_t tl, bl = 0;
+    struct want w = { HG_FETCH_OK, 200, body, NULL };
+
+    (void)state;
+    tl = (size_t)snprintf(text, sizeof(text),
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t n = strtoul(sizes[i], NULL, 16);
+        tl += (size_t)snprintf(text + tl, sizeof(text) - tl, "%s\r\n", sizes[i]);
+        for (size_t j = 0; j < n; j++, bl++)
+            text[tl++] = body[bl] = (char)('A' + bl % 58);
+        tl += (size_t)snprintf(text + tl, sizeof(text) - tl, "\r\n");
+    }
+    snprintf(text + tl, sizeof(text) - tl, "0\r\nTrailer-X: 1\r\n\r\n");
+    body[bl] = '\0';
+    assert_int_equal(bl, 45 + 2 * (10 + 11 + 12 + 13 + 14 + 15) + 16 + 10);
+    /* Splitting ~600 bytes everywhere in 5 case styles is ~3000 exchanges:
+     * two styles here; every style is covered by the shorter responses. */
+    for (int style = 0; style < 2; style++) {
+        static uint8_t resp[RESP_MAX];
+        char what[64];
+        size_t len = recase(text, style ? 4321 : 0, resp);
+        snprintf(what, sizeof(what), "chunked (header case style %d)", style);
+        every_split(what, resp, len, 1, &w);
+    }
+}
+
+static void interim_then_final(void **state)
+{
+    const struct want w = { HG_FETCH_OK, 200, "ok", NULL };
+
+    (void)state;
+    check_all_cases("100 then 200", "HTTP/1.1 100 Continue\r\nX-A: 1\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1, &w);
+}
+
+static void redirect_location(void **state)
+{
+    const struct want w = { HG_FETCH_OK, 301, "", "/elsewhere?q=1" };
+
+    (void)state;
+    check_all_cases("301 with Location", "HTTP/1.1 301 Moved\r\nLocation: /elsewhere?q=1\r\n"
+                    "Content-Length: 0\r\n\r\n", 1, &w);
+}
+
+static void until_close(void **state)
+{
+    const struct want w = { HG_FETCH_OK, 200, "body until close", NULL };
+
+    (void)state;
+    check_all_cases("until close", "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody until close", 0, &w);
+}
+
+/* Content-Length and chunked bodies that end early: truncated, at every
+ * split (the client must not take the close for the end of the body). */
+static void truncated_bodies(void **state)
+{
+    const struct want w = { HG_FETCH_EMALFORMED, 0, NULL, NULL };
+
+    (void)state;
+    check_all_cases("short Content-Length",
+                    "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello world", 0, &w);
+    check_all_cases("chunked without last chunk",
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", 0, &w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(content_length),
+        cmocka_unit_test(chunked_every_hex_digit),
+        cmocka_unit_test(interim_then_final),
+        cmocka_unit_test(redirect_location),
+        cmocka_unit_test(until_close),
+        cmocka_unit_test(truncated_bodies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
