@@ -1,12 +1,12 @@
 /* cap_rate.c - netrig's scenario capture against `tcpdump -w`, on the same
  * kind of loopback transfer, in the same run.
  *
- *   cap_rate [--mib N] [--ring KIB] [--reps R] [--tcpdump PATH] [--mtu N] DIR
+ *   cap_rate [--mib N] [--ring KIB] [--reps R] [--tcpdump PATH] [--mtu N] [--rate MIBS] DIR
  *
  * Enters a fresh network namespace (not root: run it under `unshare -r -n`
  * with CAP_RATE_IN_NETNS=1), brings lo up, then R times and alternately: starts a capturer in a child
  * process, sends N MiB over one TCP connection on 127.0.0.1 (64 KiB frames:
- * lo's MTU), stops the capturer and reads the child's CPU time (wait4).  The
+ * lo's MTU; --rate paces it in MiB/s, else it goes as fast as it can), stops the capturer and reads the child's CPU time (wait4).  The
  * capturers get the same kernel ring (KIB) and snap length.
  *
  *   netrig:  run_capture_start_sized / run_capture_stop (harness/src/run_capture.c)
@@ -88,6 +88,8 @@ static void *sink_main(void *arg)
     return NULL;
 }
 
+static long rate_mbs; /* pace the transfer at this many MiB/s (0: as fast as it goes) */
+
 /* Send mib MiB over a fresh TCP connection on 127.0.0.1; returns seconds. */
 static double transfer(long mib)
 {
@@ -110,9 +112,13 @@ static double transfer(long mib)
         fprintf(stderr, "cap_rate: connect: %s\n", errbuf);
         exit(2);
     }
-    for (long i = 0; i < mib * (1 << 20) / CHUNK; i++)
+    for (long i = 0; i < mib * (1 << 20) / CHUNK; i++) {
+        int64_t due = rate_mbs > 0 ? t0 + (int64_t)(i * 1000LL * CHUNK / (rate_mbs << 20)) : 0;
+        if (rate_mbs > 0 && nr_ms_left(due) > 0)
+            usleep((useconds_t)nr_ms_left(due) * 1000);
         if (nr_write_all(fd, buf, CHUNK, 10000) < 0)
             die("send");
+    }
     shutdown(fd, SHUT_WR);
     pthread_join(t, NULL);
     close(fd);
@@ -295,6 +301,7 @@ int main(int argc, char **argv)
                                         { "reps", required_argument, NULL, 'n' },
                                         { "tcpdump", required_argument, NULL, 't' },
                                         { "mtu", required_argument, NULL, 'u' },
+                                        { "rate", required_argument, NULL, 'p' },
                                         { NULL, 0, NULL, 0 } };
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
@@ -303,11 +310,12 @@ int main(int argc, char **argv)
         case 'n': reps = atol(optarg); break;
         case 't': tcpdump = optarg; break;
         case 'u': mtu = atol(optarg); break;
-        default: fprintf(stderr, "usage: cap_rate [--mib N] [--ring KIB] [--reps R] [--tcpdump PATH] [--mtu N] DIR\n"); return 2;
+        case 'p': rate_mbs = atol(optarg); break;
+        default: fprintf(stderr, "usage: cap_rate [--mib N] [--ring KIB] [--reps R] [--tcpdump PATH] [--mtu N] [--rate MIBS] DIR\n"); return 2;
         }
     }
     if (optind != argc - 1 || mib <= 0 || reps <= 0 || ring == 0) {
-        fprintf(stderr, "usage: cap_rate [--mib N] [--ring KIB] [--reps R] [--tcpdump PATH] [--mtu N] DIR\n");
+        fprintf(stderr, "usage: cap_rate [--mib N] [--ring KIB] [--reps R] [--tcpdump PATH] [--mtu N] [--rate MIBS] DIR\n");
         return 2;
     }
     snprintf(npath, sizeof(npath), "%s/netrig.pcap", argv[optind]);
@@ -315,8 +323,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     enter_netns((int)mtu);
     memset(sum, 0, sizeof(sum));
-    printf("capture rate: %ld MiB over TCP on lo (MTU %s) per transfer, ring %zu KiB, %ld reps each, "
-           "alternating\n", mib, mtu > 0 ? optarg_or(mtu) : "65536", ring >> 10, reps);
+    printf("capture rate: %ld MiB over TCP on lo (MTU %s) per transfer, %s%s, ring %zu KiB, "
+           "%ld reps each, alternating\n", mib, mtu > 0 ? optarg_or(mtu) : "65536",
+           rate_mbs > 0 ? optarg_or(rate_mbs) : "unpaced", rate_mbs > 0 ? " MiB/s" : "",
+           ring >> 10, reps);
     for (int i = 1; i <= reps; i++) {
         struct result r[2];
         memset(r, 0, sizeof(r));

@@ -3,7 +3,8 @@
 #
 # usage: harness/bench/run_bench.sh [BUILD_DIR]   (default build; `make bench-run`)
 #   env: N1=200 one-step scenarios per mode, R64=8 runs of each 64 MiB scenario,
-#        MIB=256 MiB per capture-rate transfer, REPS=3 transfers per capturer
+#        MIB / REPS: MiB per capture-rate transfer and transfers per capturer
+#        (128/3 paced at RATE=200 MiB/s, then 256/2 unpaced)
 #
 # 1. Fixed cost: N1 one-step scenarios (`sleep 1ms`) at -j 1 and -j 2, with
 #    capture, --no-capture and --no-netns: wall ms per scenario, and the peak
@@ -16,7 +17,8 @@
 # 3. The real-peer baseline: harness/bench/cap_rate.c captures the same kind
 #    of loopback transfer with netrig's capture and with `tcpdump -w`, in a
 #    namespace of its own, alternately, and prints the ratio of the rates
-#    (frame bytes written per CPU second of the capturer).
+#    (frame bytes written per CPU second of the capturer): once paced at
+#    RATE MiB/s, once as fast as TCP on lo goes (a stress: both drop).
 set -eu
 build=${1:-build}
 n1=${N1:-200}
@@ -92,10 +94,15 @@ rm -rf "$tmp/b"
 echo
 echo "3. capture rate against tcpdump -w (the real peer)"
 mkdir -p "$tmp/c"
-if [ "$(id -u)" = 0 ]; then
-    "$tmp/cap_rate" --mib "${MIB:-256}" --reps "${REPS:-3}" "$tmp/c"
-else
-    CAP_RATE_IN_NETNS=1 unshare -r -n "$tmp/cap_rate" --mib "${MIB:-256}" --reps "${REPS:-3}" "$tmp/c"
-fi
+cap_rate() {
+    if [ "$(id -u)" = 0 ]; then
+        "$tmp/cap_rate" "$@" "$tmp/c"
+    else
+        CAP_RATE_IN_NETNS=1 unshare -r -n "$tmp/cap_rate" "$@" "$tmp/c"
+    fi
+}
+cap_rate --mib "${MIB:-128}" --reps "${REPS:-3}" --rate "${RATE:-200}"
+echo
+cap_rate --mib "${MIB:-256}" --reps "${REPS:-2}"
 echo
 echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
