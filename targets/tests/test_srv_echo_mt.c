@@ -129,6 +129,142 @@ static void emfile_sheds_then_serves(void **state)
     itest_stop(&s);
 }
 
+/* A number from /proc/PID/status ("Threads:", "VmSize:" in kB...). */
+static long proc_status(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    long v = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (v < 0 && fgets(line, sizeof(line), f))
+        if (strncmp(line, field, strlen(field)) == 0)
+            v = strtol(line + strlen(field), NULL, 10);
+    fclose(f);
+    assert_true(v >= 0);
+    return v;
+}
+
+/* Wait up to 2 s for the server to be down to its main thread. */
+static void threads_settle(struct itest_srv *s, const char *when)
+{
+    int64_t deadline = nr_now_ms() + 2000;
+    long n;
+
+    while ((n = proc_status(s->proc.pid, "Threads:")) != 1 && nr_ms_left(deadline) > 0)
+        usleep(2000);
+    if (n != 1)
+        fail_msg("%s: %ld threads, want 1 (the main thread)", when, n);
+}
+
+/* Connect; true when the server serves it (echoes a byte), false when it
+ * refuses it with a reset. */
+static int served_or_reset(struct itest_srv *s, int *fd)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    uint8_t b = 0x5a;
+    int err = 0;
+
+    *fd = nr_connect_tcp(&s->addr, 2000, &err, NULL, errbuf);
+    if (*fd < 0 && err == ECONNRESET)
+        return 0;
+    if (*fd < 0)
+        fail_msg("%s", errbuf);
+    if (nr_write_all(*fd, &b, 1, 2000) == 0 && nr_wait_fd(*fd, POLLIN, 2000) > 0 &&
+        nr_read(*fd, &b, 1) == 1 && b == 0x5a)
+        return 1;
+    close(*fd);
+    *fd = -1;
+    return 0;
+}
+
+/* Connect a client that ends at once; the server may still be busy with
+ * earlier ones and refuse it.  Returns the fd, or -1 when reset. */
+static int connect_quick(struct itest_srv *s)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    int err = 0, fd = nr_connect_tcp(&s->addr, 2000, &err, NULL, errbuf);
+
+    if (fd < 0 && err != ECONNRESET)
+        fail_msg("%s", errbuf);
+    return fd;
+}
+
+#define LIFE_CONNS 200
+#define LIFE_MAX 4
+
+/* All LIFE_MAX slots can be filled at once: each client is served, and
+ * one more is reset. */
+static void fill_to_capacity(struct itest_srv *s, const char *when)
+{
+    int fd[LIFE_MAX + 1];
+
+    threads_settle(s, when);
+    for (int i = 0; i < LIFE_MAX; i++)
+        if (!served_or_reset(s, &fd[i]))
+            fail_msg("%s: client %d of %d refused: a slot was never freed", when, i + 1,
+                     LIFE_MAX);
+    if (served_or_reset(s, &fd[LIFE_MAX]))
+        fail_msg("%s: a client past --max-conns %d was served", when, LIFE_MAX);
+    for (int i = 0; i < LIFE_MAX; i++)
+        close(fd[i]);
+}
+
+/* 200 connections of every kind (closed at once, reset at once, a short
+ * echo, past --max-conns) leave the server as they found it: one thread,
+ * the same descriptors, the same capacity, and no thread stacks piling up
+ * (a finished thread that is never joined keeps its 256 KiB stack mapped,
+ * which VmSize shows: 200 of them are 50 MiB). */
+static void lifecycle_returns_to_baseline(void **state)
+{
+    struct itest_srv s;
+    long vm0, vm1;
+    int fd, base;
+
+    (void)state;
+    itest_start(&s, T, "-q", "--max-conns", "4", NULL);
+    fill_to_capacity(&s, "warm-up"); /* the stacks of LIFE_MAX threads exist */
+    threads_settle(&s, "after warm-up");
+    base = itest_fd_count(&s);
+    vm0 = proc_status(s.proc.pid, "VmSize:");
+    for (int i = 0; i < LIFE_CONNS; i++) {
+        switch (i % 5) {
+        case 0: /* closed at once */
+            if ((fd = connect_quick(&s)) >= 0)
+                close(fd);
+            break;
+        case 1: /* reset at once */
+            if ((fd = connect_quick(&s)) >= 0)
+                etest_reset(fd);
+            break;
+        case 2: /* half-closed at once: the thread sees EOF first thing */
+            if ((fd = connect_quick(&s)) >= 0) {
+                shutdown(fd, SHUT_WR);
+                close(fd);
+            }
+            break;
+        case 3: /* after the three above (fewer than LIFE_MAX) have finished */
+            threads_settle(&s, "before an echo");
+            fd = itest_connect(&s);
+            etest_echo(fd, (uint64_t)i, 1000, 1);
+            close(fd);
+            break;
+        default: /* every slot busy, and one more refused */
+            fill_to_capacity(&s, "during the run");
+        }
+    }
+    fill_to_capacity(&s, "after the run");
+    threads_settle(&s, "at the end");
+    assert_int_equal(itest_fd_settle(&s, base, 2000), base);
+    vm1 = proc_status(s.proc.pid, "VmSize:");
+    if (vm1 - vm0 > 8 * 1024)
+        fail_msg("VmSize grew by %ld kB over %d connections: thread stacks not released",
+                 vm1 - vm0, LIFE_CONNS);
+    itest_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +274,7 @@ int main(void)
         cmocka_unit_test(stalled_clients_block_nobody),
         cmocka_unit_test(capacity_refuses_with_reset),
         cmocka_unit_test(emfile_sheds_then_serves),
+        cmocka_unit_test(lifecycle_returns_to_baseline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
