@@ -677,13 +677,22 @@ static int expect_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec
     uint8_t buf[4096];
     uint64_t matched = 0;
     int64_t t = nr_now_ms(), progress = t;
+    int consumed = 0; /* bytes already received were matched since the last wait */
 
     if (exec_gen_init(c, s, p, &g) < 0)
         return -1;
     while (matched < g.total) {
         size_t avail = rx_avail(k);
         if (avail == 0) {
-            int budget = exec_wait_budget(c, s, s->timeout_ms >= 0 ? t : progress);
+            int budget;
+            /* Matching what a long send drained into k->rx can take seconds
+             * under load; that is progress, so a stall starts only when the
+             * buffer runs dry (else the step failed with data still queued
+             * in the socket, never read). */
+            if (consumed)
+                progress = nr_now_ms();
+            consumed = 0;
+            budget = exec_wait_budget(c, s, s->timeout_ms >= 0 ? t : progress);
             if (k->eof || k->reset || k->sock_err || budget == 0) {
                 fail_bytes(c, s, k, &g, matched, end_reason(k));
                 exec_gen_free(&g);
@@ -715,6 +724,7 @@ static int expect_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec
         }
         k->rxoff += avail;
         matched += avail;
+        consumed = 1;
     }
     exec_gen_free(&g);
     return 0;
