@@ -46,7 +46,7 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 start=$(date +%s%N)
-ls "$dir"/*.scn | xargs -n 1 -P 2 sh "$0" "$build" --one >"$work/results"
+ls "$dir"/*.scn | xargs -r -n 1 -P 2 sh "$0" "$build" --one >"$work/results"
 end=$(date +%s%N)
 cat "$work/results"
 total=$(grep -c '^ok\|^BAD' "$work/results")

@@ -860,9 +860,10 @@ static int expect_end(struct exec_ctx *c, const struct nr_step *s, struct exec_c
     if (want == NR_M_NOTHING) {
         int64_t until = t + (s->timeout_ms >= 0 ? (int64_t)(s->timeout_ms * c->st->o->time_scale)
                                                 : c->st->step_timeout);
-        while (rx_avail(k) == 0 && !k->eof && !k->reset && nr_ms_left(until) > 0)
+        /* A receive error ends the wait too: it is something, not nothing. */
+        while (rx_avail(k) == 0 && !k->eof && !k->reset && !k->sock_err && nr_ms_left(until) > 0)
             rx_wait(k, nr_ms_left(until));
-        if (rx_avail(k) == 0 && !k->eof && !k->reset)
+        if (rx_avail(k) == 0 && !k->eof && !k->reset && !k->sock_err)
             return 0;
         FILE *f = exec_fail_begin(c, s);
         if (f) {
