@@ -37,21 +37,54 @@ int exec_wire_note(struct exec_ctx *c, const struct nr_step *s)
     return nv ? 0 : -1;
 }
 
+/* Whether TCP connection k begins with what r's socket had sent and
+ * received when r was taken (its direction us). */
+static int carries(const struct nr_conn *k, const struct exec_record *r, int us)
+{
+    const struct nr_bytes *out = &k->stream[us], *in = &k->stream[!us];
+
+    return out->len >= r->sent && in->len >= r->received &&
+           exec_fnv(EXEC_FNV_INIT, out->data, (size_t)r->sent) == r->sent_hash &&
+           exec_fnv(EXEC_FNV_INIT, in->data, (size_t)r->received) == r->recv_hash;
+}
+
+/* Whether k is a connection of this protocol between ports a and b. */
+static int same_pair(const struct nr_conn *k, int proto, int a, int b)
+{
+    return k->proto == proto &&
+           ((k->port[0] == a && k->port[1] == b) || (k->port[0] == b && k->port[1] == a));
+}
+
 /* The capture's connection for a runner socket, and which of its two
- * directions the runner sent (0: the runner was the originator). */
+ * directions the runner sent (0: the runner was the originator).  On
+ * loopback the kernel reuses the port pair of a connection in TIME_WAIT,
+ * so one pair may carry several TCP connections, one after another: then
+ * it is the first that carries the socket's bytes (else the first). */
 static struct nr_conn *conn_of(struct nr_capture *cap, const struct exec_record *r, int *us)
 {
     int lport = nr_addr_port((const struct sockaddr *)&r->local.ss);
     int pport = nr_addr_port((const struct sockaddr *)&r->peer.ss);
-    struct nr_conn *k;
+    int proto = r->proto == NR_TCP ? 6 : 17;
+    size_t n = nr_flowtab_count(cap->ft), pairs = 0;
+    struct nr_conn *first = NULL, *k;
 
     if (lport <= 0 || pport <= 0)
         return NULL;
-    k = nr_flowtab_find_ports(cap->ft, r->proto == NR_TCP ? 6 : 17, (uint16_t)lport,
-                              (uint16_t)pport);
-    if (k)
-        *us = k->port[0] == lport ? 0 : 1;
-    return k;
+    for (size_t i = 0; i < n; i++) {
+        k = nr_flowtab_conn(cap->ft, i);
+        if (same_pair(k, proto, lport, pport) && pairs++ == 0)
+            first = k;
+    }
+    for (size_t i = 0; pairs > 1 && proto == 6 && i < n; i++) {
+        k = nr_flowtab_conn(cap->ft, i);
+        if (same_pair(k, proto, lport, pport) && carries(k, r, k->port[0] == lport ? 0 : 1)) {
+            first = k;
+            break;
+        }
+    }
+    if (first)
+        *us = first->port[0] == lport ? 0 : 1;
+    return first;
 }
 
 static const char *label(const struct exec_record *r, char *buf, size_t len)
