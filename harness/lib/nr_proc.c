@@ -28,6 +28,7 @@ struct child_plan {
     char **envp;
     char *pid_digits;       /* where the child writes its pid (inside envp), or NULL */
     int in, out, err, act;  /* fds >= 4 (close-on-exec) to become 0, 1, 2 and 3 */
+    const char *cwd;        /* directory to change to, or NULL */
     pid_t parent;
     int errpipe;
 };
@@ -71,6 +72,8 @@ static void child_exec(const struct child_plan *cp)
         goto fail;
     if (cp->pid_digits)
         put_decimal(cp->pid_digits, (unsigned long)getpid());
+    if (cp->cwd && chdir(cp->cwd) < 0)
+        goto fail;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     execve(cp->path, cp->argv, cp->envp);
@@ -186,9 +189,12 @@ int nr_proc_find(const char *name, const char *bindir, const char *path, char *o
     }
     if (name[0] == '\0')
         return nr_seterr(errbuf, "cannot run '': empty program name");
-    if (bindir && bindir[0]) {
-        n = snprintf(out, outlen, "%s/%s", bindir, name);
-        if (n > 0 && (size_t)n < outlen && is_executable(out))
+    for (dir = bindir && bindir[0] ? bindir : NULL; dir; dir = *end ? end + 1 : NULL) {
+        end = strchr(dir, ':');
+        if (!end)
+            end = dir + strlen(dir);
+        n = snprintf(out, outlen, "%.*s/%s", (int)(end - dir), dir, name);
+        if (end > dir && n > 0 && (size_t)n < outlen && is_executable(out))
             return 0;
     }
     if (!path)
@@ -230,7 +236,14 @@ int nr_proc_spawn(const struct nr_spawn *s, struct nr_proc *p, char *errbuf)
     }
     if (nr_proc_find(s->argv[0], s->bindir, env_path(cp.envp), prog, sizeof(prog), errbuf) < 0)
         goto out;
+    if (s->cwd && !strchr(s->argv[0], '/') && prog[0] != '/') { /* found relative to us */
+        char *abs = realpath(prog, NULL);
+        if (abs && strlen(abs) < sizeof(prog))
+            strcpy(prog, abs);
+        free(abs);
+    }
     cp.path = prog;
+    cp.cwd = s->cwd;
     cp.in = open_high(s->stdin_path, O_RDONLY);
     cp.out = open_high(s->stdout_path, O_WRONLY | O_CREAT | O_TRUNC);
     cp.err = open_high(s->stderr_path, O_WRONLY | O_CREAT | O_TRUNC);
@@ -315,6 +328,12 @@ int nr_proc_wait(struct nr_proc *p, int timeout_ms)
             usleep(2000);
         }
     }
+}
+
+void nr_proc_signal_main(struct nr_proc *p, int sig)
+{
+    if (p->pid > 0 && !p->reaped)
+        kill(p->pid, sig);
 }
 
 void nr_proc_signal(struct nr_proc *p, int sig)
@@ -451,6 +470,26 @@ out:
         close(fd);
     free(sc.buf);
     return r;
+}
+
+pid_t nr_proc_parent(pid_t pid)
+{
+    char path[64], buf[512], *rp;
+    int fd, ppid;
+    ssize_t len;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    len = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (len <= 0)
+        return -1;
+    buf[len] = '\0';
+    rp = strrchr(buf, ')'); /* "pid (comm) state ppid ...": comm may hold ')' */
+    if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+        return -1;
+    return (pid_t)ppid;
 }
 
 void nr_status_str(int status, char *buf, size_t buflen)

@@ -20,7 +20,9 @@ struct nr_spawn {
                                 in bindir, then in the PATH of the child's environment */
     char *const *env_extra;  /* "K=V" strings that override the environment (the last
                                 of a name wins; "K" alone removes K), or NULL */
-    const char *bindir;      /* directory searched before PATH, or NULL */
+    const char *bindir;      /* directories (':'-separated) searched before PATH, or NULL */
+    const char *cwd;         /* the child's working directory, or NULL: the caller's
+                                (a program path with '/' is then relative to it) */
     const char *stdout_path; /* file (truncated) for stdout, NULL: /dev/null */
     const char *stderr_path; /* file (truncated) for stderr, NULL: /dev/null */
     const char *stdin_path;  /* file for stdin, NULL: /dev/null */
@@ -42,7 +44,8 @@ struct nr_proc {
 int nr_proc_spawn(const struct nr_spawn *s, struct nr_proc *p, char *errbuf);
 
 /* Find the program `name` as nr_proc_spawn does: used as is when it contains
- * '/'; else bindir/name (bindir may be NULL), else each directory of path
+ * '/'; else DIR/name for each DIR of the ':'-separated bindir (may be NULL),
+ * else each directory of path
  * (NULL: "/bin:/usr/bin"; an empty entry is the current directory); only an
  * executable regular file counts.  Writes it into out[outlen] and returns 0,
  * or returns -1 with errbuf naming where it looked. */
@@ -52,6 +55,10 @@ int nr_proc_find(const char *name, const char *bindir, const char *path, char *o
 /* Wait up to timeout_ms (<0: forever) for the child to exit and reap it.
  * Returns 1 when reaped (status in p->status), 0 on timeout, -1 on error. */
 int nr_proc_wait(struct nr_proc *p, int timeout_ms);
+
+/* Send sig to the child itself, not its group (no-op once reaped): a server
+ * shuts its own children down; signalling them too would race it. */
+void nr_proc_signal_main(struct nr_proc *p, int sig);
 
 /* Send sig to the child's whole process group (no-op once reaped). */
 void nr_proc_signal(struct nr_proc *p, int sig);
@@ -79,6 +86,10 @@ void nr_proc_release(struct nr_proc *p);
  * first). */
 int nr_wait_file_line(const char *path, const char *prefix, char *line, size_t linelen,
                       struct nr_proc *p, int timeout_ms);
+
+/* The parent of process pid, from /proc/PID/stat (as the caller's /proc
+ * shows it).  Returns the parent's pid, or -1 when pid is gone or unreadable. */
+pid_t nr_proc_parent(pid_t pid);
 
 /* Describe a wait status ("exit 3", "signal 11 (Segmentation fault)"). */
 void nr_status_str(int status, char *buf, size_t buflen);

@@ -70,6 +70,18 @@ struct nr_match {
 
 enum nr_proto { NR_TCP, NR_UDP };
 
+/* How the runner knows a target is ready (`ready ...` option). */
+enum nr_ready_kind {
+    NR_READY_LINE,   /* a line starting with `ready` on stdout/stderr (default "listening
+                        on "); the rest of the line is ${NAME} */
+    NR_READY_REGEX,  /* the regex `ready` matches in stdout/stderr; its first group (or
+                        the whole match) is ${NAME} */
+    NR_READY_PORT,   /* a listening TCP (or bound UDP) socket in the namespace: on port
+                        `ready` (nsegs 0: any the target's processes hold); ${NAME} is
+                        its address */
+    NR_READY_FILE,   /* the file `ready` exists; ${NAME} is empty */
+};
+
 /* How a target ends, as an `exit`/`stop` step expects it or a `clean`
  * option of `target` lists it. */
 enum nr_end_kind {
@@ -121,8 +133,11 @@ struct nr_step {
         struct {                    /* NR_S_TARGET */
             struct nr_tmpl *argv;   /* owned array of nargv templates */
             size_t nargv;
-            struct nr_tmpl ready;   /* readiness line prefix; nsegs 0: default "listening on " */
-            int ready_stderr;       /* `ready stderr TEXT`: look for it on stderr */
+            enum nr_ready_kind ready_kind;
+            struct nr_tmpl ready;   /* line prefix, regex, port or path (see ready_kind);
+                                       LINE with nsegs 0: the default "listening on " */
+            int ready_stderr;       /* LINE/REGEX: look for it on stderr, not stdout */
+            struct nr_tmpl cwd;     /* `cwd DIR`: working directory; nsegs 0: netrig's */
             int nowait;             /* `nowait`: do not wait for readiness */
             int activate;           /* `activate tcp|udp ADDR`: hand over a socket */
             enum nr_proto act_proto;

@@ -89,6 +89,7 @@ static void step_free(struct nr_step *s)
         tmpls_free(s->u.target.env, s->u.target.nenv);
         free(s->u.target.clean);
         nr_tmpl_free(&s->u.target.ready);
+        nr_tmpl_free(&s->u.target.cwd);
         nr_tmpl_free(&s->u.target.act_addr);
         break;
     case NR_S_CONNECT:
@@ -356,7 +357,8 @@ static int is_name(const uint8_t *r, size_t n)
 
 static int is_builtin(const char *name)
 {
-    return strcmp(name, "tmp") == 0 || strcmp(name, "bin") == 0 || strcmp(name, "i") == 0;
+    return strcmp(name, "tmp") == 0 || strcmp(name, "bin") == 0 || strcmp(name, "dir") == 0 ||
+           strcmp(name, "i") == 0;
 }
 
 /* The visible symbol called name, the latest definition first. */
@@ -597,24 +599,75 @@ static int push_clean(struct parser *p, struct nr_step *s)
     return 0;
 }
 
-/* ready [stdout|stderr] TEXT (a target option). */
+/* The port of `ready port`: a literal 1-65535 or a word with a variable. */
+static int take_ready_port(struct parser *p, struct nr_tmpl *out)
+{
+    const struct nr_seg *g = p->tok.tmpl.segs;
+    uint64_t v = 0;
+
+    if (p->tok.kind != LX_WORD || p->tok.tmpl.nsegs == 0)
+        return err_got(p, "a port 1-65535");
+    if (p->tok.tmpl.nsegs == 1 && !g->is_var) {
+        for (size_t i = 0; i < g->len; i++) {
+            if (g->data[i] < '0' || g->data[i] > '9' || (v = v * 10 + (g->data[i] - '0')) > 65535)
+                return err_got(p, "a port 1-65535");
+        }
+        if (v == 0)
+            return err_got(p, "a port 1-65535");
+    }
+    return take_tmpl(p, out, "a port 1-65535", 0);
+}
+
+/* Does the current token look like a port (digits, or begins with a variable)? */
+static int at_port(const struct parser *p)
+{
+    const struct nr_seg *g = p->tok.tmpl.segs;
+
+    return p->tok.kind == LX_WORD && p->tok.tmpl.nsegs > 0 &&
+           (g->is_var || (g->len > 0 && g->data[0] >= '0' && g->data[0] <= '9'));
+}
+
+/* ready [stdout|stderr] (TEXT | /REGEX/) | ready port [PORT] | ready file PATH
+ * (a target option; the token after `ready` was read with regexes allowed). */
 static int take_ready(struct parser *p, struct nr_step *s)
 {
-    if (is_kw(p, "stdout") || is_kw(p, "stderr")) {
-        s->u.target.ready_stderr = is_kw(p, "stderr");
+    static const char what[] = "a \"readiness text\", /regex/, port or file";
+
+    if (is_kw(p, "port")) {
+        s->u.target.ready_kind = NR_READY_PORT;
         if (adv(p, 0) < 0)
             return -1;
+        return at_port(p) ? take_ready_port(p, &s->u.target.ready) : 0;
+    }
+    if (is_kw(p, "file")) {
+        s->u.target.ready_kind = NR_READY_FILE;
+        if (adv(p, 0) < 0)
+            return -1;
+        return is_kw(p, "=") ? err_got(p, "a file path")
+                             : take_tmpl(p, &s->u.target.ready, "a file path", 0);
+    }
+    if (is_kw(p, "stdout") || is_kw(p, "stderr")) {
+        s->u.target.ready_stderr = is_kw(p, "stderr");
+        if (adv(p, 1) < 0)
+            return -1;
+    }
+    if (p->tok.kind == LX_REGEX) {
+        s->u.target.ready_kind = NR_READY_REGEX;
+        s->u.target.ready = p->tok.tmpl;
+        memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+        return adv(p, 0);
     }
     if (is_kw(p, "="))
-        return err_got(p, "a \"readiness text\"");
-    return take_tmpl(p, &s->u.target.ready, "a \"readiness text\"", 0);
+        return err_got(p, what);
+    return take_tmpl(p, &s->u.target.ready, what, 0);
 }
 
 static int st_target(struct parser *p, struct nr_step *s)
 {
-    static const char opts[] = "'=' or an option: nowait, ready [stdout|stderr] \"TEXT\", "
-                               "activate tcp|udp ADDR, env NAME=VALUE, stop-signal SIG, "
-                               "clean CODE|signal SIG";
+    int ready = 0;
+    static const char opts[] = "'=' or an option: nowait, ready [stdout|stderr] \"TEXT\"|/RE/, "
+                               "ready port [PORT], ready file PATH, activate tcp|udp ADDR, "
+                               "env NAME=VALUE, cwd DIR, stop-signal SIG, clean CODE|signal SIG";
     int rc;
 
     if (take_new(p, s->name, SYM_TARGET) < 0)
@@ -623,8 +676,13 @@ static int st_target(struct parser *p, struct nr_step *s)
         if (is_kw(p, "nowait")) {
             s->u.target.nowait = 1;
             rc = adv(p, 0);
-        } else if (is_kw(p, "ready") && s->u.target.ready.nsegs == 0) {
-            rc = adv(p, 0) < 0 ? -1 : take_ready(p, s);
+        } else if (is_kw(p, "ready") && !ready) {
+            ready = 1;
+            rc = adv(p, 1) < 0 ? -1 : take_ready(p, s);
+        } else if (is_kw(p, "cwd") && s->u.target.cwd.nsegs == 0) {
+            rc = adv(p, 0) < 0     ? -1
+                 : is_kw(p, "=") ? err_got(p, "a directory")
+                                 : take_tmpl(p, &s->u.target.cwd, "a directory", 0);
         } else if (is_kw(p, "activate") && !s->u.target.activate) {
             s->u.target.activate = 1;
             rc = adv(p, 0) < 0 || take_proto(p, &s->u.target.act_proto) < 0

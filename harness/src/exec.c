@@ -5,6 +5,8 @@
 #include "run_capture.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -184,6 +186,11 @@ static int lookup(void *arg, const char *name, const uint8_t **val, size_t *len)
     if (strcmp(name, "tmp") == 0) {
         *val = (const uint8_t *)c->st->tmpdir;
         *len = strlen(c->st->tmpdir);
+        return 0;
+    }
+    if (strcmp(name, "dir") == 0) {
+        *val = (const uint8_t *)c->st->scndir;
+        *len = strlen(c->st->scndir);
         return 0;
     }
     if (strcmp(name, "bin") == 0) {
@@ -433,6 +440,24 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
 
 /* ---- scenario lifecycle -------------------------------------------------- */
 
+/* ${tmp} and ${dir} as absolute paths (a target may resolve relative ones
+ * against its own directory), and where programs are looked up. */
+static void scenario_paths(struct exec_state *st, const char *artdir)
+{
+    char *abs = realpath(artdir, NULL), *copy = strdup(st->scn->path), *sdir;
+
+    snprintf(st->tmpdir, sizeof(st->tmpdir), "%s/tmp", abs ? abs : artdir);
+    mkdir(st->tmpdir, 0755);
+    free(abs);
+    abs = copy ? realpath(dirname(copy), NULL) : NULL;
+    sdir = abs ? abs : ".";
+    snprintf(st->scndir, sizeof(st->scndir), "%s", sdir);
+    if (asprintf(&st->progdirs, "%s:%s", st->scndir, st->o->bindir) < 0)
+        st->progdirs = NULL;
+    free(abs);
+    free(copy);
+}
+
 /* Split the scenario's source into lines for messages (best effort). */
 static void load_lines(struct exec_state *st)
 {
@@ -470,6 +495,7 @@ static void state_free(struct exec_state *st)
     for (size_t i = 0; i < st->nlines; i++)
         free(st->lines[i]);
     free(st->lines);
+    free(st->progdirs);
     if (st->log)
         fclose(st->log);
     pthread_mutex_destroy(&st->lock);
@@ -645,8 +671,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     st.deadline = st.t0 + (int64_t)(deadline_ms * o->time_scale);
     snprintf(st.deadline_text, sizeof(st.deadline_text), "%g s%s", deadline_ms / 1000.0,
              o->time_scale != 1.0 ? " scaled" : "");
-    snprintf(st.tmpdir, sizeof(st.tmpdir), "%s/tmp", artdir);
-    mkdir(st.tmpdir, 0755);
+    scenario_paths(&st, artdir);
     snprintf(path, sizeof(path), "%s/steps.log", artdir);
     st.log = fopen(path, "w");
     if (st.log)
@@ -669,6 +694,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     exec_steps(&c, &scn->steps);
     if (watchdog)
         watchdog_stop(&st);
+    exec_targets_note_end(&st);
     exec_conns_free(&c);
     exec_targets_finish(&c);
     reap_stragglers(&c);

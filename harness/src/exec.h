@@ -29,6 +29,7 @@ struct exec_target {
     int status_checked;       /* an exit/stop step judged its end (or its start failed) */
     unsigned line;            /* where it was started */
     const struct nr_step *step; /* its target step: stop signal, clean set */
+    int alive_at_end;         /* it still ran when the steps ended */
 };
 
 /* What the runner itself saw on one of its sockets, kept after it closes so
@@ -76,7 +77,9 @@ struct exec_state {
     const struct nr_scn *scn;
     const struct run_opts *o;
     const char *artdir;
-    char tmpdir[512];
+    char tmpdir[4200];        /* ${tmp}: absolute */
+    char scndir[4096];        /* ${dir}: the scenario file's directory, absolute */
+    char *progdirs;           /* "scndir:bindir": where programs are looked up first */
     FILE *log;                /* step log (line buffered, guarded by lock) */
     pthread_mutex_t lock;     /* log, vars */
     int64_t t0, deadline;     /* monotonic ms */
@@ -212,6 +215,11 @@ int exec_target_exit(struct exec_ctx *c, const struct nr_step *s);
 int exec_target_output(struct exec_ctx *c, const struct nr_step *s);
 /* file PATH MATCH | absent: judge a file's content or absence. */
 int exec_file(struct exec_ctx *c, const struct nr_step *s);
+
+/* Note which targets still run when the steps have ended: one that ends
+ * after this (when the scenario's connections close) ended at the end of
+ * the scenario, not before it.  Call before closing the connections. */
+void exec_targets_note_end(struct exec_state *st);
 
 /* Signal every target still running (its stop signal), wait one shared
  * grace period, kill those whose own process did not exit, and judge how

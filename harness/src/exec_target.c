@@ -3,6 +3,7 @@
  * and the end-of-scenario judgement (crashes, sanitizer reports, leaks). */
 #define _GNU_SOURCE
 #include "exec.h"
+#include "nr_sockinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,48 +189,147 @@ static void put_stderr_tail(FILE *f, const struct exec_target *t)
     free(buf);
 }
 
+/* What a target waits for, in words, for messages. */
+static void ready_what(const struct nr_step *s, const char *text, char *buf, size_t len)
+{
+    const char *stream = s->u.target.ready_stderr ? "stderr" : "stdout";
+
+    switch (s->u.target.ready_kind) {
+    case NR_READY_LINE:
+        snprintf(buf, len, "a line starting with '%s' on %s", text, stream);
+        break;
+    case NR_READY_REGEX:
+        snprintf(buf, len, "a match of /%s/ on %s", text, stream);
+        break;
+    case NR_READY_PORT:
+        if (text[0])
+            snprintf(buf, len, "a listening socket on port %s", text);
+        else
+            snprintf(buf, len, "a listening socket of its own");
+        break;
+    case NR_READY_FILE:
+        snprintf(buf, len, "the file %s", text);
+        break;
+    }
+}
+
+/* One look for a readiness condition other than a line.  Returns 1 ready
+ * (*value set, malloc'd), 0 not yet, -1 after exec_fail. */
+static int ready_poll(struct exec_ctx *c, const struct nr_step *s, struct exec_target *t,
+                      const char *text, const regex_t *re, char **value)
+{
+    char errbuf[NR_ERRBUF_SIZE], addr[NR_ADDRSTR_SIZE];
+    struct stat sb;
+    regmatch_t m[2];
+    uint8_t *buf;
+    size_t len = 0;
+    int err, r;
+
+    switch (s->u.target.ready_kind) {
+    case NR_READY_REGEX:
+        buf = slurp(s->u.target.ready_stderr ? t->err : t->out, 16u << 20, &len, &err);
+        m[0].rm_so = 0;
+        m[0].rm_eo = (regoff_t)len;
+        r = buf && regexec(re, (const char *)buf, 2, m, REG_STARTEND) == 0;
+        if (r) {
+            int g = re->re_nsub >= 1 && m[1].rm_so >= 0 ? 1 : 0;
+            *value = strndup((const char *)buf + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+        }
+        free(buf);
+        return r;
+    case NR_READY_PORT:
+        r = nr_sock_find_server(text[0] ? atoi(text) : 0, t->proc.pid, addr, sizeof(addr), errbuf);
+        if (r < 0) {
+            exec_fail(c, s, "%s", errbuf);
+            return -1;
+        }
+        if (r)
+            *value = strdup(addr);
+        return r;
+    case NR_READY_FILE:
+        if (stat(text, &sb) < 0)
+            return 0;
+        *value = strdup("");
+        return 1;
+    case NR_READY_LINE:
+        break;
+    }
+    return 0;
+}
+
+/* Wait for the target's readiness condition (step timeout, or `within`):
+ * sets ${NAME}; a target that ends first fails the step at once with its
+ * status and stderr tail. */
 static int wait_ready(struct exec_ctx *c, const struct nr_step *s, struct exec_target *t)
 {
-    char line[512], *prefix = NULL, status[64];
-    const char *stream = s->u.target.ready_stderr ? "stderr" : "stdout";
-    size_t plen;
-    int r, budget = exec_wait_budget(c, s, nr_now_ms());
+    enum nr_ready_kind kind = s->u.target.ready_kind;
+    char line[512], *text = NULL, *value = NULL, status[64], what[640];
+    int64_t started = nr_now_ms();
+    int r = 0, budget = exec_wait_budget(c, s, started), have_re = 0;
+    size_t tlen;
+    regex_t re;
     FILE *f;
 
-    if (s->u.target.ready.nsegs > 0) {
-        prefix = exec_expand(c, s, &s->u.target.ready, &plen);
-        if (!prefix)
+    if (s->u.target.ready.nsegs > 0)
+        text = exec_expand(c, s, &s->u.target.ready, &tlen);
+    else
+        text = strdup(kind == NR_READY_LINE ? "listening on " : "");
+    if (!text)
+        return -1;
+    if (kind == NR_READY_REGEX) {
+        if (regcomp(&re, text, REG_EXTENDED | REG_NEWLINE) != 0) {
+            exec_fail(c, s, "bad regex /%s/", text);
+            free(text);
             return -1;
-    } else {
-        prefix = strdup("listening on ");
-        plen = strlen(prefix);
+        }
+        have_re = 1;
     }
-    r = nr_wait_file_line(s->u.target.ready_stderr ? t->err : t->out, prefix, line,
-                          sizeof(line), &t->proc, budget);
+    if (kind == NR_READY_LINE) {
+        r = nr_wait_file_line(s->u.target.ready_stderr ? t->err : t->out, text, line,
+                              sizeof(line), &t->proc, budget);
+        if (r == 1 && !(value = strdup(line + strlen(text))))
+            r = -2;
+    } else {
+        /* poll: the program may write, bind or create at any moment */
+        while ((r = ready_poll(c, s, t, text, have_re ? &re : NULL, &value)) == 0) {
+            if (nr_proc_wait(&t->proc, 0) == 1) {
+                r = ready_poll(c, s, t, text, have_re ? &re : NULL, &value) == 1 ? 1 : -1;
+                break;
+            }
+            if (exec_wait_budget(c, s, started) == 0)
+                break;
+            poll(NULL, 0, 5);
+        }
+        if (r == -1 && c->fail)
+            r = -2; /* ready_poll failed the step */
+    }
     if (r == 1) {
-        exec_setvar(c->st, s->name, line + plen, strlen(line + plen));
-    } else if ((f = exec_fail_begin(c, s))) {
+        exec_setvar(c->st, s->name, value, strlen(value));
+    } else if (r != -2 && (f = exec_fail_begin(c, s))) {
+        ready_what(s, text, what, sizeof(what));
         if (r == 0) {
-            fprintf(f, "  no line starting with '%s' on %s of '%s' within %d ms\n", prefix,
-                    stream, t->name, budget);
+            fprintf(f, "  '%s' not ready within %d ms (waiting for %s)\n", t->name, budget, what);
         } else {
             nr_status_str(t->proc.status, status, sizeof(status));
-            fprintf(f, "  '%s' ended (%s) before printing a line starting with '%s' on %s\n",
-                    t->name, status, prefix, stream);
+            fprintf(f, "  '%s' ended (%s) before it was ready (waiting for %s)\n", t->name,
+                    status, what);
         }
         put_stderr_tail(f, t);
         exec_fail_end(c);
     }
-    if (r < 0)
+    if (r < 0 && nr_proc_wait(&t->proc, 0) == 1)
         t->status_checked = 1; /* this step reported its end */
-    free(prefix);
+    if (have_re)
+        regfree(&re);
+    free(text);
+    free(value);
     return r == 1 ? 0 : -1;
 }
 
 int exec_target_start(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_state *st = c->st;
-    char errbuf[NR_ERRBUF_SIZE], **argv = NULL, **env = NULL;
+    char errbuf[NR_ERRBUF_SIZE], **argv = NULL, **env = NULL, *cwd = NULL;
     struct exec_target *t;
     int actfd = -1, r = -1;
 
@@ -251,7 +351,10 @@ int exec_target_start(struct exec_ctx *c, const struct nr_step *s)
     snprintf(t->err, sizeof(t->err), "%s/%s.stderr", st->artdir, s->name);
     t->line = s->line;
     t->step = s;
-    struct nr_spawn sp = { .argv = argv, .env_extra = env, .bindir = st->o->bindir,
+    if (s->u.target.cwd.nsegs > 0 && !(cwd = exec_expand(c, s, &s->u.target.cwd, NULL)))
+        goto out;
+    struct nr_spawn sp = { .argv = argv, .env_extra = env,
+                           .bindir = st->progdirs ? st->progdirs : st->o->bindir, .cwd = cwd,
                            .stdout_path = t->out, .stderr_path = t->err, .activation_fd = actfd };
     if (nr_proc_spawn(&sp, &t->proc, errbuf) < 0) {
         exec_fail(c, s, "%s", errbuf);
@@ -260,9 +363,11 @@ int exec_target_start(struct exec_ctx *c, const struct nr_step *s)
     st->ntargets++;
     exec_log(st, "started %s (pid %d): %s", t->name, (int)t->proc.pid, argv[0]);
     r = 0;
-    if (!s->u.target.nowait && (!s->u.target.activate || s->u.target.ready.nsegs > 0))
+    if (!s->u.target.nowait && (!s->u.target.activate || s->u.target.ready.nsegs > 0 ||
+                                s->u.target.ready_kind != NR_READY_LINE))
         r = wait_ready(c, s, t);
 out:
+    free(cwd);
     if (actfd >= 0)
         close(actfd);
     free_strv(argv);
@@ -284,7 +389,7 @@ int exec_target_exit(struct exec_ctx *c, const struct nr_step *s)
     }
     sig = s->u.exit.sig ? s->u.exit.sig : stop_signal(t);
     if (s->kind == NR_S_STOP) {
-        nr_proc_signal(&t->proc, sig);
+        nr_proc_signal_main(&t->proc, sig);
         exec_log(c->st, "sent %s to %s", sig_name(sig, sb, sizeof(sb)), t->name);
     }
     budget = exec_wait_budget(c, s, nr_now_ms());
@@ -474,8 +579,11 @@ static void fail_target(struct exec_ctx *c, struct exec_target *t, const char *w
 
 /* Judge how target t ended; running: it was still running at the end and
  * got its stop signal; stopped: it then exited within the grace period. */
-static void judge_end(struct exec_ctx *c, struct exec_target *t, int running, int stopped,
-                      int grace_ms)
+/* Judge how a target ended.  alive: it still ran when the steps ended;
+ * signalled: it still ran at the teardown and got its stop signal;
+ * stopped: it ended within the grace period. */
+static void judge_end(struct exec_ctx *c, struct exec_target *t, int alive, int signalled,
+                      int stopped, int grace_ms)
 {
     char status[64], what[512], sb[32], set[160];
     uint8_t *err;
@@ -492,16 +600,17 @@ static void judge_end(struct exec_ctx *c, struct exec_target *t, int running, in
     free(err);
     if (mark)
         snprintf(what, sizeof(what), "sanitizer report (%s), %s", mark, status);
-    else if (!running && !t->status_checked)
+    else if (!alive && !t->status_checked)
         snprintf(what, sizeof(what),
                  "%s%s before the end of the scenario, and no 'exit' or 'stop' step expected it",
                  WIFSIGNALED(t->proc.status) ? "crashed: " : "ended by itself with ", status);
-    else if (running && !stopped)
+    else if (signalled && !stopped)
         snprintf(what, sizeof(what), "did not stop within %d ms of %s: killed", grace_ms,
                  sig_name(sig, sb, sizeof(sb)));
-    else if (running && !is_clean(t, sig, t->proc.status))
-        snprintf(what, sizeof(what), "ended with %s after %s at the end of the scenario (clean: %s)",
-                 status, sig_name(sig, sb, sizeof(sb)), clean_set_str(t, sig, set, sizeof(set)));
+    else if (alive && !t->status_checked && !is_clean(t, sig, t->proc.status))
+        snprintf(what, sizeof(what), "ended with %s %s %s at the end of the scenario (clean: %s)",
+                 status, signalled ? "after" : "before", sig_name(sig, sb, sizeof(sb)),
+                 clean_set_str(t, sig, set, sizeof(set)));
     else
         return;
     fail_target(c, t, what);
@@ -521,7 +630,7 @@ int exec_targets_finish(struct exec_ctx *c)
     /* every other one gets its stop signal at once, then one shared grace period */
     for (size_t i = 0; i < st->ntargets; i++)
         if (running[i]) {
-            nr_proc_signal(&st->targets[i].proc, stop_signal(&st->targets[i]));
+            nr_proc_signal_main(&st->targets[i].proc, stop_signal(&st->targets[i]));
             exec_log(st, "sent %s to %s at the end",
                      sig_name(stop_signal(&st->targets[i]), sb, sizeof(sb)),
                      st->targets[i].name);
@@ -543,7 +652,13 @@ int exec_targets_finish(struct exec_ctx *c)
         nr_status_str(t->proc.status, status, sizeof(status));
         exec_log(st, "%s ended: %s%s", t->name, t->proc.reaped ? status : "not reaped",
                  !running[i] ? "" : stopped[i] ? " (stopped at end)" : " (killed at end)");
-        judge_end(c, t, running[i], stopped[i], grace);
+        judge_end(c, t, running[i] || t->alive_at_end, running[i], stopped[i], grace);
     }
     return c->fail ? -1 : 0;
+}
+
+void exec_targets_note_end(struct exec_state *st)
+{
+    for (size_t i = 0; i < st->ntargets; i++)
+        st->targets[i].alive_at_end = nr_proc_wait(&st->targets[i].proc, 0) != 1;
 }

@@ -130,23 +130,8 @@ static int signal_others(int sig)
     if (!d)
         return 0;
     while ((e = readdir(d))) {
-        char path[64], buf[512], *rp;
-        pid_t pid = (pid_t)atoi(e->d_name), ppid;
-        int fd;
-        ssize_t len;
-        if (pid <= 0 || pid == self)
-            continue;
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        len = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (len <= 0)
-            continue;
-        buf[len] = '\0';
-        rp = strrchr(buf, ')'); /* "pid (comm) state ppid ..." */
-        if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == self && kill(pid, sig) == 0)
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid > 0 && pid != self && nr_proc_parent(pid) == self && kill(pid, sig) == 0)
             n++;
     }
     closedir(d);

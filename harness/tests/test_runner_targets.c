@@ -5,6 +5,7 @@
  * for and judges the outcome asked for; readiness lines anywhere in the
  * output; the target's own environment and PATH. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,8 +31,13 @@
  * art/NAME; returns netrig's exit status. */
 static int run_scn(const char *name, const char *text)
 {
+    int rc;
+
     ru_write(name, text);
-    return ru_netrig("run", "-k", "-a", "art", name, NULL);
+    rc = ru_netrig("run", "-k", "-a", "art", name, NULL);
+    if (getenv("NRTEST_VERBOSE"))
+        fprintf(stderr, "%s: exit %d\n%s", name, rc, ru_out());
+    return rc;
 }
 
 static int64_t now_ms(void)
@@ -318,7 +325,8 @@ static void ready_on_stderr(void **state)
                                           "1.1.1.1:1; sleep 100\"\n"),
                      1);
     out = ru_out();
-    ru_assert_contains(out, "no line starting with 'up at ' on stderr of 't' within 300 ms");
+    ru_assert_contains(out, "'t' not ready within 300 ms (waiting for a line starting with 'up at ' "
+                            "on stderr)");
     assert_null(strstr(out, "at the end of the scenario")); /* it was stopped cleanly */
 }
 
@@ -336,8 +344,8 @@ static void ready_fails_at_once_when_the_target_exits(void **state)
     assert_true(now_ms() - t0 < 5000);
     out = ru_out();
     ru_assert_contains(out, "rexit.scn:2: target t = sh");
-    ru_assert_contains(out, "'t' ended (exit 4) before printing a line starting with "
-                            "'listening on ' on stdout");
+    ru_assert_contains(out, "'t' ended (exit 4) before it was ready (waiting for a line starting "
+                            "with 'listening on ' on stdout)");
     ru_assert_contains(out, "cannot-bind");
     assert_null(strstr(out, "at the end of the scenario")); /* reported once */
 }
@@ -392,6 +400,99 @@ static void activation_env(void **state)
                      0);
 }
 
+/* --- readiness of programs that print nothing useful ------------------ */
+
+/* ready port: given, or discovered among the target's own sockets (port 0,
+ * behind an exec); UDP too; the address is the one a client uses
+ * (127.0.0.1, not the wildcard), and the wait uses up no connection. */
+static void ready_port_given_and_discovered(void **state)
+{
+    (void)state;
+    assert_int_equal(run_scn("rport.scn",
+                             "target a ready port 7000 = socat TCP-LISTEN:7000,reuseaddr EXEC:cat\n"
+                             "target b ready port = sh -c \"exec socat TCP-LISTEN:0,fork EXEC:cat\"\n"
+                             "target u ready port 7002 = socat UDP-RECVFROM:7002,fork EXEC:cat\n"
+                             "connect x = tcp ${a}\nsend x \"1\"\nexpect x \"1\"\n"
+                             "connect y = tcp ${b}\nsend y \"2\"\nexpect y \"2\"\n"
+                             "connect z = udp ${u}\nsend z \"3\"\nexpect z \"3\"\n"
+                             "set both = \"${a} ${u}\"\n"
+                             "target c nowait = sh -c \"echo ${both} > ${tmp}/addr\"\n"
+                             "exit c 0\n"
+                             "file ${tmp}/addr \"127.0.0.1:7000 127.0.0.1:7002\\n\"\n"),
+                     0);
+}
+
+/* A one-shot server that ends when the scenario's connection closes at the
+ * end has not ended "before the end of the scenario" (and exit 0 is clean). */
+static void ending_when_the_scenario_closes_is_clean(void **state)
+{
+    (void)state;
+    ru_write("oneshot.scn", "target a ready port 7000 = socat TCP-LISTEN:7000,reuseaddr EXEC:cat\n"
+                            "connect x = tcp ${a}\nsend x \"1\"\nexpect x \"1\"\n");
+    assert_int_equal(ru_netrig("run", "-a", "art", "-j", "2", "-r", "20", "oneshot.scn", NULL), 0);
+    ru_write("oneshot1.scn", "target a ready port 7000 = sh -c \"trap '' TERM; "
+                             "socat TCP-LISTEN:7000,reuseaddr EXEC:cat; exit 1\"\n"
+                             "connect x = tcp ${a}\nsend x \"1\"\nexpect x \"1\"\n");
+    assert_int_equal(ru_netrig("run", "-a", "art", "oneshot1.scn", NULL), 1);
+    ru_assert_contains(ru_out(), "target 'a' (line 1): ended with exit 1 ");
+}
+
+/* Never ready: the failure names the condition and the time; ended before
+ * ready: its status and stderr at once. */
+static void ready_port_failures(void **state)
+{
+    char *out;
+    int64_t t0;
+
+    (void)state;
+    assert_int_equal(run_scn("rnever.scn", "timeout 300ms\ntarget t ready port 7001 = sleep 100\n"),
+                     1);
+    out = ru_out();
+    ru_assert_contains(out, "rnever.scn:2: target t ready port 7001 = sleep 100");
+    ru_assert_contains(out, "'t' not ready within 300 ms (waiting for a listening socket on "
+                            "port 7001)");
+    t0 = now_ms();
+    assert_int_equal(run_scn("rdead.scn",
+                             "target t ready port = sh -c \"echo cannot bind >&2; exit 3\"\n"),
+                     1);
+    assert_true(now_ms() - t0 < 1500);
+    out = ru_out();
+    ru_assert_contains(out, "'t' ended (exit 3) before it was ready (waiting for a listening "
+                            "socket of its own)");
+    ru_assert_contains(out, "cannot bind");
+}
+
+/* ready /regex/: the first group is the address; ready file PATH. */
+static void ready_regex_and_file(void **state)
+{
+    (void)state;
+    assert_int_equal(run_scn("rre.scn",
+                             "target e ready stdout /on ([0-9.]+:[0-9]+)$/ = tcp-echo --port 0\n"
+                             "connect a = tcp ${e}\nsend a \"hi\"\nexpect a \"hi\"\n"
+                             "target f ready file ${tmp}/flag = sh -c \"sleep 0.1; "
+                             "echo x > ${tmp}/flag; " SERVE "\"\n"
+                             "file ${tmp}/flag \"x\\n\"\n"),
+                     0);
+    assert_int_equal(run_scn("rre2.scn", "timeout 300ms\n"
+                                         "target e ready stderr /on ([0-9.]+:[0-9]+)$/ = "
+                                         "tcp-echo --port 0\n"),
+                     1);
+    ru_assert_contains(ru_out(), "(waiting for a match of /on ([0-9.]+:[0-9]+)$/ on stderr)");
+}
+
+/* ${dir} is the scenario's directory, programs are found there first,
+ * ${tmp} is absolute, and cwd sets the target's working directory. */
+static void dir_tmp_and_cwd(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir("sdir", 0755) == 0 || errno == EEXIST, 1);
+    ru_write("sdir/where.sh", "#!/bin/sh\npwd > where.out\necho \"$1\" >> where.out\n" SERVE "\n");
+    assert_int_equal(chmod("sdir/where.sh", 0755), 0);
+    ru_write("sdir/cwd.scn", "target w cwd ${tmp} = where.sh ${dir}\n"
+                             "file ${tmp}/where.out /^\\/.*\\/tmp\\n\\/.*\\/sdir\\n$/\n");
+    assert_int_equal(ru_netrig("run", "-k", "-a", "art", "sdir/cwd.scn", NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +514,11 @@ int main(void)
         cmocka_unit_test(ready_fails_at_once_when_the_target_exits),
         cmocka_unit_test(target_env_and_path),
         cmocka_unit_test(activation_env),
+        cmocka_unit_test(ready_port_given_and_discovered),
+        cmocka_unit_test(ready_port_failures),
+        cmocka_unit_test(ending_when_the_scenario_closes_is_clean),
+        cmocka_unit_test(ready_regex_and_file),
+        cmocka_unit_test(dir_tmp_and_cwd),
     };
     return cmocka_run_group_tests(tests, ru_setup, ru_teardown);
 }

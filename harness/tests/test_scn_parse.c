@@ -186,11 +186,80 @@ static void lifecycle_fields(void **state)
     nr_scn_free(&s);
 }
 
+/* Readiness of programs that print no "listening on": ready /regex/ on
+ * stdout or stderr, ready port [PORT], ready file PATH; cwd DIR; ${dir}. */
+static void readiness_fields(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("target a ready port = prog\n"
+             "target b ready port 8080 nowait = prog\n"
+             "set p = 9000\n"
+             "target c ready port ${p} = prog\n"
+             "target d ready stderr /port ([0-9]+)/ = prog\n"
+             "target e ready /up at (.*)$/ cwd ${dir}/x = prog\n"
+             "target f ready file ${tmp}/pid cwd \"/a b\" = prog ${dir}\n",
+             &s);
+    t = only_step(&s, 0, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready_kind, NR_READY_PORT);
+    assert_int_equal(t->u.target.ready.nsegs, 0);
+    t = only_step(&s, 1, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready_kind, NR_READY_PORT);
+    assert_string_equal(show(&t->u.target.ready), "8080");
+    assert_int_equal(t->u.target.nowait, 1);
+    t = only_step(&s, 3, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready_kind, NR_READY_PORT);
+    assert_string_equal(show(&t->u.target.ready), "${p}");
+    t = only_step(&s, 4, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready_kind, NR_READY_REGEX);
+    assert_int_equal(t->u.target.ready_stderr, 1);
+    assert_string_equal(show(&t->u.target.ready), "port ([0-9]+)");
+    t = only_step(&s, 5, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready_kind, NR_READY_REGEX);
+    assert_int_equal(t->u.target.ready_stderr, 0);
+    assert_string_equal(show(&t->u.target.ready), "up at (.*)\\$");
+    assert_string_equal(show(&t->u.target.cwd), "${dir}/x");
+    t = only_step(&s, 6, NR_S_TARGET);
+    assert_int_equal(t->u.target.ready_kind, NR_READY_FILE);
+    assert_string_equal(show(&t->u.target.ready), "${tmp}/pid");
+    assert_string_equal(show(&t->u.target.cwd), "/a b");
+    nr_scn_free(&s);
+}
+
+static void readiness_errors(void **state)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        { "target t ready port 0 = p\n", "t.scn:1:21: expected a port 1-65535, got '0'" },
+        { "target t ready port 65536 = p\n", "t.scn:1:21: expected a port 1-65535, got '65536'" },
+        { "target t ready port 80x = p\n", "t.scn:1:21: expected a port 1-65535, got '80x'" },
+        { "target t ready file = p\n", "t.scn:1:21: expected a file path, got '='" },
+        { "target t ready = p\n",
+          "t.scn:1:16: expected a \"readiness text\", /regex/, port or file, got '='" },
+        { "target t ready stderr = p\n",
+          "t.scn:1:23: expected a \"readiness text\", /regex/, port or file, got '='" },
+        { "target t ready port ready file x = p\n",
+          "t.scn:1:21: expected '=' or an option: nowait, ready [stdout|stderr] \"TEXT\"|/RE/, "
+          "ready port [PORT], ready file PATH, activate tcp|udp ADDR, env NAME=VALUE, cwd DIR, "
+          "stop-signal SIG, clean CODE|signal SIG, got 'ready'" },
+        { "target t cwd = p\n", "t.scn:1:14: expected a directory, got '='" },
+        { "set dir = x\n", "t.scn:1:5: expected a new name, got 'dir' (a builtin variable)" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        parse_err(cases[i].text, cases[i].want);
+}
+
 static void lifecycle_errors(void **state)
 {
 #define TGT "target t = prog\n"
-#define OPTS "t.scn:1:%s: expected '=' or an option: nowait, ready [stdout|stderr] \"TEXT\", " \
-             "activate tcp|udp ADDR, env NAME=VALUE, stop-signal SIG, clean CODE|signal SIG, got "
+#define OPTS "t.scn:1:%s: expected '=' or an option: nowait, ready [stdout|stderr] \"TEXT\"|/RE/, " \
+             "ready port [PORT], ready file PATH, activate tcp|udp ADDR, env NAME=VALUE, " \
+             "cwd DIR, stop-signal SIG, clean CODE|signal SIG, got "
     static const struct {
         const char *text, *want;
     } cases[] = {
@@ -232,10 +301,10 @@ static void lifecycle_errors(void **state)
           "t.scn:1:22: expected a signal like TERM, KILL, SEGV or a number 1-64, got 'FOO'" },
         { "target t stop-signal = prog\n",
           "t.scn:1:22: expected a signal like TERM, KILL, SEGV or a number 1-64, got '='" },
-        { "target t ready stderr = prog\n", "t.scn:1:23: expected a \"readiness text\", got '='" },
-        { "target t ready = prog\n", "t.scn:1:16: expected a \"readiness text\", got '='" },
+        { "target t ready stderr = prog\n", "t.scn:1:23: expected a \"readiness text\", /regex/, port or file, got '='" },
+        { "target t ready = prog\n", "t.scn:1:16: expected a \"readiness text\", /regex/, port or file, got '='" },
         { "target t ready stdout\n",
-          "t.scn:1:22: expected a \"readiness text\", got end of line" },
+          "t.scn:1:22: expected a \"readiness text\", /regex/, port or file, got end of line" },
     };
     char want[512];
 
@@ -908,6 +977,8 @@ int main(void)
         cmocka_unit_test(target_fields),
         cmocka_unit_test(lifecycle_fields),
         cmocka_unit_test(lifecycle_errors),
+        cmocka_unit_test(readiness_fields),
+        cmocka_unit_test(readiness_errors),
         cmocka_unit_test(socket_fields),
         cmocka_unit_test(send_fields),
         cmocka_unit_test(expect_fields),
