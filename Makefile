@@ -31,6 +31,9 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+ifeq ($(SAN),thread) # ThreadSanitizer (cannot be combined with ASan): make B=build/tsan SAN=thread
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
 
 ALL_CFLAGS  = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -pthread
 ALL_CPPFLAGS = $(INCLUDES) $(PCAP_CFLAGS) $(CPPFLAGS)
@@ -128,6 +131,9 @@ $(B)/tests/libnr-shortio.so: targets/tests/preload/shortio.c
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(STD) $(WARN) $(CFLAGS) -fPIC -shared -fvisibility=hidden -pthread -o $@ $< -ldl
 
+# What make check runs under ThreadSanitizer (in $(B)/tsan, see ci/run-tests.sh).
+TSAN_CHECK := bin/tcp-echo-mt bin/netrig tests/test_srv_echo_mt
+
 # --- running -------------------------------------------------------------
 
 run: all
@@ -135,6 +141,7 @@ run: all
 
 check: all
 	$(MAKE) --no-print-directory B=$(B)/asan SAN=1 NR_NODEPS=1 all
+	$(MAKE) --no-print-directory B=$(B)/tsan SAN=thread NR_NODEPS=1 $(addprefix $(B)/tsan/,$(TSAN_CHECK))
 	sh ci/run-tests.sh $(B) $(B)/asan
 
 # The flake budget: the suite REPEAT (20) times, -j JOBS (CPUs), under a busy

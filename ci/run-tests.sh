@@ -54,6 +54,22 @@ if [ -x "$build/bin/netrig" ] && [ -d harness/scenarios ]; then
     fi
 fi
 
+# ThreadSanitizer (make check builds $build/tsan): tcp-echo-mt's tests against
+# its TSan build (a race or an unjoined thread makes the target exit 66), and
+# the TSan runner on threaded scenarios, parallel blocks included.
+tsan=$build/tsan
+export TSAN_OPTIONS=halt_on_error=1:exitcode=66
+if [ -x "$tsan/tests/test_srv_echo_mt" ] && [ -x "$tsan/bin/tcp-echo-mt" ]; then
+    NR_BIN=$tsan/bin NR_TEST_SKIP=sizes run "$tsan/tests/test_srv_echo_mt (tsan)" \
+        "$tsan/tests/test_srv_echo_mt"
+fi
+if [ -x "$tsan/bin/netrig" ] && [ -x "$build/bin/tcp-echo-mt" ]; then
+    run "threaded scenarios (tsan netrig)" "$tsan/bin/netrig" run -j 2 \
+        --bin "$(cd "$build/bin" && pwd)" --artifacts "$tsan/artifacts" \
+        harness/scenarios/tcp-echo-mt/hundred-clients.scn harness/scenarios/tcp-echo-mt/max-conns.scn \
+        harness/scenarios/tcp-echo-mt/stalled-client.scn
+fi
+
 if [ -x "$build/bin/netrig" ]; then
     run "broken target is caught" sh ci/test-broken-target.sh "$build"
     run "must-fail scenarios" sh ci/test-must-fail.sh "$build"
