@@ -20,6 +20,7 @@
 
 #include "nr_net.h"
 #include "nr_proc.h"
+#include "shortio_itest.h"
 
 #define MAX_CONN 3
 
@@ -89,6 +90,9 @@ static void srv_end(struct srv *s)
     close(s->lfd);
 }
 
+/* Extra environment for the client run_client starts (NULL: none). */
+static char *const *client_env;
+
 /* A run of the client: its temp dirs, exit code and stderr. */
 struct run {
     char dir[64];      /* holds out/ (the -o directory), stdout, stderr */
@@ -134,8 +138,8 @@ static void run_client(struct run *r, const char *url, ...)
     va_end(ap);
     argv[argc++] = (char *)url;
     argv[argc] = NULL;
-    struct nr_spawn sp = { .argv = argv, .stdout_path = r->so, .stderr_path = r->se,
-                           .activation_fd = -1 };
+    struct nr_spawn sp = { .argv = argv, .env_extra = client_env, .stdout_path = r->so,
+                           .stderr_path = r->se, .activation_fd = -1 };
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
     if (nr_proc_wait(&p, 20000) != 1) {
@@ -341,6 +345,67 @@ static void network_and_local_errors(void **state)
     expect_failure(&r, 7, "temp file");
 }
 
+/* A chunked body cut at every boundary of its framing (after a size line,
+ * inside and after the data, after its CRLF, after the last chunk, inside
+ * the trailers): exit 5, "truncated", and no file, temp or final. */
+static void chunked_cut_at_every_boundary(void **state)
+{
+    static const char full[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "3\r\nabc\r\nA;x=1\r\n0123456789\r\n0\r\nT: 1\r\n\r\n";
+    static const char *const cuts[] = { "3\r\n", "3\r\nab", "3\r\nabc", "3\r\nabc\r\n",
+                                        "A;x=1\r\n", "0123456789", "0123456789\r\n",
+                                        "0\r\n", "T: 1\r\n" };
+    const char *body = strstr(full, "\r\n\r\n") + 4;
+    char resp[sizeof(full)];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        const char *at = strstr(i < 4 ? body : body + 8, cuts[i]);
+        size_t len;
+
+        assert_non_null(at);
+        len = (size_t)(at - full) + strlen(cuts[i]);
+        memcpy(resp, full, len);
+        resp[len] = '\0';
+        FETCH(r, s, 0, resp, NULL);
+        if (r.code != 5 || !strstr(r.err, "truncated chunked body"))
+            fail_msg("cut after %zu bytes: exit %d, stderr: %s", len, r.code, r.err);
+        expect_failure(&r, 5, "truncated");
+    }
+    FETCH(r, s, 0, full, NULL);
+    expect_body(&r, "abc0123456789");
+}
+
+/* The client with every socket read and write cut to one byte (short-I/O
+ * injector): the request arrives whole, the response is read a byte at a
+ * time (the head's final LF alone), and the body is exact. */
+static void one_byte_per_read(void **state)
+{
+    static const char *const resps[] = {
+        "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTRANSFER-ENCODING: chunked\r\n\r\n"
+        "b\r\nhello world\r\nC\r\n, and more!!\r\n0\r\n\r\n",
+    };
+    static const char *const bodies[] = { "hello", "hello world, and more!!" };
+    struct shortio io;
+    struct shortio_stats st;
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        client_env = shortio_env(&io, 1);
+        FETCH(r, s, 0, resps[i], NULL);
+        client_env = NULL;
+        assert_non_null(strstr(s.req[0], "\r\nConnection: close\r\n\r\n"));
+        expect_body(&r, bodies[i]);
+        shortio_expect_active(&io, &st, SIO_SHORT_W | SIO_SHORT_R);
+        assert_true(st.short_reads >= strlen(resps[i]) - 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +416,8 @@ int main(void)
         cmocka_unit_test(malformed_responses),
         cmocka_unit_test(stalling_server_times_out),
         cmocka_unit_test(network_and_local_errors),
+        cmocka_unit_test(chunked_cut_at_every_boundary),
+        cmocka_unit_test(one_byte_per_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

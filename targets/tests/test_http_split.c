@@ -173,15 +173,16 @@ static void exchange(const char *what, const uint8_t *resp, size_t len, const si
                  w->location ? w->location : "(none)");
 }
 
-/* Send resp split in two at every offset, then one byte per read. */
+/* Send resp one byte per read and, with halves, also split in two at
+ * every offset. */
 static void every_split(const char *name, const uint8_t *resp, size_t len, int hold,
-                        const struct want *w)
+                        const struct want *w, int halves)
 {
     static size_t cuts[RESP_MAX];
     char what[256];
 
     assert_true(len <= RESP_MAX);
-    for (size_t k = 1; k < len; k++) {
+    for (size_t k = 1; halves && k < len; k++) {
         snprintf(what, sizeof(what), "%s, split at %zu of %zu", name, k, len);
         exchange(what, resp, len, &k, 1, hold, w);
     }
@@ -221,7 +222,8 @@ static size_t recase(const char *text, int style, uint8_t *out)
 
 #define STYLES 5 /* as written, lower, upper, two random */
 
-/* Each response in each case style, split everywhere. */
+/* Each response in each case style one byte per read, and split in two at
+ * every offset as written and in one random style. */
 static void check_all_cases(const char *name, const char *text, int hold, const struct want *w)
 {
     static uint8_t resp[RESP_MAX];
@@ -230,7 +232,7 @@ static void check_all_cases(const char *name, const char *text, int hold, const 
     for (int style = 0; style < STYLES; style++) {
         size_t len = recase(text, style == 4 ? 77 : style == 3 ? 1234 : style, resp);
         snprintf(what, sizeof(what), "%s (header case style %d)", name, style);
-        every_split(what, resp, len, hold, w);
+        every_split(what, resp, len, hold, w, style == 0 || style == 3);
     }
 }
 
@@ -268,14 +270,14 @@ static void chunked_every_hex_digit(void **state)
     snprintf(text + tl, sizeof(text) - tl, "0\r\nTrailer-X: 1\r\n\r\n");
     body[bl] = '\0';
     assert_int_equal(bl, 45 + 2 * (10 + 11 + 12 + 13 + 14 + 15) + 16 + 10);
-    /* Splitting ~600 bytes everywhere in 5 case styles is ~3000 exchanges:
-     * two styles here; every style is covered by the shorter responses. */
+    /* ~400 bytes: two styles here; every style is covered by the shorter
+     * responses. */
     for (int style = 0; style < 2; style++) {
         static uint8_t resp[RESP_MAX];
         char what[64];
         size_t len = recase(text, style ? 4321 : 0, resp);
         snprintf(what, sizeof(what), "chunked (header case style %d)", style);
-        every_split(what, resp, len, 1, &w);
+        every_split(what, resp, len, 1, &w, 1);
     }
 }
 

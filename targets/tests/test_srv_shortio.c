@@ -56,12 +56,12 @@ static void greet_short_writes(void **state)
     stop_injected(&s, &io, SIO_SHORT_W);
 }
 
-/* Echo 0, 1, 1000 and 50000 bytes, each on its own connection ending in a
+/* Echo 0, 1, 1000 and 20000 bytes, each on its own connection ending in a
  * half-close, then 200 single bytes each read back before the next: exact
  * bytes, then EOF. */
 static void echo_short_io(const char *target)
 {
-    static const size_t sizes[] = { 0, 1, 1000, 50000 };
+    static const size_t sizes[] = { 0, 1, 1000, 20000 };
     struct shortio io;
     struct itest_srv s;
     int fd;

@@ -123,6 +123,34 @@ static void truncated_datagram(void **state)
     itest_stop(&s);
 }
 
+/* At the --bufsize boundary, also with the sizes around the default: a
+ * datagram of exactly bufsize bytes is answered whole, one of bufsize+1 is
+ * dropped and logged with its real size, and the server goes on. */
+static void bufsize_boundary(void **state)
+{
+    static const char *const sizes[] = { "1", "100", "4096", "65499" };
+    char log[96];
+
+    (void)state;
+    memset(data, 'b', sizeof(data));
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t n = (size_t)atoi(sizes[i]);
+        struct itest_srv s;
+        int fd;
+
+        itest_start(&s, "udp-echo", "--bufsize", sizes[i], NULL);
+        fd = udp_client(&s);
+        exchange(fd, data, n);
+        assert_int_equal(send(fd, data, n + 1, 0), (ssize_t)n + 1);
+        assert_int_equal(recv_reply(fd, 300), -1);
+        exchange(fd, data, n);
+        snprintf(log, sizeof(log), ": %zu bytes > bufsize %zu, dropped", n + 1, n);
+        expect_log(&s, log);
+        close(fd);
+        itest_stop(&s);
+    }
+}
+
 static void ipv6(void **state)
 {
     struct itest_srv s;
@@ -202,6 +230,7 @@ int main(void)
         cmocka_unit_test(empty_datagram),
         cmocka_unit_test(max_and_oversize),
         cmocka_unit_test(truncated_datagram),
+        cmocka_unit_test(bufsize_boundary),
         cmocka_unit_test(ipv6),
         cmocka_unit_test(socket_activation),
         cmocka_unit_test(rejects_stream_activation),
