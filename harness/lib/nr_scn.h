@@ -17,6 +17,7 @@
 #define NR_SCN_LINE_MAX 65536  /* bytes in one line, without the newline */
 #define NR_SCN_STEPS_MAX 100000 /* steps in a scenario, nested ones included */
 #define NR_SCN_FILE_MAX (16u << 20) /* bytes nr_scn_load reads at most */
+#define NR_SCN_INCLUDE_MAX 8   /* nesting of `include` */
 
 /* One piece of a template: literal bytes, or the name of a variable.
  * The parser NUL-terminates data of both kinds (the NUL is not in len).
@@ -125,7 +126,9 @@ struct nr_steps {
 
 struct nr_step {
     enum nr_step_kind kind;
+    unsigned file;                  /* index in nr_scn.files of the file it is written in */
     unsigned line, col;             /* 1-based position of the step keyword */
+    char *text;                     /* its source line without leading blanks (owned) */
     char name[NR_SCN_NAME_MAX];     /* the NAME / CONN / TARGET the step is about */
     int timeout_ms;                 /* `within DUR`; -1: the scenario default */
 
@@ -180,6 +183,7 @@ struct nr_step {
         } sleep;
         struct {                    /* NR_S_SET */
             struct nr_tmpl value;
+            int is_param;           /* `param`: netrig run -D NAME=VALUE replaces value */
         } set;
         struct {                    /* NR_S_PARALLEL, NR_S_REPEAT */
             unsigned count;
@@ -194,6 +198,9 @@ struct nr_step {
 
 struct nr_scn {
     char *path;             /* owned copy of the file name given to the parser */
+    char **files;           /* path and every included file, as the steps' `file`
+                               indexes them (owned; files[0] is path) */
+    size_t nfiles;
     int step_timeout_ms;    /* `timeout DUR` directive; default 2000 */
     int deadline_ms;        /* `deadline DUR` directive; default 60000 */
     int needs_ipv6;         /* set when any address literal is IPv6 */
@@ -207,8 +214,20 @@ struct nr_scn {
 int nr_scn_parse(const uint8_t *buf, size_t len, const char *path, struct nr_scn *out,
                  char *errbuf);
 
-/* Read and parse a file.  Same contract as nr_scn_parse. */
+/* Reads the file an `include` names: returns 0 with *buf (malloc'd) and
+ * *len, or -1 with errbuf set ("path: cannot open: ..."). */
+typedef int (*nr_scn_reader)(const char *path, uint8_t **buf, size_t *len, char *errbuf);
+
+/* nr_scn_parse, with `include FILE` served by read (FILE relative to the
+ * including file's directory; NULL: include is an error). */
+int nr_scn_parse_with(const uint8_t *buf, size_t len, const char *path, nr_scn_reader read,
+                      struct nr_scn *out, char *errbuf);
+
+/* Read and parse a file, includes too.  Same contract as nr_scn_parse. */
 int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf);
+
+/* Read a whole file (at most NR_SCN_FILE_MAX bytes) as nr_scn_reader does. */
+int nr_scn_read_file(const char *path, uint8_t **buf, size_t *len, char *errbuf);
 
 /* Free everything a parsed scenario owns; safe on a zeroed struct. */
 void nr_scn_free(struct nr_scn *s);

@@ -1,4 +1,4 @@
-/* nr_scn_load.c - read a scenario file and parse it. */
+/* nr_scn_load.c - read a scenario file (and the files it includes) and parse it. */
 #include "nr_scn.h"
 
 #include <errno.h>
@@ -9,14 +9,13 @@
 
 #include "nr_err.h"
 
-int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf)
+int nr_scn_read_file(const char *path, uint8_t **out, size_t *outlen, char *errbuf)
 {
     uint8_t *buf = NULL, *nb;
     size_t len = 0, cap = 0;
     ssize_t r;
     int fd, rc = -1;
 
-    memset(out, 0, sizeof(*out));
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return nr_seterr_errno(errbuf, errno, "%s: cannot open", path);
@@ -45,9 +44,26 @@ int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf)
             break;
         len += (size_t)r;
     }
-    rc = nr_scn_parse(buf, len, path, out, errbuf);
+    *out = buf;
+    *outlen = len;
+    buf = NULL;
+    rc = 0;
 out:
     free(buf);
     close(fd);
+    return rc;
+}
+
+int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (nr_scn_read_file(path, &buf, &len, errbuf) < 0)
+        return -1;
+    rc = nr_scn_parse_with(buf, len, path, nr_scn_read_file, out, errbuf);
+    free(buf);
     return rc;
 }

@@ -16,15 +16,16 @@
 #define PARALLEL_MAX 1024
 #define REPEAT_MAX 1000000
 
-/* Kinds of names; the last two are only asked for by take_use: a step on
- * "a socket" (close, abort) also takes a listener, a step on datagrams
- * (send, expect) also takes a UDP listener, which answers its last sender. */
-enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR, SYM_SOCKET, SYM_DGRAM_OK };
+/* Kinds of names; the last three are only asked for: by take_use, a step
+ * on "a socket" (close, abort) also takes a listener, a step on datagrams
+ * (send, expect) also takes a UDP listener, which answers its last sender;
+ * by take_new, a param is a variable that may not be defined before. */
+enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR, SYM_SOCKET, SYM_DGRAM_OK, SYM_PARAM };
 
 static const char *const sym_what[] = { "a target",   "a listener",
                                         "a connection", "a variable",
                                         "a connection or listener",
-                                        "a connection or UDP listener" };
+                                        "a connection or UDP listener", "a param" };
 
 
 /* A name defined by a step, visible until the end of its block. */
@@ -59,6 +60,10 @@ struct parser {
     struct lx lx;                /* first: the variable check gets the parser */
     struct lx_tok tok;           /* the current token */
     struct nr_scn *scn;
+    nr_scn_reader read;          /* serves `include`, or NULL */
+    unsigned file;               /* index in scn->files of the file being read */
+    unsigned include_depth;
+    unsigned include_stack[NR_SCN_INCLUDE_MAX + 1]; /* files being read, outermost first */
     struct frame stack[NR_SCN_DEPTH_MAX + 1];
     unsigned depth;
     struct sym *syms;
@@ -83,6 +88,8 @@ static void match_free(struct nr_match *m)
 
 static void step_free(struct nr_step *s)
 {
+    free(s->text);
+    s->text = NULL;
     switch (s->kind) {
     case NR_S_TARGET:
         tmpls_free(s->u.target.argv, s->u.target.nargv);
@@ -136,6 +143,9 @@ static void steps_free(struct nr_steps *st)
 void nr_scn_free(struct nr_scn *s)
 {
     steps_free(&s->steps);
+    for (size_t i = 1; i < s->nfiles; i++) /* files[0] is path */
+        free(s->files[i]);
+    free(s->files);
     free(s->path);
     memset(s, 0, sizeof(*s));
 }
@@ -876,7 +886,16 @@ static int st_file(struct parser *p, struct nr_step *s)
 
 static int st_set(struct parser *p, struct nr_step *s)
 {
-    if (take_new(p, s->name, SYM_VAR) < 0 || want_kw(p, "=", "'='") < 0)
+    if (p->tok.raw[0] == 'p') { /* param */
+        if (p->depth > 0)
+            return lx_errf(&p->lx, p->tok.col, "expected 'param' outside blocks, got it in a "
+                                               "block (a block may use it: declare it before)");
+        s->u.set.is_param = 1;
+    }
+    /* a param is declared once: -D could not say which declaration it means */
+    if (adv(p, 0) < 0 ||
+        take_new(p, s->name, s->u.set.is_param ? SYM_PARAM : SYM_VAR) < 0 ||
+        want_kw(p, "=", "'='") < 0)
         return -1;
     if (p->tok.kind == LX_HEX) {
         s->u.set.value = p->tok.tmpl;
@@ -951,7 +970,8 @@ static const struct {
     { "abort", NR_S_ABORT, 0, st_close },          { "sleep", NR_S_SLEEP, 0, st_sleep },
     { "exit", NR_S_EXIT, 0, st_exit },             { "stop", NR_S_STOP, 0, st_stop },
     { "stdout", NR_S_OUTPUT, 1, st_output },       { "stderr", NR_S_OUTPUT, 1, st_output },
-    { "file", NR_S_FILE, 0, st_file },             { "set", NR_S_SET, 0, st_set },
+    { "file", NR_S_FILE, 0, st_file },             { "set", NR_S_SET, 1, st_set },
+    { "param", NR_S_SET, 1, st_set },
     { "parallel", NR_S_PARALLEL, 0, st_block },    { "repeat", NR_S_REPEAT, 0, st_block },
     { "wire", NR_S_WIRE, 0, st_wire },             { "timeout", DIRECTIVE, 1, st_directive },
     { "deadline", DIRECTIVE, 1, st_directive },
@@ -991,6 +1011,99 @@ static int end_block(struct parser *p)
     return 0;
 }
 
+/* A step's source line for messages: without leading blanks or a final CR. */
+static char *step_source(const uint8_t *line, size_t len)
+{
+    while (len > 0 && (*line == ' ' || *line == '\t'))
+        line++, len--;
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    return strndup((const char *)line, len);
+}
+
+static int parse_buffer(struct parser *p, const uint8_t *buf, size_t len);
+
+/* The path of an included file: relative to the including file's directory. */
+static char *include_path(const char *from, const uint8_t *name, size_t n)
+{
+    const char *slash = strrchr(from, '/');
+    char *out;
+
+    if (n > 0 && name[0] == '/')
+        return strndup((const char *)name, n);
+    if (!slash)
+        return strndup((const char *)name, n);
+    out = malloc((size_t)(slash - from) + 1 + n + 1);
+    if (out)
+        sprintf(out, "%.*s/%.*s", (int)(slash - from), from, (int)n, (const char *)name);
+    return out;
+}
+
+/* `include FILE`: the steps of FILE, here, as if written in place; its names
+ * join this scope.  Errors point into FILE, then say where it was included. */
+static int include(struct parser *p)
+{
+    unsigned col = p->tok.col, line = p->lx.line, from = p->file;
+    const struct nr_seg *g;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char *path = NULL, **nf;
+    int rc = -1;
+
+    if (adv(p, 0) < 0)
+        return -1;
+    g = p->tok.tmpl.segs;
+    if ((p->tok.kind != LX_WORD && p->tok.kind != LX_STRING) || p->tok.tmpl.nsegs != 1 ||
+        g->is_var || g->len == 0)
+        return err_got(p, "a file to include (a path without variables)");
+    if (!p->read)
+        return lx_errf(&p->lx, col, "expected no 'include' here (files cannot be read)");
+    if (p->include_depth >= NR_SCN_INCLUDE_MAX)
+        return lx_errf(&p->lx, col, "expected includes nested at most %d deep, got more",
+                       NR_SCN_INCLUDE_MAX);
+    path = include_path(p->scn->files[from], g->data, g->len);
+    if (!path)
+        return lx_errf(&p->lx, col, "out of memory");
+    for (unsigned i = 0; i <= p->include_depth; i++)
+        if (strcmp(p->scn->files[p->include_stack[i]], path) == 0) {
+            lx_errf(&p->lx, p->tok.col, "expected a file that does not include itself, got "
+                                        "'%s' (an include cycle)", path);
+            goto out;
+        }
+    if (adv(p, 0) < 0 || want_eol(p, "end of line after the included file") < 0)
+        goto out;
+    if (p->read(path, &buf, &len, p->lx.errbuf) < 0) {
+        char why[NR_ERRBUF_SIZE];
+        snprintf(why, sizeof(why), "%s", p->lx.errbuf);
+        lx_errf(&p->lx, col, "expected a file to include: %s", why);
+        goto out;
+    }
+    nf = realloc(p->scn->files, (p->scn->nfiles + 1) * sizeof(*nf));
+    if (!nf) {
+        lx_errf(&p->lx, col, "out of memory");
+        goto out;
+    }
+    p->scn->files = nf;
+    p->scn->files[p->scn->nfiles] = path;
+    path = NULL;
+    p->file = (unsigned)p->scn->nfiles++;
+    p->include_stack[++p->include_depth] = p->file;
+    rc = parse_buffer(p, buf, len);
+    p->include_depth--;
+    if (rc < 0) {
+        size_t used = strlen(p->lx.errbuf);
+        snprintf(p->lx.errbuf + used, NR_ERRBUF_SIZE - used, " (included from %s:%u)",
+                 p->scn->files[from], line);
+    }
+    p->file = from;
+    p->lx.path = p->scn->files[from];
+    p->lx.line = line;
+out:
+    free(path);
+    free(buf);
+    return rc;
+}
+
 static int parse_line(struct parser *p, const uint8_t *line, size_t len, unsigned lineno)
 {
     const uint8_t *nul = memchr(line, 0, len);
@@ -1009,6 +1122,8 @@ static int parse_line(struct parser *p, const uint8_t *line, size_t len, unsigne
         return 0;
     if (is_kw(p, "end"))
         return end_block(p);
+    if (is_kw(p, "include"))
+        return include(p);
     for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
         if (is_kw(p, steps[i].kw))
             break;
@@ -1017,6 +1132,10 @@ static int parse_line(struct parser *p, const uint8_t *line, size_t len, unsigne
                           "scenario')");
     memset(&s, 0, sizeof(s));
     s.kind = steps[i].kind == DIRECTIVE ? NR_S_SLEEP : (enum nr_step_kind)steps[i].kind;
+    s.file = p->file;
+    s.text = step_source(line, len);
+    if (!s.text)
+        return lx_errf(&p->lx, p->tok.col, "out of memory");
     s.line = lineno;
     s.col = p->tok.col;
     s.timeout_ms = -1;
@@ -1028,53 +1147,62 @@ static int parse_line(struct parser *p, const uint8_t *line, size_t len, unsigne
     return 0;
 }
 
-int nr_scn_parse(const uint8_t *buf, size_t len, const char *path, struct nr_scn *out,
-                 char *errbuf)
+/* Parse buf[0..len) as the file p->file: every line, then the check that
+ * the blocks it opened are closed.  Returns 0 / -1 with errbuf set. */
+static int parse_buffer(struct parser *p, const uint8_t *buf, size_t len)
 {
-    struct parser *p = calloc(1, sizeof(*p));
-    uint8_t *scratch = malloc(NR_SCN_LINE_MAX);
     struct nr_cursor cur;
     const uint8_t *line = NULL, *nl;
+    unsigned lineno = 0, depth = p->depth;
     size_t n;
-    unsigned lineno = 0;
-    int rc = -1;
 
-    memset(out, 0, sizeof(*out));
-    out->path = strdup(path ? path : "<scenario>");
-    if (!p || !scratch || !out->path) {
-        nr_seterr(errbuf, "%s: out of memory", path ? path : "<scenario>");
-        goto out;
-    }
-    out->step_timeout_ms = DEFAULT_STEP_MS;
-    out->deadline_ms = DEFAULT_DEADLINE_MS;
-    p->scn = out;
-    p->stack[0].list = &out->steps;
-    p->lx.path = out->path;
-    p->lx.errbuf = errbuf;
-    p->lx.varcheck = varcheck;
-    p->lx.ctx = p;
-    p->lx.scratch = scratch;
+    p->lx.path = p->scn->files[p->file];
     nr_cur_init(&cur, buf, len);
     while (nr_cur_left(&cur) > 0) {
         nl = memchr(nr_cur_ptr(&cur), '\n', nr_cur_left(&cur));
         n = nl ? (size_t)(nl - nr_cur_ptr(&cur)) : nr_cur_left(&cur);
         nr_cur_bytes(&cur, n, &line);
         nr_cur_skip(&cur, nl ? 1 : 0);
-        if (lineno == UINT32_MAX - 1) {
-            nr_seterr(errbuf, "%s: too many lines", out->path);
-            goto out;
-        }
+        if (lineno == UINT32_MAX - 1)
+            return nr_seterr(p->lx.errbuf, "%s: too many lines", p->lx.path);
         if (parse_line(p, line, n, ++lineno) < 0)
-            goto out;
+            return -1;
     }
-    if (p->depth > 0) {
+    if (p->depth > depth) {
         const struct nr_step *b = p->stack[p->depth].block;
         p->lx.line = b->line;
-        lx_errf(&p->lx, b->col, "expected 'end' to close this %s block, got end of file",
-                b->kind == NR_S_PARALLEL ? "parallel" : "repeat");
+        return lx_errf(&p->lx, b->col, "expected 'end' to close this %s block, got end of file",
+                       b->kind == NR_S_PARALLEL ? "parallel" : "repeat");
+    }
+    return 0;
+}
+
+int nr_scn_parse_with(const uint8_t *buf, size_t len, const char *path, nr_scn_reader read,
+                      struct nr_scn *out, char *errbuf)
+{
+    struct parser *p = calloc(1, sizeof(*p));
+    uint8_t *scratch = malloc(NR_SCN_LINE_MAX);
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    out->path = strdup(path ? path : "<scenario>");
+    out->files = calloc(1, sizeof(*out->files));
+    if (!p || !scratch || !out->path || !out->files) {
+        nr_seterr(errbuf, "%s: out of memory", path ? path : "<scenario>");
         goto out;
     }
-    rc = 0;
+    out->files[0] = out->path;
+    out->nfiles = 1;
+    out->step_timeout_ms = DEFAULT_STEP_MS;
+    out->deadline_ms = DEFAULT_DEADLINE_MS;
+    p->scn = out;
+    p->read = read;
+    p->stack[0].list = &out->steps;
+    p->lx.errbuf = errbuf;
+    p->lx.varcheck = varcheck;
+    p->lx.ctx = p;
+    p->lx.scratch = scratch;
+    rc = parse_buffer(p, buf, len);
 out:
     if (p) {
         lx_tok_clear(&p->tok);
@@ -1085,4 +1213,10 @@ out:
     if (rc < 0)
         nr_scn_free(out);
     return rc;
+}
+
+int nr_scn_parse(const uint8_t *buf, size_t len, const char *path, struct nr_scn *out,
+                 char *errbuf)
+{
+    return nr_scn_parse_with(buf, len, path, NULL, out, errbuf);
 }

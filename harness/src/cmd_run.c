@@ -39,6 +39,7 @@ struct job {
     int64_t started, deadline;
     int exclusive;        /* binds a fixed port: alone when sharing the host */
     int runnable;         /* parsed: to be run (a malformed file is not) */
+    char **defines;       /* "NAME=VALUE" of its params from -D (owned, NULL-terminated) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -57,6 +58,8 @@ static void usage(FILE *f)
             "  -f, --filter PAT      only scenarios whose path contains PAT, or matches the\n"
             "                        glob PAT (whole path or a tail after a '/')\n"
             "  -r, --repeat N        run each scenario N times\n"
+            "  -D NAME=VALUE         the value of `param NAME` in the scenarios; NAME=V1,V2,...\n"
+            "                        runs each scenario that declares it once per value\n"
             "  -k, --keep            keep artifacts of passing scenarios too\n"
             "  -a, --artifacts DIR   artifacts root (default netrig-artifacts)\n"
             "  -t, --timeout DUR     default per-step timeout for every file (e.g. 5s)\n"
@@ -376,8 +379,9 @@ static int64_t kill_after_deadline_ms(const struct run_opts *o)
     return (int64_t)(2 * STOP_GRACE_MS * o->time_scale) + DRAIN_MARGIN_MS + KILL_MARGIN_MS;
 }
 
-static int job_start(struct job *j, const struct run_opts *o)
+static int job_start(struct job *j, const struct run_opts *shared)
 {
+    struct run_opts own = *shared, *o = &own;
     int p[2];
     int64_t deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : j->scn.deadline_ms;
     pid_t self = getpid();
@@ -397,6 +401,7 @@ static int job_start(struct job *j, const struct run_opts *o)
     }
     if (j->pid == 0) {
         close(p[0]);
+        own.defines = j->defines;
         child_run(&j->scn, o, j->res->artifacts, p[1], self);
     }
     close(p[1]);
@@ -711,6 +716,60 @@ static void probe_isolation(struct run_opts *o)
 
 /* ---- main -------------------------------------------------------------- */
 
+/* A `-D NAME=V1,V2...` setting: one value, or several (a matrix). */
+struct define {
+    char *name;
+    char **values;
+    size_t nvalues;
+    int used;             /* some scenario declares `param NAME` */
+};
+
+struct defines {
+    struct define *v;
+    size_t n;
+};
+
+/* Parse "NAME=V1,V2" into d (appended).  Returns 0 / -1 (bad form). */
+static int add_define(struct defines *d, const char *arg)
+{
+    const char *eq = strchr(arg, '='), *p;
+    struct define *nv, *x;
+
+    if (!eq || eq == arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_") != (size_t)(eq - arg) ||
+        (arg[0] >= '0' && arg[0] <= '9'))
+        return -1;
+    nv = realloc(d->v, (d->n + 1) * sizeof(*nv));
+    if (!nv)
+        return -1;
+    d->v = nv;
+    x = &d->v[d->n++];
+    memset(x, 0, sizeof(*x));
+    x->name = strndup(arg, (size_t)(eq - arg));
+    for (p = eq + 1;; p += strcspn(p, ",") + 1) {
+        char **vv = realloc(x->values, (x->nvalues + 1) * sizeof(*vv));
+        if (!vv || !x->name)
+            return -1;
+        x->values = vv;
+        if (!(x->values[x->nvalues++] = strndup(p, strcspn(p, ","))))
+            return -1;
+        if (!strchr(p, ','))
+            break;
+    }
+    return 0;
+}
+
+static void defines_free(struct defines *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        for (size_t k = 0; k < d->v[i].nvalues; k++)
+            free(d->v[i].values[k]);
+        free(d->v[i].values);
+        free(d->v[i].name);
+    }
+    free(d->v);
+}
+
 static const char *default_bindir(void)
 {
     static char dir[PATH_MAX];
@@ -726,7 +785,7 @@ static const char *default_bindir(void)
     return dir;
 }
 
-static int parse_opts(int argc, char **argv, struct run_opts *o)
+static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines *defs)
 {
     enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP, O_CAPBUF,
            O_ALLOWSKIP, O_FAILFAST };
@@ -751,8 +810,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
                             .repeat = 1, .timeout_ms = -1, .deadline_ms = -1, .time_scale = 1.0,
                             .bindir = default_bindir() };
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "j:f:r:ka:t:d:vh", longopts, &li)) != -1) {
+    while ((opt = getopt_long(argc, argv, "j:f:r:ka:t:d:D:vh", longopts, &li)) != -1) {
         switch (opt) {
+        case 'D': if (add_define(defs, optarg) < 0) goto bad; break;
         case 'j': o->jobs = atoi(optarg); if (o->jobs < 1) goto bad; break;
         case 'f': o->filter = optarg; break;
         case 'r': o->repeat = atoi(optarg); if (o->repeat < 1) goto bad; break;
@@ -808,58 +868,158 @@ static int check_writable(const char *path, char *errbuf)
     return 0;
 }
 
-/* Add the result slots for one scenario file: a parsed job per repeat, or
- * one error result when the file is malformed.  Returns 1 when malformed,
- * 0 when parsed, -1 on allocation failure. */
-static int add_scenario(const char *path, const struct run_opts *o, struct job *jobs,
-                        struct run_result *res, size_t *n)
+/* Does the scenario declare `param name` (at its top level, where params are)? */
+static int declares_param(const struct nr_scn *scn, const char *name)
+{
+    for (size_t i = 0; i < scn->steps.n; i++)
+        if (scn->steps.v[i].kind == NR_S_SET && scn->steps.v[i].u.set.is_param &&
+            strcmp(scn->steps.v[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Growable arrays of jobs and their results (jobs[i].res is set at the end). */
+struct plan {
+    struct job *jobs;
+    struct run_result *res;
+    size_t n, cap;
+};
+
+static struct job *plan_add(struct plan *pl)
+{
+    if (pl->n == pl->cap) {
+        size_t cap = pl->cap ? 2 * pl->cap : 64;
+        struct job *nj = realloc(pl->jobs, cap * sizeof(*nj));
+        struct run_result *nr;
+        if (!nj)
+            return NULL;
+        pl->jobs = nj;
+        nr = realloc(pl->res, cap * sizeof(*nr));
+        if (!nr)
+            return NULL;
+        pl->res = nr;
+        pl->cap = cap;
+    }
+    memset(&pl->jobs[pl->n], 0, sizeof(pl->jobs[0]));
+    memset(&pl->res[pl->n], 0, sizeof(pl->res[0]));
+    return &pl->jobs[pl->n++];
+}
+
+/* One run of a scenario: parse it (again: each job owns its steps) and fill
+ * the job and its result; combo names the -D values of this run ("" for
+ * none) and vals their "NAME=VALUE" list (moved into the job).  Returns 1
+ * when the file is malformed (an error result), 0, or -1. */
+static int add_run(struct plan *pl, const char *path, const struct run_opts *o, int rep,
+                   const char *combo, char **vals)
 {
     char errbuf[NR_ERRBUF_SIZE];
+    struct job *j = plan_add(pl);
+    struct run_result *r;
+    char *art;
 
-    for (int k = 0; k < o->repeat; k++) {
-        struct job *j = &jobs[*n];
-        struct run_result *r = &res[*n];
-        if (nr_scn_load(path, &j->scn, errbuf) < 0) {
-            r->path = strdup(path);
-            r->name = strdup(path);
-            r->status = RUN_ERROR;
-            r->message = strdup(errbuf);
-            j->res = r;
-            (*n)++;
-            return r->path && r->name && r->message ? 1 : -1;
-        }
-        j->runnable = 1;
-        j->exclusive = binds_fixed_port(&j->scn.steps);
-        j->res = r;
-        r->path = strdup(path);
-        if (o->repeat > 1) {
-            if (asprintf(&r->name, "%s #%d", path, k + 1) < 0)
-                r->name = NULL;
-        } else {
-            r->name = strdup(path);
-        }
-        r->artifacts = artifact_dir(o->artifacts, path, o->repeat > 1 ? k + 1 : 0);
-        (*n)++;
-        if (!r->path || !r->name || !r->artifacts)
-            return -1;
+    if (!j)
+        return -1;
+    r = &pl->res[pl->n - 1];
+    j->defines = vals;
+    r->path = strdup(path);
+    if (nr_scn_load(path, &j->scn, errbuf) < 0) {
+        r->name = strdup(path);
+        r->status = RUN_ERROR;
+        r->message = strdup(errbuf);
+        return r->path && r->name && r->message ? 1 : -1;
     }
-    return 0;
+    j->runnable = 1;
+    j->exclusive = binds_fixed_port(&j->scn.steps);
+    if (asprintf(&r->name, "%s%s%s%s%.0d", path, combo[0] ? " " : "", combo, rep ? " #" : "",
+                 rep) < 0)
+        r->name = NULL;
+    art = artifact_dir(o->artifacts, path, rep);
+    if (art && combo[0]) { /* "x.scn[a=1 b=2]": '/' and ' ' are kept out of the name */
+        char *full;
+        if (asprintf(&full, "%s%s", art, combo) < 0)
+            full = NULL;
+        for (char *p = full ? full + strlen(art) : NULL; p && *p; p++)
+            if (*p == '/' || *p == ' ')
+                *p = *p == '/' ? '_' : ',';
+        free(art);
+        art = full;
+    }
+    r->artifacts = art;
+    return r->path && r->name && r->artifacts ? 0 : -1;
+}
+
+/* Add the runs of one scenario file: one per combination of the -D values
+ * of the params it declares, times --repeat; or one error result when the
+ * file is malformed.  Returns 1 when malformed, 0 when parsed, -1 on
+ * allocation failure. */
+static int add_scenario(struct plan *pl, const char *path, const struct run_opts *o,
+                        struct defines *d)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    struct nr_scn scn;
+    size_t mine[64], nmine = 0, combos = 1;
+    int rc = 0;
+
+    if (nr_scn_load(path, &scn, errbuf) < 0)
+        return add_run(pl, path, o, 0, "", NULL);
+    for (size_t i = 0; i < d->n && nmine < 64; i++)
+        if (declares_param(&scn, d->v[i].name)) {
+            d->v[i].used = 1;
+            mine[nmine++] = i;
+            combos *= d->v[i].nvalues;
+        }
+    nr_scn_free(&scn);
+    for (size_t c = 0; c < combos && rc == 0; c++) {
+        char combo[1024] = "", **vals = calloc(nmine + 1, sizeof(char *));
+        size_t at = 0, rest = c;
+        if (!vals)
+            return -1;
+        for (size_t k = 0; k < nmine; k++) { /* the c-th combination, first param slowest */
+            const struct define *x = &d->v[mine[k]];
+            size_t below = 1, vi;
+            for (size_t m = k + 1; m < nmine; m++)
+                below *= d->v[mine[m]].nvalues;
+            vi = rest / below;
+            rest %= below;
+            if (asprintf(&vals[k], "%s=%s", x->name, x->values[vi]) < 0)
+                vals[k] = NULL;
+            if (x->nvalues > 1 && at < sizeof(combo))
+                at += (size_t)snprintf(combo + at, sizeof(combo) - at, "%s%s", at ? " " : "[",
+                                       vals[k] ? vals[k] : "?");
+        }
+        if (at > 0 && at < sizeof(combo))
+            snprintf(combo + at, sizeof(combo) - at, "]");
+        for (int k = 0; k < o->repeat && rc == 0; k++) {
+            char **mine_vals = vals;
+            if (k + 1 < o->repeat) { /* each job owns its list */
+                mine_vals = calloc(nmine + 1, sizeof(char *));
+                for (size_t m = 0; mine_vals && m < nmine; m++)
+                    mine_vals[m] = vals[m] ? strdup(vals[m]) : NULL;
+            }
+            rc = add_run(pl, path, o, o->repeat > 1 ? k + 1 : 0, combo, mine_vals);
+        }
+    }
+    return rc;
 }
 
 int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
     struct pathlist paths = { 0 };
+    struct plan pl = { 0 };
+    struct defines defs = { 0 };
     struct job *jobs = NULL;
     struct run_result *res = NULL;
     size_t n = 0, count[RUN_NOTRUN + 1] = { 0 }, malformed = 0;
     char errbuf[NR_ERRBUF_SIZE];
     sigset_t block, waitmask;
     FILE *human;
-    int rc = 2, pr = parse_opts(argc, argv, &o);
+    int rc = 2, pr = parse_opts(argc, argv, &o, &defs);
 
-    if (pr != 0)
+    if (pr != 0) {
+        defines_free(&defs);
         return pr > 0 ? 0 : 2;
+    }
     human = o.tap ? stderr : stdout;
     o.color = isatty(fileno(human)) && !getenv("NO_COLOR");
     if (o.junit && check_writable(o.junit, errbuf) < 0) {
@@ -869,17 +1029,26 @@ int cmd_run(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (collect(&paths, argv[i]) < 0)
             goto out;
-    jobs = calloc(paths.n * (size_t)o.repeat + 1, sizeof(*jobs));
-    res = calloc(paths.n * (size_t)o.repeat + 1, sizeof(*res));
-    if (!jobs || !res)
-        goto out;
     for (size_t i = 0; i < paths.n; i++) {
-        int r = matches_filter(paths.v[i], o.filter) ? add_scenario(paths.v[i], &o, jobs, res, &n)
+        int r = matches_filter(paths.v[i], o.filter) ? add_scenario(&pl, paths.v[i], &o, &defs)
                                                      : 0;
-        if (r < 0)
+        malformed += r > 0 ? (size_t)r : 0;
+        if (r < 0) {
+            jobs = pl.jobs, res = pl.res, n = pl.n;
             goto out;
-        malformed += (size_t)r;
+        }
     }
+    jobs = pl.jobs;
+    res = pl.res;
+    n = pl.n;
+    for (size_t i = 0; i < n; i++)
+        jobs[i].res = &res[i];
+    for (size_t i = 0; i < defs.n; i++)
+        if (!defs.v[i].used && !malformed) {
+            fprintf(stderr, "netrig run: -D %s: no scenario declares 'param %s'\n",
+                    defs.v[i].name, defs.v[i].name);
+            goto out;
+        }
     if (n == 0) {
         fprintf(stderr, "netrig run: no scenarios to run\n");
         goto out;
@@ -928,8 +1097,11 @@ int cmd_run(int argc, char **argv)
     fputc('\n', human);
     if (count[RUN_SKIP] && !o.allow_skip)
         fprintf(human, "skipped scenarios fail the run (--allow-skip accepts them)\n");
-    if ((count[RUN_FAIL] || count[RUN_ERROR]) && !o.keep)
-        fprintf(human, "artifacts of failures: %s/\n", o.artifacts);
+    for (size_t i = 0; i < n && !o.keep; i++)
+        if ((res[i].status == RUN_FAIL || res[i].status == RUN_ERROR) && res[i].artifacts) {
+            fprintf(human, "artifacts of failures: %s/\n", o.artifacts);
+            break;
+        }
     rmdir(o.artifacts); /* only when empty: nothing was kept */
     if (interrupted)
         rc = 128 + interrupted;
@@ -941,6 +1113,9 @@ int cmd_run(int argc, char **argv)
 out:
     for (size_t i = 0; i < n; i++) {
         nr_scn_free(&jobs[i].scn);
+        for (char **d = jobs[i].defines; d && *d; d++)
+            free(*d);
+        free(jobs[i].defines);
         free(res[i].name);
         free(res[i].path);
         free(res[i].artifacts);
@@ -951,5 +1126,6 @@ out:
     for (size_t i = 0; i < paths.n; i++)
         free(paths.v[i]);
     free(paths.v);
+    defines_free(&defs);
     return rc;
 }

@@ -23,16 +23,15 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps);
 
 /* ---- messages ---------------------------------------------------------- */
 
-static const char *step_text(struct exec_state *st, const struct nr_step *s)
+static const char *step_text(const struct nr_step *s)
 {
-    const char *t;
+    return s->text ? s->text : "";
+}
 
-    if (s->line == 0 || s->line > st->nlines)
-        return "";
-    t = st->lines[s->line - 1];
-    while (*t == ' ' || *t == '\t')
-        t++;
-    return t;
+/* The file a step is written in (an included one, or the scenario). */
+static const char *step_file(const struct exec_state *st, const struct nr_step *s)
+{
+    return s->file < st->scn->nfiles ? st->scn->files[s->file] : st->scn->path;
 }
 
 FILE *exec_fail_begin(struct exec_ctx *c, const struct nr_step *s)
@@ -47,7 +46,7 @@ FILE *exec_fail_begin(struct exec_ctx *c, const struct nr_step *s)
     if (c->index >= 0 && c->in_parallel)
         fprintf(c->fstream, "[instance %ld] ", c->index);
     if (s)
-        fprintf(c->fstream, "%s:%u: %s\n", c->st->scn->path, s->line, step_text(c->st, s));
+        fprintf(c->fstream, "%s:%u: %s\n", step_file(c->st, s), s->line, step_text(s));
     else
         fprintf(c->fstream, "%s: at the end of the scenario:\n", c->st->scn->path);
     return c->fstream;
@@ -329,14 +328,33 @@ static int sleep_step(struct exec_ctx *c, const struct nr_step *s)
     return 0;
 }
 
+/* The value `netrig run -D NAME=VALUE` gives a param, or NULL. */
+static const char *param_override(const struct exec_state *st, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (char *const *d = st->o->defines; d && *d; d++)
+        if (strncmp(*d, name, n) == 0 && (*d)[n] == '=')
+            return *d + n + 1;
+    return NULL;
+}
+
 static int set_step(struct exec_ctx *c, const struct nr_step *s)
 {
+    const char *given = s->u.set.is_param ? param_override(c->st, s->name) : NULL;
     size_t len;
-    char *v = exec_expand(c, s, &s->u.set.value, &len);
+    char *v = given ? strdup(given) : exec_expand(c, s, &s->u.set.value, &len);
     int r;
 
-    if (!v)
+    if (given && v)
+        len = strlen(v);
+    if (!v) {
+        if (given)
+            exec_fail(c, s, "out of memory");
         return -1;
+    }
+    if (given)
+        exec_log(c->st, "param %s = %s (-D)", s->name, given);
     r = exec_setvar(c->st, s->name, v, len);
     free(v);
     if (r < 0)
@@ -432,7 +450,7 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
             deadline_note(c, s, r);
         if (s->kind != NR_S_PARALLEL && s->kind != NR_S_REPEAT)
             exec_log(c->st, "%s%u: %s  [%s, %lld ms]", c->index >= 0 ? "  " : "", s->line,
-                     step_text(c->st, s), r == 0 ? "ok" : "FAILED",
+                     step_text(s), r == 0 ? "ok" : "FAILED",
                      (long long)(nr_now_ms() - t));
     }
     return c->fail ? -1 : 0;
@@ -458,29 +476,6 @@ static void scenario_paths(struct exec_state *st, const char *artdir)
     free(copy);
 }
 
-/* Split the scenario's source into lines for messages (best effort). */
-static void load_lines(struct exec_state *st)
-{
-    FILE *f = fopen(st->scn->path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-
-    if (!f)
-        return;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        char **nl = realloc(st->lines, (st->nlines + 1) * sizeof(*nl));
-        if (!nl)
-            break;
-        st->lines = nl;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        st->lines[st->nlines++] = strdup(line);
-    }
-    free(line);
-    fclose(f);
-}
-
 static void state_free(struct exec_state *st)
 {
     for (size_t i = 0; i < st->nrecords; i++) {
@@ -492,9 +487,6 @@ static void state_free(struct exec_state *st)
     for (size_t i = 0; i < st->nvars; i++)
         free(st->vars[i].val);
     free(st->vars);
-    for (size_t i = 0; i < st->nlines; i++)
-        free(st->lines[i]);
-    free(st->lines);
     free(st->progdirs);
     if (st->log)
         fclose(st->log);
@@ -596,7 +588,8 @@ static void *watchdog_main(void *arg)
     s = atomic_load(&st->current);
     if (asprintf(&msg, "%s:%u: %s\n  scenario deadline (%s) exceeded: this step was still "
                        "running %lld ms after it, so the scenario was stopped\n",
-                 st->scn->path, s ? s->line : 0, s ? step_text(st, s) : "(before the first step)",
+                 s ? step_file(st, s) : st->scn->path, s ? s->line : 0,
+                 s ? step_text(s) : "(before the first step)",
                  st->deadline_text, (long long)(nr_now_ms() - st->deadline)) < 0)
         msg = NULL;
     exec_log(st, "watchdog: %s", msg ? msg : "scenario deadline exceeded");
@@ -676,7 +669,6 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     st.log = fopen(path, "w");
     if (st.log)
         setvbuf(st.log, NULL, _IOLBF, 0);
-    load_lines(&st);
     exec_log(&st, "scenario %s (%s)", scn->path,
              isolated ? "own network namespace" : "host loopback");
 

@@ -93,8 +93,6 @@ struct exec_state {
     size_t nwires;
     struct exec_record *records; /* closed connections (guarded by lock) */
     size_t nrecords;
-    char **lines;             /* source lines, for messages */
-    size_t nlines;
     char deadline_text[32];   /* "60 s", for messages */
     const struct nr_step *_Atomic current; /* the step running (any thread) */
     int result_fd;            /* where the watchdog reports */

@@ -25,6 +25,7 @@ struct run_opts {
     int timeout_ms;           /* -1, or overrides every file's step timeout */
     int deadline_ms;          /* -1, or overrides every file's deadline */
     double time_scale;        /* multiplies all timeouts (slow machines, ASan) */
+    char **defines;           /* "NAME=VALUE": the values of `param NAME` (NULL-terminated) */
     int allow_skip;           /* skipped scenarios do not fail the run */
     int fail_fast;            /* start nothing more after a failure or error */
     int tap;                  /* TAP 14 on stdout */

@@ -453,6 +453,40 @@ static void deadline_cuts_a_progressing_step(void **state)
     ru_assert_contains(ru_out(), "scenario deadline (1 s) exceeded");
 }
 
+/* param + -D: one value replaces the default; several run each scenario
+ * that declares the param once per value, named by it; a -D no scenario
+ * declares is a usage error; include shares steps between files. */
+static void params_matrix_and_include(void **state)
+{
+    char *out;
+    struct stat sb;
+
+    (void)state;
+    assert_int_equal(mkdir("pm", 0755) == 0 || errno == EEXIST, 1);
+    ru_write("pm/greet.inc", "param msg = \"Welcome!\"\n"
+                             "target srv = tcp-greet --port 0 --message ${msg}\n"
+                             "connect a = tcp ${srv}\n");
+    ru_write("pm/p.scn", "include greet.inc\nexpect a \"${msg}\\n\"\nexpect a eof\n");
+    ru_write("pm/q.scn", "sleep 1ms\n");
+    assert_int_equal(ru_netrig("run", "-a", "art", "pm/p.scn", NULL), 0);
+    assert_int_equal(ru_netrig("run", "-k", "-a", "art", "-D", "msg=hi,good day", "pm", NULL), 0);
+    out = ru_out();
+    ru_assert_contains(out, "PASS  pm/p.scn [msg=hi] ");
+    ru_assert_contains(out, "PASS  pm/p.scn [msg=good day] ");
+    ru_assert_contains(out, "PASS  pm/q.scn ");
+    ru_assert_contains(out, "3 passed, 0 failed");
+    assert_int_equal(stat("art/pm_p.scn[msg=hi]/steps.log", &sb), 0);
+    assert_int_equal(stat("art/pm_p.scn[msg=good,day]/steps.log", &sb), 0);
+    ru_assert_contains(ru_read("art/pm_p.scn[msg=hi]/steps.log"), "param msg = hi (-D)");
+    /* the value is really used: a wrong expectation fails under the matrix */
+    ru_write("pm/r.scn", "include greet.inc\nexpect a \"Welcome!\\n\"\n");
+    assert_int_equal(ru_netrig("run", "-a", "art", "-D", "msg=hi", "pm/r.scn", NULL), 1);
+    assert_int_equal(ru_netrig("run", "-a", "art", "-D", "nope=1", "pm", NULL), 2);
+    ru_assert_contains(ru_err(), "-D nope: no scenario declares 'param nope'");
+    assert_int_equal(ru_netrig("run", "-a", "art", "-D", "no-equals", "pm", NULL), 2);
+    ru_assert_contains(ru_err(), "bad value for -D: 'no-equals'");
+}
+
 /* As an unprivileged user (when run as root: drop to nobody), scenarios
  * still run in their own user+network namespaces. */
 static void runs_without_root(void **state)
@@ -506,6 +540,7 @@ int main(void)
         cmocka_unit_test(nginx_workers_wire_state_200_times),
         cmocka_unit_test(deadline_overrun_names_the_step),
         cmocka_unit_test(deadline_cuts_a_progressing_step),
+        cmocka_unit_test(params_matrix_and_include),
         cmocka_unit_test(runs_without_root),
     };
     return cmocka_run_group_tests(tests, ru_setup, ru_teardown);

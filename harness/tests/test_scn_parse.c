@@ -254,6 +254,120 @@ static void readiness_errors(void **state)
         parse_err(cases[i].text, cases[i].want);
 }
 
+/* In-memory files for include: "dir/NAME" -> text. */
+static const struct {
+    const char *path, *text;
+} memfiles[] = {
+    { "d/common.scn", "param greeting = \"Welcome!\"\ntarget srv = tcp-greet --message ${greeting}\n"
+                      "connect a = tcp ${srv}\n" },
+    { "d/sub/deeper.scn", "expect a \"x\"\n" },
+    { "d/nested.scn", "include sub/deeper.scn\n" },
+    { "d/badline.scn", "send a \"x\"\nexpect a until\n" },
+    { "d/self.scn", "include self.scn\n" },
+    { "d/open.scn", "repeat 2\nsleep 1ms\n" },
+    { "d/deep.scn", "include deep2.scn\n" },
+    { "d/deep2.scn", "include deep3.scn\n" },
+    { "d/deep3.scn", "include deep4.scn\n" },
+    { "d/deep4.scn", "include deep5.scn\n" },
+    { "d/deep5.scn", "include deep6.scn\n" },
+    { "d/deep6.scn", "include deep7.scn\n" },
+    { "d/deep7.scn", "include deep8.scn\n" },
+    { "d/deep8.scn", "include deep9.scn\n" },
+    { "d/deep9.scn", "sleep 1ms\n" },
+};
+
+static int mem_read(const char *path, uint8_t **buf, size_t *len, char *errbuf)
+{
+    for (size_t i = 0; i < sizeof(memfiles) / sizeof(memfiles[0]); i++)
+        if (strcmp(memfiles[i].path, path) == 0) {
+            *buf = (uint8_t *)strdup(memfiles[i].text);
+            *len = strlen(memfiles[i].text);
+            return *buf ? 0 : -1;
+        }
+    return nr_seterr(errbuf, "%s: cannot open: No such file or directory", path);
+}
+
+static int parse_with(const char *text, struct nr_scn *s, char *err)
+{
+    return nr_scn_parse_with((const uint8_t *)text, strlen(text), "d/main.scn", mem_read, s, err);
+}
+
+/* include: steps of another file in place, relative to the including file,
+ * each step knowing its file, line and text; param: a variable -D may set. */
+static void include_and_param(void **state)
+{
+    char err[NR_ERRBUF_SIZE] = "";
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    if (parse_with("include common.scn\n  include nested.scn\nexpect a \"${greeting}\"\n", &s,
+                   err) != 0)
+        fail_msg("unexpected parse error: %s", err);
+    assert_int_equal(s.steps.n, 5);
+    assert_int_equal(s.nfiles, 4);
+    assert_string_equal(s.files[0], "d/main.scn");
+    assert_string_equal(s.files[1], "d/common.scn");
+    assert_string_equal(s.files[3], "d/sub/deeper.scn");
+    t = only_step(&s, 0, NR_S_SET);
+    assert_int_equal(t->u.set.is_param, 1);
+    assert_int_equal(t->file, 1);
+    assert_int_equal(t->line, 1);
+    assert_string_equal(t->text, "param greeting = \"Welcome!\"");
+    t = only_step(&s, 3, NR_S_EXPECT);
+    assert_int_equal(t->file, 3);
+    assert_int_equal(t->line, 1);
+    t = only_step(&s, 4, NR_S_EXPECT);
+    assert_int_equal(t->file, 0);
+    assert_int_equal(t->line, 3);
+    assert_string_equal(t->text, "expect a \"${greeting}\"");
+    nr_scn_free(&s);
+    parse_ok("set v = 1\nparam p = x\"00ff\"\n", &s);
+    assert_int_equal(only_step(&s, 0, NR_S_SET)->u.set.is_param, 0);
+    assert_int_equal(only_step(&s, 1, NR_S_SET)->u.set.is_param, 1);
+    nr_scn_free(&s);
+}
+
+static void include_errors(void **state)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        { "include\n", "d/main.scn:1:8: expected a file to include (a path without variables), "
+                       "got end of line" },
+        { "set v = x\ninclude ${v}\n", "d/main.scn:2:9: expected a file to include (a path "
+                                        "without variables), got '${v}'" },
+        { "include none.scn\n", "d/main.scn:1:1: expected a file to include: d/none.scn: cannot "
+                                "open: No such file or directory" },
+        { "include common.scn x\n",
+          "d/main.scn:1:20: expected end of line after the included file, got 'x'" },
+        { "target srv = p\nconnect a = tcp ${srv}\ninclude badline.scn\n",
+          "d/badline.scn:2:15: expected a non-empty \"delimiter\", got end of line (included "
+          "from d/main.scn:3)" },
+        { "include self.scn\n", "d/self.scn:1:9: expected a file that does not include itself, "
+                                "got 'd/self.scn' (an include cycle) (included from d/main.scn:1)" },
+        { "include open.scn\n", "d/open.scn:1:1: expected 'end' to close this repeat block, got "
+                                "end of file (included from d/main.scn:1)" },
+        { "include deep.scn\n", "d/deep8.scn:1:1: expected includes nested at most 8 deep" },
+        { "repeat 2\nparam p = 1\nend\n",
+          "d/main.scn:2:1: expected 'param' outside blocks, got it in a block" },
+        { "include common.scn\nparam greeting = 2\n",
+          "d/main.scn:2:7: expected a new name, got 'greeting' (a variable defined at line 1)" },
+    };
+    char err[NR_ERRBUF_SIZE];
+    struct nr_scn s;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        if (parse_with(cases[i].text, &s, err) != -1)
+            fail_msg("parsed, but expected error: %s", cases[i].want);
+        if (strncmp(err, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("error\n  got:  %s\n  want: %s...", err, cases[i].want);
+    }
+    parse_err("include x.scn\n", "t.scn:1:1: expected no 'include' here (files cannot be read)");
+}
+
 static void lifecycle_errors(void **state)
 {
 #define TGT "target t = prog\n"
@@ -979,6 +1093,8 @@ int main(void)
         cmocka_unit_test(lifecycle_errors),
         cmocka_unit_test(readiness_fields),
         cmocka_unit_test(readiness_errors),
+        cmocka_unit_test(include_and_param),
+        cmocka_unit_test(include_errors),
         cmocka_unit_test(socket_fields),
         cmocka_unit_test(send_fields),
         cmocka_unit_test(expect_fields),
