@@ -314,28 +314,27 @@ static void scenario_main(const struct nr_scn *scn, const struct run_opts *o, co
     _exit(0);
 }
 
-/* Has the process holding the other end of a pipe gone (all writers closed)? */
-static int writer_gone(int rfd)
+/* Has netrig, which reads the other end of the result pipe, gone? */
+static int reader_gone(int wfd)
 {
-    struct pollfd p = { .fd = rfd, .events = POLLIN };
+    struct pollfd p = { .fd = wfd, .events = POLLOUT };
 
-    return poll(&p, 1, 0) > 0 && (p.revents & POLLHUP);
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLERR);
 }
 
-/* Child side: isolate, then run the scenario in the init of a new PID
- * namespace, so that every process the scenario starts dies with it.  This
- * process only waits for that init.  Without namespaces the scenario runs
- * here, as the subreaper of whatever it starts. */
+/* The scenario's process, from its first instruction: it dies with netrig
+ * (also when netrig died before this could be armed), takes default
+ * signals, and runs the scenario; in its own namespaces (the init of its
+ * PID namespace, so every process the scenario starts dies with it) or,
+ * without them, as the subreaper of whatever it starts.  Never returns. */
 static void child_run(const struct nr_scn *scn, const struct run_opts *o, const char *artdir,
-                      int fd, pid_t netrig)
+                      int fd, int isolated, const char *setup_err)
 {
-    char errbuf[NR_ERRBUF_SIZE];
+    char errbuf[NR_ERRBUF_SIZE], *msg = NULL;
     sigset_t none;
-    int alive[2], ws;
-    pid_t init;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != netrig)
+    if (reader_gone(fd))
         _exit(1);
     setpgid(0, 0);
     signal(SIGINT, SIG_DFL);
@@ -343,32 +342,18 @@ static void child_run(const struct nr_scn *scn, const struct run_opts *o, const 
     signal(SIGHUP, SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (o->no_netns || run_ns_enter(errbuf) < 0) {
-        if (!o->no_netns)
-            fprintf(stderr, "netrig: no namespaces (%s): using the host loopback\n", errbuf);
+    if (setup_err && setup_err[0]) { /* a namespace it could not set up: unjudgeable */
+        if (asprintf(&msg, "%s: cannot set up the scenario's namespaces: %s", scn->path,
+                     setup_err) < 0)
+            msg = NULL;
+        run_result_send(fd, RUN_ERROR, msg);
+        _exit(0);
+    }
+    if (!isolated)
         run_ns_adopt_orphans();
-        scenario_main(scn, o, artdir, fd, 0);
-    }
-    if (pipe2(alive, O_CLOEXEC) < 0)
-        _exit(1);
-    init = fork();
-    if (init < 0)
-        _exit(1);
-    if (init == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        close(alive[1]);
-        if (writer_gone(alive[0]))
-            _exit(1); /* our parent died before PDEATHSIG was armed */
-        close(alive[0]);
-        if (run_ns_init(errbuf) < 0)
-            fprintf(stderr, "netrig: %s: processes see the host's /proc\n", errbuf);
-        scenario_main(scn, o, artdir, fd, 1);
-    }
-    close(alive[0]);
-    close(fd);
-    while (waitpid(init, &ws, 0) < 0 && errno == EINTR)
-        ;
-    _exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+    else if (run_ns_proc(errbuf) < 0)
+        fprintf(stderr, "netrig: %s: processes see the host's /proc\n", errbuf);
+    scenario_main(scn, o, artdir, fd, isolated);
 }
 
 /* How long after its deadline a scenario process is killed: the teardown it
@@ -384,7 +369,7 @@ static int job_start(struct job *j, const struct run_opts *shared)
     struct run_opts own = *shared, *o = &own;
     int p[2];
     int64_t deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : j->scn.deadline_ms;
-    pid_t self = getpid();
+    char errbuf[NR_ERRBUF_SIZE];
 
     if (mkdir_p(j->res->artifacts) < 0) {
         fprintf(stderr, "netrig: cannot create %s: %s\n", j->res->artifacts, strerror(errno));
@@ -393,7 +378,9 @@ static int job_start(struct job *j, const struct run_opts *shared)
     if (pipe2(p, O_CLOEXEC) < 0)
         return -1;
     fflush(NULL);
-    j->pid = fork();
+    j->pid = o->no_netns ? fork() : run_ns_fork(errbuf);
+    if (j->pid < 0 && !o->no_netns) /* the probe said yes: a resource limit, say */
+        fprintf(stderr, "netrig: %s: %s\n", j->res->name, errbuf);
     if (j->pid < 0) {
         close(p[0]);
         close(p[1]);
@@ -402,7 +389,7 @@ static int job_start(struct job *j, const struct run_opts *shared)
     if (j->pid == 0) {
         close(p[0]);
         own.defines = j->defines;
-        child_run(&j->scn, o, j->res->artifacts, p[1], self);
+        child_run(&j->scn, o, j->res->artifacts, p[1], !o->no_netns, o->no_netns ? NULL : errbuf);
     }
     close(p[1]);
     j->pipe_fd = p[0];
@@ -634,43 +621,29 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
 
 /* ---- isolation probe ----------------------------------------------------- */
 
-/* In the init of a throwaway namespace set: can we mount its /proc, and
- * capture?  Writes "proc:<reason>" / "cap:<reason>" to fd when not. */
-static void probe_init(const struct run_opts *o, int fd)
+/* In a throwaway child, made as a scenario's is: can it have namespaces,
+ * its /proc and a capture?  Writes "ns:<reason>", "proc:<reason>",
+ * "cap:<reason>" lines to fd for what it cannot have. */
+static void probe_child(const struct run_opts *o, int fd, const char *setup_err)
 {
     char errbuf[NR_ERRBUF_SIZE], msg[NR_ERRBUF_SIZE + 8];
     struct run_capture *cap;
     struct run_capture_stats cs;
 
-    if (run_ns_init(errbuf) < 0) {
-        snprintf(msg, sizeof(msg), "proc:%s", errbuf);
+    if (setup_err[0]) {
+        snprintf(msg, sizeof(msg), "ns:%s", setup_err);
+        nr_write_all(fd, msg, strlen(msg), -1);
+        _exit(0);
+    }
+    if (run_ns_proc(errbuf) < 0) {
+        snprintf(msg, sizeof(msg), "proc:%s\n", errbuf);
         nr_write_all(fd, msg, strlen(msg), -1);
     }
     if (!o->no_capture && (run_capture_start("lo", "/dev/null", &cap, errbuf) < 0 ||
                            run_capture_stop(cap, &cs, errbuf) < 0)) {
-        snprintf(msg, sizeof(msg), "\ncap:%s", errbuf);
+        snprintf(msg, sizeof(msg), "cap:%s", errbuf);
         nr_write_all(fd, msg, strlen(msg), -1);
     }
-    _exit(0);
-}
-
-/* In a throwaway child: can we have namespaces?  Writes "ns:<reason>" to fd
- * when not, else what probe_init finds. */
-static void probe_child(const struct run_opts *o, int fd)
-{
-    char errbuf[NR_ERRBUF_SIZE], msg[NR_ERRBUF_SIZE + 8];
-    pid_t init;
-
-    if (run_ns_enter(errbuf) < 0) {
-        snprintf(msg, sizeof(msg), "ns:%s", errbuf);
-        nr_write_all(fd, msg, strlen(msg), -1);
-        _exit(0);
-    }
-    init = fork();
-    if (init == 0)
-        probe_init(o, fd);
-    if (init > 0)
-        waitpid(init, NULL, 0);
     _exit(0);
 }
 
@@ -678,18 +651,20 @@ static void probe_child(const struct run_opts *o, int fd)
  * so once when they cannot. */
 static void probe_isolation(struct run_opts *o)
 {
-    char msg[2 * NR_ERRBUF_SIZE + 16] = "", *p;
+    char msg[2 * NR_ERRBUF_SIZE + 16] = "", errbuf[NR_ERRBUF_SIZE], *p;
     int fds[2];
     ssize_t n = -1, got = 0;
     pid_t pid;
 
     if (o->no_netns || pipe2(fds, O_CLOEXEC) < 0)
         return;
-    pid = fork();
+    pid = run_ns_fork(errbuf);
     if (pid == 0) {
         close(fds[0]);
-        probe_child(o, fds[1]);
+        probe_child(o, fds[1], errbuf);
     }
+    if (pid < 0) /* no namespaces at all */
+        got = snprintf(msg, sizeof(msg), "ns:%s", errbuf);
     close(fds[1]);
     while (pid > 0 && (n = nr_read(fds[0], msg + got, sizeof(msg) - 1 - (size_t)got)) > 0)
         got += n;

@@ -59,16 +59,17 @@ struct run_result {
 
 /* --- run_ns.c: the scenario process's namespaces and duties ------------- */
 
-/* Put the calling (single-threaded) process into fresh network, PID and
- * mount namespaces (and a user namespace mapping it to root when not root),
- * loopback up, mounts private.  The PID namespace applies to the children
- * forked afterwards: the first becomes its init.  Returns 0, or -1 with
- * errbuf set when namespaces are unavailable. */
-int run_ns_enter(char *errbuf);
+/* Like fork(), from a single-threaded caller, but the child starts in fresh
+ * network, PID and mount namespaces (and a user namespace mapping the
+ * caller to root when not root), as the init of its PID namespace, with
+ * loopback up and mounts private.  Returns the child's pid in the parent,
+ * or -1 with errbuf set (no child) when namespaces are unavailable; 0 in the
+ * child, with errbuf empty, or holding why the setup inside failed. */
+pid_t run_ns_fork(char *errbuf);
 
-/* In the init of the new PID namespace: mount a /proc that shows it.
+/* In the init of a new PID namespace: mount a /proc that shows it.
  * Returns 0, or -1 with errbuf set. */
-int run_ns_init(char *errbuf);
+int run_ns_proc(char *errbuf);
 
 /* Make orphaned descendants come to the caller (a no-op for the init of a
  * PID namespace, which gets them anyway).  Returns 0 / -1. */

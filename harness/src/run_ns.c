@@ -20,6 +20,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,26 +82,36 @@ out:
     return r;
 }
 
-int run_ns_enter(char *errbuf)
+pid_t run_ns_fork(char *errbuf)
 {
     int flags = CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWNS;
     uid_t uid = getuid();
     gid_t gid = getgid();
+    pid_t pid;
 
     if (geteuid() != 0)
         flags |= CLONE_NEWUSER;
-    if (unshare(flags) < 0)
-        return nr_seterr_errno(errbuf, errno, "unshare(%snet, pid, mount namespaces)",
+    /* like fork(), with new namespaces: the child is the new PID namespace's
+     * init at once, no intermediate process (the caller is single-threaded) */
+    pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0)
+        return nr_seterr_errno(errbuf, errno, "clone(%snet, pid, mount namespaces)",
                                flags & CLONE_NEWUSER ? "user, " : "");
+    if (pid > 0)
+        return pid;
+    errbuf[0] = '\0';
     if ((flags & CLONE_NEWUSER) && map_ids(uid, gid, errbuf) < 0)
-        return -1;
-    /* Nothing mounted in here may reach the parent's mount namespace. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        return nr_seterr_errno(errbuf, errno, "make / private");
-    return loopback_up(errbuf);
+        return 0;
+    /* nothing mounted in here may reach the parent's mount namespace */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        nr_seterr_errno(errbuf, errno, "make / private");
+        return 0;
+    }
+    loopback_up(errbuf);
+    return 0;
 }
 
-int run_ns_init(char *errbuf)
+int run_ns_proc(char *errbuf)
 {
     if (getpid() != 1)
         return nr_seterr(errbuf, "not the init of a PID namespace");
