@@ -4,7 +4,9 @@
  * goes through greet_validate and greet_line as tcp-greet's --message does;
  * when accepted, the records (fz_records.h) drive connections that
  * greet_serve answers through real socketpairs.  Oracle: every client must
- * read exactly the greeting line, then EOF. */
+ * read exactly the greeting line, then an orderly EOF when it sent nothing
+ * (greet_serve closes without reading, so a client whose bytes are left
+ * unread gets a reset instead, as over TCP). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@ struct greet_fuzz {
     size_t linelen;
     uint8_t got[FZ_MAX_CONNS][GREET_MAX + 2];
     size_t gotlen[FZ_MAX_CONNS];
+    size_t sent[FZ_MAX_CONNS]; /* client bytes: unread ones make the close a reset */
 };
 
 static void serve(void *ctx, unsigned conn, int fd)
@@ -43,7 +46,15 @@ static void on_reply(void *ctx, unsigned conn, const uint8_t *buf, size_t len)
     g->gotlen[conn] += len;
 }
 
-static void on_close(void *ctx, unsigned conn)
+static void on_send(void *ctx, unsigned conn, const uint8_t *buf, size_t len)
+{
+    struct greet_fuzz *g = ctx;
+
+    (void)buf;
+    g->sent[conn] += len;
+}
+
+static void on_close(void *ctx, unsigned conn, int eof)
 {
     struct greet_fuzz *g = ctx;
 
@@ -52,6 +63,11 @@ static void on_close(void *ctx, unsigned conn)
                 conn, g->gotlen[conn], g->linelen);
         abort();
     }
+    if (!eof && !g->sent[conn]) {
+        fprintf(stderr, "tcp-greet: conn %u: no orderly EOF after the greeting\n", conn);
+        abort();
+    }
+    g->sent[conn] = 0;
     g->gotlen[conn] = 0;
 }
 
@@ -59,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct greet_fuzz g;
     struct fz_server srv = {
-        .mode = FZ_MODE_INLINE, .serve = serve, .on_reply = on_reply,
+        .mode = FZ_MODE_INLINE, .serve = serve, .on_send = on_send, .on_reply = on_reply,
         .on_close = on_close, .ctx = &g,
     };
     struct nr_cursor c;
@@ -81,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     g.linelen = (size_t)l;
     memset(g.gotlen, 0, sizeof(g.gotlen));
+    memset(g.sent, 0, sizeof(g.sent));
     fz_drive(&srv, nr_cur_ptr(&c), nr_cur_left(&c));
     return 0;
 }

@@ -14,7 +14,8 @@ struct fz_conn {
     int cli;      /* client end (the driver's, non-blocking), -1 when closed */
     int srv;      /* INLINE: server end until served, else -1 */
     int shut;     /* client write side shut */
-    int eof;      /* client saw EOF from the server */
+    int eof;      /* client saw EOF (or an error) from the server */
+    int fin;      /* that EOF was orderly: a read returned 0 */
     size_t queued; /* INLINE: client bytes written so far */
     int unanswered; /* THREAD, SPAWN: a reply is owed (bytes sent since the
                      * last drain, or a greeting from a server that speaks first) */
@@ -67,7 +68,9 @@ static size_t read_avail(struct fz_run *run, unsigned i)
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        if (n == 0)
+            c->eof = c->fin = 1;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK)
             c->eof = 1;
         break;
     }
@@ -175,6 +178,8 @@ static void conn_send(struct fz_run *run, unsigned i, const uint8_t *p, size_t l
     while (len > 0) {
         n = send(c->cli, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
+            if (run->srv->on_send)
+                run->srv->on_send(run->srv->ctx, i, p, (size_t)n);
             p += n;
             len -= (size_t)n;
             c->queued += (size_t)n;
@@ -207,7 +212,7 @@ static void conn_close(struct fz_run *run, unsigned i)
     close(c->cli);
     c->cli = -1;
     if (run->srv->on_close)
-        run->srv->on_close(run->srv->ctx, i);
+        run->srv->on_close(run->srv->ctx, i, c->fin);
 }
 
 /* Does the server answer from threads of its own, so replies are waited for? */

@@ -55,9 +55,16 @@ struct fz_server {
     int (*run_once)(void *ctx);
     /* Optional: reply bytes the client of connection conn read, in order. */
     void (*on_reply)(void *ctx, unsigned conn, const uint8_t *buf, size_t len);
+    /* Optional: client bytes the server end accepted on connection conn, in
+     * order (what the driver dropped, over a cap or a full buffer, is not
+     * reported): the reference a content oracle compares replies with. */
+    void (*on_send)(void *ctx, unsigned conn, const uint8_t *buf, size_t len);
     /* Optional: the client of connection conn has closed (after its last
-     * drain); lets a harness check a whole reply. */
-    void (*on_close)(void *ctx, unsigned conn);
+     * drain); lets a harness check a whole reply.  eof is 1 when the client
+     * had read the server's orderly end of stream (a read of 0 bytes) before
+     * closing, so every reply byte was read; 0 when it closed first or saw
+     * an error (a reset). */
+    void (*on_close)(void *ctx, unsigned conn, int eof);
     void *ctx;
     int drain_ms; /* THREAD, SPAWN: wait for a reply per drain record (0: FZ_DRAIN_MS) */
     /* THREAD, SPAWN: the server talks first (a greeting), so a drain on a

@@ -24,6 +24,9 @@ struct echo {
     uint8_t reply[FZ_MAX_CONNS][REPLY_CAP];
     size_t len[FZ_MAX_CONNS];
     int closes[FZ_MAX_CONNS];
+    int fins[FZ_MAX_CONNS];        /* closes after an orderly EOF */
+    uint8_t sent[FZ_MAX_CONNS][REPLY_CAP]; /* what on_send reported */
+    size_t sentlen[FZ_MAX_CONNS];
     int served;
     int fds[FZ_MAX_OPENS]; /* LOOP: connections of the reactor, -1 free */
     pthread_t tids[FZ_MAX_OPENS]; /* SPAWN: the server's own threads */
@@ -126,11 +129,21 @@ static void on_reply(void *ctx, unsigned conn, const uint8_t *buf, size_t len)
     e->len[conn] += len;
 }
 
-static void on_close(void *ctx, unsigned conn)
+static void on_send(void *ctx, unsigned conn, const uint8_t *buf, size_t len)
+{
+    struct echo *e = ctx;
+
+    assert_true(len <= REPLY_CAP - e->sentlen[conn]);
+    memcpy(e->sent[conn] + e->sentlen[conn], buf, len);
+    e->sentlen[conn] += len;
+}
+
+static void on_close(void *ctx, unsigned conn, int eof)
 {
     struct echo *e = ctx;
 
     e->closes[conn]++;
+    e->fins[conn] += eof;
 }
 
 static void init(struct echo *e, struct fz_server *s, enum fz_mode mode)
@@ -141,7 +154,8 @@ static void init(struct echo *e, struct fz_server *s, enum fz_mode mode)
     *s = (struct fz_server){
         .mode = mode, .serve = mode == FZ_MODE_SPAWN ? spawn_serve : echo_serve,
         .add = echo_add, .run_once = echo_run_once,
-        .on_reply = on_reply, .on_close = on_close, .ctx = e, .drain_ms = 2000,
+        .on_reply = on_reply, .on_send = on_send, .on_close = on_close, .ctx = e,
+        .drain_ms = 2000,
     };
 }
 
@@ -190,6 +204,11 @@ static void check_echo(const struct echo *e)
     assert_int_equal(e->closes[0], 1);
     assert_int_equal(e->closes[1], 1);
     assert_int_equal(e->closes[2], 0);
+    /* the bytes sent after the half-close were dropped, not reported */
+    assert_int_equal(e->sentlen[0], 6);
+    assert_memory_equal(e->sent[0], "abcdef", 6);
+    assert_int_equal(e->sentlen[1], 3);
+    assert_int_equal(e->fins[0], 1); /* read until the server's EOF at the end */
 }
 
 static void mode_echoes(enum fz_mode mode)
