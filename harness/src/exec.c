@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 
 #define WATCHDOG_MARGIN_MS 1000  /* after the deadline, before the watchdog reports */
 #define STRAGGLER_GRACE_MS 1000  /* for processes the targets left, after SIGTERM */
+#define PACE_MAX_MS 200          /* one wait for the capture, at most */
 
 static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps);
 
@@ -117,6 +119,39 @@ int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t starte
 
     budget = rest < 0 ? 0 : rest > INT32_MAX ? INT32_MAX : (int)rest;
     return budget < left ? budget : left;
+}
+
+/* ---- pacing ------------------------------------------------------------ */
+
+void exec_pace_init(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
+{
+    memset(p, 0, sizeof(*p));
+    p->cap = atomic_load(&c->st->pace_cap);
+    if (!p->cap)
+        return;
+    p->base_cap = run_capture_payload(p->cap);
+    p->base_io = io;
+    /* a quarter of the ring: what is in flight in the socket buffers when the
+     * sender stops must still fit */
+    p->limit = run_capture_ring(p->cap) / 4;
+}
+
+int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
+{
+    int64_t until = nr_now_ms() + PACE_MAX_MS;
+    int waited = 0;
+
+    /* the capture counts every flow's payload, so its side can only be too
+     * large: a wait means the capture is really behind */
+    while (p->cap && atomic_load(&c->st->pace_cap) == p->cap &&
+           io - p->base_io > run_capture_payload(p->cap) - p->base_cap + p->limit &&
+           nr_ms_left(until) > 0 && !exec_deadline_passed(c)) {
+        poll(NULL, 0, 1);
+        waited++;
+    }
+    if (waited)
+        atomic_fetch_add(&c->st->paced_ms, (uint64_t)waited);
+    return waited > 0;
 }
 
 /* ---- variables ------------------------------------------------------- */
@@ -585,6 +620,7 @@ static void *watchdog_main(void *arg)
         return NULL;
     }
     /* Fired; holding wd_lock keeps the steps' thread out of the teardown. */
+    atomic_store(&st->pace_cap, NULL);
     s = atomic_load(&st->current);
     if (asprintf(&msg, "%s:%u: %s\n  scenario deadline (%s) exceeded: this step was still "
                        "running %lld ms after it, so the scenario was stopped\n",
@@ -682,10 +718,15 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
         return RUN_SKIP;
     }
     st.capture = capture;
+    atomic_store(&st.pace_cap, capture);
     watchdog = pthread_create(&st.watchdog, NULL, watchdog_main, &st) == 0;
     exec_steps(&c, &scn->steps);
     if (watchdog)
         watchdog_stop(&st);
+    atomic_store(&st.pace_cap, NULL);
+    if (atomic_load(&st.paced_ms))
+        exec_log(&st, "senders waited %llu ms in all for the capture to catch up",
+                 (unsigned long long)atomic_load(&st.paced_ms));
     exec_targets_note_end(&st);
     exec_conns_free(&c);
     exec_targets_finish(&c);

@@ -119,6 +119,8 @@ struct exec_ctx {
 
 /* A payload made concrete: bytes repeated, a file, or the pattern. */
 struct exec_gen {
+    struct run_capture *_Atomic pace_cap; /* the capture senders wait for, or NULL */
+    _Atomic uint64_t paced_ms;  /* how long senders waited for it */
     enum nr_payload_kind kind;
     uint8_t *data;            /* owned expansion of BYTES/FILE */
     size_t dlen;
@@ -175,6 +177,23 @@ int exec_expect(struct exec_ctx *c, const struct nr_step *s);
 int exec_shutdown(struct exec_ctx *c, const struct nr_step *s);
 /* close / abort CONN (abortive: RST via SO_LINGER 0); keeps its record. */
 int exec_close(struct exec_ctx *c, const struct nr_step *s, int abortive);
+/* A sender that waits for the capture: the runner is the source of the
+ * bulk traffic, and a capture thread starved of CPU would lose packets
+ * (kernel drops fail the scenario).  io counts the payload bytes of one
+ * connection, both ways, since exec_pace_init. */
+struct exec_pacer {
+    struct run_capture *cap;  /* NULL: no capture, no waiting */
+    uint64_t base_cap, base_io, limit;
+};
+
+/* Start pacing a transfer on a connection that has moved io bytes so far. */
+void exec_pace_init(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
+
+/* Wait (a little at a time, never past the deadline) while the capture is
+ * behind this transfer by more than a quarter of its ring.  Returns 1 when it
+ * waited, 0 when not. */
+int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
+
 /* Close every connection of c, keeping their records for the wire check. */
 void exec_conns_free(struct exec_ctx *c);
 

@@ -548,9 +548,22 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
     return 0;
 }
 
-/* Write n bytes of buf, draining input while the socket is full. */
+/* Payload bytes of k that have crossed the wire, both ways: what was
+ * received, and what was sent less what still waits in the send queue. */
+static uint64_t on_wire(const struct exec_conn *k)
+{
+    int unsent = 0;
+
+    if (ioctl(k->fd, SIOCOUTQNSD, &unsent) < 0 || unsent < 0)
+        unsent = 0;
+    return k->rec.sent - (uint64_t)unsent + k->rec.received;
+}
+
+/* Write n bytes of buf, draining input while the socket is full.  A stall
+ * is timed from *progress (the last write that moved bytes, kept across
+ * calls: one send step makes many), or with `within` from the step's start. */
 static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k,
-                          const uint8_t *buf, size_t n, int64_t started)
+                          const uint8_t *buf, size_t n, int64_t step_start, int64_t *progress)
 {
     while (n > 0) {
         ssize_t w;
@@ -566,7 +579,7 @@ static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct ex
             buf += w;
             n -= (size_t)w;
             k->rec.sent += (uint64_t)w;
-            started = s->timeout_ms >= 0 ? started : nr_now_ms();
+            *progress = nr_now_ms();
             continue;
         }
         if (w < 0 && errno == EINTR)
@@ -578,7 +591,7 @@ static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct ex
         }
         if (k->eof || k->reset)
             p.events = POLLOUT;
-        if (poll(&p, 1, exec_wait_budget(c, s, started)) <= 0) {
+        if (poll(&p, 1, exec_wait_budget(c, s, s->timeout_ms >= 0 ? step_start : *progress)) <= 0) {
             exec_fail(c, s, "send stalled: peer not reading (%llu bytes sent)",
                       (unsigned long long)k->rec.sent);
             return -1;
@@ -593,9 +606,10 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_conn *k = need_conn(c, s);
     struct exec_gen g;
+    struct exec_pacer pace;
     uint8_t buf[RX_CHUNK];
     uint64_t pos = 0, chunk;
-    int64_t t = nr_now_ms();
+    int64_t t = nr_now_ms(), progress = t;
     int r = 0;
 
     if (!k || exec_gen_init(c, s, &s->u.send.payload, &g) < 0)
@@ -611,6 +625,7 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
         return -1;
     }
     chunk = s->u.send.chunk ? s->u.send.chunk : sizeof(buf);
+    exec_pace_init(c, &pace, on_wire(k));
     while (pos < g.total && r == 0) {
         uint64_t n = g.total - pos;
         if (n > chunk)
@@ -618,8 +633,10 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
         for (uint64_t done = 0; done < n && r == 0;) {
             size_t piece = n - done > sizeof(buf) ? sizeof(buf) : (size_t)(n - done);
             exec_gen_fill(&g, pos + done, buf, piece);
-            r = write_draining(c, s, k, buf, piece, t);
+            r = write_draining(c, s, k, buf, piece, t, &progress);
             done += piece;
+            if (exec_pace(c, &pace, on_wire(k)))
+                progress = nr_now_ms(); /* waiting for the capture is no stall */
         }
         pos += n;
         if (r == 0 && s->u.send.delay_ms && pos < g.total) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "nr_net.h"
+#include "nr_pkt.h"
 
 #define SNAPLEN 65600        /* lo MTU 65536 + link header: every frame whole */
 #define BLOCK_TIMEOUT_MS 10  /* the kernel hands a partly filled block over after this */
@@ -43,6 +44,9 @@ struct run_capture {
     atomic_int stop;          /* set after the sentinel is sent */
     atomic_int seen_sentinel;
     uint64_t packets;
+    _Atomic uint64_t payload_bytes; /* TCP/UDP payload of the frames taken from the ring */
+    int dlt;
+    size_t ring_bytes;
     uint8_t *wbuf;            /* whole records not yet written */
     size_t wlen;
     int werr;                 /* errno of the first failed write; writing stops */
@@ -66,6 +70,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 {
     struct run_capture *c = (struct run_capture *)user;
     struct rec_hdr r = { (uint32_t)h->ts.tv_sec, (uint32_t)h->ts.tv_usec, h->caplen, h->len };
+    struct nr_pkt pkt;
 
     /* Only a small frame can be the sentinel: payloads are not scanned. */
     if (h->caplen <= SENTINEL_MAX_FRAME &&
@@ -80,6 +85,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     memcpy(c->wbuf + c->wlen + sizeof(r), bytes, h->caplen);
     c->wlen += sizeof(r) + h->caplen;
     c->packets++;
+    if (nr_pkt_decode(c->dlt, bytes, h->caplen, &pkt) <= NR_PKT_UDP)
+        atomic_fetch_add_explicit(&c->payload_bytes, pkt.wirelen, memory_order_relaxed);
 }
 
 /* Send the sentinel datagram over IPv4 loopback, then enough filler that
@@ -197,6 +204,7 @@ static int open_pcap(struct run_capture *c, const char *iface, size_t ring_bytes
         return nr_seterr_errno(errbuf, errno, "capture filter on %s", iface);
     if (pcap_setnonblock(c->p, 1, perr) < 0)
         return nr_seterr(errbuf, "pcap_setnonblock: %s", perr);
+    c->dlt = pcap_datalink(c->p);
     return 0;
 }
 
@@ -221,6 +229,7 @@ int run_capture_start_sized(const char *iface, const char *path, size_t ring_byt
         nr_seterr(errbuf, "out of memory");
         goto error;
     }
+    c->ring_bytes = ring_bytes;
     if (open_pcap(c, iface, ring_bytes, errbuf) < 0)
         goto error;
     c->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -250,6 +259,16 @@ int run_capture_start(const char *iface, const char *path, struct run_capture **
                       char *errbuf)
 {
     return run_capture_start_sized(iface, path, 0, out, errbuf);
+}
+
+uint64_t run_capture_payload(struct run_capture *c)
+{
+    return atomic_load_explicit(&c->payload_bytes, memory_order_relaxed);
+}
+
+size_t run_capture_ring(const struct run_capture *c)
+{
+    return c->ring_bytes;
 }
 
 int run_capture_stop(struct run_capture *c, struct run_capture_stats *st, char *errbuf)

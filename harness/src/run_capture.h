@@ -34,6 +34,15 @@ int run_capture_start(const char *iface, const char *path, struct run_capture **
 int run_capture_start_sized(const char *iface, const char *path, size_t ring_bytes,
                             struct run_capture **out, char *errbuf);
 
+/* TCP and UDP payload bytes of the frames the capture has taken from the
+ * kernel ring so far, both directions, as the capture thread counts them;
+ * any thread may ask.  A traffic source that has put more payload on the
+ * wire than this, by a good part of the ring, is outrunning the capture. */
+uint64_t run_capture_payload(struct run_capture *c);
+
+/* The kernel ring's size in bytes. */
+size_t run_capture_ring(const struct run_capture *c);
+
 /* Drain, flush and close; fills *st.  Returns 0, or -1 with errbuf set when
  * the capture could not be completed.  Frees the capture either way. */
 int run_capture_stop(struct run_capture *c, struct run_capture_stats *st, char *errbuf);
