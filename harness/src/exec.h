@@ -101,6 +101,8 @@ struct exec_state {
     pthread_mutex_t wd_lock;  /* steps_done, and the watchdog's firing */
     pthread_cond_t wd_cond;
     int steps_done;           /* the steps have finished: teardown runs */
+    struct run_capture *_Atomic pace_cap; /* the capture senders wait for, or NULL */
+    _Atomic uint64_t paced_ms;  /* how long senders waited for it */
 };
 
 struct exec_ctx {
@@ -119,8 +121,6 @@ struct exec_ctx {
 
 /* A payload made concrete: bytes repeated, a file, or the pattern. */
 struct exec_gen {
-    struct run_capture *_Atomic pace_cap; /* the capture senders wait for, or NULL */
-    _Atomic uint64_t paced_ms;  /* how long senders waited for it */
     enum nr_payload_kind kind;
     uint8_t *data;            /* owned expansion of BYTES/FILE */
     size_t dlen;
