@@ -67,6 +67,8 @@ struct nr_match {
     struct nr_payload payload; /* BYTES */
     struct nr_tmpl text;       /* REGEX: the pattern; UNTIL: the delimiter */
     uint64_t length;           /* LENGTH */
+    struct nr_tmpl from;       /* expect on UDP, `from ADDR`: the sender the datagram must
+                                  come from; nsegs 0: anyone */
 };
 
 enum nr_proto { NR_TCP, NR_UDP };
@@ -98,7 +100,7 @@ struct nr_end {
 
 enum nr_step_kind {
     NR_S_TARGET,    /* target NAME [opts] = PROG ARGS... */
-    NR_S_CONNECT,   /* connect NAME = tcp|udp ADDR [refused] */
+    NR_S_CONNECT,   /* connect NAME = tcp|udp ADDR [refused | retry] */
     NR_S_LISTEN,    /* listen NAME = tcp|udp ADDR */
     NR_S_ACCEPT,    /* accept NAME = LISTENER */
     NR_S_SEND,      /* send CONN PAYLOAD [chunk N] [delay DUR] */
@@ -114,7 +116,17 @@ enum nr_step_kind {
     NR_S_SET,       /* set NAME = STRING */
     NR_S_PARALLEL,  /* parallel N ... end: N instances at once, ${i} = 0..N-1 */
     NR_S_REPEAT,    /* repeat N ... end: N times in sequence, ${i} = 0..N-1 */
-    NR_S_WIRE,      /* wire CONN PROPERTY...: packet-level assertion (capture issue) */
+    NR_S_WIRE,      /* wire CONN|FLOW PROPERTY..., flow NAME = ..., flows ... count N:
+                       packet-level, judged on the capture (see enum nr_wire_kind) */
+};
+
+/* The three steps of kind NR_S_WIRE.  They share a kind so that everything
+ * that asks "does this scenario need the capture?" sees all of them. */
+enum nr_wire_kind {
+    NR_WIRE_CLAIM, /* wire NAME PROPERTY...: a claim about a connection or flow */
+    NR_WIRE_FLOW,  /* flow NAME = PROTO [to EP] [from EP] [index N]: names a flow of the
+                      capture (defines NAME) */
+    NR_WIRE_COUNT, /* flows PROTO [to EP] [from EP] count N: how many flows match */
 };
 
 struct nr_step;
@@ -155,6 +167,7 @@ struct nr_step {
             enum nr_proto proto;
             struct nr_tmpl addr;    /* "HOST:PORT", "[V6]:PORT" */
             int refused;            /* connect ... refused: the connect must fail */
+            int retry;              /* connect ... retry: retry while refused (TCP) */
         } sock;
         struct {                    /* NR_S_ACCEPT */
             char listener[NR_SCN_NAME_MAX];
@@ -163,6 +176,8 @@ struct nr_step {
             struct nr_payload payload;
             uint64_t chunk;         /* 0: all at once; N: writes of N bytes */
             int delay_ms;           /* pause between chunks */
+            struct nr_tmpl to;      /* UDP listener, `to ADDR`: the destination; nsegs 0:
+                                       the last sender */
         } send;
         struct nr_match expect;     /* NR_S_EXPECT */
         struct {                    /* NR_S_EXIT, NR_S_STOP */
@@ -189,9 +204,17 @@ struct nr_step {
             unsigned count;
             struct nr_steps body;
         } block;
-        struct {                    /* NR_S_WIRE: raw words, interpreted by the capture checker */
-            struct nr_tmpl *words;
+        struct {                    /* NR_S_WIRE */
+            enum nr_wire_kind kind;
+            struct nr_tmpl *words;  /* CLAIM: raw words, interpreted by the capture checker */
             size_t nwords;
+            enum nr_proto proto;    /* FLOW, COUNT: the flows' protocol */
+            struct nr_tmpl to;      /* FLOW, COUNT: the server (responder) end, "PORT" or
+                                       "HOST:PORT"; nsegs 0: any */
+            struct nr_tmpl from;    /* FLOW, COUNT: the client (originator) end, likewise */
+            struct nr_tmpl index;   /* FLOW: `index N`, 0-based among the matching flows in
+                                       capture order; nsegs 0: the only match */
+            uint64_t count;         /* COUNT: the number of matching flows */
         } wire;
     } u;
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nr_err.h"
+#include "nr_net.h"
 
 #define DEFAULT_STEP_MS 2000
 #define DEFAULT_DEADLINE_MS 60000
@@ -16,16 +17,20 @@
 #define PARALLEL_MAX 1024
 #define REPEAT_MAX 1000000
 
-/* Kinds of names; the last three are only asked for: by take_use, a step
- * on "a socket" (close, abort) also takes a listener, a step on datagrams
- * (send, expect) also takes a UDP listener, which answers its last sender;
- * by take_new, a param is a variable that may not be defined before. */
-enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR, SYM_SOCKET, SYM_DGRAM_OK, SYM_PARAM };
+/* Kinds of names; SOCKET, DGRAM_OK, PARAM and WIRE_OK are only asked for: by
+ * take_use, a step on "a socket" (close, abort) also takes a listener, a
+ * step on datagrams (send, expect) also takes a UDP listener, which answers
+ * its last sender, and `wire` takes a connection or a flow; by take_new, a
+ * param is a variable that may not be defined before.  A flow (`flow NAME
+ * = ...`) names a conversation of the capture and has no ${NAME} value. */
+enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR, SYM_SOCKET, SYM_DGRAM_OK, SYM_PARAM,
+                SYM_FLOW, SYM_WIRE_OK };
 
 static const char *const sym_what[] = { "a target",   "a listener",
                                         "a connection", "a variable",
                                         "a connection or listener",
-                                        "a connection or UDP listener", "a param" };
+                                        "a connection or UDP listener", "a param",
+                                        "a flow", "a connection or flow" };
 
 
 /* A name defined by a step, visible until the end of its block. */
@@ -47,6 +52,8 @@ static int sym_fits(enum sym_kind want, const struct sym *y)
         return y->kind == SYM_CONN || y->kind == SYM_LISTENER;
     if (want == SYM_DGRAM_OK)
         return y->kind == SYM_CONN || (y->kind == SYM_LISTENER && y->proto == NR_UDP);
+    if (want == SYM_WIRE_OK)
+        return y->kind == SYM_CONN || y->kind == SYM_FLOW;
     return 0;
 }
 
@@ -84,6 +91,7 @@ static void match_free(struct nr_match *m)
 {
     nr_tmpl_free(&m->payload.tmpl);
     nr_tmpl_free(&m->text);
+    nr_tmpl_free(&m->from);
 }
 
 static void step_free(struct nr_step *s)
@@ -105,6 +113,7 @@ static void step_free(struct nr_step *s)
         break;
     case NR_S_SEND:
         nr_tmpl_free(&s->u.send.payload.tmpl);
+        nr_tmpl_free(&s->u.send.to);
         break;
     case NR_S_EXPECT:
         match_free(&s->u.expect);
@@ -125,6 +134,9 @@ static void step_free(struct nr_step *s)
         break;
     case NR_S_WIRE:
         tmpls_free(s->u.wire.words, s->u.wire.nwords);
+        nr_tmpl_free(&s->u.wire.to);
+        nr_tmpl_free(&s->u.wire.from);
+        nr_tmpl_free(&s->u.wire.index);
         break;
     default:
         break;
@@ -462,6 +474,7 @@ static int take_use(struct parser *p, char out[NR_SCN_NAME_MAX], enum sym_kind k
 static int varcheck(void *ctx, const char *ref, unsigned col, char *errbuf)
 {
     struct parser *p = ctx;
+    const struct sym *y;
     char base[NR_SCN_NAME_MAX];
     const char *dot = strchr(ref, '.');
     size_t n = dot ? (size_t)(dot - ref) : strlen(ref);
@@ -477,8 +490,12 @@ static int varcheck(void *ctx, const char *ref, unsigned col, char *errbuf)
             return lx_errf(&p->lx, col, "expected ${%s} without a field, got '${%s}'", base, ref);
         return 0;
     }
-    if (!sym_find(p, base))
+    y = sym_find(p, base);
+    if (!y)
         return lx_errf(&p->lx, col, "expected a variable defined earlier, got '${%s}'", ref);
+    if (y->kind == SYM_FLOW)
+        return lx_errf(&p->lx, col, "expected a variable with a value, got '${%s}' (a flow has "
+                                    "none)", ref);
     return 0;
 }
 
@@ -730,6 +747,13 @@ static int st_connect(struct parser *p, struct nr_step *s)
         s->u.sock.refused = 1;
         if (adv(p, 0) < 0)
             return -1;
+    } else if (is_kw(p, "retry")) {
+        if (s->u.sock.proto != NR_TCP)
+            return err_got(p, "'within DUR' or end of line ('retry' is for TCP: a UDP connect "
+                              "is never refused)");
+        s->u.sock.retry = 1;
+        if (adv(p, 0) < 0)
+            return -1;
     }
     if (finish(p, s, 1) < 0 || sym_add(p, s, SYM_CONN, s->u.sock.proto) < 0)
         return -1;
@@ -767,10 +791,12 @@ static int st_accept(struct parser *p, struct nr_step *s)
 
 static int st_send(struct parser *p, struct nr_step *s)
 {
-    int rc;
+    struct sym *y;
+    int rc, udp_listener;
 
-    if (take_use(p, s->name, SYM_DGRAM_OK, NULL, 0) < 0)
+    if (take_use(p, s->name, SYM_DGRAM_OK, &y, 0) < 0)
         return -1;
+    udp_listener = y->kind == SYM_LISTENER; /* DGRAM_OK: only UDP listeners */
     if (!starts_payload(p))
         return err_got(p, "a payload: \"string\", x\"hex\", file PATH or pattern N");
     if (parse_payload(p, &s->u.send.payload) < 0)
@@ -787,15 +813,36 @@ static int st_send(struct parser *p, struct nr_step *s)
         if (rc < 0)
             return -1;
     }
+    if (is_kw(p, "to") && udp_listener) {
+        if (adv(p, 0) < 0 || take_addr(p, &s->u.send.to) < 0)
+            return -1;
+        return finish(p, s, 1);
+    }
+    if (is_kw(p, "to"))
+        return err_got(p, "'chunk N', 'delay DUR', 'within DUR' or end of line ('to ADDR' is "
+                          "for a UDP listener)");
     if (p->tok.kind != LX_EOL && !is_kw(p, "within"))
-        return err_got(p, "'chunk N', 'delay DUR', 'within DUR' or end of line");
+        return err_got(p, udp_listener
+                              ? "'chunk N', 'delay DUR', 'to ADDR', 'within DUR' or end of line"
+                              : "'chunk N', 'delay DUR', 'within DUR' or end of line");
     return finish(p, s, 1);
 }
 
+/* expect CONN MATCH [from ADDR] [within DUR]; `from` only on UDP. */
 static int st_expect(struct parser *p, struct nr_step *s)
 {
-    if (take_use(p, s->name, SYM_DGRAM_OK, NULL, 1) < 0 || parse_match(p, &s->u.expect, 1) < 0)
+    struct sym *y;
+
+    if (take_use(p, s->name, SYM_DGRAM_OK, &y, 1) < 0 || parse_match(p, &s->u.expect, 1) < 0)
         return -1;
+    if (is_kw(p, "from")) {
+        if (y->proto != NR_UDP)
+            return err_got(p, "'within DUR' or end of line ('from ADDR' is for UDP)");
+        if (s->u.expect.kind == NR_M_NOTHING)
+            return err_got(p, "'within DUR' or end of line ('from' does not apply to nothing)");
+        if (adv(p, 0) < 0 || take_addr(p, &s->u.expect.from) < 0)
+            return -1;
+    }
     return finish(p, s, 1);
 }
 
@@ -926,7 +973,8 @@ static int st_block(struct parser *p, struct nr_step *s)
 
 static int st_wire(struct parser *p, struct nr_step *s)
 {
-    if (take_use(p, s->name, SYM_CONN, NULL, 0) < 0)
+    s->u.wire.kind = NR_WIRE_CLAIM;
+    if (take_use(p, s->name, SYM_WIRE_OK, NULL, 0) < 0)
         return -1;
     if (p->tok.kind == LX_EOL)
         return err_got(p, "a wire property");
@@ -934,6 +982,99 @@ static int st_wire(struct parser *p, struct nr_step *s)
         if (push_tmpl(p, &s->u.wire.words, &s->u.wire.nwords, "a word or \"string\"") < 0)
             return -1;
     return 0;
+}
+
+/* One end of a flow (after `to` / `from`): a port 1-65535 or an address
+ * HOST:PORT, checked here when it has no variables (else when it runs). */
+static int take_endpoint(struct parser *p, struct nr_tmpl *out)
+{
+    static const char what[] = "a port 1-65535 or an address like 127.0.0.1:80";
+    const struct nr_seg *g = p->tok.tmpl.segs;
+    char errbuf[NR_ERRBUF_SIZE], text[NR_ADDRSTR_SIZE];
+    struct nr_addr a;
+
+    if ((p->tok.kind != LX_WORD && p->tok.kind != LX_STRING) || p->tok.tmpl.nsegs == 0)
+        return err_got(p, what);
+    if (p->tok.tmpl.nsegs == 1 && !g->is_var) {
+        size_t digits = strspn((const char *)g->data, "0123456789");
+        if (digits == g->len) {
+            if (g->len == 0 || g->len > 5 || atoi((const char *)g->data) < 1 ||
+                atoi((const char *)g->data) > 65535)
+                return err_got(p, what);
+        } else if (g->len >= sizeof(text) ||
+                   (snprintf(text, sizeof(text), "%s", (const char *)g->data),
+                    nr_addr_parse(text, &a, errbuf) < 0)) {
+            return err_got(p, what);
+        }
+    }
+    return take_addr(p, out);
+}
+
+/* flow NAME = PROTO FLOWSPEC [index N] / flows PROTO FLOWSPEC count N, where
+ * FLOWSPEC is `to EP` and/or `from EP` (each once, either order). */
+static int st_flow(struct parser *p, struct nr_step *s)
+{
+    int is_count = p->tok.rawlen == 5; /* "flows" vs "flow" */
+    const char *tail = is_count ? "'count N'" : "'index N' or end of line";
+    char what[96];
+    uint64_t v = 0;
+
+    s->u.wire.kind = is_count ? NR_WIRE_COUNT : NR_WIRE_FLOW;
+    if (adv(p, 0) < 0)
+        return -1;
+    if (!is_count && (take_new(p, s->name, SYM_FLOW) < 0 || want_kw(p, "=", "'='") < 0))
+        return -1;
+    if (take_proto(p, &s->u.wire.proto) < 0)
+        return -1;
+    if (!is_kw(p, "to") && !is_kw(p, "from"))
+        return err_got(p, "'to PORT|ADDR' or 'from PORT|ADDR'");
+    for (;;) {
+        int to = is_kw(p, "to");
+        struct nr_tmpl *t = to ? &s->u.wire.to : &s->u.wire.from;
+        if ((!to && !is_kw(p, "from")) || t->nsegs > 0)
+            break;
+        if (adv(p, 0) < 0 || take_endpoint(p, t) < 0)
+            return -1;
+    }
+    if (is_count && is_kw(p, "count")) {
+        if (adv(p, 0) < 0 || take_u64(p, &s->u.wire.count, "a flow count") < 0)
+            return -1;
+        return finish(p, s, 0);
+    }
+    if (!is_count && is_kw(p, "index")) {
+        static const char iwhat[] = "an index 0-4294967295 (0: the first match)";
+        if (adv(p, 0) < 0)
+            return -1;
+        if (p->tok.kind != LX_WORD || p->tok.tmpl.nsegs == 0)
+            return err_got(p, iwhat);
+        if (p->tok.tmpl.nsegs == 1 && !p->tok.tmpl.segs[0].is_var) {
+            unsigned col = p->tok.col;
+            const uint8_t *raw = p->tok.raw;
+            size_t rawlen = p->tok.rawlen;
+            struct nr_tmpl keep = p->tok.tmpl;
+            memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
+            if (take_u64(p, &v, iwhat) < 0 || v > UINT32_MAX) {
+                nr_tmpl_free(&keep);
+                return v > UINT32_MAX ? lx_err_got(&p->lx, col, iwhat, raw, rawlen) : -1;
+            }
+            s->u.wire.index = keep;
+        } else if (take_tmpl(p, &s->u.wire.index, iwhat, 0) < 0) {
+            return -1;
+        }
+        if (finish(p, s, 0) < 0)
+            return -1;
+        return sym_add(p, s, SYM_FLOW, s->u.wire.proto);
+    }
+    if (!is_count && p->tok.kind == LX_EOL)
+        return sym_add(p, s, SYM_FLOW, s->u.wire.proto);
+    snprintf(what, sizeof(what), "%s%s%s",
+             s->u.wire.to.nsegs == 0 ? "'to PORT|ADDR', " : "",
+             s->u.wire.from.nsegs == 0 ? "'from PORT|ADDR', " : "", tail);
+    if (is_count) /* "'from PORT|ADDR' or 'count N'" */
+        snprintf(what, sizeof(what), "%s%s%s",
+                 s->u.wire.to.nsegs == 0 ? "'to PORT|ADDR' or " : "",
+                 s->u.wire.from.nsegs == 0 ? "'from PORT|ADDR' or " : "", tail);
+    return err_got(p, what);
 }
 
 /* timeout DUR / deadline DUR: scenario settings, before the first step. */
@@ -974,6 +1115,7 @@ static const struct {
     { "param", NR_S_SET, 1, st_set },
     { "parallel", NR_S_PARALLEL, 0, st_block },    { "repeat", NR_S_REPEAT, 0, st_block },
     { "wire", NR_S_WIRE, 0, st_wire },             { "timeout", DIRECTIVE, 1, st_directive },
+    { "flow", NR_S_WIRE, 1, st_flow },             { "flows", NR_S_WIRE, 1, st_flow },
     { "deadline", DIRECTIVE, 1, st_directive },
 };
 

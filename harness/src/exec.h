@@ -65,11 +65,33 @@ struct exec_conn {
     int aborted;              /* closed with RST by the runner */
 };
 
-/* A `wire` step, noted when it runs and judged once the capture is
- * complete: the connection's addresses identify it on the wire. */
+/* One end of a flow as `to` / `from` name it: a port, or an address. */
+struct exec_endpoint {
+    int set;                  /* given; 0: any */
+    int port;
+    int any_host;             /* only the port was given */
+    int family;               /* AF_INET / AF_INET6 (not any_host) */
+    uint8_t host[16];         /* 4 or 16 bytes, network order (not any_host) */
+};
+
+/* The flows of the capture a `flow` or `flows` step selects, made
+ * concrete (variables expanded) when the step runs. */
+struct exec_flowsel {
+    char name[NR_SCN_NAME_MAX]; /* the flow's name; "" for `flows` */
+    enum nr_proto proto;
+    struct exec_endpoint to, from; /* responder (server), originator (client) */
+    long index;               /* `index N`; -1: the one match */
+    char text[200];           /* "tcp to 127.0.0.1:80 index 1", for messages */
+};
+
+/* A `wire` claim or `flows` count, noted when it runs and judged once the
+ * capture is complete: a connection's addresses, or a flow selection,
+ * identify what it is about on the wire. */
 struct exec_wire {
     const struct nr_step *step;
-    struct exec_record rec;   /* copy of the connection's identity (no lists) */
+    enum { EXEC_WIRE_CONN, EXEC_WIRE_FLOW, EXEC_WIRE_COUNT } what;
+    struct exec_record rec;   /* CONN: copy of the connection's identity (no lists) */
+    struct exec_flowsel sel;  /* FLOW, COUNT: the flows it is about */
     long index;               /* parallel/repeat instance, or -1 */
 };
 
@@ -110,6 +132,8 @@ struct exec_ctx {
     struct exec_ctx *outer;   /* enclosing context whose connections are visible */
     struct exec_conn *conns;  /* owned */
     size_t nconns;
+    struct exec_flowsel *flows; /* `flow` steps run in this context (owned) */
+    size_t nflows;
     long index;               /* ${i}, or -1 outside blocks */
     int in_parallel;          /* running on a parallel instance's thread */
     char scratch[24];         /* storage for ${i} */
@@ -211,7 +235,9 @@ struct exec_conn *exec_find_conn(struct exec_ctx *c, const char *name);
 
 /* --- exec_wire.c ---------------------------------------------------------- */
 
-/* Note a `wire` step for judgement after the capture. Returns 0 / -1. */
+/* Run a step of kind NR_S_WIRE: note a `wire` claim or a `flows` count
+ * for judgement after the capture, or define the flow of a `flow` step in
+ * c (its variables expanded now).  Returns 0 / -1 after exec_fail. */
 int exec_wire_note(struct exec_ctx *c, const struct nr_step *s);
 
 /* Read the finished capture and judge it: every connection the runner used

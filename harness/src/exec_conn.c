@@ -12,8 +12,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -24,6 +26,8 @@
 #define UDP_MAX 65536
 #define REGEX_WINDOW (1u << 20) /* bytes a regex may need before it matches */
 #define DIFF_CONTEXT 48
+#define RETRY_PAUSE_MS 20 /* between attempts of `connect ... retry` */
+#define DGRAM_SHOWN 256   /* bytes of a datagram a failure shows */
 
 /* ---- lookup ------------------------------------------------------------ */
 
@@ -145,14 +149,19 @@ void exec_conns_free(struct exec_ctx *c)
     free(c->conns);
     c->conns = NULL;
     c->nconns = 0;
+    free(c->flows);
+    c->flows = NULL;
+    c->nflows = 0;
 }
 
 /* ---- addresses ------------------------------------------------------- */
 
-static int parse_addr(struct exec_ctx *c, const struct nr_step *s, struct nr_addr *a,
-                      int destination)
+/* Expand the address template t of step s into *a; a destination must be
+ * loopback unless --allow-remote.  Returns 0, or -1 after exec_fail. */
+static int parse_addr_of(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
+                         struct nr_addr *a, int destination)
 {
-    char errbuf[NR_ERRBUF_SIZE], *text = exec_expand(c, s, &s->u.sock.addr, NULL);
+    char errbuf[NR_ERRBUF_SIZE], *text = exec_expand(c, s, t, NULL);
     int r;
 
     if (!text)
@@ -170,6 +179,29 @@ static int parse_addr(struct exec_ctx *c, const struct nr_step *s, struct nr_add
                   nr_addr_format((struct sockaddr *)&a->ss, as, sizeof(as)));
         return -1;
     }
+    return 0;
+}
+
+static int parse_addr(struct exec_ctx *c, const struct nr_step *s, struct nr_addr *a,
+                      int destination)
+{
+    return parse_addr_of(c, s, &s->u.sock.addr, a, destination);
+}
+
+/* Same family, host and port? */
+static int addr_equal(const struct nr_addr *a, const struct nr_addr *b)
+{
+    const struct sockaddr *x = (const struct sockaddr *)&a->ss;
+    const struct sockaddr *y = (const struct sockaddr *)&b->ss;
+
+    if (x->sa_family != y->sa_family || nr_addr_port(x) != nr_addr_port(y))
+        return 0;
+    if (x->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)x)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)y)->sin_addr.s_addr;
+    if (x->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
+                      &((const struct sockaddr_in6 *)y)->sin6_addr, 16) == 0;
     return 0;
 }
 
@@ -234,6 +266,30 @@ static int connect_udp(struct exec_ctx *c, const struct nr_step *s, const struct
     return 0;
 }
 
+/* `connect ... retry`: connect again while the connection is refused
+ * (ECONNREFUSED), pausing RETRY_PAUSE_MS between attempts, until it is
+ * accepted or the step's time (`within`, else the step timeout, both from
+ * the step's start t) runs out.  Returns the socket, or -1 with *err and
+ * errbuf of the last attempt; *refused counts the refused attempts. */
+static int connect_retrying(struct exec_ctx *c, const struct nr_step *s, const struct nr_addr *a,
+                            int64_t t, int *err, struct nr_addr *local, char *errbuf,
+                            unsigned *refused)
+{
+    int fd, left;
+
+    *refused = 0;
+    for (;;) {
+        fd = nr_connect_tcp(a, exec_wait_budget(c, s, t), err, local, errbuf);
+        if (fd >= 0 || *err != ECONNREFUSED)
+            return fd;
+        (*refused)++;
+        left = exec_wait_budget(c, s, t);
+        if (left == 0)
+            return -1;
+        poll(NULL, 0, left < RETRY_PAUSE_MS ? left : RETRY_PAUSE_MS);
+    }
+}
+
 int exec_connect(struct exec_ctx *c, const struct nr_step *s)
 {
     char errbuf[NR_ERRBUF_SIZE];
@@ -248,7 +304,25 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
     if (s->u.sock.proto == NR_UDP)
         return connect_udp(c, s, &a);
     memset(&local, 0, sizeof(local));
-    fd = nr_connect_tcp(&a, exec_wait_budget(c, s, t), &err, &local, errbuf);
+    if (s->u.sock.retry) {
+        unsigned refused = 0;
+        fd = connect_retrying(c, s, &a, t, &err, &local, errbuf, &refused);
+        if (fd < 0 && refused > 0 && (err == ECONNREFUSED || exec_wait_budget(c, s, t) == 0)) {
+            exec_fail(c, s, "connection refused on every attempt: %u attempts in %lld ms "
+                            "(retry ends when the step's time runs out)",
+                      refused, (long long)(nr_now_ms() - t));
+            return -1;
+        }
+        if (fd < 0 && refused > 0) {
+            exec_fail(c, s, "%s (after %u refused attempts)", errbuf, refused);
+            return -1;
+        }
+        if (fd >= 0 && refused > 0)
+            exec_log(c->st, "connect %s: accepted after %u refused attempts (%lld ms)", s->name,
+                     refused, (long long)(nr_now_ms() - t));
+    } else {
+        fd = nr_connect_tcp(&a, exec_wait_budget(c, s, t), &err, &local, errbuf);
+    }
     if (s->u.sock.refused) {
         if (fd >= 0) {
             close(fd);
@@ -510,10 +584,16 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
                     const struct exec_gen *g)
 {
     uint64_t chunk = s->u.send.chunk ? s->u.send.chunk : g->total;
+    const struct nr_addr *dst = &k->rec.peer;
+    struct nr_addr to;
     uint8_t *buf;
     uint64_t pos = 0;
 
-    if (!k->rec.have_peer) {
+    if (s->u.send.to.nsegs > 0) { /* `to ADDR`: this peer, not the last sender */
+        if (parse_addr_of(c, s, &s->u.send.to, &to, 1) < 0)
+            return -1;
+        dst = &to;
+    } else if (!k->rec.have_peer) {
         exec_fail(c, s, "'%s' has no peer yet: it must receive a datagram first", k->rec.name);
         return -1;
     }
@@ -531,7 +611,7 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
         ssize_t r;
         exec_gen_fill(g, pos, buf, n);
         do
-            r = sendto(k->fd, buf, n, 0, (struct sockaddr *)&k->rec.peer.ss, k->rec.peer.len);
+            r = sendto(k->fd, buf, n, 0, (const struct sockaddr *)&dst->ss, dst->len);
         while (r < 0 && errno == EINTR);
         if (r < 0) {
             exec_fail(c, s, "sendto: %s", strerror(errno));
@@ -918,20 +998,48 @@ static int expect_end(struct exec_ctx *c, const struct nr_step *s, struct exec_c
 
 /* ---- expect: UDP ----------------------------------------------------------- */
 
+/* A failed datagram expectation: why, then the datagram's bytes (the
+ * first DGRAM_SHOWN) as a hexdump and where it came from. */
+static void fail_datagram(struct exec_ctx *c, const struct nr_step *s, const uint8_t *buf,
+                          size_t n, const struct nr_addr *from, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void fail_datagram(struct exec_ctx *c, const struct nr_step *s, const uint8_t *buf,
+                          size_t n, const struct nr_addr *from, const char *fmt, ...)
+{
+    FILE *f = exec_fail_begin(c, s);
+    char as[NR_ADDRSTR_SIZE];
+    va_list ap;
+
+    if (f) {
+        fputs("  ", f);
+        va_start(ap, fmt);
+        vfprintf(f, fmt, ap);
+        va_end(ap);
+        fprintf(f, "\n  the datagram (%zu bytes, from %s):\n", n,
+                nr_addr_format((const struct sockaddr *)&from->ss, as, sizeof(as)));
+        run_hexdiff(f, 0, NULL, 0, buf, n > DGRAM_SHOWN ? DGRAM_SHOWN : n);
+    }
+    exec_fail_end(c);
+}
+
 static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k)
 {
     const struct nr_match *m = &s->u.expect;
     static const size_t cap = UDP_MAX;
     uint8_t *buf = malloc(cap);
-    struct nr_addr from;
+    struct nr_addr from, want_from;
+    char as[NR_ADDRSTR_SIZE], ws[NR_ADDRSTR_SIZE];
     int64_t t = nr_now_ms();
     ssize_t n = -1;
+    size_t got;
     int r = -1, budget = exec_wait_budget(c, s, t);
 
     if (!buf) {
         exec_fail(c, s, "out of memory");
         return -1;
     }
+    if (m->from.nsegs > 0 && parse_addr_of(c, s, &m->from, &want_from, 0) < 0)
+        goto out;
     if (m->kind == NR_M_NOTHING && s->timeout_ms < 0)
         budget = c->st->step_timeout;
     if (nr_wait_fd(k->fd, POLLIN, budget) > 0) {
@@ -961,12 +1069,19 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
         k->rec.peer = from;
         k->rec.have_peer = 1;
     }
+    got = (size_t)n > cap ? cap : (size_t)n; /* MSG_TRUNC: n is the datagram's size */
+    if (m->from.nsegs > 0 && !addr_equal(&from, &want_from)) {
+        fail_datagram(c, s, buf, got, &from, "the datagram came from %s, expected it from %s",
+                      nr_addr_format((const struct sockaddr *)&from.ss, as, sizeof(as)),
+                      nr_addr_format((const struct sockaddr *)&want_from.ss, ws, sizeof(ws)));
+        goto out;
+    }
     if (m->kind == NR_M_LENGTH) {
         if ((uint64_t)n == m->length)
             r = 0;
         else
-            exec_fail(c, s, "datagram of %zd bytes, expected %llu", n,
-                      (unsigned long long)m->length);
+            fail_datagram(c, s, buf, got, &from, "datagram of %zd bytes, expected %llu", n,
+                          (unsigned long long)m->length);
     } else if (m->kind == NR_M_REGEX) {
         char *pat = exec_expand(c, s, &m->text, NULL);
         regex_t re;
@@ -975,7 +1090,8 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
             if (regexec(&re, (const char *)buf, 1, &rm, REG_STARTEND) == 0)
                 r = 0;
             else
-                exec_fail(c, s, "datagram of %zd bytes does not match /%s/", n, pat);
+                fail_datagram(c, s, buf, got, &from, "datagram of %zd bytes does not match /%s/",
+                              n, pat);
             regfree(&re);
         } else if (pat) {
             exec_fail(c, s, "bad regex /%s/", pat);
@@ -992,10 +1108,10 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
                 } else {
                     FILE *f = exec_fail_begin(c, s);
                     if (f) {
-                        fprintf(f, "  datagram differs: expected %llu bytes, got %zd\n",
-                                (unsigned long long)g.total, n);
-                        run_hexdiff(f, 0, exp, (size_t)g.total, buf,
-                                    (size_t)n > cap ? cap : (size_t)n);
+                        fprintf(f, "  datagram differs: expected %llu bytes, got %zd (from %s)\n",
+                                (unsigned long long)g.total, n,
+                                nr_addr_format((const struct sockaddr *)&from.ss, as, sizeof(as)));
+                        run_hexdiff(f, 0, exp, (size_t)g.total, buf, got);
                     }
                     exec_fail_end(c);
                 }

@@ -1,40 +1,161 @@
 /* exec_wire.c - judging a scenario on the wire: the finished capture is
  * read with the packet analysis library and compared with what the
  * runner's own sockets sent and received; then the scenario's `wire`
- * steps (state, first FIN, RST, handshake, datagrams, retransmissions)
- * are checked against the connections they named. */
+ * steps (state, first FIN, RST, handshake, datagrams, retransmissions,
+ * bytes) are checked against the connections or flows they named, and
+ * its `flows ... count N` steps against the capture's flows. */
 #define _GNU_SOURCE
 #include "exec.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nr_pktfile.h"
 
-int exec_wire_note(struct exec_ctx *c, const struct nr_step *s)
-{
-    struct exec_conn *k = exec_find_conn(c, s->name);
-    struct exec_wire *nv;
-    struct exec_state *st = c->st;
+#define FLOWS_SHOWN 32 /* flows a message lists at most */
 
-    if (!k) {
-        exec_fail(c, s, "no open connection named '%s'", s->name);
+/* The flow named name, defined in c or an enclosing context, or NULL. */
+static const struct exec_flowsel *find_flow(struct exec_ctx *c, const char *name)
+{
+    for (; c; c = c->outer)
+        for (size_t i = c->nflows; i-- > 0;)
+            if (strcmp(c->flows[i].name, name) == 0)
+                return &c->flows[i];
+    return NULL;
+}
+
+/* Make one end of a flow concrete: "PORT" or "HOST:PORT" after expansion.
+ * Returns 0, or -1 after exec_fail. */
+static int endpoint_of(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
+                       struct exec_endpoint *ep, char *text, size_t len)
+{
+    char errbuf[NR_ERRBUF_SIZE], *v;
+    struct nr_addr a;
+    size_t n;
+
+    memset(ep, 0, sizeof(*ep));
+    if (t->nsegs == 0)
+        return 0;
+    if (!(v = exec_expand(c, s, t, &n)))
+        return -1;
+    ep->set = 1;
+    if (n > 0 && n <= 5 && strspn(v, "0123456789") == n && atoi(v) >= 1 && atoi(v) <= 65535) {
+        ep->any_host = 1;
+        ep->port = atoi(v);
+    } else if (nr_addr_parse(v, &a, errbuf) == 0 && nr_addr_port((struct sockaddr *)&a.ss) > 0) {
+        ep->family = a.ss.ss_family;
+        ep->port = nr_addr_port((struct sockaddr *)&a.ss);
+        if (ep->family == AF_INET)
+            memcpy(ep->host, &((struct sockaddr_in *)&a.ss)->sin_addr, 4);
+        else
+            memcpy(ep->host, &((struct sockaddr_in6 *)&a.ss)->sin6_addr, 16);
+    } else {
+        exec_fail(c, s, "expected a port 1-65535 or an address HOST:PORT, got '%s'", v);
+        free(v);
         return -1;
     }
+    snprintf(text, len, "%s", v);
+    free(v);
+    return 0;
+}
+
+/* The flow selection of a `flow` or `flows` step, made concrete. */
+static int flowsel_of(struct exec_ctx *c, const struct nr_step *s, struct exec_flowsel *f)
+{
+    char to[NR_ADDRSTR_SIZE] = "", from[NR_ADDRSTR_SIZE] = "", *ix = NULL;
+    size_t n, o;
+
+    memset(f, 0, sizeof(*f));
+    snprintf(f->name, sizeof(f->name), "%s", s->name);
+    f->proto = s->u.wire.proto;
+    f->index = -1;
+    if (endpoint_of(c, s, &s->u.wire.to, &f->to, to, sizeof(to)) < 0 ||
+        endpoint_of(c, s, &s->u.wire.from, &f->from, from, sizeof(from)) < 0)
+        return -1;
+    if (s->u.wire.index.nsegs > 0) {
+        if (!(ix = exec_expand(c, s, &s->u.wire.index, &n)))
+            return -1;
+        if (n == 0 || n > 10 || strspn(ix, "0123456789") != n || strtoull(ix, NULL, 10) > UINT32_MAX) {
+            exec_fail(c, s, "expected an index 0-4294967295, got '%s'", ix);
+            free(ix);
+            return -1;
+        }
+        f->index = (long)strtoull(ix, NULL, 10);
+        free(ix);
+    }
+    o = (size_t)snprintf(f->text, sizeof(f->text), "%s", f->proto == NR_TCP ? "tcp" : "udp");
+    if (f->to.set)
+        o += (size_t)snprintf(f->text + o, sizeof(f->text) - o, " to %s", to);
+    if (f->from.set && o < sizeof(f->text))
+        o += (size_t)snprintf(f->text + o, sizeof(f->text) - o, " from %s", from);
+    if (f->index >= 0 && o < sizeof(f->text))
+        snprintf(f->text + o, sizeof(f->text) - o, " index %ld", f->index);
+    return 0;
+}
+
+/* Add w to the noted wire steps.  Returns 0, or -1 after exec_fail. */
+static int note(struct exec_ctx *c, const struct nr_step *s, const struct exec_wire *w)
+{
+    struct exec_state *st = c->st;
+    struct exec_wire *nv;
+
     pthread_mutex_lock(&st->lock);
     nv = realloc(st->wires, (st->nwires + 1) * sizeof(*nv));
     if (nv) {
         st->wires = nv;
-        nv[st->nwires].step = s;
-        nv[st->nwires].rec = k->rec;
-        nv[st->nwires].rec.dg_sent = nv[st->nwires].rec.dg_recv = NULL;
-        nv[st->nwires].index = c->index;
-        st->nwires++;
+        nv[st->nwires++] = *w;
     }
     pthread_mutex_unlock(&st->lock);
     if (!nv)
         exec_fail(c, s, "out of memory");
     return nv ? 0 : -1;
+}
+
+int exec_wire_note(struct exec_ctx *c, const struct nr_step *s)
+{
+    struct exec_wire w;
+    struct exec_flowsel *nf;
+    const struct exec_flowsel *f;
+    struct exec_conn *k;
+
+    memset(&w, 0, sizeof(w));
+    w.step = s;
+    w.index = c->index;
+    switch (s->u.wire.kind) {
+    case NR_WIRE_FLOW:
+        if (flowsel_of(c, s, &w.sel) < 0)
+            return -1;
+        nf = realloc(c->flows, (c->nflows + 1) * sizeof(*nf));
+        if (!nf) {
+            exec_fail(c, s, "out of memory");
+            return -1;
+        }
+        c->flows = nf;
+        c->flows[c->nflows++] = w.sel;
+        exec_log(c->st, "flow %s = %s (judged on the capture)", s->name, w.sel.text);
+        return 0;
+    case NR_WIRE_COUNT:
+        w.what = EXEC_WIRE_COUNT;
+        return flowsel_of(c, s, &w.sel) < 0 ? -1 : note(c, s, &w);
+    case NR_WIRE_CLAIM:
+        break;
+    }
+    k = exec_find_conn(c, s->name);
+    if (k) {
+        w.what = EXEC_WIRE_CONN;
+        w.rec = k->rec;
+        w.rec.dg_sent = w.rec.dg_recv = NULL;
+        return note(c, s, &w);
+    }
+    f = find_flow(c, s->name);
+    if (!f) {
+        exec_fail(c, s, "no open connection or flow named '%s'", s->name);
+        return -1;
+    }
+    w.what = EXEC_WIRE_FLOW;
+    w.sel = *f;
+    return note(c, s, &w);
 }
 
 /* Whether TCP connection k begins with what r's socket had sent and
@@ -188,35 +309,59 @@ static void check_records(struct exec_ctx *c, struct nr_capture *cap)
     }
 }
 
-/* Which direction a word names: "us" (the runner's socket) or "peer";
- * -1 for any other word. */
-static int side(const char *w, int us)
+/* The words for the two sides of what a claim is about: for a runner's
+ * connection "us" (direction us, the runner's socket) and "peer"; for a
+ * flow "client" (the originator, direction 0) and "server". */
+struct sides {
+    const char *mine, *theirs; /* the words for direction us and !us */
+    const char *both;          /* "us and peer" / "client and server" */
+    int us;
+};
+
+static struct sides conn_sides(int us)
 {
-    if (strcmp(w, "us") == 0)
-        return us;
-    if (strcmp(w, "peer") == 0)
-        return !us;
+    return (struct sides){ "us", "peer", "us and peer", us };
+}
+
+static const struct sides flow_sides = { "client", "server", "client and server", 0 };
+
+/* Which direction a word names; -1 for any other word. */
+static int side(const char *w, const struct sides *sd)
+{
+    if (strcmp(w, sd->mine) == 0)
+        return sd->us;
+    if (strcmp(w, sd->theirs) == 0)
+        return !sd->us;
     return -1;
 }
 
-/* The name of direction dir (0 originator, 1 responder) for a runner whose
- * socket sent direction us: "us" or "peer"; "nobody" for -1.  Every side a
- * message shows goes through here, so what it says was seen and what it
- * says was expected cannot name the same side by mistake. */
-static const char *side_name(int dir, int us)
+/* The name of direction dir (0 originator, 1 responder): "us"/"peer" or
+ * "client"/"server"; "nobody" for -1.  Every side a message shows goes
+ * through here, so what it says was seen and what it says was expected
+ * cannot name the same side by mistake. */
+static const char *side_name(int dir, const struct sides *sd)
 {
-    return dir < 0 ? "nobody" : dir == us ? "us" : "peer";
+    return dir < 0 ? "nobody" : dir == sd->us ? sd->mine : sd->theirs;
 }
 
-/* The sides whose bit is set in mask, as words: "us", "peer", "us and
- * peer" or "nobody". */
-static const char *sides_of(unsigned mask, int us)
+/* The sides whose bit is set in mask, as words: one side, both, or
+ * "nobody". */
+static const char *sides_of(unsigned mask, const struct sides *sd)
 {
-    unsigned mine = 1u << us, theirs = 1u << !us;
+    unsigned mine = 1u << sd->us, theirs = 1u << !sd->us;
 
     if ((mask & mine) && (mask & theirs))
-        return "us and peer";
-    return (mask & mine) ? "us" : (mask & theirs) ? "peer" : "nobody";
+        return sd->both;
+    return (mask & mine) ? sd->mine : (mask & theirs) ? sd->theirs : "nobody";
+}
+
+/* Payload bytes direction dir carried: for TCP the byte stream
+ * (retransmitted bytes counted once, holes included), for UDP the sum of
+ * the datagrams. */
+static unsigned long long payload_of(const struct nr_conn *k, int dir)
+{
+    return k->proto == 6 ? (unsigned long long)nr_conn_stream_size(k, dir)
+                         : (unsigned long long)k->payload[dir];
 }
 
 /* A decimal count: digits only, at most 19 of them. */
@@ -230,13 +375,15 @@ static int parse_count(const char *w, unsigned long long *v)
     return 0;
 }
 
-/* Judge one `wire CONN PROPERTY [ARG]` step.  Returns 0 or -1 (failed). */
-static int judge_step(struct exec_ctx *c, const struct exec_wire *w, struct nr_conn *k, int us,
-                      char **words, size_t n)
+/* Judge one `wire NAME PROPERTY [ARG...]` step on k, whose sides sd names.
+ * Returns 0 or -1 (failed). */
+static int judge_step(struct exec_ctx *c, const struct exec_wire *w, struct nr_conn *k,
+                      const struct sides *sd, char **words, size_t n)
 {
     const struct nr_step *s = w->step;
     const char *p = words[0], *arg = n > 1 ? words[1] : "";
     unsigned long long want;
+    int us = sd->us;
 
     if (strcmp(p, "state") == 0 && n == 2) {
         if (strcmp(nr_conn_state(k), arg) == 0)
@@ -249,38 +396,143 @@ static int judge_step(struct exec_ctx *c, const struct exec_wire *w, struct nr_c
         exec_fail(c, s, "wire: no complete handshake: SYN %s, SYN-ACK %s, final ACK not seen "
                         "(history %s)", k->syn_seen[0] ? "seen" : "not seen",
                   k->syn_seen[1] ? "seen" : "not seen", k->history);
-    } else if (strcmp(p, "first-fin") == 0 && n == 2 && side(arg, us) >= 0) {
-        int want_dir = side(arg, us);
+    } else if (strcmp(p, "first-fin") == 0 && n == 2 && side(arg, sd) >= 0) {
+        int want_dir = side(arg, sd);
         if (k->first_fin == want_dir)
             return 0;
         exec_fail(c, s, "wire: first FIN from %s, expected %s (history %s)",
-                  side_name(k->first_fin, us), side_name(want_dir, us), k->history);
+                  side_name(k->first_fin, sd), side_name(want_dir, sd), k->history);
     } else if (strcmp(p, "no-rst") == 0 && n == 1) {
         if (!k->rst_dirs)
             return 0;
-        exec_fail(c, s, "wire: RST from %s (history %s)", sides_of(k->rst_dirs, us), k->history);
-    } else if (strcmp(p, "rst") == 0 && n == 2 && side(arg, us) >= 0) {
-        int want_dir = side(arg, us);
+        exec_fail(c, s, "wire: RST from %s (history %s)", sides_of(k->rst_dirs, sd), k->history);
+    } else if (strcmp(p, "rst") == 0 && n == 2 && side(arg, sd) >= 0) {
+        int want_dir = side(arg, sd);
         if (k->rst_dirs & (1u << want_dir))
             return 0;
-        exec_fail(c, s, "wire: no RST from %s, RST from %s (history %s)", side_name(want_dir, us),
-                  sides_of(k->rst_dirs, us), k->history);
+        exec_fail(c, s, "wire: no RST from %s, RST from %s (history %s)", side_name(want_dir, sd),
+                  sides_of(k->rst_dirs, sd), k->history);
     } else if (strcmp(p, "no-retransmissions") == 0 && n == 1) {
         if (!k->retrans[0] && !k->retrans[1])
             return 0;
-        exec_fail(c, s, "wire: retransmitted segments: %u from us, %u from peer (history %s)",
-                  k->retrans[us], k->retrans[!us], k->history);
+        exec_fail(c, s, "wire: retransmitted segments: %u from %s, %u from %s (history %s)",
+                  k->retrans[us], sd->mine, k->retrans[!us], sd->theirs, k->history);
     } else if (strcmp(p, "datagrams") == 0 && n == 2 && parse_count(arg, &want) == 0) {
         unsigned long long got = k->pkts[0] + k->pkts[1];
         if (got == want)
             return 0;
-        exec_fail(c, s, "wire: %llu datagrams (%llu from us, %llu from peer), expected %llu", got,
-                  (unsigned long long)k->pkts[us], (unsigned long long)k->pkts[!us], want);
+        exec_fail(c, s, "wire: %llu datagrams (%llu from %s, %llu from %s), expected %llu", got,
+                  (unsigned long long)k->pkts[us], sd->mine, (unsigned long long)k->pkts[!us],
+                  sd->theirs, want);
+    } else if (strcmp(p, "bytes") == 0 && n == 3 && side(arg, sd) >= 0 &&
+               parse_count(words[2], &want) == 0) {
+        int dir = side(arg, sd);
+        if (payload_of(k, dir) == want)
+            return 0;
+        exec_fail(c, s, "wire: %llu payload bytes from %s (%llu from %s), expected %llu",
+                  payload_of(k, dir), side_name(dir, sd), payload_of(k, !dir),
+                  side_name(!dir, sd), want);
     } else {
-        exec_fail(c, s, "wire: unknown property (state S, handshake, first-fin us|peer, no-rst, "
-                        "rst us|peer, no-retransmissions, datagrams N)");
+        exec_fail(c, s, "wire: unknown property (state S, handshake, first-fin %s|%s, no-rst, "
+                        "rst %s|%s, no-retransmissions, datagrams N, bytes %s|%s N)",
+                  sd->mine, sd->theirs, sd->mine, sd->theirs, sd->mine, sd->theirs);
     }
     return -1;
+}
+
+/* Does end dir of k match endpoint ep? */
+static int end_matches(const struct nr_conn *k, int dir, const struct exec_endpoint *ep)
+{
+    if (!ep->set)
+        return 1;
+    if (k->port[dir] != ep->port)
+        return 0;
+    if (ep->any_host)
+        return 1;
+    if (ep->family == AF_INET)
+        return k->ipver == 4 && memcmp(k->addr[dir], ep->host, 4) == 0;
+    return k->ipver == 6 && memcmp(k->addr[dir], ep->host, 16) == 0;
+}
+
+static int flow_matches(const struct nr_conn *k, const struct exec_flowsel *f)
+{
+    return k->proto == (f->proto == NR_TCP ? 6 : 17) && end_matches(k, 1, &f->to) &&
+           end_matches(k, 0, &f->from);
+}
+
+/* List the capture's flows (at most FLOWS_SHOWN) under a failure message. */
+static void list_flows(FILE *f, struct nr_capture *cap, const struct exec_flowsel *sel)
+{
+    size_t n = nr_flowtab_count(cap->ft);
+    char a[NR_ADDRSTR_SIZE], b[NR_ADDRSTR_SIZE];
+
+    fprintf(f, "  flows seen (%zu; client -> server, state, history):\n", n);
+    for (size_t i = 0; i < n && i < FLOWS_SHOWN; i++) {
+        const struct nr_conn *k = nr_flowtab_conn(cap->ft, i);
+        fprintf(f, "    #%zu %s %s -> %s %s %s%s\n", i, k->proto == 6 ? "tcp" : "udp",
+                nr_conn_endpoint(k, 0, a, sizeof(a)), nr_conn_endpoint(k, 1, b, sizeof(b)),
+                nr_conn_state(k), k->proto == 6 ? k->history : "-",
+                flow_matches(k, sel) ? "  (matches)" : "");
+    }
+    if (n > FLOWS_SHOWN)
+        fprintf(f, "    ... and %zu more\n", n - FLOWS_SHOWN);
+}
+
+/* The flow a claim on a `flow` is about: the index-th match (the only one
+ * without an index).  NULL after exec_fail, with the flows that were seen. */
+static struct nr_conn *select_flow(struct exec_ctx *c, const struct exec_wire *w,
+                                   struct nr_capture *cap)
+{
+    const struct exec_flowsel *f = &w->sel;
+    size_t n = nr_flowtab_count(cap->ft), matches = 0;
+    struct nr_conn *found = NULL;
+    FILE *out;
+
+    for (size_t i = 0; i < n; i++) {
+        struct nr_conn *k = nr_flowtab_conn(cap->ft, i);
+        if (!flow_matches(k, f))
+            continue;
+        if (f->index < 0 ? matches == 0 : (long)matches == f->index)
+            found = k;
+        matches++;
+    }
+    if (found && (f->index >= 0 || matches == 1))
+        return found;
+    out = exec_fail_begin(c, w->step);
+    if (out) {
+        if (matches == 0)
+            fprintf(out, "  wire: flow '%s' (%s): no such flow in the capture\n", f->name,
+                    f->text);
+        else if (f->index >= 0)
+            fprintf(out, "  wire: flow '%s' (%s): only %zu flows match, so no index %ld\n",
+                    f->name, f->text, matches, f->index);
+        else
+            fprintf(out, "  wire: flow '%s' (%s): %zu flows match: pick one with 'index N' "
+                         "(0-%zu, in capture order)\n", f->name, f->text, matches, matches - 1);
+        list_flows(out, cap, f);
+    }
+    exec_fail_end(c);
+    return NULL;
+}
+
+/* Judge a `flows PROTO ... count N` step. */
+static void judge_count(struct exec_ctx *c, const struct exec_wire *w, struct nr_capture *cap)
+{
+    size_t n = nr_flowtab_count(cap->ft);
+    unsigned long long got = 0;
+    FILE *out;
+
+    for (size_t i = 0; i < n; i++)
+        got += flow_matches(nr_flowtab_conn(cap->ft, i), &w->sel);
+    if (got == w->step->u.wire.count)
+        return;
+    out = exec_fail_begin(c, w->step);
+    if (out) {
+        fprintf(out, "  wire: %llu flows %s, expected %llu\n", got, w->sel.text,
+                (unsigned long long)w->step->u.wire.count);
+        list_flows(out, cap, &w->sel);
+    }
+    exec_fail_end(c);
 }
 
 static void check_steps(struct exec_ctx *c, struct nr_capture *cap)
@@ -292,13 +544,26 @@ static void check_steps(struct exec_ctx *c, struct nr_capture *cap)
         struct exec_ctx sub = { .st = st, .index = w->index };
         char *words[4] = { 0 };
         size_t n = w->step->u.wire.nwords;
-        struct nr_conn *k;
+        struct nr_conn *k = NULL;
+        struct sides sd = flow_sides;
         int us = 0;
 
-        k = conn_of(cap, &w->rec, &us);
-        if (!k) {
-            exec_fail(c, w->step, "wire: connection '%s' is not in the capture", w->rec.name);
-            return;
+        if (w->what == EXEC_WIRE_COUNT) {
+            judge_count(&sub, w, cap);
+        } else if (w->what == EXEC_WIRE_FLOW) {
+            k = select_flow(&sub, w, cap);
+        } else {
+            k = conn_of(cap, &w->rec, &us);
+            sd = conn_sides(us);
+            if (!k)
+                exec_fail(&sub, w->step, "wire: connection '%s' is not in the capture",
+                          w->rec.name);
+        }
+        if (sub.fail || w->what == EXEC_WIRE_COUNT) {
+            c->fail = sub.fail;
+            if (sub.fail)
+                return;
+            continue;
         }
         if (n > 4) {
             exec_fail(c, w->step, "wire: too many words");
@@ -308,7 +573,7 @@ static void check_steps(struct exec_ctx *c, struct nr_capture *cap)
             if (!(words[j] = exec_expand(&sub, w->step, &w->step->u.wire.words[j], NULL)))
                 break;
         if (!sub.fail)
-            judge_step(&sub, w, k, us, words, n);
+            judge_step(&sub, w, k, &sd, words, n);
         for (size_t j = 0; j < n; j++)
             free(words[j]);
         if (sub.fail) {

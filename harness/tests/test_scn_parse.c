@@ -476,6 +476,156 @@ static void socket_fields(void **state)
 
 #define CONN "connect c = tcp 127.0.0.1:1\n"
 
+/* connect ... retry, expect ... from ADDR, send ... to ADDR. */
+static void retry_and_udp_peer_fields(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("connect c = tcp 127.0.0.1:80 retry within 3s\n"
+             "connect d = tcp 127.0.0.1:80 retry\n"
+             "listen u = udp 127.0.0.1:0\n"
+             "expect u \"hi\" from ${c}\n"
+             "expect u /h/ from 127.0.0.1:9 within 1s\n"
+             "expect u length 2\n"
+             "send u \"x\" to ${d} within 1s\n"
+             "send u \"x\" chunk 1 to [::1]:7\n"
+             "send u \"x\"\n",
+             &s);
+    t = only_step(&s, 0, NR_S_CONNECT);
+    assert_int_equal(t->u.sock.retry, 1);
+    assert_int_equal(t->u.sock.refused, 0);
+    assert_int_equal(t->timeout_ms, 3000);
+    t = only_step(&s, 1, NR_S_CONNECT);
+    assert_int_equal(t->u.sock.retry, 1);
+    assert_int_equal(t->timeout_ms, -1);
+    t = only_step(&s, 3, NR_S_EXPECT);
+    assert_int_equal(t->u.expect.kind, NR_M_BYTES);
+    assert_string_equal(show(&t->u.expect.from), "${c}");
+    t = only_step(&s, 4, NR_S_EXPECT);
+    assert_int_equal(t->u.expect.kind, NR_M_REGEX);
+    assert_string_equal(show(&t->u.expect.from), "127.0.0.1:9");
+    assert_int_equal(t->timeout_ms, 1000);
+    t = only_step(&s, 5, NR_S_EXPECT);
+    assert_int_equal(t->u.expect.from.nsegs, 0);
+    t = only_step(&s, 6, NR_S_SEND);
+    assert_string_equal(show(&t->u.send.to), "${d}");
+    assert_int_equal(t->timeout_ms, 1000);
+    t = only_step(&s, 7, NR_S_SEND);
+    assert_string_equal(show(&t->u.send.to), "[::1]:7");
+    assert_int_equal(t->u.send.chunk, 1);
+    assert_int_equal(s.needs_ipv6, 1);
+    t = only_step(&s, 8, NR_S_SEND);
+    assert_int_equal(t->u.send.to.nsegs, 0);
+    nr_scn_free(&s);
+}
+
+/* flow NAME = ..., flows ... count N, and wire claims on flows. */
+static void flow_fields(void **state)
+{
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("listen web = tcp 127.0.0.1:0\n"
+             "connect cli = tcp ${web}\n"
+             "flow f = tcp to ${web.port}\n"
+             "flow g = tcp from ${cli}\n"
+             "flow h = tcp to 8080 from 127.0.0.1:5000 index 2\n"
+             "flow u = udp to [::1]:53\n"
+             "wire f state SF\n"
+             "wire u datagrams 2\n"
+             "flows tcp to ${web.port} count 10\n"
+             "repeat 2\n  flow r = tcp to 80 index ${i}\n  wire r bytes server 5\nend\n",
+             &s);
+    t = only_step(&s, 2, NR_S_WIRE);
+    assert_int_equal(t->u.wire.kind, NR_WIRE_FLOW);
+    assert_string_equal(t->name, "f");
+    assert_int_equal(t->u.wire.proto, NR_TCP);
+    assert_string_equal(show(&t->u.wire.to), "${web.port}");
+    assert_int_equal(t->u.wire.from.nsegs, 0);
+    assert_int_equal(t->u.wire.index.nsegs, 0);
+    t = only_step(&s, 3, NR_S_WIRE);
+    assert_int_equal(t->u.wire.to.nsegs, 0);
+    assert_string_equal(show(&t->u.wire.from), "${cli}");
+    t = only_step(&s, 4, NR_S_WIRE);
+    assert_string_equal(show(&t->u.wire.to), "8080");
+    assert_string_equal(show(&t->u.wire.from), "127.0.0.1:5000");
+    assert_string_equal(show(&t->u.wire.index), "2");
+    t = only_step(&s, 5, NR_S_WIRE);
+    assert_int_equal(t->u.wire.proto, NR_UDP);
+    assert_int_equal(s.needs_ipv6, 1);
+    t = only_step(&s, 6, NR_S_WIRE);
+    assert_int_equal(t->u.wire.kind, NR_WIRE_CLAIM);
+    assert_string_equal(t->name, "f");
+    assert_int_equal(t->u.wire.nwords, 2);
+    t = only_step(&s, 8, NR_S_WIRE);
+    assert_int_equal(t->u.wire.kind, NR_WIRE_COUNT);
+    assert_string_equal(t->name, "");
+    assert_string_equal(show(&t->u.wire.to), "${web.port}");
+    assert_int_equal(t->u.wire.count, 10);
+    t = only_step(&s, 9, NR_S_REPEAT);
+    assert_int_equal(t->u.block.body.n, 2);
+    assert_string_equal(show(&t->u.block.body.v[0].u.wire.index), "${i}");
+    nr_scn_free(&s);
+}
+
+static void flow_and_peer_errors(void **state)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        { "connect c = udp 127.0.0.1:1 retry\n",
+          "t.scn:1:29: expected 'within DUR' or end of line ('retry' is for TCP: a UDP connect is never refused), got 'retry'" },
+        { "connect c = tcp 127.0.0.1:1 refused retry\n",
+          "t.scn:1:37: expected 'within DUR' or end of line, got 'retry'" },
+        { "connect c = tcp 127.0.0.1:1 retry refused\n",
+          "t.scn:1:35: expected 'within DUR' or end of line, got 'refused'" },
+        { CONN "expect c \"x\" from 127.0.0.1:2\n",
+          "t.scn:2:14: expected 'within DUR' or end of line ('from ADDR' is for UDP), got 'from'" },
+        { "listen u = udp 127.0.0.1:0\nexpect u nothing from 127.0.0.1:2\n",
+          "t.scn:2:18: expected 'within DUR' or end of line ('from' does not apply to nothing), got 'from'" },
+        { "listen u = udp 127.0.0.1:0\nexpect u \"x\" from\n",
+          "t.scn:2:18: expected an address like 127.0.0.1:0, [::1]:8080 or ${name}, got end of line" },
+        { "connect u = udp 127.0.0.1:1\nsend u \"x\" to 127.0.0.1:2\n",
+          "t.scn:2:12: expected 'chunk N', 'delay DUR', 'within DUR' or end of line ('to ADDR' is for a UDP listener), got 'to'" },
+        { "listen u = udp 127.0.0.1:0\nsend u \"x\" to 127.0.0.1:2 to 127.0.0.1:3\n",
+          "t.scn:2:27: expected 'within DUR' or end of line, got 'to'" },
+        { "listen u = udp 127.0.0.1:0\nsend u \"x\" fast\n",
+          "t.scn:2:12: expected 'chunk N', 'delay DUR', 'to ADDR', 'within DUR' or end of line, got 'fast'" },
+        { "flow f = tcp\n", "t.scn:1:13: expected 'to PORT|ADDR' or 'from PORT|ADDR', got end of line" },
+        { "flow f = tcp index 1\n", "t.scn:1:14: expected 'to PORT|ADDR' or 'from PORT|ADDR', got 'index'" },
+        { "flow f tcp to 80\n", "t.scn:1:8: expected '=', got 'tcp'" },
+        { "flow f = sctp to 80\n", "t.scn:1:10: expected 'tcp' or 'udp', got 'sctp'" },
+        { "flow f = tcp to\n", "t.scn:1:16: expected a port 1-65535 or an address like 127.0.0.1:80, got end of line" },
+        { "flow f = tcp to 0\n", "t.scn:1:17: expected a port 1-65535 or an address like 127.0.0.1:80, got '0'" },
+        { "flow f = tcp to 65536\n", "t.scn:1:17: expected a port 1-65535 or an address like 127.0.0.1:80, got '65536'" },
+        { "flow f = tcp to localhost:80\n", "t.scn:1:17: expected a port 1-65535 or an address like 127.0.0.1:80, got 'localhost:80'" },
+        { "flow f = tcp to 80 to 81\n", "t.scn:1:20: expected 'from PORT|ADDR', 'index N' or end of line, got 'to'" },
+        { "flow f = tcp from 80 from 81\n", "t.scn:1:22: expected 'to PORT|ADDR', 'index N' or end of line, got 'from'" },
+        { "flow f = tcp to 80 index x\n", "t.scn:1:26: expected an index 0-4294967295 (0: the first match), got 'x'" },
+        { "flow f = tcp to 80 index 1 within 1s\n", "t.scn:1:28: expected end of line, got 'within'" },
+        { "flow f = tcp to 80 count 1\n", "t.scn:1:20: expected 'from PORT|ADDR', 'index N' or end of line, got 'count'" },
+        { "flows tcp to 80\n", "t.scn:1:16: expected 'from PORT|ADDR' or 'count N', got end of line" },
+        { "flows tcp to 80 index 1 count 1\n", "t.scn:1:17: expected 'from PORT|ADDR' or 'count N', got 'index'" },
+        { "flows tcp to 80 count x\n", "t.scn:1:23: expected a flow count, got 'x'" },
+        { "flows f = tcp to 80 count 1\n", "t.scn:1:7: expected 'tcp' or 'udp', got 'f'" },
+        { "flow f = tcp to 80\nflow f = tcp to 81\n", "t.scn:2:6: expected a new name, got 'f' (a flow defined at line 1)" },
+        { "flow f = tcp to 80\nsend f \"x\"\n", "t.scn:2:6: expected a connection or UDP listener, got 'f' (a flow defined at line 1)" },
+        { "flow f = tcp to 80\nclose f\n", "t.scn:2:7: expected a connection or listener, got 'f' (a flow defined at line 1)" },
+        { "flow f = tcp to 80\nset v = ${f}\n", "t.scn:2:9: expected a variable with a value, got '${f}' (a flow has none)" },
+        { "wire f state SF\n", "t.scn:1:6: expected a connection or flow defined earlier, got 'f'" },
+        { "target t = p\nwire t state SF\n", "t.scn:2:6: expected a connection or flow, got 't' (a target defined at line 1)" },
+        { "flow f = tcp to 80\nwire f\n", "t.scn:2:7: expected a wire property, got end of line" },
+        { "repeat 2\nflow f = tcp to 80\nend\nwire f state SF\n", "t.scn:4:6: expected a connection or flow defined earlier, got 'f'" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        parse_err(cases[i].text, cases[i].want);
+}
+
 static void send_fields(void **state)
 {
     struct nr_scn s;
@@ -996,7 +1146,10 @@ static void malformed_table(void **state)
         "x\"0", "x\"00 0", "set a = x\"0 0\"", "target t stop-signal", "target t clean",
         "target t clean signal", "target t ready stderr \"x", "target t = p\nstop t expect",
         "target t = p\nstop t signal", "target t = p\nstop t signal 2 expect signal",
-        "target t = p\nexit t clean within",
+        "target t = p\nexit t clean within", "flow", "flow f", "flow f = tcp to",
+        "flow f = tcp to 1 index", "flows", "flows tcp from 1 count", "flows udp to [::1]:1",
+        "listen u = udp h:1\nsend u \"x\" to", "listen u = udp h:1\nexpect u \"x\" from",
+        "connect c = tcp h:1 retry within",
     };
 
     (void)state;
@@ -1097,6 +1250,9 @@ int main(void)
         cmocka_unit_test(include_errors),
         cmocka_unit_test(socket_fields),
         cmocka_unit_test(send_fields),
+        cmocka_unit_test(retry_and_udp_peer_fields),
+        cmocka_unit_test(flow_fields),
+        cmocka_unit_test(flow_and_peer_errors),
         cmocka_unit_test(expect_fields),
         cmocka_unit_test(simple_steps),
         cmocka_unit_test(lexical),
