@@ -218,7 +218,8 @@ void exec_pace_init(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
  * waited, 0 when not. */
 int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
 
-/* Close every connection of c, keeping their records for the wire check. */
+/* Close every connection of c, keeping their records for the wire check;
+ * forget its flows. */
 void exec_conns_free(struct exec_ctx *c);
 
 /* Build the concrete form of a payload (expanding templates, reading
