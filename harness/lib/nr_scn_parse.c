@@ -1286,6 +1286,8 @@ static int parse_line(struct parser *p, const uint8_t *line, size_t len, unsigne
         step_free(&s);
         return -1;
     }
+    if (steps[i].kind == DIRECTIVE)
+        step_free(&s); /* a setting, not a step: nothing keeps its text */
     return 0;
 }
 
