@@ -25,7 +25,7 @@ fz_make "$bin" "$bin.cmplog" "$B/fuzz/replay-$name" >/dev/null
 
 out=$B/fuzz/out/$name
 seeds=$B/fuzz/seeds/$name
-rm -rf "$out" "$seeds"
+rm -rf "$out" "$seeds" "$B/fuzz/crashing-seeds/$name"
 mkdir -p "$out" "$seeds"
 [ -d "fuzz/corpus/$name" ] && find "fuzz/corpus/$name" -maxdepth 1 -type f ! -name 'README*' \
     -exec cp {} "$seeds/" \;
@@ -58,6 +58,17 @@ scenario)
         find "$seeds" -mindepth 1 -type d -empty -delete
     fi ;;
 esac
+# A seed that crashes the binary under test would stop afl-fuzz at its dry
+# run: set such seeds aside (they are findings already, e.g. an input at a
+# planted bug's boundary in fuzz/selftest.sh), and say so.
+for f in "$seeds"/*; do
+    [ -f "$f" ] || continue
+    if ! timeout 10 "$bin" "$f" >/dev/null 2>&1; then
+        mkdir -p "$B/fuzz/crashing-seeds/$name"
+        mv "$f" "$B/fuzz/crashing-seeds/$name/"
+        fz_say "seed ${f##*/} crashes $bin: set aside in $B/fuzz/crashing-seeds/$name"
+    fi
+done
 fz_say "$(ls "$seeds" | wc -l) seeds for $name"
 [ -n "$(ls "$seeds")" ] || printf '\0\0\0\0' > "$seeds/empty"
 

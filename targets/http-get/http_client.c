@@ -127,7 +127,13 @@ static long read_head(struct xfer *x)
                 continue;
             }
         }
+#ifdef NETRIG_PLANT_BUG_HTTP_HEAD_BYTES_OFF_BY_ONE
+        /* Planted for fuzz/selftest.sh only: a head that fills the buffer
+         * is read one byte past it. */
+        n = read_some(x, x->hbuf + x->have, x->req->max_header_bytes - x->have + 1);
+#else
         n = read_some(x, x->hbuf + x->have, x->req->max_header_bytes - x->have);
+#endif
         if (n < 0)
             return n;
         if (n == 0) {

@@ -50,7 +50,13 @@ int udp_handle_datagram(int fd, const struct udp_ctx *c, struct udp_event *ev)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
     ev->peer.len = m.msg_namelen;
     ev->in_len = (size_t)n;
+#ifdef NETRIG_PLANT_BUG_UDP_TRUNC_OFF_BY_ONE
+    /* Planted for fuzz/selftest.sh only: a datagram one byte longer than
+     * the buffer is taken as whole, and read one byte past the buffer. */
+    if ((size_t)n > c->insize + 1) {
+#else
     if ((m.msg_flags & MSG_TRUNC) || (size_t)n > c->insize) {
+#endif
         ev->outcome = UDP_TRUNCATED;
         return 1;
     }
