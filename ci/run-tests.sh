@@ -74,6 +74,7 @@ if [ -x "$build/bin/netrig" ]; then
     run "broken target is caught" sh ci/test-broken-target.sh "$build"
     run "must-fail scenarios" sh ci/test-must-fail.sh "$build"
     run "README commands" sh ci/test-readme.sh "$build"
+    run "guide commands" sh ci/test-guide.sh "$build"
 fi
 
 run "ClusterFuzzLite build" sh ci/test-clusterfuzzlite.sh "$build"
