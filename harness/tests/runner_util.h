@@ -100,6 +100,11 @@ static RU_UNUSED int ru_netrig(const char *first, ...)
     return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
 }
 
+/* Write text as file name and run it alone, keeping its artifacts in
+ * art/NAME; returns netrig's exit status (NRTEST_VERBOSE=1 shows the
+ * output of every run). */
+static RU_UNUSED int ru_run_scn(const char *name, const char *text);
+
 /* netrig's last stdout / stderr. */
 static RU_UNUSED char *ru_out(void)
 {
@@ -113,6 +118,17 @@ static RU_UNUSED char *ru_err(void)
     char path[128];
     snprintf(path, sizeof(path), "%s/err", ru_dir);
     return ru_read(path);
+}
+
+static RU_UNUSED int ru_run_scn(const char *name, const char *text)
+{
+    int rc;
+
+    ru_write(name, text);
+    rc = ru_netrig("run", "-k", "-a", "art", name, NULL);
+    if (getenv("NRTEST_VERBOSE"))
+        fprintf(stderr, "%s: exit %d\n%s", name, rc, ru_out());
+    return rc;
 }
 
 /* Does haystack contain needle?  Fails the test with both shown when not. */

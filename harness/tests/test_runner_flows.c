@@ -21,20 +21,7 @@
 
 #include "runner_util.h"
 
-/* Write text as file name and run it alone, keeping its artifacts in
- * art/NAME; returns netrig's exit status. */
-static int run_scn(const char *name, const char *text)
-{
-    int rc;
-
-    ru_write(name, text);
-    rc = ru_netrig("run", "-k", "-a", "art", name, NULL);
-    if (getenv("NRTEST_VERBOSE"))
-        fprintf(stderr, "%s: exit %d\n%s", name, rc, ru_out());
-    return rc;
-}
-
-/* The steps.log of scenario name (run by run_scn). */
+/* The steps.log of scenario name (run by ru_run_scn). */
 static char *steps_log(const char *name)
 {
     char path[256];
@@ -54,13 +41,13 @@ static char *steps_log(const char *name)
 static void connect_retry_waits_for_a_late_server(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("late.scn", LATE_SERVER
+    assert_int_equal(ru_run_scn("late.scn", LATE_SERVER
                                          "connect a = tcp 127.0.0.1:7411 retry within 5s\n"
                                          "expect a \"Welcome!\\n\"\n"
                                          "expect a eof\n"),
                      0);
     ru_assert_contains(steps_log("late.scn"), "connect a: accepted after ");
-    assert_int_equal(run_scn("late-noretry.scn", LATE_SERVER
+    assert_int_equal(ru_run_scn("late-noretry.scn", LATE_SERVER
                                                  "connect a = tcp 127.0.0.1:7411 within 5s\n"
                                                  "expect a \"Welcome!\\n\"\n"),
                      1);
@@ -77,7 +64,7 @@ static void connect_retry_ends_with_the_step_timeout(void **state)
     long ms = 0;
 
     (void)state;
-    assert_int_equal(run_scn("never.scn", "timeout 400ms\n"
+    assert_int_equal(ru_run_scn("never.scn", "timeout 400ms\n"
                                           "listen l = tcp 127.0.0.1:0\n"
                                           "close l\n"
                                           "connect a = tcp ${l} retry\n"),
@@ -98,7 +85,7 @@ static void connect_retry_ends_with_the_step_timeout(void **state)
 static void flow_between_two_targets(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("pair.scn",
+    assert_int_equal(ru_run_scn("pair.scn",
                              "target srv = tcp-echo --port 0\n"
                              "target cli nowait = sh -c \"printf hello | socat - TCP:$1\" sh ${srv}\n"
                              "exit cli 0 within 2s\n"
@@ -182,7 +169,7 @@ static void flow_http_get_to_nginx(void **state)
 static void flow_index_in_a_block(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("blk.scn", "target srv = tcp-greet --port 0\n"
+    assert_int_equal(ru_run_scn("blk.scn", "target srv = tcp-greet --port 0\n"
                                         "repeat 3\n"
                                         "  connect c = tcp ${srv}\n"
                                         "  expect c \"Welcome!\\n\"\n"
@@ -202,7 +189,7 @@ static void flow_index_in_a_block(void **state)
 static void flow_bad_endpoint_at_run_time(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("badep.scn", "set p = nowhere\n"
+    assert_int_equal(ru_run_scn("badep.scn", "set p = nowhere\n"
                                           "flow f = tcp to ${p}\n"
                                           "wire f state SF\n"),
                      1);
@@ -217,7 +204,7 @@ static void flow_bad_endpoint_at_run_time(void **state)
 static void udp_listener_answers_a_chosen_peer(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("peers.scn", "listen u = udp 127.0.0.1:0\n"
+    assert_int_equal(ru_run_scn("peers.scn", "listen u = udp 127.0.0.1:0\n"
                                           "connect a = udp ${u}\n"
                                           "connect b = udp ${u}\n"
                                           "send a \"from a\"\n"
@@ -242,7 +229,7 @@ static void udp_expect_from_shows_the_datagram(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("wrongpeer.scn", "listen u = udp 127.0.0.1:0\n"
+    assert_int_equal(ru_run_scn("wrongpeer.scn", "listen u = udp 127.0.0.1:0\n"
                                               "connect a = udp ${u}\n"
                                               "connect b = udp ${u}\n"
                                               "send a \"hi there\"\n"

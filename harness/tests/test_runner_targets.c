@@ -27,19 +27,6 @@
 #define SERVE "sleep 100 & echo listening on 127.0.0.1:1; wait"
 #define READY "echo listening on 127.0.0.1:1; "
 
-/* Write text as file name and run it alone, keeping its artifacts in
- * art/NAME; returns netrig's exit status. */
-static int run_scn(const char *name, const char *text)
-{
-    int rc;
-
-    ru_write(name, text);
-    rc = ru_netrig("run", "-k", "-a", "art", name, NULL);
-    if (getenv("NRTEST_VERBOSE"))
-        fprintf(stderr, "%s: exit %d\n%s", name, rc, ru_out());
-    return rc;
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -55,7 +42,7 @@ static void early_exit_0_fails(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("e0.scn", "target t nowait = sh -c \"echo bye-zero >&2; exit 0\"\n"
+    assert_int_equal(ru_run_scn("e0.scn", "target t nowait = sh -c \"echo bye-zero >&2; exit 0\"\n"
                                         "sleep 300ms\n"),
                      1);
     out = ru_out();
@@ -71,7 +58,7 @@ static void early_exit_1_fails(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("e1.scn", "sleep 1ms\n"
+    assert_int_equal(ru_run_scn("e1.scn", "sleep 1ms\n"
                                        "target srv = sh -c \"" READY "echo oops-one >&2; exit 1\"\n"
                                        "sleep 300ms\n"),
                      1);
@@ -85,7 +72,7 @@ static void early_signal_fails(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("es.scn", "target t nowait = sh -c \"echo by-usr1 >&2; kill -USR1 $$\"\n"
+    assert_int_equal(ru_run_scn("es.scn", "target t nowait = sh -c \"echo by-usr1 >&2; kill -USR1 $$\"\n"
                                        "sleep 300ms\n"),
                      1);
     out = ru_out();
@@ -102,7 +89,7 @@ static void early_end_adds_to_step_failure_with_stderr_tail(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("tail.scn",
+    assert_int_equal(ru_run_scn("tail.scn",
                              "target t nowait = sh -c \"echo FIRST-LINE >&2; "
                              "head -c 3000 /dev/zero | tr -c a a >&2; echo LAST-LINE >&2; exit 2\"\n"
                              "sleep 300ms\n"
@@ -123,9 +110,9 @@ static void exit_step_expecting_the_end_passes(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("x3.scn", "target t nowait = sh -c \"exit 3\"\nexit t 3\n"), 0);
-    assert_int_equal(run_scn("xc.scn", "target t nowait = sh -c \"exit 0\"\nexit t clean\n"), 0);
-    assert_int_equal(run_scn("x4.scn", "target t nowait = sh -c \"echo why-three >&2; exit 3\"\n"
+    assert_int_equal(ru_run_scn("x3.scn", "target t nowait = sh -c \"exit 3\"\nexit t 3\n"), 0);
+    assert_int_equal(ru_run_scn("xc.scn", "target t nowait = sh -c \"exit 0\"\nexit t clean\n"), 0);
+    assert_int_equal(ru_run_scn("x4.scn", "target t nowait = sh -c \"echo why-three >&2; exit 3\"\n"
                                        "exit t 4\n"),
                      1);
     out = ru_out();
@@ -140,7 +127,7 @@ static void exit_step_expecting_the_end_passes(void **state)
 static void teardown_exit_143_passes(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("t143.scn", "target t = sh -c \"trap 'exit 143' TERM; " SERVE
+    assert_int_equal(ru_run_scn("t143.scn", "target t = sh -c \"trap 'exit 143' TERM; " SERVE
                                          "\"\nsleep 50ms\n"),
                      0);
     ru_assert_contains(ru_read("art/t143.scn/steps.log"), "t ended: exit 143 (stopped at end)");
@@ -151,7 +138,7 @@ static void teardown_exit_1_fails(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("t1.scn", "target t = sh -c \"trap 'echo term-exit-1 >&2; exit 1' "
+    assert_int_equal(ru_run_scn("t1.scn", "target t = sh -c \"trap 'echo term-exit-1 >&2; exit 1' "
                                        "TERM; " SERVE "\"\nsleep 50ms\n"),
                      1);
     out = ru_out();
@@ -166,7 +153,7 @@ static void teardown_kills_what_does_not_stop(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("tk.scn", "target t = sh -c \"trap '' TERM; " SERVE "\"\n"),
+    assert_int_equal(ru_run_scn("tk.scn", "target t = sh -c \"trap '' TERM; " SERVE "\"\n"),
                      1);
     out = ru_out();
     ru_assert_contains(out, "target 't' (line 1): did not stop within 1000 ms of SIGTERM: killed");
@@ -188,7 +175,7 @@ static void teardown_of_five_is_concurrent(void **state)
                               "\"\n",
                               i);
     t0 = now_ms();
-    assert_int_equal(run_scn("five.scn", text), 0);
+    assert_int_equal(ru_run_scn("five.scn", text), 0);
     if (now_ms() - t0 >= 2000)
         fail_msg("netrig took %lld ms for five targets of 0.5 s each",
                  (long long)(now_ms() - t0));
@@ -212,7 +199,7 @@ static void teardown_lets_children_finish(void **state)
              "target t = sh -c \"(trap 'sleep 0.3; echo done > %s; exit 0' TERM; "
              "sleep 100 & wait) & sleep 0.2; trap 'exit 0' TERM; " SERVE "\"\nsleep 100ms\n",
              mark);
-    assert_int_equal(run_scn("kids.scn", text), 0);
+    assert_int_equal(ru_run_scn("kids.scn", text), 0);
     ru_assert_contains(ru_read(mark), "done");
 }
 
@@ -222,16 +209,16 @@ static void stop_sends_the_signal_asked_for(void **state)
 {
     (void)state;
     /* INT gives 7, TERM would give 9 */
-    assert_int_equal(run_scn("int.scn", "target t = sh -c \"trap 'echo got-int >&2; exit 7' INT; "
+    assert_int_equal(ru_run_scn("int.scn", "target t = sh -c \"trap 'echo got-int >&2; exit 7' INT; "
                                         "trap 'exit 9' TERM; " SERVE "\"\n"
                                         "stop t signal INT expect 7\n"
                                         "stderr t \"got-int\"\n"),
                      0);
     /* the default outcome is clean relative to the signal sent: exit 130 */
-    assert_int_equal(run_scn("int130.scn", "target t = sh -c \"trap 'exit 130' INT; " SERVE
+    assert_int_equal(ru_run_scn("int130.scn", "target t = sh -c \"trap 'exit 130' INT; " SERVE
                                            "\"\nstop t signal INT within 1s\n"),
                      0);
-    assert_int_equal(run_scn("plain.scn", "target t = sh -c \"" SERVE "\"\nstop t\n"), 0);
+    assert_int_equal(ru_run_scn("plain.scn", "target t = sh -c \"" SERVE "\"\nstop t\n"), 0);
 }
 
 static void stop_judges_the_outcome_asked_for(void **state)
@@ -239,24 +226,24 @@ static void stop_judges_the_outcome_asked_for(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("s3.scn", "target t = sh -c \"trap 'exit 3' TERM; " SERVE "\"\n"
+    assert_int_equal(ru_run_scn("s3.scn", "target t = sh -c \"trap 'exit 3' TERM; " SERVE "\"\n"
                                        "stop t expect 3\n"),
                      0);
-    assert_int_equal(run_scn("sk.scn", "target t = sh -c \"trap '' TERM; " SERVE "\"\n"
+    assert_int_equal(ru_run_scn("sk.scn", "target t = sh -c \"trap '' TERM; " SERVE "\"\n"
                                        "stop t signal KILL expect signal KILL\n"),
                      0);
-    assert_int_equal(run_scn("s4.scn", "target t = sh -c \"trap 'echo three >&2; exit 3' TERM; "
+    assert_int_equal(ru_run_scn("s4.scn", "target t = sh -c \"trap 'echo three >&2; exit 3' TERM; "
                                        SERVE "\"\nstop t expect 4\n"),
                      1);
     out = ru_out();
     ru_assert_contains(out, "s4.scn:2: stop t expect 4\n  't' ended with exit 3, expected exit 4");
     ru_assert_contains(out, "three");
-    assert_int_equal(run_scn("skf.scn", "target t = sh -c \"trap 'exit 0' TERM; " SERVE "\"\n"
+    assert_int_equal(ru_run_scn("skf.scn", "target t = sh -c \"trap 'exit 0' TERM; " SERVE "\"\n"
                                         "stop t expect signal KILL\n"),
                      1);
     ru_assert_contains(ru_out(), "'t' ended with exit 0, expected SIGKILL");
     /* exit 3 is not clean by default */
-    assert_int_equal(run_scn("sc.scn", "target t = sh -c \"trap 'exit 3' TERM; " SERVE "\"\n"
+    assert_int_equal(ru_run_scn("sc.scn", "target t = sh -c \"trap 'exit 3' TERM; " SERVE "\"\n"
                                        "stop t within 1s\n"),
                      1);
     ru_assert_contains(ru_out(), "'t' ended with exit 3, expected a clean end (exit 0, exit 143 "
@@ -269,23 +256,23 @@ static void clean_and_stop_signal_options(void **state)
 {
     (void)state;
     /* teardown sends HUP; 129 = 128 + HUP is clean for it */
-    assert_int_equal(run_scn("hup.scn", "target t stop-signal HUP = sh -c \"trap 'exit 129' HUP; "
+    assert_int_equal(ru_run_scn("hup.scn", "target t stop-signal HUP = sh -c \"trap 'exit 129' HUP; "
                                         "trap 'exit 0' TERM; " SERVE "\"\n"),
                      0);
     /* a plain stop sends it too, and judges by it */
-    assert_int_equal(run_scn("hups.scn", "target t stop-signal HUP = sh -c \"trap 'exit 1' TERM; "
+    assert_int_equal(ru_run_scn("hups.scn", "target t stop-signal HUP = sh -c \"trap 'exit 1' TERM; "
                                          SERVE "\"\nstop t within 1s\n"),
                      0);
-    assert_int_equal(run_scn("c5.scn", "target t clean 5 = sh -c \"trap 'exit 5' TERM; "
+    assert_int_equal(ru_run_scn("c5.scn", "target t clean 5 = sh -c \"trap 'exit 5' TERM; "
                                        SERVE "\"\n"),
                      0);
     /* the listed outcomes replace the default set: exit 0 is not clean */
-    assert_int_equal(run_scn("c5x.scn", "target t clean 5 clean signal HUP = sh -c \"trap 'exit 0' "
+    assert_int_equal(ru_run_scn("c5x.scn", "target t clean 5 clean signal HUP = sh -c \"trap 'exit 0' "
                                         "TERM; " SERVE "\"\n"),
                      1);
     ru_assert_contains(ru_out(), "ended with exit 0 after SIGTERM at the end of the scenario "
                                  "(clean: exit 5 or SIGHUP)");
-    assert_int_equal(run_scn("c5s.scn", "target t clean 5 = sh -c \"trap 'exit 0' TERM; "
+    assert_int_equal(ru_run_scn("c5s.scn", "target t clean 5 = sh -c \"trap 'exit 0' TERM; "
                                         SERVE "\"\nstop t\n"),
                      1);
     ru_assert_contains(ru_out(), "'t' ended with exit 0, expected a clean end (exit 5)");
@@ -297,7 +284,7 @@ static void ready_line_after_lots_of_output(void **state)
 {
     (void)state;
     assert_int_equal(
-        run_scn("big.scn",
+        ru_run_scn("big.scn",
                 "target t = sh -c \"i=0; while [ $i -lt 100 ]; do echo noise line $i "
                 "......................................................................; "
                 "i=$((i+1)); done; head -c 12000 /dev/zero | tr -c y y; echo; "
@@ -313,14 +300,14 @@ static void ready_on_stderr(void **state)
     char *out;
 
     (void)state;
-    assert_int_equal(run_scn("rerr.scn",
+    assert_int_equal(ru_run_scn("rerr.scn",
                              "target t ready stderr \"up at \" = sh -c \"echo up at 1.1.1.1:1; "
                              "sleep 100 & echo not this >&2; echo up at 127.0.0.1:7 >&2; wait\"\n"
                              "target c nowait = sh -c \"echo ${t} > ${tmp}/addr\"\n"
                              "exit c 0\n"
                              "file ${tmp}/addr \"127.0.0.1:7\\n\"\n"),
                      0);
-    assert_int_equal(run_scn("rnone.scn", "timeout 300ms\n"
+    assert_int_equal(ru_run_scn("rnone.scn", "timeout 300ms\n"
                                           "target t ready stderr \"up at \" = sh -c \"echo up at "
                                           "1.1.1.1:1; sleep 100\"\n"),
                      1);
@@ -338,7 +325,7 @@ static void ready_fails_at_once_when_the_target_exits(void **state)
     int64_t t0 = now_ms();
 
     (void)state;
-    assert_int_equal(run_scn("rexit.scn", "timeout 10s\n"
+    assert_int_equal(ru_run_scn("rexit.scn", "timeout 10s\n"
                                           "target t = sh -c \"echo cannot-bind >&2; exit 4\"\n"),
                      1);
     assert_true(now_ms() - t0 < 5000);
@@ -358,7 +345,7 @@ static void target_env_and_path(void **state)
 
     (void)state;
     setenv("NR_LIFE_MARK", "inherited", 1);
-    assert_int_equal(run_scn("env.scn",
+    assert_int_equal(ru_run_scn("env.scn",
                              "target a nowait env PATH=/custom = /bin/sh -c \"echo $PATH > "
                              "${tmp}/path\"\n"
                              "exit a 0\n"
@@ -380,7 +367,7 @@ static void target_env_and_path(void **state)
                              "stdout u \"found-me\"\n"),
                      0);
     unsetenv("NR_LIFE_MARK");
-    assert_int_equal(run_scn("nf.scn", "target n nowait env PATH=/nowhere:/neither = "
+    assert_int_equal(ru_run_scn("nf.scn", "target n nowait env PATH=/nowhere:/neither = "
                                        "no-such-prog-xyz\n"),
                      1);
     out = ru_out();
@@ -392,7 +379,7 @@ static void target_env_and_path(void **state)
 static void activation_env(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("act.scn",
+    assert_int_equal(ru_run_scn("act.scn",
                              "target t nowait activate tcp 127.0.0.1:0 = sh -c \"if [ "
                              "$LISTEN_PID = $$ ] && [ $LISTEN_FDS = 1 ]; then exit 0; fi; echo "
                              "$LISTEN_PID $$ $LISTEN_FDS >&2; exit 1\"\n"
@@ -408,7 +395,7 @@ static void activation_env(void **state)
 static void ready_port_given_and_discovered(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("rport.scn",
+    assert_int_equal(ru_run_scn("rport.scn",
                              "target a ready port 7000 = socat TCP-LISTEN:7000,reuseaddr EXEC:cat\n"
                              "target b ready port = sh -c \"exec socat TCP-LISTEN:0,fork EXEC:cat\"\n"
                              "target u ready port 7002 = socat UDP-RECVFROM:7002,fork EXEC:cat\n"
@@ -445,14 +432,14 @@ static void ready_port_failures(void **state)
     int64_t t0;
 
     (void)state;
-    assert_int_equal(run_scn("rnever.scn", "timeout 300ms\ntarget t ready port 7001 = sleep 100\n"),
+    assert_int_equal(ru_run_scn("rnever.scn", "timeout 300ms\ntarget t ready port 7001 = sleep 100\n"),
                      1);
     out = ru_out();
     ru_assert_contains(out, "rnever.scn:2: target t ready port 7001 = sleep 100");
     ru_assert_contains(out, "'t' not ready within 300 ms (waiting for a listening socket on "
                             "port 7001)");
     t0 = now_ms();
-    assert_int_equal(run_scn("rdead.scn",
+    assert_int_equal(ru_run_scn("rdead.scn",
                              "target t ready port = sh -c \"echo cannot bind >&2; exit 3\"\n"),
                      1);
     assert_true(now_ms() - t0 < 1500);
@@ -466,14 +453,14 @@ static void ready_port_failures(void **state)
 static void ready_regex_and_file(void **state)
 {
     (void)state;
-    assert_int_equal(run_scn("rre.scn",
+    assert_int_equal(ru_run_scn("rre.scn",
                              "target e ready stdout /on ([0-9.]+:[0-9]+)$/ = tcp-echo --port 0\n"
                              "connect a = tcp ${e}\nsend a \"hi\"\nexpect a \"hi\"\n"
                              "target f ready file ${tmp}/flag = sh -c \"sleep 0.1; "
                              "echo x > ${tmp}/flag; " SERVE "\"\n"
                              "file ${tmp}/flag \"x\\n\"\n"),
                      0);
-    assert_int_equal(run_scn("rre2.scn", "timeout 300ms\n"
+    assert_int_equal(ru_run_scn("rre2.scn", "timeout 300ms\n"
                                          "target e ready stderr /on ([0-9.]+:[0-9]+)$/ = "
                                          "tcp-echo --port 0\n"),
                      1);
