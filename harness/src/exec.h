@@ -119,12 +119,12 @@ struct exec_state {
     const struct nr_step *_Atomic current; /* the step running (any thread) */
     int result_fd;            /* where the watchdog reports */
     struct run_capture *capture; /* the scenario's capture, or NULL */
+    struct run_capture *_Atomic pace_cap; /* the capture senders wait for, or NULL */
+    _Atomic uint64_t paced_ms;  /* how long senders waited for it */
     pthread_t watchdog;
     pthread_mutex_t wd_lock;  /* steps_done, and the watchdog's firing */
     pthread_cond_t wd_cond;
     int steps_done;           /* the steps have finished: teardown runs */
-    struct run_capture *_Atomic pace_cap; /* the capture senders wait for, or NULL */
-    _Atomic uint64_t paced_ms;  /* how long senders waited for it */
 };
 
 struct exec_ctx {
@@ -177,6 +177,23 @@ int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t starte
 /* True once the scenario deadline has passed. */
 int exec_deadline_passed(struct exec_ctx *c);
 
+/* A sender that waits for the capture: the runner is the source of the
+ * bulk traffic, and a capture thread starved of CPU would lose packets
+ * (kernel drops fail the scenario).  io counts the payload bytes of one
+ * connection, both ways, since exec_pace_init. */
+struct exec_pacer {
+    struct run_capture *cap;  /* NULL: no capture, no waiting */
+    uint64_t base_cap, base_io, limit;
+};
+
+/* Start pacing a transfer on a connection that has moved io bytes so far. */
+void exec_pace_init(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
+
+/* Wait (a little at a time, never past the deadline) while the capture is
+ * behind this transfer by more than a quarter of its ring.  Returns 1 when it
+ * waited, 0 when not. */
+int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
+
 /* Set a scenario variable (copying val). Returns 0 / -1 on allocation failure. */
 int exec_setvar(struct exec_state *st, const char *name, const void *val, size_t len);
 
@@ -201,23 +218,6 @@ int exec_expect(struct exec_ctx *c, const struct nr_step *s);
 int exec_shutdown(struct exec_ctx *c, const struct nr_step *s);
 /* close / abort CONN (abortive: RST via SO_LINGER 0); keeps its record. */
 int exec_close(struct exec_ctx *c, const struct nr_step *s, int abortive);
-/* A sender that waits for the capture: the runner is the source of the
- * bulk traffic, and a capture thread starved of CPU would lose packets
- * (kernel drops fail the scenario).  io counts the payload bytes of one
- * connection, both ways, since exec_pace_init. */
-struct exec_pacer {
-    struct run_capture *cap;  /* NULL: no capture, no waiting */
-    uint64_t base_cap, base_io, limit;
-};
-
-/* Start pacing a transfer on a connection that has moved io bytes so far. */
-void exec_pace_init(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
-
-/* Wait (a little at a time, never past the deadline) while the capture is
- * behind this transfer by more than a quarter of its ring.  Returns 1 when it
- * waited, 0 when not. */
-int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io);
-
 /* Close every connection of c, keeping their records for the wire check;
  * forget its flows. */
 void exec_conns_free(struct exec_ctx *c);
