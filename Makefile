@@ -58,7 +58,7 @@ BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig
 DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 
 .SECONDARY:
-.PHONY: all bins tests run check soak golden check-unit check-asan check-integration install clean deps bench-run
+.PHONY: all bins tests run check soak golden check-unit check-asan check-integration install clean deps bench-run mutate
 all: bins tests
 
 bins: $(BINS)
@@ -157,6 +157,11 @@ bench-run: bins
 # them (SCN="harness/scenarios/x/y.scn ..." to add or refresh specific ones).
 golden: bins
 	sh ci/golden.sh refresh $(B) $(SCN)
+
+# Mutation testing (ci/MUTATION.md): FILES= MAX= SEED= JOBS= WORK=, in a private
+# copy of git HEAD; the table is written to $(B)/mutate/mutation.md.
+mutate:
+	WORK=$${WORK:-$(B)/mutate} sh ci/mutate.sh
 
 install: bins
 	install -d $(DESTDIR)$(PREFIX)/bin

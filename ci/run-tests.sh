@@ -78,6 +78,7 @@ if [ -x "$build/bin/netrig" ]; then
 fi
 
 run "ClusterFuzzLite build" sh ci/test-clusterfuzzlite.sh "$build"
+run "mutation runner" sh ci/test-mutate.sh
 
 for replay in "$asan"/fuzz/replay-*; do
     [ -x "$replay" ] || continue

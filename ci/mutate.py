@@ -1,0 +1,420 @@
+#!/usr/bin/python3
+"""ci/mutate.py - mutation testing for netrig's C sources (run by ci/mutate.sh).
+
+Copies the tree (git HEAD, or a plain directory) to WORK/src-N, builds it
+once, then for each mutant: writes one mutated line into the copy, rebuilds
+the outputs the map names for that file (make recompiles one object and
+relinks), runs the map's tests for that file fastest-first with a timeout,
+and restores the file.  The working tree is never touched.
+
+Mutant results: killed (a test failed, or hung past its timeout: "killed
+(timeout)"), survived (every test passed), stillborn (did not compile; not
+counted).  Comments, string/char literals and preprocessor lines are never
+mutated; a mutant identical to the original is skipped.  Deterministic:
+mutants are enumerated in file/line/column order, SEED picks MAX of them.
+
+The map (ci/mutate.map) has lines `GLOB make OUTPUTS...` (what to rebuild,
+relative to the build dir) and `GLOB test COMMAND` (in order, fastest first;
+{B} is the build dir).  ci/mutate.equiv lists known equivalent mutants as
+`FILE | OPERATOR | MUTATED LINE (stripped) | reason`; they are reported as
+"equivalent" and left out of the kill rate.
+"""
+import argparse, fnmatch, os, random, re, shutil, subprocess, sys, threading, time
+
+# --- mutant generation ---------------------------------------------------
+
+def code_mask(lines):
+    """Per line, the line with comments and string/char literals blanked out
+    (same length), so operators are only looked for in code."""
+    out, in_comment = [], False
+    for line in lines:
+        s, i, n = list(line), 0, len(line)
+        while i < n:
+            if in_comment:
+                if line.startswith('*/', i):
+                    s[i] = s[i + 1] = ' '
+                    i, in_comment = i + 2, False
+                else:
+                    s[i] = ' '
+                    i += 1
+            elif line.startswith('/*', i):
+                s[i] = s[i + 1] = ' '
+                i, in_comment = i + 2, True
+            elif line.startswith('//', i):
+                for j in range(i, n):
+                    s[j] = ' '
+                break
+            elif line[i] in '"\'':
+                q, j = line[i], i + 1
+                while j < n and line[j] != q:
+                    j += 2 if line[j] == '\\' else 1
+                for k in range(i + 1, min(j, n)):   # keep the quotes, blank the body
+                    s[k] = ' '
+                i = j + 1
+            else:
+                i += 1
+        out.append(''.join(s))
+    return out
+
+KEYWORDS = {'if', 'while', 'for', 'switch', 'return', 'sizeof', 'defined',
+            '_Alignof', 'alignof', 'case'}
+# Token-level swaps; the lookarounds keep <<, >>, ->, <<=, >>=, ==, <=> intact.
+SWAPS = [
+    ('relational', re.compile(r'(?<![<>=!\-])(<=|>=|<|>)(?![<>=])'),
+     {'<': '<=', '<=': '<', '>': '>=', '>=': '>'}),
+    ('equality', re.compile(r'(==|!=)'), {'==': '!=', '!=': '=='}),
+    ('logical', re.compile(r'(&&|\|\|)'), {'&&': '||', '||': '&&'}),
+]
+INT = re.compile(r'(?<![\w.])(0[xX][0-9a-fA-F]+|\d+)([uUlL]*)(?![\w.])')
+CALL2 = re.compile(r'\b([A-Za-z_]\w*)\s*\(')
+SIMPLE_STMT = re.compile(r'^\s*[A-Za-z_*(][^;{}]*;\s*$')
+RETURN = re.compile(r'\breturn\b[^;]*;')
+
+
+def split_args(code, start):
+    """Arguments of the call whose '(' is at start-1: list of (begin, end)
+    spans at depth 0, and the index of the closing ')', or None."""
+    depth, spans, b = 0, [], start
+    for i in range(start, len(code)):
+        c = code[i]
+        if c in '([{':
+            depth += 1
+        elif c in ')]}':
+            if depth == 0:
+                spans.append((b, i))
+                return spans, i
+            depth -= 1
+        elif c == ',' and depth == 0:
+            spans.append((b, i))
+            b = i + 1
+    return None
+
+
+def mutants_of_line(line, code, prev_code):
+    """Yield (column, operator, mutated line) for one source line."""
+    if code.lstrip().startswith('#'):
+        return
+    for op, rx, table in SWAPS:
+        for m in rx.finditer(code):
+            yield m.start(), op, line[:m.start()] + table[m.group(1)] + line[m.end():]
+    for m in INT.finditer(code):
+        tok = m.group(1)
+        v = int(tok, 16) if tok[:2].lower() == '0x' else int(tok)
+        for d, name in ((1, 'constant+1'), (-1, 'constant-1')):
+            if v + d < 0:
+                continue
+            new = hex(v + d) if tok[:2].lower() == '0x' else str(v + d)
+            yield m.start(), name, line[:m.start()] + new + m.group(2) + line[m.end():]
+    # A whole simple statement (call, assignment) after a statement boundary.
+    stripped = code.strip()
+    if (SIMPLE_STMT.match(code) and code.count('(') == code.count(')')
+            and not re.match(r'(return|break|continue|goto|case|default)\b', stripped)
+            and prev_code.rstrip()[-1:] in (';', '{', '}', ')', '')
+            and not re.search(r'\b(else|do)\s*$', prev_code)):
+        ind = line[:len(line) - len(line.lstrip())]
+        yield len(ind), 'delete-statement', ind + '(void)0; /* mutant: statement deleted */'
+    for m in RETURN.finditer(code):
+        yield m.start(), 'delete-return', line[:m.start()] + '(void)0;' + line[m.end():]
+    for m in CALL2.finditer(code):
+        if m.group(1) in KEYWORDS:
+            continue
+        # `type name(a, b)` is a definition or prototype, not a call.
+        if (re.match(r'^\s*([A-Za-z_]\w*[\s*]+)+$', code[:m.start()])
+                and not re.match(r'\s*(return|else|case)\b', code)):
+            continue
+        r = split_args(code, m.end())
+        if not r or len(r[0]) != 2:
+            continue
+        (a0, a1), (b0, b1) = r[0]
+        a, b = line[a0:a1].strip(), line[b0:b1].strip()
+        if not a or not b or a == b:
+            continue
+        # Keep each argument's surrounding blanks where they were.
+        pa = line[a0:a1].replace(a, b, 1)
+        pb = line[b0:b1].replace(b, a, 1)
+        yield m.start(), 'swap-args', line[:a0] + pa + ',' + pb + line[b1:]
+
+
+def source_text(root, path):
+    """The file as the copy has it: git HEAD's version in a git tree (what
+    others have changed but not committed is not mutated), else the file."""
+    if os.path.isdir(os.path.join(root, '.git')):
+        return subprocess.run(['git', '-C', root, 'show', 'HEAD:' + path], check=True,
+                              capture_output=True, text=True).stdout
+    with open(os.path.join(root, path), encoding='utf-8') as f:
+        return f.read()
+
+
+def enumerate_mutants(root, path):
+    lines = source_text(root, path).split('\n')
+    masked = code_mask(lines)
+    found, prev = [], ''
+    for no, (line, code) in enumerate(zip(lines, masked), 1):
+        seen = set()
+        for col, op, new in mutants_of_line(line, code, prev):
+            if new == line or (op, new) in seen:   # identical or duplicate
+                continue
+            seen.add((op, new))
+            found.append({'file': path, 'line': no, 'col': col, 'op': op,
+                          'orig': line, 'new': new})
+        if code.strip():
+            prev = code
+    return found
+
+# --- map, equivalents ----------------------------------------------------
+
+def read_map(path):
+    rules = []   # (glob, kind, value)
+    with open(path, encoding='utf-8') as f:
+        for raw in f:
+            raw = raw.strip()
+            if not raw or raw.startswith('#'):
+                continue
+            glob, kind, value = raw.split(None, 2)
+            if kind not in ('make', 'test'):
+                sys.exit('%s: unknown kind %r' % (path, kind))
+            rules.append((glob, kind, value))
+    return rules
+
+
+def plan_for(rules, path):
+    outs, tests = [], []
+    for glob, kind, value in rules:
+        if fnmatch.fnmatch(path, glob):
+            if kind == 'make':
+                outs += [o for o in value.split() if o not in outs]
+            elif value not in tests:
+                tests.append(value)
+    return outs, tests
+
+
+def read_equiv(path):
+    eq = {}
+    if path and os.path.exists(path):
+        with open(path, encoding='utf-8') as f:
+            for raw in f:
+                if raw.strip() and not raw.startswith('#'):
+                    parts = [p.strip() for p in raw.rstrip('\n').split(' | ')]
+                    if len(parts) == 4:
+                        eq[tuple(parts[:3])] = parts[3]
+    return eq
+
+# --- running -------------------------------------------------------------
+
+def sh(cmd, cwd, timeout, log, env):
+    """Run cmd in sh; returns 'ok', 'fail' or 'timeout'."""
+    with open(log, 'ab') as lf:
+        lf.write(('$ %s\n' % cmd).encode())
+        lf.flush()
+        p = subprocess.Popen(cmd, shell=True, cwd=cwd, stdout=lf, stderr=lf,
+                             stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        try:
+            return 'ok' if p.wait(timeout=timeout) == 0 else 'fail'
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)   # the test's own process group only
+            p.wait()
+            return 'timeout'
+
+
+class Worker:
+    def __init__(self, a, n, rules):
+        self.a, self.rules = a, rules
+        self.dir = os.path.join(a.work, 'src-%d' % n)
+        self.env = dict(os.environ, NR_BIN='build/bin')
+        self.timeouts = {}
+
+    def make(self, outs, log):
+        cmd = 'make -s B=build NR_NODEPS=1 ' + ' '.join('build/' + o for o in outs)
+        return sh(cmd, self.dir, self.a.build_timeout, log, self.env)
+
+    def setup(self, files):
+        """Copy, build and time every test once on the original sources."""
+        if os.path.exists(self.dir):
+            shutil.rmtree(self.dir)
+        os.makedirs(self.dir)
+        if os.path.isdir(os.path.join(self.a.root, '.git')):
+            subprocess.run('git -C "%s" archive HEAD | tar -x -C "%s"' % (self.a.root, self.dir),
+                           shell=True, check=True)
+        else:
+            shutil.rmtree(self.dir)
+            shutil.copytree(self.a.root, self.dir)
+        log = self.dir + '.setup.log'
+        outs, tests = [], []
+        for f in files:
+            o, t = plan_for(self.rules, f)
+            outs += [x for x in o if x not in outs]
+            tests += [x for x in t if x not in tests]
+        if self.make(outs, log) != 'ok':
+            sys.exit('the unmutated build failed, see %s' % log)
+        for t in tests:
+            t0 = time.time()
+            r = sh(t.replace('{B}', 'build'), self.dir, self.a.build_timeout, log, self.env)
+            dt = time.time() - t0
+            if r != 'ok':
+                sys.exit('test fails on the unmutated sources: %s (see %s)' % (t, log))
+            # A mutant's test times out at TIMEOUT, or 3x the original + 10 s.
+            self.timeouts[t] = self.a.timeout or 3 * dt + 10
+            print('baseline %6.1f s  %s' % (dt, t), flush=True)
+
+    def run(self, m, idx):
+        path = os.path.join(self.dir, m['file'])
+        with open(path, encoding='utf-8') as f:
+            orig = f.read()
+        lines = orig.split('\n')
+        assert lines[m['line'] - 1] == m['orig']
+        lines[m['line'] - 1] = m['new']
+        log = os.path.join(self.a.work, 'logs', '%04d.log' % idx)
+        outs, tests = plan_for(self.rules, m['file'])
+        t0 = time.time()
+        try:
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write('\n'.join(lines))
+            if self.make(outs, log) != 'ok':
+                m['result'], m['by'] = 'stillborn', ''
+            else:
+                m['result'], m['by'] = 'survived', ''
+                for t in tests:
+                    r = sh(t.replace('{B}', 'build'), self.dir, self.timeouts[t], log, self.env)
+                    if r != 'ok':
+                        m['result'] = 'killed (timeout)' if r == 'timeout' else 'killed'
+                        m['by'] = t
+                        break
+        finally:
+            with open(path, 'w', encoding='utf-8') as f:   # restore; the next make rebuilds it
+                f.write(orig)
+        m['time'] = time.time() - t0
+
+
+def short(t):
+    """A test command as the table shows it."""
+    t = t.replace('{B}/', '').replace('build/', '')
+    return t if len(t) < 60 else t[:57] + '...'
+
+
+def write_table(a, muts, eq, wall):
+    rows, per = [], {}
+    for i, m in enumerate(muts, 1):
+        key = (m['file'], m['op'], m['new'].strip())
+        res = m['result']
+        if key in eq and res == 'survived':
+            res = 'equivalent'
+        s = per.setdefault(m['file'], {'killed': 0, 'survived': 0, 'stillborn': 0,
+                                       'equivalent': 0, 'time': 0.0, 'built': 0})
+        s[res.split()[0]] += 1
+        if res != 'stillborn':
+            s['time'] += m['time']
+            s['built'] += 1
+        shown = m['orig'] if m['op'] == 'delete-statement' else m['new']
+        code = shown.strip().replace('|', '\\|').replace('`', "'")
+        rows.append('| %d | %s:%d | %s | `%s` | %s | %s | %.1f |' % (
+            i, m['file'], m['line'], m['op'], code, res,
+            short(m['by']).replace('|', '\\|'), m['time']))
+    out = ['| file | mutants | killed | survived | stillborn | equivalent | kill rate | s/mutant |',
+           '| --- | --- | --- | --- | --- | --- | --- | --- |']
+    tot = dict.fromkeys(['killed', 'survived', 'stillborn', 'equivalent', 'time', 'built'], 0)
+    for f in sorted(per):
+        s = per[f]
+        for k in tot:
+            tot[k] += s[k]
+        out.append(row(f, s))
+    out.append(row('**total**', tot))
+    out += ['', 'SEED=%s MAX=%s JOBS=%s, wall time %.0f s.' % (a.seed, a.max, a.jobs, wall), '',
+            '| # | file:line | operator | mutated line | result | by | s |',
+            '| --- | --- | --- | --- | --- | --- | --- |'] + rows
+    eqs = [(m, eq[(m['file'], m['op'], m['new'].strip())]) for m in muts
+           if (m['file'], m['op'], m['new'].strip()) in eq and m['result'] == 'survived']
+    if eqs:
+        out += ['', 'Equivalent mutants (not counted):', '']
+        out += ['- %s:%d %s: %s' % (m['file'], m['line'], m['op'], why) for m, why in eqs]
+    text = '\n'.join(out) + '\n'
+    with open(a.out, 'w', encoding='utf-8') as f:
+        f.write(text)
+    print(text)
+
+
+def row(name, s):
+    judged = s['killed'] + s['survived']
+    rate = '%d%%' % round(100 * s['killed'] / judged) if judged else '-'
+    per = '%.1f' % (s['time'] / s['built']) if s['built'] else '-'
+    return '| %s | %d | %d | %d | %d | %d | %s | %s |' % (
+        name, judged + s['stillborn'] + s['equivalent'], s['killed'], s['survived'],
+        s['stillborn'], s['equivalent'], rate, per)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--root', default='.')
+    p.add_argument('--work', default='build/mutate')
+    p.add_argument('--map', default='ci/mutate.map')
+    p.add_argument('--equiv', default='ci/mutate.equiv')
+    p.add_argument('--files', required=True, help='space-separated paths (shell globs ok)')
+    p.add_argument('--max', type=int, default=60)
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--jobs', type=int, default=1)
+    p.add_argument('--timeout', type=float, default=0, help='per test; 0: 3x baseline + 10 s')
+    p.add_argument('--build-timeout', type=float, default=600)
+    p.add_argument('--out', default=None, help='markdown table (default WORK/mutation.md)')
+    p.add_argument('--list', action='store_true', help='print the chosen mutants and stop')
+    a = p.parse_args()
+    a.root, a.work = os.path.abspath(a.root), os.path.abspath(a.work)
+    a.out = a.out or os.path.join(a.work, 'mutation.md')
+    rules = read_map(a.map)
+    import glob
+    files = []
+    for pat in a.files.split():
+        hits = sorted(glob.glob(pat, root_dir=a.root)) or [pat]
+        files += [h for h in hits if h.endswith('.c') and h not in files]
+    for f in files:
+        if not plan_for(rules, f)[1]:
+            sys.exit('%s: no tests in %s for this file' % (f, a.map))
+    # SEED shuffles each file's mutants; MAX are taken round-robin across the
+    # files (so a long file does not crowd out the others), run in file/line order.
+    rng = random.Random(a.seed)
+    pools = []
+    for f in files:
+        ms = enumerate_mutants(a.root, f)
+        rng.shuffle(ms)
+        pools.append(ms)
+    total = sum(len(ms) for ms in pools)
+    muts = []
+    while len(muts) < min(a.max, total):
+        for ms in pools:
+            if ms and len(muts) < a.max:
+                muts.append(ms.pop())
+    order = {f: i for i, f in enumerate(files)}
+    muts.sort(key=lambda m: (order[m['file']], m['line'], m['col'], m['op']))
+    print('%d mutants of %d in %d files' % (len(muts), total, len(files)), flush=True)
+    if a.list:
+        for m in muts:
+            print('%s:%d %s: %s' % (m['file'], m['line'], m['op'], m['new'].strip()))
+        return
+        return
+    os.makedirs(os.path.join(a.work, 'logs'), exist_ok=True)
+    t0 = time.time()
+    workers = [Worker(a, n, rules) for n in range(max(1, a.jobs))]
+    for w in workers:
+        w.setup(files)
+    lock = threading.Lock()
+    todo = list(enumerate(muts, 1))
+
+    def loop(w):
+        while True:
+            with lock:
+                if not todo:
+                    return
+                idx, m = todo.pop(0)
+            w.run(m, idx)
+            with lock:
+                print('%3d/%d %-40s %-16s %-16s %5.1f s %s' % (
+                    idx, len(muts), '%s:%d' % (m['file'], m['line']), m['op'], m['result'],
+                    m['time'], short(m['by'])), flush=True)
+    threads = [threading.Thread(target=loop, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    write_table(a, muts, read_equiv(a.equiv), time.time() - t0)
+
+
+if __name__ == '__main__':
+    main()

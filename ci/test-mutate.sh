@@ -1,0 +1,44 @@
+#!/bin/sh
+# ci/test-mutate.sh - the mutation runner's own test (a few seconds): every
+# mutant of the fixture ci/test-mutate/calc.c, run by two workers and judged
+# by the fixture's test, must end as expected; comments, strings and
+# definitions are not mutated, the fixture is left unchanged, and the same
+# SEED picks the same mutants.
+set -u
+dir=$(cd "$(dirname "$0")" && pwd)
+fx=$dir/test-mutate
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bad=0
+sum=$(cat "$fx"/* | md5sum)
+mut() { # run the runner on the fixture
+    /usr/bin/python3 "$dir/mutate.py" --root "$fx" --map "$fx/mutate.map" \
+        --equiv "$fx/mutate.equiv" --files calc.c --work "$work/w" --timeout 1 "$@"
+}
+# expect PATTERN WHAT: the table has a row matching PATTERN (grep -E)
+expect() {
+    if grep -Eq -- "$1" "$work/table"; then echo "ok    $2"
+    else echo "FAIL  $2: no row matching '$1'"; bad=1; fi
+}
+
+mut --max 1000 --jobs 2 --out "$work/table" >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+expect '\| calc.c:8 \| relational \| `if \(v <= lo\)` \| equivalent \|' "equivalent mutant listed, not counted"
+expect '\| calc.c:26 \| equality \| `while \(i == n\)` \| killed \| test_calc \|' "killed by the test"
+expect '\| calc.c:27 \| delete-statement \| `i\+\+;` \| killed \(timeout\) \|' "a hang is killed (timeout)"
+expect '\| calc.c:34 \| relational \| `return v <= 10;` \| survived \|' "untested code survives"
+expect '\| calc.c:34 \| delete-return \| `\(void\)0;` \| stillborn \|' "a mutant that does not compile is stillborn"
+expect '\| calc.c:44 \| swap-args \| `return diff\(b, a\);` \| killed \|' "swapped call arguments"
+expect '^\| calc.c \| 18 \| 5 \| 4 \| 7 \| 2 \| 56% \|' "per-file summary: 18 mutants, 5 killed, 4 survived, 7 stillborn, 2 equivalent"
+if grep -Eq '\| calc\.c:(1|2|15|37|42) \|' "$work/table"; then
+    echo "FAIL  a comment, a string literal or a definition was mutated"; bad=1
+else echo "ok    comments, strings and definitions not mutated"; fi
+[ "$(cat "$fx"/* | md5sum)" = "$sum" ] && echo "ok    fixture unchanged" ||
+    { echo "FAIL  the fixture was modified"; bad=1; }
+
+mut --max 5 --seed 7 --list >"$work/a"; mut --max 5 --seed 7 --list >"$work/b"
+mut --max 5 --seed 8 --list >"$work/c"
+cmp -s "$work/a" "$work/b" && ! cmp -s "$work/a" "$work/c" && [ "$(wc -l <"$work/a")" -eq 6 ] &&
+    echo "ok    SEED and MAX pick the mutants deterministically" ||
+    { echo "FAIL  SEED/MAX selection"; bad=1; }
+[ "$bad" -eq 0 ] || sed 's/^/      /' "$work/table"
+exit "$bad"
