@@ -60,6 +60,7 @@ static void usage(FILE *f)
             "  -r, --repeat N        run each scenario N times\n"
             "  -D NAME=VALUE         the value of `param NAME` in the scenarios; NAME=V1,V2,...\n"
             "                        runs each scenario that declares it once per value\n"
+            "                        (write \\, for a comma inside a value)\n"
             "  -k, --keep            keep artifacts of passing scenarios too\n"
             "  -a, --artifacts DIR   artifacts root (default netrig-artifacts)\n"
             "  -t, --timeout DUR     default per-step timeout for every file (e.g. 5s)\n"
@@ -721,14 +722,19 @@ static int add_define(struct defines *d, const char *arg)
     x = &d->v[d->n++];
     memset(x, 0, sizeof(*x));
     x->name = strndup(arg, (size_t)(eq - arg));
-    for (p = eq + 1;; p += strcspn(p, ",") + 1) {
+    for (p = eq + 1;;) { /* values split at ',', where "\," is a comma in a value */
         char **vv = realloc(x->values, (x->nvalues + 1) * sizeof(*vv));
-        if (!vv || !x->name)
+        char *v = malloc(strlen(p) + 1), *o = v;
+        if (!vv || !x->name || !v) {
+            free(v);
             return -1;
+        }
         x->values = vv;
-        if (!(x->values[x->nvalues++] = strndup(p, strcspn(p, ","))))
-            return -1;
-        if (!strchr(p, ','))
+        x->values[x->nvalues++] = v;
+        for (; *p && *p != ','; p++)
+            *o++ = p[0] == '\\' && p[1] == ',' ? *++p : *p;
+        *o = '\0';
+        if (!*p++)
             break;
     }
     return 0;

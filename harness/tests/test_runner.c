@@ -481,6 +481,10 @@ static void params_matrix_and_include(void **state)
     /* the value is really used: a wrong expectation fails under the matrix */
     ru_write("pm/r.scn", "include greet.inc\nexpect a \"Welcome!\\n\"\n");
     assert_int_equal(ru_netrig("run", "-a", "art", "-D", "msg=hi", "pm/r.scn", NULL), 1);
+    /* "\," is a comma inside a value */
+    assert_int_equal(ru_netrig("run", "-a", "art", "-D", "msg=a\\,b,c", "pm/p.scn", NULL), 0);
+    ru_assert_contains(ru_out(), "PASS  pm/p.scn [msg=a,b] ");
+    ru_assert_contains(ru_out(), "PASS  pm/p.scn [msg=c] ");
     assert_int_equal(ru_netrig("run", "-a", "art", "-D", "nope=1", "pm", NULL), 2);
     ru_assert_contains(ru_err(), "-D nope: no scenario declares 'param nope'");
     assert_int_equal(ru_netrig("run", "-a", "art", "-D", "no-equals", "pm", NULL), 2);
