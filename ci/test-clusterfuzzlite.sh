@@ -29,8 +29,10 @@ for h in fuzz/*.c; do
     unzip -q -o "$dir/out/${name}_seed_corpus.zip" -d "$dir/corpus/$name" || status=1
     dict=""
     [ -f "$dir/out/$name.dict" ] && dict=-dict=$dir/out/$name.dict
+    # a finding is written into $dir, never into the checkout
     # shellcheck disable=SC2086 # dict is empty or one argument
-    if ! "$bin" -runs=500 -seed=1 -timeout=10 -max_total_time=120 $dict "$dir/corpus/$name" > "$dir/$name.log" 2>&1; then
+    if ! "$bin" -runs=500 -seed=1 -timeout=10 -max_total_time=120 -artifact_prefix="$dir/" $dict \
+        "$dir/corpus/$name" > "$dir/$name.log" 2>&1; then
         echo "$name: the ClusterFuzzLite build failed on its corpus:"
         tail -n 20 "$dir/$name.log"
         status=1

@@ -8,9 +8,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,10 +83,33 @@ char *nr_addr_format(const struct sockaddr *sa, char *buf, size_t buflen)
         const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof(ip));
         snprintf(buf, buflen, "[%s]:%u", ip, ntohs(v6->sin6_port));
+    } else if (sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+        size_t max = sizeof(un->sun_path) - 1;
+        if (un->sun_path[0] == '\0') /* abstract: "@name"; unnamed: "@" */
+            snprintf(buf, buflen, "@%.*s", (int)strnlen(un->sun_path + 1, max), un->sun_path + 1);
+        else
+            snprintf(buf, buflen, "%.*s", (int)strnlen(un->sun_path, max + 1), un->sun_path);
     } else {
         snprintf(buf, buflen, "(family %d)", sa->sa_family);
     }
     return buf;
+}
+
+int nr_addr_unix(const char *text, struct nr_addr *out, char *errbuf)
+{
+    struct sockaddr_un *un = (struct sockaddr_un *)&out->ss;
+    size_t n = strlen(text);
+
+    memset(out, 0, sizeof(*out));
+    if (n == 0 || n >= sizeof(un->sun_path) || (text[0] == '@' && n < 2))
+        return nr_seterr(errbuf, "'%s': expected a socket path of 1-107 bytes or @name", text);
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, text, n);
+    if (text[0] == '@') /* the abstract namespace: a leading NUL, no terminator */
+        un->sun_path[0] = '\0';
+    out->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (text[0] != '@'));
+    return 0;
 }
 
 int nr_addr_port(const struct sockaddr *sa)
@@ -108,7 +133,7 @@ int nr_addr_is_loopback(const struct sockaddr *sa)
             return 1;
         return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
     }
-    return 0;
+    return sa->sa_family == AF_UNIX; /* never leaves the machine */
 }
 
 int nr_bind_socket(const struct nr_addr *addr, int type, int backlog, char *errbuf)
@@ -173,6 +198,12 @@ int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out,
     if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0) {
         if (errno != EINPROGRESS) {
             err = errno;
+            if (err == ENOENT && addr->ss.ss_family == AF_UNIX && err_out) {
+                /* no socket at that path: nobody listens, as a refusal says */
+                *err_out = ECONNREFUSED;
+                close(fd);
+                return nr_seterr_errno(errbuf, ENOENT, "connect to %s (refused)", as);
+            }
             goto error;
         }
         r = nr_wait_fd(fd, POLLOUT, timeout_ms);

@@ -29,14 +29,20 @@ int nr_addr_from_host(const char *host, int port, struct nr_addr *out, char *err
 /* Parse "HOST:PORT" / "[V6]:PORT" (numeric only) into *out. Returns 0 / -1. */
 int nr_addr_parse(const char *text, struct nr_addr *out, char *errbuf);
 
-/* Write "1.2.3.4:80" or "[::1]:80" into buf (NR_ADDRSTR_SIZE bytes).
+/* A unix-domain address: a path, or "@name" in the abstract namespace.
+ * Returns 0 or -1 with errbuf set (empty, or too long for sun_path). */
+int nr_addr_unix(const char *text, struct nr_addr *out, char *errbuf);
+
+/* Write "1.2.3.4:80", "[::1]:80", a unix path or "@name" into buf
+ * (NR_ADDRSTR_SIZE bytes; a unix path is cut to fit).
  * Returns buf, for use in printf arguments. */
 char *nr_addr_format(const struct sockaddr *sa, char *buf, size_t buflen);
 
 /* Port of an AF_INET/AF_INET6 address, or -1. */
 int nr_addr_port(const struct sockaddr *sa);
 
-/* True when the address is loopback (127/8 or ::1 or ::ffff:127/104). */
+/* True when the address is loopback (127/8 or ::1 or ::ffff:127/104) or a
+ * unix-domain one. */
 int nr_addr_is_loopback(const struct sockaddr *sa);
 
 /* Create a socket of type SOCK_STREAM or SOCK_DGRAM bound to addr (with

@@ -18,6 +18,7 @@
 #define NR_SCN_STEPS_MAX 100000 /* steps in a scenario, nested ones included */
 #define NR_SCN_FILE_MAX (16u << 20) /* bytes nr_scn_load reads at most */
 #define NR_SCN_INCLUDE_MAX 8   /* nesting of `include` */
+#define NR_SCN_UNIX_PATH_MAX 108 /* sun_path, with its NUL */
 
 /* One piece of a template: literal bytes, or the name of a variable.
  * The parser NUL-terminates data of both kinds (the NUL is not in len).
@@ -167,6 +168,8 @@ struct nr_step {
             enum nr_proto proto;
             struct nr_tmpl addr;    /* "HOST:PORT", "[V6]:PORT" */
             int refused;            /* connect ... refused: the connect must fail */
+            int is_unix;            /* unix (stream, proto TCP) / unixgram (proto UDP):
+                                       addr is a path or @name (abstract namespace) */
             int retry;              /* connect ... retry: retry while refused (TCP) */
         } sock;
         struct {                    /* NR_S_ACCEPT */

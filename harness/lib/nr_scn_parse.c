@@ -41,6 +41,7 @@ struct sym {
     unsigned depth;  /* block depth of the definition (0: top level) */
     unsigned line;   /* line of the definition */
     unsigned closed; /* line of the close/abort of a connection; 0: open */
+    int is_unix;     /* a unix-domain socket (its traffic is not captured) */
 };
 
 /* Does a name of kind y satisfy a request for `want`? */
@@ -292,15 +293,44 @@ static int take_dur(struct parser *p, int *ms)
     return adv(p, 0);
 }
 
-static int take_proto(struct parser *p, enum nr_proto *proto)
+/* tcp | udp, and where is_unix is given also unix (a stream socket) |
+ * unixgram (datagrams), which set *is_unix. */
+static int take_proto_of(struct parser *p, enum nr_proto *proto, int *is_unix)
 {
-    if (is_kw(p, "tcp"))
+    if (is_kw(p, "tcp") || (is_unix && is_kw(p, "unix")))
         *proto = NR_TCP;
-    else if (is_kw(p, "udp"))
+    else if (is_kw(p, "udp") || (is_unix && is_kw(p, "unixgram")))
         *proto = NR_UDP;
     else
-        return err_got(p, "'tcp' or 'udp'");
+        return err_got(p, is_unix ? "'tcp', 'udp', 'unix' or 'unixgram'" : "'tcp' or 'udp'");
+    if (is_unix)
+        *is_unix = is_kw(p, "unix") || is_kw(p, "unixgram");
     return adv(p, 0);
+}
+
+static int take_proto(struct parser *p, enum nr_proto *proto)
+{
+    return take_proto_of(p, proto, NULL);
+}
+
+/* A unix socket's address: a path, or @name in the abstract namespace. */
+static int take_unix_addr(struct parser *p, struct nr_tmpl *out)
+{
+    const struct nr_seg *g = p->tok.tmpl.segs;
+
+    if ((p->tok.kind == LX_WORD || p->tok.kind == LX_STRING) && p->tok.tmpl.nsegs == 1 &&
+        !g->is_var && (g->len == 0 || g->len >= NR_SCN_UNIX_PATH_MAX))
+        return err_got(p, "a socket path of 1-107 bytes or @name");
+    return take_tmpl(p, out, "a socket path or @name", 0);
+}
+
+/* PROTO ADDR of connect and listen. */
+static int take_sock(struct parser *p, struct nr_step *s)
+{
+    if (take_proto_of(p, &s->u.sock.proto, &s->u.sock.is_unix) < 0)
+        return -1;
+    return s->u.sock.is_unix ? take_unix_addr(p, &s->u.sock.addr)
+                             : take_addr(p, &s->u.sock.addr);
 }
 
 static const struct {
@@ -434,6 +464,7 @@ static int sym_add(struct parser *p, const struct nr_step *s, enum sym_kind kind
     if (nr_scn_grow((void **)&p->syms, p->nsyms, sizeof(*p->syms)) < 0)
         return lx_errf(&p->lx, s->col, "out of memory");
     y = &p->syms[p->nsyms++];
+    memset(y, 0, sizeof(*y));
     memcpy(y->name, s->name, sizeof(y->name));
     y->kind = kind;
     y->proto = proto;
@@ -741,7 +772,7 @@ static int st_target(struct parser *p, struct nr_step *s)
 static int st_connect(struct parser *p, struct nr_step *s)
 {
     if (take_new(p, s->name, SYM_CONN) < 0 || want_kw(p, "=", "'='") < 0 ||
-        take_proto(p, &s->u.sock.proto) < 0 || take_addr(p, &s->u.sock.addr) < 0)
+        take_sock(p, s) < 0)
         return -1;
     if (is_kw(p, "refused")) {
         s->u.sock.refused = 1;
@@ -757,6 +788,7 @@ static int st_connect(struct parser *p, struct nr_step *s)
     }
     if (finish(p, s, 1) < 0 || sym_add(p, s, SYM_CONN, s->u.sock.proto) < 0)
         return -1;
+    p->syms[p->nsyms - 1].is_unix = s->u.sock.is_unix;
     if (s->u.sock.refused)
         p->syms[p->nsyms - 1].closed = s->line; /* never open: only ${NAME} remains */
     return 0;
@@ -765,10 +797,12 @@ static int st_connect(struct parser *p, struct nr_step *s)
 static int st_listen(struct parser *p, struct nr_step *s)
 {
     if (take_new(p, s->name, SYM_LISTENER) < 0 || want_kw(p, "=", "'='") < 0 ||
-        take_proto(p, &s->u.sock.proto) < 0 || take_addr(p, &s->u.sock.addr) < 0 ||
-        finish(p, s, 0) < 0)
+        take_sock(p, s) < 0 || finish(p, s, 0) < 0)
         return -1;
-    return sym_add(p, s, SYM_LISTENER, s->u.sock.proto);
+    if (sym_add(p, s, SYM_LISTENER, s->u.sock.proto) < 0)
+        return -1;
+    p->syms[p->nsyms - 1].is_unix = s->u.sock.is_unix;
+    return 0;
 }
 
 static int st_accept(struct parser *p, struct nr_step *s)
@@ -782,11 +816,13 @@ static int st_accept(struct parser *p, struct nr_step *s)
     if (take_use(p, s->u.accept.listener, SYM_LISTENER, &l, 0) < 0)
         return -1;
     if (l->proto != NR_TCP)
-        return lx_errf(&p->lx, col, "expected a TCP listener, got '%s' (a UDP listener)",
-                       s->u.accept.listener);
-    if (finish(p, s, 1) < 0)
+        return lx_errf(&p->lx, col, "expected a %s listener, got '%s' (a %s listener)",
+                       l->is_unix ? "unix" : "TCP", s->u.accept.listener,
+                       l->is_unix ? "unixgram" : "UDP");
+    if (finish(p, s, 1) < 0 || sym_add(p, s, SYM_CONN, NR_TCP) < 0)
         return -1;
-    return sym_add(p, s, SYM_CONN, NR_TCP);
+    p->syms[p->nsyms - 1].is_unix = l->is_unix;
+    return 0;
 }
 
 static int st_send(struct parser *p, struct nr_step *s)
@@ -973,9 +1009,15 @@ static int st_block(struct parser *p, struct nr_step *s)
 
 static int st_wire(struct parser *p, struct nr_step *s)
 {
+    struct sym *y;
+    unsigned col = p->tok.col;
+
     s->u.wire.kind = NR_WIRE_CLAIM;
-    if (take_use(p, s->name, SYM_WIRE_OK, NULL, 0) < 0)
+    if (take_use(p, s->name, SYM_WIRE_OK, &y, 0) < 0)
         return -1;
+    if (y->is_unix)
+        return lx_errf(&p->lx, col, "expected a TCP or UDP connection or a flow, got '%s' (a "
+                                    "unix socket: its traffic is not in the capture)", s->name);
     if (p->tok.kind == LX_EOL)
         return err_got(p, "a wire property");
     while (p->tok.kind != LX_EOL)

@@ -45,6 +45,7 @@ struct exec_record {
     uint32_t *dg_sent, *dg_recv;    /* UDP datagram sizes, in order (owned) */
     size_t n_dg_sent, n_dg_recv;
     int cut;                        /* reset or aborted: unsent bytes may be lost */
+    int is_unix;                    /* a unix-domain socket: not on the captured wire */
 };
 
 /* FNV-1a, 64 bit, continued over successive pieces of a stream. */

@@ -69,6 +69,7 @@ static struct exec_conn *new_conn(struct exec_ctx *c, const struct nr_step *s,
     k->rec.sent_hash = k->rec.recv_hash = EXEC_FNV_INIT;
     k->fd = fd;
     nr_local_addr(fd, &k->rec.local, NULL);
+    k->rec.is_unix = k->rec.local.ss.ss_family == AF_UNIX;
     nr_set_nonblock(fd, 1);
     return k;
 }
@@ -159,14 +160,14 @@ void exec_conns_free(struct exec_ctx *c)
 /* Expand the address template t of step s into *a; a destination must be
  * loopback unless --allow-remote.  Returns 0, or -1 after exec_fail. */
 static int parse_addr_of(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
-                         struct nr_addr *a, int destination)
+                         struct nr_addr *a, int destination, int is_unix)
 {
     char errbuf[NR_ERRBUF_SIZE], *text = exec_expand(c, s, t, NULL);
     int r;
 
     if (!text)
         return -1;
-    r = nr_addr_parse(text, a, errbuf);
+    r = is_unix ? nr_addr_unix(text, a, errbuf) : nr_addr_parse(text, a, errbuf);
     free(text);
     if (r < 0) {
         exec_fail(c, s, "%s", errbuf);
@@ -185,7 +186,7 @@ static int parse_addr_of(struct exec_ctx *c, const struct nr_step *s, const stru
 static int parse_addr(struct exec_ctx *c, const struct nr_step *s, struct nr_addr *a,
                       int destination)
 {
-    return parse_addr_of(c, s, &s->u.sock.addr, a, destination);
+    return parse_addr_of(c, s, &s->u.sock.addr, a, destination, s->u.sock.is_unix);
 }
 
 /* Same family, host and port? */
@@ -244,14 +245,34 @@ static int udp_refused(struct exec_ctx *c, const struct nr_step *s, int fd)
 
 static int connect_udp(struct exec_ctx *c, const struct nr_step *s, const struct nr_addr *a)
 {
+    static const sa_family_t autobind = AF_UNIX;
     struct exec_conn *k;
     struct nr_addr local;
-    int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), is_unix = s->u.sock.is_unix;
+    int rc;
 
-    if (fd < 0 || connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
-        exec_fail(c, s, "udp connect: %s", strerror(errno));
+    /* a unix datagram client needs an address of its own to be answered:
+     * the kernel picks an abstract one */
+    if (fd >= 0 && is_unix && bind(fd, (const struct sockaddr *)&autobind, sizeof(autobind)) < 0) {
+        exec_fail(c, s, "unixgram bind: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    rc = fd < 0 ? -1 : connect(fd, (const struct sockaddr *)&a->ss, a->len);
+    if (rc < 0 && fd >= 0 && is_unix && s->u.sock.refused &&
+        (errno == ECONNREFUSED || errno == ENOENT)) {
+        close(fd); /* nobody has that address: refused, as wanted */
+        return 0;
+    }
+    if (rc < 0) {
+        exec_fail(c, s, "%s connect: %s", is_unix ? "unixgram" : "udp", strerror(errno));
         if (fd >= 0)
             close(fd);
+        return -1;
+    }
+    if (s->u.sock.refused && is_unix) {
+        close(fd);
+        exec_fail(c, s, "expected no socket at that address, but the connect succeeded");
         return -1;
     }
     if (s->u.sock.refused)
@@ -590,7 +611,7 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
     uint64_t pos = 0;
 
     if (s->u.send.to.nsegs > 0) { /* `to ADDR`: this peer, not the last sender */
-        if (parse_addr_of(c, s, &s->u.send.to, &to, 1) < 0)
+        if (parse_addr_of(c, s, &s->u.send.to, &to, 1, k->rec.is_unix) < 0)
             return -1;
         dst = &to;
     } else if (!k->rec.have_peer) {
@@ -1038,7 +1059,7 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
         exec_fail(c, s, "out of memory");
         return -1;
     }
-    if (m->from.nsegs > 0 && parse_addr_of(c, s, &m->from, &want_from, 0) < 0)
+    if (m->from.nsegs > 0 && parse_addr_of(c, s, &m->from, &want_from, 0, k->rec.is_unix) < 0)
         goto out;
     if (m->kind == NR_M_NOTHING && s->timeout_ms < 0)
         budget = c->st->step_timeout;

@@ -368,6 +368,60 @@ static void include_errors(void **state)
     parse_err("include x.scn\n", "t.scn:1:1: expected no 'include' here (files cannot be read)");
 }
 
+/* unix (stream) and unixgram sockets: paths or @names; never on the wire. */
+static void unix_sockets(void **state)
+{
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        { "connect a = unix\n", "t.scn:1:17: expected a socket path or @name, got end of line" },
+        { "connect a = unix \"\"\n",
+          "t.scn:1:18: expected a socket path of 1-107 bytes or @name, got '\"\"'" },
+        { "connect a = unix /tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+          "t.scn:1:18: expected a socket path of 1-107 bytes or @name" },
+        { "connect a = unixgram @x retry\n",
+          "t.scn:1:25: expected 'within DUR' or end of line ('retry' is for TCP" },
+        { "connect a = unix @x\nwire a state SF\n",
+          "t.scn:2:6: expected a TCP or UDP connection or a flow, got 'a' (a unix socket: its "
+          "traffic is not in the capture)" },
+        { "listen l = unix @x\naccept a = l\nwire a no-rst\n",
+          "t.scn:3:6: expected a TCP or UDP connection or a flow, got 'a' (a unix socket" },
+        { "listen l = unixgram @x\naccept a = l\n",
+          "t.scn:2:12: expected a unix listener, got 'l' (a unixgram listener)" },
+        { "target t activate unix @x = p\n", "t.scn:1:19: expected 'tcp' or 'udp', got 'unix'" },
+        { "connect a = sctp 1.2.3.4:5\n",
+          "t.scn:1:13: expected 'tcp', 'udp', 'unix' or 'unixgram', got 'sctp'" },
+    };
+    struct nr_scn s;
+    const struct nr_step *t;
+
+    (void)state;
+    parse_ok("listen l = unix ${tmp}/s.sock\nconnect a = unix @abstract retry within 1s\n"
+             "listen u = unixgram @dg\nconnect d = unixgram ${tmp}/d refused\n"
+             "connect b = unix \"/tmp/a b\"\n",
+             &s);
+    t = only_step(&s, 0, NR_S_LISTEN);
+    assert_int_equal(t->u.sock.is_unix, 1);
+    assert_int_equal(t->u.sock.proto, NR_TCP);
+    assert_string_equal(show(&t->u.sock.addr), "${tmp}/s.sock");
+    t = only_step(&s, 1, NR_S_CONNECT);
+    assert_int_equal(t->u.sock.is_unix, 1);
+    assert_int_equal(t->u.sock.retry, 1);
+    assert_string_equal(show(&t->u.sock.addr), "@abstract");
+    t = only_step(&s, 2, NR_S_LISTEN);
+    assert_int_equal(t->u.sock.proto, NR_UDP);
+    assert_int_equal(t->u.sock.is_unix, 1);
+    assert_int_equal(only_step(&s, 3, NR_S_CONNECT)->u.sock.refused, 1);
+    assert_int_equal(s.needs_ipv6, 0);
+    nr_scn_free(&s);
+    parse_ok("connect a = tcp 127.0.0.1:1\n", &s);
+    assert_int_equal(only_step(&s, 0, NR_S_CONNECT)->u.sock.is_unix, 0);
+    nr_scn_free(&s);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        parse_err(bad[i].text, bad[i].want);
+}
+
 static void lifecycle_errors(void **state)
 {
 #define TGT "target t = prog\n"
@@ -954,7 +1008,7 @@ static void errors(void **state)
         { "set a = \"a\\q\"\n", "t.scn:1:11: expected an escape \\n \\r \\t \\0 \\\\ \\\" \\$ or \\xHH, got '\\q'" },
         { "listen u = udp h:1\naccept a = u\n", "t.scn:2:12: expected a TCP listener, got 'u' (a UDP listener)" },
         { "accept a = nol\n", "t.scn:1:12: expected a listener defined earlier, got 'nol'" },
-        { "connect c = sctp h:1\n", "t.scn:1:13: expected 'tcp' or 'udp', got 'sctp'" },
+        { "connect c = sctp h:1\n", "t.scn:1:13: expected 'tcp', 'udp', 'unix' or 'unixgram', got 'sctp'" },
         { CONN "send c 12\n", "t.scn:2:8: expected a payload: \"string\", x\"hex\", file PATH or pattern N, got '12'" },
         { CONN "send c \"a\" * 0\n", "t.scn:2:14: expected a repeat count >= 1, got '0'" },
         { CONN "send c \"a\" chunk 0\n", "t.scn:2:18: expected a chunk size >= 1, got '0'" },
@@ -1248,6 +1302,7 @@ int main(void)
         cmocka_unit_test(readiness_errors),
         cmocka_unit_test(include_and_param),
         cmocka_unit_test(include_errors),
+        cmocka_unit_test(unix_sockets),
         cmocka_unit_test(socket_fields),
         cmocka_unit_test(send_fields),
         cmocka_unit_test(retry_and_udp_peer_fields),
