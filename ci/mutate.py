@@ -135,18 +135,19 @@ def mutants_of_line(line, code, prev_code):
         yield m.start(), 'swap-args', line[:a0] + pa + ',' + pb + line[b1:]
 
 
-def source_text(root, path):
-    """The file as the copy has it: git HEAD's version in a git tree (what
+def source_text(a, path):
+    """The file as the copy has it: the commit's version in a git tree (what
     others have changed but not committed is not mutated), else the file."""
+    root = a.root
     if os.path.isdir(os.path.join(root, '.git')):
-        return subprocess.run(['git', '-C', root, 'show', 'HEAD:' + path], check=True,
+        return subprocess.run(['git', '-C', root, 'show', a.commit + ':' + path], check=True,
                               capture_output=True, text=True).stdout
     with open(os.path.join(root, path), encoding='utf-8') as f:
         return f.read()
 
 
-def enumerate_mutants(root, path):
-    lines = source_text(root, path).split('\n')
+def enumerate_mutants(a, path):
+    lines = source_text(a, path).split('\n')
     masked = code_mask(lines)
     found, prev = [], ''
     for no, (line, code) in enumerate(zip(lines, masked), 1):
@@ -233,7 +234,8 @@ class Worker:
             shutil.rmtree(self.dir)
         os.makedirs(self.dir)
         if os.path.isdir(os.path.join(self.a.root, '.git')):
-            subprocess.run('git -C "%s" archive HEAD | tar -x -C "%s"' % (self.a.root, self.dir),
+            subprocess.run('git -C "%s" archive %s | tar -x -C "%s"' % (
+                self.a.root, self.a.commit, self.dir),
                            shell=True, check=True)
         else:
             shutil.rmtree(self.dir)
@@ -287,7 +289,10 @@ class Worker:
 
 def short(t):
     """A test command as the table shows it."""
-    t = t.replace('{B}/', '').replace('build/', '')
+    if 'netrig run' in t:   # the scenario directories it runs
+        return 'scenarios ' + ' '.join(w.split('/')[-1] for w in t.split()
+                                       if w.startswith('harness/scenarios/'))
+    t = t.replace('{B}/', '').replace('{B}', 'build').replace('build/', '')
     return t if len(t) < 60 else t[:57] + '...'
 
 
@@ -318,7 +323,8 @@ def write_table(a, muts, eq, wall):
             tot[k] += s[k]
         out.append(row(f, s))
     out.append(row('**total**', tot))
-    out += ['', 'SEED=%s MAX=%s JOBS=%s, wall time %.0f s.' % (a.seed, a.max, a.jobs, wall), '',
+    out += ['', 'Sources: %s; SEED=%s MAX=%s JOBS=%s, wall time %.0f s.' % (
+                a.rev, a.seed, a.max, a.jobs, wall), '',
             '| # | file:line | operator | mutated line | result | by | s |',
             '| --- | --- | --- | --- | --- | --- | --- |'] + rows
     eqs = [(m, eq[(m['file'], m['op'], m['new'].strip())]) for m in muts
@@ -359,6 +365,11 @@ def main():
     a.root, a.work = os.path.abspath(a.root), os.path.abspath(a.work)
     a.out = a.out or os.path.join(a.work, 'mutation.md')
     rules = read_map(a.map)
+    a.rev = a.root   # what is mutated: HEAD's commit, resolved once, or the directory
+    if os.path.isdir(os.path.join(a.root, '.git')):
+        a.commit = subprocess.run(['git', '-C', a.root, 'rev-parse', 'HEAD'], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+        a.rev = 'git ' + a.commit[:7]
     import glob
     files = []
     for pat in a.files.split():
@@ -372,7 +383,7 @@ def main():
     rng = random.Random(a.seed)
     pools = []
     for f in files:
-        ms = enumerate_mutants(a.root, f)
+        ms = enumerate_mutants(a, f)
         rng.shuffle(ms)
         pools.append(ms)
     total = sum(len(ms) for ms in pools)
@@ -386,7 +397,8 @@ def main():
     print('%d mutants of %d in %d files' % (len(muts), total, len(files)), flush=True)
     if a.list:
         for m in muts:
-            print('%s:%d %s: %s' % (m['file'], m['line'], m['op'], m['new'].strip()))
+            shown = m['orig'] if m['op'] == 'delete-statement' else m['new']
+            print('%s:%d %s: %s' % (m['file'], m['line'], m['op'], shown.strip()))
         return
         return
     os.makedirs(os.path.join(a.work, 'logs'), exist_ok=True)
