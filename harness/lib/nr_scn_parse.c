@@ -809,6 +809,7 @@ static int st_accept(struct parser *p, struct nr_step *s)
 {
     struct sym *l;
     unsigned col;
+    int is_unix;
 
     if (take_new(p, s->name, SYM_CONN) < 0 || want_kw(p, "=", "'='") < 0)
         return -1;
@@ -819,9 +820,10 @@ static int st_accept(struct parser *p, struct nr_step *s)
         return lx_errf(&p->lx, col, "expected a %s listener, got '%s' (a %s listener)",
                        l->is_unix ? "unix" : "TCP", s->u.accept.listener,
                        l->is_unix ? "unixgram" : "UDP");
+    is_unix = l->is_unix; /* sym_add may move the table l points into */
     if (finish(p, s, 1) < 0 || sym_add(p, s, SYM_CONN, NR_TCP) < 0)
         return -1;
-    p->syms[p->nsyms - 1].is_unix = l->is_unix;
+    p->syms[p->nsyms - 1].is_unix = is_unix;
     return 0;
 }
 

@@ -418,6 +418,16 @@ static void unix_sockets(void **state)
     parse_ok("connect a = tcp 127.0.0.1:1\n", &s);
     assert_int_equal(only_step(&s, 0, NR_S_CONNECT)->u.sock.is_unix, 0);
     nr_scn_free(&s);
+    /* accept after 0..16 other names: at some count the name table grows
+     * while accept still needs its listener's entry (ASan: use after free) */
+    for (int n = 0; n <= 16; n++) {
+        char text[1024];
+        int at = snprintf(text, sizeof(text), "listen l = unix @l\n");
+        for (int k = 0; k < n; k++)
+            at += snprintf(text + at, sizeof(text) - (size_t)at, "set v%d = x\n", k);
+        snprintf(text + at, sizeof(text) - (size_t)at, "accept a = l\nwire a no-rst\n");
+        parse_err(text, "t.scn:");
+    }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         parse_err(bad[i].text, bad[i].want);
 }
