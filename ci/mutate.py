@@ -16,10 +16,10 @@ mutants are enumerated in file/line/column order, SEED picks MAX of them.
 The map (ci/mutate.map) has lines `GLOB make OUTPUTS...` (what to rebuild,
 relative to the build dir) and `GLOB test COMMAND` (in order, fastest first;
 {B} is the build dir).  ci/mutate.equiv lists known equivalent mutants as
-`FILE | OPERATOR | MUTATED LINE (stripped) | reason`; they are reported as
+`FILE:LINE | OPERATOR | LINE AS THE TABLE SHOWS IT | reason`; they are reported as
 "equivalent" and left out of the kill rate.
 """
-import argparse, fnmatch, os, random, re, shutil, subprocess, sys, threading, time
+import argparse, fnmatch, json, os, random, re, shutil, subprocess, sys, threading, time
 
 # --- mutant generation ---------------------------------------------------
 
@@ -296,10 +296,10 @@ def short(t):
     return t if len(t) < 60 else t[:57] + '...'
 
 
-def write_table(a, muts, eq, wall):
+def write_table(a, muts, eq, wall, out_path):
     rows, per = [], {}
     for i, m in enumerate(muts, 1):
-        key = (m['file'], m['op'], m['new'].strip())
+        key = equiv_key(m)
         res = m['result']
         if key in eq and res == 'survived':
             res = 'equivalent'
@@ -309,8 +309,7 @@ def write_table(a, muts, eq, wall):
         if res != 'stillborn':
             s['time'] += m['time']
             s['built'] += 1
-        shown = m['orig'] if m['op'] == 'delete-statement' else m['new']
-        code = shown.strip().replace('|', '\\|').replace('`', "'")
+        code = key[2].replace('|', '\\|').replace('`', "'")
         rows.append('| %d | %s:%d | %s | `%s` | %s | %s | %.1f |' % (
             i, m['file'], m['line'], m['op'], code, res,
             short(m['by']).replace('|', '\\|'), m['time']))
@@ -324,18 +323,24 @@ def write_table(a, muts, eq, wall):
         out.append(row(f, s))
     out.append(row('**total**', tot))
     out += ['', 'Sources: %s; SEED=%s MAX=%s JOBS=%s, wall time %.0f s.' % (
-                a.rev, a.seed, a.max, a.jobs, wall), '',
+                a['rev'], a['seed'], a['max'], a['jobs'], wall), '',
             '| # | file:line | operator | mutated line | result | by | s |',
             '| --- | --- | --- | --- | --- | --- | --- |'] + rows
-    eqs = [(m, eq[(m['file'], m['op'], m['new'].strip())]) for m in muts
-           if (m['file'], m['op'], m['new'].strip()) in eq and m['result'] == 'survived']
+    eqs = [(m, eq[equiv_key(m)]) for m in muts
+           if equiv_key(m) in eq and m['result'] == 'survived']
     if eqs:
         out += ['', 'Equivalent mutants (not counted):', '']
         out += ['- %s:%d %s: %s' % (m['file'], m['line'], m['op'], why) for m, why in eqs]
     text = '\n'.join(out) + '\n'
-    with open(a.out, 'w', encoding='utf-8') as f:
+    with open(out_path, 'w', encoding='utf-8') as f:
         f.write(text)
     print(text)
+
+
+def equiv_key(m):
+    """(file:line, operator, line as shown): a deletion shows what it deletes."""
+    shown = m['orig'] if m['op'].startswith('delete-') else m['new']
+    return ('%s:%d' % (m['file'], m['line']), m['op'], shown.strip())
 
 
 def row(name, s):
@@ -353,7 +358,7 @@ def main():
     p.add_argument('--work', default='build/mutate')
     p.add_argument('--map', default='ci/mutate.map')
     p.add_argument('--equiv', default='ci/mutate.equiv')
-    p.add_argument('--files', required=True, help='space-separated paths (shell globs ok)')
+    p.add_argument('--files', default='', help='space-separated paths (shell globs ok)')
     p.add_argument('--max', type=int, default=60)
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--jobs', type=int, default=1)
@@ -361,7 +366,17 @@ def main():
     p.add_argument('--build-timeout', type=float, default=600)
     p.add_argument('--out', default=None, help='markdown table (default WORK/mutation.md)')
     p.add_argument('--list', action='store_true', help='print the chosen mutants and stop')
+    p.add_argument('--retable', metavar='JSON',
+                   help="rewrite the table of a finished run's results.json (after editing the equivalents)")
     a = p.parse_args()
+    if a.retable:
+        with open(a.retable, encoding='utf-8') as f:
+            res = json.load(f)
+        write_table(res['meta'], res['mutants'], read_equiv(a.equiv), res['meta']['wall'],
+                    a.out or os.path.join(os.path.dirname(a.retable), 'mutation.md'))
+        return
+    if not a.files:
+        sys.exit('no --files given')
     a.root, a.work = os.path.abspath(a.root), os.path.abspath(a.work)
     a.out = a.out or os.path.join(a.work, 'mutation.md')
     rules = read_map(a.map)
@@ -397,7 +412,7 @@ def main():
     print('%d mutants of %d in %d files' % (len(muts), total, len(files)), flush=True)
     if a.list:
         for m in muts:
-            shown = m['orig'] if m['op'] == 'delete-statement' else m['new']
+            shown = m['orig'] if m['op'].startswith('delete-') else m['new']
             print('%s:%d %s: %s' % (m['file'], m['line'], m['op'], shown.strip()))
         return
         return
@@ -425,7 +440,10 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    write_table(a, muts, read_equiv(a.equiv), time.time() - t0)
+    meta = {'rev': a.rev, 'seed': a.seed, 'max': a.max, 'jobs': a.jobs, 'wall': time.time() - t0}
+    with open(os.path.join(a.work, 'results.json'), 'w', encoding='utf-8') as f:
+        json.dump({'meta': meta, 'mutants': muts}, f, indent=0)
+    write_table(meta, muts, read_equiv(a.equiv), meta['wall'], a.out)
 
 
 if __name__ == '__main__':
