@@ -85,6 +85,17 @@ static void valid_heads(void **state)
     assert_int_equal(r.framing, HG_BODY_CHUNKED);
     assert_true(PARSE("HTTP/1.1 204 No\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
     assert_int_equal(r.framing, HG_BODY_NONE);
+    /* 304 has no body whatever it announces; 303 and 305 do (make mutate) */
+    assert_true(PARSE("HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.framing, HG_BODY_NONE);
+    assert_true(PARSE("HTTP/1.1 303 See\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.framing, HG_BODY_LENGTH);
+    assert_true(PARSE("HTTP/1.1 305 Use\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.framing, HG_BODY_LENGTH);
+    assert_true(PARSE("HTTP/1.1 199 Early\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.framing, HG_BODY_NONE);
+    assert_true(PARSE("HTTP/1.1 900 Odd\r\n\r\n", &r, err) > 0);
+    assert_int_equal(r.status, 900);
     assert_true(PARSE("HTTP/1.1 200 x\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n", &r,
                       err) > 0);
     assert_int_equal(r.content_length, 7);
@@ -110,6 +121,11 @@ static void malformed_heads(void **state)
     (void)state;
     BAD("HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.");
     BAD("HTTP/1.1 20 OK\r\n\r\n", "status code");
+    BAD("HTTP/1.1 099 OK\r\n\r\n", "bad status code at offset 9");
+    BAD("HTTP/1.1 x99 OK\r\n\r\n", "bad status code at offset 9");
+    BAD("HTTP/1.1 2x9 OK\r\n\r\n", "bad status code at offset 10");
+    BAD("HTTP/1.1 20\r\n\r\n", "short status code at offset 9");
+    BAD("HTTP/1.1 200-OK\r\n\r\n", "SP after status code at offset 12");
     BAD("HTTP/1.1 2000 OK\r\n\r\n", "SP after status");
     BAD("HTTP/1.1 200OK\r\n\r\n", "SP after status");
     BAD("HTTP/1.1 200\r\n\r\n", "status");
