@@ -26,6 +26,8 @@ secs=${1:-20}
 [ $# -gt 0 ] && shift
 targets=${*:-tcp-echo tcp-time tcp-greet tcp-echo-mt}
 B=$B/bench
+# make must build into the same directory: the last B= on its command line wins
+[ -z "${FUZZ_MAKE:-}" ] || FUZZ_MAKE="$FUZZ_MAKE B=$B"
 export FUZZ_ASAN=0
 bins="$B/fuzz/libnetrig-preload.so $B/fuzz/bench-empty-persistent $B/fuzz/bench-empty-fork"
 bins="$bins $B/fuzz/bench-tcp-baseline $B/fuzz/bench-thread-cost"
