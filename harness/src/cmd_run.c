@@ -433,6 +433,28 @@ static int job_kill(struct job *j)
     return ws;
 }
 
+/* The last line of a scenario's steps.log (without its time stamp), or a
+ * note that there is none, into buf. */
+static void last_logged(const char *artdir, char *buf, size_t len)
+{
+    char path[PATH_MAX], line[512];
+    FILE *f;
+
+    snprintf(buf, len, "(no steps.log)");
+    snprintf(path, sizeof(path), "%s/steps.log", artdir);
+    if (!(f = fopen(path, "re")))
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        char *t = line + strspn(line, " "); /* "   1.234 " then the text */
+        t += strspn(t, "0123456789.");
+        t += *t == ' ';
+        line[strcspn(line, "\n")] = '\0';
+        if (*t)
+            snprintf(buf, len, "%s", t);
+    }
+    fclose(f);
+}
+
 /* Child finished (or was killed at its deadline): fill in the result. */
 static void job_finish(struct job *j, const struct run_opts *o, int killed)
 {
@@ -452,9 +474,11 @@ static void job_finish(struct job *j, const struct run_opts *o, int killed)
     if (j->out && run_result_parse(j->out, &r->status, &r->message) == 0) {
         /* reported, possibly by its watchdog just before the kill */
     } else if (killed) {
+        char last[512];
         r->status = RUN_FAIL;
+        last_logged(r->artifacts, last, sizeof(last));
         if (asprintf(&r->message, "%s: scenario deadline exceeded; its process did not report "
-                     "and was killed (steps.log has its last step)", r->path) < 0)
+                     "and was killed\n  last in steps.log: %s", r->path, last) < 0)
             r->message = NULL;
     } else {
         nr_status_str(ws, status, sizeof(status));

@@ -440,6 +440,55 @@ static void deadline_overrun_names_the_step(void **state)
     ru_assert_contains(ru_read("sum.out"), "tcp");
 }
 
+/* A scenario process that cannot even report (stopped by SIGSTOP, so its
+ * watchdog is frozen too) is killed after its deadline and its margin, and
+ * the run fails naming the last thing its step log says. */
+static void frozen_scenario_is_killed_and_failed(void **state)
+{
+    char *argv[8], logpath[] = "art/frozen.scn/steps.log", *log;
+    struct nr_proc p;
+    pid_t scn = 0;
+    int seen = 0;
+
+    (void)state;
+    ru_write("frozen.scn", "deadline 500ms\nsleep 100ms\nsleep 300ms\n");
+    argv[1] = "run";
+    argv[2] = "-a";
+    argv[3] = "art";
+    argv[4] = "frozen.scn";
+    argv[5] = NULL;
+    ru_spawn(argv, &p);
+    for (int i = 0; i < 500 && !seen; i++) { /* until the first sleep is logged */
+        usleep(5000);
+        log = ru_read(logpath);
+        seen = log && strstr(log, "2: sleep 100ms");
+    }
+    assert_true(seen);
+    for (int i = 0; i < 100 && scn <= 0; i++) { /* netrig's child: the scenario's process */
+        char path[64], *stat;
+        struct dirent *e;
+        DIR *d = opendir("/proc");
+        while (d && (e = readdir(d)) && scn <= 0) {
+            snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
+            stat = ru_read(path);
+            if (stat && atoi(e->d_name) > 0 && strrchr(stat, ')') &&
+                atoi(strrchr(stat, ')') + 4) == p.pid)
+                scn = atoi(e->d_name);
+        }
+        if (d)
+            closedir(d);
+    }
+    assert_true(scn > 0);
+    assert_int_equal(kill(scn, SIGSTOP), 0);
+    assert_int_equal(nr_proc_wait(&p, 30000), 1);
+    nr_proc_release(&p);
+    assert_true(WIFEXITED(p.status));
+    assert_int_equal(WEXITSTATUS(p.status), 1);
+    ru_assert_contains(ru_out(), "FAIL  frozen.scn");
+    ru_assert_contains(ru_out(), "scenario deadline exceeded; its process did not report and "
+                                 "was killed\n  last in steps.log: 2: sleep 100ms");
+}
+
 /* A long transfer that keeps progressing still ends at the deadline. */
 static void deadline_cuts_a_progressing_step(void **state)
 {
@@ -580,6 +629,7 @@ int main(void)
         cmocka_unit_test(nginx_workers_wire_state_200_times),
         cmocka_unit_test(deadline_overrun_names_the_step),
         cmocka_unit_test(deadline_cuts_a_progressing_step),
+        cmocka_unit_test(frozen_scenario_is_killed_and_failed),
         cmocka_unit_test(params_matrix_and_include),
         cmocka_unit_test(unix_sockets_both_ways),
         cmocka_unit_test(runs_without_root),
