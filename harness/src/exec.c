@@ -139,6 +139,7 @@ void exec_pace_init(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
 int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
 {
     int64_t until = nr_now_ms() + PACE_MAX_MS;
+    uint64_t before = p->cap ? run_capture_payload(p->cap) : 0;
     int waited = 0;
 
     /* the capture counts every flow's payload, so its side can only be too
@@ -151,6 +152,14 @@ int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
     }
     if (waited)
         atomic_fetch_add(&c->st->paced_ms, (uint64_t)waited);
+    if (waited && nr_ms_left(until) == 0 && atomic_load(&c->st->pace_cap) == p->cap &&
+        run_capture_payload(p->cap) == before) {
+        /* a whole wait without one captured byte: the capture is not
+         * draining at all (its end will say why); waiting more only slows */
+        exec_log(c->st, "the capture took nothing in %d ms: this send stops waiting for it",
+                 PACE_MAX_MS);
+        p->cap = NULL;
+    }
     return waited > 0;
 }
 
