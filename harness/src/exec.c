@@ -20,6 +20,7 @@
 #define WATCHDOG_MARGIN_MS 1000  /* after the deadline, before the watchdog reports */
 #define STRAGGLER_GRACE_MS 1000  /* for processes the targets left, after SIGTERM */
 #define PACE_MAX_MS 200          /* one wait for the capture, at most */
+#define PACE_GIVE_UP_MS 2000     /* waited this long with nothing captured: stop waiting */
 
 static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps);
 
@@ -152,13 +153,15 @@ int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
     }
     if (waited)
         atomic_fetch_add(&c->st->paced_ms, (uint64_t)waited);
-    if (waited && nr_ms_left(until) == 0 && atomic_load(&c->st->pace_cap) == p->cap &&
-        run_capture_payload(p->cap) == before) {
-        /* a whole wait without one captured byte: the capture is not
+    if (waited && atomic_load(&c->st->pace_cap) == p->cap) {
+        /* waits in a row without one captured byte: the capture is not
          * draining at all (its end will say why); waiting more only slows */
-        exec_log(c->st, "the capture took nothing in %d ms: this send stops waiting for it",
-                 PACE_MAX_MS);
-        p->cap = NULL;
+        p->stalled_ms = run_capture_payload(p->cap) == before ? p->stalled_ms + waited : 0;
+        if (p->stalled_ms >= PACE_GIVE_UP_MS) {
+            exec_log(c->st, "the capture took nothing in %d ms: this send stops waiting for it",
+                     p->stalled_ms);
+            p->cap = NULL;
+        }
     }
     return waited > 0;
 }

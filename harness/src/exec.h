@@ -185,6 +185,7 @@ int exec_deadline_passed(struct exec_ctx *c);
 struct exec_pacer {
     struct run_capture *cap;  /* NULL: no capture, no waiting */
     uint64_t base_cap, base_io, limit;
+    int stalled_ms;           /* waited in a row without the capture taking a byte */
 };
 
 /* Start pacing a transfer on a connection that has moved io bytes so far. */
