@@ -143,7 +143,7 @@ static struct nr_conn *create(struct nr_flowtab *t, const struct nr_pkt *p, int6
     c->first_ns = ts_ns;
     c->first_fin = c->first_rst = -1;
     if (p->proto == 6)
-        nr_flow_tcp_init(c, p, t->opts.keep_data);
+        nr_flow_tcp_init(c);
     t->conns[t->n++] = c;
     bucket_insert(t, c);
     return c;
@@ -206,12 +206,15 @@ long nr_flowtab_add(struct nr_flowtab *t, const struct nr_pkt *p, int64_t ts_ns,
     c->bytes[dir] += frame_len;
     c->payload[dir] += p->wirelen;
     if (c->proto == 6) {
-        if (nr_flow_tcp_packet(c, dir, p, t->opts.keep_data) < 0)
+        if (nr_flow_tcp_packet(c, dir, p, &t->opts) < 0)
             return -1;
-    } else if (t->opts.keep_data) {
-        if (nr_flow_keep(c, dir, NR_CHUNK_DATA, p->payload, p->caplen, 0) < 0)
-            return -1;
+        return (long)c->index;
     }
+    if (t->opts.on_data)
+        t->opts.on_data(t->opts.data_ctx, c, dir, c->payload[dir] - p->wirelen, p->payload,
+                        p->caplen);
+    if (t->opts.keep_data && nr_flow_keep(c, dir, NR_CHUNK_DATA, p->payload, p->caplen, 0) < 0)
+        return -1;
     return (long)c->index;
 }
 
@@ -219,7 +222,7 @@ void nr_flowtab_finish(struct nr_flowtab *t)
 {
     for (size_t i = 0; i < t->n; i++)
         if (t->conns[i]->proto == 6)
-            nr_flow_tcp_finish(t->conns[i]);
+            nr_flow_tcp_finish(t->conns[i], &t->opts);
 }
 
 size_t nr_flowtab_count(const struct nr_flowtab *t)

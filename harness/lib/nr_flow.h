@@ -81,8 +81,19 @@ struct nr_conn {
     uint32_t hnext;              /* hash chain: index + 1, 0 = end */
 };
 
+/* An observer of the streams: called with each in-order run of reassembled
+ * TCP bytes of connection c's direction dir (off: the run's offset in that
+ * direction's sequence space, gaps counted; never called for a gap) and
+ * with each UDP datagram (off: the bytes of that direction before it), with
+ * or without keep_data.  data is valid only during the call.  It lets a
+ * caller digest streams of any size in constant memory. */
+typedef void (*nr_flow_data_fn)(void *ctx, const struct nr_conn *c, int dir, uint64_t off,
+                                const uint8_t *data, size_t len);
+
 struct nr_flow_opts {
-    int keep_data; /* keep stream bytes and UDP datagrams */
+    int keep_data;          /* keep stream bytes and UDP datagrams */
+    nr_flow_data_fn on_data; /* optional */
+    void *data_ctx;
 };
 
 struct nr_flowtab;

@@ -13,7 +13,7 @@ enum { ONCE_A, ONCE_D, ONCE_I, ONCE_Q };
 struct deliver_ctx {
     struct nr_conn *c;
     int dir;
-    int keep;
+    const struct nr_flow_opts *o;
     int err;
 };
 
@@ -153,15 +153,16 @@ static void on_deliver(void *ctx, const uint8_t *data, size_t len, int is_gap)
 
     if (is_gap)
         hist_log(d->c, d->dir, LOG_G, 'g');
-    if (d->keep && nr_flow_keep(d->c, d->dir, is_gap ? NR_CHUNK_GAP : NR_CHUNK_DATA, data, len,
-                                1) < 0)
+    else if (d->o->on_data)
+        d->o->on_data(d->o->data_ctx, d->c, d->dir, nr_conn_stream_size(d->c, d->dir) - len,
+                      data, len);
+    if (d->o->keep_data && nr_flow_keep(d->c, d->dir, is_gap ? NR_CHUNK_GAP : NR_CHUNK_DATA,
+                                        data, len, 1) < 0)
         d->err = 1;
 }
 
-void nr_flow_tcp_init(struct nr_conn *c, const struct nr_pkt *p, int keep)
+void nr_flow_tcp_init(struct nr_conn *c)
 {
-    (void)p;
-    (void)keep;
     c->state[0] = c->state[1] = NR_EP_INACTIVE;
     if (c->flipped) {
         c->history[0] = '^';
@@ -182,9 +183,11 @@ int nr_flow_tcp_is_reuse(const struct nr_conn *c, const struct nr_pkt *p)
     return !(sender_is_orig && c->syn_seen[0] && c->isn[0] == p->seq);
 }
 
-int nr_flow_tcp_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int keep)
+int nr_flow_tcp_packet(struct nr_conn *c, int dir, const struct nr_pkt *p,
+                       const struct nr_flow_opts *o)
 {
-    struct deliver_ctx d = { .c = c, .dir = dir, .keep = keep, .err = 0 };
+    struct deliver_ctx d = { .c = c, .dir = dir, .o = o, .err = 0 };
+    int keep = o->keep_data || o->on_data != NULL; /* held segments need their bytes */
     uint32_t dseq = p->seq;
     int res;
 
@@ -229,7 +232,7 @@ int nr_flow_tcp_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int k
     }
     if (res & NR_REASM_OOO)
         c->ooo[dir]++;
-    if ((p->flags & NR_TCP_FIN) && keep && !d.err && !(c->fin_kept & (1u << dir))) {
+    if ((p->flags & NR_TCP_FIN) && o->keep_data && !d.err && !(c->fin_kept & (1u << dir))) {
         c->fin_kept |= (uint8_t)(1u << dir);
         if (nr_flow_keep(c, dir, NR_CHUNK_FIN, NULL, 0, 0) < 0)
             d.err = 1;
@@ -237,10 +240,10 @@ int nr_flow_tcp_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int k
     return d.err ? -1 : 0;
 }
 
-void nr_flow_tcp_finish(struct nr_conn *c)
+void nr_flow_tcp_finish(struct nr_conn *c, const struct nr_flow_opts *o)
 {
     for (int dir = 0; dir < 2; dir++) {
-        struct deliver_ctx d = { .c = c, .dir = dir, .keep = c->rs[dir].keep, .err = 0 };
+        struct deliver_ctx d = { .c = c, .dir = dir, .o = o, .err = 0 };
         if (c->rs[dir].started)
             nr_reasm_flush(&c->rs[dir], on_deliver, &d);
     }

@@ -211,7 +211,7 @@ static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     cookie_io_functions_t io = { .read = src_read };
-    struct nr_flow_opts fo = { .keep_data = o ? o->keep_data : 0 };
+    struct nr_flow_opts fo = { 0 };
     struct pcap_pkthdr *h;
     const u_char *data;
     struct nr_pkt pkt;
@@ -219,6 +219,8 @@ static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture
     FILE *fp;
     int rc = -1, r;
 
+    if (o)
+        fo = (struct nr_flow_opts){ o->keep_data, o->on_data, o->data_ctx };
     memset(out, 0, sizeof(*out));
     fp = fopencookie(s, "r", io);
     if (!fp)

@@ -34,6 +34,8 @@ struct nr_capture_opts {
     int keep_data;    /* keep stream bytes (follow, diff, seeds) */
     nr_capture_fn fn; /* optional */
     void *ctx;
+    nr_flow_data_fn on_data; /* optional stream observer (nr_flow_opts) */
+    void *data_ctx;
 };
 
 struct nr_capture {

@@ -430,6 +430,90 @@ static void longer_retransmission_of_a_held_segment(void **st)
     assert_dir(c->first_fin, 0);
 }
 
+/* What a stream observer (nr_flow_opts.on_data) was shown: per connection
+ * and direction, the bytes in order and the offset each run claimed. */
+struct seen {
+    uint8_t bytes[2][2][64];
+    size_t len[2][2];
+    int bad_offset;
+};
+
+static void observe(void *ctx, const struct nr_conn *c, int dir, uint64_t off,
+                    const uint8_t *data, size_t len)
+{
+    struct seen *sn = ctx;
+    size_t *n = &sn->len[c->index][dir];
+
+    if (off != *n || *n + len > sizeof(sn->bytes[0][0]))
+        sn->bad_offset = 1;
+    else
+        memcpy(sn->bytes[c->index][dir] + *n, data, len);
+    *n += len;
+}
+
+/* A TCP connection with a held segment, a retransmission and data both
+ * ways, and a UDP flow: the same packets for every table. */
+static void observed_traffic(struct pg_sink *sk)
+{
+    static uint8_t f[200];
+    struct pg_conn k;
+    uint32_t base;
+
+    pg_conn_init(&k, sk, 40000, 80, 1000, 0xfffffff0u);
+    pg_handshake(&k);
+    base = k.seq[0];
+    pg_seg_at(&k, 0, A, base + 3, "def", 3); /* held ahead of a hole */
+    pg_seg_at(&k, 0, A, base, "abc", 3);
+    pg_seg_at(&k, 0, A, base, "abc", 3);     /* retransmitted */
+    k.seq[0] = base + 6;
+    pg_seg(&k, 1, A, "reply", 5);            /* across the sequence wrap */
+    pg_close(&k, 0);
+    pg_emit(sk, f, pg_udp4(f, 0x0a000001, 5000, 0x0a000002, 53, "query", 5));
+    pg_emit(sk, f, pg_udp4(f, 0x0a000002, 53, 0x0a000001, 5000, "answer!", 7));
+    pg_emit(sk, f, pg_udp4(f, 0x0a000001, 5000, 0x0a000002, 53, "q2", 2));
+}
+
+/* Without keep_data, the observer is shown exactly the bytes keep_data
+ * keeps, in order, at their offsets; with it, the kept streams are the
+ * same as without an observer. */
+static void stream_observer_sees_what_keep_data_keeps(void **st)
+{
+    struct nr_flow_opts keep = { .keep_data = 1 };
+    struct seen sn = { 0 }, sk2 = { 0 };
+    struct nr_flow_opts obs = { .on_data = observe, .data_ctx = &sn };
+    struct nr_flow_opts both = { .keep_data = 1, .on_data = observe, .data_ctx = &sk2 };
+    struct pg_sink a = { .ft = nr_flowtab_new(&keep) }, b = { .ft = nr_flowtab_new(&obs) },
+                   c = { .ft = nr_flowtab_new(&both) };
+    (void)st;
+    assert_true(a.ft && b.ft && c.ft);
+    observed_traffic(&a);
+    observed_traffic(&b);
+    observed_traffic(&c);
+    nr_flowtab_finish(a.ft);
+    nr_flowtab_finish(b.ft);
+    nr_flowtab_finish(c.ft);
+    assert_int_equal(nr_flowtab_count(b.ft), 2);
+    assert_false(sn.bad_offset);
+    assert_false(sk2.bad_offset);
+    for (uint32_t i = 0; i < 2; i++)
+        for (int d = 0; d < 2; d++) {
+            const struct nr_conn *kc = nr_flowtab_conn(a.ft, i);
+            const struct nr_conn *bc = nr_flowtab_conn(b.ft, i);
+            const struct nr_conn *cc = nr_flowtab_conn(c.ft, i);
+            assert_int_equal(sn.len[i][d], kc->stream[d].len);
+            assert_memory_equal(sn.bytes[i][d], kc->stream[d].data, kc->stream[d].len);
+            assert_int_equal(sk2.len[i][d], kc->stream[d].len);
+            assert_int_equal(cc->stream[d].len, kc->stream[d].len);
+            assert_int_equal(bc->stream[d].len, 0); /* nothing kept */
+            assert_string_equal(bc->history, kc->history);
+        }
+    assert_memory_equal(sn.bytes[0][0], "abcdef", 6);
+    assert_memory_equal(sn.bytes[1][0], "queryq2", 7);
+    nr_flowtab_free(a.ft);
+    nr_flowtab_free(b.ft);
+    nr_flowtab_free(c.ft);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -443,6 +527,7 @@ int main(void)
         T(history_syn_with_fin_or_rst_is_q), T(history_syn_ack_first_is_caret),
         T(history_logarithmic_letters), T(rst_payload_is_not_stream_data),
         T(handshake_needs_the_final_ack), T(longer_retransmission_of_a_held_segment),
+        cmocka_unit_test(stream_observer_sees_what_keep_data_keeps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
