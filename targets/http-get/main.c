@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "cli_connect.h"
 #include "http_client.h"
 #include "nr_net.h"
 
@@ -146,40 +147,17 @@ static int on_body(void *ctx, const uint8_t *p, size_t n)
  * Returns the fd or -1 with *code set. */
 static int connect_url(const struct hg_url *u, const struct opts *o, int *code)
 {
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
-    char host[256], port[8], as[NR_ADDRSTR_SIZE], err[NR_ERRBUF_SIZE] = "";
-    int fd = -1, e = 0, tried = 0, r;
+    char host[256], port[8], err[NR_ERRBUF_SIZE] = "";
+    int fd;
 
     snprintf(host, sizeof(host), "%.*s", (int)u->host_len, u->host);
     snprintf(port, sizeof(port), "%d", u->port);
-    r = getaddrinfo(host, port, &hints, &res);
-    if (r != 0) {
-        fprintf(stderr, "http-get: network error: cannot resolve '%s': %s\n", host,
-                gai_strerror(r));
-        *code = EX_NET;
-        return -1;
-    }
-    for (ai = res; ai && fd < 0; ai = ai->ai_next) {
-        struct nr_addr a = { .len = ai->ai_addrlen };
-        memcpy(&a.ss, ai->ai_addr, ai->ai_addrlen);
-        if (!o->allow_remote && !nr_addr_is_loopback(ai->ai_addr)) {
-            nr_addr_format(ai->ai_addr, as, sizeof(as));
-            continue;
-        }
-        tried++;
-        fd = nr_connect_tcp(&a, o->timeout_ms, &e, NULL, err);
-    }
-    freeaddrinfo(res);
+    fd = cli_connect(host, port, o->allow_remote, o->timeout_ms, err);
     if (fd >= 0)
         return fd;
-    if (!tried) {
-        fprintf(stderr, "http-get: refusing non-loopback destination %s "
-                "(use --allow-remote)\n", as);
-        *code = EX_USAGE;
-    } else {
-        fprintf(stderr, "http-get: %s: %s\n", e == ETIMEDOUT ? "timeout" : "network error", err);
-        *code = e == ETIMEDOUT ? EX_TIMEOUT : EX_NET;
-    }
+    fprintf(stderr, "http-get: %s%s\n", fd == CLI_EREMOTE ? "" :
+            fd == CLI_ETIMEOUT ? "timeout: " : "network error: ", err);
+    *code = fd == CLI_EREMOTE ? EX_USAGE : fd == CLI_ETIMEOUT ? EX_TIMEOUT : EX_NET;
     return -1;
 }
 
