@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nr_fault.h"
+
 #define NR_SCN_NAME_MAX 32     /* connection/target/variable names, incl. NUL */
 #define NR_SCN_DEPTH_MAX 16    /* nesting of parallel/repeat blocks */
 #define NR_SCN_LINE_MAX 65536  /* bytes in one line, without the newline */
@@ -119,7 +121,14 @@ enum nr_step_kind {
     NR_S_REPEAT,    /* repeat N ... end: N times in sequence, ${i} = 0..N-1 */
     NR_S_WIRE,      /* wire CONN|FLOW PROPERTY..., flow NAME = ..., flows ... count N:
                        packet-level, judged on the capture (see enum nr_wire_kind) */
+    NR_S_PROXY,     /* proxy NAME = tcp|udp UPSTREAM: a fault proxy, ${NAME} its address */
+    NR_S_FAULT,     /* fault PROXY [up|down|both] TOXIC ARGS / heal PROXY [DIR] [TOXIC] */
+    NR_S_LEDGER,    /* ledger PROXY [up|down|both] ITEM N[..M]: what the toxics did */
 };
+
+/* Directions of a proxy a fault step or a ledger claim is about. */
+#define NR_DIR_UP 1u   /* client -> upstream */
+#define NR_DIR_DOWN 2u /* upstream -> client */
 
 /* The three steps of kind NR_S_WIRE.  They share a kind so that everything
  * that asks "does this scenario need the capture?" sees all of them. */
@@ -219,6 +228,21 @@ struct nr_step {
                                        capture order; nsegs 0: the only match */
             uint64_t count;         /* COUNT: the number of matching flows */
         } wire;
+        struct {                    /* NR_S_PROXY */
+            enum nr_proto proto;
+            struct nr_tmpl upstream; /* where it relays to: "HOST:PORT" or ${target} */
+        } proxy;
+        struct {                    /* NR_S_FAULT (name: the proxy) */
+            unsigned dirs;          /* NR_DIR_UP | NR_DIR_DOWN */
+            int heal;               /* `heal`: remove tox.kind, or every toxic when all */
+            int all;                /* heal without a toxic name */
+            struct nr_toxic tox;    /* the toxic and its parameters */
+        } fault;
+        struct {                    /* NR_S_LEDGER (name: the proxy) */
+            unsigned dirs;          /* both: the sum of up and down */
+            enum nr_ledger_item item;
+            uint64_t lo, hi;        /* the value must be in [lo, hi] */
+        } ledger;
     } u;
 };
 

@@ -24,13 +24,13 @@
  * param is a variable that may not be defined before.  A flow (`flow NAME
  * = ...`) names a conversation of the capture and has no ${NAME} value. */
 enum sym_kind { SYM_TARGET, SYM_LISTENER, SYM_CONN, SYM_VAR, SYM_SOCKET, SYM_DGRAM_OK, SYM_PARAM,
-                SYM_FLOW, SYM_WIRE_OK };
+                SYM_FLOW, SYM_WIRE_OK, SYM_PROXY };
 
 static const char *const sym_what[] = { "a target",   "a listener",
                                         "a connection", "a variable",
                                         "a connection or listener",
                                         "a connection or UDP listener", "a param",
-                                        "a flow", "a connection or flow" };
+                                        "a flow", "a connection or flow", "a proxy" };
 
 
 /* A name defined by a step, visible until the end of its block. */
@@ -138,6 +138,9 @@ static void step_free(struct nr_step *s)
         nr_tmpl_free(&s->u.wire.to);
         nr_tmpl_free(&s->u.wire.from);
         nr_tmpl_free(&s->u.wire.index);
+        break;
+    case NR_S_PROXY:
+        nr_tmpl_free(&s->u.proxy.upstream);
         break;
     default:
         break;
@@ -1121,6 +1124,245 @@ static int st_flow(struct parser *p, struct nr_step *s)
     return err_got(p, what);
 }
 
+/* --- fault proxy: proxy, fault, heal, ledger ------------------------------- */
+
+#define TOX_DUR_MAX_MS 600000u       /* a toxic's durations: at most 10 min */
+#define TOX_RATE_MAX 1000000000u     /* bandwidth: at most 1 GB/s */
+#define TOX_SLICE_MAX (1u << 20)     /* slicer sizes */
+#define TOX_GAP_MAX 1000             /* reorder gap */
+
+/* A toxic's duration: a duration of at most TOX_DUR_MAX_MS. */
+static int take_tox_dur(struct parser *p, uint64_t *ms)
+{
+    unsigned col = p->tok.col;
+    const uint8_t *raw = p->tok.raw;
+    size_t rawlen = p->tok.rawlen;
+    int v;
+
+    if (take_dur(p, &v) < 0)
+        return -1;
+    if ((unsigned)v > TOX_DUR_MAX_MS)
+        return lx_err_got(&p->lx, col, "a toxic duration of at most 600s", raw, rawlen);
+    *ms = (uint64_t)v;
+    return 0;
+}
+
+/* A probability: 0-100 with up to two decimals and a '%' (30%, 0.5%), in
+ * basis points. */
+static int take_percent(struct parser *p, unsigned *bp)
+{
+    static const char what[] = "a percentage 0-100% like 30% or 0.5%";
+    const uint8_t *r = p->tok.raw;
+    size_t n = p->tok.rawlen, i = 0, nd = 0;
+    uint64_t v = 0;
+
+    if (p->tok.kind != LX_WORD || n < 2 || r[n - 1] != '%')
+        return err_got(p, what);
+    for (; i < n - 1 && r[i] >= '0' && r[i] <= '9' && i < 4; i++)
+        v = v * 10 + (r[i] - '0');
+    if (i == 0)
+        return err_got(p, what);
+    v *= 100;
+    if (i < n - 1 && r[i] == '.') {
+        uint64_t scale = 10;
+        for (i++; i < n - 1 && r[i] >= '0' && r[i] <= '9' && nd < 2; i++, nd++, scale /= 10)
+            v += (uint64_t)(r[i] - '0') * scale;
+        if (nd == 0)
+            return err_got(p, what);
+    }
+    if (i != n - 1 || v > 10000)
+        return err_got(p, what);
+    *bp = (unsigned)v;
+    return adv(p, 0);
+}
+
+/* The optional direction of fault, heal and ledger: up, down or both. */
+static int take_dirs(struct parser *p, unsigned *dirs)
+{
+    *dirs = NR_DIR_UP | NR_DIR_DOWN;
+    if (is_kw(p, "up"))
+        *dirs = NR_DIR_UP;
+    else if (is_kw(p, "down"))
+        *dirs = NR_DIR_DOWN;
+    else if (!is_kw(p, "both"))
+        return 0;
+    return adv(p, 0);
+}
+
+/* reset_peer [after N [bytes] | after DUR] */
+static int take_reset_after(struct parser *p, struct nr_toxic *t)
+{
+    const uint8_t *r = p->tok.raw;
+    size_t n = p->tok.rawlen;
+
+    if (!is_kw(p, "after"))
+        return 0;
+    if (adv(p, 0) < 0)
+        return -1;
+    r = p->tok.raw;
+    n = p->tok.rawlen;
+    if (p->tok.kind == LX_WORD && n > 0 && strspn((const char *)r, "0123456789") == n) {
+        t->by_bytes = 1;
+        if (take_u64(p, &t->bytes, "a byte count") < 0)
+            return -1;
+        return is_kw(p, "bytes") ? adv(p, 0) : 0;
+    }
+    t->by_time = 1;
+    return take_tox_dur(p, &t->ms);
+}
+
+/* The arguments of a toxic, after its name. */
+static int take_tox_args(struct parser *p, struct nr_toxic *t)
+{
+    switch (t->kind) {
+    case NR_TOX_LATENCY:
+    case NR_TOX_DELAY:
+        if (take_tox_dur(p, &t->ms) < 0)
+            return -1;
+        if (!is_kw(p, "jitter"))
+            return 0;
+        return adv(p, 0) < 0 ? -1 : take_tox_dur(p, &t->jitter_ms);
+    case NR_TOX_BANDWIDTH:
+        return take_range(p, &t->bytes, 1, TOX_RATE_MAX, "a rate of 1-1000000000 bytes/s");
+    case NR_TOX_SLICER:
+        if (take_range(p, &t->bytes, 1, TOX_SLICE_MAX, "a slice size of 1-1048576 bytes") < 0)
+            return -1;
+        for (;;) {
+            int rc;
+            if (is_kw(p, "var"))
+                rc = adv(p, 0) < 0 ? -1 : take_range(p, &t->var, 0, TOX_SLICE_MAX,
+                                                     "a size variation of 0-1048576 bytes");
+            else if (is_kw(p, "delay"))
+                rc = adv(p, 0) < 0 ? -1 : take_tox_dur(p, &t->ms);
+            else
+                return 0;
+            if (rc < 0)
+                return -1;
+        }
+    case NR_TOX_LIMIT_DATA:
+        return take_u64(p, &t->bytes, "a byte count");
+    case NR_TOX_TRUNCATE:
+        return take_range(p, &t->bytes, 0, 65535, "a datagram size of 0-65535 bytes");
+    case NR_TOX_RESET_PEER:
+        return take_reset_after(p, t);
+    case NR_TOX_TIMEOUT:
+    case NR_TOX_SLOW_CLOSE:
+        return take_tox_dur(p, &t->ms);
+    case NR_TOX_HALF_CLOSE:
+    case NR_TOX_STALL:
+        return 0;
+    case NR_TOX_REORDER:
+        if (take_percent(p, &t->bp) < 0)
+            return -1;
+        t->gap = 1;
+        if (!is_kw(p, "gap"))
+            return 0;
+        return adv(p, 0) < 0 ? -1 : take_range(p, &t->gap, 1, TOX_GAP_MAX,
+                                               "a gap of 1-1000 datagrams");
+    case NR_TOX_DROP:
+    case NR_TOX_DUPLICATE:
+    case NR_TOX_CORRUPT:
+        return take_percent(p, &t->bp);
+    case NR_TOX_COUNT:
+        break;
+    }
+    return err_got(p, "a toxic");
+}
+
+/* The name of a toxic for a proxy of protocol proto (kind into *kind). */
+static int take_tox_name(struct parser *p, enum nr_proto proto, int *kind)
+{
+    static const char tcp[] = "a TCP toxic: latency, bandwidth, slicer, limit_data, reset_peer, "
+                              "timeout, slow_close, half_close or stall";
+    static const char udp[] = "a UDP toxic: drop, duplicate, reorder, corrupt, delay or truncate";
+    int k = p->tok.kind == LX_WORD ? nr_tox_lookup((const char *)p->tok.raw, p->tok.rawlen) : -1;
+
+    if (k < 0 || nr_tox_is_udp((enum nr_tox_kind)k) != (proto == NR_UDP))
+        return err_got(p, proto == NR_UDP ? udp : tcp);
+    *kind = k;
+    return adv(p, 0);
+}
+
+/* proxy NAME = tcp|udp UPSTREAM */
+static int st_proxy(struct parser *p, struct nr_step *s)
+{
+    if (take_new(p, s->name, SYM_PROXY) < 0 || want_kw(p, "=", "'='") < 0 ||
+        take_proto(p, &s->u.proxy.proto) < 0 || take_addr(p, &s->u.proxy.upstream) < 0 ||
+        finish(p, s, 0) < 0)
+        return -1;
+    return sym_add(p, s, SYM_PROXY, s->u.proxy.proto);
+}
+
+/* fault PROXY [up|down|both] TOXIC ARGS / heal PROXY [up|down|both] [TOXIC] */
+static int st_fault(struct parser *p, struct nr_step *s)
+{
+    struct sym *y;
+    int kind = 0;
+
+    s->u.fault.heal = p->tok.raw[0] == 'h';
+    if (adv(p, 0) < 0 || take_use(p, s->name, SYM_PROXY, &y, 0) < 0 ||
+        take_dirs(p, &s->u.fault.dirs) < 0)
+        return -1;
+    if (s->u.fault.heal && p->tok.kind == LX_EOL) {
+        s->u.fault.all = 1;
+        return 0;
+    }
+    if (take_tox_name(p, y->proto, &kind) < 0)
+        return -1;
+    s->u.fault.tox.kind = (enum nr_tox_kind)kind;
+    if (!s->u.fault.heal && take_tox_args(p, &s->u.fault.tox) < 0)
+        return -1;
+    return finish(p, s, 0);
+}
+
+/* ledger PROXY [up|down|both] ITEM N[..M] [within DUR] */
+static int st_ledger(struct parser *p, struct nr_step *s)
+{
+    static const char what[] = "a count N or a range N..M";
+    const uint8_t *r;
+    size_t n, dots;
+    int item;
+
+    if (take_use(p, s->name, SYM_PROXY, NULL, 0) < 0 || take_dirs(p, &s->u.ledger.dirs) < 0)
+        return -1;
+    item = p->tok.kind == LX_WORD ? nr_ledger_lookup((const char *)p->tok.raw, p->tok.rawlen)
+                                  : -1;
+    if (item < 0)
+        return err_got(p, "a ledger item: bytes_in, bytes_out, delayed, slices, cut, resets, "
+                          "closes, stalls, conns, refused, datagrams_in, datagrams_out, dropped, "
+                          "duplicated, reordered, corrupted, truncated or datagrams_delayed");
+    s->u.ledger.item = (enum nr_ledger_item)item;
+    if (adv(p, 0) < 0)
+        return -1;
+    r = p->tok.raw;
+    n = p->tok.rawlen;
+    if (p->tok.kind != LX_WORD || n == 0)
+        return err_got(p, what);
+    dots = strspn((const char *)r, "0123456789");
+    if (dots + 2 < n && r[dots] == '.' && r[dots + 1] == '.' && dots > 0) {
+        char lo[24], hi[24];
+        size_t hn = n - dots - 2;
+        if (dots >= sizeof(lo) || hn >= sizeof(hi) ||
+            strspn((const char *)r + dots + 2, "0123456789") != hn)
+            return err_got(p, what);
+        memcpy(lo, r, dots);
+        lo[dots] = 0;
+        memcpy(hi, r + dots + 2, hn);
+        hi[hn] = 0;
+        s->u.ledger.lo = strtoull(lo, NULL, 10);
+        s->u.ledger.hi = strtoull(hi, NULL, 10);
+        if (s->u.ledger.hi < s->u.ledger.lo || dots > 19 || hn > 19)
+            return err_got(p, "a range N..M with N <= M below 2^63");
+        if (adv(p, 0) < 0)
+            return -1;
+    } else {
+        if (take_u64(p, &s->u.ledger.lo, what) < 0)
+            return -1;
+        s->u.ledger.hi = s->u.ledger.lo;
+    }
+    return finish(p, s, 1);
+}
+
 /* timeout DUR / deadline DUR: scenario settings, before the first step. */
 static int st_directive(struct parser *p, struct nr_step *s)
 {
@@ -1161,6 +1403,8 @@ static const struct {
     { "wire", NR_S_WIRE, 0, st_wire },             { "timeout", DIRECTIVE, 1, st_directive },
     { "flow", NR_S_WIRE, 1, st_flow },             { "flows", NR_S_WIRE, 1, st_flow },
     { "deadline", DIRECTIVE, 1, st_directive },
+    { "proxy", NR_S_PROXY, 0, st_proxy },          { "fault", NR_S_FAULT, 1, st_fault },
+    { "heal", NR_S_FAULT, 1, st_fault },           { "ledger", NR_S_LEDGER, 0, st_ledger },
 };
 
 /* Add a parsed step to the open list; a block opens its body. */

@@ -77,6 +77,8 @@ static void usage(FILE *f)
             "      --allow-remote    permit non-loopback destinations\n"
             "      --allow-skip      skipped scenarios do not fail the run\n"
             "      --fail-fast       start no more scenarios after a failure or error\n"
+            "      --seed N          seed of the fault proxies' random choices (default: one\n"
+            "                        per scenario, from its path; every failure prints it)\n"
             "  -v, --verbose         print the full step log of failing scenarios\n"
             "Every scenario ends as passed, failed, error (could not be judged), skipped\n"
             "or not run (interrupted, --fail-fast).\n"
@@ -790,10 +792,20 @@ static const char *default_bindir(void)
     return dir;
 }
 
+/* --seed N: a decimal number below 2^64.  Returns 0 / -1. */
+static int parse_seed(const char *text, uint64_t *seed)
+{
+    char *end;
+
+    errno = 0;
+    *seed = strtoull(text, &end, 10);
+    return *text >= '0' && *text <= '9' && !*end && errno == 0 ? 0 : -1;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines *defs)
 {
     enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP, O_CAPBUF,
-           O_ALLOWSKIP, O_FAILFAST };
+           O_ALLOWSKIP, O_FAILFAST, O_SEED };
     static const struct option longopts[] = {
         { "jobs", required_argument, NULL, 'j' },     { "filter", required_argument, NULL, 'f' },
         { "repeat", required_argument, NULL, 'r' },   { "keep", no_argument, NULL, 'k' },
@@ -807,6 +819,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
         { "capture-buffer", required_argument, NULL, O_CAPBUF },
         { "allow-skip", no_argument, NULL, O_ALLOWSKIP },
         { "fail-fast", no_argument, NULL, O_FAILFAST },
+        { "seed", required_argument, NULL, O_SEED },
         { "help", no_argument, NULL, 'h' },           { 0 } };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int opt, li = -1;
@@ -834,6 +847,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
         case O_CAPBUF: if (!(o->capture_bytes = parse_size(optarg))) goto bad; break;
         case O_ALLOWSKIP: o->allow_skip = 1; break;
         case O_FAILFAST: o->fail_fast = 1; break;
+        case O_SEED: if (parse_seed(optarg, &o->seed) < 0) goto bad; o->seed_given = 1; break;
         case O_REMOTE: o->allow_remote = 1; break;
         case O_SCALE: o->time_scale = atof(optarg); if (o->time_scale <= 0) goto bad; break;
         case 'h': usage(stdout); return 1;

@@ -430,7 +430,7 @@ static int exec_step(struct exec_ctx *c, const struct nr_step *s)
     case NR_S_FILE:
         return exec_file(c, s);
     case NR_S_CONNECT:
-        return exec_connect(c, s);
+        return exec_connect(c, s) < 0 ? -1 : exec_proxy_connected(c, s);
     case NR_S_LISTEN:
         return exec_listen(c, s);
     case NR_S_ACCEPT:
@@ -455,6 +455,12 @@ static int exec_step(struct exec_ctx *c, const struct nr_step *s)
         return run_repeat(c, s);
     case NR_S_WIRE:
         return exec_wire_note(c, s); /* judged after the capture is complete */
+    case NR_S_PROXY:
+        return not_in_parallel(c, s) ? -1 : exec_proxy_start(c, s);
+    case NR_S_FAULT:
+        return exec_proxy_fault(c, s);
+    case NR_S_LEDGER:
+        return exec_proxy_ledger(c, s);
     }
     exec_fail(c, s, "unknown step kind %d", (int)s->kind);
     return -1;
@@ -707,6 +713,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     st.o = o;
     st.artdir = artdir;
     st.isolated = isolated;
+    st.seed = o->seed_given ? o->seed : exec_proxy_default_seed(scn->path);
     st.t0 = nr_now_ms();
     st.step_timeout = (int)(step_ms * o->time_scale);
     st.deadline = st.t0 + (int64_t)(deadline_ms * o->time_scale);
@@ -742,6 +749,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     exec_targets_note_end(&st);
     exec_conns_free(&c);
     exec_targets_finish(&c);
+    exec_proxies_stop(&c);
     reap_stragglers(&c);
     had_fail = c.fail != NULL;
     verdict = c.fail ? RUN_FAIL : RUN_PASS;

@@ -126,6 +126,8 @@ struct exec_state {
     pthread_mutex_t wd_lock;  /* steps_done, and the watchdog's firing */
     pthread_cond_t wd_cond;
     int steps_done;           /* the steps have finished: teardown runs */
+    struct exec_proxy *proxies; /* fault proxies started (exec_proxy.c), newest first */
+    uint64_t seed;            /* the seed of every random choice of the proxies */
 };
 
 struct exec_ctx {
@@ -248,6 +250,28 @@ int exec_wire_note(struct exec_ctx *c, const struct nr_step *s);
  * every UDP datagram appears once with its size), then every noted `wire`
  * step.  Failures go to c. */
 void exec_wire_judge(struct exec_ctx *c, const char *pcap_path);
+
+/* --- exec_proxy.c ---------------------------------------------------------- */
+
+/* proxy NAME = tcp|udp UPSTREAM: start a fault proxy on a loopback port of
+ * its own (${NAME}), relaying to UPSTREAM on a thread of its own. */
+int exec_proxy_start(struct exec_ctx *c, const struct nr_step *s);
+/* fault / heal PROXY ...: add or remove toxics, effective at once. */
+int exec_proxy_fault(struct exec_ctx *c, const struct nr_step *s);
+/* ledger PROXY ...: wait (step timeout or within) until a ledger item holds. */
+int exec_proxy_ledger(struct exec_ctx *c, const struct nr_step *s);
+/* After a successful `connect` step: when it went to a proxy, wait until
+ * the proxy reached its upstream for it, and fail the step when the
+ * upstream refused.  Returns 0 / -1 after exec_fail. */
+int exec_proxy_connected(struct exec_ctx *c, const struct nr_step *s);
+/* The seed of a scenario run without --seed: a hash of the last two
+ * components of its path ("faults/udp-drop.scn"), so it does not change
+ * with the directory netrig runs from. */
+uint64_t exec_proxy_default_seed(const char *path);
+/* Stop every proxy (end of the scenario), keep its sockets' records for the
+ * wire check, log its ledger; a failure of a proxy and the seed are added to
+ * c's failure. */
+void exec_proxies_stop(struct exec_ctx *c);
 
 /* --- exec_target.c ------------------------------------------------------ */
 

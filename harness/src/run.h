@@ -28,6 +28,8 @@ struct run_opts {
     char **defines;           /* "NAME=VALUE": the values of `param NAME` (NULL-terminated) */
     int allow_skip;           /* skipped scenarios do not fail the run */
     int fail_fast;            /* start nothing more after a failure or error */
+    uint64_t seed;            /* --seed N: the fault proxies' seed (with seed_given) */
+    int seed_given;           /* 0: each scenario's seed derives from its path */
     int tap;                  /* TAP 14 on stdout */
     const char *junit;        /* JUnit XML file, or NULL */
     const char *filter;       /* substring or fnmatch pattern, or NULL */
