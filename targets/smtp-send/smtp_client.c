@@ -237,7 +237,7 @@ static int data(struct xact *x)
     if (code < 0)
         return code;
     if (code != 354)
-        return refused(x, code >= 400 ? SS_EMSG : SS_EPROTO, "refused");
+        return code >= 400 ? refused(x, SS_EMSG, "refused") : refused(x, SS_EPROTO, "unexpected reply");
     ss_data_stuff(&x->out, x->s->msg, x->s->msg_len);
     code = command(x, "end of data", NULL);
     if (code < 0)

@@ -221,11 +221,19 @@ static const char *base_name(const char *path)
     return s && s[1] ? s + 1 : path;
 }
 
-/* Content-Disposition with the file name, plain or per RFC 2231. */
+/* Is byte c written as is in an RFC 2231 value (attr-char)? */
+static int attr_char(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c && strchr("!#$&+-.^_`|~", c));
+}
+
+/* Content-Disposition with the file name, plain or per RFC 2231 (one
+ * filename*= when it fits a line, else numbered continuations). */
 static void add_disposition(struct ss_buf *b, const char *name)
 {
     const uint8_t *p = (const uint8_t *)name;
-    size_t n = strlen(name), col = 0;
+    size_t n = strlen(name), col = 0, enc = 0;
     unsigned seg = 0;
 
     ss_buf_str(b, "Content-Disposition: attachment;");
@@ -233,19 +241,19 @@ static void add_disposition(struct ss_buf *b, const char *name)
         ss_buf_fmt(b, "\r\n filename=\"%s\"\r\n", name);
         return;
     }
-    if (n * 3 <= RFC2231_CHUNK)
+    for (size_t i = 0; i < n; i++)
+        enc += attr_char(p[i]) ? 1 : 3;
+    if (enc <= RFC2231_CHUNK)
         ss_buf_str(b, "\r\n filename*=utf-8''");
     for (size_t i = 0; i < n; i++) {
-        int plain = (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'Z') ||
-                    (p[i] >= 'a' && p[i] <= 'z') || strchr("!#$&+-.^_`|~", p[i]);
-        size_t w = plain ? 1 : 3;
+        size_t w = attr_char(p[i]) ? 1 : 3;
 
-        if (n * 3 > RFC2231_CHUNK && (i == 0 || col + w > RFC2231_CHUNK)) {
+        if (enc > RFC2231_CHUNK && (i == 0 || col + w > RFC2231_CHUNK)) {
             ss_buf_fmt(b, "%s\r\n filename*%u*=%s", seg ? ";" : "", seg, seg ? "" : "utf-8''");
             seg++;
             col = 0;
         }
-        if (plain)
+        if (w == 1)
             ss_buf_add(b, p + i, 1);
         else
             ss_buf_fmt(b, "%%%c%c", hexd[p[i] >> 4], hexd[p[i] & 15]);
