@@ -22,6 +22,8 @@ static const char usage_text[] =
     "                          timestamps)\n"
     "  seeds FILE DIR          one fuzz seed per conversation (client messages as\n"
     "                          records; --dir resp: each TCP server stream, raw)\n"
+    "  ladder FILE [FLOW]      ladder diagram as SVG (-o FILE, --max-packets N,\n"
+    "                          --from/--to SEC; netrig pcap ladder --help)\n"
     "exit: 0 ok/clean/equal, 1 anomalies (check) or differences (diff),\n"
     "      2 usage error or unreadable/malformed capture (message has the offset)\n"
     "reference: harness/doc/pcap.md\n";
@@ -247,6 +249,8 @@ int cmd_pcap(int argc, char **argv)
         fputs(usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? PCAP_EXIT_ERR : PCAP_EXIT_OK;
     }
+    if (!strcmp(argv[1], "ladder")) /* options of its own */
+        return pcap_ladder_main(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         if (strcmp(argv[1], subs[i].name) != 0)
             continue;

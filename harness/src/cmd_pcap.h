@@ -58,5 +58,8 @@ int pcap_follow(struct pcap_args *a);
 int pcap_diff(struct pcap_args *a);
 /* netrig pcap seeds FILE DIR: fuzz seeds from each conversation. */
 int pcap_seeds(struct pcap_args *a);
+/* netrig pcap ladder FILE [FLOW] [options] (argv[0] is "ladder"): the
+ * ladder diagram as SVG (cmd_pcap_ladder.c). */
+int pcap_ladder_main(int argc, char **argv);
 
 #endif

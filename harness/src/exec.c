@@ -89,6 +89,15 @@ void exec_fail(struct exec_ctx *c, const struct nr_step *s, const char *fmt, ...
     exec_fail_end(c);
 }
 
+/* Microseconds since the scenario's time 0 (st->t0), for the step log. */
+static int64_t log_us(const struct exec_state *st)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* nr_now_ms's clock */
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - st->t0 * 1000;
+}
+
 void exec_log(struct exec_state *st, const char *fmt, ...)
 {
     va_list ap;
@@ -96,7 +105,7 @@ void exec_log(struct exec_state *st, const char *fmt, ...)
     if (!st->log)
         return;
     pthread_mutex_lock(&st->lock);
-    fprintf(st->log, "%8.3f ", (double)(nr_now_ms() - st->t0) / 1000.0);
+    fprintf(st->log, "%10.6f ", (double)log_us(st) / 1e6);
     va_start(ap, fmt);
     vfprintf(st->log, fmt, ap);
     va_end(ap);
@@ -490,7 +499,7 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
 {
     for (size_t i = 0; i < steps->n && !c->fail; i++) {
         const struct nr_step *s = &steps->v[i];
-        int64_t t = nr_now_ms();
+        int64_t t = log_us(c->st);
         int r;
 
         if (exec_deadline_passed(c)) {
@@ -502,9 +511,8 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
         if (exec_deadline_passed(c))
             deadline_note(c, s, r);
         if (s->kind != NR_S_PARALLEL && s->kind != NR_S_REPEAT)
-            exec_log(c->st, "%s%u: %s  [%s, %lld ms]", c->index >= 0 ? "  " : "", s->line,
-                     step_text(s), r == 0 ? "ok" : "FAILED",
-                     (long long)(nr_now_ms() - t));
+            exec_log(c->st, "%s%u: %s  [%s, %.3f ms]", c->index >= 0 ? "  " : "", s->line,
+                     step_text(s), r == 0 ? "ok" : "FAILED", (double)(log_us(c->st) - t) / 1e3);
     }
     return c->fail ? -1 : 0;
 }
@@ -688,6 +696,32 @@ static void reap_stragglers(struct exec_ctx *c)
         exec_log(c->st, "processes left by the targets did not end on SIGTERM: killed");
 }
 
+/* For the report's ladder diagram (harness/doc/report.md): the name of
+ * every socket the runner used and of every target's address, so lanes get
+ * the scenario's names ("endpoint NAME tcp|udp LOCAL PEER|-", "endpoint
+ * NAME target ADDR"). */
+static void log_endpoints(struct exec_state *st)
+{
+    char l[NR_ADDRSTR_SIZE], p[NR_ADDRSTR_SIZE];
+
+    for (size_t i = 0; i < st->nrecords; i++) {
+        const struct exec_record *r = &st->records[i];
+        if (r->is_unix)
+            continue;
+        nr_addr_format((const struct sockaddr *)&r->local.ss, l, sizeof(l));
+        if (r->have_peer)
+            nr_addr_format((const struct sockaddr *)&r->peer.ss, p, sizeof(p));
+        exec_log(st, "endpoint %s %s %s %s", r->name, r->proto == NR_UDP ? "udp" : "tcp", l,
+                 r->have_peer ? p : "-");
+    }
+    for (size_t i = 0; i < st->ntargets; i++)
+        for (size_t k = 0; k < st->nvars; k++)
+            if (!strcmp(st->vars[k].name, st->targets[i].name) && st->vars[k].len < sizeof(l) &&
+                !memchr(st->vars[k].val, '\n', st->vars[k].len))
+                exec_log(st, "endpoint %s target %.*s", st->targets[i].name,
+                         (int)st->vars[k].len, (const char *)st->vars[k].val);
+}
+
 enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
                              const char *artdir, int isolated, int result_fd, char **msg)
 {
@@ -726,6 +760,13 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
         setvbuf(st.log, NULL, _IOLBF, 0);
     exec_log(&st, "scenario %s (%s)", scn->path,
              isolated ? "own network namespace" : "host loopback");
+    {   /* the capture's clock (packet times) at time 0 of this log */
+        struct timespec rt;
+        long long us;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        us = (long long)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - log_us(&st);
+        exec_log(&st, "clock: 0 is %lld.%06lld s wall clock", us / 1000000, us % 1000000);
+    }
 
     ctx_init(&c, &st, NULL, -1, 0);
     snprintf(capture_path, sizeof(capture_path), "%s/capture.pcap", artdir);
@@ -751,6 +792,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     exec_targets_finish(&c);
     exec_proxies_stop(&c);
     reap_stragglers(&c);
+    log_endpoints(&st);
     had_fail = c.fail != NULL;
     verdict = c.fail ? RUN_FAIL : RUN_PASS;
     if (capture && stop_capture(&c, capture) == 0)
