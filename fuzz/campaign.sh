@@ -47,7 +47,7 @@ scenario)
     for f in harness/scenarios/*/*.scn; do cp "$f" "$seeds/$(echo "${f#harness/scenarios/}" | tr / _)"; done ;;
 *)
     dir=""
-    [ "$name" = http-get ] && dir="--dir resp"
+    case $name in http-get | smtp-send) dir="--dir resp" ;; esac
     if [ -x "$B/bin/netrig" ]; then
         for p in $(captures "$name"); do
             # shellcheck disable=SC2086
