@@ -1,0 +1,235 @@
+/* smtp-send's message builder: bodies and attachments round-trip through
+ * an independent decoder (smtp_mime_check.h); base64 against RFC 4648's
+ * vectors; quoted-printable edges; the boundary moves away from content
+ * that contains it; RFC 2231 and RFC 2047 forms; DATA dot-stuffing.  The
+ * decoder is shown to catch corrupted messages. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "smtp-send/smtp_cmd.h"
+#include "tests/smtp_mime_check.h"
+
+static const char *const to1[] = { "bob@b.test" };
+
+static struct ss_msg base_msg(const char *body, const struct ss_part *parts, size_t nparts)
+{
+    return (struct ss_msg){ .from = "alice@a.test", .to = to1, .nto = 1, .subject = "s",
+                            .body = (const uint8_t *)body, .body_len = strlen(body),
+                            .parts = parts, .nparts = nparts, .date = 0,
+                            .message_id = "id@test", .boundary_seed = "=_b" };
+}
+
+static void build(const struct ss_msg *m, struct ss_buf *b)
+{
+    char err[256];
+
+    memset(b, 0, sizeof(*b));
+    if (ss_mime_build(m, b, err) < 0)
+        fail_msg("build: %s", err);
+    assert_int_equal(ss_buf_add(b, "", 1), 0); /* NUL for strstr */
+    b->len--;
+}
+
+static void test_b64_vectors(void **state)
+{
+    static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+    static const char *const out[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+                                       "Zm9vYmFy" };
+    (void)state;
+    for (size_t i = 0; i < 7; i++) {
+        struct ss_buf b = { 0 };
+        ss_b64_encode(&b, (const uint8_t *)in[i], strlen(in[i]), 0);
+        assert_int_equal(b.len, strlen(out[i]));
+        assert_memory_equal(b.p ? b.p : (uint8_t *)"", out[i], b.len);
+        ss_buf_free(&b);
+    }
+}
+
+static void test_roundtrip_bodies(void **state)
+{
+    static const char *const bodies[] = {
+        "", "plain\n", "crlf\r\nlines\r\n", "no newline", ".dot\n..two\n.\n", "tab\tend \n",
+        "trailing space \r\nx", "Grüße\n", "lone\rcr\n", "a=b=c\n", "=\n",
+        "bare\nlf\nand\r\ncrlf", "\n\n\n",
+    };
+    char why[160];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct ss_msg m = base_msg(bodies[i], NULL, 0);
+        struct ss_part p = { "f.bin", (const uint8_t *)"x", 1 };
+        if (smc_roundtrip(&m, why) != 0)
+            fail_msg("body %zu alone: %s", i, why);
+        m.parts = &p;
+        m.nparts = 1;
+        if (smc_roundtrip(&m, why) != 0)
+            fail_msg("body %zu with an attachment: %s", i, why);
+    }
+}
+
+static void test_roundtrip_long_and_binary(void **state)
+{
+    size_t n = 5000;
+    uint8_t *bin = malloc(n);
+    char *text = malloc(n + 1), why[160];
+    struct ss_part parts[3];
+    struct ss_msg m;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        bin[i] = (uint8_t)(i * 7 + i / 256);
+        text[i] = i % 1500 == 1499 ? '\n' : (char)('a' + i % 26);
+    }
+    text[n] = '\0';
+    parts[0] = (struct ss_part){ "a.bin", bin, n };
+    parts[1] = (struct ss_part){ "empty.txt", bin, 0 };
+    parts[2] = (struct ss_part){ "dir/one byte.png", bin, 1 };
+    m = base_msg(text, parts, 3); /* lines of 1499 bytes: must go quoted-printable */
+    if (smc_roundtrip(&m, why) != 0)
+        fail_msg("%s", why);
+    for (size_t cut = 0; cut < 3; cut++) { /* every base64 padding */
+        parts[0].len = n - cut;
+        if (smc_roundtrip(&m, why) != 0)
+            fail_msg("cut %zu: %s", cut, why);
+    }
+    free(bin);
+    free(text);
+}
+
+static void test_forms(void **state)
+{
+    struct ss_part p[3] = {
+        { "/x/report.PDF", (const uint8_t *)"%PDF", 4 },
+        { "résumé.txt", (const uint8_t *)"r", 1 },
+        { "a very long name with ünïcödé characters that needs continuations.bin",
+          (const uint8_t *)"c", 1 },
+    };
+    struct ss_msg m = base_msg("Grüße\n", p, 3);
+    struct ss_buf b;
+    char *s;
+
+    (void)state;
+    m.subject = "Grüße aus Köln";
+    build(&m, &b);
+    s = (char *)b.p;
+    assert_non_null(strstr(s, "Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n"));
+    assert_non_null(strstr(s, "Subject: =?utf-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=\r\n"));
+    assert_non_null(strstr(s, "Content-Type: application/pdf\r\n"));
+    assert_non_null(strstr(s, " filename=\"report.PDF\"\r\n"));
+    assert_non_null(strstr(s, " filename*=utf-8''r%C3%A9sum%C3%A9.txt\r\n"));
+    assert_non_null(strstr(s, " filename*0*=utf-8''a%20very%20long"));
+    assert_non_null(strstr(s, ";\r\n filename*1*="));
+    assert_non_null(strstr(s, "Content-Transfer-Encoding: quoted-printable\r\n\r\nGr=C3=BC=C3=9Fe\r\n"));
+    assert_string_equal(ss_mime_type("x.tar.gz"), "application/gzip");
+    assert_string_equal(ss_mime_type("noext"), "application/octet-stream");
+    assert_string_equal(ss_mime_type("dot.dir/file"), "application/octet-stream");
+    ss_buf_free(&b);
+}
+
+static void test_boundary_avoids_content(void **state)
+{
+    struct ss_part p = { "b.txt", (const uint8_t *)"=_b =_b_1\n", 10 };
+    struct ss_msg m = base_msg("text with =_b and =_b_2 in it\n", &p, 1);
+    struct ss_buf b;
+    char why[160];
+
+    (void)state;
+    p.name = "=_b_3.txt"; /* the name is in the part's headers: avoided too */
+    build(&m, &b);
+    /* "=_b" is in the text, "=_b_3" in the name; "=_b_1" in neither */
+    assert_non_null(strstr((char *)b.p, "boundary=\"=_b_1\""));
+    ss_buf_free(&b);
+    assert_int_equal(smc_roundtrip(&m, why), 0);
+}
+
+static void test_refused(void **state)
+{
+    const char *const bad_to[] = { "a b@x" };
+    struct ss_msg m = base_msg("", NULL, 0);
+    struct ss_buf b = { 0 };
+    char err[256];
+
+    (void)state;
+    m.subject = "line\r\nBcc: injected";
+    assert_int_equal(ss_mime_build(&m, &b, err), -1);
+    assert_non_null(strstr(err, "control character"));
+    m = base_msg("", NULL, 0);
+    m.to = bad_to;
+    assert_int_equal(ss_mime_build(&m, &b, err), -1);
+    m = base_msg("", NULL, 0);
+    m.from = "<evil>";
+    assert_int_equal(ss_mime_build(&m, &b, err), -1);
+    ss_buf_free(&b);
+}
+
+static void test_dot_stuffing(void **state)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        { "", ".\r\n" },
+        { "a", "a\r\n.\r\n" },
+        { ".", "..\r\n.\r\n" },
+        { "a\r\n.\r\nb\r\n", "a\r\n..\r\nb\r\n.\r\n" },
+        { "x\n.y\rz", "x\r\n..y\r\nz\r\n.\r\n" },
+        { "a.\r\n", "a.\r\n.\r\n" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ss_buf b = { 0 };
+        ss_data_stuff(&b, (const uint8_t *)cases[i].in, strlen(cases[i].in));
+        assert_int_equal(b.len, strlen(cases[i].out));
+        assert_memory_equal(b.p, cases[i].out, b.len);
+        ss_buf_free(&b);
+    }
+}
+
+/* The decoder the round trips rely on must catch a broken message. */
+static void test_checker_catches_corruption(void **state)
+{
+    static const uint8_t data[] = "attachment bytes";
+    struct ss_part p = { "d.bin", data, sizeof(data) - 1 };
+    struct ss_msg m = base_msg("body\n", &p, 1);
+    struct ss_buf b;
+    struct smc_msg d;
+    char *s;
+
+    (void)state;
+    build(&m, &b);
+    s = strstr((char *)b.p, "YXR0");           /* base64 of "att" */
+    assert_non_null(s);
+    s[0] = 'Z';                                 /* one changed character */
+    assert_int_equal(smc_decode(b.p, b.len, &d), 0);
+    assert_false(d.len[1] == p.len && memcmp(d.data[1], data, p.len) == 0);
+    smc_free(&d);
+    s[0] = '\n';                                /* a bare LF */
+    assert_int_equal(smc_decode(b.p, b.len, &d), -1);
+    assert_non_null(strstr(d.err, "bare LF"));
+    s[0] = 'Y';
+    s = strstr((char *)b.p, "body");            /* the boundary inside content */
+    memcpy(s, "=_b ", 4);
+    assert_int_equal(smc_decode(b.p, b.len, &d), -1);
+    assert_non_null(strstr(d.err, "boundary occurs inside content"));
+    ss_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_b64_vectors),
+        cmocka_unit_test(test_roundtrip_bodies),
+        cmocka_unit_test(test_roundtrip_long_and_binary),
+        cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_boundary_avoids_content),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_dot_stuffing),
+        cmocka_unit_test(test_checker_catches_corruption),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
