@@ -27,32 +27,6 @@ static const char ladder_usage[] =
     "      --no-steps        ignore any steps.log\n"
     "exit: 0 written, 2 usage error or unreadable/malformed capture\n";
 
-/* Read a whole small file; returns malloc'd bytes and *len, or NULL. */
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rbe");
-    uint8_t *buf = NULL, *nb;
-    size_t cap = 0, n;
-
-    *len = 0;
-    if (!f)
-        return NULL;
-    for (;;) {
-        if (*len == cap) {
-            cap = cap ? 2 * cap : 65536;
-            if (!(nb = realloc(buf, cap)))
-                break;
-            buf = nb;
-        }
-        n = fread(buf + *len, 1, cap - *len, f);
-        *len += n;
-        if (n == 0)
-            break;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* The step log beside the capture (dir/steps.log), or NULL: malloc'd. */
 static char *log_beside(const char *capture)
 {
@@ -143,7 +117,7 @@ int pcap_ladder_main(int argc, char **argv)
     }
     if (!nosteps && !steps && strcmp(cap, "-") != 0)
         steps = beside = log_beside(cap);
-    if (!nosteps && steps && (buf = slurp(steps, &len)) != NULL) {
+    if (!nosteps && steps && (buf = ladder_slurp(steps, &len)) != NULL) {
         have_log = nr_ladder_log_parse(buf, len, &log) == 0;
         free(buf);
     } else if (!nosteps && steps && steps != beside) {

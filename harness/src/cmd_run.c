@@ -23,6 +23,7 @@
 #include "cmds.h"
 #include "run.h"
 #include "run_capture.h"
+#include "run_html.h"
 
 #define SCN_SUFFIX ".scn"
 #define STOP_GRACE_MS 1000   /* teardown grace, as exec_target.c and exec.c use it */
@@ -69,6 +70,8 @@ static void usage(FILE *f)
             "      --tap             TAP on stdout (human summary on stderr): version 14, or\n"
             "                        13 under prove (HARNESS_ACTIVE), which rejects 14\n"
             "      --junit FILE      JUnit XML report\n"
+            "      --html FILE       HTML report: every scenario, its steps, targets' stderr\n"
+            "                        and a ladder diagram of its traffic (harness/doc/report.md)\n"
             "      --bin DIR         where target programs are looked up first\n"
             "                        (default: the directory of netrig itself)\n"
             "      --no-netns        do not create network namespaces; use host loopback\n"
@@ -806,7 +809,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
 {
     enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP, O_CAPBUF,
            O_ALLOWSKIP, O_FAILFAST, O_SEED };
+    enum { O_HTML = 1000 }; /* past the others */
     static const struct option longopts[] = {
+        { "html", required_argument, NULL, O_HTML },
         { "jobs", required_argument, NULL, 'j' },     { "filter", required_argument, NULL, 'f' },
         { "repeat", required_argument, NULL, 'r' },   { "keep", no_argument, NULL, 'k' },
         { "artifacts", required_argument, NULL, 'a' }, { "timeout", required_argument, NULL, 't' },
@@ -841,6 +846,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
         case 'v': o->verbose = 1; break;
         case O_TAP: o->tap = 1; break;
         case O_JUNIT: o->junit = optarg; break;
+        case O_HTML: o->html = optarg; break;
         case O_BIN: o->bindir = optarg; break;
         case O_NONETNS: o->no_netns = 1; break;
         case O_NOCAP: o->no_capture = 1; break;
@@ -1045,6 +1051,10 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "netrig run: %s\n", errbuf);
         return 2;
     }
+    if (o.html && check_writable(o.html, errbuf) < 0) {
+        fprintf(stderr, "netrig run: %s\n", errbuf);
+        goto out;
+    }
     for (int i = optind; i < argc; i++)
         if (collect(&paths, argv[i]) < 0)
             goto out;
@@ -1107,6 +1117,10 @@ int cmd_run(int argc, char **argv)
     if (o.junit && run_report_junit(o.junit, res, n, errbuf) < 0) {
         fprintf(stderr, "netrig run: %s\n", errbuf);
         rc = 2;
+    }
+    if (o.html && run_report_html(o.html, res, n, errbuf) < 0) {
+        fprintf(stderr, "netrig run: %s\n", errbuf);
+        rc = interrupted ? rc : 2;
     }
     fprintf(human, "\nscenarios: %zu passed, %zu failed, %zu errors, %zu skipped, %zu not run",
             count[RUN_PASS], count[RUN_FAIL], count[RUN_ERROR], count[RUN_SKIP],

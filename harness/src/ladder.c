@@ -39,6 +39,31 @@ const char ladder_css[] =
     ".ladder .step.failed text{fill:#d1242f;font-weight:bold}\n"
     ".ladder .note{fill:#8a4b08}\n";
 
+uint8_t *ladder_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rbe");
+    uint8_t *buf = NULL, *nb;
+    size_t cap = 0, n;
+
+    *len = 0;
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (*len == cap) {
+            cap = cap ? 2 * cap : 65536;
+            if (!(nb = realloc(buf, cap)))
+                break;
+            buf = nb;
+        }
+        n = fread(buf + *len, 1, cap - *len, f);
+        *len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    return buf;
+}
+
 /* One row of the drawing: an event of the ladder or a step of the log. */
 struct row {
     int64_t ts;   /* capture time */

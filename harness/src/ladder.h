@@ -3,6 +3,7 @@
 #ifndef LADDER_H
 #define LADDER_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "nr_ladder.h"
@@ -17,5 +18,9 @@ extern const char ladder_css[];
  * else an element to inline in HTML, which carries ladder_css. */
 void ladder_svg(FILE *f, const struct nr_ladder *l, const struct nr_ladder_log *log,
                 int standalone);
+
+/* The whole file at path: malloc'd bytes (the caller frees them) and
+ * their count in *len, or NULL when it cannot be read. */
+uint8_t *ladder_slurp(const char *path, size_t *len);
 
 #endif

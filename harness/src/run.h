@@ -32,6 +32,7 @@ struct run_opts {
     int seed_given;           /* 0: each scenario's seed derives from its path */
     int tap;                  /* TAP 14 on stdout */
     const char *junit;        /* JUnit XML file, or NULL */
+    const char *html;         /* HTML report file (run_html.c), or NULL */
     const char *filter;       /* substring or fnmatch pattern, or NULL */
     int verbose;              /* print step logs of failures in full */
     int color;                /* ANSI colour in the human summary */
