@@ -123,7 +123,7 @@ enum nr_step_kind {
                        packet-level, judged on the capture (see enum nr_wire_kind) */
     NR_S_PROXY,     /* proxy NAME = tcp|udp UPSTREAM: a fault proxy, ${NAME} its address */
     NR_S_FAULT,     /* fault PROXY [up|down|both] TOXIC ARGS / heal PROXY [DIR] [TOXIC] */
-    NR_S_LEDGER,    /* ledger PROXY [up|down|both] ITEM N[..M]: what the toxics did */
+    NR_S_LEDGER,    /* ledger PROXY [DIR] ITEM (N[..M] | = [DIR] ITEM): what the toxics did */
 };
 
 /* Directions of a proxy a fault step or a ledger claim is about. */
@@ -242,6 +242,9 @@ struct nr_step {
             unsigned dirs;          /* both: the sum of up and down */
             enum nr_ledger_item item;
             uint64_t lo, hi;        /* the value must be in [lo, hi] */
+            int rel;                /* `= [DIR] ITEM2`: equal to another item instead */
+            unsigned rel_dirs;
+            enum nr_ledger_item rel_item;
         } ledger;
     } u;
 };

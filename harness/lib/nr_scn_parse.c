@@ -1315,25 +1315,37 @@ static int st_fault(struct parser *p, struct nr_step *s)
     return finish(p, s, 0);
 }
 
-/* ledger PROXY [up|down|both] ITEM N[..M] [within DUR] */
-static int st_ledger(struct parser *p, struct nr_step *s)
+/* A ledger item's name. */
+static int take_ledger_item(struct parser *p, enum nr_ledger_item *out)
 {
-    static const char what[] = "a count N or a range N..M";
-    const uint8_t *r;
-    size_t n, dots;
-    int item;
+    int item = p->tok.kind == LX_WORD
+                   ? nr_ledger_lookup((const char *)p->tok.raw, p->tok.rawlen) : -1;
 
-    if (take_use(p, s->name, SYM_PROXY, NULL, 0) < 0 || take_dirs(p, &s->u.ledger.dirs) < 0)
-        return -1;
-    item = p->tok.kind == LX_WORD ? nr_ledger_lookup((const char *)p->tok.raw, p->tok.rawlen)
-                                  : -1;
     if (item < 0)
         return err_got(p, "a ledger item: bytes_in, bytes_out, delayed, slices, cut, resets, "
                           "closes, stalls, conns, refused, datagrams_in, datagrams_out, dropped, "
                           "duplicated, reordered, corrupted, truncated or datagrams_delayed");
-    s->u.ledger.item = (enum nr_ledger_item)item;
-    if (adv(p, 0) < 0)
+    *out = (enum nr_ledger_item)item;
+    return adv(p, 0);
+}
+
+/* ledger PROXY [DIR] ITEM (N | N..M | = [DIR] ITEM) [within DUR] */
+static int st_ledger(struct parser *p, struct nr_step *s)
+{
+    static const char what[] = "a count N, a range N..M or '= [up|down] ITEM'";
+    const uint8_t *r;
+    size_t n, dots;
+
+    if (take_use(p, s->name, SYM_PROXY, NULL, 0) < 0 || take_dirs(p, &s->u.ledger.dirs) < 0 ||
+        take_ledger_item(p, &s->u.ledger.item) < 0)
         return -1;
+    if (is_kw(p, "=")) {
+        s->u.ledger.rel = 1;
+        if (adv(p, 0) < 0 || take_dirs(p, &s->u.ledger.rel_dirs) < 0 ||
+            take_ledger_item(p, &s->u.ledger.rel_item) < 0)
+            return -1;
+        return finish(p, s, 1);
+    }
     r = p->tok.raw;
     n = p->tok.rawlen;
     if (p->tok.kind != LX_WORD || n == 0)

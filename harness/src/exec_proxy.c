@@ -1009,15 +1009,20 @@ int exec_proxy_ledger(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_proxy *px = need_proxy(c, s);
     int64_t t = nr_now_ms();
-    uint64_t v = 0;
+    uint64_t v = 0, w = 0;
     FILE *f;
 
     if (!px)
         return -1;
     for (;;) {
         v = ledger_value(px, s->u.ledger.dirs, s->u.ledger.item);
-        if (v >= s->u.ledger.lo && v <= s->u.ledger.hi)
+        if (s->u.ledger.rel) {
+            w = ledger_value(px, s->u.ledger.rel_dirs, s->u.ledger.rel_item);
+            if (v == w)
+                return 0;
+        } else if (v >= s->u.ledger.lo && v <= s->u.ledger.hi) {
             return 0;
+        }
         if (exec_wait_budget(c, s, t) == 0)
             break;
         poll(NULL, 0, 5);
@@ -1025,7 +1030,12 @@ int exec_proxy_ledger(struct exec_ctx *c, const struct nr_step *s)
     f = exec_fail_begin(c, s);
     if (!f)
         return -1;
-    if (s->u.ledger.lo == s->u.ledger.hi)
+    if (s->u.ledger.rel)
+        fprintf(f, "  ledger: %s %s is %llu, %s %s is %llu\n", dirs_text(s->u.ledger.dirs),
+                nr_ledger_name(s->u.ledger.item), (unsigned long long)v,
+                dirs_text(s->u.ledger.rel_dirs), nr_ledger_name(s->u.ledger.rel_item),
+                (unsigned long long)w);
+    else if (s->u.ledger.lo == s->u.ledger.hi)
         fprintf(f, "  ledger: %s %s is %llu, expected %llu\n", dirs_text(s->u.ledger.dirs),
                 nr_ledger_name(s->u.ledger.item), (unsigned long long)v,
                 (unsigned long long)s->u.ledger.lo);

@@ -388,9 +388,15 @@ static void parser_fields(void **state)
              "proxy q = udp ${p}\n"
              "fault q up drop 12.5%\n"
              "fault q reorder 100% gap 3\n"
-             "ledger q datagrams_in 7\n", &s);
+             "ledger q datagrams_in 7\n"
+             "ledger q down datagrams_in = up datagrams_out\n", &s);
     v = s.steps.v;
-    assert_int_equal(s.steps.n, 13);
+    assert_int_equal(s.steps.n, 14);
+    assert_true(v[13].u.ledger.rel);
+    assert_int_equal(v[13].u.ledger.dirs, NR_DIR_DOWN);
+    assert_int_equal(v[13].u.ledger.item, NR_L_DG_IN);
+    assert_int_equal(v[13].u.ledger.rel_dirs, NR_DIR_UP);
+    assert_int_equal(v[13].u.ledger.rel_item, NR_L_DG_OUT);
     assert_int_equal(v[0].kind, NR_S_PROXY);
     assert_int_equal(v[0].u.proxy.proto, NR_TCP);
     assert_int_equal(v[1].kind, NR_S_FAULT);
@@ -473,7 +479,9 @@ static void parser_errors(void **state)
         { "proxy p = tcp 127.0.0.1:80\nledger p cut 5..2\n",
           "t.scn:2:14: expected a range N..M with N <= M" },
         { "proxy p = tcp 127.0.0.1:80\nledger p cut\n",
-          "t.scn:2:13: expected a count N or a range N..M, got end of line" },
+          "t.scn:2:13: expected a count N, a range N..M or '= [up|down] ITEM', got end of line" },
+        { "proxy p = tcp 127.0.0.1:80\nledger p cut = up\n",
+          "t.scn:2:18: expected a ledger item" },
         { "proxy p = tcp 127.0.0.1:80\nproxy p = tcp 127.0.0.1:81\n",
           "t.scn:2:7: expected a new name, got 'p' (a proxy defined at line 1)" },
         { "proxy p = icmp 127.0.0.1:80\n", "t.scn:1:11: expected 'tcp' or 'udp', got 'icmp'" },
