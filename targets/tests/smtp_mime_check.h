@@ -117,8 +117,8 @@ static int smc_header(const uint8_t *hdr, size_t n, const char *name, char *out,
     return 1;
 }
 
-/* Decode message m[0..len) into *out.  Returns 0, or -1 with out->err. */
-static int smc_decode(const uint8_t *m, size_t len, struct smc_msg *out)
+/* smc_decode's work; on failure some parts may be decoded already. */
+static int smc_decode_parts(const uint8_t *m, size_t len, struct smc_msg *out)
 {
     const uint8_t *body, *end = m + len, *p;
     char ct[256], cte[64], delim[96];
@@ -191,6 +191,16 @@ static int smc_decode(const uint8_t *m, size_t len, struct smc_msg *out)
     if (count != out->n + 2)
         return smc_fail(out, "the boundary occurs inside content", 0);
     return 0;
+}
+
+/* Decode message m[0..len) into *out (free it with smc_free).  Returns 0,
+ * or -1 with out->err and nothing to free. */
+static int smc_decode(const uint8_t *m, size_t len, struct smc_msg *out)
+{
+    if (smc_decode_parts(m, len, out) == 0)
+        return 0;
+    smc_free(out);
+    return -1;
 }
 
 /* body with every LF not preceded by CR turned into CRLF (malloc'd). */
