@@ -494,7 +494,7 @@ static void on_frame(void *ctx, int64_t ts, const uint8_t *frame, uint32_t caple
         return;
     }
     if (s->seen == 0) {
-        long a, b;
+        long a = 0, b = 0;
         s->seen = selected(&l->o, c) ? 1 : -1;
         l->conns += s->seen > 0;
         if (s->seen > 0 && ((a = lane_of(r, c, 0)) < 0 || (b = lane_of(r, c, 1)) < 0)) {
