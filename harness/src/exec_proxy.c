@@ -1064,7 +1064,7 @@ int exec_proxy_connected(struct exec_ctx *c, const struct nr_step *s)
     int port, state = 0, err = 0;
 
     if (!c->st->proxies || s->u.sock.proto != NR_TCP || s->u.sock.refused ||
-        !(k = exec_find_conn(c, s->name)) || k->reset)
+        !(k = exec_find_conn(c, s->name)))
         return 0;
     for (px = c->st->proxies; px && !(px->proto == NR_TCP && is_proxy_addr(px, &k->rec.peer));)
         px = px->next;
