@@ -77,6 +77,7 @@ if [ -x "$build/bin/netrig" ]; then
     run "must-fail scenarios" sh ci/test-must-fail.sh "$build"
     run "README commands" sh ci/test-readme.sh "$build"
     run "guide commands" sh ci/test-guide.sh "$build"
+    run "HTML report in Chromium" sh ci/test-html.sh "$build"
 fi
 
 run "ClusterFuzzLite build" sh ci/test-clusterfuzzlite.sh "$build"
