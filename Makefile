@@ -1,10 +1,13 @@
 # netrig - network protocol test harness and fuzzing suite.
 #
-#   make            build everything into $(B)/ (installs missing Debian packages first)
-#   make run        build, run the bundled scenario suite with capture, print the report
-#   make check      every test: unit + integration + scenario suite, and the unit
+#   make            build everything into $(B)/ (never installs packages)
+#   make deps       install the missing Debian packages of ci/packages.txt
+#   make run        deps, build, run the bundled scenario suite with capture, print the report
+#   make check      deps, then every test: unit + integration + scenario suite, and the unit
 #                   tests and fuzz regressions again under ASan+UBSan
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= : netrig in bin/, the targets in
+#                   libexec/netrig/, man pages and docs in share/; make uninstall
+#   make man        the man pages into $(B)/man/ (go-md2man)
 #
 # Sources are discovered by directory, so adding a file needs no Makefile edit:
 #   harness/lib/*.c          -> $(B)/libnr.a          (the nr_ library)
@@ -27,6 +30,9 @@ PKG_CONFIG ?= pkg-config
 PCAP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap 2>/dev/null)
 PCAP_LIBS   := $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+# netrig's reports: JUnit with libxml2's xmlTextWriter, JSON Lines with jansson
+REPORT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 jansson 2>/dev/null || echo -I/usr/include/libxml2)
+REPORT_LIBS   := $(shell $(PKG_CONFIG) --libs libxml-2.0 jansson 2>/dev/null || echo -lxml2 -ljansson)
 
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -36,7 +42,7 @@ SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
 ALL_CFLAGS  = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -pthread
-ALL_CPPFLAGS = $(INCLUDES) $(PCAP_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS = $(INCLUDES) $(PCAP_CFLAGS) $(REPORT_CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread
 
 LIB_SRC     := $(wildcard harness/lib/*.c)
@@ -58,7 +64,8 @@ BINS     := $(addprefix $(B)/bin/,$(TARGETS)) $(if $(NETRIG_SRC),$(B)/bin/netrig
 DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 
 .SECONDARY:
-.PHONY: all bins tests run check soak golden check-unit check-asan check-integration install clean deps bench-run mutate
+.PHONY: all bins tests run check soak golden check-unit check-asan check-integration install uninstall \
+        man clean deps bench-run mutate FORCE
 all: bins tests
 
 bins: $(BINS)
@@ -79,7 +86,7 @@ $(B)/.deps-ok: ci/packages.txt ci/install-deps.sh
 	sh ci/install-deps.sh
 	@touch $@
 
-$(B)/obj/%.o: %.c | $(DEPS_STAMP)
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -100,10 +107,26 @@ $(B)/gen/doc_scenario.c: harness/doc/scenario.md
 $(B)/gen/%.o: $(B)/gen/%.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(B)/gen/doc_scenario.o $(LIBNR)
+# `netrig --version`: the VERSION file of a release tarball, else `git
+# describe` of the tree; rewritten only when it changes.
+NR_VERSION = $(or $(shell cat VERSION 2>/dev/null),$(shell git describe --tags --always --dirty 2>/dev/null),unknown)
+$(B)/gen/version.c: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo 'const char netrig_version[] = "$(NR_VERSION)";' > $@.tmp && \
+	  if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(B)/gen/doc_scenario.o $(B)/gen/version.o $(LIBNR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(REPORT_LIBS)
+
+# Tests of netrig's report writers (harness/tests/test_report_*.c) link them.
+REPORT_OBJ := $(call obj,$(wildcard harness/src/run_report.c harness/src/run_json.c \
+                                    harness/src/run_github.c harness/src/run_shard.c))
+$(B)/tests/test_report_%: $(B)/obj/harness/tests/test_report_%.o $(REPORT_OBJ) $(B)/gen/version.o $(LIBNR)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(REPORT_LIBS)
 
 $(B)/bin/%: $(B)/obj/targets/%/main.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
@@ -136,10 +159,13 @@ TSAN_CHECK := bin/tcp-echo-mt bin/netrig tests/test_srv_echo_mt
 
 # --- running -------------------------------------------------------------
 
-run: all
+# Only these three install packages (ci/install-deps.sh); they build after it.
+run: deps
+	$(MAKE) --no-print-directory B=$(B) all
 	sh ci/run-suite.sh $(B)
 
-check: all
+check: deps
+	$(MAKE) --no-print-directory B=$(B) all
 	$(MAKE) --no-print-directory B=$(B)/asan SAN=1 NR_NODEPS=1 all
 	$(MAKE) --no-print-directory B=$(B)/tsan SAN=thread NR_NODEPS=1 $(addprefix $(B)/tsan/,$(TSAN_CHECK))
 	sh ci/run-tests.sh $(B) $(B)/asan
@@ -163,9 +189,42 @@ golden: bins
 mutate:
 	WORK=$${WORK:-$(B)/mutate} sh ci/mutate.sh
 
-install: bins
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+# Installed layout: netrig in bin/, the targets (which would clash with other
+# programs' names) in libexec/netrig/, where netrig looks for them.
+MAN_PAGES := $(B)/man/netrig.1 $(B)/man/netrig-pcap.1 $(B)/man/netrig-scenario.5
+DOCS      := README.md harness/doc/scenario.md harness/doc/pcap.md harness/doc/run-json.md \
+             harness/doc/run-json.schema.json harness/doc/your-server.md
+TARGET_BINS := $(addprefix $(B)/bin/,$(TARGETS))
+man: $(MAN_PAGES)
+$(B)/man/%.1: harness/doc/man/%.1.md
+	@mkdir -p $(@D)
+	$(Q)go-md2man -in $< -out $@
+$(B)/man/netrig-scenario.5: harness/doc/man/netrig-scenario.5.head harness/doc/scenario.md
+	@mkdir -p $(@D)
+	$(Q)cat $^ | go-md2man -out $@
+
+install: bins man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/netrig \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/doc/netrig
+	install -m 755 $(B)/bin/netrig $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(TARGET_BINS) $(DESTDIR)$(PREFIX)/libexec/netrig/
+	install -m 644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/netrig/
+
+# Removes exactly what install puts there; under a DESTDIR also the
+# directories left empty (a staging tree is left as it was found).
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/netrig
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/libexec/netrig/,$(TARGETS))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(filter %.5,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/doc/netrig/,$(notdir $(DOCS)))
+	rmdir $(DESTDIR)$(PREFIX)/libexec/netrig $(DESTDIR)$(PREFIX)/share/doc/netrig 2>/dev/null || true
+	$(if $(DESTDIR),rmdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/doc 2>/dev/null || true)
 
 clean:
 	rm -rf $(B)

@@ -13,8 +13,8 @@ mode=${1:-}
 build=${2:-build}
 netrig=$build/bin/netrig
 
-artifact_dir() { # scenario path -> its artifacts directory name
-    echo "$1" | tr / _
+artifact_dir() { # scenario path -> its artifacts directory (the path mirrored below the root)
+    echo "$1"
 }
 
 case "$mode" in

@@ -35,8 +35,8 @@ mkdir -p "$out" "$seeds"
 # server's answer) the server streams.  The pcap harness takes the small
 # captures themselves, the scenario harness the bundled scenario files.
 captures() {
-    for p in pcaps/"$1"/*.pcap "$B"/artifacts/harness_scenarios_"$1"_*/capture.pcap \
-             "$B"/report/artifacts/harness_scenarios_"$1"_*/capture.pcap; do
+    for p in pcaps/"$1"/*.pcap "$B"/artifacts/harness/scenarios/"$1"/*/capture.pcap \
+             "$B"/report/artifacts/harness/scenarios/"$1"/*/capture.pcap; do
         [ -f "$p" ] && echo "$p"
     done
 }

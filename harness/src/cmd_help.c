@@ -9,12 +9,15 @@ extern const char nr_doc_scenario[];
 
 static const char overview[] =
     "usage: netrig COMMAND [options]\n"
+    "       netrig --version\n"
     "\n"
     "Commands:\n"
     "  run [options] PATH...     run scenario files/directories (netrig run --help)\n"
     "  pcap SUBCOMMAND FILE...   inspect captures: summary, follow, check, diff, seeds\n"
     "                            (netrig pcap --help)\n"
-    "  help scenario             the scenario language reference\n";
+    "  help scenario             the scenario language reference\n"
+    "\n"
+    "Manual pages: netrig(1), netrig-pcap(1), netrig-scenario(5).\n";
 
 int cmd_help(int argc, char **argv)
 {

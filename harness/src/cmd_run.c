@@ -29,6 +29,7 @@
 #define STOP_GRACE_MS 1000   /* teardown grace, as exec_target.c and exec.c use it */
 #define DRAIN_MARGIN_MS 3000 /* the capture's final drain */
 #define KILL_MARGIN_MS 3000  /* for the scenario's watchdog to report first */
+#define HEARTBEAT_MS 10000   /* default --heartbeat: a "still running" line this often */
 
 struct job {
     struct nr_scn scn;
@@ -38,12 +39,24 @@ struct job {
     char *out;            /* result text from the child */
     size_t outlen;
     int64_t started, deadline;
+    int64_t beat;         /* when its next "still running" line is due */
+    int reported;         /* its result went to the reports */
     int exclusive;        /* binds a fixed port: alone when sharing the host */
     int runnable;         /* parsed: to be run (a malformed file is not) */
     char **defines;       /* "NAME=VALUE" of its params from -D (owned, NULL-terminated) */
 };
 
 static volatile sig_atomic_t interrupted;
+
+/* What the run shows as scenarios end: the human stream with [n/N] and the
+ * time since the start, and the reports. */
+struct live {
+    FILE *human;
+    size_t done, total;
+    int64_t t0;
+    int beat_ms;          /* --heartbeat; 0: none */
+    struct run_report *rep;
+};
 
 static void on_signal(int sig)
 {
@@ -72,6 +85,16 @@ static void usage(FILE *f)
             "      --junit FILE      JUnit XML report\n"
             "      --html FILE       HTML report: every scenario, its steps, targets' stderr\n"
             "                        and a ladder diagram of its traffic (harness/doc/report.md)\n"
+            "      --json FILE|-     JSON Lines events (harness/doc/run-json.md)\n"
+            "      --github          GitHub Actions annotations and step summary (the default\n"
+            "                        when GITHUB_ACTIONS=true)\n"
+            "      --color WHEN      auto (a terminal, without NO_COLOR), always or never\n"
+            "      --shard K/N       run only the K-th of N parts of the scenario files\n"
+            "      --timings FILE    balance --shard by durations: an earlier run's --json\n"
+            "                        file, or \"SECONDS PATH\" lines\n"
+            "      --list            print the scenario runs and their params; run nothing\n"
+            "      --heartbeat DUR   a line for each scenario still running, this often\n"
+            "                        (default 10s; 0: never)\n"
             "      --bin DIR         where target programs are looked up first\n"
             "                        (default: the directory of netrig itself)\n"
             "      --no-netns        do not create network namespaces; use host loopback\n"
@@ -247,16 +270,28 @@ static int binds_fixed_port(const struct nr_steps *steps)
 
 /* ---- one scenario in a child ------------------------------------------ */
 
-/* Artifact directory name: the scenario path with '/' turned into '_'. */
+/* A scenario's artifacts directory: root, then the scenario's path mirrored
+ * below it, part by part ("./" and empty parts dropped, ".." as "__", a part
+ * that starts with '.' gets a '_' first: never hidden, never outside root),
+ * then "#k" for the k-th repeat. */
 static char *artifact_dir(const char *root, const char *path, int rep)
 {
-    char *d, *p;
+    size_t cap = strlen(root) + 2 * strlen(path) + 32, at;
+    char *d = malloc(cap);
 
-    if (asprintf(&d, "%s/%s%s%.0d", root, path, rep ? "#" : "", rep) < 0)
+    if (!d)
         return NULL;
-    for (p = d + strlen(root) + 1; *p; p++)
-        if (*p == '/')
-            *p = '_';
+    at = (size_t)snprintf(d, cap, "%s", root);
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            at += (size_t)snprintf(d + at, cap - at, "/__");
+        else if (len > 0 && !(len == 1 && p[0] == '.'))
+            at += (size_t)snprintf(d + at, cap - at, "/%s%.*s", p[0] == '.' ? "_" : "", (int)len, p);
+        p += len + (p[len] == '/');
+    }
+    if (rep)
+        snprintf(d + at, cap - at, "#%d", rep);
     return d;
 }
 
@@ -274,6 +309,24 @@ static int mkdir_p(const char *path)
         *p = '/';
     }
     return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void rm_rf(const char *path);
+
+/* Remove a passing scenario's artifacts and the directories above them
+ * that this leaves empty, up to (not including) root. */
+static void rm_artifacts(const char *root, const char *dir)
+{
+    char up[PATH_MAX], *slash;
+    size_t rl = strlen(root);
+
+    rm_rf(dir);
+    snprintf(up, sizeof(up), "%s", dir);
+    while ((slash = strrchr(up, '/')) && (size_t)(slash - up) > rl) {
+        *slash = '\0';
+        if (rmdir(up) < 0)
+            break;
+    }
 }
 
 static void rm_rf(const char *path)
@@ -400,6 +453,11 @@ static int job_start(struct job *j, const struct run_opts *shared)
     close(p[1]);
     j->pipe_fd = p[0];
     j->started = nr_now_ms();
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        j->res->started_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
     j->deadline = j->started + (int64_t)(deadline_ms * o->time_scale) + kill_after_deadline_ms(o);
     return 0;
 }
@@ -460,6 +518,14 @@ static void last_logged(const char *artdir, char *buf, size_t len)
     fclose(f);
 }
 
+/* Does the result's artifacts directory exist (the reports name only those)? */
+static void set_kept(struct run_result *r)
+{
+    struct stat sb;
+
+    r->kept = r->artifacts && stat(r->artifacts, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 /* Child finished (or was killed at its deadline): fill in the result. */
 static void job_finish(struct job *j, const struct run_opts *o, int killed)
 {
@@ -495,7 +561,7 @@ static void job_finish(struct job *j, const struct run_opts *o, int killed)
     free(j->out);
     j->out = NULL;
     if (r->status == RUN_PASS && !o->keep)
-        rm_rf(r->artifacts);
+        rm_artifacts(o->artifacts, r->artifacts);
 }
 
 /* ---- human output -------------------------------------------------------- */
@@ -514,7 +580,8 @@ static void print_file(FILE *f, const char *path)
     close(fd);
 }
 
-static void print_result(FILE *f, const struct run_result *r, const struct run_opts *o)
+static void print_result(FILE *f, const struct run_result *r, const struct run_opts *o,
+                         const char *progress)
 {
     static const char *const word[] = { [RUN_PASS] = "PASS", [RUN_FAIL] = "FAIL",
                                         [RUN_ERROR] = "ERROR", [RUN_SKIP] = "SKIP",
@@ -523,14 +590,14 @@ static void print_result(FILE *f, const struct run_result *r, const struct run_o
                                        [RUN_ERROR] = "\033[35m", [RUN_SKIP] = "\033[33m",
                                        [RUN_NOTRUN] = "\033[33m" };
 
-    fprintf(f, "%s%s%s  %-56s %6.2fs\n", o->color ? col[r->status] : "", word[r->status],
-            o->color ? "\033[0m" : "", r->name, r->seconds);
+    fprintf(f, "%s%s%s  %-56s %6.2fs%s\n", o->color ? col[r->status] : "", word[r->status],
+            o->color ? "\033[0m" : "", r->name, r->seconds, progress);
     if (r->status != RUN_PASS && r->message) {
         fprintf(f, "%s", r->message);
         if (r->message[0] && r->message[strlen(r->message) - 1] != '\n')
             fputc('\n', f);
     }
-    if ((r->status == RUN_FAIL || r->status == RUN_ERROR) && r->artifacts) {
+    if ((r->status == RUN_FAIL || r->status == RUN_ERROR) && r->kept) {
         char path[PATH_MAX];
         fprintf(f, "  artifacts: %s\n", r->artifacts);
         if (o->verbose) {
@@ -539,6 +606,44 @@ static void print_result(FILE *f, const struct run_result *r, const struct run_o
         }
     }
     fflush(f);
+}
+
+/* A scenario's result is known: its line with "[n/N, elapsed]" on the
+ * human stream, then every report, each flushed at once. */
+static void report_end(struct live *lv, struct job *j, const struct run_opts *o, int show)
+{
+    char progress[64];
+
+    if (j->reported)
+        return;
+    j->reported = 1;
+    lv->done++;
+    set_kept(j->res);
+    if (show) {
+        snprintf(progress, sizeof(progress), "  [%zu/%zu %.0fs]", lv->done, lv->total,
+                 (double)(nr_now_ms() - lv->t0) / 1000.0);
+        print_result(lv->human, j->res, o, progress);
+    }
+    run_report_ended(lv->rep, j->res);
+}
+
+/* Every --heartbeat (HEARTBEAT_MS) of a scenario's run, a line that says it is still
+ * running and the last step it logged: a long scenario is never silent. */
+static void heartbeat(struct live *lv, struct job *jobs, size_t n)
+{
+    int64_t now = nr_now_ms();
+    char last[512];
+
+    for (size_t i = 0; i < n; i++) {
+        struct job *j = &jobs[i];
+        if (j->pid <= 0 || now < j->beat)
+            continue;
+        last_logged(j->res->artifacts, last, sizeof(last));
+        fprintf(lv->human, "....  %s still running (%.0fs); last step: %s\n", j->res->name,
+                (double)(now - j->started) / 1000.0, last);
+        fflush(lv->human);
+        j->beat += lv->beat_ms;
+    }
 }
 
 /* ---- scheduling ------------------------------------------------------- */
@@ -553,7 +658,7 @@ static void mark_not_run(struct job *jobs, size_t from, size_t n, const char *wh
         }
 }
 
-static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *human,
+static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, struct live *lv,
                     const sigset_t *waitmask)
 {
     size_t next = 0, running = 0;
@@ -583,8 +688,10 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
                 j->res->status = RUN_ERROR;
                 j->res->message = strdup("cannot start the scenario's process");
                 j->pid = 0;
-                print_result(human, j->res, o);
+                report_end(lv, j, o, 1);
             } else {
+                j->beat = lv->beat_ms ? j->started + lv->beat_ms : INT64_MAX;
+                run_report_started(lv->rep, j->res);
                 running++;
                 alone = excl;
             }
@@ -599,6 +706,8 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
             idx[np++] = i;
             if (soonest < 0 || jobs[i].deadline < soonest)
                 soonest = jobs[i].deadline;
+            if (jobs[i].beat < soonest)
+                soonest = jobs[i].beat;
         }
         if (np == 0)
             continue;
@@ -610,6 +719,7 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
         }
         if (interrupted)
             break;
+        heartbeat(lv, jobs, next);
         for (size_t k = 0; k < np; k++) {
             struct job *j = &jobs[idx[k]];
             int done = 0, killed = 0;
@@ -622,7 +732,7 @@ static int run_jobs(struct job *jobs, size_t n, const struct run_opts *o, FILE *
                 running--;
                 if (j->exclusive)
                     alone = 0;
-                print_result(human, j->res, o);
+                report_end(lv, j, o, 1);
                 if (o->fail_fast && (j->res->status == RUN_FAIL || j->res->status == RUN_ERROR))
                     stopping = 1;
             }
@@ -792,6 +902,18 @@ static const char *default_bindir(void)
     slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
+    if (slash && slash > dir) { /* installed: PREFIX/bin/netrig, targets in PREFIX/libexec/netrig */
+        static char libexec[PATH_MAX + 32];
+        struct stat sb;
+        char *up;
+        snprintf(libexec, sizeof(libexec), "%s", dir);
+        up = strrchr(libexec, '/');
+        if (up && strcmp(up, "/bin") == 0) {
+            strcpy(up, "/libexec/netrig");
+            if (stat(libexec, &sb) == 0 && S_ISDIR(sb.st_mode))
+                return libexec;
+        }
+    }
     return dir;
 }
 
@@ -805,10 +927,22 @@ static int parse_seed(const char *text, uint64_t *seed)
     return *text >= '0' && *text <= '9' && !*end && errno == 0 ? 0 : -1;
 }
 
-static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines *defs)
+/* Options of the command itself rather than of how scenarios run. */
+struct run_cli {
+    unsigned shard_k, shard_n; /* --shard K/N; shard_n 0: every scenario */
+    const char *shard;         /* its text */
+    const char *timings;       /* --timings FILE */
+    int list;                  /* --list */
+    int color;                 /* --color: -1 auto, 0 never, 1 always */
+    int heartbeat_ms;          /* --heartbeat DUR (0: none) */
+};
+
+static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines *defs,
+                      struct run_cli *cli)
 {
     enum { O_TAP = 256, O_JUNIT, O_BIN, O_NONETNS, O_REMOTE, O_SCALE, O_NOCAP, O_CAPBUF,
-           O_ALLOWSKIP, O_FAILFAST, O_SEED };
+           O_ALLOWSKIP, O_FAILFAST, O_SEED, O_JSON, O_GITHUB, O_COLOR, O_SHARD, O_TIMINGS,
+           O_LIST, O_HEARTBEAT };
     enum { O_HTML = 1000 }; /* past the others */
     static const struct option longopts[] = {
         { "html", required_argument, NULL, O_HTML },
@@ -825,6 +959,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
         { "allow-skip", no_argument, NULL, O_ALLOWSKIP },
         { "fail-fast", no_argument, NULL, O_FAILFAST },
         { "seed", required_argument, NULL, O_SEED },
+        { "json", required_argument, NULL, O_JSON },  { "github", no_argument, NULL, O_GITHUB },
+        { "color", required_argument, NULL, O_COLOR },
+        { "colour", required_argument, NULL, O_COLOR },
+        { "shard", required_argument, NULL, O_SHARD },
+        { "timings", required_argument, NULL, O_TIMINGS },
+        { "list", no_argument, NULL, O_LIST },
+        { "heartbeat", required_argument, NULL, O_HEARTBEAT },
         { "help", no_argument, NULL, 'h' },           { 0 } };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int opt, li = -1;
@@ -832,6 +973,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
     *o = (struct run_opts){ .artifacts = "netrig-artifacts", .jobs = ncpu > 0 ? (int)ncpu : 1,
                             .repeat = 1, .timeout_ms = -1, .deadline_ms = -1, .time_scale = 1.0,
                             .bindir = default_bindir() };
+    o->github = getenv("GITHUB_ACTIONS") && strcmp(getenv("GITHUB_ACTIONS"), "true") == 0;
+    *cli = (struct run_cli){ .color = -1, .heartbeat_ms = HEARTBEAT_MS };
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:f:r:ka:t:d:D:vh", longopts, &li)) != -1) {
         switch (opt) {
@@ -853,6 +996,22 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
         case O_CAPBUF: if (!(o->capture_bytes = parse_size(optarg))) goto bad; break;
         case O_ALLOWSKIP: o->allow_skip = 1; break;
         case O_FAILFAST: o->fail_fast = 1; break;
+        case O_JSON: o->json = optarg; break;
+        case O_GITHUB: o->github = 1; break;
+        case O_COLOR:
+            cli->color = strcmp(optarg, "always") == 0 ? 1 : strcmp(optarg, "never") == 0 ? 0
+                         : strcmp(optarg, "auto") == 0 ? -1 : -2;
+            if (cli->color == -2)
+                goto bad;
+            break;
+        case O_SHARD:
+            if (run_shard_parse(optarg, &cli->shard_k, &cli->shard_n) < 0)
+                goto bad;
+            cli->shard = optarg;
+            break;
+        case O_TIMINGS: cli->timings = optarg; break;
+        case O_LIST: cli->list = 1; break;
+        case O_HEARTBEAT: if ((cli->heartbeat_ms = parse_duration(optarg)) < 0) goto bad; break;
         case O_SEED: if (parse_seed(optarg, &o->seed) < 0) goto bad; o->seed_given = 1; break;
         case O_REMOTE: o->allow_remote = 1; break;
         case O_SCALE: o->time_scale = atof(optarg); if (o->time_scale <= 0) goto bad; break;
@@ -1027,9 +1186,100 @@ static int add_scenario(struct plan *pl, const char *path, const struct run_opts
     return rc;
 }
 
+/* Keep the paths that pass --filter and, with --shard K/N, only the K-th
+ * part of them (run_shard.c).  Returns 0, or -1 with errbuf set. */
+static int select_paths(struct pathlist *l, const struct run_opts *o, const struct run_cli *cli,
+                        char *errbuf)
+{
+    unsigned *shard_of = NULL;
+    double *secs = NULL;
+    size_t kept = 0;
+    int rc = -1;
+
+    for (size_t i = 0; i < l->n; i++) {
+        if (matches_filter(l->v[i], o->filter))
+            l->v[kept++] = l->v[i];
+        else
+            free(l->v[i]);
+    }
+    l->n = kept;
+    if (!cli->shard_n)
+        return 0;
+    shard_of = calloc(l->n ? l->n : 1, sizeof(*shard_of));
+    secs = malloc((l->n ? l->n : 1) * sizeof(*secs));
+    if (!shard_of || !secs) {
+        nr_seterr(errbuf, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        secs[i] = -1;
+    if (cli->timings && run_shard_timings(cli->timings, l->v, l->n, secs, errbuf) < 0)
+        goto out;
+    if (run_shard_assign(l->v, cli->timings ? secs : NULL, l->n, cli->shard_n, shard_of) < 0) {
+        nr_seterr(errbuf, "out of memory");
+        goto out;
+    }
+    kept = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (shard_of[i] == cli->shard_k - 1)
+            l->v[kept++] = l->v[i];
+        else
+            free(l->v[i]);
+    }
+    l->n = kept;
+    rc = 0;
+out:
+    free(shard_of);
+    free(secs);
+    return rc;
+}
+
+/* --list: each run's name and the params its scenario declares, with the
+ * value it would get (from -D, or the file's default).  Returns the exit
+ * status: 0, or 2 when a file is malformed. */
+static int list_runs(FILE *f, const struct job *jobs, size_t n)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct job *j = &jobs[i];
+        fprintf(f, "%s\n", j->res->name);
+        if (!j->runnable) {
+            const char *m = j->res->message ? j->res->message : "";
+            fprintf(f, "    malformed: %.*s\n", (int)strcspn(m, "\n"), m);
+            rc = 2;
+            continue;
+        }
+        for (size_t k = 0; k < j->scn.steps.n; k++) {
+            const struct nr_step *s = &j->scn.steps.v[k];
+            const char *given = NULL;
+            size_t nl;
+            if (s->kind != NR_S_SET || !s->u.set.is_param)
+                continue;
+            nl = strlen(s->name);
+            for (char **d = j->defines; d && *d; d++)
+                if (strncmp(*d, s->name, nl) == 0 && (*d)[nl] == '=')
+                    given = *d + nl + 1;
+            fprintf(f, "    param %s = ", s->name);
+            if (given) {
+                fprintf(f, "%s (-D)\n", given);
+                continue;
+            }
+            for (size_t g = 0; g < s->u.set.value.nsegs; g++) {
+                const struct nr_seg *sg = &s->u.set.value.segs[g];
+                fprintf(f, sg->is_var ? "${%.*s}" : "%.*s", (int)sg->len, (const char *)sg->data);
+            }
+            fputc('\n', f);
+        }
+    }
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
+    struct run_cli cli;
+    struct live lv = { 0 };
     struct pathlist paths = { 0 };
     struct plan pl = { 0 };
     struct defines defs = { 0 };
@@ -1037,19 +1287,26 @@ int cmd_run(int argc, char **argv)
     struct run_result *res = NULL;
     size_t n = 0, count[RUN_NOTRUN + 1] = { 0 }, malformed = 0;
     char errbuf[NR_ERRBUF_SIZE];
+    const char *nocolor = getenv("NO_COLOR");
     sigset_t block, waitmask;
     FILE *human;
-    int rc = 2, pr = parse_opts(argc, argv, &o, &defs);
+    int rc = 2, kept_failures = 0, pr = parse_opts(argc, argv, &o, &defs, &cli);
 
     if (pr != 0) {
         defines_free(&defs);
         return pr > 0 ? 0 : 2;
     }
-    human = o.tap ? stderr : stdout;
-    o.color = isatty(fileno(human)) && !getenv("NO_COLOR");
-    if (o.junit && check_writable(o.junit, errbuf) < 0) {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* every line as it is written, into a pipe too */
+    human = o.tap || (o.json && strcmp(o.json, "-") == 0) ? stderr : stdout;
+    o.color = cli.color >= 0 ? cli.color : isatty(fileno(human)) && !(nocolor && *nocolor);
+    if (o.tap && o.json && strcmp(o.json, "-") == 0) {
+        fprintf(stderr, "netrig run: --tap and --json - both want stdout\n");
+        goto out;
+    }
+    if ((o.junit && check_writable(o.junit, errbuf) < 0) ||
+        (o.json && strcmp(o.json, "-") != 0 && check_writable(o.json, errbuf) < 0)) {
         fprintf(stderr, "netrig run: %s\n", errbuf);
-        return 2;
+        goto out;
     }
     if (o.html && check_writable(o.html, errbuf) < 0) {
         fprintf(stderr, "netrig run: %s\n", errbuf);
@@ -1058,9 +1315,12 @@ int cmd_run(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (collect(&paths, argv[i]) < 0)
             goto out;
+    if (select_paths(&paths, &o, &cli, errbuf) < 0) {
+        fprintf(stderr, "netrig run: %s\n", errbuf);
+        goto out;
+    }
     for (size_t i = 0; i < paths.n; i++) {
-        int r = matches_filter(paths.v[i], o.filter) ? add_scenario(&pl, paths.v[i], &o, &defs)
-                                                     : 0;
+        int r = add_scenario(&pl, paths.v[i], &o, &defs);
         malformed += r > 0 ? (size_t)r : 0;
         if (r < 0) {
             jobs = pl.jobs, res = pl.res, n = pl.n;
@@ -1073,13 +1333,28 @@ int cmd_run(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         jobs[i].res = &res[i];
     for (size_t i = 0; i < defs.n; i++)
-        if (!defs.v[i].used && !malformed) {
+        if (!defs.v[i].used && !malformed && !cli.shard_n) {
             fprintf(stderr, "netrig run: -D %s: no scenario declares 'param %s'\n",
                     defs.v[i].name, defs.v[i].name);
             goto out;
         }
+    if (cli.list) {
+        rc = list_runs(stdout, jobs, n);
+        goto out;
+    }
+    if (n == 0 && cli.shard_n) { /* more shards than scenario files: nothing is not a failure */
+        fprintf(stderr, "netrig run: shard %s has no scenarios\n", cli.shard);
+        rc = 0;
+        goto out;
+    }
     if (n == 0) {
         fprintf(stderr, "netrig run: no scenarios to run\n");
+        goto out;
+    }
+    lv = (struct live){ .human = human, .total = n, .t0 = nr_now_ms(),
+                        .beat_ms = cli.heartbeat_ms };
+    if (run_report_open(&lv.rep, &o, stdout, human, n, cli.shard, errbuf) < 0) {
+        fprintf(stderr, "netrig run: %s\n", errbuf);
         goto out;
     }
     /* Signals are taken only inside ppoll: none is lost between the check
@@ -1097,8 +1372,8 @@ int cmd_run(int argc, char **argv)
     signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < n; i++)
-        if (!jobs[i].runnable)
-            print_result(human, &res[i], &o); /* malformed: shown before anything runs */
+        if (!jobs[i].runnable) /* malformed: shown before anything runs */
+            report_end(&lv, &jobs[i], &o, 1);
     if (malformed && o.fail_fast) {
         mark_not_run(jobs, 0, n, "not run: --fail-fast and a malformed scenario");
     } else {
@@ -1107,20 +1382,36 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         probe_isolation(&o);
-        run_jobs(jobs, n, &o, human, &waitmask);
+        run_jobs(jobs, n, &o, &lv, &waitmask);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) /* not run: in the reports, counted in the summary */
+        report_end(&lv, &jobs[i], &o, 0);
+    for (size_t i = 0; i < n; i++) {
         count[res[i].status]++;
-    if (o.tap)
-        run_report_tap(stdout, res, n);
-    rc = 0;
-    if (o.junit && run_report_junit(o.junit, res, n, errbuf) < 0) {
-        fprintf(stderr, "netrig run: %s\n", errbuf);
-        rc = 2;
+        kept_failures |= (res[i].status == RUN_FAIL || res[i].status == RUN_ERROR) && res[i].kept;
     }
-    if (o.html && run_report_html(o.html, res, n, errbuf) < 0) {
+    rc = 0;
+    if (interrupted)
+        rc = 128 + interrupted;
+    else if (malformed)
+        rc = 2;
+    else if (count[RUN_FAIL] || count[RUN_ERROR] || count[RUN_NOTRUN] ||
+             (count[RUN_SKIP] && !o.allow_skip))
+        rc = 1;
+    if (run_report_close(lv.rep, res, n, rc, errbuf) < 0) {
         fprintf(stderr, "netrig run: %s\n", errbuf);
         rc = interrupted ? rc : 2;
+    }
+    lv.rep = NULL;
+    if (o.html) {
+        int64_t t = nr_now_ms();
+        if (run_report_html(o.html, res, n, errbuf) < 0) {
+            fprintf(stderr, "netrig run: %s\n", errbuf);
+            rc = interrupted ? rc : 2;
+        } else {
+            fprintf(human, "html report: %s (written in %.2f s)\n", o.html,
+                    (double)(nr_now_ms() - t) / 1000.0);
+        }
     }
     fprintf(human, "\nscenarios: %zu passed, %zu failed, %zu errors, %zu skipped, %zu not run",
             count[RUN_PASS], count[RUN_FAIL], count[RUN_ERROR], count[RUN_SKIP],
@@ -1130,20 +1421,12 @@ int cmd_run(int argc, char **argv)
     fputc('\n', human);
     if (count[RUN_SKIP] && !o.allow_skip)
         fprintf(human, "skipped scenarios fail the run (--allow-skip accepts them)\n");
-    for (size_t i = 0; i < n && !o.keep; i++)
-        if ((res[i].status == RUN_FAIL || res[i].status == RUN_ERROR) && res[i].artifacts) {
-            fprintf(human, "artifacts of failures: %s/\n", o.artifacts);
-            break;
-        }
+    if (kept_failures && !o.keep)
+        fprintf(human, "artifacts of failures: %s/\n", o.artifacts);
     rmdir(o.artifacts); /* only when empty: nothing was kept */
-    if (interrupted)
-        rc = 128 + interrupted;
-    else if (rc == 0 && malformed)
-        rc = 2;
-    else if (rc == 0 && (count[RUN_FAIL] || count[RUN_ERROR] || count[RUN_NOTRUN] ||
-                         (count[RUN_SKIP] && !o.allow_skip)))
-        rc = 1;
 out:
+    if (lv.rep) /* stopped before the end: the reports are closed as they stand */
+        run_report_close(lv.rep, res, 0, rc, errbuf);
     for (size_t i = 0; i < n; i++) {
         nr_scn_free(&jobs[i].scn);
         for (char **d = jobs[i].defines; d && *d; d++)

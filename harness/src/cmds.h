@@ -12,4 +12,8 @@ int cmd_pcap(int argc, char **argv);
 /* netrig help [scenario]: usage, or the scenario language reference. */
 int cmd_help(int argc, char **argv);
 
+/* netrig's version: `git describe` of the tree it was built from, or the
+ * VERSION file of a release (generated into the build, see the Makefile). */
+extern const char netrig_version[];
+
 #endif

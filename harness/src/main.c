@@ -15,6 +15,10 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+        printf("netrig %s\n", netrig_version);
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         return cmd_help(argc - 1, argv + 1) ? 2 : (argc < 2 ? 2 : 0);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

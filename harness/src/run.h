@@ -36,6 +36,8 @@ struct run_opts {
     const char *filter;       /* substring or fnmatch pattern, or NULL */
     int verbose;              /* print step logs of failures in full */
     int color;                /* ANSI colour in the human summary */
+    const char *json;         /* JSON Lines events to this file ("-": stdout), or NULL */
+    int github;               /* GitHub Actions annotations and step summary */
 };
 
 /* Every scenario ends as exactly one of these. */
@@ -58,6 +60,8 @@ struct run_result {
     enum run_status status;
     char *message;            /* why it failed or was skipped (owned, may be NULL) */
     double seconds;
+    int64_t started_wall_ms;  /* wall clock (ms since the epoch) at its start; 0: never started */
+    int kept;                 /* its artifacts directory exists after the run */
 };
 
 /* --- run_ns.c: the scenario process's namespaces and duties ------------- */
@@ -111,8 +115,84 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
 void run_hexdiff(FILE *f, uint64_t base, const uint8_t *exp, size_t elen, const uint8_t *act,
                  size_t alen);
 
-/* Reports. */
-void run_report_tap(FILE *f, const struct run_result *r, size_t n);
+/* --- run_report.c: the reports, each written as scenarios end ------------
+ * Every writer reads the same struct run_result; none owns it. */
+
+/* Where a result's message points: the file and line of the first
+ * "FILE:LINE:" in its first line.  Returns the line (> 0) and sets *file
+ * (malloc'd, the caller frees) or returns 0 (no line; *file = NULL). */
+int run_result_where(const struct run_result *r, char **file);
+
+/* s (len bytes, any bytes) as valid UTF-8 (malloc'd; NULL when out of
+ * memory): each byte that is not part of a valid UTF-8 sequence (as
+ * nr_markup_utf8_len decides: U+FFFE and U+FFFF are not either), and with
+ * xml set each control character XML 1.0 forbids, becomes the four
+ * characters \xNN (a backslash itself stays as it is). */
+char *run_utf8(const char *s, size_t len, int xml);
+
+/* Every report of one run: opened by run_report_open, fed as scenarios start
+ * and end, closed by run_report_close.  Owns its files, not the results. */
+struct run_report;
+
+/* Open the reports o asks for (TAP on tap_f when o->tap, JSON Lines, GitHub
+ * annotations on ann_f) for n scenarios and write their headers.  Returns 0
+ * and *rep (free it with run_report_close), or -1 with errbuf set. */
+int run_report_open(struct run_report **rep, const struct run_opts *o, FILE *tap_f, FILE *ann_f,
+                    size_t n, const char *shard, char *errbuf);
+
+/* A scenario has started (JSON scenario_start event). */
+void run_report_started(struct run_report *rep, const struct run_result *r);
+
+/* A scenario has ended (or was judged without running: malformed, not run):
+ * its TAP line, its JSON events and its annotation, written and flushed now. */
+void run_report_ended(struct run_report *rep, const struct run_result *r);
+
+/* The run is over: the JSON run_end event (exit status rc), the JUnit file
+ * and the GitHub step summary over all n results, then free rep.  Returns 0,
+ * or -1 with errbuf set when a report could not be written. */
+int run_report_close(struct run_report *rep, const struct run_result *r, size_t n, int rc,
+                     char *errbuf);
+
+/* Write the JUnit XML report of n results to path (atomically, through
+ * path.tmp).  Returns 0, or -1 with errbuf set. */
 int run_report_junit(const char *path, const struct run_result *r, size_t n, char *errbuf);
+
+/* --- run_json.c: JSON Lines events (harness/doc/run-json.md) ------------- */
+
+/* Each writes one event as one line on f and flushes it.  Return 0 / -1. */
+int run_json_run_start(FILE *f, size_t n, int jobs, const char *shard);
+int run_json_scenario_start(FILE *f, const struct run_result *r);
+int run_json_scenario_end(FILE *f, const struct run_result *r);
+int run_json_run_end(FILE *f, const struct run_result *r, size_t n, int rc);
+
+/* --- run_github.c: GitHub Actions ---------------------------------------- */
+
+/* The ::error (failure, error) or ::warning (skipped, not run) workflow
+ * command for one result on f; nothing for a pass. */
+void run_github_annotate(FILE *f, const struct run_result *r);
+
+/* Append the markdown summary of n results (a counts line and a table of
+ * what did not pass) to path ($GITHUB_STEP_SUMMARY).  Returns 0, or -1 with
+ * errbuf set. */
+int run_github_summary(const char *path, const struct run_result *r, size_t n, char *errbuf);
+
+/* --- run_shard.c: splitting a suite over CI jobs --------------------------- */
+
+/* Parse "K/N" (1 <= K <= N).  Returns 0 and sets *k, *nshards, or -1. */
+int run_shard_parse(const char *s, unsigned *k, unsigned *nshards);
+
+/* Which shard (0..nshards-1) each of the n paths (sorted, the same on every
+ * machine) belongs to, into shard_of[]: round-robin over the sorted list,
+ * or, with durations (seconds per path, < 0 when unknown), longest first
+ * onto the least loaded shard (ties: the lowest shard).  Deterministic for
+ * the same inputs.  Returns 0, or -1 when out of memory. */
+int run_shard_assign(char *const *paths, const double *durations, size_t n, unsigned nshards,
+                     unsigned *shard_of);
+
+/* Read a timing file (the JSON Lines of an earlier `--json` run, or lines
+ * "SECONDS PATH") and set durations[i] for each of the n paths it names
+ * (others stay as they are).  Returns 0, or -1 with errbuf set. */
+int run_shard_timings(const char *file, char *const *paths, size_t n, double *durations,
+                      char *errbuf);
 
 #endif
