@@ -507,6 +507,8 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
             break;
         }
         atomic_store(&c->st->current, s);
+        c->seq = steps;
+        c->seq_at = i;
         r = exec_step(c, s);
         if (exec_deadline_passed(c))
             deadline_note(c, s, r);

@@ -64,6 +64,13 @@ struct exec_conn {
     int eof, reset;           /* stream ended by FIN / by RST */
     int sock_err;             /* other receive error (errno) */
     int aborted;              /* closed with RST by the runner */
+    /* Lookahead (exec_conn.c): input that a send drains, already matched
+     * against the `expect` step that will read it next, so it need not be
+     * held until then. */
+    const struct nr_step *ahead;  /* that step, or NULL */
+    struct exec_gen *ahead_gen;   /* its payload (owned) */
+    uint64_t ahead_done;          /* bytes of it matched and consumed */
+    int ahead_stopped;            /* a byte differed: the step will say so */
 };
 
 /* One end of a flow as `to` / `from` name it: a port, or an address. */
@@ -139,6 +146,8 @@ struct exec_ctx {
     size_t nflows;
     long index;               /* ${i}, or -1 outside blocks */
     int in_parallel;          /* running on a parallel instance's thread */
+    const struct nr_steps *seq; /* the step list running in this context, */
+    size_t seq_at;            /* and the index of the step running in it */
     char scratch[24];         /* storage for ${i} */
     char *fail;               /* first failure message (owned) */
     FILE *fstream;            /* failure message being built */

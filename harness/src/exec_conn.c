@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define RX_CHUNK 65536
+#define RX_DRAIN_MAX (1024 * 1024) /* bytes one rx_drain() reads at most */
 #define UDP_MAX 65536
 #define REGEX_WINDOW (1u << 20) /* bytes a regex may need before it matches */
 #define DIFF_CONTEXT 48
@@ -92,6 +93,8 @@ static void note_datagram(uint32_t **v, size_t *n, size_t size)
     *v = nv;
 }
 
+static void ahead_end(struct exec_conn *k);
+
 /* Will closing k lose bytes the runner sent?  Yes when it is reset or
  * aborted, and when its send queue still holds bytes or unread input
  * remains (the kernel then answers the close with a RST). */
@@ -118,6 +121,7 @@ static void retire(struct exec_state *st, struct exec_conn *k)
     k->fd = -1;
     free(k->rx);
     k->rx = NULL;
+    ahead_end(k);
     pthread_mutex_lock(&st->lock);
     nv = realloc(st->records, (st->nrecords + 1) * sizeof(*nv));
     if (nv) {
@@ -441,13 +445,16 @@ int exec_accept(struct exec_ctx *c, const struct nr_step *s)
 
 /* ---- receiving ----------------------------------------------------------- */
 
-/* Read whatever is available into k->rx without blocking.  Returns the
- * number of bytes added; sets eof/reset/sock_err. */
+/* Read what is available into k->rx without blocking, at most about
+ * RX_DRAIN_MAX bytes: a peer that writes as fast as it is read (an echo
+ * during a long send) would otherwise keep one call reading, and k->rx
+ * growing, for as long as it sends.  Returns the number of bytes added;
+ * sets eof/reset/sock_err. */
 static size_t rx_drain(struct exec_conn *k)
 {
     size_t added = 0;
 
-    while (!k->eof && !k->reset && !k->sock_err) {
+    while (!k->eof && !k->reset && !k->sock_err && added < RX_DRAIN_MAX) {
         ssize_t n;
         if (k->rxoff > 0 && k->rxoff == k->rxlen)
             k->rxoff = k->rxlen = 0;
@@ -599,6 +606,111 @@ void exec_gen_free(struct exec_gen *g)
     g->data = NULL;
 }
 
+/* ---- lookahead ----------------------------------------------------------- */
+
+/* A send that outruns its peer must read while it writes (else both sides
+ * block on full buffers), and an echo of a 64 MiB send would pile up in
+ * k->rx until the expect after the send reads it.  So once that much is
+ * held, the bytes are matched against that expect now and let go: the
+ * expect step later starts where the lookahead stopped, and still judges
+ * (a differing byte stops the lookahead where it is, for the step to
+ * report with its diff).  Memory per connection stays near AHEAD_MIN. */
+#define AHEAD_MIN (256 * 1024)
+
+/* The step that will read k's input next, when it is an `expect k` of
+ * bytes or the pattern and only steps that cannot read k, nor change what
+ * that expect means, come between: shutdowns, sleeps, sends, expects on
+ * other connections, wire notes, output and file checks.  Else NULL. */
+static const struct nr_step *next_reader(const struct exec_ctx *c, const struct exec_conn *k)
+{
+    for (size_t i = c->seq ? c->seq_at + 1 : 0; c->seq && i < c->seq->n; i++) {
+        const struct nr_step *t = &c->seq->v[i];
+        int mine = strcmp(t->name, k->rec.name) == 0;
+
+        switch (t->kind) {
+        case NR_S_EXPECT:
+            if (!mine)
+                continue;
+            return t->u.expect.kind == NR_M_BYTES &&
+                           t->u.expect.payload.kind != NR_PL_FILE /* may change meanwhile */
+                       ? t
+                       : NULL;
+        case NR_S_SEND:
+        case NR_S_SHUTDOWN:
+        case NR_S_SLEEP:
+        case NR_S_WIRE:
+        case NR_S_OUTPUT:
+        case NR_S_FILE:
+            continue;
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void ahead_end(struct exec_conn *k)
+{
+    if (k->ahead_gen)
+        exec_gen_free(k->ahead_gen);
+    free(k->ahead_gen);
+    k->ahead_gen = NULL;
+    k->ahead = NULL;
+    k->ahead_done = 0;
+    k->ahead_stopped = 0;
+}
+
+/* Before a TCP send on k: look ahead to the expect that reads k next (a
+ * send after a send keeps the lookahead it has).  The payload is made
+ * quietly: if that fails, the expect step reports it when it runs. */
+static void ahead_begin(struct exec_ctx *c, struct exec_conn *k)
+{
+    const struct nr_step *t = next_reader(c, k);
+    struct exec_ctx quiet = *c;
+
+    if (!t || k->ahead == t)
+        return;
+    ahead_end(k);
+    quiet.fail = quiet.fbuf = NULL;
+    quiet.fstream = NULL;
+    if (!(k->ahead_gen = malloc(sizeof(*k->ahead_gen))))
+        return;
+    if (exec_gen_init(&quiet, t, &t->u.expect.payload, k->ahead_gen) < 0) {
+        free(quiet.fail);
+        free(k->ahead_gen);
+        k->ahead_gen = NULL;
+        return;
+    }
+    k->ahead = t;
+}
+
+/* Match what k holds against the expect ahead, once AHEAD_MIN is held. */
+static void ahead_match(struct exec_conn *k)
+{
+    uint8_t buf[4096];
+
+    if (!k->ahead || rx_avail(k) < AHEAD_MIN)
+        return;
+    while (!k->ahead_stopped && rx_avail(k) > 0 && k->ahead_done < k->ahead_gen->total) {
+        const uint8_t *in = k->rx + k->rxoff;
+        size_t n = rx_avail(k), d = 0;
+
+        if (n > k->ahead_gen->total - k->ahead_done)
+            n = (size_t)(k->ahead_gen->total - k->ahead_done);
+        if (n > sizeof(buf))
+            n = sizeof(buf);
+        exec_gen_fill(k->ahead_gen, k->ahead_done, buf, n);
+        if (memcmp(buf, in, n) == 0)
+            d = n;
+        else
+            while (buf[d] == in[d])
+                d++;
+        k->rxoff += d;
+        k->ahead_done += d;
+        k->ahead_stopped = d < n;
+    }
+}
+
 /* ---- send ---------------------------------------------------------------- */
 
 static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k,
@@ -649,15 +761,18 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
     return 0;
 }
 
-/* Payload bytes of k that have crossed the wire, both ways: what was
- * received, and what was sent less what still waits in the send queue. */
+/* Payload bytes of k that have crossed the wire, both ways: what was sent
+ * less what still waits in the send queue, and what was received, read or
+ * still waiting in the receive queue (it is in the capture's ring too). */
 static uint64_t on_wire(const struct exec_conn *k)
 {
-    int unsent = 0;
+    int unsent = 0, unread = 0;
 
     if (ioctl(k->fd, SIOCOUTQNSD, &unsent) < 0 || unsent < 0)
         unsent = 0;
-    return k->rec.sent - (uint64_t)unsent + k->rec.received;
+    if (ioctl(k->fd, SIOCINQ, &unread) < 0 || unread < 0)
+        unread = 0;
+    return k->rec.sent - (uint64_t)unsent + k->rec.received + (uint64_t)unread;
 }
 
 /* Write n bytes of buf, draining input while the socket is full.  A stall
@@ -697,8 +812,10 @@ static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct ex
                       (unsigned long long)k->rec.sent);
             return -1;
         }
-        if (p.revents & POLLIN)
+        if (p.revents & POLLIN) {
             rx_drain(k);
+            ahead_match(k);
+        }
     }
     return 0;
 }
@@ -726,6 +843,7 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
         return -1;
     }
     chunk = s->u.send.chunk ? s->u.send.chunk : sizeof(buf);
+    ahead_begin(c, k);
     exec_pace_init(c, &pace, on_wire(k));
     while (pos < g.total && r == 0) {
         uint64_t n = g.total - pos;
@@ -742,8 +860,10 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
         pos += n;
         if (r == 0 && s->u.send.delay_ms && pos < g.total) {
             int64_t until = nr_now_ms() + (int64_t)(s->u.send.delay_ms * c->st->o->time_scale);
-            while (nr_ms_left(until) > 0 && !k->eof && !k->reset)
+            while (nr_ms_left(until) > 0 && !k->eof && !k->reset) {
                 rx_wait(k, nr_ms_left(until));
+                ahead_match(k);
+            }
             if (exec_deadline_passed(c)) {
                 exec_fail(c, s, "scenario deadline exceeded while sending");
                 r = -1;
@@ -788,12 +908,13 @@ static void fail_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec_
     free(act);
 }
 
+/* The bytes of payload p, next in k's input; the first `matched` of them
+ * were matched ahead (during a send). */
 static int expect_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec_conn *k,
-                        const struct nr_payload *p)
+                        const struct nr_payload *p, uint64_t matched)
 {
     struct exec_gen g;
     uint8_t buf[4096];
-    uint64_t matched = 0;
     int64_t t = nr_now_ms(), progress = t;
     int consumed = 0; /* bytes already received were matched since the last wait */
 
@@ -1153,9 +1274,20 @@ out:
 int exec_expect(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_conn *k = need_conn(c, s);
+    uint64_t ahead;
 
     if (!k)
         return -1;
+    if (k->ahead && k->ahead != s && k->ahead_done > 0) { /* next_reader() was wrong */
+        exec_fail(c, s, "internal error: %llu bytes of '%s' were matched for line %u, not this "
+                        "step", (unsigned long long)k->ahead_done, k->rec.name, k->ahead->line);
+        return -1;
+    }
+    ahead = k->ahead == s ? k->ahead_done : 0;
+    ahead_end(k);
+    if (ahead)
+        exec_log(c->st, "%s%u: %llu bytes of '%s' matched ahead, while sending",
+                 c->index >= 0 ? "  " : "", s->line, (unsigned long long)ahead, k->rec.name);
     if (k->rec.proto == NR_UDP)
         return expect_datagram(c, s, k);
     if (k->rec.listener) {
@@ -1164,7 +1296,7 @@ int exec_expect(struct exec_ctx *c, const struct nr_step *s)
     }
     switch (s->u.expect.kind) {
     case NR_M_BYTES:
-        return expect_bytes(c, s, k, &s->u.expect.payload);
+        return expect_bytes(c, s, k, &s->u.expect.payload, ahead);
     case NR_M_REGEX:
         return expect_regex(c, s, k);
     case NR_M_UNTIL:

@@ -158,16 +158,7 @@ int exec_wire_note(struct exec_ctx *c, const struct nr_step *s)
     return note(c, s, &w);
 }
 
-/* Whether TCP connection k begins with what r's socket had sent and
- * received when r was taken (its direction us). */
-static int carries(const struct nr_conn *k, const struct exec_record *r, int us)
-{
-    const struct nr_bytes *out = &k->stream[us], *in = &k->stream[!us];
-
-    return out->len >= r->sent && in->len >= r->received &&
-           exec_fnv(EXEC_FNV_INIT, out->data, (size_t)r->sent) == r->sent_hash &&
-           exec_fnv(EXEC_FNV_INIT, in->data, (size_t)r->received) == r->recv_hash;
-}
+/* ---- digests: the streams, read once, in constant memory ---------------- */
 
 /* Whether k is a connection of this protocol between ports a and b. */
 static int same_pair(const struct nr_conn *k, int proto, int a, int b)
@@ -176,20 +167,181 @@ static int same_pair(const struct nr_conn *k, int proto, int a, int b)
            ((k->port[0] == a && k->port[1] == b) || (k->port[0] == b && k->port[1] == a));
 }
 
-/* The capture's connection for a runner socket, and which of its two
- * directions the runner sent (0: the runner was the originator).  On
- * loopback the kernel reuses the port pair of a connection in TIME_WAIT,
- * so one pair may carry several TCP connections, one after another: then
- * it is the first that carries the socket's bytes (else the first). */
-static struct nr_conn *conn_of(struct nr_capture *cap, const struct exec_record *r, int *us)
+/* Where a runner socket's counts fall in one capture connection: the hash
+ * of the first at[d] bytes of direction d (at[us] = what it sent, at[!us]
+ * = what it received), taken as the stream goes by. */
+struct mark {
+    uint64_t at[2], hash[2];
+    uint8_t reached[2];
+};
+
+/* What the judge keeps of one capture connection instead of its bytes:
+ * each direction's length and hash, a mark per runner socket on its port
+ * pair, and for UDP the size of each datagram in order. */
+struct digest {
+    int wanted;            /* some runner socket is on its port pair */
+    int gapped[2];         /* bytes missing before a run: hashes cover less */
+    uint64_t len[2], hash[2];
+    struct mark *marks;    /* one per probe (only those on the pair used) */
+    struct nr_chunk *dg;   /* UDP: dir and len of each datagram */
+    size_t ndg, dgcap;
+};
+
+/* The digests of a capture, and the runner sockets they are judged for
+ * (probes): every record, then the record each connection claim noted when
+ * its `wire` step ran (a snapshot: counts of that moment). */
+struct digests {
+    const struct exec_record **probe;
+    size_t nprobe;
+    struct digest **v;     /* by capture connection index */
+    size_t n;
+    int oom;
+};
+
+static int record_ports(const struct exec_record *r, int *lport, int *pport)
 {
-    int lport = nr_addr_port((const struct sockaddr *)&r->local.ss);
-    int pport = nr_addr_port((const struct sockaddr *)&r->peer.ss);
-    int proto = r->proto == NR_TCP ? 6 : 17;
+    if (r->listener || !r->have_peer || r->is_unix)
+        return -1;
+    *lport = nr_addr_port((const struct sockaddr *)&r->local.ss);
+    *pport = nr_addr_port((const struct sockaddr *)&r->peer.ss);
+    return *lport > 0 && *pport > 0 ? 0 : -1;
+}
+
+/* The digest of capture connection k, made on first sight.  NULL when out
+ * of memory (ds->oom set). */
+static struct digest *digest_of(struct digests *ds, const struct nr_conn *k)
+{
+    struct digest *d = NULL;
+
+    if (k->index >= ds->n) {
+        size_t n = ds->n ? ds->n : 16;
+        struct digest **nv;
+        while (n <= k->index)
+            n *= 2;
+        if (!(nv = realloc(ds->v, n * sizeof(*nv))))
+            goto oom;
+        memset(nv + ds->n, 0, (n - ds->n) * sizeof(*nv));
+        ds->v = nv;
+        ds->n = n;
+    }
+    if ((d = ds->v[k->index]))
+        return d;
+    if (!(d = calloc(1, sizeof(*d))) || !(d->marks = calloc(ds->nprobe + 1, sizeof(*d->marks))))
+        goto oom;
+    d->hash[0] = d->hash[1] = EXEC_FNV_INIT;
+    for (size_t i = 0; i < ds->nprobe; i++) {
+        const struct exec_record *r = ds->probe[i];
+        int lport, pport, us;
+        if (record_ports(r, &lport, &pport) < 0 ||
+            !same_pair(k, r->proto == NR_TCP ? 6 : 17, lport, pport))
+            continue;
+        us = k->port[0] == lport ? 0 : 1;
+        d->wanted = 1;
+        d->marks[i].at[us] = r->sent;
+        d->marks[i].at[!us] = r->received;
+        for (int dir = 0; dir < 2; dir++)
+            if (d->marks[i].at[dir] == 0) {
+                d->marks[i].hash[dir] = EXEC_FNV_INIT;
+                d->marks[i].reached[dir] = 1;
+            }
+    }
+    ds->v[k->index] = d;
+    return d;
+oom:
+    if (d)
+        free(d->marks);
+    free(d);
+    ds->oom = 1;
+    return NULL;
+}
+
+/* nr_flow_data_fn: fold one run of stream bytes (or one datagram) into the
+ * digest of its connection. */
+static void digest_data(void *ctx, const struct nr_conn *k, int dir, uint64_t off,
+                        const uint8_t *data, size_t len)
+{
+    struct digests *ds = ctx;
+    struct digest *d = digest_of(ds, k);
+
+    if (!d || !d->wanted)
+        return;
+    if (k->proto == 17) {
+        if (d->ndg == d->dgcap) {
+            size_t n = d->dgcap ? 2 * d->dgcap : 16;
+            struct nr_chunk *nv = realloc(d->dg, n * sizeof(*nv));
+            if (!nv) {
+                ds->oom = 1;
+                return;
+            }
+            d->dg = nv;
+            d->dgcap = n;
+        }
+        d->dg[d->ndg++] = (struct nr_chunk){ .dir = (uint8_t)dir, .kind = NR_CHUNK_DATA,
+                                             .off = off, .len = len };
+        return;
+    }
+    if (off != d->len[dir])
+        d->gapped[dir] = 1;
+    for (size_t i = 0; i < ds->nprobe && !d->gapped[dir]; i++) {
+        struct mark *m = &d->marks[i];
+        if (!m->reached[dir] && m->at[dir] > off && m->at[dir] <= off + len) {
+            m->hash[dir] = exec_fnv(d->hash[dir], data, (size_t)(m->at[dir] - off));
+            m->reached[dir] = 1;
+        }
+    }
+    d->hash[dir] = exec_fnv(d->hash[dir], data, len);
+    d->len[dir] = off + len;
+}
+
+static void digests_free(struct digests *ds)
+{
+    for (size_t i = 0; i < ds->n; i++)
+        if (ds->v[i]) {
+            free(ds->v[i]->marks);
+            free(ds->v[i]->dg);
+            free(ds->v[i]);
+        }
+    free(ds->v);
+    free(ds->probe);
+}
+
+/* The digest of k, made now when no byte was folded into it (a
+ * connection that carried none); an empty one when out of memory. */
+static const struct digest *digest_get(struct digests *ds, const struct nr_conn *k)
+{
+    static const struct digest empty = { .hash = { EXEC_FNV_INIT, EXEC_FNV_INIT } };
+    const struct digest *d = digest_of(ds, k);
+
+    return d ? d : &empty;
+}
+
+/* Whether TCP connection k begins with what probe pi's socket had sent and
+ * received when it was taken (its direction us). */
+static int carries(struct digests *ds, const struct nr_conn *k, size_t pi, int us)
+{
+    const struct digest *d = digest_get(ds, k);
+    const struct exec_record *r = ds->probe[pi];
+    const struct mark *m = d->marks ? &d->marks[pi] : NULL;
+
+    return m && m->reached[us] && m->reached[!us] && m->hash[us] == r->sent_hash &&
+           m->hash[!us] == r->recv_hash;
+}
+
+/* The capture's connection for probe pi (a runner socket), and which of
+ * its two directions the runner sent (0: the runner was the originator).
+ * On loopback the kernel reuses the port pair of a connection in
+ * TIME_WAIT, so one pair may carry several TCP connections, one after
+ * another: then it is the first that carries the socket's bytes (else the
+ * first). */
+static struct nr_conn *conn_of(struct nr_capture *cap, struct digests *ds, size_t pi,
+                               int *us)
+{
+    const struct exec_record *r = ds->probe[pi];
+    int proto = r->proto == NR_TCP ? 6 : 17, lport, pport;
     size_t n = nr_flowtab_count(cap->ft), pairs = 0;
     struct nr_conn *first = NULL, *k;
 
-    if (lport <= 0 || pport <= 0)
+    if (record_ports(r, &lport, &pport) < 0)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         k = nr_flowtab_conn(cap->ft, i);
@@ -198,7 +350,7 @@ static struct nr_conn *conn_of(struct nr_capture *cap, const struct exec_record 
     }
     for (size_t i = 0; pairs > 1 && proto == 6 && i < n; i++) {
         k = nr_flowtab_conn(cap->ft, i);
-        if (same_pair(k, proto, lport, pport) && carries(k, r, k->port[0] == lport ? 0 : 1)) {
+        if (same_pair(k, proto, lport, pport) && carries(ds, k, pi, k->port[0] == lport ? 0 : 1)) {
             first = k;
             break;
         }
@@ -220,9 +372,13 @@ static const char *label(const struct exec_record *r, char *buf, size_t len)
 
 /* TCP: the runner's bytes on the wire, exactly; the peer's bytes the runner
  * read are a prefix of what the peer put on the wire. */
-static void check_tcp(struct exec_ctx *c, const struct exec_record *r, struct nr_conn *k, int us)
+static void check_tcp(struct exec_ctx *c, struct digests *ds, size_t pi,
+                      const struct nr_conn *k, int us)
 {
-    const struct nr_bytes *out = &k->stream[us], *in = &k->stream[!us];
+    const struct exec_record *r = ds->probe[pi];
+    const struct digest *d = digest_get(ds, k);
+    const struct mark *m = d->marks ? &d->marks[pi] : NULL;
+    unsigned long long out = d->len[us], in = d->len[!us];
     char name[200];
 
     label(r, name, sizeof(name));
@@ -232,35 +388,35 @@ static void check_tcp(struct exec_ctx *c, const struct exec_record *r, struct nr
                   (unsigned long long)k->rs[1].gap_bytes);
         return;
     }
-    if (r->cut ? out->len > r->sent : out->len != r->sent) {
-        exec_fail(c, NULL, "wire: connection %s: the runner sent %llu bytes, the wire carried %zu",
-                  name, (unsigned long long)r->sent, out->len);
+    if (r->cut ? out > r->sent : out != r->sent) {
+        exec_fail(c, NULL, "wire: connection %s: the runner sent %llu bytes, the wire carried %llu",
+                  name, (unsigned long long)r->sent, out);
         return;
     }
-    if (!r->cut && exec_fnv(EXEC_FNV_INIT, out->data, out->len) != r->sent_hash) {
-        exec_fail(c, NULL, "wire: connection %s: the %zu bytes on the wire differ from the "
-                           "bytes the runner sent (lost, duplicated or reordered)", name, out->len);
+    if (!r->cut && d->hash[us] != r->sent_hash) {
+        exec_fail(c, NULL, "wire: connection %s: the %llu bytes on the wire differ from the "
+                           "bytes the runner sent (lost, duplicated or reordered)", name, out);
         return;
     }
-    if (in->len < r->received ||
-        exec_fnv(EXEC_FNV_INIT, in->data, (size_t)r->received) != r->recv_hash)
+    if (!m || !m->reached[!us] || m->hash[!us] != r->recv_hash)
         exec_fail(c, NULL, "wire: connection %s: the runner received %llu bytes that are not "
-                           "what the peer put on the wire (%zu bytes)",
-                  name, (unsigned long long)r->received, in->len);
+                           "what the peer put on the wire (%llu bytes)",
+                  name, (unsigned long long)r->received, in);
 }
 
 /* UDP: every datagram the runner sent appears once, in order, with its
  * size; the datagrams it received are the first ones the peer sent. */
-static void check_udp(struct exec_ctx *c, const struct exec_record *r, struct nr_conn *k, int us)
+static void check_udp(struct exec_ctx *c, struct digests *ds, size_t pi,
+                      const struct nr_conn *k, int us)
 {
+    const struct exec_record *r = ds->probe[pi];
+    const struct digest *d = digest_get(ds, k);
     size_t sent = 0, recv = 0;
     char name[200];
 
     label(r, name, sizeof(name));
-    for (size_t i = 0; i < k->nchunks; i++) {
-        const struct nr_chunk *ch = &k->chunks[i];
-        if (ch->kind != NR_CHUNK_DATA)
-            continue;
+    for (size_t i = 0; i < d->ndg; i++) {
+        const struct nr_chunk *ch = &d->dg[i];
         if (ch->dir == us) {
             if (sent >= r->n_dg_sent || ch->len != r->dg_sent[sent]) {
                 exec_fail(c, NULL, "wire: %s: datagram %zu on the wire has %llu bytes, the runner "
@@ -284,12 +440,12 @@ static void check_udp(struct exec_ctx *c, const struct exec_record *r, struct nr
                            "the wire", name, sent, r->n_dg_sent, recv, r->n_dg_recv);
 }
 
-static void check_records(struct exec_ctx *c, struct nr_capture *cap)
+static void check_records(struct exec_ctx *c, struct nr_capture *cap, struct digests *ds)
 {
     struct exec_state *st = c->st;
 
     for (size_t i = 0; i < st->nrecords && !c->fail; i++) {
-        const struct exec_record *r = &st->records[i];
+        const struct exec_record *r = ds->probe[i];
         struct nr_conn *k;
         char name[200];
         int us = 0;
@@ -300,16 +456,16 @@ static void check_records(struct exec_ctx *c, struct nr_capture *cap)
             exec_log(st, "wire: %s is a unix socket: not in the capture, not checked", r->name);
             continue;
         }
-        k = conn_of(cap, r, &us);
+        k = conn_of(cap, ds, i, &us);
         if (!k) {
             exec_fail(c, NULL, "wire: connection %s is not in the capture",
                       label(r, name, sizeof(name)));
             return;
         }
         if (r->proto == NR_TCP)
-            check_tcp(c, r, k, us);
+            check_tcp(c, ds, i, k, us);
         else
-            check_udp(c, r, k, us);
+            check_udp(c, ds, i, k, us);
     }
 }
 
@@ -539,7 +695,7 @@ static void judge_count(struct exec_ctx *c, const struct exec_wire *w, struct nr
     exec_fail_end(c);
 }
 
-static void check_steps(struct exec_ctx *c, struct nr_capture *cap)
+static void check_steps(struct exec_ctx *c, struct nr_capture *cap, struct digests *ds)
 {
     struct exec_state *st = c->st;
 
@@ -557,7 +713,7 @@ static void check_steps(struct exec_ctx *c, struct nr_capture *cap)
         } else if (w->what == EXEC_WIRE_FLOW) {
             k = select_flow(&sub, w, cap);
         } else {
-            k = conn_of(cap, &w->rec, &us);
+            k = conn_of(cap, ds, st->nrecords + i, &us);
             sd = conn_sides(us);
             if (!k)
                 exec_fail(&sub, w->step, "wire: connection '%s' is not in the capture",
@@ -589,17 +745,31 @@ static void check_steps(struct exec_ctx *c, struct nr_capture *cap)
 
 void exec_wire_judge(struct exec_ctx *c, const char *pcap_path)
 {
-    struct nr_capture_opts o = { .keep_data = 1 };
+    struct exec_state *st = c->st;
+    struct digests ds = { .nprobe = st->nrecords + st->nwires };
+    struct nr_capture_opts o = { .on_data = digest_data, .data_ctx = &ds };
     struct nr_capture cap;
     char errbuf[NR_ERRBUF_SIZE];
 
-    if (nr_capture_read_file(pcap_path, &o, &cap, errbuf) < 0) {
-        exec_fail(c, NULL, "wire: cannot read the capture: %s", errbuf);
+    if (!(ds.probe = calloc(ds.nprobe + 1, sizeof(*ds.probe)))) {
+        exec_fail(c, NULL, "wire: out of memory");
         return;
     }
-    exec_log(c->st, "capture: %llu frames, %zu connections/flows",
+    for (size_t i = 0; i < st->nrecords; i++)
+        ds.probe[i] = &st->records[i];
+    for (size_t i = 0; i < st->nwires; i++)
+        ds.probe[st->nrecords + i] = &st->wires[i].rec;
+    if (nr_capture_read_file(pcap_path, &o, &cap, errbuf) < 0) {
+        exec_fail(c, NULL, "wire: cannot read the capture: %s", errbuf);
+        digests_free(&ds);
+        return;
+    }
+    exec_log(st, "capture: %llu frames, %zu connections/flows",
              (unsigned long long)cap.st.frames, nr_flowtab_count(cap.ft));
-    check_records(c, &cap);
-    check_steps(c, &cap);
+    if (ds.oom)
+        exec_fail(c, NULL, "wire: out of memory while reading the capture");
+    check_records(c, &cap, &ds);
+    check_steps(c, &cap, &ds);
+    digests_free(&ds);
     nr_capture_free(&cap);
 }
