@@ -128,6 +128,17 @@ $(B)/tests/test_report_%: $(B)/obj/harness/tests/test_report_%.o $(REPORT_OBJ) $
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(REPORT_LIBS)
 
+# The executor as an archive (harness/src less main and the commands) for
+# its unit tests (harness/tests/test_exec_*.c).
+EXEC_OBJ := $(call obj,$(filter-out harness/src/main.c harness/src/cmd_%,$(NETRIG_SRC)))
+$(B)/libnrexec.a: $(EXEC_OBJ)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(B)/tests/test_exec_%: $(B)/obj/harness/tests/test_exec_%.o $(B)/libnrexec.a $(B)/gen/version.o $(LIBTGT) $(LIBNR)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS) $(REPORT_LIBS)
+
 $(B)/bin/%: $(B)/obj/targets/%/main.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

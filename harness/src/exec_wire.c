@@ -180,7 +180,6 @@ struct mark {
  * pair, and for UDP the size of each datagram in order. */
 struct digest {
     int wanted;            /* some runner socket is on its port pair */
-    int gapped[2];         /* bytes missing before a run: hashes cover less */
     uint64_t len[2], hash[2];
     struct mark *marks;    /* one per probe (only those on the pair used) */
     struct nr_chunk *dg;   /* UDP: dir and len of each datagram */
@@ -280,9 +279,9 @@ static void digest_data(void *ctx, const struct nr_conn *k, int dir, uint64_t of
                                              .off = off, .len = len };
         return;
     }
-    if (off != d->len[dir])
-        d->gapped[dir] = 1;
-    for (size_t i = 0; i < ds->nprobe && !d->gapped[dir]; i++) {
+    /* After a hole (off > len) the hashes cover less than the offsets say:
+     * they match no socket's, and check_tcp() reports the hole. */
+    for (size_t i = 0; i < ds->nprobe; i++) {
         struct mark *m = &d->marks[i];
         if (!m->reached[dir] && m->at[dir] > off && m->at[dir] <= off + len) {
             m->hash[dir] = exec_fnv(d->hash[dir], data, (size_t)(m->at[dir] - off));

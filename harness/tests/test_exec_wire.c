@@ -1,0 +1,333 @@
+/* Unit tests: the automatic wire check (exec_wire_judge) against crafted
+ * captures and runner socket records.  Each part of its claim (the bytes
+ * the runner sent are on the wire exactly; the bytes it received are a
+ * prefix of what the peer sent; every datagram once, in order, with its
+ * size; the connection is in the capture without holes; of several
+ * connections on one port pair, the one carrying the socket's bytes) is
+ * shown holding, then falsified alone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../src/exec.h"
+#include "pktgen.h"
+
+#define S NR_TCP_SYN
+#define A NR_TCP_ACK
+#define F NR_TCP_FIN
+
+static char pcap_path[64];
+static struct pg_sink sink;
+
+static int setup(void **state)
+{
+    int fd;
+    (void)state;
+    memset(&sink, 0, sizeof(sink));
+    snprintf(pcap_path, sizeof(pcap_path), "/tmp/nr-exec-wire.XXXXXX");
+    if ((fd = mkstemp(pcap_path)) < 0)
+        return -1;
+    close(fd);
+    return pg_open_file(&sink, pcap_path);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pg_close_file(&sink);
+    unlink(pcap_path);
+    return 0;
+}
+
+static uint64_t fnv(const char *s, size_t n)
+{
+    return exec_fnv(EXEC_FNV_INIT, (const uint8_t *)s, n);
+}
+
+/* A runner socket 127.0.0.1:lport -> 127.0.0.1:pport that sent and
+ * received the given bytes. */
+static struct exec_record rec(enum nr_proto proto, uint16_t lport, uint16_t pport,
+                              const char *sent, const char *received)
+{
+    struct exec_record r;
+    char a[32], errbuf[NR_ERRBUF_SIZE];
+
+    memset(&r, 0, sizeof(r));
+    snprintf(r.name, sizeof(r.name), "a");
+    r.proto = proto;
+    snprintf(a, sizeof(a), "127.0.0.1:%u", lport);
+    assert_int_equal(nr_addr_parse(a, &r.local, errbuf), 0);
+    snprintf(a, sizeof(a), "127.0.0.1:%u", pport);
+    assert_int_equal(nr_addr_parse(a, &r.peer, errbuf), 0);
+    r.have_peer = 1;
+    r.sent = strlen(sent);
+    r.received = strlen(received);
+    r.sent_hash = fnv(sent, r.sent);
+    r.recv_hash = fnv(received, r.received);
+    return r;
+}
+
+/* Judge the capture written so far against records; returns the failure
+ * message (owned) or NULL. */
+static char *judge(struct exec_record *records, size_t n)
+{
+    struct nr_scn scn = { .path = (char *)"t.scn" };
+    struct exec_state st;
+    struct exec_ctx c;
+
+    pg_close_file(&sink);
+    memset(&st, 0, sizeof(st));
+    st.scn = &scn;
+    st.records = records;
+    st.nrecords = n;
+    pthread_mutex_init(&st.lock, NULL);
+    memset(&c, 0, sizeof(c));
+    c.st = &st;
+    c.index = -1;
+    exec_wire_judge(&c, pcap_path);
+    pthread_mutex_destroy(&st.lock);
+    return c.fail;
+}
+
+#define assert_passes(records, n)                                                                \
+    do {                                                                                         \
+        char *f_ = judge(records, n);                                                            \
+        if (f_)                                                                                  \
+            fail_msg("expected the wire check to pass, it said:\n%s", f_);                       \
+    } while (0)
+
+#define assert_fails_with(records, n, text)                                                      \
+    do {                                                                                         \
+        char *f_ = judge(records, n);                                                            \
+        if (!f_ || !strstr(f_, text))                                                            \
+            fail_msg("expected a failure with '%s', got:\n%s", text, f_ ? f_ : "(passed)");      \
+        free(f_);                                                                                \
+    } while (0)
+
+/* 40000 -> 80: "hello" up, "hello" back, both closed. */
+static void echo_conn(uint16_t cport, uint32_t isn)
+{
+    struct pg_conn k;
+
+    pg_conn_init(&k, &sink, cport, 80, isn, 7000);
+    pg_handshake(&k);
+    pg_seg(&k, 0, A, "hello", 5);
+    pg_seg(&k, 1, A, "hello", 5);
+    pg_close(&k, 0);
+}
+
+static void tcp_bytes_as_sent_pass(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "hello") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_passes(r, 1);
+}
+
+static void tcp_received_prefix_passes(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "hel") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_passes(r, 1);
+}
+
+static void tcp_sent_more_than_the_wire_fails(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello!", "hello") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_fails_with(r, 1, "the runner sent 6 bytes, the wire carried 5");
+}
+
+static void tcp_sent_fewer_than_the_wire_fails(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hell", "hello") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_fails_with(r, 1, "the runner sent 4 bytes, the wire carried 5");
+}
+
+/* A reset connection may have lost unsent bytes: fewer on the wire pass,
+ * more do not. */
+static void tcp_cut_connection_allows_fewer_only(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello!", "hello") };
+    (void)st;
+    r[0].cut = 1;
+    echo_conn(40000, 1000);
+    assert_passes(r, 1);
+    r[0] = rec(NR_TCP, 40000, 80, "hell", "hello");
+    r[0].cut = 1;
+    assert_fails_with(r, 1, "the runner sent 4 bytes, the wire carried 5");
+}
+
+static void tcp_other_bytes_on_the_wire_fail(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "jello", "hello") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_fails_with(r, 1, "the 5 bytes on the wire differ from the bytes the runner sent");
+}
+
+static void tcp_received_other_bytes_fail(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "help") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_fails_with(r, 1, "the runner received 4 bytes that are not what the peer put on the wire");
+}
+
+static void tcp_received_more_than_the_wire_fails(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "hello!") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_fails_with(r, 1, "the runner received 6 bytes that are not what the peer put on the wire");
+}
+
+static void tcp_connection_absent_fails(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 81, "hello", "hello") };
+    (void)st;
+    echo_conn(40000, 1000);
+    assert_fails_with(r, 1, "is not in the capture");
+}
+
+static void tcp_hole_fails(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello world", "") };
+    struct pg_conn k;
+    (void)st;
+    pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
+    pg_handshake(&k);
+    k.seq[0] += 6; /* "hello " never captured */
+    pg_seg(&k, 0, A, "world", 5);
+    pg_close(&k, 0);
+    assert_fails_with(r, 1, "has holes in the capture (6 + 0 bytes)");
+}
+
+/* A connection that carried no byte (a connect and a close). */
+static void tcp_empty_connection_passes(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "", "") };
+    struct pg_conn k;
+    (void)st;
+    pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
+    pg_handshake(&k);
+    pg_close(&k, 0);
+    assert_passes(r, 1);
+    r[0] = rec(NR_TCP, 40000, 80, "x", "");
+    assert_fails_with(r, 1, "the runner sent 1 bytes, the wire carried 0");
+}
+
+/* One connection 40000 -> 80 with the ISN given: up, then down, closed. */
+static void conn_of_pair(uint32_t isn, const char *up, const char *down)
+{
+    struct pg_conn k;
+
+    pg_conn_init(&k, &sink, 40000, 80, isn, isn + 7000);
+    pg_handshake(&k);
+    pg_seg(&k, 0, A, up, strlen(up));
+    pg_seg(&k, 1, A, down, strlen(down));
+    pg_close(&k, 0);
+}
+
+/* The kernel reuses a port pair in TIME_WAIT: the socket's connection is
+ * the one that carries its bytes, whichever comes first; the bytes each
+ * way decide alone. */
+static void tcp_reused_port_pair_finds_the_right_connection(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "world", "ok") };
+    (void)st;
+    conn_of_pair(1000, "hello", "ok"); /* differs only in what was sent */
+    conn_of_pair(50000, "world", "ok");
+    assert_passes(r, 1);
+    r[0] = rec(NR_TCP, 40000, 80, "third", "ok");
+    assert_fails_with(r, 1, "the 5 bytes on the wire differ"); /* then the first is judged */
+}
+
+static void tcp_reused_port_pair_by_received_bytes(void **st)
+{
+    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "same", "bbbb") };
+    (void)st;
+    conn_of_pair(1000, "same", "aaaa"); /* differs only in what was received */
+    conn_of_pair(50000, "same", "bbbb");
+    assert_passes(r, 1);
+    r[0] = rec(NR_TCP, 40000, 80, "same", "cccc");
+    assert_fails_with(r, 1, "the runner received 4 bytes that are not what the peer put");
+}
+
+static void udp(uint16_t sport, uint16_t dport, const char *data)
+{
+    static uint8_t f[200];
+    pg_emit(&sink, f, pg_udp4(f, 0x7f000001, sport, 0x7f000001, dport, data, strlen(data)));
+}
+
+static void udp_datagrams_in_order_with_their_sizes(void **st)
+{
+    uint32_t sent[] = { 3, 5 }, recv[] = { 4 };
+    struct exec_record r[] = { rec(NR_UDP, 5000, 53, "", "") };
+    (void)st;
+    r[0].dg_sent = sent;
+    r[0].n_dg_sent = 2;
+    r[0].dg_recv = recv;
+    r[0].n_dg_recv = 1;
+    r[0].sent = 8;
+    r[0].received = 4;
+    udp(5000, 53, "abc");
+    udp(53, 5000, "ABCD");
+    udp(5000, 53, "defgh");
+    udp(53, 5000, "more"); /* the peer may send more than was read */
+    assert_passes(r, 1);
+    sent[1] = 6;
+    assert_fails_with(r, 1, "datagram 1 on the wire has 5 bytes, the runner sent another size");
+    sent[1] = 5;
+    recv[0] = 3;
+    assert_fails_with(r, 1, "datagram 0 from the peer has 4 bytes on the wire, 3 at the socket");
+    recv[0] = 4;
+    r[0].n_dg_sent = 1;
+    assert_fails_with(r, 1, "datagram 1 on the wire has 5 bytes, the runner sent fewer datagrams");
+}
+
+static void udp_datagram_missing_from_the_wire_fails(void **st)
+{
+    uint32_t sent[] = { 3, 5 };
+    struct exec_record r[] = { rec(NR_UDP, 5000, 53, "", "") };
+    (void)st;
+    r[0].dg_sent = sent;
+    r[0].n_dg_sent = 2;
+    r[0].sent = 8;
+    udp(5000, 53, "abc");
+    assert_fails_with(r, 1, "1 of 2 datagrams sent and 0 of 0 received appear on the wire");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(tcp_bytes_as_sent_pass),
+        T(tcp_received_prefix_passes),
+        T(tcp_sent_more_than_the_wire_fails),
+        T(tcp_sent_fewer_than_the_wire_fails),
+        T(tcp_cut_connection_allows_fewer_only),
+        T(tcp_other_bytes_on_the_wire_fail),
+        T(tcp_received_other_bytes_fail),
+        T(tcp_received_more_than_the_wire_fails),
+        T(tcp_connection_absent_fails),
+        T(tcp_hole_fails),
+        T(tcp_empty_connection_passes),
+        T(tcp_reused_port_pair_finds_the_right_connection),
+        T(tcp_reused_port_pair_by_received_bytes),
+        T(udp_datagrams_in_order_with_their_sizes),
+        T(udp_datagram_missing_from_the_wire_fails),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
