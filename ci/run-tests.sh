@@ -77,6 +77,7 @@ if [ -x "$build/bin/netrig" ]; then
     run "must-fail scenarios" sh ci/test-must-fail.sh "$build"
     run "README commands" sh ci/test-readme.sh "$build"
     run "guide commands" sh ci/test-guide.sh "$build"
+    run "CI reports: streaming, JSON, JUnit, GitHub, shards, artifacts" sh ci/test-report.sh "$build"
     run "HTML report in Chromium" sh ci/test-html.sh "$build"
 fi
 
