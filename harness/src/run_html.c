@@ -84,8 +84,7 @@ static const char page_js[] =
     "})();\n"
     "//]]>\n";
 
-/* The step whose log line says FAILED, or the last step at the line the
- * message names, or -1. */
+/* The step whose log line says FAILED, or -1. */
 static long failing_step(const struct nr_ladder_log *log)
 {
     for (size_t i = 0; i < log->nsteps; i++)
@@ -213,7 +212,13 @@ static void scenario(FILE *f, const struct run_result *r, size_t i)
     nr_markup_str(f, r->name, 1);
     fprintf(f, "</span><span class=\"secs\">%.2f s</span></summary>\n<div class=\"body\">\n",
             r->seconds);
-    if (r->message && r->status != RUN_PASS) {
+    snprintf(path, sizeof(path), "%s/steps.log", r->artifacts ? r->artifacts : ".");
+    if (have_dir && (buf = ladder_slurp(path, &len)) != NULL) {
+        if (nr_ladder_log_parse(buf, len, &log) < 0)
+            memset(&log, 0, sizeof(log));
+        free(buf);
+    }
+    if (r->message && r->status != RUN_PASS && failing_step(&log) < 0) { /* else at its step */
         fputs("<pre class=\"msg\">", f);
         nr_markup_str(f, r->message, 0);
         fputs("</pre>\n", f);
@@ -222,12 +227,6 @@ static void scenario(FILE *f, const struct run_result *r, size_t i)
         fputs("<p class=\"none\">artifacts not kept (netrig run --keep keeps those of passing "
               "scenarios)</p>\n</div></details>\n", f);
         return;
-    }
-    snprintf(path, sizeof(path), "%s/steps.log", r->artifacts);
-    if ((buf = ladder_slurp(path, &len)) != NULL) {
-        if (nr_ladder_log_parse(buf, len, &log) < 0)
-            memset(&log, 0, sizeof(log));
-        free(buf);
     }
     steps_table(f, &log, r);
     stderr_tails(f, r->artifacts);
