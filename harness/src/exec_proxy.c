@@ -951,9 +951,23 @@ static const char *dirs_text(unsigned dirs)
     return dirs == NR_DIR_UP ? "up" : dirs == NR_DIR_DOWN ? "down" : "up and down";
 }
 
+/* A toxic as the proxy applies it: `--time-scale X` stretches its times by
+ * X and slows its rate by X, as it stretches every wait of the scenario. */
+static struct nr_toxic scaled(const struct nr_toxic *t, double x)
+{
+    struct nr_toxic v = *t;
+
+    v.ms = (uint64_t)((double)t->ms * x);
+    v.jitter_ms = (uint64_t)((double)t->jitter_ms * x);
+    if (t->kind == NR_TOX_BANDWIDTH)
+        v.bytes = (uint64_t)((double)t->bytes / x) ? (uint64_t)((double)t->bytes / x) : 1;
+    return v;
+}
+
 int exec_proxy_fault(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_proxy *px = need_proxy(c, s);
+    struct nr_toxic tox = scaled(&s->u.fault.tox, c->st->o->time_scale);
     int64_t now = now_us();
 
     if (!px)
@@ -965,7 +979,7 @@ int exec_proxy_fault(struct exec_ctx *c, const struct nr_step *s)
         if (s->u.fault.heal) {
             nr_faults_remove(&px->faults[d], s->u.fault.all ? -1 : (int)s->u.fault.tox.kind);
         } else {
-            nr_faults_add(&px->faults[d], &s->u.fault.tox);
+            nr_faults_add(&px->faults[d], &tox);
             px->added_us[d][s->u.fault.tox.kind] = now;
         }
     }
