@@ -292,8 +292,10 @@ static int seed_ok(const char *s)
 }
 
 /* Encode every part into parts[0..nparts] (the text first), then pick a
- * boundary found in none of them.  Returns 0 or -1 when out of memory. */
-static int build_parts(const struct ss_msg *m, struct ss_buf *parts, char *bnd, size_t bndcap)
+ * boundary found in none of them nor in head (the message's own headers
+ * and preamble).  Returns 0 or -1 when out of memory. */
+static int build_parts(const struct ss_msg *m, const struct ss_buf *head, struct ss_buf *parts,
+                       char *bnd, size_t bndcap)
 {
     int clash = 1;
 
@@ -305,7 +307,7 @@ static int build_parts(const struct ss_msg *m, struct ss_buf *parts, char *bnd, 
             snprintf(bnd, bndcap, "%s_%u", m->boundary_seed, k);
         else
             snprintf(bnd, bndcap, "%s", m->boundary_seed);
-        clash = 0;
+        clash = contains(head, bnd);
         for (size_t i = 0; i <= m->nparts && !clash; i++)
             clash = contains(&parts[i], bnd);
     }
@@ -341,9 +343,22 @@ static int check_msg(const struct ss_msg *m, char *errbuf)
     return 0;
 }
 
+/* The headers every message has, and for a multipart one the preamble
+ * after the blank line (Content-Type comes in between). */
+static void add_head(struct ss_buf *b, const struct ss_msg *m)
+{
+    add_date(b, m->date);
+    ss_buf_fmt(b, "From: %s\r\n", m->from);
+    add_to(b, m);
+    add_subject(b, m->subject);
+    ss_buf_fmt(b, "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n", m->message_id);
+}
+
+#define PREAMBLE "\r\nThis is a multipart message in MIME format.\r\n"
+
 int ss_mime_build(const struct ss_msg *m, struct ss_buf *out, char *errbuf)
 {
-    struct ss_buf stack[4] = { { 0 } }, *parts = stack;
+    struct ss_buf stack[4] = { { 0 } }, *parts = stack, head = { 0 };
     char bnd[80];
     int rc = -1;
 
@@ -354,20 +369,17 @@ int ss_mime_build(const struct ss_msg *m, struct ss_buf *out, char *errbuf)
         if (!parts)
             return nr_seterr(errbuf, "out of memory");
     }
-    if (build_parts(m, parts, bnd, sizeof(bnd)) < 0) {
+    add_head(&head, m);
+    ss_buf_str(&head, PREAMBLE);
+    if (build_parts(m, &head, parts, bnd, sizeof(bnd)) < 0 || head.oom) {
         nr_seterr(errbuf, "out of memory");
         goto out;
     }
-    add_date(out, m->date);
-    ss_buf_fmt(out, "From: %s\r\n", m->from);
-    add_to(out, m);
-    add_subject(out, m->subject);
-    ss_buf_fmt(out, "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n", m->message_id);
+    ss_buf_add(out, head.p, head.len - strlen(PREAMBLE));
     if (m->nparts == 0) {
         ss_buf_add(out, parts[0].p, parts[0].len);
     } else {
-        ss_buf_fmt(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
-                        "This is a multipart message in MIME format.\r\n", bnd);
+        ss_buf_fmt(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n" PREAMBLE, bnd);
         for (size_t i = 0; i <= m->nparts; i++) {
             ss_buf_fmt(out, "\r\n--%s\r\n", bnd);
             /* the CRLF before the next delimiter belongs to it: a part's
@@ -385,5 +397,6 @@ out:
         ss_buf_free(&parts[i]);
     if (parts != stack)
         free(parts);
+    ss_buf_free(&head);
     return rc;
 }

@@ -18,7 +18,8 @@
  * - Subject: as is when printable ASCII, else RFC 2047 encoded words
  *   (=?utf-8?B?...?=) cut at UTF-8 character boundaries.
  * - the boundary: boundary_seed, extended with "_1", "_2"... until it
- *   occurs in no part (headers included), so it never occurs in content.
+ *   occurs nowhere else in the message (no part, their headers included,
+ *   nor the message's own headers and preamble), so never in content.
  * No line of the message is longer than 998 bytes; all end in CRLF. */
 #ifndef SS_SMTP_MIME_H
 #define SS_SMTP_MIME_H

@@ -147,6 +147,10 @@ static void test_boundary_avoids_content(void **state)
     /* "=_b" is in the text, "=_b_3" in the name; "=_b_1" in neither */
     assert_non_null(strstr((char *)b.p, "boundary=\"=_b_1\""));
     ss_buf_free(&b);
+    m.subject = "=_b_1"; /* and the message's own headers (found by smtp-mime) */
+    build(&m, &b);
+    assert_non_null(strstr((char *)b.p, "boundary=\"=_b_4\""));
+    ss_buf_free(&b);
     assert_int_equal(smc_roundtrip(&m, why), 0);
 }
 
