@@ -83,6 +83,7 @@ if [ -x "$build/bin/netrig" ]; then
 fi
 
 run "ClusterFuzzLite build" sh ci/test-clusterfuzzlite.sh "$build"
+run "CI workflow files" sh ci/test-workflows.sh
 run "mutation runner" sh ci/test-mutate.sh
 
 for replay in "$asan"/fuzz/replay-*; do
