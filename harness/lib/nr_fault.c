@@ -215,6 +215,45 @@ int nr_tcp_plan(const struct nr_faults *f, struct nr_rng *r, struct nr_tcp_state
     return 0;
 }
 
+int64_t nr_tcp_fin(const struct nr_faults *f, int64_t eof_us, int *both)
+{
+    *both = nr_faults_has(f, NR_TOX_HALF_CLOSE);
+    if (!nr_faults_has(f, NR_TOX_SLOW_CLOSE))
+        return eof_us;
+    return eof_us + (int64_t)f->t[NR_TOX_SLOW_CLOSE].ms * 1000;
+}
+
+enum nr_tcp_action nr_tcp_timer(const struct nr_faults *f, int64_t reset_since_us,
+                                int64_t timeout_since_us, int64_t *at)
+{
+    const struct nr_toxic *rp = &f->t[NR_TOX_RESET_PEER], *to = &f->t[NR_TOX_TIMEOUT];
+    enum nr_tcp_action a = NR_TCP_GO;
+
+    *at = 0;
+    if (nr_faults_has(f, NR_TOX_RESET_PEER) && !rp->by_bytes) {
+        *at = reset_since_us + (int64_t)rp->ms * 1000;
+        a = NR_TCP_RESET;
+    }
+    if (nr_faults_has(f, NR_TOX_TIMEOUT) && to->ms) {
+        int64_t t = timeout_since_us + (int64_t)to->ms * 1000;
+        if (a == NR_TCP_GO || t < *at) {
+            *at = t;
+            a = NR_TCP_CLOSE;
+        }
+    }
+    return a;
+}
+
+int nr_tcp_reads(const struct nr_faults *f)
+{
+    return !nr_faults_has(f, NR_TOX_STALL);
+}
+
+int nr_tcp_delivers(const struct nr_faults *f)
+{
+    return !nr_faults_has(f, NR_TOX_TIMEOUT);
+}
+
 /* ---- UDP ---------------------------------------------------------------- */
 
 /* The probability of a percentage toxic, 0 when it is off. */

@@ -145,6 +145,23 @@ int nr_tcp_plan(const struct nr_faults *f, struct nr_rng *r, struct nr_tcp_state
                 size_t len, int64_t now_us, struct nr_piece *out, size_t max,
                 struct nr_tcp_plan *plan);
 
+/* When the FIN that arrived at eof_us may be delivered (slow_close delays
+ * it), and whether it ends the whole connection instead (half_close: *both
+ * set).  Returns that time, in the caller's clock. */
+int64_t nr_tcp_fin(const struct nr_faults *f, int64_t eof_us, int *both);
+
+/* The timers of a direction whose toxics began at since_us: reset_peer
+ * after a time (NR_TCP_RESET) or timeout with a time (NR_TCP_CLOSE).  Sets
+ * *at to the earliest such time and returns its action; NR_TCP_GO and *at
+ * 0 when there is none.  The caller acts once now >= *at. */
+enum nr_tcp_action nr_tcp_timer(const struct nr_faults *f, int64_t reset_since_us,
+                                int64_t timeout_since_us, int64_t *at);
+
+/* Whether the proxy reads from the sender of this direction (not under
+ * stall) and delivers what it reads (not under timeout: a blackhole). */
+int nr_tcp_reads(const struct nr_faults *f);
+int nr_tcp_delivers(const struct nr_faults *f);
+
 /* --- UDP: one datagram --------------------------------------------------- */
 
 /* What to do with one datagram. */

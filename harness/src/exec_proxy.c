@@ -397,7 +397,7 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     src->rec.received += (uint64_t)n;
     src->rec.recv_hash = exec_fnv(src->rec.recv_hash, buf, (size_t)n);
     count(px, d, NR_L_BYTES_IN, (uint64_t)n);
-    if (nr_faults_has(f, NR_TOX_TIMEOUT)) { /* a blackhole: say nothing */
+    if (!nr_tcp_delivers(f)) { /* a blackhole: say nothing */
         count(px, d, NR_L_CUT, (uint64_t)n);
         free(buf);
         return 0;
@@ -479,24 +479,6 @@ static int64_t since(const struct px_link *k, int d, int kind, int64_t added[2][
     return added[d][kind] > k->born_us ? added[d][kind] : k->born_us;
 }
 
-/* A toxic that ends link k at time `at`: reset_peer after a time (item
- * NR_L_RESETS: a reset) or timeout (NR_L_CLOSES: a close).  Returns -1 when
- * it ended the link, else 0 with *next the earliest time due. */
-static int timed_end(struct exec_proxy *px, struct px_link *k, int64_t at, int64_t now,
-                     int64_t *next, int d, enum nr_ledger_item item)
-{
-    int reset = item == NR_L_RESETS;
-
-    if (now < at) {
-        *next = *next && *next < at ? *next : at;
-        return 0;
-    }
-    count(px, d, item, 1);
-    link_end(px, k, reset, reset ? "reset by reset_peer (after a time)" : "closed by timeout");
-    link_unlink(px, k);
-    return -1;
-}
-
 /* The timers and ends of a link: reset_peer after a time, timeout, the
  * FIN (slow_close, half_close), limit and reset after bytes.  Returns the
  * next time (us) something is due, 0 for none, -1 when the link ended. */
@@ -507,15 +489,18 @@ static int64_t tcp_events(struct exec_proxy *px, struct px_link *k, const struct
 
     for (int d = 0; d < 2; d++) {
         struct px_dir *dd = &k->dir[d];
-        const struct nr_toxic *rp = &f[d].t[NR_TOX_RESET_PEER], *to = &f[d].t[NR_TOX_TIMEOUT];
-        if (nr_faults_has(&f[d], NR_TOX_RESET_PEER) && !rp->by_bytes &&
-            timed_end(px, k, since(k, d, NR_TOX_RESET_PEER, added) + (int64_t)rp->ms * 1000,
-                      now, &next, d, NR_L_RESETS) < 0)
+        int64_t at;
+        enum nr_tcp_action a = nr_tcp_timer(&f[d], since(k, d, NR_TOX_RESET_PEER, added),
+                                            since(k, d, NR_TOX_TIMEOUT, added), &at);
+        if (a != NR_TCP_GO && now >= at) {
+            count(px, d, a == NR_TCP_RESET ? NR_L_RESETS : NR_L_CLOSES, 1);
+            link_end(px, k, a == NR_TCP_RESET,
+                     a == NR_TCP_RESET ? "reset by reset_peer (after a time)" : "closed by timeout");
+            link_unlink(px, k);
             return -1;
-        if (nr_faults_has(&f[d], NR_TOX_TIMEOUT) && to->ms &&
-            timed_end(px, k, since(k, d, NR_TOX_TIMEOUT, added) + (int64_t)to->ms * 1000, now,
-                      &next, d, NR_L_CLOSES) < 0)
-            return -1;
+        }
+        if (a != NR_TCP_GO)
+            next = next && next < at ? next : at;
         if (dd->head || dd->after == NR_TCP_GO)
             continue;
         count(px, d, dd->after == NR_TCP_RESET ? NR_L_RESETS : NR_L_CLOSES, 1);
@@ -528,15 +513,15 @@ static int64_t tcp_events(struct exec_proxy *px, struct px_link *k, const struct
     for (int d = 0; d < 2; d++) {
         struct px_dir *dd = &k->dir[d];
         int64_t at;
+        int both;
         if (!dd->eof || dd->head || dd->fin_sent)
             continue;
-        at = dd->eof_us + (nr_faults_has(&f[d], NR_TOX_SLOW_CLOSE)
-                               ? (int64_t)f[d].t[NR_TOX_SLOW_CLOSE].ms * 1000 : 0);
+        at = nr_tcp_fin(&f[d], dd->eof_us, &both);
         if (now < at) {
             next = next && next < at ? next : at;
             continue;
         }
-        if (nr_faults_has(&f[d], NR_TOX_HALF_CLOSE)) {
+        if (both) {
             count(px, d, NR_L_CLOSES, 1);
             link_end(px, k, 0, "closed by half_close (a FIN closes both ways)");
             link_unlink(px, k);
@@ -712,7 +697,7 @@ static void tcp_events_of(const struct px_link *k, const struct nr_faults f[2], 
     for (int d = 0; d < 2; d++) {
         const struct px_dir *dd = &k->dir[d];
         if (!dd->eof && dd->after == NR_TCP_GO && dd->queued < PX_QUEUE_MAX &&
-            !nr_faults_has(&f[d], NR_TOX_STALL))
+            nr_tcp_reads(&f[d]))
             ev[d] |= POLLIN;
         if (dd->head)
             ev[!d] |= POLLOUT;
@@ -735,7 +720,7 @@ static int64_t tcp_turn(struct exec_proxy *px, struct px_link *k, const short re
         }
     }
     for (int d = 0; d < 2; d++) {
-        int stall = nr_faults_has(&f[d], NR_TOX_STALL);
+        int stall = !nr_tcp_reads(&f[d]);
         if (stall && !k->dir[d].stalled)
             count(px, d, NR_L_STALLS, 1);
         k->dir[d].stalled = stall;

@@ -244,6 +244,56 @@ static void reset_peer_after_bytes(void **state)
     assert_int_equal(p.action, NR_TCP_GO);
 }
 
+static void close_and_timer_toxics(void **state)
+{
+    struct nr_faults f = { 0 };
+    struct nr_toxic t = { 0 };
+    int64_t at;
+    int both = 7;
+
+    (void)state;
+    assert_int_equal(nr_tcp_fin(&f, 5000, &both), 5000); /* the FIN goes at once */
+    assert_false(both);
+    assert_int_equal(nr_tcp_timer(&f, 0, 0, &at), NR_TCP_GO);
+    assert_int_equal(at, 0);
+    assert_true(nr_tcp_reads(&f) && nr_tcp_delivers(&f));
+    t = (struct nr_toxic){ .kind = NR_TOX_SLOW_CLOSE, .ms = 200 };
+    nr_faults_add(&f, &t);
+    assert_int_equal(nr_tcp_fin(&f, 5000, &both), 205000);
+    assert_false(both);
+    t = (struct nr_toxic){ .kind = NR_TOX_HALF_CLOSE };
+    nr_faults_add(&f, &t);
+    nr_tcp_fin(&f, 5000, &both);
+    assert_true(both);
+    t = (struct nr_toxic){ .kind = NR_TOX_STALL };
+    nr_faults_add(&f, &t);
+    assert_false(nr_tcp_reads(&f));
+    assert_true(nr_tcp_delivers(&f));
+    /* timeout 0 blackholes forever; with a time it closes */
+    t = (struct nr_toxic){ .kind = NR_TOX_TIMEOUT, .ms = 0 };
+    nr_faults_add(&f, &t);
+    assert_false(nr_tcp_delivers(&f));
+    assert_int_equal(nr_tcp_timer(&f, 0, 1000, &at), NR_TCP_GO);
+    t.ms = 300;
+    nr_faults_add(&f, &t);
+    assert_int_equal(nr_tcp_timer(&f, 0, 1000, &at), NR_TCP_CLOSE);
+    assert_int_equal(at, 301000);
+    /* reset_peer at once (ms 0) comes first; after 500 ms the timeout does */
+    t = (struct nr_toxic){ .kind = NR_TOX_RESET_PEER, .by_time = 1 };
+    nr_faults_add(&f, &t);
+    assert_int_equal(nr_tcp_timer(&f, 2000, 1000, &at), NR_TCP_RESET);
+    assert_int_equal(at, 2000);
+    t.ms = 500;
+    nr_faults_add(&f, &t);
+    assert_int_equal(nr_tcp_timer(&f, 2000, 1000, &at), NR_TCP_CLOSE);
+    assert_int_equal(at, 301000);
+    /* reset after bytes is the planner's, not a timer */
+    t = (struct nr_toxic){ .kind = NR_TOX_RESET_PEER, .by_bytes = 1, .bytes = 9 };
+    nr_faults_add(&f, &t);
+    nr_faults_remove(&f, NR_TOX_TIMEOUT);
+    assert_int_equal(nr_tcp_timer(&f, 0, 0, &at), NR_TCP_GO);
+}
+
 /* ---- UDP toxics ---------------------------------------------------------------- */
 
 static void udp_nothing_by_default(void **state)
@@ -510,6 +560,7 @@ int main(void)
         cmocka_unit_test(slicer_cuts_small_writes),
         cmocka_unit_test(limit_data_closes_at_the_limit),
         cmocka_unit_test(reset_peer_after_bytes),
+        cmocka_unit_test(close_and_timer_toxics),
         cmocka_unit_test(udp_nothing_by_default),
         cmocka_unit_test(udp_probabilities),
         cmocka_unit_test(udp_effects),
