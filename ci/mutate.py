@@ -146,11 +146,42 @@ def source_text(a, path):
         return f.read()
 
 
+PLANTED = re.compile(r'^\s*#\s*ifdef\s+NETRIG_PLANT_BUG_\w+')
+COND_OPEN = re.compile(r'^\s*#\s*if')
+COND_ELSE = re.compile(r'^\s*#\s*(else|elif)\b')
+COND_END = re.compile(r'^\s*#\s*endif\b')
+
+
+def planted_lines(lines):
+    """Line numbers (1-based) inside an `#ifdef NETRIG_PLANT_BUG_*` branch:
+    the planted bugs of the fuzz self-test, never compiled by the build (their
+    #else branch is, and is mutated)."""
+    out, depth, start = set(), 0, None   # depth of #if nesting inside a planted branch
+    for no, line in enumerate(lines, 1):
+        if start is None:
+            if PLANTED.match(line):
+                start, depth = no, 0
+            continue
+        if COND_OPEN.match(line):
+            depth += 1
+        elif COND_END.match(line) or (COND_ELSE.match(line) and depth == 0):
+            if depth == 0:
+                start = None
+                continue
+            if COND_END.match(line):
+                depth -= 1
+        out.add(no)
+    return out
+
+
 def enumerate_mutants(a, path):
     lines = source_text(a, path).split('\n')
     masked = code_mask(lines)
+    skip = planted_lines(lines)
     found, prev = [], ''
     for no, (line, code) in enumerate(zip(lines, masked), 1):
+        if no in skip:
+            continue
         seen = set()
         for col, op, new in mutants_of_line(line, code, prev):
             if new == line or (op, new) in seen:   # identical or duplicate
@@ -414,7 +445,6 @@ def main():
         for m in muts:
             shown = m['orig'] if m['op'].startswith('delete-') else m['new']
             print('%s:%d %s: %s' % (m['file'], m['line'], m['op'], shown.strip()))
-        return
         return
     os.makedirs(os.path.join(a.work, 'logs'), exist_ok=True)
     t0 = time.time()

@@ -43,3 +43,13 @@ int diff_of(int a, int b)
 {
     return diff(a, b);
 }
+
+/* A planted bug of the fuzz self-test: never compiled, never mutated. */
+int planted(int v)
+{
+#ifdef NETRIG_PLANT_BUG_CALC
+    return v + 1;
+#else
+    return v;
+#endif
+}

@@ -4,3 +4,4 @@ int count_to(int n);
 int is_small(int v);
 int diff(int a, int b);
 int diff_of(int a, int b);
+int planted(int v);
