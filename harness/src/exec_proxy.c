@@ -114,6 +114,9 @@ struct exec_proxy {
     struct px_link *links;
     struct px_dg *dgs;
     unsigned nlinks;
+    uint64_t io;            /* bytes read and written on all legs (for pacing) */
+    struct exec_ctx pace_ctx; /* exec_pace's view of the scenario */
+    struct exec_pacer pacer;
 };
 
 static int64_t now_us(void)
@@ -396,6 +399,7 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     }
     src->rec.received += (uint64_t)n;
     src->rec.recv_hash = exec_fnv(src->rec.recv_hash, buf, (size_t)n);
+    px->io += (uint64_t)n;
     count(px, d, NR_L_BYTES_IN, (uint64_t)n);
     if (!nr_tcp_delivers(f)) { /* a blackhole: say nothing */
         count(px, d, NR_L_CUT, (uint64_t)n);
@@ -460,6 +464,7 @@ static int64_t tcp_write(struct exec_proxy *px, struct px_link *k, int d, int64_
         }
         dst->rec.sent += (uint64_t)n;
         dst->rec.sent_hash = exec_fnv(dst->rec.sent_hash, g->buf + p->off + g->done, (size_t)n);
+        px->io += (uint64_t)n;
         count(px, d, NR_L_BYTES_OUT, (uint64_t)n);
         dd->queued -= (size_t)n;
         g->done += (size_t)n;
@@ -719,6 +724,10 @@ static int64_t tcp_turn(struct exec_proxy *px, struct px_link *k, const short re
             return 0;
         }
     }
+    /* the proxy moves bulk traffic on two legs: like the runner's own
+     * sends it waits while the capture is behind (else the kernel drops) */
+    if ((re[0] | re[1]) & POLLIN)
+        exec_pace(&px->pace_ctx, &px->pacer, px->io);
     for (int d = 0; d < 2; d++) {
         int stall = !nr_tcp_reads(&f[d]);
         if (stall && !k->dir[d].stalled)
@@ -750,10 +759,15 @@ static void *proxy_main(void *arg)
     size_t cap = 0;
     int64_t next = 0;
 
+    px->pace_ctx.st = px->st;
+    px->pace_ctx.index = -1;
+    exec_pace_init(&px->pace_ctx, &px->pacer, 0);
+
     for (;;) {
         size_t n = 0, need = 2;
-        int wait_ms = PX_TICK_MS, stop;
-        int64_t now;
+        int64_t wait_us = PX_TICK_MS * 1000, now;
+        struct timespec ts;
+        int stop;
 
         pthread_mutex_lock(&px->lock);
         stop = px->stop;
@@ -795,11 +809,11 @@ static void *proxy_main(void *arg)
             }
         }
         now = now_us();
-        if (next) {
-            int64_t ms = next > now ? (next - now + 999) / 1000 : 0;
-            wait_ms = ms < wait_ms ? (int)ms : wait_ms;
-        }
-        if (poll(pf, n, wait_ms) < 0 && errno != EINTR)
+        if (next) /* to the microsecond: a latency toxic is as exact as the timer */
+            wait_us = next <= now ? 0 : next - now < wait_us ? next - now : wait_us;
+        ts.tv_sec = (time_t)(wait_us / 1000000);
+        ts.tv_nsec = (long)(wait_us % 1000000) * 1000;
+        if (ppoll(pf, n, &ts, NULL) < 0 && errno != EINTR)
             break;
         /* a fault step that woke the loop applies to what arrived with it */
         pthread_mutex_lock(&px->lock);

@@ -1,0 +1,109 @@
+#!/bin/sh
+# harness/bench/proxy_bench.sh [BUILD] - what the fault proxy costs.
+#
+# 1. A 64 MiB echo through tcp-echo-mt, direct and through a proxy with no
+#    toxic, side by side, RUNS times each (alternating), with and without
+#    the packet capture; the figure is the `expect` step's wall time from
+#    each run's step log (median, min, max).
+# 2. Latency accuracy: `latency 20ms` and `latency 100ms` on the way up,
+#    SAMPLES round trips of a byte each through an echo server: the measured
+#    one-way delay (round trip minus the direct round trip) at the median.
+# Prints a table (harness/doc/faults.md quotes one).  RUNS=5 SAMPLES=50.
+set -eu
+build=${1:-build}
+runs=${RUNS:-5}
+samples=${SAMPLES:-50}
+netrig=$build/bin/netrig
+[ -x "$netrig" ] || { echo "proxy_bench: $netrig missing (make B=$build)" >&2; exit 2; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/proxy-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+cat >"$work/direct.scn" <<'SCN'
+deadline 120s
+target srv = tcp-echo-mt --port 0
+connect a = tcp ${srv}
+send a pattern 67108864
+expect a pattern 67108864 within 60s
+close a
+SCN
+cat >"$work/proxied.scn" <<'SCN'
+deadline 120s
+target srv = tcp-echo-mt --port 0
+proxy p = tcp ${srv}
+connect a = tcp ${p}
+send a pattern 67108864
+expect a pattern 67108864 within 60s
+close a
+SCN
+
+# The wall time (ms) of the transfer: the send step and the expect step.
+step_ms() {
+    sed -n 's/.* a pattern 67108864.*  \[ok, \([0-9.]*\) ms\]/\1/p' "$1" |
+        awk '{ t += $1 } END { printf "%.1f\n", t }'
+}
+
+# stats FILE: median min max of the numbers in FILE, one per line
+stats() {
+    sort -n "$1" | awk '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.0f %.0f %.0f", m, v[1], v[NR] }'
+}
+
+for cap in capture no-capture; do
+    opt=""
+    [ "$cap" = no-capture ] && opt=--no-capture
+    : >"$work/direct.$cap"
+    : >"$work/proxied.$cap"
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        for kind in direct proxied; do
+            rm -rf "$work/art"
+            # shellcheck disable=SC2086 # opt is one option or none
+            "$netrig" run $opt -k -a "$work/art" "$work/$kind.scn" >"$work/out" 2>&1 ||
+                { cat "$work/out"; exit 1; }
+            step_ms "$(find "$work/art" -name steps.log)" >>"$work/$kind.$cap"
+        done
+        i=$((i + 1))
+    done
+done
+
+echo "64 MiB echo through tcp-echo-mt, $runs runs each (send + expect steps, ms: median min max)"
+printf '%-12s %-22s %-22s %s\n' capture direct proxied "proxy cost (medians)"
+for cap in capture no-capture; do
+    d=$(stats "$work/direct.$cap")
+    p=$(stats "$work/proxied.$cap")
+    printf '%-12s %-22s %-22s %s\n' "$cap" "$d" "$p" \
+        "$(echo "$d $p" | awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }')"
+done
+
+# Latency accuracy: SAMPLES round trips of one byte, direct and through
+# `latency MS` up; the step log's per-step times give each round trip.
+for ms in 0 20 100; do
+    {
+        echo "deadline 120s"
+        echo "target srv = tcp-echo --port 0"
+        echo "proxy p = tcp \${srv}"
+        [ "$ms" -gt 0 ] && echo "fault p up latency ${ms}ms"
+        echo "connect a = tcp \${p}"
+        echo "repeat $samples"
+        echo "    send a \"x\""
+        echo "    expect a \"x\" within 1s"
+        echo "end"
+    } >"$work/lat$ms.scn"
+    rm -rf "$work/art"
+    "$netrig" run --no-capture -k -a "$work/art" "$work/lat$ms.scn" >"$work/out" 2>&1 ||
+        { cat "$work/out"; exit 1; }
+    # a round trip: the send step and the expect step after it
+    sed -n 's/.* a "x".*  \[ok, \([0-9.]*\) ms\]/\1/p' "$(find "$work/art" -name steps.log)" |
+        awk 'NR % 2 { s = $1; next } { printf "%.3f\n", s + $1 }' >"$work/lat$ms"
+done
+base=$(sort -n "$work/lat0" | awk '{ v[NR] = $1 } END {
+    printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+echo
+echo "latency toxic accuracy, $samples round trips of 1 byte (ms: median min max of the one-way delay added)"
+for ms in 20 100; do
+    awk -v b="$base" '{ print $1 - b }' "$work/lat$ms" >"$work/lat$ms.d"
+    echo "latency ${ms}ms: $(sort -n "$work/lat$ms.d" | awk '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.2f %.2f %.2f", m, v[1], v[NR] }')  (direct round trip, median: ${base} ms)"
+done
