@@ -1,0 +1,681 @@
+/* Unit tests: the runner's expect matchers (exec_conn.c), driven in-process
+ * over real loopback sockets: the test parses a scenario, runs its steps
+ * with the executor's functions and plays the peer itself (writes, FIN,
+ * RST, datagrams, late or never).  Every matcher is shown passing, then
+ * each part of its claim is falsified alone: different bytes, a prefix, a
+ * stream that ends early or goes silent, extra data, the wrong length,
+ * data during `nothing`, a reset for an EOF and back, the wrong sender. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include "../src/exec.h"
+#include "../src/run.h"
+
+#define STEP_MS 300 /* the scenario's step timeout: how long a failing wait takes */
+
+/* One scenario run by hand: state, context, and the peer's sockets. */
+static struct {
+    struct nr_scn scn;
+    struct run_opts o;
+    struct exec_state st;
+    struct exec_ctx c;
+    char *log;          /* the step log (exec_log) */
+    size_t loglen;
+    int lfd;            /* TCP listener / UDP socket the scenario talks to */
+    int peer;           /* the accepted TCP connection */
+    uint16_t port;
+    char *fail;         /* the last step's failure (owned) */
+} F;
+
+static int teardown(void **state)
+{
+    (void)state;
+    exec_conns_free(&F.c);
+    free(F.c.fail);
+    free(F.fail);
+    if (F.st.log)
+        fclose(F.st.log);
+    free(F.log);
+    free(F.st.records);
+    nr_scn_free(&F.scn);
+    pthread_mutex_destroy(&F.st.lock);
+    if (F.peer >= 0)
+        close(F.peer);
+    if (F.lfd >= 0)
+        close(F.lfd);
+    memset(&F, 0, sizeof(F));
+    return 0;
+}
+
+static int run_step(size_t i)
+{
+    const struct nr_step *s = &F.scn.steps.v[i];
+
+    F.c.seq = &F.scn.steps;
+    F.c.seq_at = i;
+    switch (s->kind) {
+    case NR_S_CONNECT:
+        return exec_connect(&F.c, s);
+    case NR_S_LISTEN:
+        return exec_listen(&F.c, s);
+    case NR_S_SEND:
+        return exec_send(&F.c, s);
+    case NR_S_EXPECT:
+        return exec_expect(&F.c, s);
+    case NR_S_SHUTDOWN:
+        return exec_shutdown(&F.c, s);
+    default:
+        fail_msg("step kind %d is not run by this test", (int)s->kind);
+    }
+    return -1;
+}
+
+/* Parse "connect a = PROTO 127.0.0.1:PORT" + steps (PORT: a socket of the
+ * test's, also written for "{port}" in steps), and run the connect; for
+ * TCP accept it as the peer.  proto -1: "listen a = udp 127.0.0.1:0"
+ * instead, the test's UDP socket at PORT being one sender. */
+static void start(int proto, const char *steps)
+{
+    int listener = proto < 0;
+    char *text, *p, errbuf[NR_ERRBUF_SIZE];
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+
+    memset(&F, 0, sizeof(F));
+    F.peer = -1;
+    proto = listener ? NR_UDP : proto;
+    F.lfd = socket(AF_INET, (proto == NR_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    assert_true(F.lfd >= 0);
+    assert_int_equal(bind(F.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(F.lfd, (struct sockaddr *)&sa, &sl), 0);
+    F.port = ntohs(sa.sin_port);
+    if (proto == NR_TCP)
+        assert_int_equal(listen(F.lfd, 4), 0);
+    if (listener)
+        assert_true(asprintf(&text, "timeout %dms\nlisten a = udp 127.0.0.1:0\n%s", STEP_MS,
+                             steps) > 0);
+    else
+        assert_true(asprintf(&text, "timeout %dms\nconnect a = %s 127.0.0.1:%u\n%s", STEP_MS,
+                             proto == NR_TCP ? "tcp" : "udp", F.port, steps) > 0);
+    while ((p = strstr(text, "{port}"))) {
+        char *t;
+        *p = '\0';
+        assert_true(asprintf(&t, "%s%u%s", text, F.port, p + 6) > 0);
+        free(text);
+        text = t;
+    }
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &F.scn, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    free(text);
+    F.o.time_scale = 1.0;
+    F.st.scn = &F.scn;
+    F.st.o = &F.o;
+    F.st.step_timeout = F.scn.step_timeout_ms;
+    F.st.t0 = nr_now_ms();
+    F.st.deadline = F.st.t0 + 20000;
+    F.st.log = open_memstream(&F.log, &F.loglen);
+    pthread_mutex_init(&F.st.lock, NULL);
+    F.c.st = &F.st;
+    F.c.index = -1;
+    assert_int_equal(run_step(0), 0);
+    if (proto == NR_TCP)
+        assert_true((F.peer = accept4(F.lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0);
+}
+
+/* Run step i; returns its failure message (kept in F.fail) or NULL. */
+static const char *step(size_t i)
+{
+    int r = run_step(i);
+
+    free(F.fail);
+    F.fail = F.c.fail;
+    F.c.fail = NULL;
+    if ((r == 0) != (F.fail == NULL))
+        fail_msg("step %zu returned %d with failure '%s'", i, r, F.fail ? F.fail : "(none)");
+    return F.fail;
+}
+
+#define step_passes(i)                                                                           \
+    do {                                                                                         \
+        const char *f_ = step(i);                                                                \
+        if (f_)                                                                                  \
+            fail_msg("step %d should pass, it failed:\n%s", (int)(i), f_);                      \
+    } while (0)
+
+#define step_fails_with(i, text)                                                                 \
+    do {                                                                                         \
+        const char *f_ = step(i);                                                                \
+        if (!f_ || !strstr(f_, text))                                                            \
+            fail_msg("step %d should fail with '%s', got:\n%s", (int)(i), text,                  \
+                     f_ ? f_ : "(passed)");                                                      \
+    } while (0)
+
+/* ---- the peer ------------------------------------------------------------ */
+
+static void peer_write(const void *p, size_t n)
+{
+    assert_int_equal(write(F.peer, p, n), (ssize_t)n);
+}
+
+static void peer_fin(void)
+{
+    assert_int_equal(shutdown(F.peer, SHUT_WR), 0);
+}
+
+static void peer_rst(void)
+{
+    struct linger l = { 1, 0 };
+    assert_int_equal(setsockopt(F.peer, SOL_SOCKET, SO_LINGER, &l, sizeof(l)), 0);
+    close(F.peer);
+    F.peer = -1;
+}
+
+/* What a thread does to the peer after a delay: write, FIN, echo. */
+struct later {
+    int ms;
+    const char *data;
+    int fin;
+    pthread_t th;
+};
+
+static void *later_main(void *arg)
+{
+    struct later *l = arg;
+
+    usleep((useconds_t)l->ms * 1000);
+    if (l->data && write(F.peer, l->data, strlen(l->data)) < 0)
+        return NULL;
+    if (l->fin)
+        shutdown(F.peer, SHUT_WR);
+    return NULL;
+}
+
+static void later(struct later *l)
+{
+    assert_int_equal(pthread_create(&l->th, NULL, later_main, l), 0);
+}
+
+/* ---- TCP bytes ----------------------------------------------------------- */
+
+static void bytes_exact(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a \"hello\"\nexpect a eof\n");
+    peer_write("hello", 5);
+    peer_fin();
+    step_passes(1);
+    step_passes(2);
+}
+
+static void bytes_arriving_in_pieces(void **st)
+{
+    struct later l = { .ms = 50, .data = "llo" };
+    (void)st;
+    start(NR_TCP, "expect a \"hello\"\n");
+    peer_write("he", 2);
+    later(&l);
+    step_passes(1);
+    pthread_join(l.th, NULL);
+}
+
+static void bytes_differ(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a \"hello\"\n");
+    peer_write("help!", 5);
+    step_fails_with(1, "bytes differ: expected 5 bytes, 3 matched");
+}
+
+static void bytes_prefix_then_eof(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a \"hello\"\n");
+    peer_write("hel", 3);
+    peer_fin();
+    step_fails_with(1, "EOF: expected 5 bytes, 3 matched");
+}
+
+static void bytes_prefix_then_silence(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a \"hello\"\n");
+    peer_write("hell", 4);
+    step_fails_with(1, "timeout: expected 5 bytes, 4 matched");
+}
+
+static void bytes_prefix_then_reset(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a \"hello\"\n");
+    peer_write("he", 2);
+    usleep(20000);
+    peer_rst();
+    step_fails_with(1, "connection reset by peer: expected 5 bytes, 2 matched");
+}
+
+/* An expect takes its bytes only: what follows is the next step's. */
+static void bytes_leave_the_rest(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a \"hello\"\nexpect a \" world\"\nexpect a eof\n");
+    peer_write("hello world", 11);
+    peer_fin();
+    step_passes(1);
+    step_passes(2);
+    step_passes(3);
+}
+
+static void bytes_repeated(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a \"ab\" * 3\n");
+    peer_write("ababa", 5);
+    peer_fin();
+    step_fails_with(1, "EOF: expected 6 bytes, 5 matched");
+}
+
+static void pattern_one_byte_wrong(void **st)
+{
+    enum { N = 100000, AT = 70000 };
+    static uint8_t buf[N];
+    (void)st;
+    for (size_t i = 0; i < N; i++)
+        buf[i] = nr_pattern_byte(i);
+    buf[AT] ^= 1;
+    start(NR_TCP, "expect a pattern 100000\n");
+    peer_write(buf, N);
+    step_fails_with(1, "bytes differ: expected 100000 bytes, 70000 matched");
+}
+
+static void pattern_whole(void **st)
+{
+    enum { N = 100000 };
+    static uint8_t buf[N];
+    (void)st;
+    for (size_t i = 0; i < N; i++)
+        buf[i] = nr_pattern_byte(i);
+    start(NR_TCP, "expect a pattern 100000\n");
+    peer_write(buf, N);
+    step_passes(1);
+}
+
+/* ---- TCP regex, until, length -------------------------------------------- */
+
+static void regex_matches_and_consumes_through_the_match(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a /he+llo/\nexpect a \" rest\"\n");
+    peer_write("xx heeello rest", 15);
+    step_passes(1);
+    step_passes(2);
+}
+
+static void regex_no_match_then_eof(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a /he+llo/\n");
+    peer_write("hallo", 5);
+    peer_fin();
+    step_fails_with(1, "no match for /he+llo/ (EOF)");
+}
+
+static void regex_no_match_then_silence(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a /he+llo/\n");
+    peer_write("hell", 4);
+    step_fails_with(1, "no match for /he+llo/ (timeout)");
+}
+
+static void regex_bad_pattern(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a /a{2,1}/\n");
+    step_fails_with(1, "bad regex /a{2,1}/");
+}
+
+static void until_takes_through_the_delimiter(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a until \"\\r\\n\"\nexpect a \"def\"\n");
+    peer_write("abc\r\ndef", 8);
+    step_passes(1);
+    step_passes(2);
+}
+
+static void until_missing(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a until \"\\r\\n\"\n");
+    peer_write("abc\r", 4);
+    peer_fin();
+    step_fails_with(1, "delimiter not seen (EOF)");
+}
+
+static void length_exact_and_the_rest(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a length 4\nexpect a \"ef\"\n");
+    peer_write("abcdef", 6);
+    step_passes(1);
+    step_passes(2);
+}
+
+static void length_short(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a length 4\n");
+    peer_write("abc", 3);
+    peer_fin();
+    step_fails_with(1, "got 3 of 4 bytes (EOF)");
+}
+
+static void length_timeout(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a length 4\n");
+    peer_write("ab", 2);
+    step_fails_with(1, "got 2 of 4 bytes (timeout)");
+}
+
+/* ---- TCP ends: eof, reset, nothing ---------------------------------------- */
+
+static void eof_passes_on_fin(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a eof\n");
+    peer_fin();
+    step_passes(1);
+}
+
+static void eof_but_data(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a eof\n");
+    peer_write("x", 1);
+    peer_fin();
+    step_fails_with(1, "expected EOF, got more data");
+}
+
+static void eof_but_reset(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a eof\n");
+    peer_rst();
+    step_fails_with(1, "expected EOF, got connection reset by peer");
+}
+
+static void eof_but_still_open(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a eof\n");
+    step_fails_with(1, "expected EOF, got timeout");
+}
+
+static void reset_passes_on_rst_after_data(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a reset\n");
+    peer_write("unread", 6);
+    usleep(20000);
+    peer_rst();
+    step_passes(1);
+}
+
+static void reset_but_eof(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a reset\n");
+    peer_fin();
+    step_fails_with(1, "expected a reset, got EOF");
+}
+
+static void reset_but_still_open(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a reset\n");
+    step_fails_with(1, "expected a reset, got timeout");
+}
+
+static void nothing_passes_on_silence(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a nothing within 100ms\n");
+    step_passes(1);
+}
+
+static void nothing_but_data(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a nothing within 100ms\n");
+    peer_write("x", 1);
+    step_fails_with(1, "expected nothing, got data");
+}
+
+static void nothing_but_late_data(void **st)
+{
+    struct later l = { .ms = 100, .data = "late" };
+    (void)st;
+    start(NR_TCP, "expect a nothing within 250ms\n");
+    later(&l);
+    step_fails_with(1, "expected nothing, got data");
+    pthread_join(l.th, NULL);
+}
+
+static void nothing_but_eof(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a nothing within 100ms\n");
+    peer_fin();
+    step_fails_with(1, "expected nothing, got EOF");
+}
+
+static void nothing_but_reset(void **st)
+{
+    (void)st;
+    start(NR_TCP, "expect a nothing within 100ms\n");
+    peer_rst();
+    step_fails_with(1, "expected nothing, got connection reset by peer");
+}
+
+/* ---- lookahead: the echo of a send matched while sending ------------------ */
+
+/* The peer echoes everything, with one byte flipped at flip (or none). */
+struct echo {
+    long flip;
+    pthread_t th;
+};
+
+static void *echo_main(void *arg)
+{
+    struct echo *e = arg;
+    static uint8_t buf[65536];
+    long at = 0;
+    ssize_t n;
+
+    while ((n = read(F.peer, buf, sizeof(buf))) > 0) {
+        if (e->flip >= at && e->flip < at + n)
+            buf[e->flip - at] ^= 0x55;
+        at += n;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(F.peer, buf + off, (size_t)(n - off));
+            if (w <= 0)
+                return NULL;
+            off += w;
+        }
+    }
+    shutdown(F.peer, SHUT_WR);
+    return NULL;
+}
+
+static void lookahead_matches_the_echo_while_sending(void **st)
+{
+    struct echo e = { .flip = -1 };
+    (void)st;
+    start(NR_TCP, "send a pattern 16777216\nshutdown a write\nexpect a pattern 16777216\n"
+                  "expect a eof\n");
+    assert_int_equal(pthread_create(&e.th, NULL, echo_main, &e), 0);
+    step_passes(1);
+    step_passes(2);
+    step_passes(3);
+    step_passes(4);
+    pthread_join(e.th, NULL);
+    fflush(F.st.log);
+    if (!strstr(F.log, "of 'a' matched ahead, while sending"))
+        fail_msg("the echo was not matched ahead:\n%s", F.log);
+}
+
+static void lookahead_stops_at_a_differing_byte(void **st)
+{
+    struct echo e = { .flip = 12345678 };
+    (void)st;
+    start(NR_TCP, "send a pattern 16777216\nshutdown a write\nexpect a pattern 16777216\n");
+    assert_int_equal(pthread_create(&e.th, NULL, echo_main, &e), 0);
+    step_passes(1);
+    step_passes(2);
+    step_fails_with(3, "bytes differ: expected 16777216 bytes, 12345678 matched");
+    pthread_join(e.th, NULL);
+}
+
+/* Only an expect of bytes is matched ahead; another kind waits its turn. */
+static void lookahead_only_for_bytes(void **st)
+{
+    struct echo e = { .flip = -1 };
+    (void)st;
+    start(NR_TCP, "send a pattern 4194304\nshutdown a write\nexpect a length 4194304\n"
+                  "expect a eof\n");
+    assert_int_equal(pthread_create(&e.th, NULL, echo_main, &e), 0);
+    step_passes(1);
+    step_passes(2);
+    step_passes(3);
+    step_passes(4);
+    pthread_join(e.th, NULL);
+    fflush(F.st.log);
+    if (strstr(F.log, "matched ahead"))
+        fail_msg("a length expect was matched ahead:\n%s", F.log);
+}
+
+/* ---- UDP ------------------------------------------------------------------ */
+
+/* Send a datagram from the test's socket (or a fresh one: other_port) to
+ * the scenario's connection "a". */
+static void datagram(const char *data, int other_port)
+{
+    struct exec_conn *k = exec_find_conn(&F.c, "a");
+    int fd = F.lfd;
+
+    assert_non_null(k);
+    if (other_port)
+        assert_true((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
+    assert_int_equal(sendto(fd, data, strlen(data), 0, (const struct sockaddr *)&k->rec.local.ss,
+                            k->rec.local.len),
+                     (ssize_t)strlen(data));
+    if (other_port)
+        close(fd);
+}
+
+static void udp_bytes_exact(void **st)
+{
+    (void)st;
+    start(NR_UDP, "expect a \"hi\"\n");
+    datagram("hi", 0);
+    step_passes(1);
+}
+
+static void udp_bytes_longer_datagram(void **st)
+{
+    (void)st;
+    start(NR_UDP, "expect a \"hi\"\n");
+    datagram("hi!", 0);
+    step_fails_with(1, "datagram differs: expected 2 bytes, got 3");
+}
+
+static void udp_bytes_prefix_datagram(void **st)
+{
+    (void)st;
+    start(NR_UDP, "expect a \"hi!\"\n");
+    datagram("hi", 0);
+    step_fails_with(1, "datagram differs: expected 3 bytes, got 2");
+}
+
+static void udp_length(void **st)
+{
+    (void)st;
+    start(NR_UDP, "expect a length 3\nexpect a length 3\n");
+    datagram("abc", 0);
+    step_passes(1);
+    datagram("abcd", 0);
+    step_fails_with(2, "datagram of 4 bytes, expected 3");
+}
+
+static void udp_regex(void **st)
+{
+    (void)st;
+    start(NR_UDP, "expect a /^Hello, .*!$/\nexpect a /^Hello, .*!$/\n");
+    datagram("Hello, you!", 0);
+    step_passes(1);
+    datagram("Hello, you", 0);
+    step_fails_with(2, "/^Hello, .*!$/");
+}
+
+static void udp_none_arrives(void **st)
+{
+    (void)st;
+    start(NR_UDP, "expect a \"hi\"\n");
+    step_fails_with(1, "no datagram within");
+}
+
+static void udp_nothing(void **st)
+{
+    (void)st;
+    start(NR_UDP, "expect a nothing within 100ms\nexpect a nothing within 100ms\n");
+    step_passes(1);
+    datagram("hi", 0);
+    step_fails_with(2, "expected no datagram, got one of 2 bytes");
+}
+
+static void udp_from_the_wrong_sender(void **st)
+{
+    (void)st;
+    start(-1, "expect a \"hi\" from 127.0.0.1:{port}\nexpect a \"hi\" from 127.0.0.1:{port}\n");
+    datagram("hi", 1);
+    step_fails_with(1, "the datagram came from 127.0.0.1:");
+    datagram("hi", 0);
+    step_passes(2);
+}
+
+#define T(fn) cmocka_unit_test_teardown(fn, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(bytes_exact), T(bytes_arriving_in_pieces), T(bytes_differ), T(bytes_prefix_then_eof),
+        T(bytes_prefix_then_silence), T(bytes_prefix_then_reset), T(bytes_leave_the_rest),
+        T(bytes_repeated), T(pattern_whole), T(pattern_one_byte_wrong),
+        T(regex_matches_and_consumes_through_the_match), T(regex_no_match_then_eof),
+        T(regex_no_match_then_silence), T(regex_bad_pattern),
+        T(until_takes_through_the_delimiter), T(until_missing),
+        T(length_exact_and_the_rest), T(length_short), T(length_timeout),
+        T(eof_passes_on_fin), T(eof_but_data), T(eof_but_reset), T(eof_but_still_open),
+        T(reset_passes_on_rst_after_data), T(reset_but_eof), T(reset_but_still_open),
+        T(nothing_passes_on_silence), T(nothing_but_data), T(nothing_but_late_data),
+        T(nothing_but_eof), T(nothing_but_reset),
+        T(lookahead_matches_the_echo_while_sending), T(lookahead_stops_at_a_differing_byte),
+        T(lookahead_only_for_bytes),
+        T(udp_bytes_exact), T(udp_bytes_longer_datagram), T(udp_bytes_prefix_datagram),
+        T(udp_length), T(udp_regex), T(udp_none_arrives), T(udp_nothing),
+        T(udp_from_the_wrong_sender),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
