@@ -206,17 +206,96 @@ static void later(struct later *l)
     assert_int_equal(pthread_create(&l->th, NULL, later_main, l), 0);
 }
 
-/* ---- TCP bytes ----------------------------------------------------------- */
+/* ---- one claim, one peer: the table ------------------------------------ */
 
-static void bytes_exact(void **st)
+enum peer_end { OPEN, FIN, RST };
+
+/* The peer writes `sent`, then ends as `end`; steps 1.. run in order and
+ * all pass, except the last when `fail` says how it must fail. */
+struct tcp_case {
+    const char *what, *steps, *sent;
+    enum peer_end end;
+    const char *fail;
+};
+
+static const struct tcp_case tcp_cases[] = {
+    { "bytes: exact", "expect a \"hello\"\nexpect a eof\n", "hello", FIN, NULL },
+    { "bytes: different", "expect a \"hello\"\n", "help!", OPEN,
+      "bytes differ: expected 5 bytes, 3 matched" },
+    { "bytes: a prefix, then EOF", "expect a \"hello\"\n", "hel", FIN,
+      "EOF: expected 5 bytes, 3 matched" },
+    { "bytes: a prefix, then silence", "expect a \"hello\"\n", "hell", OPEN,
+      "timeout: expected 5 bytes, 4 matched" },
+    { "bytes: a prefix, then a reset", "expect a \"hello\"\n", "he", RST,
+      "connection reset by peer: expected 5 bytes, 2 matched" },
+    { "bytes: the rest is the next step's",
+      "expect a \"hello\"\nexpect a \" world\"\nexpect a eof\n", "hello world", FIN, NULL },
+    { "bytes: repeated, one short", "expect a \"ab\" * 3\n", "ababa", FIN,
+      "EOF: expected 6 bytes, 5 matched" },
+    { "regex: consumes through the match", "expect a /he+llo/\nexpect a \" rest\"\n",
+      "xx heeello rest", OPEN, NULL },
+    { "regex: no match, then EOF", "expect a /he+llo/\n", "hallo", FIN,
+      "no match for /he+llo/ (EOF)" },
+    { "regex: no match, then silence", "expect a /he+llo/\n", "hell", OPEN,
+      "no match for /he+llo/ (timeout)" },
+    { "regex: a pattern regcomp refuses", "expect a /a{2,1}/\n", "", OPEN, "bad regex /a{2,1}/" },
+    { "until: through the delimiter", "expect a until \"\\r\\n\"\nexpect a \"def\"\n",
+      "abc\r\ndef", OPEN, NULL },
+    { "until: no delimiter", "expect a until \"\\r\\n\"\n", "abc\r", FIN,
+      "delimiter not seen (EOF)" },
+    { "length: exact, the rest is the next step's", "expect a length 4\nexpect a \"ef\"\n",
+      "abcdef", OPEN, NULL },
+    { "length: short, then EOF", "expect a length 4\n", "abc", FIN, "got 3 of 4 bytes (EOF)" },
+    { "length: short, then silence", "expect a length 4\n", "ab", OPEN,
+      "got 2 of 4 bytes (timeout)" },
+    { "eof", "expect a eof\n", "", FIN, NULL },
+    { "eof: data first", "expect a eof\n", "x", FIN, "expected EOF, got more data" },
+    { "eof: a reset", "expect a eof\n", "", RST, "expected EOF, got connection reset by peer" },
+    { "eof: still open", "expect a eof\n", "", OPEN, "expected EOF, got timeout" },
+    { "reset, data before it unjudged", "expect a reset\n", "unread", RST, NULL },
+    { "reset: an EOF", "expect a reset\n", "", FIN, "expected a reset, got EOF" },
+    { "reset: still open", "expect a reset\n", "", OPEN, "expected a reset, got timeout" },
+    { "nothing", "expect a nothing within 100ms\n", "", OPEN, NULL },
+    { "nothing: data", "expect a nothing within 100ms\n", "x", OPEN,
+      "expected nothing, got data" },
+    { "nothing: EOF", "expect a nothing within 100ms\n", "", FIN, "expected nothing, got EOF" },
+    { "nothing: a reset", "expect a nothing within 100ms\n", "", RST,
+      "expected nothing, got connection reset by peer" },
+};
+
+static void tcp_table(void **st)
 {
     (void)st;
-    start(NR_TCP, "expect a \"hello\"\nexpect a eof\n");
-    peer_write("hello", 5);
-    peer_fin();
-    step_passes(1);
-    step_passes(2);
+    for (size_t i = 0; i < sizeof(tcp_cases) / sizeof(tcp_cases[0]); i++) {
+        const struct tcp_case *t = &tcp_cases[i];
+        size_t n = 0;
+        const char *f;
+
+        for (const char *p = t->steps; *p; p++)
+            n += *p == '\n';
+        start(NR_TCP, t->steps);
+        peer_write(t->sent, strlen(t->sent));
+        if (t->end == FIN)
+            peer_fin();
+        if (t->end == RST) {
+            usleep(20000); /* the data first */
+            peer_rst();
+        }
+        for (size_t k = 1; k <= n; k++) {
+            f = step(k);
+            if (k < n || !t->fail) {
+                if (f)
+                    fail_msg("%s: step %zu should pass, it failed:\n%s", t->what, k, f);
+            } else if (!f || !strstr(f, t->fail)) {
+                fail_msg("%s: step %zu should fail with '%s', got:\n%s", t->what, k, t->fail,
+                         f ? f : "(passed)");
+            }
+        }
+        teardown(NULL);
+    }
 }
+
+/* ---- TCP: what a table cannot say --------------------------------------- */
 
 static void bytes_arriving_in_pieces(void **st)
 {
@@ -227,62 +306,6 @@ static void bytes_arriving_in_pieces(void **st)
     later(&l);
     step_passes(1);
     pthread_join(l.th, NULL);
-}
-
-static void bytes_differ(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a \"hello\"\n");
-    peer_write("help!", 5);
-    step_fails_with(1, "bytes differ: expected 5 bytes, 3 matched");
-}
-
-static void bytes_prefix_then_eof(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a \"hello\"\n");
-    peer_write("hel", 3);
-    peer_fin();
-    step_fails_with(1, "EOF: expected 5 bytes, 3 matched");
-}
-
-static void bytes_prefix_then_silence(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a \"hello\"\n");
-    peer_write("hell", 4);
-    step_fails_with(1, "timeout: expected 5 bytes, 4 matched");
-}
-
-static void bytes_prefix_then_reset(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a \"hello\"\n");
-    peer_write("he", 2);
-    usleep(20000);
-    peer_rst();
-    step_fails_with(1, "connection reset by peer: expected 5 bytes, 2 matched");
-}
-
-/* An expect takes its bytes only: what follows is the next step's. */
-static void bytes_leave_the_rest(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a \"hello\"\nexpect a \" world\"\nexpect a eof\n");
-    peer_write("hello world", 11);
-    peer_fin();
-    step_passes(1);
-    step_passes(2);
-    step_passes(3);
-}
-
-static void bytes_repeated(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a \"ab\" * 3\n");
-    peer_write("ababa", 5);
-    peer_fin();
-    step_fails_with(1, "EOF: expected 6 bytes, 5 matched");
 }
 
 static void pattern_one_byte_wrong(void **st)
@@ -310,159 +333,6 @@ static void pattern_whole(void **st)
     step_passes(1);
 }
 
-/* ---- TCP regex, until, length -------------------------------------------- */
-
-static void regex_matches_and_consumes_through_the_match(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a /he+llo/\nexpect a \" rest\"\n");
-    peer_write("xx heeello rest", 15);
-    step_passes(1);
-    step_passes(2);
-}
-
-static void regex_no_match_then_eof(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a /he+llo/\n");
-    peer_write("hallo", 5);
-    peer_fin();
-    step_fails_with(1, "no match for /he+llo/ (EOF)");
-}
-
-static void regex_no_match_then_silence(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a /he+llo/\n");
-    peer_write("hell", 4);
-    step_fails_with(1, "no match for /he+llo/ (timeout)");
-}
-
-static void regex_bad_pattern(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a /a{2,1}/\n");
-    step_fails_with(1, "bad regex /a{2,1}/");
-}
-
-static void until_takes_through_the_delimiter(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a until \"\\r\\n\"\nexpect a \"def\"\n");
-    peer_write("abc\r\ndef", 8);
-    step_passes(1);
-    step_passes(2);
-}
-
-static void until_missing(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a until \"\\r\\n\"\n");
-    peer_write("abc\r", 4);
-    peer_fin();
-    step_fails_with(1, "delimiter not seen (EOF)");
-}
-
-static void length_exact_and_the_rest(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a length 4\nexpect a \"ef\"\n");
-    peer_write("abcdef", 6);
-    step_passes(1);
-    step_passes(2);
-}
-
-static void length_short(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a length 4\n");
-    peer_write("abc", 3);
-    peer_fin();
-    step_fails_with(1, "got 3 of 4 bytes (EOF)");
-}
-
-static void length_timeout(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a length 4\n");
-    peer_write("ab", 2);
-    step_fails_with(1, "got 2 of 4 bytes (timeout)");
-}
-
-/* ---- TCP ends: eof, reset, nothing ---------------------------------------- */
-
-static void eof_passes_on_fin(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a eof\n");
-    peer_fin();
-    step_passes(1);
-}
-
-static void eof_but_data(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a eof\n");
-    peer_write("x", 1);
-    peer_fin();
-    step_fails_with(1, "expected EOF, got more data");
-}
-
-static void eof_but_reset(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a eof\n");
-    peer_rst();
-    step_fails_with(1, "expected EOF, got connection reset by peer");
-}
-
-static void eof_but_still_open(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a eof\n");
-    step_fails_with(1, "expected EOF, got timeout");
-}
-
-static void reset_passes_on_rst_after_data(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a reset\n");
-    peer_write("unread", 6);
-    usleep(20000);
-    peer_rst();
-    step_passes(1);
-}
-
-static void reset_but_eof(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a reset\n");
-    peer_fin();
-    step_fails_with(1, "expected a reset, got EOF");
-}
-
-static void reset_but_still_open(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a reset\n");
-    step_fails_with(1, "expected a reset, got timeout");
-}
-
-static void nothing_passes_on_silence(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a nothing within 100ms\n");
-    step_passes(1);
-}
-
-static void nothing_but_data(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a nothing within 100ms\n");
-    peer_write("x", 1);
-    step_fails_with(1, "expected nothing, got data");
-}
-
 static void nothing_but_late_data(void **st)
 {
     struct later l = { .ms = 100, .data = "late" };
@@ -471,22 +341,6 @@ static void nothing_but_late_data(void **st)
     later(&l);
     step_fails_with(1, "expected nothing, got data");
     pthread_join(l.th, NULL);
-}
-
-static void nothing_but_eof(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a nothing within 100ms\n");
-    peer_fin();
-    step_fails_with(1, "expected nothing, got EOF");
-}
-
-static void nothing_but_reset(void **st)
-{
-    (void)st;
-    start(NR_TCP, "expect a nothing within 100ms\n");
-    peer_rst();
-    step_fails_with(1, "expected nothing, got connection reset by peer");
 }
 
 /* ---- lookahead: the echo of a send matched while sending ------------------ */
@@ -660,17 +514,8 @@ static void udp_from_the_wrong_sender(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(bytes_exact), T(bytes_arriving_in_pieces), T(bytes_differ), T(bytes_prefix_then_eof),
-        T(bytes_prefix_then_silence), T(bytes_prefix_then_reset), T(bytes_leave_the_rest),
-        T(bytes_repeated), T(pattern_whole), T(pattern_one_byte_wrong),
-        T(regex_matches_and_consumes_through_the_match), T(regex_no_match_then_eof),
-        T(regex_no_match_then_silence), T(regex_bad_pattern),
-        T(until_takes_through_the_delimiter), T(until_missing),
-        T(length_exact_and_the_rest), T(length_short), T(length_timeout),
-        T(eof_passes_on_fin), T(eof_but_data), T(eof_but_reset), T(eof_but_still_open),
-        T(reset_passes_on_rst_after_data), T(reset_but_eof), T(reset_but_still_open),
-        T(nothing_passes_on_silence), T(nothing_but_data), T(nothing_but_late_data),
-        T(nothing_but_eof), T(nothing_but_reset),
+        T(tcp_table), T(bytes_arriving_in_pieces), T(pattern_whole), T(pattern_one_byte_wrong),
+        T(nothing_but_late_data),
         T(lookahead_matches_the_echo_while_sending), T(lookahead_stops_at_a_differing_byte),
         T(lookahead_only_for_bytes),
         T(udp_bytes_exact), T(udp_bytes_longer_datagram), T(udp_bytes_prefix_datagram),
