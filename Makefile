@@ -190,6 +190,12 @@ soak: bins
 bench-run: bins
 	sh harness/bench/run_bench.sh $(B)
 
+# What the fault proxy costs: a 64 MiB echo direct vs through it, latency
+# accuracy (harness/doc/faults.md).  RUNS= SAMPLES=
+.PHONY: bench-proxy
+bench-proxy: bins
+	sh harness/bench/proxy_bench.sh $(B)
+
 # Re-capture the scenarios that have golden captures in pcaps/ and store
 # them (SCN="harness/scenarios/x/y.scn ..." to add or refresh specific ones).
 golden: bins

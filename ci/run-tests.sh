@@ -69,7 +69,9 @@ if [ -x "$tsan/bin/netrig" ] && [ -x "$build/bin/tcp-echo-mt" ]; then
     run "threaded scenarios (tsan netrig)" "$tsan/bin/netrig" run -j 2 \
         --bin "$(cd "$build/bin" && pwd)" --artifacts "$tsan/artifacts" \
         harness/scenarios/tcp-echo-mt/hundred-clients.scn harness/scenarios/tcp-echo-mt/max-conns.scn \
-        harness/scenarios/tcp-echo-mt/stalled-client.scn
+        harness/scenarios/tcp-echo-mt/stalled-client.scn \
+        harness/scenarios/tcp-echo-mt/fault-clients.scn harness/scenarios/udp-echo/fault-reorder.scn \
+        harness/scenarios/http-get/fault-limit-data.scn
 fi
 
 if [ -x "$build/bin/netrig" ]; then

@@ -9,6 +9,8 @@
 #   JOBS=<CPUs>                  netrig run -j
 #   SCN="a.scn dir ..."          what to soak (default harness/scenarios)
 #   OUT=BUILD/soak               per-pass logs and artifacts (emptied first)
+#   SEEDS=random                 each pass gets a fresh --seed for the fault
+#                                proxies (named in its log line)
 set -eu
 build=${1:-build}
 ncpu=$(nproc 2>/dev/null || echo 2)
@@ -53,9 +55,11 @@ errors=0
 pass=1
 while [ "$pass" -le "$repeat" ]; do
     dir=$out/pass-$pass
+    seedopt=""
+    [ "${SEEDS:-}" = random ] && seedopt="--seed $(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
     # In the background so that a signal reaches our trap at once.
-    # shellcheck disable=SC2086 # SCN is a list of paths
-    "$netrig" run -j "$jobs" --artifacts "$dir" $scn >"$dir.log" 2>&1 &
+    # shellcheck disable=SC2086 # SCN is a list of paths, seedopt an option and its value
+    "$netrig" run -j "$jobs" $seedopt --artifacts "$dir" $scn >"$dir.log" 2>&1 &
     runner=$!
     rc=0
     wait "$runner" || rc=$?
@@ -66,7 +70,7 @@ while [ "$pass" -le "$repeat" ]; do
     *) errors=$((errors + 1)); echo "soak: pass $pass: netrig run exited $rc (see $dir.log)" ;;
     esac
     nbad=$(grep -Ec "$bad" "$dir.log" || true)
-    echo "soak: pass $pass/$repeat: $(grep '^scenarios: ' "$dir.log" || echo 'no summary')"
+    echo "soak: pass $pass/$repeat${seedopt:+ ($seedopt)}: $(grep '^scenarios: ' "$dir.log" || echo 'no summary')"
     [ "$nbad" -eq 0 ] && [ "$rc" -eq 0 ] && rm -rf "$dir"
     pass=$((pass + 1))
 done
