@@ -7,9 +7,10 @@ the outputs the map names for that file (make recompiles one object and
 relinks), runs the map's tests for that file fastest-first with a timeout,
 and restores the file.  The working tree is never touched.
 
-Mutant results: killed (a test failed, or hung past its timeout: "killed
-(timeout)"), survived (every test passed), stillborn (did not compile; not
-counted).  Comments, string/char literals and preprocessor lines are never
+Mutant results: killed (a test failed, and failed again when rerun, or hung
+past its timeout: "killed (timeout)"), survived (every test passed; "survived
+(flaky kill)" when a test failed once but passed on the rerun), stillborn
+(did not compile; not counted).  Comments, string/char literals and preprocessor lines are never
 mutated; a mutant identical to the original is skipped.  Deterministic:
 mutants are enumerated in file/line/column order, SEED picks MAX of them.
 
@@ -307,7 +308,13 @@ class Worker:
             else:
                 m['result'], m['by'] = 'survived', ''
                 for t in tests:
-                    r = sh(t.replace('{B}', 'build'), self.dir, self.timeouts[t], log, self.env)
+                    cmd = t.replace('{B}', 'build')
+                    r = sh(cmd, self.dir, self.timeouts[t], log, self.env)
+                    if r == 'fail' and sh(cmd, self.dir, self.timeouts[t], log, self.env) == 'ok':
+                        # A kill must repeat: a test that fails once and then
+                        # passes (timing under load) has not caught the mutant.
+                        m['result'], m['by'] = 'survived (flaky kill)', t
+                        break
                     if r != 'ok':
                         m['result'] = 'killed (timeout)' if r == 'timeout' else 'killed'
                         m['by'] = t
@@ -332,7 +339,7 @@ def write_table(a, muts, eq, wall, out_path):
     for i, m in enumerate(muts, 1):
         key = equiv_key(m)
         res = m['result']
-        if key in eq and res == 'survived':
+        if key in eq and res.startswith('survived'):
             res = 'equivalent'
         s = per.setdefault(m['file'], {'killed': 0, 'survived': 0, 'stillborn': 0,
                                        'equivalent': 0, 'time': 0.0, 'built': 0})
@@ -358,7 +365,7 @@ def write_table(a, muts, eq, wall, out_path):
             '| # | file:line | operator | mutated line | result | by | s |',
             '| --- | --- | --- | --- | --- | --- | --- |'] + rows
     eqs = [(m, eq[equiv_key(m)]) for m in muts
-           if equiv_key(m) in eq and m['result'] == 'survived']
+           if equiv_key(m) in eq and m['result'].startswith('survived')]
     if eqs:
         out += ['', 'Equivalent mutants (not counted):', '']
         out += ['- %s:%d %s: %s' % (m['file'], m['line'], m['op'], why) for m, why in eqs]
