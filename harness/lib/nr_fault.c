@@ -156,6 +156,25 @@ static size_t slice_size(const struct nr_toxic *t, struct nr_rng *r)
     return s ? (size_t)s : 1;
 }
 
+size_t nr_tcp_max_pieces(const struct nr_faults *f, size_t len)
+{
+    size_t n = 1, m;
+
+    if (nr_faults_has(f, NR_TOX_SLICER)) {
+        const struct nr_toxic *sl = &f->t[NR_TOX_SLICER];
+        size_t least = sl->bytes > sl->var ? (size_t)(sl->bytes - sl->var) : 1;
+        n = len / least + 1;
+    }
+    if (nr_faults_has(f, NR_TOX_BANDWIDTH)) {
+        size_t cap = f->t[NR_TOX_BANDWIDTH].bytes / 100 ? (size_t)(f->t[NR_TOX_BANDWIDTH].bytes / 100)
+                                                          : 1;
+        /* each slice may be cut once more at a bandwidth boundary */
+        m = len / cap + 1;
+        n = n + m;
+    }
+    return n < len ? n : len ? len : 1;
+}
+
 int nr_tcp_plan(const struct nr_faults *f, struct nr_rng *r, struct nr_tcp_state *st,
                 size_t len, int64_t now_us, struct nr_piece *out, size_t max,
                 struct nr_tcp_plan *plan)
@@ -167,7 +186,7 @@ int nr_tcp_plan(const struct nr_faults *f, struct nr_rng *r, struct nr_tcp_state
     int hit = 0;
 
     memset(plan, 0, sizeof(*plan));
-    if (max == 0 || max < len)
+    if (max < nr_tcp_max_pieces(f, len))
         return -1;
     if (nr_faults_has(f, NR_TOX_LIMIT_DATA)) {
         keep = under_limit(f->t[NR_TOX_LIMIT_DATA].bytes, st->planned, keep, &hit);

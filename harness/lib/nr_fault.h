@@ -134,10 +134,14 @@ struct nr_tcp_plan {
     enum nr_tcp_action action;
 };
 
+/* The most slices nr_tcp_plan can make of len bytes under f (at least 1):
+ * one without slicer or bandwidth, up to len under `slicer 1`. */
+size_t nr_tcp_max_pieces(const struct nr_faults *f, size_t len);
+
 /* Plan the delivery of a run of len bytes, read at now_us, under the toxics
  * f, drawing from r and advancing st.  Writes at most max slices into out;
- * max must be at least len (slicer 1 makes a slice per byte) and at least 1.
- * Returns 0, or -1 when max is too small (nothing is planned).  The slices
+ * max must be at least nr_tcp_max_pieces(f, len).  Returns 0, or -1 when
+ * max is too small (nothing is planned).  The slices
  * are in stream order with nondecreasing times; their union is the first
  * plan->kept bytes.  Timeout and stall are the caller's business: a timed-out
  * direction never reaches the planner, a stalled one is not read. */

@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PX_READ 16384                 /* bytes per read of a TCP leg */
+#define PX_READ 65536                 /* bytes per read of a TCP leg */
 #define PX_QUEUE_MAX (256u * 1024)    /* queued bytes before a direction stops reading */
 #define PX_UDP_MAX 65536
 #define PX_HOLD_MAX_US 200000         /* a reordered datagram waits at most this long */
@@ -377,6 +377,7 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     struct nr_tcp_plan plan;
     struct px_seg *g;
     ssize_t n;
+    size_t np;
 
     if (!buf)
         return 0;
@@ -406,10 +407,10 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
         free(buf);
         return 0;
     }
-    pc = malloc((size_t)n * sizeof(*pc));
+    np = nr_tcp_max_pieces(f, (size_t)n);
+    pc = malloc(np * sizeof(*pc));
     g = calloc(1, sizeof(*g));
-    if (!pc || !g || nr_tcp_plan(f, &dd->rng, &dd->ts, (size_t)n, now_us(), pc, (size_t)n,
-                                 &plan) < 0) {
+    if (!pc || !g || nr_tcp_plan(f, &dd->rng, &dd->ts, (size_t)n, now_us(), pc, np, &plan) < 0) {
         free(buf);
         free(pc);
         free(g);

@@ -109,7 +109,8 @@ static void no_toxic_passes_at_once(void **state)
     assert_int_equal(pieces[0].at_us, 5000);
     assert_int_equal(p.delayed, 0);
     assert_int_equal(p.action, NR_TCP_GO);
-    assert_int_equal(nr_tcp_plan(&f, &r, &st, 10, 0, pieces, 9, &p), -1); /* max too small */
+    assert_int_equal(nr_tcp_max_pieces(&f, 10), 1);
+    assert_int_equal(nr_tcp_plan(&f, &r, &st, 10, 0, pieces, 0, &p), -1); /* max too small */
 }
 
 static void latency_and_jitter(void **state)
@@ -182,6 +183,7 @@ static void slicer_cuts_small_writes(void **state)
 
     (void)state;
     nr_rng_init(&r, 9, 0);
+    assert_int_equal(nr_tcp_max_pieces(&f, 5), 5);
     p = plan(&f, &r, &st, 5, 0);
     assert_int_equal(p.npieces, 5);
     for (size_t i = 0; i < 5; i++)
@@ -196,6 +198,36 @@ static void slicer_cuts_small_writes(void **state)
     }
     assert_int_equal(lo, 2);
     assert_int_equal(hi, 6);
+}
+
+/* nr_tcp_max_pieces bounds every plan, whatever mix of slicer and bandwidth:
+ * the proxy sizes its slice array by it. */
+static void max_pieces_bounds_the_plan(void **state)
+{
+    struct nr_rng pick;
+
+    (void)state;
+    nr_rng_init(&pick, 2024, 0);
+    for (int i = 0; i < 3000; i++) {
+        struct nr_faults f = { 0 };
+        struct nr_toxic sl = { .kind = NR_TOX_SLICER, .bytes = 1 + nr_rng_below(&pick, 12),
+                               .var = nr_rng_below(&pick, 12) };
+        struct nr_toxic bw = { .kind = NR_TOX_BANDWIDTH, .bytes = 1 + nr_rng_below(&pick, 9000) };
+        struct nr_tcp_state st = { 0 };
+        struct nr_tcp_plan p;
+        struct nr_rng r;
+        size_t len = 1 + nr_rng_below(&pick, RUN_MAX), mx;
+        if (i % 3 != 1)
+            nr_faults_add(&f, &sl);
+        if (i % 3 != 0)
+            nr_faults_add(&f, &bw);
+        mx = nr_tcp_max_pieces(&f, len);
+        assert_true(mx >= 1 && mx <= len);
+        nr_rng_init(&r, (uint64_t)i, 0);
+        assert_int_equal(nr_tcp_plan(&f, &r, &st, len, 0, pieces, mx, &p), 0);
+        assert_true(p.npieces <= mx);
+        assert_int_equal(p.kept, len);
+    }
 }
 
 static void limit_data_closes_at_the_limit(void **state)
@@ -558,6 +590,7 @@ int main(void)
         cmocka_unit_test(latency_and_jitter),
         cmocka_unit_test(bandwidth_paces),
         cmocka_unit_test(slicer_cuts_small_writes),
+        cmocka_unit_test(max_pieces_bounds_the_plan),
         cmocka_unit_test(limit_data_closes_at_the_limit),
         cmocka_unit_test(reset_peer_after_bytes),
         cmocka_unit_test(close_and_timer_toxics),
