@@ -37,7 +37,7 @@ now_ms() { date +%s%3N; }
 
 # rss_of DIR: "max median" of the peak RSS lines (KiB) under DIR.
 rss_of() {
-    cat "$1"/*/steps.log | sed -n 's/.*peak RSS of the scenario process: \([0-9]*\) KiB.*/\1/p' |
+    find "$1" -name steps.log -exec cat {} + | sed -n 's/.*peak RSS of the scenario process: \([0-9]*\) KiB.*/\1/p' |
         sort -n | awk '{v[NR] = $1} END {if (NR) printf "%d %d", v[NR], v[int((NR + 1) / 2)]; else printf "- -"}'
 }
 
@@ -83,7 +83,7 @@ for spec in tcp-echo: tcp-echo-mt: tcp-echo:--no-capture; do
         >"$tmp/out" 2>&1 || true
     t1=$(now_ms)
     passed=$(sed -n 's/^scenarios: \([0-9]*\) passed.*/\1/p' "$tmp/out")
-    stats=$(cat "$tmp/b"/*/steps.log | awk '/capture: [0-9]+ packets, [0-9]+ dropped/ {p += $3; d += $5; n++
+    stats=$(find "$tmp/b" -name steps.log -exec cat {} + | awk '/capture: [0-9]+ packets, [0-9]+ dropped/ {p += $3; d += $5; n++
         if ($(NF - 1) > m) m = $(NF - 1)} END {if (n) printf "%d %d %d", p, d, m; else printf "- - -"}')
     printf '%-28s %7.1f %7s %8s %6s %13s %13s\n' "$s/64mib.scn ${flag:-}" "$(echo "$t0 $t1" | awk '{print ($2 - $1) / 1000}')" \
         "${passed:-?}/$r64" ${stats} "$(rss_of "$tmp/b" | cut -d' ' -f1)"

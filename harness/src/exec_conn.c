@@ -914,12 +914,14 @@ static int expect_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec
                         const struct nr_payload *p, uint64_t matched)
 {
     struct exec_gen g;
+    struct exec_pacer pace;
     uint8_t buf[4096];
     int64_t t = nr_now_ms(), progress = t;
     int consumed = 0; /* bytes already received were matched since the last wait */
 
     if (exec_gen_init(c, s, p, &g) < 0)
         return -1;
+    exec_pace_init(c, &pace, on_wire(k));
     while (matched < g.total) {
         size_t avail = rx_avail(k);
         if (avail == 0) {
@@ -937,6 +939,10 @@ static int expect_bytes(struct exec_ctx *c, const struct nr_step *s, struct exec
                 exec_gen_free(&g);
                 return -1;
             }
+            /* reading more lets the peer send more: not while the capture
+             * is behind (waiting for it is no stall) */
+            if (exec_pace(c, &pace, on_wire(k)))
+                progress = nr_now_ms();
             if (rx_wait(k, budget) > 0)
                 progress = nr_now_ms();
             continue;
@@ -1067,7 +1073,9 @@ static int expect_length(struct exec_ctx *c, const struct nr_step *s, struct exe
 {
     uint64_t need = s->u.expect.length, got = 0;
     int64_t t = nr_now_ms(), progress = t;
+    struct exec_pacer pace;
 
+    exec_pace_init(c, &pace, on_wire(k));
     while (got < need) {
         size_t take = rx_avail(k);
         int budget;
@@ -1083,6 +1091,8 @@ static int expect_length(struct exec_ctx *c, const struct nr_step *s, struct exe
                       (unsigned long long)need, end_reason(k));
             return -1;
         }
+        if (exec_pace(c, &pace, on_wire(k)))
+            progress = nr_now_ms();
         if (rx_wait(k, budget) > 0)
             progress = nr_now_ms();
     }
