@@ -192,6 +192,30 @@ static void itest_expect_eof(int fd, int timeout_ms)
     assert_int_equal(nr_read(fd, &c, 1), 0);
 }
 
+/* The name a server gives the client side of connection fd in its log
+ * lines ("ADDR:PORT"), into out[NR_ADDRSTR_SIZE]. */
+static void itest_peer_name(int fd, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+    nr_addr_format((struct sockaddr *)&ss, out, len);
+}
+
+/* Wait up to 2 s for a line of the server's stderr that starts with
+ * `prefix` and assert it is `want` (whole).  Lines before it are skipped. */
+static void itest_expect_log(struct itest_srv *s, const char *prefix, const char *want)
+{
+    char line[512];
+    int r = nr_wait_file_line(s->err, prefix, line, sizeof(line), &s->proc, 2000);
+
+    if (r != 1)
+        fail_msg("no log line '%s' (r=%d)", want, r);
+    if (strcmp(line, want) != 0)
+        fail_msg("log line '%s', want '%s'", line, want);
+}
+
 /* SIGTERM the server; assert it exits with status 0 within 1 s (under ASan
  * a leak makes the exit status non-zero).  Removes its temp files. */
 static void itest_stop(struct itest_srv *s)

@@ -58,19 +58,25 @@ static void greet_short_writes(void **state)
 
 /* Echo 0, 1, 1000 and 20000 bytes, each on its own connection ending in a
  * half-close, then 200 single bytes each read back before the next: exact
- * bytes, then EOF. */
+ * bytes, then EOF, and the log line counts every byte echoed although most
+ * went out in pieces. */
 static void echo_short_io(const char *target)
 {
     static const size_t sizes[] = { 0, 1, 1000, 20000 };
+    char name[NR_ADDRSTR_SIZE], prefix[128], want[256];
     struct shortio io;
     struct itest_srv s;
     int fd;
 
-    start_injected(&s, &io, target, "-q", NULL);
+    start_injected(&s, &io, target, NULL);
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         fd = itest_connect(&s);
+        itest_peer_name(fd, name, sizeof(name));
         etest_echo(fd, i + 20, sizes[i], 1);
         close(fd);
+        snprintf(prefix, sizeof(prefix), "%s: %s: closed", target, name);
+        snprintf(want, sizeof(want), "%s after %zu bytes echoed", prefix, sizes[i]);
+        itest_expect_log(&s, prefix, want);
     }
     fd = itest_connect(&s);
     etest_bytewise(fd, 30, 200);
