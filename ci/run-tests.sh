@@ -86,6 +86,7 @@ fi
 
 run "ClusterFuzzLite build" sh ci/test-clusterfuzzlite.sh "$build"
 run "CI workflow files" sh ci/test-workflows.sh
+run "make fuzz: a planted crash fails it, progress, graphs" sh ci/test-fuzz-campaign.sh "$build"
 run "mutation runner" sh ci/test-mutate.sh
 
 for replay in "$asan"/fuzz/replay-*; do

@@ -5,11 +5,19 @@
 # fuzz/corpus/NAME/ (plus seeds converted from pcaps/*.pcap* by
 # `netrig pcap seeds` when $B/bin/netrig exists), starts one -M and JOBS-1
 # -S instances (CmpLog on one of them), uses fuzz/dict/NAME.dict when
-# present, prints progress every 10 s, stops after SECONDS, prints a summary
-# and runs fuzz/triage.sh.  Output: $B/fuzz/out/NAME (replaced each run).
-# Extra afl-fuzz options can be passed in AFL_EXTRA; NETRIG_NO_TRIAGE=1
-# skips the triage (fuzz/selftest.sh uses it for planted bugs).  Exit 0 when the
-# campaign ran (crashes are reported, not an error), 1 on setup failure.
+# present, prints progress every 10 s (per instance: execs/s, corpus size,
+# edges covered and the bitmap's coverage, crashes), stops after SECONDS,
+# prints a summary, runs fuzz/triage.sh on the crashes and draws afl-plot's
+# graphs into $B/fuzz/out/NAME/plot/index.html.  Output: $B/fuzz/out/NAME
+# (replaced each run).  Extra afl-fuzz options can be passed in AFL_EXTRA;
+# FUZZ_AFL_BIN=PROGRAM (and FUZZ_REPLAY_BIN for the triage) fuzz a program
+# built elsewhere;
+# NETRIG_NO_TRIAGE=1 skips the triage (fuzz/selftest.sh uses it for planted
+# bugs); NETRIG_REGRESSIONS=DIR files new crashes in DIR/NAME instead of
+# fuzz/regressions/NAME.
+# Exit 0 when the campaign ran and saved no crash; 1 when it saved crashes
+# (it says where: the regression files triage wrote, or the raw crashes);
+# 2 on setup failure.
 set -eu
 cd "$(dirname "$0")/.."
 . fuzz/common.sh
@@ -17,11 +25,14 @@ cd "$(dirname "$0")/.."
 name=${1:?usage: campaign.sh NAME [SECONDS [JOBS]]}
 secs=${2:-60}
 jobs=${3:-1}
-[ -f "fuzz/$name.c" ] || { fz_say "no harness fuzz/$name.c"; exit 1; }
-command -v afl-fuzz >/dev/null || { fz_say "afl-fuzz not installed (apt-get install afl++)"; exit 1; }
-
-bin=$B/fuzz/afl-$name
-fz_make "$bin" "$bin.cmplog" "$B/fuzz/replay-$name" >/dev/null
+command -v afl-fuzz >/dev/null || { fz_say "afl-fuzz not installed (apt-get install afl++)"; exit 2; }
+if [ -n "${FUZZ_AFL_BIN:-}" ]; then # a program built elsewhere (ci/test-fuzz-campaign.sh)
+    bin=$FUZZ_AFL_BIN
+else
+    [ -f "fuzz/$name.c" ] || { fz_say "no harness fuzz/$name.c"; exit 2; }
+    bin=$B/fuzz/afl-$name
+    fz_make "$bin" "$bin.cmplog" "$B/fuzz/replay-$name" >/dev/null || { fz_say "build failed"; exit 2; }
+fi
 
 out=$B/fuzz/out/$name
 seeds=$B/fuzz/seeds/$name
@@ -76,26 +87,74 @@ dict=""
 [ -f "fuzz/dict/$name.dict" ] && dict="-x fuzz/dict/$name.dict"
 
 fz_afl_env
+# afl-fuzz 4.04c writes fuzzer_stats and plot_data only at its start and
+# end here (measured: one row of plot_data after a 35 s run, UI or not), so
+# its status screen is drawn (AFL_FORCE_UI) into a pipe: ui_filter keeps the
+# screen's latest figures in $out/ID.stats, a row in plot_data's columns
+# every 5 s of its run time in $out/ID.rows (edges as the map's coverage, in
+# %, until the end turns them into counts), and the lines that are not the
+# screen (start-up messages, errors) in $out/ID.log.
+unset AFL_NO_UI
+export AFL_FORCE_UI=1
+# mawk reads a pipe in large blocks unless told it is interactive
+awk_lines=awk
+awk -W version 2>/dev/null | grep -q mawk && awk_lines="awk -W interactive"
+ui_filter() { # ui_filter ID < screen
+    $awk_lines -v stats="$out/$1.stats" -v rows="$out/$1.rows" '
+        function after(label,   v) { v = $0; sub(".*" label " : ", "", v); sub(/[ \/(].*/, "", v); return v }
+        { gsub(/\033\[[0-9;?]*[A-Za-z]|\033\)[0B]|\016|\017/, "") }
+        /run time :/ { v = $0; sub(/.*run time : /, "", v); split(v, t, /[^0-9]+/)
+                       secs = t[1] * 86400 + t[2] * 3600 + t[3] * 60 + t[4]; cycles = after("cycles done") }
+        /corpus count :/ { corpus = after("corpus count") }
+        /saved crashes :/ { crashes = after("saved crashes") }
+        /saved hangs :/ { hangs = after("saved hangs") }
+        /now processing :/ { item = after("now processing") + 0 }
+        /map density :/ { v = $0; sub(/.*map density : [0-9.]*% \/ /, "", v); sub(/%.*/, "", v); map = v }
+        /total execs :/ { execs = after("total execs"); execs = execs * (execs ~ /k$/ ? 1e3 : execs ~ /M$/ ? 1e6 : execs ~ /G$/ ? 1e9 : 1) }
+        /levels :/ { levels = after("levels") }
+        /pending :/ { pending = after("pending") }
+        /pend fav :/ { pendfav = after("pend fav") }
+        /exec speed :/ { speed = after("exec speed")
+                         printf "%s %s %s %s\n", speed, corpus, map, crashes > stats; close(stats)
+                         if (secs >= next_row) {
+                             printf "%d, %d, %d, %d, %d, %d, %s%%, %d, %d, %d, %s, %d, %s\n", secs, cycles, item,
+                                    corpus, pending, pendfav, map, crashes, hangs, levels, speed, execs, map >> rows
+                             fflush(rows); next_row = secs + 5 } }
+        /^[xtm]|^ *american fuzzy lop|^\)|^$/ { next }
+        { print; fflush() }' > "$out/$1.log"
+}
 pids=""
 i=0
 while [ "$i" -lt "$jobs" ]; do
     if [ "$i" -eq 0 ]; then role="-M main"; id=main; else role="-S s$i"; id=s$i; fi
     cmplog=""
     # CmpLog on the first secondary, or on the main when it is alone.
-    if [ "$jobs" -eq 1 ] || [ "$i" -eq 1 ]; then cmplog="-c $bin.cmplog"; fi
+    if { [ "$jobs" -eq 1 ] || [ "$i" -eq 1 ]; } && [ -x "$bin.cmplog" ]; then cmplog="-c $bin.cmplog"; fi
     # shellcheck disable=SC2086
+    mkfifo "$out/$id.screen"
+    ui_filter "$id" < "$out/$id.screen" &
     afl-fuzz -i "$seeds" -o "$out" $role -V "$secs" $cmplog $dict ${AFL_EXTRA:-} \
-        -- "$bin" > "$out/$id.log" 2>&1 &
+        -- "$bin" > "$out/$id.screen" 2>&1 &
     pids="$pids $!"
     i=$((i + 1))
 done
 fz_say "$name: $jobs instance(s) for ${secs}s, output in $out"
 
-# Progress from each instance's log: with AFL_NO_UI, afl-fuzz 4.04c only
-# writes fuzzer_stats at the start and the end, but logs one line per queue
-# entry it fuzzes ("Fuzzing test case #N (TOTAL total, C crashes saved...").
+# progress: one line, per instance: execs/s, corpus size, edges covered as
+# the bitmap's coverage, crashes saved (from its screen, see ui_filter).
+progress() {
+    line=""
+    for log in "$out"/*.log; do
+        id=$(basename "$log" .log)
+        st=$(awk '{ printf "%s execs/s, corpus %s, edges %s%% of the map, crashes %s", $1, $2, $3, $4 }' \
+             "$out/$id.stats" 2>/dev/null)
+        line="$line  $id: ${st:-starting}"
+    done
+    fz_say "$(( $(date +%s) - start ))s:$line"
+}
 start=$(date +%s)
 deadline=$((start + secs + 60))
+next=$((start + 10))
 while :; do
     alive=0
     for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
@@ -106,17 +165,14 @@ while :; do
         sleep 2
         break
     fi
-    sleep 2
-    [ $(( ($(date +%s) - start) % 10 )) -lt 2 ] || continue
-    line=""
-    for log in "$out"/*.log; do
-        st=$(grep -a 'Fuzzing test case' "$log" 2>/dev/null | tail -n 1 |
-             sed -n 's/.*(\([0-9]*\) total, \([0-9]*\) crashes saved.*/\1 corpus, \2 crashes/p')
-        line="$line  $(basename "$log" .log): ${st:-starting}"
-    done
-    fz_say "$(( $(date +%s) - start ))s:$line"
+    sleep 1
+    [ "$(date +%s)" -ge "$next" ] || continue
+    next=$((next + 10))
+    progress
 done
 for p in $pids; do wait "$p" || true; done
+wait # the screen filters
+rm -f "$out"/*.screen
 
 echo
 echo "== campaign summary: $name, ${secs}s, $jobs instance(s) =="
@@ -138,10 +194,48 @@ for d in "$out"/*/; do
         "$(fz_stat "$st" execs_done)" "$(fz_stat "$st" corpus_count)" "${c:-0}" "${h:-0}"
     total_crashes=$((total_crashes + ${c:-0}))
 done
-echo "plot data: $out/*/plot_data (graphs: afl-plot $out/main DIR)"
-echo "crashes: $out/*/crashes/   hangs: $out/*/hangs/   queue: $out/*/queue/"
-if [ "$total_crashes" -gt 0 ] && [ -z "${NETRIG_NO_TRIAGE:-}" ]; then
-    echo
-    sh fuzz/triage.sh "$name" "$out"
+# Graphs: afl-plot (gnuplot) of the main instance into $out/plot/index.html,
+# from afl-fuzz's plot_data when it has the 2 rows afl-plot needs, else from
+# the rows ui_filter took off the screen (edges: coverage % x total_edges).
+plot_state=$out/plot-state
+rm -rf "$plot_state"
+mkdir -p "$plot_state"
+cp "$out/main/fuzzer_stats" "$plot_state/" 2>/dev/null
+if [ "$(grep -vc '^#' "$out/main/plot_data" 2>/dev/null)" -ge 2 ]; then
+    cp "$out/main/plot_data" "$plot_state/"
+elif [ -f "$out/main/plot_data" ] && [ -f "$out/main.rows" ]; then
+    total_edges=$(fz_stat "$out/main/fuzzer_stats" total_edges)
+    { head -n 1 "$out/main/plot_data"
+      awk -F', ' -v OFS=', ' -v te="${total_edges:-0}" '{ $13 = int($13 * te / 100 + 0.5); print }' "$out/main.rows"
+      grep -v '^#' "$out/main/plot_data"; } > "$plot_state/plot_data"
 fi
-exit 0
+if ! command -v afl-plot >/dev/null || ! command -v gnuplot >/dev/null; then
+    echo "graphs: none (needs afl-plot and gnuplot: apt-get install afl++ gnuplot-nox)"
+elif [ "$(grep -vc '^#' "$plot_state/plot_data" 2>/dev/null)" -lt 2 ]; then
+    echo "graphs: none, under 2 rows of data (afl-plot needs a run of 10 s or more)"
+else
+    mkdir -p "$out/plot"
+    if afl-plot "$plot_state" "$out/plot" > "$out/plot.log" 2>&1; then
+        echo "graphs: $out/plot/index.html"
+    else
+        fz_say "afl-plot failed (log: $out/plot.log)"
+    fi
+fi
+echo "crashes: $out/*/crashes/   hangs: $out/*/hangs/   queue: $out/*/queue/"
+if [ "$total_crashes" -eq 0 ]; then
+    exit 0
+fi
+if [ -n "${NETRIG_NO_TRIAGE:-}" ]; then
+    fz_say "$name: $total_crashes crash(es) saved in $out/*/crashes/ (not triaged)"
+    exit 1
+fi
+echo
+sh fuzz/triage.sh "$name" "$out" || { fz_say "triage failed"; exit 2; }
+new=$(wc -l < "$out/new-regressions")
+known=$(wc -l < "$out/known-regressions")
+fz_say "$name: $total_crashes crash(es) saved: $new new regression(s), $known known one(s) again"
+sed 's/^/    new:   /' "$out/new-regressions"
+sort -u "$out/known-regressions" | sed 's/^/    known: /'
+[ "$new" -gt 0 ] || [ "$known" -gt 0 ] ||
+    fz_say "none reproduced under ASan+UBSan; the raw inputs are in $out/*/crashes/"
+exit 1

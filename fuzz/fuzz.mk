@@ -148,12 +148,17 @@ $(B)/fuzz/preload-tests/%: fuzz/preload/tests/%.c
 
 # --- campaigns and tools: scripts build what they need through make ---------
 FZ_MAKE = $(MAKE) --no-print-directory B=$(B)
+# make fuzz fails when the campaign saved a crash (campaign.sh exits 1 and
+# names the regression files); its graphs: $(B)/fuzz/out/$(FUZZER)/plot/index.html
 fuzz:
 	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/campaign.sh $(FUZZER) $(SECONDS) $(JOBS)
 fuzz-triage:
 	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/triage.sh $(FUZZER)
+# SECONDS given to make (command line or environment) bounds each planted
+# bug's campaign; else selftest.sh's own default (300).
 fuzz-selftest:
-	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/selftest.sh
+	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/selftest.sh \
+	    $(if $(filter command line environment,$(origin SECONDS)),$(SECONDS))
 # every server target unless FUZZER=<target> is given
 fuzz-bench:
 	FUZZ_MAKE='$(FZ_MAKE)' B=$(B) sh fuzz/bench.sh $(SECONDS) \

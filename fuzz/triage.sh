@@ -2,13 +2,17 @@
 # triage.sh NAME [OUT_DIR] - minimise, deduplicate and file the crashes of
 # an AFL++ campaign on fuzz/NAME.c (OUT_DIR default $B/fuzz/out/NAME).
 #
-# Each crash is minimised with afl-tmin on $B/fuzz/afl-NAME, replayed with
-# the ASan+UBSan replay program $B/asan/fuzz/replay-NAME, and keyed by the
+# Each crash is minimised with afl-tmin on $B/fuzz/afl-NAME (or
+# $FUZZ_AFL_BIN), replayed with the ASan+UBSan replay program
+# $B/asan/fuzz/replay-NAME (or $FUZZ_REPLAY_BIN), and keyed by the
 # function names of the top FRAMES (default 5) frames of the sanitizer's
 # stack, sanitizer and libc frames left out.  A new key is saved as
-# fuzz/regressions/NAME/<key> with the report in <key>.stack; known keys are
-# counted as duplicates.  Prints one line per crash and a summary; exits 0,
-# or 1 on setup failure.
+# fuzz/regressions/NAME/<key> (NETRIG_REGRESSIONS=DIR: DIR/NAME/<key>) with
+# the report in <key>.stack; known keys are counted as duplicates.  Prints
+# one line per crash and a summary, and lists what it found in OUT_DIR:
+# new-regressions (the files it saved) and known-regressions (the known
+# files a crash duplicates), one path a line, for fuzz/campaign.sh.
+# Exits 0, or 1 on setup failure.
 set -eu
 cd "$(dirname "$0")/.."
 . fuzz/common.sh
@@ -16,17 +20,21 @@ cd "$(dirname "$0")/.."
 name=${1:?usage: triage.sh NAME [OUT_DIR]}
 out=${2:-$B/fuzz/out/$name}
 frames=${FRAMES:-5}
-regdir=fuzz/regressions/$name
-afl=$B/fuzz/afl-$name
-replay=$B/asan/fuzz/replay-$name
+regdir=${NETRIG_REGRESSIONS:-fuzz/regressions}/$name
+afl=${FUZZ_AFL_BIN:-$B/fuzz/afl-$name}
+replay=${FUZZ_REPLAY_BIN:-$B/asan/fuzz/replay-$name}
 
 crashes=$(find "$out" -path '*/crashes/id:*' -type f 2>/dev/null | sort)
+: > "$out/new-regressions"
+: > "$out/known-regressions"
 if [ -z "$crashes" ]; then
     fz_say "triage $name: no crashes in $out"
     exit 0
 fi
-fz_make "$afl" >/dev/null
-fz_make B="$B/asan" SAN=1 NR_NODEPS=1 "$replay" >/dev/null
+if [ -z "${FUZZ_AFL_BIN:-}" ]; then # else built elsewhere, with FUZZ_REPLAY_BIN
+    fz_make "$afl" >/dev/null
+    fz_make B="$B/asan" SAN=1 NR_NODEPS=1 "$replay" >/dev/null
+fi
 mkdir -p "$regdir"
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-triage.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -66,6 +74,7 @@ for c in $crashes; do
     if [ -f "$regdir/$id" ]; then
         dup=$((dup + 1))
         fz_say "  $(basename "$c"): duplicate of $regdir/$id"
+        echo "$regdir/$id" >> "$out/known-regressions"
         continue
     fi
     cp "$min" "$regdir/$id"
@@ -75,6 +84,7 @@ for c in $crashes; do
         grep -E 'ERROR: |runtime error|SUMMARY|^ *#[0-9]+ ' "$work/report" | head -n 40
     } > "$regdir/$id.stack"
     new=$((new + 1))
+    echo "$regdir/$id" >> "$out/new-regressions"
     fz_say "  $(basename "$c"): NEW $regdir/$id ($key)"
 done
 fz_say "triage $name: $total crash(es): $new new, $dup duplicate, $flaky not reproducible"
