@@ -14,10 +14,7 @@ set -u
 root=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-campaign.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-bad=0
-ok() { echo "ok    $*"; }
-no() { echo "FAIL  $*"; bad=1; }
-check() { d=$1; shift; if "$@" >"$work/check.out" 2>&1; then ok "$d"; else no "$d"; head -n 20 "$work/check.out" | sed 's/^/      /'; fi; }
+. "$root/ci/checks.sh"
 
 src=$root/ci/fuzz-campaign/planted.c
 for v in planted clean; do

@@ -12,11 +12,7 @@ build=${1:-build}
 root=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-bad=0
-ok() { echo "ok    $*"; }
-no() { echo "FAIL  $*"; bad=1; }
-check() { d=$1; shift; if "$@" >"$work/check.out" 2>&1; then ok "$d"; else no "$d"; head -n 15 "$work/check.out" | sed 's/^/      /'; fi; }
-refuse() { d=$1; shift; if "$@" >"$work/check.out" 2>&1; then no "$d (the checker accepted it)"; else ok "$d"; fi; }
+. "$root/ci/checks.sh"
 mk() { make --no-print-directory -C "$root" B="$build" PREFIX=/usr "$@"; }
 # empty DIR: DIR is gone or holds nothing
 empty() { [ ! -e "$1" ] || [ -z "$(find "$1" -mindepth 1 | head -n 1)" ]; }

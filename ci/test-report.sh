@@ -23,19 +23,7 @@ xsd=$root/ci/junit.xsd
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-report.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-bad=0
-ok() { echo "ok    $*"; }
-no() { echo "FAIL  $*"; bad=1; }
-check() { # check DESCRIPTION COMMAND...: the command must succeed
-    d=$1
-    shift
-    if "$@" >check.out 2>&1; then ok "$d"; else no "$d"; sed 's/^/      /' check.out | head -n 15; fi
-}
-refuse() { # refuse DESCRIPTION COMMAND...: the command (a checker) must fail
-    d=$1
-    shift
-    if "$@" >check.out 2>&1; then no "$d (the checker accepted it)"; else ok "$d"; fi
-}
+. "$root/ci/checks.sh"
 
 mkdir -p s sub
 printf 'sleep 1ms\n' > s/1-quick.scn
