@@ -55,12 +55,97 @@ static void validate_rejects_bad_lines(void **state)
     assert_int_equal(greet_validate((const uint8_t *)"\xf0\x9f\x98\x80", 4, &bad), 0);
 }
 
+/* UTF-8 at every boundary of RFC 3629's table of well-formed sequences,
+ * each alone and after "ab" (the bad offset must then be 2), so a range
+ * off by one at either end or a missed check shows. */
+static void validate_utf8_boundaries(void **state)
+{
+    static const struct {
+        const char *seq;
+        int ok;
+    } v[] = {
+        { "\x01", 1 }, { "\x7f", 1 }, { "\x80", 0 }, { "\xbf", 0 },
+        { "\xc0\x80", 0 }, { "\xc1\xbf", 0 }, { "\xc2\x80", 1 }, { "\xdf\xbf", 1 },
+        { "\xc2\x7f", 0 }, { "\xc2\xc0", 0 }, { "\xc2", 0 },
+        { "\xe0\x9f\xbf", 0 }, { "\xe0\xa0\x80", 1 }, { "\xe1\x80\x80", 1 },
+        { "\xec\xbf\xbf", 1 }, { "\xed\x9f\xbf", 1 }, { "\xed\xa0\x80", 0 },
+        { "\xed\xbf\xbf", 0 }, { "\xee\x80\x80", 1 }, { "\xef\xbf\xbf", 1 },
+        { "\xe1\x80", 0 }, { "\xe1\x80\xc0", 0 }, { "\xe1\x7f\x80", 0 },
+        { "\xf0\x8f\xbf\xbf", 0 }, { "\xf0\x90\x80\x80", 1 }, { "\xf1\x80\x80\x80", 1 },
+        { "\xf4\x8f\xbf\xbf", 1 }, { "\xf4\x90\x80\x80", 0 }, { "\xf5\x80\x80\x80", 0 },
+        { "\xf7\xbf\xbf\xbf", 0 }, { "\xf8\x88\x80\x80\x80", 0 }, { "\xff", 0 },
+        { "\xf0\x90\x80", 0 }, { "\xf0\x90\x80\xc0", 0 }, { "\xf0\x90\x7f\x80", 0 },
+        { "\r", 0 }, { "\n", 0 }, { "\t", 1 },
+    };
+    uint8_t buf[16];
+    size_t bad;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        size_t n = strlen(v[i].seq);
+
+        for (size_t pre = 0; pre <= 2; pre += 2) {
+            memcpy(buf, "ab", pre);
+            memcpy(buf + pre, v[i].seq, n);
+            bad = 99;
+            if (greet_validate(buf, pre + n, &bad) != (v[i].ok ? 0 : -1))
+                fail_msg("case %zu (after %zu ASCII bytes): %s, want %s", i, pre,
+                         v[i].ok ? "refused" : "accepted", v[i].ok ? "accepted" : "refused");
+            if (!v[i].ok && bad != pre)
+                fail_msg("case %zu: bad byte at %zu, want %zu", i, bad, pre);
+        }
+    }
+    /* A NUL inside the message (greet_validate takes a length). */
+    assert_int_equal(greet_validate((const uint8_t *)"a\0b", 3, &bad), -1);
+    assert_int_equal(bad, 1);
+}
+
+/* greet_line: the message and '\n' when they fit in cap, else -1. */
+static void line_fits_or_not(void **state)
+{
+    uint8_t out[8];
+
+    (void)state;
+    memset(out, 'z', sizeof(out));
+    assert_int_equal(greet_line((const uint8_t *)"abcdefg", 7, out, 8), 8);
+    assert_memory_equal(out, "abcdefg\n", 8);
+    assert_int_equal(greet_line((const uint8_t *)"abcdefgh", 8, out, 8), -1);
+    assert_int_equal(greet_line((const uint8_t *)"", 0, out, 1), 1);
+    assert_int_equal(out[0], '\n');
+}
+
+/* Its log: the connection, then "greeted, closed". */
+static void log_lines(void **state)
+{
+    char name[NR_ADDRSTR_SIZE], want[256], buf[16];
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    itest_start(&s, "tcp-greet", NULL);
+    fd = itest_connect(&s);
+    itest_peer_name(fd, name, sizeof(name));
+    itest_read_exact(fd, buf, 9, 2000);
+    itest_expect_eof(fd, 2000);
+    close(fd);
+    snprintf(want, sizeof(want), "tcp-greet: connection from %s", name);
+    itest_expect_log(&s, want, want);
+    snprintf(want, sizeof(want), "tcp-greet: %s: greeted, closed", name);
+    itest_expect_log(&s, want, want);
+    nr_proc_signal(&s.proc, SIGTERM);
+    itest_expect_log(&s, "tcp-greet: shutting down", "tcp-greet: shutting down");
+    itest_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(greets_then_closes),
         cmocka_unit_test(custom_utf8_message),
         cmocka_unit_test(validate_rejects_bad_lines),
+        cmocka_unit_test(validate_utf8_boundaries),
+        cmocka_unit_test(line_fits_or_not),
+        cmocka_unit_test(log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
