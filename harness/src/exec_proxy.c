@@ -37,6 +37,8 @@ struct px_seg {
     size_t np, pi;          /* slices; the next one to write */
     size_t done;            /* bytes of slice pi already written */
     int slices;             /* written by the slicer: counted in the ledger */
+    int sync;               /* the bytes written so far are the bytes read before it, */
+    uint64_t hash_after;    /* and this is their hash once it is written: no rehash */
     struct px_seg *next;
 };
 
@@ -50,6 +52,7 @@ struct px_dir {
     int64_t eof_us;         /* when */
     int fin_sent;           /* shutdown(SHUT_WR) on the receiver done */
     int stalled;            /* a stall began (counted once per stall) */
+    int desync;             /* a byte read was not delivered: hash what is written */
     enum nr_tcp_action after; /* what to do once the queue is written */
 };
 
@@ -404,6 +407,7 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     count(px, d, NR_L_BYTES_IN, (uint64_t)n);
     if (!nr_tcp_delivers(f)) { /* a blackhole: say nothing */
         count(px, d, NR_L_CUT, (uint64_t)n);
+        dd->desync = 1;
         free(buf);
         return 0;
     }
@@ -425,6 +429,11 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     g->pc = pc;
     g->np = plan.npieces;
     g->slices = nr_faults_has(f, NR_TOX_SLICER);
+    /* while every byte read is written, in order, the sent stream's hash
+     * after this run is the received stream's: one hash per byte relayed */
+    g->sync = !dd->desync && plan.cut == 0;
+    g->hash_after = src->rec.recv_hash;
+    dd->desync |= plan.cut > 0;
     dd->queued += plan.kept;
     if (dd->tail)
         dd->tail->next = g;
@@ -446,6 +455,8 @@ static int64_t tcp_write(struct exec_proxy *px, struct px_link *k, int d, int64_
         struct nr_piece *p;
         ssize_t n;
         if (g->pi == g->np) {
+            if (g->sync)
+                dst->rec.sent_hash = g->hash_after;
             dd->head = g->next;
             if (!dd->head)
                 dd->tail = NULL;
@@ -464,7 +475,9 @@ static int64_t tcp_write(struct exec_proxy *px, struct px_link *k, int d, int64_
             return -1;
         }
         dst->rec.sent += (uint64_t)n;
-        dst->rec.sent_hash = exec_fnv(dst->rec.sent_hash, g->buf + p->off + g->done, (size_t)n);
+        if (!g->sync)
+            dst->rec.sent_hash = exec_fnv(dst->rec.sent_hash, g->buf + p->off + g->done,
+                                          (size_t)n);
         px->io += (uint64_t)n;
         count(px, d, NR_L_BYTES_OUT, (uint64_t)n);
         dd->queued -= (size_t)n;
