@@ -124,29 +124,120 @@ static struct nr_conn *lookup(struct nr_flowtab *t, const struct nr_pkt *p, int 
     return NULL;
 }
 
+/* zeek's likely_server_ports with its default scripts: the ports its
+ * analyzers register (the ports registered under scripts/base/protocols with Analyzer::register_for_ports,
+ * zeek commit a13de64). */
+static const uint16_t server_tcp[] = {
+    21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 443, 445, 465, 502, 514, 563, 585, 587,
+    614, 631, 636, 989, 990, 992, 993, 995, 1080, 1434, 1883, 2811, 3128, 3306, 3389, 5222,
+    5223, 5269, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+};
+static const uint16_t server_udp[] = {
+    53, 67, 68, 88, 123, 137, 161, 162, 443, 514, 784, 853, 1812, 2123, 2152, 3389, 3544,
+    4011, 4754, 5060, 5072, 5353, 5355, 20000,
+};
+
+int nr_flow_likely_server_port(int proto, uint16_t port)
+{
+    const uint16_t *v = proto == 6 ? server_tcp : server_udp;
+    size_t n = proto == 6 ? sizeof(server_tcp) / sizeof(*v) : sizeof(server_udp) / sizeof(*v);
+
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == port)
+            return 1;
+    return 0;
+}
+
+/* zeek's WantConnection: does the first packet's receiver become the
+ * originator?  TCP: only for a connection not starting with a plain SYN,
+ * by the likely-server-port rule; UDP: source port a server port and the
+ * destination not. */
+static int first_packet_flips(const struct nr_pkt *p)
+{
+    int ss = nr_flow_likely_server_port(p->proto, p->sport);
+    int ds = nr_flow_likely_server_port(p->proto, p->dport);
+
+    if (p->proto != 6)
+        return ss && !ds;
+    if ((p->flags & (NR_TCP_SYN | NR_TCP_ACK)) == NR_TCP_SYN || !ss)
+        return 0;
+    if (ds)
+        return !(p->flags & NR_TCP_SYN) && p->sport < p->dport;
+    return 1;
+}
+
 static struct nr_conn *create(struct nr_flowtab *t, const struct nr_pkt *p, int64_t ts_ns)
 {
     struct nr_conn *c;
     size_t al = addr_len(p->ipver);
-    int flip = p->proto == 6 && (p->flags & (NR_TCP_SYN | NR_TCP_ACK)) == (NR_TCP_SYN | NR_TCP_ACK);
 
     if (grow(t) < 0 || !(c = calloc(1, sizeof(*c))))
         return NULL;
     c->index = (uint32_t)t->n;
     c->proto = p->proto;
     c->ipver = p->ipver;
-    c->flipped = (uint8_t)flip;
-    memcpy(c->addr[flip], p->src, al);
-    memcpy(c->addr[!flip], p->dst, al);
-    c->port[flip] = p->sport;
-    c->port[!flip] = p->dport;
+    memcpy(c->addr[0], p->src, al);
+    memcpy(c->addr[1], p->dst, al);
+    c->port[0] = p->sport;
+    c->port[1] = p->dport;
     c->first_ns = ts_ns;
     c->first_fin = c->first_rst = -1;
     if (p->proto == 6)
         nr_flow_tcp_init(c);
+    if (first_packet_flips(p))
+        nr_flow_flip(c);
     t->conns[t->n++] = c;
     bucket_insert(t, c);
     return c;
+}
+
+#define SWAP(a, b)                                                                                 \
+    do {                                                                                           \
+        __typeof__(a) tmp_ = (a);                                                                  \
+        (a) = (b);                                                                                 \
+        (b) = tmp_;                                                                                \
+    } while (0)
+
+void nr_flow_flip(struct nr_conn *c)
+{
+    uint8_t a[16];
+
+    memcpy(a, c->addr[0], 16);
+    memcpy(c->addr[0], c->addr[1], 16);
+    memcpy(c->addr[1], a, 16);
+    SWAP(c->port[0], c->port[1]);
+    SWAP(c->pkts[0], c->pkts[1]);
+    SWAP(c->bytes[0], c->bytes[1]);
+    SWAP(c->ip_bytes[0], c->ip_bytes[1]);
+    SWAP(c->payload[0], c->payload[1]);
+    SWAP(c->state[0], c->state[1]);
+    SWAP(c->prev_state[0], c->prev_state[1]);
+    SWAP(c->syn_seen[0], c->syn_seen[1]);
+    SWAP(c->isn[0], c->isn[1]);
+    SWAP(c->retrans[0], c->retrans[1]);
+    SWAP(c->ooo[0], c->ooo[1]);
+    SWAP(c->zero_win[0], c->zero_win[1]);
+    SWAP(c->syn_opt[0], c->syn_opt[1]);
+    SWAP(c->rs[0], c->rs[1]);
+    SWAP(c->zep[0], c->zep[1]);
+    SWAP(c->tsa[0], c->tsa[1]);
+    SWAP(c->fin_seq[0], c->fin_seq[1]);
+    SWAP(c->stream[0], c->stream[1]);
+    for (int k = 0; k < NR_TA_COUNT; k++)
+        SWAP(c->ta[0][k], c->ta[1][k]);
+    if (c->first_fin >= 0)
+        c->first_fin = (int8_t)!c->first_fin;
+    if (c->first_rst >= 0)
+        c->first_rst = (int8_t)!c->first_rst;
+    c->rst_dirs = (uint8_t)(((c->rst_dirs & 1) << 1) | ((c->rst_dirs >> 1) & 1));
+    c->fin_kept = (uint8_t)(((c->fin_kept & 1) << 1) | ((c->fin_kept >> 1) & 1));
+    c->fin_pending = (uint8_t)(((c->fin_pending & 1) << 1) | ((c->fin_pending >> 1) & 1));
+    c->fin_seen = (uint8_t)(((c->fin_seen & 1) << 1) | ((c->fin_seen >> 1) & 1));
+    c->first_seen = (uint8_t)(((c->first_seen & 1) << 1) | ((c->first_seen >> 1) & 1));
+    for (size_t i = 0; i < c->nchunks; i++)
+        c->chunks[i].dir = (uint8_t)!c->chunks[i].dir;
+    c->flipped = 1;
+    nr_flow_hist_put(c, 0, '^');
 }
 
 int nr_flow_keep(struct nr_conn *c, int dir, int kind, const uint8_t *data, size_t len,
@@ -188,24 +279,42 @@ int nr_flow_keep(struct nr_conn *c, int dir, int kind, const uint8_t *data, size
     return 0;
 }
 
+/* A TCP connection that zeek splits but tshark does not keeps tshark's
+ * analysis state (the counts stay with the connection they belong to). */
+static void carry_analysis(struct nr_conn *to, int tdir, const struct nr_conn *from, int fdir)
+{
+    to->tsa[tdir] = from->tsa[fdir];
+    to->tsa[!tdir] = from->tsa[!fdir];
+    to->ta_syn_ns = from->ta_syn_ns;
+    to->ta_rtt_ns = from->ta_rtt_ns;
+}
+
 long nr_flowtab_add(struct nr_flowtab *t, const struct nr_pkt *p, int64_t ts_ns,
                     uint32_t frame_len)
 {
-    int dir = 0;
-    struct nr_conn *c = lookup(t, p, &dir);
+    int dir = 0, odir = 0;
+    struct nr_conn *c = lookup(t, p, &dir), *old = NULL;
 
-    if (c && c->proto == 6 && nr_flow_tcp_is_reuse(c, p))
+    if (c && c->proto == 6 && nr_flow_tcp_is_reuse(c, p)) {
+        if (!nr_flow_ana_splits(c, dir, p))
+            old = c;
+        odir = dir;
         c = NULL;
+    }
     if (!c) {
         if (!(c = create(t, p, ts_ns)))
             return -1;
         dir = c->flipped;
+        if (old)
+            carry_analysis(c, dir, old, odir);
     }
     c->last_ns = ts_ns;
     c->pkts[dir]++;
     c->bytes[dir] += frame_len;
+    c->ip_bytes[dir] += p->iplen;
     c->payload[dir] += p->wirelen;
     if (c->proto == 6) {
+        nr_flow_ana_packet(c, dir, p, ts_ns);
         if (nr_flow_tcp_packet(c, dir, p, &t->opts) < 0)
             return -1;
         return (long)c->index;
@@ -316,8 +425,8 @@ const char *nr_conn_state(const struct nr_conn *c)
     }
     if (rs == NR_EP_RESET) {
         if (os == NR_EP_SYN_SENT || os == NR_EP_SYN_ACK_SENT ||
-            (os == NR_EP_RESET && nr_conn_stream_size(c, 0) == 0 &&
-             nr_conn_stream_size(c, 1) == 0))
+            (os == NR_EP_RESET && nr_conn_zeek_size(c, 0) == 0 &&
+             nr_conn_zeek_size(c, 1) == 0))
             return "REJ";
         return ep_inactive(os) ? "RSTRH" : "RSTR";
     }

@@ -1,10 +1,13 @@
 /* nr_flow.h - TCP connection and UDP flow tracking.
  *
  * Feed decoded packets (nr_pkt) in capture order; the table keeps one
- * nr_conn per TCP connection (5-tuple; a new SYN after a close starts a new
- * connection) and per UDP flow, in order of first appearance.  Per TCP
- * connection it computes zeek's conn state and history string, counters
- * per direction, and reassembles both byte streams (nr_reasm).  With
+ * nr_conn per TCP connection and per UDP flow, in order of first
+ * appearance.  Connection identity, the originator, conn_state and history
+ * follow zeek's TCP analyzer (a SYN with a new initial sequence number, or
+ * any SYN after a FIN or RST, starts a new connection; the originator is
+ * the first sender unless zeek's likely-server-port rule says otherwise).
+ * Per TCP connection it also counts tshark's TCP analysis flags per
+ * direction, and reassembles both byte streams (nr_reasm).  With
  * keep_data, stream bytes and the order in which they were sent
  * (nr_chunk) are kept; otherwise memory per connection is constant. */
 #ifndef NR_FLOW_H
@@ -42,11 +45,54 @@ struct nr_bytes {
 
 #define NR_HIST_MAX 64
 
+/* zeek's view of one TCP endpoint (analyzer/protocol/tcp/TCP_Endpoint.h):
+ * sequence bookkeeping in 64 bits (wraps counted) and history thresholds. */
+struct nr_zep {
+    uint8_t did_close;         /* the endpoint's close was reported */
+    uint8_t started;           /* sequence numbers initialised */
+    uint32_t start_seq, last_seq, ack_seq;
+    uint32_t seq_wraps, ack_wraps;
+    uint32_t fin_cnt;
+    uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
+    uint32_t cnt[4], thresh[4]; /* T W G C: scaled history letters */
+};
+
+/* tshark's TCP analysis flags (tcp.analysis.*), counted per direction. */
+enum nr_ta_flag {
+    NR_TA_RETRANS,        /* retransmission (includes fast and spurious) */
+    NR_TA_FAST_RETRANS,
+    NR_TA_SPURIOUS,
+    NR_TA_OOO,            /* out_of_order */
+    NR_TA_LOST,           /* lost_segment: previous segment not captured */
+    NR_TA_ACK_LOST,       /* ack_lost_segment: ACKed segment that wasn't captured */
+    NR_TA_ZERO_WIN,
+    NR_TA_ZERO_WIN_PROBE,
+    NR_TA_WIN_FULL,
+    NR_TA_WIN_UPDATE,
+    NR_TA_DUP_ACK,
+    NR_TA_KEEP_ALIVE,
+    NR_TA_KEEP_ALIVE_ACK,
+    NR_TA_COUNT
+};
+
+/* tshark's per-direction analysis state (packet-tcp.c tcp_flow_t); a
+ * sequence number 0 means "not seen yet", as in tshark. */
+struct nr_tsa {
+    uint8_t base_set;
+    uint32_t base_seq;
+    uint32_t nextseq, maxseqtobeacked, lastack;
+    int64_t nextseq_ns, lastack_ns;
+    uint32_t window;
+    int win_scale;             /* -1 unknown, -2 not negotiated */
+    uint32_t dupacks;
+    uint32_t last_flags;       /* bits (1 << NR_TA_*) of the last segment */
+};
+
 struct nr_conn {
     uint32_t index;              /* order of first appearance, from 0 */
     uint8_t proto;               /* 6 TCP, 17 UDP */
     uint8_t ipver;               /* 4 or 6 */
-    uint8_t flipped;             /* direction taken from a SYN-ACK seen first */
+    uint8_t flipped;             /* roles flipped by zeek's rules ('^' in the history) */
     uint8_t addr[2][16];         /* [0] originator, [1] responder */
     uint16_t port[2];
     int64_t first_ns, last_ns;   /* capture timestamps */
@@ -65,6 +111,17 @@ struct nr_conn {
     uint32_t retrans[2];         /* segments carrying already-delivered bytes */
     uint32_t ooo[2];             /* segments that arrived ahead of a hole */
     uint32_t zero_win[2];        /* zero-window advertisements */
+    struct nr_zep zep[2];        /* zeek's endpoints */
+    uint32_t hist_seen;          /* zeek's history mask (not flipped with the roles) */
+    uint8_t is_partial;          /* zeek: no initial SYN seen */
+    uint8_t first_seen;          /* zeek: bit 1 orig, bit 2 resp sent a first packet */
+    struct nr_tsa tsa[2];        /* tshark's analysis per direction */
+    int64_t ta_syn_ns, ta_rtt_ns; /* tshark: last SYN time, initial RTT (0: none) */
+    uint32_t ta[2][NR_TA_COUNT]; /* tshark's flags per direction */
+    uint64_t ip_bytes[2];        /* IP bytes (zeek's orig_ip_bytes) */
+    uint8_t fin_pending;         /* bit per direction: FIN chunk waits for its position */
+    uint8_t fin_seen;            /* bit per direction: a FIN was seen (fin_seq is set) */
+    uint32_t fin_seq[2];         /* sequence number of each direction's FIN */
     struct nr_tcpopt syn_opt[2]; /* options of each side's SYN */
     struct nr_reasm rs[2];
     char history[NR_HIST_MAX + 1];
@@ -126,6 +183,18 @@ void nr_flowtab_free(struct nr_flowtab *t);
 
 /* zeek conn_state of a connection ("SF", "S0", ... "OTH"); static string. */
 const char *nr_conn_state(const struct nr_conn *c);
+
+/* zeek's size of endpoint dir (conn.log orig_bytes / resp_bytes): payload
+ * bytes in sequence space, from the highest sequence number sent or
+ * acknowledged, SYN and FIN excluded.  For UDP the payload bytes. */
+uint64_t nr_conn_zeek_size(const struct nr_conn *c, int dir);
+
+/* tshark's name of an analysis flag (tcp.analysis.NAME), static. */
+const char *nr_ta_name(int flag);
+
+/* 1 when zeek's likely_server_ports (its analyzers' registered ports)
+ * holds port for protocol proto (6/17). */
+int nr_flow_likely_server_port(int proto, uint16_t port);
 
 /* Bytes of stream direction dir in sequence space (delivered + gaps). */
 uint64_t nr_conn_stream_size(const struct nr_conn *c, int dir);

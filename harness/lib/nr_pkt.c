@@ -24,7 +24,7 @@
 #define ETH_QINQ 0x88a8
 #define ETH_QINQ_OLD 0x9100
 
-#define MAX_VLAN 4
+#define MAX_VLAN 64 /* tshark has no limit; each tag costs 4 captured bytes */
 #define MAX_V6EXT 16
 
 static const char *const reason_names[NR_R_COUNT] = {
@@ -208,6 +208,7 @@ static int decode_ipv4(struct nr_cursor *c, struct nr_pkt *p)
     memcpy(p->dst, a, 4);
     if (totlen < hlen)
         return fail(p, totlen < 20 ? NR_R_BAD_IPLEN : NR_R_BAD_IPHLEN);
+    p->iplen = totlen;
     if (nr_cur_skip(c, hlen - 20) < 0)
         return fail(p, NR_R_TRUNC_IP);
     p->ipver = 4;
@@ -241,6 +242,7 @@ static int decode_ipv6(struct nr_cursor *c, struct nr_pkt *p)
     memcpy(p->dst, a, 16);
     p->ipver = 6;
     left = plen ? plen : nr_cur_left(c); /* plen 0: jumbogram, trust capture */
+    p->iplen = (uint32_t)(40 + left);
     if (nr_cur_left(c) > left)
         c->len = c->off + left;
     for (int i = 0;; i++) {

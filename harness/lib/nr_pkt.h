@@ -62,6 +62,7 @@ struct nr_pkt {
     uint8_t proto;              /* IPPROTO_TCP / IPPROTO_UDP / other */
     uint8_t fragment;           /* 1 when part of a fragmented datagram */
     uint8_t reason;             /* enum nr_pkt_reason: error, or a warning */
+    uint32_t iplen;             /* IP bytes per the header (v4 total length, v6 40 + payload) */
     uint8_t src[16], dst[16];   /* IPv4 uses the first 4 bytes */
     uint16_t sport, dport;
     uint32_t seq, ack;          /* TCP only */

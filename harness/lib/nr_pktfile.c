@@ -8,16 +8,18 @@
 #include <stdarg.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "nr_cursor.h"
+#include "nr_pcapng.h"
 
-#define MAX_CAPLEN (256u << 20)
+#define MAX_CAPLEN 262144u /* libpcap refuses larger records (max_snaplen_for_dlt) */
 #define STDIO_BUF (256u << 10)
 
-enum { MODE_GLOBAL, MODE_CLASSIC, MODE_NONE };
+enum { MODE_GLOBAL, MODE_CLASSIC };
 
 /* The byte source behind the stdio cookie, and the record walker. */
 struct src {
@@ -35,6 +37,10 @@ struct src {
     size_t have;
     int failed;              /* err holds the message */
     uint64_t stop_at;        /* hand out no bytes from here on */
+    uint8_t pre[4];          /* bytes read ahead to tell pcapng from pcap */
+    size_t npre, prepos;
+    uint64_t cur_off;        /* offset and caplen of the last record header */
+    uint32_t cur_caplen;
     char err[NR_ERRBUF_SIZE];
 };
 
@@ -74,9 +80,6 @@ static void global_header(struct src *s)
         s->swapped = 0;
     } else if (le == 0xd4c3b2a1u || le == 0x4d3cb2a1u) {
         s->swapped = 1;
-    } else if (le == 0x0a0d0d0au) {
-        s->mode = MODE_NONE; /* pcapng: libpcap validates */
-        return;
     } else {
         src_fail(s, 0, "bad magic 0x%08" PRIx32 " at offset 0: not a pcap or pcapng file", le);
         return;
@@ -90,12 +93,15 @@ static void record_header(struct src *s)
     uint32_t caplen = rd32(s->hdr + 8, s->swapped);
     uint64_t off = s->rec_off;
 
+    s->cur_off = off;
+    s->cur_caplen = caplen;
     if (s->snaplen && caplen > s->snaplen)
         src_fail(s, off, "record at offset %" PRIu64 ": caplen %" PRIu32 " exceeds snaplen %" PRIu32,
                  off, caplen, s->snaplen);
     else if (caplen > MAX_CAPLEN)
-        src_fail(s, off, "record at offset %" PRIu64 ": caplen %" PRIu32 " is implausibly large",
-                 off, caplen);
+        src_fail(s, off,
+                 "record at offset %" PRIu64 ": caplen %" PRIu32 " exceeds libpcap's maximum of %u",
+                 off, caplen, MAX_CAPLEN);
     else if (s->size_known && off + 16 + caplen > s->size)
         src_fail(s, off,
                  "record at offset %" PRIu64 ": caplen %" PRIu32 " but only %" PRIu64
@@ -110,7 +116,7 @@ static size_t walk(struct src *s, const uint8_t *buf, size_t n)
 {
     size_t i = 0;
 
-    while (i < n && !s->failed && s->mode != MODE_NONE) {
+    while (i < n && !s->failed) {
         uint64_t at = s->pos + i;
         size_t want, take;
         if (s->mode == MODE_CLASSIC && at < s->rec_off) {
@@ -147,8 +153,52 @@ static void at_eof(struct src *s)
         src_fail(s, s->rec_off, "record at offset %" PRIu64 ": truncated header (%zu of 16 bytes)",
                  s->rec_off, s->have);
     else if (s->mode == MODE_CLASSIC && s->pos < s->rec_off)
-        src_fail(s, s->pos, "record ending at offset %" PRIu64 ": truncated after %" PRIu64 " bytes",
-                 s->rec_off, s->pos);
+        src_fail(s, s->cur_off,
+                 "record at offset %" PRIu64 ": caplen %" PRIu32 " but only %" PRIu64
+                 " bytes left in the file (truncated record)",
+                 s->cur_off, s->cur_caplen, s->pos - s->cur_off - 16);
+}
+
+/* Up to size bytes from the source (read-ahead bytes first); 0 at the
+ * end, -1 on a read error. */
+static ssize_t raw_read(struct src *s, uint8_t *buf, size_t size)
+{
+    ssize_t n;
+
+    if (s->prepos < s->npre) {
+        size_t k = s->npre - s->prepos < size ? s->npre - s->prepos : size;
+        memcpy(buf, s->pre + s->prepos, k);
+        s->prepos += k;
+        n = k < size ? raw_read(s, buf + k, size - k) : 0;
+        return n < 0 ? (ssize_t)k : (ssize_t)k + n;
+    }
+    if (s->fd >= 0) {
+        do
+            n = read(s->fd, buf, size);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    n = (ssize_t)(size < s->memlen - s->mempos ? size : s->memlen - s->mempos);
+    memcpy(buf, s->mem + s->mempos, (size_t)n);
+    s->mempos += (size_t)n;
+    return n;
+}
+
+/* Exactly n bytes unless the input ends; returns how many were read, or
+ * -1 on a read error. */
+static ssize_t read_full(struct src *s, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = raw_read(s, buf + got, n - got);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
 }
 
 static ssize_t src_read(void *cookie, char *buf, size_t size)
@@ -161,18 +211,9 @@ static ssize_t src_read(void *cookie, char *buf, size_t size)
         errno = EIO;
         return -1;
     }
-    if (s->fd >= 0) {
-        do
-            n = read(s->fd, buf, size);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-            return -1;
-    } else {
-        size_t left = s->memlen - s->mempos;
-        n = (ssize_t)(size < left ? size : left);
-        memcpy(buf, s->mem + s->mempos, (size_t)n);
-        s->mempos += (size_t)n;
-    }
+    n = raw_read(s, (uint8_t *)buf, size);
+    if (n < 0)
+        return -1;
     if (n == 0) {
         at_eof(s);
         return 0;
@@ -206,22 +247,133 @@ static void count(struct nr_capstats *st, int status, const struct nr_pkt *p)
     }
 }
 
-static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
-               const char *name, char *errbuf)
+/* One frame of link type dlt: decode, count, track, observe.  Returns 0
+ * or -1 (out of memory). */
+static int frame(struct nr_capture *out, const struct nr_capture_opts *o, int dlt, int64_t ts,
+                 const uint8_t *data, uint32_t caplen, uint32_t len)
+{
+    struct nr_pkt pkt;
+    long conn = -1;
+    int st;
+
+    if (nr_pkt_dlt_supported(dlt)) {
+        st = nr_pkt_decode(dlt, data, caplen, &pkt);
+    } else { /* an interface of another link type (pcapng) */
+        memset(&pkt, 0, sizeof(pkt));
+        st = NR_PKT_SKIP_NONIP;
+    }
+    out->st.frames++;
+    out->st.frame_bytes += len;
+    count(&out->st, st, &pkt);
+    if (st == NR_PKT_TCP || st == NR_PKT_UDP) {
+        conn = nr_flowtab_add(out->ft, &pkt, ts, len);
+        if (conn < 0)
+            return -1;
+    }
+    if (o && o->fn)
+        o->fn(o->ctx, ts, data, caplen, st, &pkt, conn);
+    return 0;
+}
+
+/* pcapng's link types as DLT_ values (they differ only for raw IP). */
+static int linktype_dlt(int lt)
+{
+    return lt == 101 ? DLT_RAW : lt;
+}
+
+/* A pcapng file, block by block, with nr_pcapng.  Returns 0, 1 (damaged:
+ * errbuf names the block), or -1. */
+static int run_pcapng(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
+                      const char *name, char *errbuf)
+{
+    struct nr_pcapng g = { 0 };
+    struct nr_pcapng_pkt pk;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    uint64_t off = 0;
+    char err[NR_ERRBUF_SIZE];
+    int rc = -1, r, blocks = 0;
+
+    out->pcapng = 1;
+    out->dlt = -1;
+    for (;; blocks++) {
+        uint8_t hdr[12];
+        uint32_t len;
+        ssize_t n = read_full(s, hdr, sizeof(hdr));
+        if (n == 0)
+            break;
+        if (n < 0) {
+            nr_seterr_errno(errbuf, errno, "%s: read at offset %" PRIu64, name, off);
+            goto out;
+        }
+        if (n < (ssize_t)sizeof(hdr)) {
+            nr_seterr(errbuf, "%s: block at offset %" PRIu64 ": truncated header (%zd of 12 bytes)",
+                      name, off, n);
+            goto damaged;
+        }
+        if (nr_pcapng_block_len(&g, hdr, &len, err) < 0) {
+            nr_seterr(errbuf, "%s: block at offset %" PRIu64 ": %s", name, off, err);
+            goto damaged;
+        }
+        if (len > cap) {
+            size_t ncap = cap ? cap : 65536;
+            uint8_t *nb;
+            while (ncap < len)
+                ncap *= 2;
+            if (!(nb = realloc(buf, ncap))) {
+                nr_seterr(errbuf, "%s: out of memory", name);
+                goto out;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        memcpy(buf, hdr, sizeof(hdr));
+        n = read_full(s, buf + 12, len - 12);
+        if (n < 0) {
+            nr_seterr_errno(errbuf, errno, "%s: read at offset %" PRIu64, name, off + 12);
+            goto out;
+        }
+        if ((size_t)n < len - 12) {
+            nr_seterr(errbuf, "%s: block at offset %" PRIu64 ": truncated (%zd of %u bytes)", name,
+                      off, n + 12, len);
+            goto damaged;
+        }
+        r = nr_pcapng_block(&g, buf, len, &pk, err);
+        if (r < 0) {
+            nr_seterr(errbuf, "%s: block at offset %" PRIu64 ": %s", name, off, err);
+            goto damaged;
+        }
+        if (g.nifs && out->dlt < 0)
+            out->dlt = linktype_dlt(g.ifs[0].dlt);
+        if (r == 1 && frame(out, o, linktype_dlt(pk.dlt), pk.ts_ns, pk.data, pk.caplen, pk.len) < 0) {
+            nr_seterr(errbuf, "%s: out of memory", name);
+            goto out;
+        }
+        off += len;
+    }
+    rc = 0;
+    goto out;
+damaged:
+    rc = blocks ? 1 : -1;
+out:
+    nr_pcapng_free(&g);
+    free(buf);
+    return rc;
+}
+
+/* A classic pcap file through libpcap, its headers checked by src_read.
+ * Returns 0, 1 (damaged after the headers) or -1. */
+static int run_classic(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
+                       const char *name, char *errbuf)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     cookie_io_functions_t io = { .read = src_read };
-    struct nr_flow_opts fo = { 0 };
     struct pcap_pkthdr *h;
     const u_char *data;
-    struct nr_pkt pkt;
     pcap_t *pc = NULL;
     FILE *fp;
     int rc = -1, r;
 
-    if (o)
-        fo = (struct nr_flow_opts){ o->keep_data, o->on_data, o->data_ctx };
-    memset(out, 0, sizeof(*out));
     fp = fopencookie(s, "r", io);
     if (!fp)
         return nr_seterr_errno(errbuf, errno, "%s: fopencookie", name);
@@ -231,56 +383,69 @@ static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture
         fclose(fp);
         if (s->failed)
             return nr_seterr(errbuf, "%s: %s", name, s->err);
-        if (s->pos < 24 && s->mode != MODE_NONE)
+        if (s->pos < 24)
             at_eof(s);
         if (s->failed)
             return nr_seterr(errbuf, "%s: %s", name, s->err);
         return nr_seterr(errbuf, "%s: %s (at offset 0)", name, perr);
     }
     out->dlt = pcap_datalink(pc);
-    out->pcapng = s->mode == MODE_NONE;
     if (!nr_pkt_dlt_supported(out->dlt)) {
         nr_seterr(errbuf, "%s: unsupported link type %d (%s)", name, out->dlt,
                   nr_capture_dlt_name(out->dlt));
         goto out;
     }
-    if (!(out->ft = nr_flowtab_new(&fo))) {
-        nr_seterr(errbuf, "%s: out of memory", name);
-        goto out;
-    }
     while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
         int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
-        int st = nr_pkt_decode(out->dlt, data, h->caplen, &pkt);
-        long conn = -1;
-        out->st.frames++;
-        out->st.frame_bytes += h->len;
-        count(&out->st, st, &pkt);
-        if (st == NR_PKT_TCP || st == NR_PKT_UDP) {
-            conn = nr_flowtab_add(out->ft, &pkt, ts, h->len);
-            if (conn < 0) {
-                nr_seterr(errbuf, "%s: out of memory", name);
-                goto out;
-            }
+        if (frame(out, o, out->dlt, ts, data, h->caplen, h->len) < 0) {
+            nr_seterr(errbuf, "%s: out of memory", name);
+            goto out;
         }
-        if (o && o->fn)
-            o->fn(o->ctx, ts, data, h->caplen, st, &pkt, conn);
     }
+    rc = 0;
     if (s->failed) {
         nr_seterr(errbuf, "%s: %s", name, s->err);
-        goto out;
-    }
-    if (r == PCAP_ERROR) {
+        rc = 1;
+    } else if (r == PCAP_ERROR) {
         nr_seterr(errbuf, "%s: %s (at offset %" PRIu64 ")", name, pcap_geterr(pc), s->pos);
-        goto out;
+        rc = 1;
     }
-    nr_flowtab_finish(out->ft);
-    rc = 0;
 out:
     pcap_close(pc);
+    return rc;
+}
+
+static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
+               const char *name, char *errbuf)
+{
+    struct nr_flow_opts fo = { 0 };
+    ssize_t n;
+    int rc;
+
+    if (o)
+        fo = (struct nr_flow_opts){ o->keep_data, o->on_data, o->data_ctx };
+    memset(out, 0, sizeof(*out));
+    if (!(out->ft = nr_flowtab_new(&fo)))
+        return nr_seterr(errbuf, "%s: out of memory", name);
+    n = read_full(s, s->pre, sizeof(s->pre));
+    if (n < 0) {
+        nr_flowtab_free(out->ft);
+        out->ft = NULL;
+        return nr_seterr_errno(errbuf, errno, "%s", name);
+    }
+    s->npre = (size_t)n;
+    if (n == 4 && rd32(s->pre, 0) == 0x0a0d0d0au)
+        rc = run_pcapng(s, o, out, name, errbuf);
+    else
+        rc = run_classic(s, o, out, name, errbuf);
+    if (rc == 1 && !(o && o->partial_ok))
+        rc = -1;
     if (rc < 0) {
         nr_flowtab_free(out->ft);
         out->ft = NULL;
+        return -1;
     }
+    nr_flowtab_finish(out->ft);
     return rc;
 }
 

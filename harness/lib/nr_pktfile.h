@@ -32,6 +32,7 @@ typedef void (*nr_capture_fn)(void *ctx, int64_t ts_ns, const uint8_t *frame, ui
 
 struct nr_capture_opts {
     int keep_data;    /* keep stream bytes (follow, diff, seeds) */
+    int partial_ok;   /* a damaged capture yields what came before the damage */
     nr_capture_fn fn; /* optional */
     void *ctx;
     nr_flow_data_fn on_data; /* optional stream observer (nr_flow_opts) */
@@ -47,7 +48,10 @@ struct nr_capture {
 
 /* Read the capture at path ("-" for stdin).  Returns 0 and fills *out, or
  * -1 with errbuf set ("FILE: record at offset N: ...").  On failure *out
- * holds nothing to free.  Free a success with nr_capture_free. */
+ * holds nothing to free.  With o->partial_ok, a capture damaged after its
+ * headers returns 1: errbuf says what is wrong where, and *out holds every
+ * complete record before the damage (free it).  Free a success with
+ * nr_capture_free. */
 int nr_capture_read_file(const char *path, const struct nr_capture_opts *o,
                          struct nr_capture *out, char *errbuf);
 

@@ -172,24 +172,93 @@ static void snap_truncated_segment_is_a_gap(void **state)
 
 static void out_of_order_list_is_bounded(void **state)
 {
+    static uint8_t big[65536];
+    struct nr_reasm r;
+    uint32_t n = 3 * (NR_REASM_MAX_BYTES / sizeof(big));
+
+    (void)state;
+    nr_reasm_start(&r, 0, 1);
+    /* Every other 64 KiB block: a hole before each, never filled. */
+    for (uint32_t i = 0; i < n; i++) {
+        nr_reasm_add(&r, 2 * (uint32_t)sizeof(big) * i + (uint32_t)sizeof(big), big, sizeof(big),
+                     sizeof(big), NULL, NULL);
+        assert_true(r.held <= NR_REASM_MAX_BYTES);
+    }
+    assert_true(r.overflows > 0);
+    assert_true(r.gaps > 0);
+    assert_true(r.delivered > 0);
+    nr_reasm_flush(&r, NULL, NULL);
+    assert_int_equal(r.nsegs, 0);
+    assert_int_equal(r.delivered, (uint64_t)sizeof(big) * n);
+    assert_int_equal(r.gap_bytes, (uint64_t)sizeof(big) * n);
+    nr_reasm_free(&r);
+}
+
+/* One early loss with a thousand segments (1 MB) held behind it: the
+ * retransmission fills the hole and nothing is lost (no segment limit). */
+static void early_loss_with_many_held_segments_loses_nothing(void **state)
+{
+    static uint8_t seg[1000];
+    struct nr_reasm r;
+
+    (void)state;
+    nr_reasm_start(&r, 0, 0);
+    for (uint32_t i = 1; i <= 1000; i++)
+        assert_res(nr_reasm_add(&r, 1000 * i, seg, sizeof(seg), sizeof(seg), NULL, NULL),
+                   NR_REASM_OOO);
+    assert_int_equal(r.delivered, 0);
+    assert_res(nr_reasm_add(&r, 0, seg, sizeof(seg), sizeof(seg), NULL, NULL), NR_REASM_NEW);
+    assert_int_equal(r.delivered, 1001000);
+    assert_int_equal(r.gap_bytes, 0);
+    assert_int_equal(r.overflows, 0);
+    nr_reasm_free(&r);
+}
+
+/* The first copy of a held byte wins: a later, longer segment at the same
+ * sequence number only adds the bytes past it; an in-order segment
+ * overlapping held bytes yields to them. */
+static void held_bytes_first_copy_wins(void **state)
+{
     static struct sink s;
-    static uint8_t big[2000];
     struct nr_reasm r;
 
     (void)state;
     memset(&s, 0, sizeof(s));
     nr_reasm_start(&r, 0, 1);
-    /* Every other 10-byte block: a hole before each, never filled. */
-    for (uint32_t i = 0; i < 3 * NR_REASM_MAX_SEGS; i++) {
-        nr_reasm_add(&r, 20 * i + 10, big, 10, 10, NULL, NULL);
-        assert_true(r.nsegs <= NR_REASM_MAX_SEGS);
-    }
-    assert_true(r.gaps > 0);
-    assert_true(r.delivered > 0);
-    nr_reasm_flush(&r, NULL, NULL);
+    assert_res(nr_reasm_add(&r, 10, (const uint8_t *)"AAAAA", 5, 5, collect, &s), NR_REASM_OOO);
+    assert_res(nr_reasm_add(&r, 10, (const uint8_t *)"BBBBBBBBBB", 10, 10, collect, &s),
+               NR_REASM_OOO);
+    assert_res(nr_reasm_add(&r, 22, (const uint8_t *)"CC", 2, 2, collect, &s), NR_REASM_OOO);
+    assert_res(nr_reasm_add(&r, 0, (const uint8_t *)"0123456789xxxxxyyyyyzz", 22, 22, collect, &s),
+               NR_REASM_NEW);
+    assert_int_equal(s.len, 24);
+    assert_memory_equal(s.buf, "0123456789AAAAABBBBBzzCC", 24);
     assert_int_equal(r.nsegs, 0);
-    assert_int_equal(r.delivered, 10u * 3 * NR_REASM_MAX_SEGS);
-    assert_int_equal(r.gap_bytes, 10u * 3 * NR_REASM_MAX_SEGS);
+    nr_reasm_free(&r);
+}
+
+/* A segment more than NR_REASM_WINDOW ahead is junk: dropped, counted,
+ * never a gap; an acknowledgement skips holes up to what it acknowledges. */
+static void junk_far_ahead_and_acked_holes(void **state)
+{
+    static struct sink s;
+    struct nr_reasm r;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    nr_reasm_start(&r, 100, 1);
+    assert_res(nr_reasm_add(&r, 100 + NR_REASM_WINDOW + 1, (const uint8_t *)"JUNK", 4, 4, collect,
+                            &s), NR_REASM_JUNK);
+    assert_int_equal(r.junk, 1);
+    assert_res(nr_reasm_add(&r, 110, (const uint8_t *)"late", 4, 4, collect, &s), NR_REASM_OOO);
+    nr_reasm_skip_to(&r, 120, collect, &s);
+    assert_int_equal(r.gap_bytes, 16);
+    assert_int_equal(r.delivered, 4);
+    assert_int_equal(r.next, 120);
+    nr_reasm_skip_to(&r, 120 + NR_REASM_WINDOW + 1, collect, &s); /* implausible: ignored */
+    assert_int_equal(r.next, 120);
+    nr_reasm_flush(&r, collect, &s);
+    assert_int_equal(r.gap_bytes, 16);
     nr_reasm_free(&r);
 }
 
@@ -251,6 +320,9 @@ int main(void)
         cmocka_unit_test(gap_at_flush),
         cmocka_unit_test(snap_truncated_segment_is_a_gap),
         cmocka_unit_test(out_of_order_list_is_bounded),
+        cmocka_unit_test(early_loss_with_many_held_segments_loses_nothing),
+        cmocka_unit_test(held_bytes_first_copy_wins),
+        cmocka_unit_test(junk_far_ahead_and_acked_holes),
         cmocka_unit_test(without_keep_no_data_is_passed),
         cmocka_unit_test(longer_retransmission_of_held_segment),
     };

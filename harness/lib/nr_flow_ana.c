@@ -1,0 +1,176 @@
+/* nr_flow_ana.c - tshark's TCP sequence analysis (tcp.analysis.* flags).
+ *
+ * The rules of wireshark's epan/dissectors/packet-tcp.c
+ * (tcp_analyze_sequence_number, 4.0), re-expressed per direction of an
+ * nr_conn: zero window (and probe), lost segment, keep-alive, window
+ * update, window full, keep-alive ACK, duplicate ACK, ACKed unseen
+ * segment, then fast retransmission, out-of-order, spurious retransmission
+ * or retransmission for a segment (or SYN/FIN) that does not advance the
+ * next expected sequence number.  Counts go to c->ta[dir][flag]. */
+#include "nr_flow_int.h"
+
+#include <string.h>
+
+#define F(x) (1u << (x))
+#define SYN_FIN_RST (NR_TCP_SYN | NR_TCP_FIN | NR_TCP_RST)
+
+static int32_t sd(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
+
+/* Window scaling as tshark learns it from the SYN and SYN-ACK options. */
+static void learn_scale(struct nr_conn *c, int dir, const struct nr_pkt *p)
+{
+    struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
+
+    if (!(p->flags & NR_TCP_SYN))
+        return;
+    if (p->opt.has_wscale)
+        f->win_scale = p->opt.wscale > 14 ? 14 : p->opt.wscale;
+    if (f->win_scale == -1 && ((p->flags & NR_TCP_ACK) || r->win_scale == -1)) {
+        f->win_scale = -2;
+        r->win_scale = -2;
+    }
+}
+
+static uint32_t real_window(const struct nr_tsa *f, const struct nr_pkt *p)
+{
+    if (p->flags & NR_TCP_SYN)
+        return p->win;
+    return f->win_scale >= 0 ? (uint32_t)p->win << f->win_scale : p->win;
+}
+
+/* The segment-level checks before the retransmission class; returns the
+ * flags raised and whether to skip to the end (probe, keep-alive ACK). */
+static uint32_t window_checks(const struct nr_conn *c, int dir, const struct nr_pkt *p,
+                              uint32_t seglen, uint32_t win, int *done)
+{
+    const struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
+    uint32_t fl = p->flags, seq = p->seq, ack = p->ack, t = 0;
+    int plain = !(fl & SYN_FIN_RST);
+
+    *done = 0;
+    if (seglen == 1 && seq == f->nextseq && r->window == 0) {
+        *done = 1;
+        return F(NR_TA_ZERO_WIN_PROBE);
+    }
+    if (win == 0 && plain)
+        t |= F(NR_TA_ZERO_WIN);
+    if (f->nextseq && sd(seq, f->nextseq) > 0 && !(fl & NR_TCP_RST))
+        t |= F(NR_TA_LOST);
+    if (seglen <= 1 && seq == f->nextseq - 1 && plain)
+        t |= F(NR_TA_KEEP_ALIVE);
+    if (seglen == 0 && win && win != f->window && seq == f->nextseq && ack == f->lastack && plain)
+        t |= F(NR_TA_WIN_UPDATE);
+    if (seglen > 0 && r->win_scale != -1 && plain &&
+        seq + seglen == r->lastack + (r->win_scale >= 0 ? r->window << r->win_scale : r->window))
+        t |= F(NR_TA_WIN_FULL);
+    if (seglen == 0 && plain && seq == f->nextseq && win == f->window) {
+        if (win && ack == f->lastack && (r->last_flags & F(NR_TA_KEEP_ALIVE))) {
+            *done = 1;
+            return t | F(NR_TA_KEEP_ALIVE_ACK);
+        }
+        if (win == 0 && (ack == f->lastack || ack == f->lastack + 1) &&
+            (r->last_flags & F(NR_TA_ZERO_WIN_PROBE))) {
+            *done = 1;
+            return t; /* zero window probe ACK: not counted */
+        }
+        if (win && ack == f->lastack)
+            t |= F(NR_TA_DUP_ACK);
+    }
+    return t;
+}
+
+/* Retransmission, fast retransmission, out-of-order or spurious. */
+static uint32_t rexmit_class(const struct nr_conn *c, int dir, const struct nr_pkt *p,
+                             uint32_t seglen, int64_t ts)
+{
+    const struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
+    uint32_t seq = p->seq;
+    int behind = f->nextseq && sd(seq, f->nextseq) < 0;
+    int64_t ooo = c->ta_rtt_ns > 0 ? c->ta_rtt_ns : 3000000;
+
+    if (behind && r->dupacks >= 2 && r->lastack == seq && ts - r->lastack_ns < 20000000)
+        return F(NR_TA_FAST_RETRANS) | F(NR_TA_RETRANS);
+    if (behind && ts - f->nextseq_ns < ooo && f->nextseq != seq + seglen)
+        return F(NR_TA_OOO);
+    if (seglen > 0 && r->lastack && sd(seq + seglen, r->lastack) <= 0)
+        return F(NR_TA_SPURIOUS) | F(NR_TA_RETRANS);
+    return behind ? F(NR_TA_RETRANS) : 0;
+}
+
+void nr_flow_ana_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int64_t ts)
+{
+    struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
+    uint32_t fl = p->flags, seq = p->seq, ack = p->ack;
+    uint32_t seglen = (uint32_t)p->wirelen, win, t, nextseq;
+    int done;
+
+    if ((fl & (NR_TCP_SYN | NR_TCP_ACK)) == NR_TCP_SYN)
+        c->ta_syn_ns = ts;
+    else if ((fl & (NR_TCP_SYN | NR_TCP_ACK | NR_TCP_RST | NR_TCP_FIN)) == NR_TCP_ACK &&
+             c->ta_syn_ns && !c->ta_rtt_ns && c->tsa[!dir].base_set)
+        c->ta_rtt_ns = ts - c->ta_syn_ns > 0 ? ts - c->ta_syn_ns : 1;
+    learn_scale(c, dir, p);
+    win = real_window(f, p);
+    if (!f->base_set) {
+        f->base_set = 1;
+        f->base_seq = fl & NR_TCP_SYN ? seq : seq - 1;
+    }
+    if (!r->base_set && (fl & NR_TCP_ACK)) {
+        r->base_set = 1;
+        r->base_seq = ack - 1;
+    }
+    t = window_checks(c, dir, p, seglen, win, &done);
+    if (!(t & F(NR_TA_DUP_ACK)))
+        f->dupacks = 0;
+    else
+        f->dupacks++;
+    if (!done) {
+        if (r->maxseqtobeacked && sd(ack, r->maxseqtobeacked) > 0 && (fl & NR_TCP_ACK)) {
+            t |= F(NR_TA_ACK_LOST);
+            r->maxseqtobeacked = r->nextseq;
+        }
+        if ((seglen > 0 || (fl & (NR_TCP_SYN | NR_TCP_FIN))) && !(t & F(NR_TA_KEEP_ALIVE)))
+            t |= rexmit_class(c, dir, p, seglen, ts);
+    }
+    nextseq = seq + seglen + ((fl & (NR_TCP_SYN | NR_TCP_FIN)) ? 1 : 0);
+    if (!(t & F(NR_TA_ZERO_WIN_PROBE))) {
+        if (!f->nextseq || sd(nextseq, f->nextseq) > 0) {
+            f->nextseq = nextseq;
+            f->nextseq_ns = ts;
+        }
+        if (!f->maxseqtobeacked || seq == f->maxseqtobeacked)
+            f->maxseqtobeacked = f->nextseq;
+    }
+    f->window = win;
+    f->lastack = ack;
+    f->lastack_ns = ts;
+    f->last_flags = t;
+    for (int k = 0; k < NR_TA_COUNT; k++)
+        if (t & F(k))
+            c->ta[dir][k]++;
+}
+
+void nr_flow_ana_init(struct nr_conn *c)
+{
+    memset(c->tsa, 0, sizeof(c->tsa));
+    c->tsa[0].win_scale = c->tsa[1].win_scale = -1;
+}
+
+int nr_flow_ana_splits(const struct nr_conn *c, int dir, const struct nr_pkt *p)
+{
+    return (p->flags & (NR_TCP_SYN | NR_TCP_ACK)) == NR_TCP_SYN && c->tsa[dir].base_set &&
+           p->seq != c->tsa[dir].base_seq;
+}
+
+const char *nr_ta_name(int flag)
+{
+    static const char *const names[NR_TA_COUNT] = {
+        "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
+        "lost_segment", "ack_lost_segment", "zero_window", "zero_window_probe", "window_full",
+        "window_update", "duplicate_ack", "keep_alive", "keep_alive_ack",
+    };
+    return flag >= 0 && flag < NR_TA_COUNT ? names[flag] : "?";
+}
