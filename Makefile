@@ -121,7 +121,7 @@ $(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(B)/gen/doc_scenario.o $(B)/gen/vers
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(REPORT_LIBS)
 
 # Tests of netrig's report writers (harness/tests/test_report_*.c) link them.
-REPORT_OBJ := $(call obj,$(wildcard harness/src/run_report.c harness/src/run_json.c \
+REPORT_OBJ := $(call obj,$(wildcard harness/src/run_report.c harness/src/run_json.c harness/src/run_result.c \
                                     harness/src/run_github.c harness/src/run_shard.c))
 $(B)/tests/test_report_%: $(B)/obj/harness/tests/test_report_%.o $(REPORT_OBJ) $(B)/gen/version.o $(LIBNR)
 	@mkdir -p $(@D)
