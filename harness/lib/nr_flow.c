@@ -270,8 +270,12 @@ int nr_flow_keep(struct nr_conn *c, int dir, int kind, const uint8_t *data, size
             c->chunks = nc;
             c->chunk_cap = ncap;
         }
+        uint64_t soff = s->len;
+        if (c->proto == 6)
+            soff = nr_conn_stream_size(c, dir) - (kind == NR_CHUNK_FIN ? 0 : len);
         c->chunks[c->nchunks++] = (struct nr_chunk){
             .dir = (uint8_t)dir, .kind = (uint8_t)kind, .off = s->len, .len = len,
+            .soff = soff, .ts_ns = c->last_ns,
         };
     }
     if (kind == NR_CHUNK_DATA)

@@ -35,6 +35,8 @@ struct nr_chunk {
     uint8_t kind; /* enum nr_chunk_kind */
     uint64_t off; /* offset in stream[dir] (DATA) */
     uint64_t len; /* bytes (DATA, GAP) */
+    uint64_t soff; /* offset in the direction's stream, gaps counted */
+    int64_t ts_ns; /* capture time of the packet that began the chunk */
 };
 
 /* A growable byte buffer owned by its connection. */

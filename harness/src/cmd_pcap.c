@@ -11,13 +11,17 @@ static const char usage_text[] =
     "usage: netrig pcap SUBCOMMAND [--json] ...\n"
     "  summary FILE            conversations: endpoints, packets/bytes each way,\n"
     "                          duration, zeek conn state and history\n"
+    "      --format zeek                        zeek's conn.log (TSV)\n"
     "  follow FILE [FLOW]      reassembled stream of a conversation; FLOW is an\n"
     "                          index from summary or ADDR:PORT-ADDR:PORT (default:\n"
     "                          the first TCP connection)\n"
     "      --ascii (default) | --hex | --raw    output form\n"
     "      --dir both|orig|resp                 directions shown (default both)\n"
-    "  check FILE              anomalies: RST, retransmissions, zero windows, gaps,\n"
-    "                          unfinished handshakes, truncated/malformed packets\n"
+    "      --interleaved                        each chunk with its time and\n"
+    "                                           direction (tcpflow -c style)\n"
+    "  check FILE              anomalies: tshark's TCP analysis flags per connection,\n"
+    "                          RST, gaps, unfinished handshakes, truncated/malformed\n"
+    "                          packets\n"
     "  diff A B                semantic comparison (ignores ports, sequence bases,\n"
     "                          timestamps)\n"
     "  seeds FILE DIR          one fuzz seed per conversation (client messages as\n"
@@ -43,6 +47,18 @@ int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos)
             a->mode = 'x';
         } else if (strcmp(s, "--raw") == 0) {
             a->mode = 'r';
+        } else if (strcmp(s, "--interleaved") == 0) {
+            a->interleaved = 1;
+        } else if (strcmp(s, "--format") == 0 && i + 1 < argc) {
+            s = argv[++i];
+            if (strcmp(s, "zeek") == 0) {
+                a->zeek = 1;
+            } else if (strcmp(s, "json") == 0) {
+                a->json = 1;
+            } else if (strcmp(s, "text") != 0) {
+                fprintf(stderr, "netrig pcap %s: --format wants text, json or zeek\n", argv[0]);
+                return -1;
+            }
         } else if (strcmp(s, "--dir") == 0 && i + 1 < argc) {
             s = argv[++i];
             if (strcmp(s, "both") == 0) {
@@ -68,16 +84,45 @@ int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos)
     return 0;
 }
 
-int pcap_load(const char *path, int keep_data, struct nr_capture *cap)
+static int load(const char *path, int keep_data, int partial, struct nr_capture *cap)
 {
     char err[NR_ERRBUF_SIZE];
-    struct nr_capture_opts o = { .keep_data = keep_data };
+    struct nr_capture_opts o = { .keep_data = keep_data, .partial_ok = partial };
+    int rc = nr_capture_read_file(path, &o, cap, err);
 
-    if (nr_capture_read_file(path, &o, cap, err) < 0) {
+    if (rc != 0)
         fprintf(stderr, "netrig pcap: %s\n", err);
-        return -1;
+    return rc;
+}
+
+int pcap_load(const char *path, int keep_data, struct nr_capture *cap)
+{
+    return load(path, keep_data, 0, cap);
+}
+
+int pcap_load_partial(const char *path, int keep_data, struct nr_capture *cap)
+{
+    return load(path, keep_data, 1, cap);
+}
+
+/* Length of the valid UTF-8 sequence (2-4 bytes) at s[0..left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+    size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    uint32_t cp;
+
+    if (!n || n > left || s[0] > 0xf4)
+        return 0;
+    cp = s[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
     }
-    return 0;
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
 }
 
 void json_str(FILE *f, const char *s, size_t len)
@@ -87,7 +132,11 @@ void json_str(FILE *f, const char *s, size_t len)
     putc('"', f);
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
+        size_t u = ch >= 0x80 ? utf8_len((const unsigned char *)s + i, len - i) : 0;
+        if (u) { /* valid UTF-8 passes through */
+            fwrite(s + i, 1, u, f);
+            i += u - 1;
+        } else if (ch == '"' || ch == '\\') {
             putc('\\', f);
             putc(ch, f);
         } else if (ch == '\n') {
@@ -150,11 +199,13 @@ void json_conv(FILE *f, const struct nr_conn *c)
     json_str(f, a, strlen(a));
     fputs(",\"resp\":", f);
     json_str(f, b, strlen(b));
-    fprintf(f,
-            ",\"orig_pkts\":%" PRIu64 ",\"orig_bytes\":%" PRIu64 ",\"orig_payload\":%" PRIu64
-            ",\"resp_pkts\":%" PRIu64 ",\"resp_bytes\":%" PRIu64 ",\"resp_payload\":%" PRIu64
-            ",\"start\":%.9f,\"duration\":%.9f,\"state\":\"%s\"",
-            c->pkts[0], c->bytes[0], c->payload[0], c->pkts[1], c->bytes[1], c->payload[1],
+    for (int d = 0; d < 2; d++)
+        fprintf(f,
+                ",\"%s_pkts\":%" PRIu64 ",\"%s_bytes\":%" PRIu64 ",\"%s_ip_bytes\":%" PRIu64
+                ",\"%s_frame_bytes\":%" PRIu64 ",\"%s_payload\":%" PRIu64,
+                dir_name(d), c->pkts[d], dir_name(d), nr_conn_zeek_size(c, d), dir_name(d),
+                c->ip_bytes[d], dir_name(d), c->bytes[d], dir_name(d), c->payload[d]);
+    fprintf(f, ",\"start\":%.9f,\"duration\":%.9f,\"state\":\"%s\"",
             (double)c->first_ns / 1e9, (double)(c->last_ns - c->first_ns) / 1e9, st);
     if (c->proto != 6) {
         putc('}', f);
@@ -168,9 +219,19 @@ void json_conv(FILE *f, const struct nr_conn *c)
     fprintf(f,
             ",\"retransmissions\":[%" PRIu32 ",%" PRIu32 "],\"out_of_order\":[%" PRIu32
             ",%" PRIu32 "],\"zero_windows\":[%" PRIu32 ",%" PRIu32 "],\"gap_bytes\":[%" PRIu64
-            ",%" PRIu64 "],\"stream_bytes\":[%" PRIu64 ",%" PRIu64 "]}",
+            ",%" PRIu64 "],\"stream_bytes\":[%" PRIu64 ",%" PRIu64 "],\"junk_segments\":[%" PRIu32
+            ",%" PRIu32 "],\"reassembly_overflows\":[%" PRIu32 ",%" PRIu32 "],\"tcp_analysis\":{",
             c->retrans[0], c->retrans[1], c->ooo[0], c->ooo[1], c->zero_win[0], c->zero_win[1],
-            c->rs[0].gap_bytes, c->rs[1].gap_bytes, c->rs[0].delivered, c->rs[1].delivered);
+            c->rs[0].gap_bytes, c->rs[1].gap_bytes, c->rs[0].delivered, c->rs[1].delivered,
+            c->rs[0].junk, c->rs[1].junk, c->rs[0].overflows, c->rs[1].overflows);
+    for (int k = 0, first = 1; k < NR_TA_COUNT; k++) {
+        if (!c->ta[0][k] && !c->ta[1][k])
+            continue;
+        fprintf(f, "%s\"%s\":[%" PRIu32 ",%" PRIu32 "]", first ? "" : ",", nr_ta_name(k),
+                c->ta[0][k], c->ta[1][k]);
+        first = 0;
+    }
+    fputs("}}", f);
 }
 
 void json_stats(FILE *f, const struct nr_capture *cap)

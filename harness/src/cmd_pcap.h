@@ -16,6 +16,8 @@ struct pcap_args {
     int json;
     int mode;            /* follow: 'a' ascii, 'x' hex, 'r' raw */
     int dir;             /* follow: -1 both, 0 orig, 1 resp */
+    int zeek;            /* summary: --format zeek (conn.log TSV) */
+    int interleaved;     /* follow: both directions in time order, tcpflow -c style */
     const char *pos[3];  /* positional arguments */
     int npos;
 };
@@ -27,6 +29,11 @@ int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos);
 /* Read path into *cap (keep_data as given); on error print it to stderr
  * ("netrig pcap: FILE: record at offset N: ...").  Returns 0 / -1. */
 int pcap_load(const char *path, int keep_data, struct nr_capture *cap);
+
+/* Same, but a capture damaged after its headers is loaded up to the damage:
+ * returns 1 after printing the error (the caller prints what was read and
+ * exits PCAP_EXIT_ERR; *cap is to be freed). */
+int pcap_load_partial(const char *path, int keep_data, struct nr_capture *cap);
 
 /* Write s[0..len) as a JSON string literal (quotes included). */
 void json_str(FILE *f, const char *s, size_t len);

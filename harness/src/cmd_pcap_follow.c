@@ -52,8 +52,10 @@ static void follow_json(const struct nr_conn *c, int dir)
         static const char *const kinds[] = { "data", "gap", "fin" };
         if (dir >= 0 && k->dir != dir)
             continue;
-        printf("%s{\"dir\":\"%s\",\"kind\":\"%s\",\"offset\":%" PRIu64 ",\"len\":%" PRIu64,
-               first ? "" : ",", dirname_[k->dir], kinds[k->kind], k->off, k->len);
+        printf("%s{\"dir\":\"%s\",\"kind\":\"%s\",\"offset\":%" PRIu64 ",\"len\":%" PRIu64
+               ",\"time\":%.9f",
+               first ? "" : ",", dirname_[k->dir], kinds[k->kind], k->soff, k->len,
+               (double)k->ts_ns / 1e9);
         if (k->kind == NR_CHUNK_DATA) {
             fputs(",\"hex\":", stdout);
             json_hex(c->stream[k->dir].data + k->off, k->len);
@@ -93,7 +95,36 @@ static void follow_text(const struct nr_conn *c, int dir, int mode)
                    nr_conn_endpoint(c, k->dir, a, sizeof(a)),
                    nr_conn_endpoint(c, !k->dir, b, sizeof(b)), k->len);
             if (mode == 'x')
-                hexdump(p, k->len, k->off);
+                hexdump(p, k->len, k->soff);
+            else
+                ascii(p, k->len);
+        }
+    }
+}
+
+/* Both directions in time order, each chunk headed by its capture time,
+ * direction and endpoints, the way tcpflow -c and tshark's follow show a
+ * conversation. */
+static void follow_interleaved(const struct nr_conn *c, int dir, int mode)
+{
+    char a[80], b[80];
+
+    for (size_t i = 0; i < c->nchunks; i++) {
+        const struct nr_chunk *k = &c->chunks[i];
+        const uint8_t *p = c->stream[k->dir].data + k->off;
+        if (dir >= 0 && k->dir != dir)
+            continue;
+        printf("%.6f %s %s > %s", (double)k->ts_ns / 1e9, dirname_[k->dir],
+               nr_conn_endpoint(c, k->dir, a, sizeof(a)),
+               nr_conn_endpoint(c, !k->dir, b, sizeof(b)));
+        if (k->kind == NR_CHUNK_GAP) {
+            printf(" [gap: %" PRIu64 " bytes missing at offset %" PRIu64 "]\n", k->len, k->soff);
+        } else if (k->kind == NR_CHUNK_FIN) {
+            printf(" [FIN at offset %" PRIu64 "]\n", k->soff);
+        } else {
+            printf(": %" PRIu64 " bytes at offset %" PRIu64 "\n", k->len, k->soff);
+            if (mode == 'x')
+                hexdump(p, k->len, k->soff);
             else
                 ascii(p, k->len);
         }
@@ -105,8 +136,9 @@ int pcap_follow(struct pcap_args *a)
     struct nr_capture cap;
     struct nr_conn *c = NULL;
     size_t n;
+    int rc = pcap_load_partial(a->pos[0], 1, &cap);
 
-    if (pcap_load(a->pos[0], 1, &cap) < 0)
+    if (rc < 0)
         return PCAP_EXIT_ERR;
     n = nr_flowtab_count(cap.ft);
     if (a->npos > 1) {
@@ -124,8 +156,10 @@ int pcap_follow(struct pcap_args *a)
     }
     if (a->json)
         follow_json(c, a->dir);
+    else if (a->interleaved && a->mode != 'r')
+        follow_interleaved(c, a->dir, a->mode);
     else
         follow_text(c, a->dir, a->mode);
     nr_capture_free(&cap);
-    return PCAP_EXIT_OK;
+    return rc ? PCAP_EXIT_ERR : PCAP_EXIT_OK;
 }

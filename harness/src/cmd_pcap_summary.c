@@ -1,4 +1,5 @@
-/* cmd_pcap_summary.c - `netrig pcap summary` and `netrig pcap check`. */
+/* cmd_pcap_summary.c - `netrig pcap summary` (text, JSON, zeek conn.log) and
+ * `netrig pcap check`. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -29,14 +30,70 @@ static void text_summary(const struct nr_capture *cap)
            cap->st.nonip + cap->st.other_l4, cap->st.truncated, cap->st.malformed);
 }
 
+/* An optional count field of conn.log: "-" when unset. */
+static void zeek_count(int set, uint64_t v)
+{
+    if (set)
+        printf("\t%" PRIu64, v);
+    else
+        fputs("\t-", stdout);
+}
+
+/* zeek's conn.log (base/protocols/conn/main.zeek Conn::Info, TSV writer):
+ * duration and the byte sizes only when the duration is positive, as
+ * set_conn does; uid is C + the conversation number (zeek's are random). */
+static void zeek_summary(const struct nr_capture *cap)
+{
+    size_t n = nr_flowtab_count(cap->ft);
+    char a[80], b[80];
+
+    fputs("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+          "#path\tconn\n"
+          "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+          "duration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\t"
+          "history\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\n"
+          "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\t"
+          "string\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount\n",
+          stdout);
+    for (size_t i = 0; i < n; i++) {
+        const struct nr_conn *c = nr_flowtab_conn(cap->ft, i);
+        int64_t dur = c->last_ns - c->first_ns;
+        int tcp = c->proto == 6;
+        nr_conn_endpoint(c, 0, a, sizeof(a));
+        nr_conn_endpoint(c, 1, b, sizeof(b));
+        *strrchr(a, ':') = '\0'; /* addresses without the port (and brackets) */
+        *strrchr(b, ':') = '\0';
+        printf("%" PRId64 ".%06" PRId64 "\tC%zu\t%s\t%u\t%s\t%u\t%s\t-", c->first_ns / 1000000000,
+               (c->first_ns % 1000000000) / 1000, i, a[0] == '[' ? a + 1 : a, c->port[0],
+               b[0] == '[' ? b + 1 : b, c->port[1], tcp ? "tcp" : "udp");
+        if (dur > 0)
+            printf("\t%" PRId64 ".%06" PRId64, dur / 1000000000, (dur % 1000000000) / 1000);
+        else
+            fputs("\t-", stdout);
+        zeek_count(dur > 0, nr_conn_zeek_size(c, 0));
+        zeek_count(dur > 0, nr_conn_zeek_size(c, 1));
+        printf("\t%s\t-\t-", nr_conn_state(c));
+        zeek_count(1, tcp ? c->rs[0].gap_bytes + c->rs[1].gap_bytes : 0);
+        printf("\t%s", tcp && c->hist_len ? c->history : "-");
+        for (int d = 0; d < 2; d++) {
+            zeek_count(1, c->pkts[d]);
+            zeek_count(1, c->ip_bytes[d]);
+        }
+        printf("\t-\t%u\n", c->proto);
+    }
+}
+
 int pcap_summary(struct pcap_args *a)
 {
     struct nr_capture cap;
     size_t n;
+    int rc = pcap_load_partial(a->pos[0], 0, &cap);
 
-    if (pcap_load(a->pos[0], 0, &cap) < 0)
+    if (rc < 0)
         return PCAP_EXIT_ERR;
-    if (!a->json) {
+    if (a->zeek) {
+        zeek_summary(&cap);
+    } else if (!a->json) {
         text_summary(&cap);
     } else {
         n = nr_flowtab_count(cap.ft);
@@ -53,7 +110,7 @@ int pcap_summary(struct pcap_args *a)
         fputs("]}\n", stdout);
     }
     nr_capture_free(&cap);
-    return PCAP_EXIT_OK;
+    return rc ? PCAP_EXIT_ERR : PCAP_EXIT_OK;
 }
 
 /* One anomaly: conversation index (-1: whole file), kind, detail text. */
@@ -95,26 +152,30 @@ static void check_conn(struct anomaly_out *o, const struct nr_conn *c)
                  c->rst_dirs == 3 ? " and then the other side" : "", st);
         anomaly(o, i, "rst", d);
     }
+    for (int k = 0; k < NR_TA_COUNT; k++) {
+        if (k == NR_TA_WIN_UPDATE || (!c->ta[0][k] && !c->ta[1][k]))
+            continue; /* a window update is not an anomaly (tshark: chat) */
+        snprintf(d, sizeof(d), "%" PRIu32 " from the originator, %" PRIu32
+                 " from the responder (tshark tcp.analysis.%s)", c->ta[0][k], c->ta[1][k],
+                 nr_ta_name(k));
+        anomaly(o, i, nr_ta_name(k), d);
+    }
     for (int dir = 0; dir < 2; dir++) {
-        if (c->retrans[dir]) {
-            snprintf(d, sizeof(d), "%" PRIu32 " retransmitted segments from the %s",
-                     c->retrans[dir], who[dir]);
-            anomaly(o, i, "retransmission", d);
-        }
-        if (c->ooo[dir]) {
-            snprintf(d, sizeof(d), "%" PRIu32 " out-of-order segments from the %s", c->ooo[dir],
-                     who[dir]);
-            anomaly(o, i, "out-of-order", d);
-        }
-        if (c->zero_win[dir]) {
-            snprintf(d, sizeof(d), "%" PRIu32 " zero-window advertisements from the %s",
-                     c->zero_win[dir], who[dir]);
-            anomaly(o, i, "zero-window", d);
-        }
-        if (c->rs[dir].gap_bytes) {
+        const struct nr_reasm *r = &c->rs[dir];
+        if (r->gap_bytes) {
             snprintf(d, sizeof(d), "%" PRIu64 " bytes missing from the %s's stream in %" PRIu32
-                     " gaps", c->rs[dir].gap_bytes, who[dir], c->rs[dir].gaps);
+                     " gaps", r->gap_bytes, who[dir], r->gaps);
             anomaly(o, i, "gap", d);
+        }
+        if (r->junk) {
+            snprintf(d, sizeof(d), "%" PRIu32 " segments from the %s more than %u bytes ahead "
+                     "of the stream, ignored", r->junk, who[dir], NR_REASM_WINDOW);
+            anomaly(o, i, "junk", d);
+        }
+        if (r->overflows) {
+            snprintf(d, sizeof(d), "%" PRIu32 " holes in the %s's stream skipped: more than %u "
+                     "bytes held out of order", r->overflows, who[dir], NR_REASM_MAX_BYTES);
+            anomaly(o, i, "reassembly-overflow", d);
         }
     }
 }
@@ -125,8 +186,9 @@ int pcap_check(struct pcap_args *a)
     struct anomaly_out o = { .json = a->json };
     size_t n;
     char d[256];
+    int rc = pcap_load_partial(a->pos[0], 0, &cap);
 
-    if (pcap_load(a->pos[0], 0, &cap) < 0)
+    if (rc < 0)
         return PCAP_EXIT_ERR;
     if (a->json) {
         fputs("{\"file\":", stdout);
@@ -151,5 +213,7 @@ int pcap_check(struct pcap_args *a)
     else
         printf("%d anomalies\n", o.count);
     nr_capture_free(&cap);
+    if (rc)
+        return PCAP_EXIT_ERR;
     return o.count ? PCAP_EXIT_FOUND : PCAP_EXIT_OK;
 }

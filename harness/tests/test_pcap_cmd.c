@@ -173,6 +173,31 @@ static void summary(void **state)
     assert_non_null(strstr(out, "\"history\":\"ShADTdfFa\""));
 }
 
+/* zeek's conn.log, zeek's meaning of orig_bytes in JSON, a UTF-8 file
+ * name kept as it is, follow --interleaved. */
+static void zeek_formats(void **state)
+{
+    char a[128], u[128], cmd[512];
+    (void)state;
+    path_of(a, sizeof(a), "a.pcap");
+    assert_int_equal(run("summary", "--format", "zeek", a, NULL), 0);
+    assert_non_null(strstr(out, "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p"));
+    assert_non_null(strstr(out, "\tC0\t127.0.0.1\t41000\t127.0.0.1\t8080\ttcp\t-\t0.012000\t32\t27\tSF"
+                                "\t-\t-\t0\tShADTdfFa\t8\t"));
+    assert_non_null(strstr(out, "\tREJ\t"));
+    assert_int_equal(run("summary", "--json", a, NULL), 0);
+    assert_non_null(strstr(out, "\"orig_bytes\":32,\"orig_ip_bytes\":"));
+    path_of(u, sizeof(u), "caf\xc3\xa9.pcap");
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", a, u);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(run("summary", "--json", u, NULL), 0);
+    assert_non_null(strstr(out, "caf\xc3\xa9.pcap\""));
+    assert_int_equal(run("follow", "--interleaved", a, NULL), 0);
+    assert_non_null(strstr(out, " orig 127.0.0.1:41000 > 127.0.0.1:8080: 28 bytes at offset 0\n"));
+    assert_non_null(strstr(out, " resp 127.0.0.1:8080 > 127.0.0.1:41000 [FIN at offset 27]\n"));
+    assert_int_equal(run("summary", "--format", "xml", a, NULL), 2);
+}
+
 static void follow(void **state)
 {
     char a[128];
@@ -201,8 +226,10 @@ static void check(void **state)
     (void)state;
     path_of(a, sizeof(a), "a.pcap");
     assert_int_equal(run("check", a, NULL), 1);
-    assert_non_null(strstr(out, "#0: retransmission: 1 retransmitted segments from the originator"));
-    assert_non_null(strstr(out, "#0: out-of-order"));
+    assert_non_null(strstr(out, "#0: retransmission: 1 from the originator, 0 from the responder "
+                                "(tshark tcp.analysis.retransmission)"));
+    assert_non_null(strstr(out, "#0: out_of_order: 1 from the originator"));
+    assert_non_null(strstr(out, "#0: lost_segment: 1 from the originator"));
     assert_non_null(strstr(out, "#1: rst: reset by responder"));
     assert_non_null(strstr(out, "#1: unfinished-handshake"));
     assert_int_equal(run("check", "--json", a, NULL), 1);
@@ -392,6 +419,22 @@ static void malformed_files(void **state)
     write_bytes("cut.pcap", buf, n - 5, p, sizeof(p));
     assert_int_equal(run("follow", p, NULL), 2);
     assert_non_null(strstr(err, "truncated record"));
+    /* what came before the damage is printed, the error too (exit 2), and
+     * a pipe names the same record as the file */
+    assert_int_equal(run("summary", p, NULL), 2);
+    assert_non_null(strstr(out, "TCP connections"));
+    {
+        char cmd[1024], ep[128], perr[sizeof(err)];
+        const char *at = strstr(err, "record at offset");
+        assert_non_null(at);
+        path_of(ep, sizeof(ep), "pipe.err");
+        snprintf(cmd, sizeof(cmd), "cat '%s' | '%s' pcap summary - >/dev/null 2>'%s'", p, netrig,
+                 ep);
+        assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+        slurp(ep, perr, sizeof(perr));
+        if (!strstr(perr, at))
+            fail_msg("pipe: '%s', file: '%s'", perr, at);
+    }
 
     write_bytes("cuthdr.pcap", buf, 24 + 16 + 54 + 7, p, sizeof(p));
     assert_int_equal(run("diff", p, a, NULL), 2);
@@ -432,6 +475,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(summary),
+        cmocka_unit_test(zeek_formats),
         cmocka_unit_test(follow),
         cmocka_unit_test(check),
         cmocka_unit_test(diff),

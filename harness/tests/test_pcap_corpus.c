@@ -69,16 +69,9 @@ static void chunks_of(const struct nr_conn *c, char *buf, size_t len)
     buf[0] = '\0';
     for (size_t i = 0; i < c->nchunks && at < len; i++) {
         const struct nr_chunk *k = &c->chunks[i];
-        uint64_t off = k->kind == NR_CHUNK_DATA ? k->off : 0;
-        /* stream offsets: count gaps before this chunk */
-        uint64_t sofs = 0;
-        for (size_t j = 0; j < i; j++)
-            if (c->chunks[j].dir == k->dir && c->chunks[j].kind != NR_CHUNK_FIN)
-                sofs += c->chunks[j].len;
-        (void)off;
         at += (size_t)snprintf(buf + at, len - at, "%s%s:%s:%llu:%llu", i ? "," : "",
                                k->dir ? "resp" : "orig", kinds[k->kind],
-                               (unsigned long long)sofs, (unsigned long long)k->len);
+                               (unsigned long long)k->soff, (unsigned long long)k->len);
     }
 }
 
