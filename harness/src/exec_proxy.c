@@ -677,6 +677,12 @@ static int64_t udp_flush(struct exec_proxy *px, int64_t now)
             next = now + 1000;
             pp = &g->next;
             continue;
+        } else {
+            /* an ICMP error of an earlier datagram (ECONNREFUSED: nobody
+             * listens upstream) comes back on this send: it is lost */
+            count(px, g->dir, NR_L_CUT, g->len);
+            exec_log(px->st, "proxy %s: a datagram of session #%u (%s) was not sent: %s",
+                     px->name, g->link->no, g->dir ? "down" : "up", strerror(errno));
         }
         *pp = g->next;
         free(g->buf);
