@@ -332,7 +332,7 @@ static int send_message(const struct opts *o, const struct ss_buf *msg, const ch
 /* The first line of the password file, without its line break. */
 static int read_password(const char *path, struct blob *b)
 {
-    uint8_t *nl;
+    uint8_t *nl, *np;
 
     if (read_file(path, 4096, b) < 0)
         return -1;
@@ -345,9 +345,12 @@ static int read_password(const char *path, struct blob *b)
         fprintf(stderr, "smtp-send: NUL byte in the password file\n");
         return -1;
     }
-    b->p = realloc(b->p, b->len + 1);
-    if (!b->p)
+    np = realloc(b->p, b->len + 1);
+    if (!np) {
+        fprintf(stderr, "smtp-send: out of memory\n");
         return -1;
+    }
+    b->p = np;
     b->p[b->len] = '\0';
     return 0;
 }
