@@ -627,10 +627,6 @@ static void udp_arrive(struct exec_proxy *px, struct px_link *k, int d, uint8_t 
     k->leg[d].rec.received += len;
     count(px, d, NR_L_DG_IN, 1);
     count(px, d, NR_L_BYTES_IN, len);
-    /* every datagram that passes counts against those held back before it */
-    for (struct px_dg *g = px->dgs; g; g = g->next)
-        if (g->dir == d && g->hold)
-            g->hold--;
     nr_udp_decide(f, &k->dir[d].rng, len, &v);
     if (v.drop) {
         count(px, d, NR_L_DROPPED, 1);
@@ -646,47 +642,76 @@ static void udp_arrive(struct exec_proxy *px, struct px_link *k, int d, uint8_t 
         udp_queue(px, k, d, b, v.len, &v, now);
 }
 
-/* Send the due datagrams.  Returns the next time one is due, or 0. */
+/* Is datagram g due at now (its delay over; held back by reorder until
+ * enough later ones passed, or PX_HOLD_MAX_US)?  *due gets its time. */
+static int dg_due(const struct px_dg *g, int64_t now, int64_t *due)
+{
+    *due = g->at_us;
+    if (g->hold && g->held_us + PX_HOLD_MAX_US > *due)
+        *due = g->held_us + PX_HOLD_MAX_US;
+    return now >= *due;
+}
+
+/* Send datagram g (not yet unlinked).  Returns 0, or -1 on EAGAIN (it stays
+ * queued). */
+static int dg_send(struct exec_proxy *px, struct px_dg *g)
+{
+    struct px_leg *dst = &g->link->leg[!g->dir];
+    ssize_t n;
+
+    if (g->dir == 0)
+        n = send(dst->fd, g->buf, g->len, 0);
+    else
+        n = sendto(px->lfd, g->buf, g->len, 0, (const struct sockaddr *)&dst->rec.peer.ss,
+                   dst->rec.peer.len);
+    if (n < 0 && errno == EAGAIN)
+        return -1;
+    if (n >= 0) {
+        note_dg(&dst->rec.dg_sent, &dst->rec.n_dg_sent, g->len);
+        dst->rec.sent += g->len;
+        count(px, g->dir, NR_L_DG_OUT, 1);
+        count(px, g->dir, NR_L_BYTES_OUT, g->len);
+        return 0;
+    }
+    /* an ICMP error of an earlier datagram (ECONNREFUSED: nobody listens
+     * upstream) comes back on this send: it is lost */
+    count(px, g->dir, NR_L_CUT, g->len);
+    exec_log(px->st, "proxy %s: a datagram of session #%u (%s) was not sent: %s", px->name,
+             g->link->no, g->dir ? "down" : "up", strerror(errno));
+    return 0;
+}
+
+/* Send the due datagrams, in arrival order; each one sent counts against
+ * the held-back ones that arrived before it in its direction (reorder: they
+ * go once `gap` later ones have overtaken them).  Returns the next time one
+ * is due, or 0. */
 static int64_t udp_flush(struct exec_proxy *px, int64_t now)
 {
-    int64_t next = 0;
+    int64_t next, due;
+    int progress = 1;
 
-    for (struct px_dg **pp = &px->dgs; *pp;) {
-        struct px_dg *g = *pp;
-        struct px_leg *dst = &g->link->leg[!g->dir];
-        int64_t due = g->hold ? g->held_us + PX_HOLD_MAX_US : g->at_us;
-        ssize_t n;
-        if (due < g->at_us)
-            due = g->at_us;
-        if (now < due) {
-            next = next && next < due ? next : due;
-            pp = &g->next;
-            continue;
+    while (progress) {
+        progress = 0;
+        next = 0;
+        for (struct px_dg **pp = &px->dgs; *pp;) {
+            struct px_dg *g = *pp;
+            if (!dg_due(g, now, &due)) {
+                next = next && next < due ? next : due;
+                pp = &g->next;
+                continue;
+            }
+            if (dg_send(px, g) < 0) {
+                next = now + 1000;
+                pp = &g->next;
+                continue;
+            }
+            for (struct px_dg *h = px->dgs; h != g; h = h->next)
+                if (h->dir == g->dir && h->hold && --h->hold == 0)
+                    progress = 1; /* released: goes in the next round, after g */
+            *pp = g->next;
+            free(g->buf);
+            free(g);
         }
-        if (g->dir == 0)
-            n = send(dst->fd, g->buf, g->len, 0);
-        else
-            n = sendto(px->lfd, g->buf, g->len, 0, (const struct sockaddr *)&dst->rec.peer.ss,
-                       dst->rec.peer.len);
-        if (n >= 0) {
-            note_dg(&dst->rec.dg_sent, &dst->rec.n_dg_sent, g->len);
-            dst->rec.sent += g->len;
-            count(px, g->dir, NR_L_DG_OUT, 1);
-            count(px, g->dir, NR_L_BYTES_OUT, g->len);
-        } else if (errno == EAGAIN) {
-            next = now + 1000;
-            pp = &g->next;
-            continue;
-        } else {
-            /* an ICMP error of an earlier datagram (ECONNREFUSED: nobody
-             * listens upstream) comes back on this send: it is lost */
-            count(px, g->dir, NR_L_CUT, g->len);
-            exec_log(px->st, "proxy %s: a datagram of session #%u (%s) was not sent: %s",
-                     px->name, g->link->no, g->dir ? "down" : "up", strerror(errno));
-        }
-        *pp = g->next;
-        free(g->buf);
-        free(g);
     }
     return next;
 }
