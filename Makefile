@@ -196,6 +196,12 @@ bench-run: bins
 bench-proxy: bins
 	sh harness/bench/proxy_bench.sh $(B)
 
+# The crafted capture corpus and N (10000) byte-flip mutants of it through
+# the capture analysis under ASan+UBSan (harness/doc/pcap.md).
+.PHONY: pcap-mutants
+pcap-mutants:
+	sh harness/bench/pcap_mutants.sh $${N:-10000} $(B)
+
 # Re-capture the scenarios that have golden captures in pcaps/ and store
 # them (SCN="harness/scenarios/x/y.scn ..." to add or refresh specific ones).
 golden: bins

@@ -13,7 +13,11 @@
  *     no more bytes were delivered than the payload counter saw (it counts
  *     retransmissions and RST data too, never the missing bytes of a gap);
  *   - UDP: one data chunk per packet, their bytes within the payload
- *     counter (a truncated frame keeps only its captured part). */
+ *     counter (a truncated frame keeps only its captured part);
+ *   - TCP: every chunk (data, gap, FIN) sits at its stream offset: the data
+ *     and gap bytes of its direction before it.
+ * A damaged capture is read up to the damage (partial_ok), as `summary`
+ * does. */
 #include <stdint.h>
 
 #include "lib/fz_oracle.h"
@@ -29,6 +33,10 @@ static void check_conn(const struct nr_conn *k)
         const struct nr_chunk *ch = &k->chunks[i];
         int d = ch->dir & 1;
 
+        if (k->proto == 6 && ch->soff != data[d] + gaps[d])
+            fz_fail("pcap", "#%u dir %d: chunk %zu (kind %d) at stream offset %llu, after %llu "
+                    "bytes", k->index, d, i, ch->kind, (unsigned long long)ch->soff,
+                    (unsigned long long)(data[d] + gaps[d]));
         if (ch->kind == NR_CHUNK_DATA) {
             if (ch->off != data[d])
                 fz_fail("pcap", "#%u dir %d: data chunk %zu at offset %llu, stream at %llu",
@@ -67,7 +75,7 @@ static void check_conn(const struct nr_conn *k)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct nr_capture_opts o = { .keep_data = 1 };
+    struct nr_capture_opts o = { .keep_data = 1, .partial_ok = 1 };
     char errbuf[NR_ERRBUF_SIZE], ep[128];
     struct nr_capture c;
 
@@ -77,6 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct nr_conn *k = nr_flowtab_conn(c.ft, i);
 
         nr_conn_state(k);
+        nr_conn_zeek_size(k, 0);
+        nr_conn_zeek_size(k, 1);
         nr_conn_endpoint(k, 1, ep, sizeof(ep));
         check_conn(k);
     }
