@@ -413,6 +413,16 @@ static void malformed_files(void **state)
     write_bytes("snap.pcap", buf, n, p, sizeof(p));
     assert_int_equal(run("summary", p, NULL), 2);
     assert_non_null(strstr(err, "record at offset 94: caplen 1048576 exceeds snaplen 262144"));
+    /* with a larger snaplen in the file header, libpcap's own maximum
+     * (262144) still applies: named at the record, not where libpcap was */
+    memcpy(buf + 16, "\xff\xff\xff\x7f", 4);
+    buf[24 + 16 + 54 + 10] = 0x05; /* caplen 327680 */
+    write_bytes("big.pcap", buf, n, p, sizeof(p));
+    assert_int_equal(run("summary", p, NULL), 2);
+    assert_non_null(strstr(err, "record at offset 94: caplen 327680 exceeds libpcap's maximum of "
+                                "262144"));
+    assert_non_null(strstr(out, "1 TCP connections")); /* the first record was read */
+    memcpy(buf + 16, "\x00\x00\x04\x00", 4);
     buf[24 + 16 + 54 + 10] = 0;
     buf[24 + 16 + 54 + 8] = 54;
 
