@@ -130,6 +130,18 @@ enum nr_step_kind {
 #define NR_DIR_UP 1u   /* client -> upstream */
 #define NR_DIR_DOWN 2u /* upstream -> client */
 
+/* What a `wire NAME PROPERTY` claim is about. */
+enum nr_wire_prop {
+    NR_WP_STATE,      /* state S: zeek's conn_state (value: S) */
+    NR_WP_HANDSHAKE,  /* handshake: SYN, SYN-ACK and the final ACK seen */
+    NR_WP_FIRST_FIN,  /* first-fin SIDE */
+    NR_WP_NO_RST,     /* no-rst */
+    NR_WP_RST,        /* rst SIDE */
+    NR_WP_NO_RETRANS, /* no-retransmissions */
+    NR_WP_DATAGRAMS,  /* datagrams N (value: N) */
+    NR_WP_BYTES,      /* bytes SIDE N (value: N) */
+};
+
 /* The three steps of kind NR_S_WIRE.  They share a kind so that everything
  * that asks "does this scenario need the capture?" sees all of them. */
 enum nr_wire_kind {
@@ -218,8 +230,12 @@ struct nr_step {
         } block;
         struct {                    /* NR_S_WIRE */
             enum nr_wire_kind kind;
-            struct nr_tmpl *words;  /* CLAIM: raw words, interpreted by the capture checker */
-            size_t nwords;
+            enum nr_wire_prop prop; /* CLAIM: the property */
+            int theirs;             /* CLAIM with a SIDE: 0 the name's own end (`us` of a
+                                       connection, `client` of a flow), 1 the other
+                                       (`peer`, `server`) */
+            struct nr_tmpl value;   /* CLAIM state/datagrams/bytes: S or N, checked here
+                                       when it has no variables (else when judged) */
             enum nr_proto proto;    /* FLOW, COUNT: the flows' protocol */
             struct nr_tmpl to;      /* FLOW, COUNT: the server (responder) end, "PORT" or
                                        "HOST:PORT"; nsegs 0: any */

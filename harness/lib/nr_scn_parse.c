@@ -3,6 +3,7 @@
 #include "nr_scn.h"
 #include "nr_scn_lex.h"
 
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +135,7 @@ static void step_free(struct nr_step *s)
         steps_free(&s->u.block.body);
         break;
     case NR_S_WIRE:
-        tmpls_free(s->u.wire.words, s->u.wire.nwords);
+        nr_tmpl_free(&s->u.wire.value);
         nr_tmpl_free(&s->u.wire.to);
         nr_tmpl_free(&s->u.wire.from);
         nr_tmpl_free(&s->u.wire.index);
@@ -210,10 +211,18 @@ static int take_tmpl(struct parser *p, struct nr_tmpl *out, const char *what, in
     return adv(p, next_re);
 }
 
-/* An address: like take_tmpl, noting IPv6 literals in the scenario. */
-static int take_addr(struct parser *p, struct nr_tmpl *out)
+/* The literal text of the current token, when it has no ${var}. */
+static const struct nr_seg *tok_literal(const struct parser *p)
 {
-    if (take_tmpl(p, out, "an address like 127.0.0.1:0, [::1]:8080 or ${name}", 0) < 0)
+    const struct nr_seg *g = p->tok.tmpl.segs;
+
+    return p->tok.tmpl.nsegs == 1 && !g->is_var ? g : NULL;
+}
+
+/* Like take_tmpl, noting IPv6 literals in the scenario. */
+static int take_addr_text(struct parser *p, struct nr_tmpl *out, const char *what)
+{
+    if (take_tmpl(p, out, what, 0) < 0)
         return -1;
     for (size_t i = 0; i < out->nsegs; i++) {
         const struct nr_seg *s = &out->segs[i];
@@ -221,6 +230,21 @@ static int take_addr(struct parser *p, struct nr_tmpl *out)
             p->scn->needs_ipv6 = 1;
     }
     return 0;
+}
+
+/* An address HOST:PORT; one without ${var} must be an address here (no
+ * host names: `localhost` would depend on the machine's resolver). */
+static int take_addr(struct parser *p, struct nr_tmpl *out)
+{
+    static const char what[] = "an address like 127.0.0.1:0, [::1]:8080 or ${name}";
+    const struct nr_seg *g = tok_literal(p);
+    char errbuf[NR_ERRBUF_SIZE];
+    struct nr_addr a;
+
+    if ((p->tok.kind == LX_WORD || p->tok.kind == LX_STRING) && g &&
+        nr_addr_parse((const char *)g->data, &a, errbuf) < 0)
+        return err_got(p, what);
+    return take_addr_text(p, out, what);
 }
 
 static int take_u64(struct parser *p, uint64_t *v, const char *what)
@@ -565,10 +589,33 @@ static int parse_payload(struct parser *p, struct nr_payload *pl)
     return adv(p, 0) < 0 ? -1 : take_range(p, &pl->repeat, 1, UINT64_MAX, "a repeat count >= 1");
 }
 
+/* A /regex/ token without ${var} must compile (POSIX ERE, as the runner
+ * uses it): else an error at the regex. */
+static int check_regex(struct parser *p)
+{
+    const struct nr_seg *g = tok_literal(p);
+    char msg[160];
+    regex_t re;
+    int rc;
+
+    if (!g || memchr(g->data, '\0', g->len))
+        return 0;
+    rc = regcomp(&re, (const char *)g->data, REG_EXTENDED);
+    if (rc == 0) {
+        regfree(&re);
+        return 0;
+    }
+    regerror(rc, &re, msg, sizeof(msg));
+    return lx_errf(&p->lx, p->tok.col, "expected a valid regular expression (POSIX extended): "
+                                       "%s, got /%s/", msg, (const char *)g->data);
+}
+
 /* MATCH of expect (full) or of stdout/stderr/file (payload or regex). */
 static int parse_match(struct parser *p, struct nr_match *m, int full)
 {
     if (p->tok.kind == LX_REGEX) {
+        if (check_regex(p) < 0)
+            return -1;
         m->kind = NR_M_REGEX;
         m->text = p->tok.tmpl;
         memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
@@ -713,6 +760,8 @@ static int take_ready(struct parser *p, struct nr_step *s)
             return -1;
     }
     if (p->tok.kind == LX_REGEX) {
+        if (check_regex(p) < 0)
+            return -1;
         s->u.target.ready_kind = NR_READY_REGEX;
         s->u.target.ready = p->tok.tmpl;
         memset(&p->tok.tmpl, 0, sizeof(p->tok.tmpl));
@@ -1012,10 +1061,48 @@ static int st_block(struct parser *p, struct nr_step *s)
     return finish(p, s, 0);
 }
 
+/* The `wire` properties: their words and what follows each. */
+static const struct {
+    const char *name;
+    enum nr_wire_prop prop;
+    int side;   /* a SIDE follows */
+    int value;  /* then a value: 1 a state, 2 a count */
+} wire_props[] = {
+    { "state", NR_WP_STATE, 0, 1 },         { "handshake", NR_WP_HANDSHAKE, 0, 0 },
+    { "first-fin", NR_WP_FIRST_FIN, 1, 0 }, { "no-rst", NR_WP_NO_RST, 0, 0 },
+    { "rst", NR_WP_RST, 1, 0 },             { "no-retransmissions", NR_WP_NO_RETRANS, 0, 0 },
+    { "datagrams", NR_WP_DATAGRAMS, 0, 2 }, { "bytes", NR_WP_BYTES, 1, 2 },
+};
+
+/* zeek's conn_state values, as `wire NAME state S` takes them. */
+static const char *const wire_states[] = { "S0", "S1", "SF",   "REJ",    "S2",  "S3",  "RSTO",
+                                           "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH" };
+
+/* Is the current token's template literal text equal to one of words? */
+static int tok_in(const struct parser *p, const char *const *words, size_t n)
+{
+    const struct nr_seg *g = tok_literal(p);
+
+    if (!g)
+        return 1; /* ${var}: judged when it runs */
+    for (size_t i = 0; i < n; i++)
+        if (g->len == strlen(words[i]) && memcmp(g->data, words[i], g->len) == 0)
+            return 1;
+    return 0;
+}
+
+/* wire NAME PROPERTY [SIDE] [VALUE]: a claim judged on the capture; the
+ * sides of a connection are us|peer, of a flow client|server. */
 static int st_wire(struct parser *p, struct nr_step *s)
 {
+    static const char props[] = "a wire property (state S, handshake, first-fin SIDE, no-rst, "
+                                "rst SIDE, no-retransmissions, datagrams N, bytes SIDE N)";
+    static const char *const conn_sides[] = { "us", "peer" }, *const flow_sides[] = { "client", "server" };
+    const char *const *sides;
+    size_t k = 0, np = sizeof(wire_props) / sizeof(wire_props[0]);
     struct sym *y;
     unsigned col = p->tok.col;
+    char what[64];
 
     s->u.wire.kind = NR_WIRE_CLAIM;
     if (take_use(p, s->name, SYM_WIRE_OK, &y, 0) < 0)
@@ -1023,12 +1110,38 @@ static int st_wire(struct parser *p, struct nr_step *s)
     if (y->is_unix)
         return lx_errf(&p->lx, col, "expected a TCP or UDP connection or a flow, got '%s' (a "
                                     "unix socket: its traffic is not in the capture)", s->name);
-    if (p->tok.kind == LX_EOL)
-        return err_got(p, "a wire property");
-    while (p->tok.kind != LX_EOL)
-        if (push_tmpl(p, &s->u.wire.words, &s->u.wire.nwords, "a word or \"string\"") < 0)
+    sides = y->kind == SYM_FLOW ? flow_sides : conn_sides;
+    while (k < np && !is_kw(p, wire_props[k].name))
+        k++;
+    if (k == np)
+        return err_got(p, props);
+    s->u.wire.prop = wire_props[k].prop;
+    if (adv(p, 0) < 0)
+        return -1;
+    if (wire_props[k].side) {
+        snprintf(what, sizeof(what), "a side: %s or %s", sides[0], sides[1]);
+        if (!is_kw(p, sides[0]) && !is_kw(p, sides[1]))
+            return err_got(p, what);
+        s->u.wire.theirs = is_kw(p, sides[1]);
+        if (adv(p, 0) < 0)
             return -1;
-    return 0;
+    }
+    if (wire_props[k].value == 1) {
+        if ((p->tok.kind != LX_WORD && p->tok.kind != LX_STRING) ||
+            !tok_in(p, wire_states, sizeof(wire_states) / sizeof(wire_states[0])))
+            return err_got(p, "a zeek state (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH)");
+        if (take_tmpl(p, &s->u.wire.value, "a state", 0) < 0)
+            return -1;
+    } else if (wire_props[k].value == 2) {
+        const struct nr_seg *g = p->tok.tmpl.segs;
+        if ((p->tok.kind != LX_WORD && p->tok.kind != LX_STRING) || p->tok.tmpl.nsegs == 0 ||
+            (p->tok.tmpl.nsegs == 1 && !g->is_var &&
+             (g->len == 0 || g->len > 19 || strspn((const char *)g->data, "0123456789") != g->len)))
+            return err_got(p, "a count (digits, at most 19)");
+        if (take_tmpl(p, &s->u.wire.value, "a count", 0) < 0)
+            return -1;
+    }
+    return finish(p, s, 0);
 }
 
 /* One end of a flow (after `to` / `from`): a port 1-65535 or an address
@@ -1054,7 +1167,7 @@ static int take_endpoint(struct parser *p, struct nr_tmpl *out)
             return err_got(p, what);
         }
     }
-    return take_addr(p, out);
+    return take_addr_text(p, out, what);
 }
 
 /* flow NAME = PROTO FLOWSPEC [index N] / flows PROTO FLOWSPEC count N, where

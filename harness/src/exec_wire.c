@@ -484,16 +484,6 @@ static struct sides conn_sides(int us)
 
 static const struct sides flow_sides = { "client", "server", "client and server", 0 };
 
-/* Which direction a word names; -1 for any other word. */
-static int side(const char *w, const struct sides *sd)
-{
-    if (strcmp(w, sd->mine) == 0)
-        return sd->us;
-    if (strcmp(w, sd->theirs) == 0)
-        return !sd->us;
-    return -1;
-}
-
 /* The name of direction dir (0 originator, 1 responder): "us"/"peer" or
  * "client"/"server"; "nobody" for -1.  Every side a message shows goes
  * through here, so what it says was seen and what it says was expected
@@ -534,67 +524,72 @@ static int parse_count(const char *w, unsigned long long *v)
     return 0;
 }
 
-/* Judge one `wire NAME PROPERTY [ARG...]` step on k, whose sides sd names.
+/* Judge one `wire NAME PROPERTY [SIDE] [VALUE]` step on k, whose sides sd
+ * names; value is the claim's value expanded ("" when it has none).
  * Returns 0 or -1 (failed). */
 static int judge_step(struct exec_ctx *c, const struct exec_wire *w, struct nr_conn *k,
-                      const struct sides *sd, char **words, size_t n)
+                      const struct sides *sd, const char *value)
 {
     const struct nr_step *s = w->step;
-    const char *p = words[0], *arg = n > 1 ? words[1] : "";
-    unsigned long long want;
-    int us = sd->us;
+    int us = sd->us, dir = s->u.wire.theirs ? !us : us;
+    unsigned long long want = 0;
 
-    if (strcmp(p, "state") == 0 && n == 2) {
-        if (strcmp(nr_conn_state(k), arg) == 0)
+    if ((s->u.wire.prop == NR_WP_DATAGRAMS || s->u.wire.prop == NR_WP_BYTES) &&
+        parse_count(value, &want) < 0) {
+        exec_fail(c, s, "wire: expected a count (digits, at most 19), got '%s'", value);
+        return -1;
+    }
+    switch (s->u.wire.prop) {
+    case NR_WP_STATE:
+        if (strcmp(nr_conn_state(k), value) == 0)
             return 0;
         exec_fail(c, s, "wire: state is %s (history %s), expected %s", nr_conn_state(k), k->history,
-                  arg);
-    } else if (strcmp(p, "handshake") == 0 && n == 1) {
+                  value);
+        break;
+    case NR_WP_HANDSHAKE:
         if (k->handshake)
             return 0;
         exec_fail(c, s, "wire: no complete handshake: SYN %s, SYN-ACK %s, final ACK not seen "
                         "(history %s)", k->syn_seen[0] ? "seen" : "not seen",
                   k->syn_seen[1] ? "seen" : "not seen", k->history);
-    } else if (strcmp(p, "first-fin") == 0 && n == 2 && side(arg, sd) >= 0) {
-        int want_dir = side(arg, sd);
-        if (k->first_fin == want_dir)
+        break;
+    case NR_WP_FIRST_FIN:
+        if (k->first_fin == dir)
             return 0;
         exec_fail(c, s, "wire: first FIN from %s, expected %s (history %s)",
-                  side_name(k->first_fin, sd), side_name(want_dir, sd), k->history);
-    } else if (strcmp(p, "no-rst") == 0 && n == 1) {
+                  side_name(k->first_fin, sd), side_name(dir, sd), k->history);
+        break;
+    case NR_WP_NO_RST:
         if (!k->rst_dirs)
             return 0;
         exec_fail(c, s, "wire: RST from %s (history %s)", sides_of(k->rst_dirs, sd), k->history);
-    } else if (strcmp(p, "rst") == 0 && n == 2 && side(arg, sd) >= 0) {
-        int want_dir = side(arg, sd);
-        if (k->rst_dirs & (1u << want_dir))
+        break;
+    case NR_WP_RST:
+        if (k->rst_dirs & (1u << dir))
             return 0;
-        exec_fail(c, s, "wire: no RST from %s, RST from %s (history %s)", side_name(want_dir, sd),
+        exec_fail(c, s, "wire: no RST from %s, RST from %s (history %s)", side_name(dir, sd),
                   sides_of(k->rst_dirs, sd), k->history);
-    } else if (strcmp(p, "no-retransmissions") == 0 && n == 1) {
+        break;
+    case NR_WP_NO_RETRANS:
         if (!k->retrans[0] && !k->retrans[1])
             return 0;
         exec_fail(c, s, "wire: retransmitted segments: %u from %s, %u from %s (history %s)",
                   k->retrans[us], sd->mine, k->retrans[!us], sd->theirs, k->history);
-    } else if (strcmp(p, "datagrams") == 0 && n == 2 && parse_count(arg, &want) == 0) {
-        unsigned long long got = k->pkts[0] + k->pkts[1];
-        if (got == want)
+        break;
+    case NR_WP_DATAGRAMS:
+        if (k->pkts[0] + k->pkts[1] == want)
             return 0;
-        exec_fail(c, s, "wire: %llu datagrams (%llu from %s, %llu from %s), expected %llu", got,
-                  (unsigned long long)k->pkts[us], sd->mine, (unsigned long long)k->pkts[!us],
-                  sd->theirs, want);
-    } else if (strcmp(p, "bytes") == 0 && n == 3 && side(arg, sd) >= 0 &&
-               parse_count(words[2], &want) == 0) {
-        int dir = side(arg, sd);
+        exec_fail(c, s, "wire: %llu datagrams (%llu from %s, %llu from %s), expected %llu",
+                  (unsigned long long)(k->pkts[0] + k->pkts[1]), (unsigned long long)k->pkts[us],
+                  sd->mine, (unsigned long long)k->pkts[!us], sd->theirs, want);
+        break;
+    case NR_WP_BYTES:
         if (payload_of(k, dir) == want)
             return 0;
         exec_fail(c, s, "wire: %llu payload bytes from %s (%llu from %s), expected %llu",
                   payload_of(k, dir), side_name(dir, sd), payload_of(k, !dir),
                   side_name(!dir, sd), want);
-    } else {
-        exec_fail(c, s, "wire: unknown property (state S, handshake, first-fin %s|%s, no-rst, "
-                        "rst %s|%s, no-retransmissions, datagrams N, bytes %s|%s N)",
-                  sd->mine, sd->theirs, sd->mine, sd->theirs, sd->mine, sd->theirs);
+        break;
     }
     return -1;
 }
@@ -700,10 +695,10 @@ static void check_steps(struct exec_ctx *c, struct nr_capture *cap, struct diges
 
     for (size_t i = 0; i < st->nwires && !c->fail; i++) {
         const struct exec_wire *w = &st->wires[i];
+        const struct nr_tmpl *v = &w->step->u.wire.value;
         struct exec_ctx sub = { .st = st, .index = w->index };
-        char *words[4] = { 0 };
-        size_t n = w->step->u.wire.nwords;
         struct nr_conn *k = NULL;
+        char *value;
         struct sides sd = flow_sides;
         int us = 0;
 
@@ -724,17 +719,12 @@ static void check_steps(struct exec_ctx *c, struct nr_capture *cap, struct diges
                 return;
             continue;
         }
-        if (n > 4) {
-            exec_fail(c, w->step, "wire: too many words");
-            return;
-        }
-        for (size_t j = 0; j < n; j++)
-            if (!(words[j] = exec_expand(&sub, w->step, &w->step->u.wire.words[j], NULL)))
-                break;
-        if (!sub.fail)
-            judge_step(&sub, w, k, &sd, words, n);
-        for (size_t j = 0; j < n; j++)
-            free(words[j]);
+        value = v->nsegs ? exec_expand(&sub, w->step, v, NULL) : strdup("");
+        if (value)
+            judge_step(&sub, w, k, &sd, value);
+        else if (!sub.fail)
+            exec_fail(&sub, w->step, "out of memory");
+        free(value);
         if (sub.fail) {
             c->fail = sub.fail;
             return;

@@ -238,7 +238,6 @@ static const struct tcp_case tcp_cases[] = {
       "no match for /he+llo/ (EOF)" },
     { "regex: no match, then silence", "expect a /he+llo/\n", "hell", OPEN,
       "no match for /he+llo/ (timeout)" },
-    { "regex: a pattern regcomp refuses", "expect a /a{2,1}/\n", "", OPEN, "bad regex /a{2,1}/" },
     { "until: through the delimiter", "expect a until \"\\r\\n\"\nexpect a \"def\"\n",
       "abc\r\ndef", OPEN, NULL },
     { "until: no delimiter", "expect a until \"\\r\\n\"\n", "abc\r", FIN,

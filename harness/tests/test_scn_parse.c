@@ -533,7 +533,7 @@ static void socket_fields(void **state)
     assert_string_equal(show(&t->u.sock.addr), "${l.host}:${l.port}");
     nr_scn_free(&s);
 
-    parse_ok("connect c = tcp 10.0.0.1::5\n", &s);
+    parse_ok("connect c = tcp [::ffff:10.0.0.1]:5\n", &s);
     assert_int_equal(s.needs_ipv6, 1);
     nr_scn_free(&s);
 }
@@ -623,7 +623,8 @@ static void flow_fields(void **state)
     t = only_step(&s, 6, NR_S_WIRE);
     assert_int_equal(t->u.wire.kind, NR_WIRE_CLAIM);
     assert_string_equal(t->name, "f");
-    assert_int_equal(t->u.wire.nwords, 2);
+    assert_int_equal(t->u.wire.prop, NR_WP_STATE);
+    assert_string_equal(show(&t->u.wire.value), "SF");
     t = only_step(&s, 8, NR_S_WIRE);
     assert_int_equal(t->u.wire.kind, NR_WIRE_COUNT);
     assert_string_equal(t->name, "");
@@ -681,7 +682,14 @@ static void flow_and_peer_errors(void **state)
         { "flow f = tcp to 80\nset v = ${f}\n", "t.scn:2:9: expected a variable with a value, got '${f}' (a flow has none)" },
         { "wire f state SF\n", "t.scn:1:6: expected a connection or flow defined earlier, got 'f'" },
         { "target t = p\nwire t state SF\n", "t.scn:2:6: expected a connection or flow, got 't' (a target defined at line 1)" },
-        { "flow f = tcp to 80\nwire f\n", "t.scn:2:7: expected a wire property, got end of line" },
+        { "flow f = tcp to 80\nwire f\n", "t.scn:2:7: expected a wire property (state S, handshake, first-fin SIDE, no-rst, rst SIDE, no-retransmissions, datagrams N, bytes SIDE N), got end of line" },
+        { "flow f = tcp to 80\nwire f flags S\n", "t.scn:2:8: expected a wire property (state S, handshake, first-fin SIDE, no-rst, rst SIDE, no-retransmissions, datagrams N, bytes SIDE N), got 'flags'" },
+        { "flow f = tcp to 80\nwire f rst us\n", "t.scn:2:12: expected a side: client or server, got 'us'" },
+        { "flow f = tcp to 80\nwire f state SYN\n", "t.scn:2:14: expected a zeek state (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH), got 'SYN'" },
+        { "flow f = tcp to 80\nwire f state\n", "t.scn:2:13: expected a zeek state (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH), got end of line" },
+        { "flow f = tcp to 80\nwire f bytes server 1e3\n", "t.scn:2:21: expected a count (digits, at most 19), got '1e3'" },
+        { "flow f = udp to 53\nwire f datagrams 12345678901234567890\n", "t.scn:2:18: expected a count (digits, at most 19), got '12345678901234567890'" },
+        { "flow f = tcp to 80\nwire f handshake now\n", "t.scn:2:18: expected end of line, got 'now'" },
         { "repeat 2\nflow f = tcp to 80\nend\nwire f state SF\n", "t.scn:4:6: expected a connection or flow defined earlier, got 'f'" },
     };
 
@@ -785,7 +793,7 @@ static void simple_steps(void **state)
              "stdout p \"ok\"\nstderr p /warn/\n"
              "file ${tmp}/out x\"41\"\nfile /etc/x absent\nfile f.txt /re/ within 1s\n"
              "set v = \"a ${p}\"\nset v = word\nset w = x\"0a\"\n"
-             "connect c = tcp h:3\nwire c flags S \"SA\" ${v}\n",
+             "connect c = tcp 127.0.0.1:3\nwire c bytes peer ${v}\n",
              &s);
     assert_int_equal(s.steps.n, 24);
     only_step(&s, 2, NR_S_SHUTDOWN);
@@ -833,9 +841,9 @@ static void simple_steps(void **state)
     assert_string_equal(t->name, "v");
     assert_string_equal(show(&t->u.set.value), "a ${p}");
     t = only_step(&s, 23, NR_S_WIRE);
-    assert_int_equal(t->u.wire.nwords, 4);
-    assert_string_equal(show(&t->u.wire.words[2]), "SA");
-    assert_string_equal(show(&t->u.wire.words[3]), "${v}");
+    assert_int_equal(t->u.wire.prop, NR_WP_BYTES);
+    assert_int_equal(t->u.wire.theirs, 1);
+    assert_string_equal(show(&t->u.wire.value), "${v}");
     nr_scn_free(&s);
 }
 
@@ -944,7 +952,7 @@ static void names_and_scopes(void **state)
     assert_int_equal(s.steps.n, 5);
     nr_scn_free(&s);
     /* names of 31 characters are fine */
-    parse_ok("connect abcdefghijklmnopqrstuvwxyz01234 = tcp h:1\n", &s);
+    parse_ok("connect abcdefghijklmnopqrstuvwxyz01234 = tcp 127.0.0.1:1\n", &s);
     nr_scn_free(&s);
 }
 
@@ -954,7 +962,7 @@ static void errors(void **state)
         const char *text, *want;
     } cases[] = {
         { "bogus x\n", "t.scn:1:1: expected a step like" },
-        { "\n  connect c tcp h:1\n", "t.scn:2:13: expected '=', got 'tcp'" },
+        { "\n  connect c tcp 127.0.0.1:1\n", "t.scn:2:13: expected '=', got 'tcp'" },
         { "set a = \"abc\n", "t.scn:1:9: expected a closing '\"' for this string, got end of line" },
         { CONN "expect c /abc\n", "t.scn:2:10: expected a closing '/' for this regex" },
         { CONN "expect c /abc\\\n", "t.scn:2:10: expected a closing '/' for this regex" },
@@ -975,7 +983,7 @@ static void errors(void **state)
           "t.scn:2:16: expected a number below 2^64, got '18446744073709551616'" },
         { CONN "send c pattern 12k\n", "t.scn:2:16: expected a byte count, got '12k'" },
         { CONN "send c pattern -1\n", "t.scn:2:16: expected a byte count, got '-1'" },
-        { "connect abcdefghijklmnopqrstuvwxyz012345 = tcp h:1\n",
+        { "connect abcdefghijklmnopqrstuvwxyz012345 = tcp 127.0.0.1:1\n",
           "t.scn:1:9: expected a name of at most 31 characters" },
         { "set v = \"${abcdefghijklmnopqrstuvwxyz012345}\"\n",
           "t.scn:1:10: expected a variable name of at most 31 characters" },
@@ -1014,11 +1022,11 @@ static void errors(void **state)
         { "target c = p\nset c = 1\n", "t.scn:2:5: expected a new name, got 'c' (a target defined at line 1)" },
         { "set tmp = 1\n", "t.scn:1:5: expected a new name, got 'tmp' (a builtin variable)" },
         { "repeat 2\n" CONN "end\nsend c \"x\"\n", "t.scn:4:6: expected a connection or UDP listener defined earlier, got 'c'" },
-        { "connect r = tcp h:1 refused\nsend r \"x\"\n", "t.scn:2:6: expected an open connection, got 'r' (closed at line 1)" },
+        { "connect r = tcp 127.0.0.1:1 refused\nsend r \"x\"\n", "t.scn:2:6: expected an open connection, got 'r' (closed at line 1)" },
         { "set a = \"a\\q\"\n", "t.scn:1:11: expected an escape \\n \\r \\t \\0 \\\\ \\\" \\$ or \\xHH, got '\\q'" },
-        { "listen u = udp h:1\naccept a = u\n", "t.scn:2:12: expected a TCP listener, got 'u' (a UDP listener)" },
+        { "listen u = udp 127.0.0.1:1\naccept a = u\n", "t.scn:2:12: expected a TCP listener, got 'u' (a UDP listener)" },
         { "accept a = nol\n", "t.scn:1:12: expected a listener defined earlier, got 'nol'" },
-        { "connect c = sctp h:1\n", "t.scn:1:13: expected 'tcp', 'udp', 'unix' or 'unixgram', got 'sctp'" },
+        { "connect c = sctp 127.0.0.1:1\n", "t.scn:1:13: expected 'tcp', 'udp', 'unix' or 'unixgram', got 'sctp'" },
         { CONN "send c 12\n", "t.scn:2:8: expected a payload: \"string\", x\"hex\", file PATH or pattern N, got '12'" },
         { CONN "send c \"a\" * 0\n", "t.scn:2:14: expected a repeat count >= 1, got '0'" },
         { CONN "send c \"a\" chunk 0\n", "t.scn:2:18: expected a chunk size >= 1, got '0'" },
@@ -1030,10 +1038,16 @@ static void errors(void **state)
         { "parallel 0\nend\n", "t.scn:1:10: expected an instance count 1-1024, got '0'" },
         { "parallel 1025\nend\n", "t.scn:1:10: expected an instance count 1-1024" },
         { "repeat x\nend\n", "t.scn:1:8: expected a repeat count 1-1000000, got 'x'" },
-        { CONN "wire c\n", "t.scn:2:7: expected a wire property, got end of line" },
+        { CONN "wire c\n", "t.scn:2:7: expected a wire property (state S, handshake, first-fin SIDE, no-rst, rst SIDE, no-retransmissions, datagrams N, bytes SIDE N), got end of line" },
+        { CONN "wire c first-fin server\n", "t.scn:2:18: expected a side: us or peer, got 'server'" },
+        { CONN "expect c /a(/\n", "t.scn:2:10: expected a valid regular expression (POSIX extended): Unmatched ( or \\(, got /a(/" },
+        { "target t ready /x{2,1}/ = p\n", "t.scn:1:16: expected a valid regular expression (POSIX extended): Invalid content of \\{\\}, got /x{2,1}/" },
+        { "target t = p\nstdout t /[z-a]/\n", "t.scn:2:10: expected a valid regular expression (POSIX extended): Invalid range end, got /[z-a]/" },
+        { "connect c = tcp localhost:80\n", "t.scn:1:17: expected an address like 127.0.0.1:0, [::1]:8080 or ${name}, got 'localhost:80'" },
+        { "listen u = udp 127.0.0.1:0\nsend u \"x\" to localhost:53\n", "t.scn:2:15: expected an address like 127.0.0.1:0, [::1]:8080 or ${name}, got 'localhost:53'" },
         { "sleep 0\ntimeout 1s\n", "t.scn:2:1: expected 'timeout' only before the first step" },
         { "repeat 1\ndeadline 1s\nend\n", "t.scn:2:1: expected 'deadline' only before the first step" },
-        { "listen l = tcp h:1\nconnect c = tcp h:1 within 1s refused\n", "t.scn:2:31: expected end of line, got 'refused'" },
+        { "listen l = tcp 127.0.0.1:1\nconnect c = tcp 127.0.0.1:1 within 1s refused\n", "t.scn:2:39: expected end of line, got 'refused'" },
         { "\xff\n", "t.scn:1:1: expected a word, \"string\", x\"hex\" or comment (quote special characters), got '\\xff'" },
     };
 
@@ -1128,7 +1142,7 @@ static int expand(const char *text, uint8_t **out, size_t *len, char *err)
     struct nr_scn s;
     int rc;
 
-    snprintf(src, sizeof(src), "listen srv = tcp h:1\nlisten v6 = tcp h:1\nset word = w\n"
+    snprintf(src, sizeof(src), "listen srv = tcp 127.0.0.1:1\nlisten v6 = tcp 127.0.0.1:1\nset word = w\n"
                                "set x = %s\n", text);
     parse_ok(src, &s);
     rc = nr_tmpl_expand(&s.steps.v[3].u.set.value, lookup, NULL, out, len, err);
@@ -1203,17 +1217,17 @@ static void malformed_table(void **state)
         "connect", "connect c", "connect c =", "connect c = tcp", "send", "file", "file x",
         "set", "set a", "set a =", "parallel", "repeat", "end", "end end", "wire", "exit",
         "stop", "stdout", "stderr x", "sleep", "sleep 1", "timeout", "deadline x", "*", "* *",
-        "connect c = tcp h:1\nsend c pattern", "connect c = tcp h:1\nsend c \"a\" *",
-        "connect c = tcp h:1\nexpect c until", "connect c = tcp h:1\nexpect c length",
-        "connect c = tcp h:1\nexpect c /${c", "repeat 1\nrepeat 1\nrepeat 1", "\r\r\r\n\t",
+        "connect c = tcp 127.0.0.1:1\nsend c pattern", "connect c = tcp 127.0.0.1:1\nsend c \"a\" *",
+        "connect c = tcp 127.0.0.1:1\nexpect c until", "connect c = tcp 127.0.0.1:1\nexpect c length",
+        "connect c = tcp 127.0.0.1:1\nexpect c /${c", "repeat 1\nrepeat 1\nrepeat 1", "\r\r\r\n\t",
         "target t = p\nexit t signal", "target t = p\nexit t signal SIG", "# only",
         "x\"0", "x\"00 0", "set a = x\"0 0\"", "target t stop-signal", "target t clean",
         "target t clean signal", "target t ready stderr \"x", "target t = p\nstop t expect",
         "target t = p\nstop t signal", "target t = p\nstop t signal 2 expect signal",
         "target t = p\nexit t clean within", "flow", "flow f", "flow f = tcp to",
         "flow f = tcp to 1 index", "flows", "flows tcp from 1 count", "flows udp to [::1]:1",
-        "listen u = udp h:1\nsend u \"x\" to", "listen u = udp h:1\nexpect u \"x\" from",
-        "connect c = tcp h:1 retry within",
+        "listen u = udp 127.0.0.1:1\nsend u \"x\" to", "listen u = udp 127.0.0.1:1\nexpect u \"x\" from",
+        "connect c = tcp 127.0.0.1:1 retry within",
     };
 
     (void)state;
