@@ -350,6 +350,7 @@ static int run_add(struct nr_ladder *l, struct run *u, const struct nr_ladder_ev
         u->band.end_ns = e->ts_ns;
         u->band.npkts++;
         u->band.nback += !data;
+        u->band.nzwin += (e->marks & NR_LM_ZEROWIN) != 0;
         u->band.bytes += data ? e->bytes : 0;
         return 0;
     }
@@ -369,12 +370,14 @@ static int run_add(struct nr_ladder *l, struct run *u, const struct nr_ladder_ev
     u->band.marks = 0;
     u->band.npkts = 0;
     u->band.nback = 0;
+    u->band.nzwin = 0;
     u->band.bytes = 0;
     u->band.npreview = 0;
     for (size_t i = 0; i < u->n; i++) {
         int fwd = u->ev[i].from == u->band.from && u->ev[i].bytes > 0;
         u->band.npkts++;
         u->band.nback += !fwd;
+        u->band.nzwin += (u->ev[i].marks & NR_LM_ZEROWIN) != 0;
         u->band.bytes += fwd ? u->ev[i].bytes : 0;
     }
     u->band.end_ns = e->ts_ns;
@@ -446,11 +449,12 @@ static void packet_event(struct cstate *s, const struct nr_conn *c, int dir, uin
 static int place(struct nr_ladder *l, struct cstate *s, int dir, const struct nr_ladder_event *e)
 {
     struct run *mine = &s->run[dir], *other = &s->run[!dir];
-    int plain = e->marks == 0 || e->marks == NR_LM_UDP;
-    int pure_ack = e->marks == 0 && e->bytes == 0 && e->flags == NR_TCP_ACK;
+    int plain = e->marks == 0 || e->marks == NR_LM_UDP || e->marks == NR_LM_ZEROWIN;
+    int pure_ack = (e->marks == 0 || e->marks == NR_LM_ZEROWIN) && e->bytes == 0 &&
+                   e->flags == NR_TCP_ACK;
     int64_t last;
 
-    if (!plain || (e->bytes == 0 && !pure_ack)) { /* drawn alone, after the bursts */
+    if (!pure_ack && (!plain || e->bytes == 0)) { /* drawn alone, after the bursts */
         if (run_flush(l, mine) < 0 || run_flush(l, other) < 0)
             return -1;
         return push_event(l, e);

@@ -6,8 +6,9 @@
  * time order: one per packet, or one per band, a burst of plain data
  * segments of one connection and direction (with the pure ACKs that answer
  * them) coalesced so that a 64 MiB transfer is a few events, not thousands.
- * Packets that are special (SYN, FIN, RST, retransmission, zero window,
- * out of order) are always drawn on their own.  Per-packet anomalies come
+ * Packets that are special (SYN, FIN, RST, retransmission, out of order)
+ * are always drawn on their own; the packets of a burst that advertise a
+ * zero window (a receiver that does not read) are counted in its band.  Per-packet anomalies come
  * from the nr_flow analysis of the same pass.
  *
  * The step log of a scenario (steps.log, written by the runner) is parsed
@@ -58,6 +59,7 @@ struct nr_ladder_event {
     uint8_t marks;             /* NR_LM_* (a band: none) */
     uint32_t npkts;            /* packets in it: 1 for an arrow */
     uint32_t nback;            /* band: pure ACKs the other way, included in npkts */
+    uint32_t nzwin;            /* band: packets in it advertising a zero window */
     uint64_t bytes;            /* payload bytes (a band: of its data segments) */
     uint32_t rseq, rack;       /* relative seq and ack (a band: of its first segment) */
     uint16_t win;

@@ -33,6 +33,7 @@ const char ladder_css[] =
     ".ladder .rst text{fill:#d1242f;font-weight:bold}\n"
     ".ladder .band polygon{fill:#9ecbff;fill-opacity:.6;stroke:#0969da}\n"
     ".ladder .band text{text-anchor:middle;fill:#0a3069}\n"
+    ".ladder .band.zwin polygon{stroke:#8250df;stroke-width:2.5}\n"
     ".ladder .step line{stroke:#bbb;stroke-dasharray:6 3}\n"
     ".ladder .step text{fill:#555;font-family:monospace}\n"
     ".ladder .step.failed line{stroke:#d1242f;stroke-width:2}\n"
@@ -200,21 +201,24 @@ static void draw_band(FILE *f, const struct nr_ladder *l, const struct nr_ladder
     if (x0 == x1)
         x1 = x0 + 60;
     size_text(size, sizeof(size), e->bytes);
-    fprintf(f, "<g class=\"band\" data-n=\"%" PRIu32 "\" data-frame=\"%" PRIu64 "\"><title>", e->npkts,
-            e->frame);
+    fprintf(f, "<g class=\"band%s\" data-n=\"%" PRIu32 "\" data-frame=\"%" PRIu64 "\"><title>",
+            e->nzwin ? " zwin" : "", e->npkts, e->frame);
     nr_markup_str(f, lane_label(l, e->from), 1);
     fputs(" \xe2\x86\x92 ", f);
     nr_markup_str(f, lane_label(l, e->to), 1);
     fprintf(f, " (connection %" PRIu32 "): a burst of %" PRIu32 " data segments carrying %" PRIu64
-               " bytes, with %" PRIu32 " ACKs back; frames from #%" PRIu64 ", %.6f s</title>",
-            e->conn, e->npkts - e->nback, e->bytes, e->nback, e->frame,
+               " bytes, with %" PRIu32 " ACKs back (%" PRIu32 " packets advertise a zero window); frames "
+               "from #%" PRIu64 ", %.6f s</title>",
+            e->conn, e->npkts - e->nback, e->bytes, e->nback, e->nzwin, e->frame,
             (double)(e->end_ns - e->ts_ns) / 1e9);
     fprintf(f, "<polygon points=\"%d,%d %d,%d %d,%d %d,%d\"/>", x0, y + 4, x1, y + 10, x1, y + h + 4,
             x0, y + h - 2);
-    fprintf(f, "<text x=\"%d\" y=\"%d\">%" PRIu32 " packets: %" PRIu32 " segments, %s; %" PRIu32
-               " ACKs; %.3f ms</text></g>\n",
-            (x0 + x1) / 2, y + h / 2 + 8, e->npkts, e->npkts - e->nback, size, e->nback,
-            (double)(e->end_ns - e->ts_ns) / 1e6);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">%s %" PRIu32 " packets: %" PRIu32 " segments, %s; %" PRIu32
+               " ACKs", (x0 + x1) / 2, y + h / 2 + 8, x1 > x0 ? "\xe2\x86\x92" : "\xe2\x86\x90",
+            e->npkts, e->npkts - e->nback, size, e->nback);
+    if (e->nzwin)
+        fprintf(f, "; %" PRIu32 " zero windows", e->nzwin);
+    fprintf(f, "; %.3f ms</text></g>\n", (double)(e->end_ns - e->ts_ns) / 1e6);
 }
 
 static void draw_step(FILE *f, const struct nr_ladder_step *s, int y, int width)

@@ -144,6 +144,14 @@ static void cap_open(struct cap *c)
     assert_int_equal(pg_open_file(&c->s, cap_path), 0);
 }
 
+/* A capture with one connection 127.0.0.1:40000 -> :7000, handshake done. */
+static void cap_conn(struct cap *c, struct pg_conn *k)
+{
+    cap_open(c);
+    pg_conn_init(k, &c->s, 40000, 7000, 1000, 5000);
+    pg_handshake(k);
+}
+
 /* Close the capture and read its ladder. */
 static void cap_ladder(struct cap *c, const struct nr_ladder_opts *o,
                        const struct nr_ladder_log *log, struct nr_ladder *l)
@@ -177,9 +185,7 @@ static void test_ladder_small(void **state)
     struct cap c;
 
     (void)state;
-    cap_open(&c);
-    pg_conn_init(&k, &c.s, 40000, 7000, 1000, 5000);
-    pg_handshake(&k);
+    cap_conn(&c, &k);
     pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "<hello>\n", 8);
     pg_seg(&k, 1, NR_TCP_ACK, NULL, 0);
     pg_close(&k, 0);
@@ -215,9 +221,7 @@ static void test_ladder_band(void **state)
     size_t bands = 0;
 
     (void)state;
-    cap_open(&c);
-    pg_conn_init(&k, &c.s, 40000, 7000, 1000, 5000);
-    pg_handshake(&k);
+    cap_conn(&c, &k);
     for (int i = 0; i < 30; i++) {
         pg_seg(&k, 0, NR_TCP_ACK, blk, sizeof(blk));
         if (i % 2)
@@ -248,6 +252,36 @@ static void test_ladder_band(void **state)
     nr_ladder_free(&l);
 }
 
+/* The zero-window ACKs of a receiver that does not read are counted in the
+ * burst they answer; one that answers no burst is an arrow. */
+static void test_ladder_zero_window_band(void **state)
+{
+    static uint8_t blk[500];
+    struct nr_ladder l;
+    struct pg_conn k;
+    struct cap c;
+
+    (void)state;
+    cap_conn(&c, &k);
+    for (int i = 0; i < 10; i++) {
+        k.win = 65535; /* pg_conn has one window for both sides */
+        pg_seg(&k, 0, NR_TCP_ACK, blk, sizeof(blk));
+        k.win = i % 2 ? 0 : 512;
+        pg_seg(&k, 1, NR_TCP_ACK, NULL, 0);
+    }
+    k.win = 512;
+    pg_seg(&k, 0, NR_TCP_FIN | NR_TCP_ACK, NULL, 0);
+    k.win = 0;
+    pg_seg(&k, 1, NR_TCP_ACK, NULL, 0);
+    cap_ladder(&c, NULL, NULL, &l);
+    assert_int_equal(l.nev, 3 + 1 + 2);
+    assert_true(l.ev[3].band && l.ev[3].npkts == 20 && l.ev[3].nback == 10);
+    assert_int_equal(l.ev[3].nzwin, 5);
+    assert_true(!l.ev[5].band && (l.ev[5].marks & NR_LM_ZEROWIN));
+    assert_int_equal(count_drawn(&l), l.frames);
+    nr_ladder_free(&l);
+}
+
 /* A hole (lost segment) marks the segment after it, and its bytes are
  * counted as missing at the end. */
 static void test_ladder_gap(void **state)
@@ -257,9 +291,7 @@ static void test_ladder_gap(void **state)
     struct cap c;
 
     (void)state;
-    cap_open(&c);
-    pg_conn_init(&k, &c.s, 40000, 7000, 1000, 5000);
-    pg_handshake(&k);
+    cap_conn(&c, &k);
     k.seq[0] += 5; /* 5 bytes never captured */
     pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "after", 5);
     cap_ladder(&c, NULL, NULL, &l);
@@ -351,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_esc_controls),   cmocka_unit_test(test_log_parse),
         cmocka_unit_test(test_ladder_small),   cmocka_unit_test(test_ladder_band),
         cmocka_unit_test(test_ladder_gap),     cmocka_unit_test(test_ladder_options),
+        cmocka_unit_test(test_ladder_zero_window_band),
         cmocka_unit_test(test_ladder_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
