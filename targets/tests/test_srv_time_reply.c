@@ -67,6 +67,30 @@ static void matches_ctime(void **state)
     utc(NULL);
 }
 
+/* Every weekday and every month, against ctime (a name table or a range
+ * check off by one at either end shows): Sun 1 Jan 2023 and the six days
+ * after it, then 32-day steps through the twelve months. */
+static void every_weekday_and_month(void **state)
+{
+    char want[64], *nl;
+    uint8_t out[64];
+    long n;
+
+    (void)state;
+    for (int k = 0; k < 7 + 12; k++) {
+        time_t t = (time_t)1672531200 + (k < 7 ? k : (k - 7) * 32) * 86400;
+
+        assert_non_null(ctime_r(&t, want + 1));
+        want[0] = '[';
+        nl = strchr(want, '\n');
+        assert_non_null(nl);
+        memcpy(nl, "] ", 3);
+        n = tt_reply_format(t, (const uint8_t *)"d", 1, out, sizeof(out), NULL);
+        if (n != (long)strlen(want) + 1 || memcmp(out, want, strlen(want)) != 0)
+            fail_msg("time %lld: '%.*s', want '%sd'", (long long)t, n > 0 ? (int)n : 0, out, want);
+    }
+}
+
 static void size_limits(void **state)
 {
     static const uint8_t data[] = "some data";
@@ -222,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fixed_time_exact_string),
         cmocka_unit_test(matches_ctime),
+        cmocka_unit_test_setup(every_weekday_and_month, utc),
         cmocka_unit_test(size_limits),
         cmocka_unit_test(beyond_calendar),
         cmocka_unit_test(server_replies_then_closes_on_eof),

@@ -1,0 +1,249 @@
+/* Unit tests of tcp-time's event loop (targets/tcp-time/reactor.c): the
+ * errors of add, mod and del, dispatch counts, a timeout and an interrupted
+ * wait returning 0, a callback that removes (and reuses) a descriptor whose
+ * event was already fetched, and descriptors far above the first table. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_err.h"
+#include "tcp-time/reactor.h"
+
+/* What the callbacks saw. */
+struct seen {
+    int calls;
+    int fd;
+    uint32_t events;
+    int del_fd;      /* >= 0: the callback removes this fd ... */
+    int reuse_fd;    /* ... and, if >= 0, registers this one (same number) again */
+};
+
+static void on_io(struct tt_loop *l, int fd, uint32_t events, void *arg)
+{
+    struct seen *s = arg;
+
+    s->calls++;
+    s->fd = fd;
+    s->events = events;
+    if (s->del_fd >= 0) {
+        assert_int_equal(tt_loop_del(l, s->del_fd), 0);
+        if (s->reuse_fd >= 0)
+            assert_int_equal(tt_loop_add(l, s->reuse_fd, EPOLLIN, on_io, s), 0);
+        s->del_fd = -1;
+    }
+}
+
+static struct tt_loop *loop(void)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+    struct tt_loop *l = tt_loop_create(errbuf);
+
+    if (!l)
+        fail_msg("%s", errbuf);
+    return l;
+}
+
+/* The errors each call names, and that a failed add leaves nothing behind. */
+static void errors(void **state)
+{
+    struct tt_loop *l = loop();
+    struct seen s = { .del_fd = -1, .reuse_fd = -1 };
+    int sv[2], file;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(tt_loop_add(l, -1, EPOLLIN, on_io, &s), -EINVAL);
+    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, NULL, &s), -EINVAL);
+    assert_int_equal(tt_loop_mod(l, sv[0], EPOLLOUT), -ENOENT);
+    assert_int_equal(tt_loop_mod(l, -1, EPOLLOUT), -ENOENT);
+    assert_int_equal(tt_loop_mod(l, 100000, EPOLLOUT), -ENOENT);
+    assert_int_equal(tt_loop_del(l, sv[0]), -ENOENT);
+    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), -EEXIST);
+    /* epoll refuses a regular file: the add fails and registers nothing. */
+    file = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    assert_true(file >= 0);
+    assert_int_equal(tt_loop_add(l, file, EPOLLIN, on_io, &s), -EPERM);
+    assert_int_equal(tt_loop_mod(l, file, EPOLLIN), -ENOENT);
+    assert_int_equal(tt_loop_del(l, file), -ENOENT);
+    assert_int_equal(tt_loop_del(l, sv[0]), 0);
+    assert_int_equal(tt_loop_del(l, sv[0]), -ENOENT);
+    close(file);
+    close(sv[0]);
+    close(sv[1]);
+    tt_loop_destroy(l);
+}
+
+/* A round returns how many events it dispatched; nothing ready within the
+ * timeout is 0; mod changes what is watched. */
+static void dispatch_and_timeout(void **state)
+{
+    struct tt_loop *l = loop();
+    struct seen s = { .del_fd = -1, .reuse_fd = -1 };
+    int sv[2];
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    errno = EBADF; /* a stale errno must not leak into a timeout's result */
+    assert_int_equal(tt_loop_run_once(l, 0), 0);
+    assert_int_equal(tt_loop_run_once(l, 20), 0);
+    assert_int_equal(s.calls, 0);
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    assert_int_equal(tt_loop_run_once(l, 1000), 1);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.fd, sv[0]);
+    assert_int_equal(s.events, EPOLLIN);
+    assert_int_equal(tt_loop_mod(l, sv[0], EPOLLOUT), 0);
+    assert_int_equal(tt_loop_run_once(l, 1000), 1);
+    assert_int_equal(s.events, EPOLLOUT);
+    assert_int_equal(tt_loop_mod(l, sv[0], 0), 0);
+    assert_int_equal(tt_loop_run_once(l, 0), 0);
+    assert_int_equal(s.calls, 2);
+    tt_loop_destroy(l);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* A wait interrupted by a signal returns 0 (not an error, not an event). */
+static void interrupted(void **state)
+{
+    struct sigaction sa = { .sa_handler = on_alarm }, old;
+    struct tt_loop *l = loop();
+    struct seen s = { .del_fd = -1, .reuse_fd = -1 };
+    int sv[2];
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0); /* no SA_RESTART */
+    ualarm(50000, 0);
+    assert_int_equal(tt_loop_run_once(l, 5000), 0);
+    assert_int_equal(s.calls, 0);
+    sigaction(SIGALRM, &old, NULL);
+    tt_loop_destroy(l);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Two descriptors ready in one round: the first callback removes the
+ * second, closes it and registers a new descriptor under the same number;
+ * the event already fetched for the old one is not delivered to it. */
+static void stale_event_skipped(void **state)
+{
+    struct tt_loop *l = loop();
+    struct seen a = { .del_fd = -1, .reuse_fd = -1 }, b = { .del_fd = -1, .reuse_fd = -1 };
+    int p[2], q[2], second, n;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, q), 0);
+    assert_int_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
+    assert_int_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
+    assert_int_equal(write(p[1], "x", 1), 1);
+    assert_int_equal(write(q[1], "y", 1), 1);
+    /* Whichever is dispatched first removes the other. */
+    a.del_fd = q[0];
+    b.del_fd = p[0];
+    n = tt_loop_run_once(l, 1000);
+    assert_int_equal(n, 2); /* fetched: two events, one of them stale */
+    assert_int_equal(a.calls + b.calls, 1);
+    second = a.calls ? q[0] : p[0];
+    /* The removed one stays removed. */
+    assert_int_equal(tt_loop_del(l, second), -ENOENT);
+    tt_loop_destroy(l);
+    close(p[0]);
+    close(p[1]);
+    close(q[0]);
+    close(q[1]);
+}
+
+/* Removed and registered again under the same number within the round:
+ * the new registration gets only its own events, in a later round. */
+static void reused_number_gets_new_events_only(void **state)
+{
+    struct tt_loop *l = loop();
+    struct seen a = { .del_fd = -1, .reuse_fd = -1 }, b = { .del_fd = -1, .reuse_fd = -1 };
+    int p[2], q[2], n;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, q), 0);
+    assert_int_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
+    assert_int_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
+    assert_int_equal(write(p[1], "x", 1), 1);
+    assert_int_equal(write(q[1], "y", 1), 1);
+    /* p's callback removes q[0] and registers q[0] anew (same number);
+     * q's callback removes p[0] and registers it anew.  Whichever runs
+     * first, the other's fetched event is stale and skipped. */
+    a.del_fd = a.reuse_fd = q[0];
+    b.del_fd = b.reuse_fd = p[0];
+    n = tt_loop_run_once(l, 1000);
+    assert_int_equal(n, 2);
+    assert_int_equal(a.calls + b.calls, 1);
+    /* Next round: both are ready (their data is unread), each dispatched
+     * once, the re-registered one to the registration made in the callback. */
+    n = tt_loop_run_once(l, 1000);
+    assert_int_equal(n, 2);
+    assert_int_equal(a.calls + b.calls, 3);
+    tt_loop_destroy(l);
+    for (int i = 0; i < 2; i++) {
+        close(p[i]);
+        close(q[i]);
+    }
+}
+
+/* A descriptor numbered far past the first table (64 entries) is served. */
+static void high_descriptor(void **state)
+{
+    struct tt_loop *l = loop();
+    struct seen s = { .del_fd = -1, .reuse_fd = -1 };
+    int sv[2], hi;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    hi = fcntl(sv[0], F_DUPFD_CLOEXEC, 300);
+    assert_true(hi >= 300);
+    assert_int_equal(tt_loop_add(l, hi, EPOLLIN, on_io, &s), 0);
+    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    assert_int_equal(tt_loop_run_once(l, 1000), 2);
+    assert_int_equal(s.calls, 2);
+    assert_int_equal(tt_loop_del(l, hi), 0);
+    assert_int_equal(tt_loop_run_once(l, 1000), 1);
+    assert_int_equal(s.fd, sv[0]);
+    tt_loop_destroy(l);
+    close(hi);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(errors),
+        cmocka_unit_test(dispatch_and_timeout),
+        cmocka_unit_test(interrupted),
+        cmocka_unit_test(stale_event_skipped),
+        cmocka_unit_test(reused_number_gets_new_events_only),
+        cmocka_unit_test(high_descriptor),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
