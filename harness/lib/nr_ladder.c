@@ -138,6 +138,21 @@ static int parse_step(struct nr_ladder_log *log, int64_t t_us, const char *s, si
     return 0;
 }
 
+/* "capture: N packets, M dropped by the kernel; ...": add M. */
+static void parse_drops(struct nr_ladder_log *log, const char *s, size_t n)
+{
+    static const char w[] = " dropped by the kernel";
+    const char *at = memmem(s, n, w, sizeof(w) - 1);
+    uint64_t v = 0, scale = 1;
+
+    if (!at)
+        return;
+    for (const char *p = at; p > s && p[-1] >= '0' && p[-1] <= '9' && scale < UINT64_MAX / 10;
+         p--, scale *= 10)
+        v += (uint64_t)(p[-1] - '0') * scale;
+    log->dropped += v;
+}
+
 int nr_ladder_log_parse(const uint8_t *buf, size_t len, struct nr_ladder_log *log)
 {
     static const char clock_w[] = "clock: 0 is ", ep_w[] = "endpoint ";
@@ -161,6 +176,8 @@ int nr_ladder_log_parse(const uint8_t *buf, size_t len, struct nr_ladder_log *lo
             size_t k = sizeof(clock_w) - 1;
             if (decimal(s, n, &k, 6, &log->clock_us) == 0)
                 log->have_clock = 1;
+        } else if (n > 9 && !memcmp(s, "capture: ", 9)) {
+            parse_drops(log, s, n);
         } else if (n > sizeof(ep_w) - 1 && !memcmp(s, ep_w, sizeof(ep_w) - 1)) {
             r = parse_endpoint(log, s + sizeof(ep_w) - 1, n - (sizeof(ep_w) - 1));
         } else {

@@ -93,6 +93,7 @@ struct nr_ladder_log {
     int64_t clock_us;          /* wall clock (us since the epoch) of log time 0 */
     struct nr_ladder_step *steps;
     size_t nsteps;
+    uint64_t dropped;          /* packets the capture lost ("N dropped by the kernel") */
     struct { char name[NR_LADDER_NAME]; char addr[80]; } *names;
     size_t nnames;
 };

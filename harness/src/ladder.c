@@ -3,6 +3,7 @@
 #include "ladder.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,8 @@ const char ladder_css[] =
     ".ladder .step text{fill:#555;font-family:monospace}\n"
     ".ladder .step.failed line{stroke:#d1242f;stroke-width:2}\n"
     ".ladder .step.failed text{fill:#d1242f;font-weight:bold}\n"
-    ".ladder .note{fill:#8a4b08}\n";
+    ".ladder .note{fill:#8a4b08}\n"
+    ".ladder .note.drop{fill:#d1242f;font-weight:bold}\n";
 
 uint8_t *ladder_slurp(const char *path, size_t *len)
 {
@@ -248,12 +250,27 @@ static void legend(FILE *f)
             x, x + 32);
 }
 
+/* One line of notes below the rows, at *y (moved on). */
+static void note(FILE *f, int *y, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void note(FILE *f, int *y, const char *cls, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(f, "<text class=\"note%s\" x=\"8\" y=\"%d\">", cls, *y);
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputs("</text>\n", f);
+    *y += 16;
+}
+
 void ladder_svg(FILE *f, const struct nr_ladder *l, const struct nr_ladder_log *log,
                 int standalone)
 {
     size_t nsteps = log && log->have_clock ? log->nsteps : 0, nrows = 0;
     struct row *rows = calloc(l->nev + nsteps + 1, sizeof(*rows));
-    int width = LEFT + (int)(l->nlanes ? l->nlanes : 1) * LANE_W + 20, height = TOP + 60, y;
+    int width = LEFT + (int)(l->nlanes ? l->nlanes : 1) * LANE_W + 20, height = TOP + 100, y;
     int legend_w = 8 + 7 * 132 + 130;
     int64_t from = l->first_ns + l->o.from_ns, to = l->o.to_ns > 0 ? l->first_ns + l->o.to_ns : 0;
 
@@ -314,17 +331,19 @@ void ladder_svg(FILE *f, const struct nr_ladder *l, const struct nr_ladder_log *
         }
     }
     y += 16;
+    if (log && log->dropped)
+        note(f, &y, " drop", "the capture lost %" PRIu64 " packets (kernel drops): arrows are "
+             "missing and the streams have gaps", log->dropped);
     if (!l->nev)
-        fprintf(f, "<text class=\"note\" x=\"8\" y=\"%d\">no TCP or UDP packets to draw</text>\n", y);
-    else if (l->cut_pkts)
-        fprintf(f, "<text class=\"note\" x=\"8\" y=\"%d\">%" PRIu64 " more packets after these are "
-                   "not drawn (netrig pcap ladder --max-packets)</text>\n", y, l->cut_pkts);
-    else if (l->gap_bytes)
-        fprintf(f, "<text class=\"note\" x=\"8\" y=\"%d\">%" PRIu64 " bytes missing from the "
-                   "streams (gaps: the capture lost them)</text>\n", y, l->gap_bytes);
-    else if (l->undrawable)
-        fprintf(f, "<text class=\"note\" x=\"8\" y=\"%d\">%" PRIu64 " frames neither TCP nor UDP "
-                   "(not drawn)</text>\n", y, l->undrawable);
+        note(f, &y, "", "no TCP or UDP packets to draw%s", "");
+    if (l->cut_pkts)
+        note(f, &y, "", "%" PRIu64 " more packets after these are not drawn (netrig pcap "
+             "ladder --max-packets)", l->cut_pkts);
+    if (l->gap_bytes)
+        note(f, &y, "", "%" PRIu64 " bytes missing from the streams (gaps: the capture lost "
+             "them)", l->gap_bytes);
+    if (l->undrawable)
+        note(f, &y, "", "%" PRIu64 " frames neither TCP nor UDP (not drawn)", l->undrawable);
     fputs("</svg>\n", f);
     free(rows);
 }

@@ -188,8 +188,11 @@ static void traffic(FILE *f, const char *dir, const struct nr_ladder_log *log)
         return;
     }
     fprintf(f, "<p>%" PRIu64 " frames, %" PRIu64 " connections and flows; %" PRIu64
-               " packets drawn as %zu arrows and bands.</p>\n<div class=\"traffic\">",
-            l.frames, l.conns, l.drawn_pkts, l.nev);
+               " packets drawn as %zu arrows and bands.", l.frames, l.conns, l.drawn_pkts, l.nev);
+    if (log->dropped)
+        fprintf(f, " <span class=\"capfail\">The capture lost %" PRIu64 " packets (kernel "
+                   "drops).</span>", log->dropped);
+    fputs("</p>\n<div class=\"traffic\">", f);
     ladder_svg(f, &l, log, 0);
     fputs("</div>\n", f);
     nr_ladder_free(&l);

@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include "pktgen.h"
 
 #include "../src/ladder.c"
 #include "../src/run_html.c"
@@ -114,6 +117,36 @@ static void test_no_capture(void **state)
     free(html);
 }
 
+/* A readable capture: its ladder inline, named from the log, and the
+ * packets the capture lost said in the summary and in the drawing. */
+static void test_ladder_and_drops(void **state)
+{
+    static const char log2[] = "  0.1 endpoint a tcp 127.0.0.1:40000 127.0.0.1:7000\n"
+                               "  0.2 capture: 9 packets, 2 dropped by the kernel; x\n";
+    struct run_result r = { .name = "d.scn", .path = "d.scn", .artifacts = dir,
+                            .status = RUN_ERROR, .message = "lost packets", .seconds = 0 };
+    struct pg_sink sink = { .t_ns = 1000000000000LL };
+    struct pg_conn k;
+    char path[512], *html;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/capture.pcap", dir);
+    assert_int_equal(pg_open_file(&sink, path), 0);
+    pg_conn_init(&k, &sink, 40000, 7000, 1, 2);
+    pg_handshake(&k);
+    pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "<x>", 3);
+    pg_close_file(&sink);
+    put("steps.log", log2, sizeof(log2) - 1);
+    html = report(&r, 1);
+    assert_non_null(strstr(html, "The capture lost 2 packets (kernel drops)."));
+    assert_non_null(strstr(html, "<text class=\"note drop\""));
+    assert_int_equal(count(html, "<g class=\"lane\""), 2);
+    assert_int_equal(count(html, "<g class=\"pkt "), 4);
+    assert_non_null(strstr(html, ">a</text>"));
+    assert_non_null(strstr(html, "&lt;x&gt;</title>"));
+    free(html);
+}
+
 /* A report that cannot be written is an error, and leaves no temporary file. */
 static void test_unwritable(void **state)
 {
@@ -144,6 +177,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostile_and_unreadable),
         cmocka_unit_test(test_no_capture),
+        cmocka_unit_test(test_ladder_and_drops),
         cmocka_unit_test(test_unwritable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

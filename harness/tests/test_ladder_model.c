@@ -88,6 +88,8 @@ static const char steps_log[] =
     "  0.400000 endpoint a tcp 127.0.0.1:40000 127.0.0.1:7000\n"
     "  0.400001 endpoint srv target 127.0.0.1:7000\n"
     "  0.400002 endpoint w tcp 0.0.0.0:8080 -\n"
+    "  0.45 capture: 14 packets, 3 dropped by the kernel; peak RSS so far 1 KiB\n"
+    "  0.46 capture: 14 frames, 1 connections/flows\n"
     "  0.5 garbage [ok, ms]\n"
     "  0.6 11: no bracket\n";
 
@@ -114,6 +116,7 @@ static void test_log_parse(void **state)
     assert_string_equal(log.names[0].addr, "127.0.0.1:40000");
     assert_string_equal(log.names[1].name, "srv");
     assert_string_equal(log.names[2].addr, "0.0.0.0:8080");
+    assert_int_equal(log.dropped, 3);
     nr_ladder_log_free(&log);
     /* every prefix parses (never past its end) */
     for (size_t n = 0; n <= strlen(steps_log); n++) {
