@@ -3,8 +3,10 @@
  * Input: [u16 big-endian n][n bytes: greeting][records...].  The greeting
  * goes through greet_validate and greet_line as tcp-greet's --message does;
  * when accepted, the records (fz_records.h) drive connections that
- * greet_serve answers through real socketpairs.  Oracle: every client must
- * read exactly the greeting line, then an orderly EOF when it sent nothing
+ * greet_serve answers through real socketpairs.  Oracles: a valid message
+ * of at most GREET_MAX bytes is accepted, and its line is exactly the
+ * message and one newline (checked apart from greet_line); every client must
+ * read exactly that line, then an orderly EOF when it sent nothing
  * (greet_serve closes without reading, so a client whose bytes are left
  * unread gets a reset instead, as over TCP). */
 #include <stdio.h>
@@ -93,8 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     l = greet_line(msg, n, g.line, sizeof(g.line));
-    if (l < 0)
+    if (l < 0) {
+        if (n <= GREET_MAX)
+            abort(); /* a valid message that fits was refused */
         return 0;
+    }
+    /* The exact greeting, judged apart from greet_line: the message, then
+     * one newline. */
+    if ((size_t)l != (size_t)n + 1 || memcmp(g.line, msg, n) != 0 || g.line[n] != '\n') {
+        fprintf(stderr, "tcp-greet: greet_line made %ld bytes of a %u-byte message\n", l, n);
+        abort();
+    }
     g.linelen = (size_t)l;
     memset(g.gotlen, 0, sizeof(g.gotlen));
     memset(g.sent, 0, sizeof(g.sent));
