@@ -3,8 +3,8 @@
 # one deliberately failing scenario is written with `netrig run --html`,
 # checked as XML (xmllint: escaping held, one script), then opened in
 # headless Chromium once (--dump-dom with the URL filter #status=fail and
-# --screenshot together) and judged on the DOM: every scenario present, the passing
-# one hidden by the filter, the failing step highlighted with its message,
+# --screenshot together) and judged on the DOM: every scenario present, the
+# passing one hidden by the filter, the failing step highlighted with its message,
 # one lane per endpoint and one arrow per packet (or band) as tshark counts
 # them, hostile text inert; the screenshot not blank.  Every claim is then
 # shown to fail on a broken input (a lane, an arrow, the highlight, a
