@@ -59,13 +59,18 @@ static void usage(FILE *f)
         "over-limit response, 6 timeout, 7 local I/O error (cannot write -o FILE).\n");
 }
 
-static int number(const char *s, long min, long max, long *out)
+/* Parse the value of option `name` as a decimal integer in [min, max] into
+ * *out.  Returns 0, or -1 after printing which option, range and value. */
+static int number(const char *name, const char *s, long min, long max, long *out)
 {
     char *end;
 
     errno = 0;
     *out = strtol(s, &end, 10);
-    return *s && !*end && !errno && *out >= min && *out <= max ? 0 : -1;
+    if (*s && !*end && !errno && *out >= min && *out <= max)
+        return 0;
+    fprintf(stderr, "http-get: %s: expected %ld-%ld, got '%s'\n", name, min, max, s);
+    return -1;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -87,20 +92,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
         ok = 0;
         switch (opt) {
         case 'o': o->out = optarg; break;
-        case 't': ok = number(optarg, 1, 3600000, &v); o->timeout_ms = (int)v; break;
+        case 't': ok = number("--timeout", optarg, 1, 3600000, &v); o->timeout_ms = (int)v; break;
         case 'L': o->follow = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); exit(EX_OK);
-        case O_REDIRS: ok = number(optarg, 0, 100, &v); o->max_redirs = (int)v; break;
-        case O_HBYTES: ok = number(optarg, 64, 16 << 20, &v); o->req.max_header_bytes = (size_t)v; break;
-        case O_HCOUNT: ok = number(optarg, 1, 10000, &v); o->req.max_headers = (size_t)v; break;
-        case O_BODY: ok = number(optarg, 1, LONG_MAX, &v); o->req.max_body = (uint64_t)v; break;
+        case O_REDIRS: ok = number("--max-redirs", optarg, 0, 100, &v); o->max_redirs = (int)v; break;
+        case O_HBYTES: ok = number("--max-header-bytes", optarg, 64, 16 << 20, &v); o->req.max_header_bytes = (size_t)v; break;
+        case O_HCOUNT: ok = number("--max-headers", optarg, 1, 10000, &v); o->req.max_headers = (size_t)v; break;
+        case O_BODY: ok = number("--max-body", optarg, 1, LONG_MAX, &v); o->req.max_body = (uint64_t)v; break;
         case O_REMOTE: o->allow_remote = 1; break;
         default: ok = -1;
         }
         if (ok < 0) {
-            if (opt != '?')
-                fprintf(stderr, "http-get: bad value '%s' for option\n", optarg);
             usage(stderr);
             return -1;
         }

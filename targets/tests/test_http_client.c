@@ -345,6 +345,48 @@ static void network_and_local_errors(void **state)
     expect_failure(&r, 7, "temp file");
 }
 
+/* Every numeric option just inside its range is taken (the run goes on to
+ * the network: exit 3 at a closed port), and just outside it, or malformed,
+ * is refused with exit 2 naming the option, the range and the value. */
+static void option_bounds(void **state)
+{
+    static const struct {
+        const char *opt, *range, *bad[3], *good[2];
+    } o[] = {
+        { "--timeout", "1-3600000", { "0", "3600001", "5s" }, { "1", "3600000" } },
+        { "--max-redirs", "0-100", { "-1", "101", "" }, { "0", "100" } },
+        { "--max-header-bytes", "64-16777216", { "63", "16777217", "x" }, { "64", "16777216" } },
+        { "--max-headers", "1-10000", { "0", "10001", "1e3" }, { "1", "10000" } },
+        { "--max-body", "1-9223372036854775807", { "0", "9223372036854775808", "-1" },
+          { "1", "9223372036854775807" } },
+    };
+    char url[128], want[160];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    srv_run(&s, 0, NULL, NULL); /* a port with nothing listening */
+    srv_end(&s);
+    url_of(&s, "/", url, sizeof(url));
+    for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+        for (size_t j = 0; j < 3; j++) {
+            snprintf(want, sizeof(want), "http-get: %s: expected %s, got '%s'\n", o[i].opt,
+                     o[i].range, o[i].bad[j]);
+            run_client(&r, url, o[i].opt, o[i].bad[j], NULL);
+            expect_failure(&r, 2, want);
+        }
+        for (size_t j = 0; j < 2; j++) {
+            run_client(&r, url, o[i].opt, o[i].good[j], NULL);
+            expect_failure(&r, 3, "network error");
+        }
+    }
+    run_client(&r, url, "--help", NULL);
+    assert_int_equal(r.code, 0);
+    cleanup(&r);
+    run_client(&r, url, "extra", NULL);
+    expect_failure(&r, 2, "http-get: expected exactly one URL\n");
+}
+
 /* A chunked body cut at every boundary of its framing (after a size line,
  * inside and after the data, after its CRLF, after the last chunk, inside
  * the trailers): exit 5, "truncated", and no file, temp or final. */
@@ -416,6 +458,7 @@ int main(void)
         cmocka_unit_test(malformed_responses),
         cmocka_unit_test(stalling_server_times_out),
         cmocka_unit_test(network_and_local_errors),
+        cmocka_unit_test(option_bounds),
         cmocka_unit_test(chunked_cut_at_every_boundary),
         cmocka_unit_test(one_byte_per_read),
     };
