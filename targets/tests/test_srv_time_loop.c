@@ -44,6 +44,11 @@ static void on_io(struct tt_loop *l, int fd, uint32_t events, void *arg)
     }
 }
 
+static void pair(int sv[2])
+{
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+}
+
 static struct tt_loop *loop(void)
 {
     char errbuf[NR_ERRBUF_SIZE];
@@ -62,7 +67,7 @@ static void errors(void **state)
     int sv[2], file;
 
     (void)state;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pair(sv);
     assert_int_equal(tt_loop_add(l, -1, EPOLLIN, on_io, &s), -EINVAL);
     assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, NULL, &s), -EINVAL);
     assert_int_equal(tt_loop_mod(l, sv[0], EPOLLOUT), -ENOENT);
@@ -94,7 +99,7 @@ static void dispatch_and_timeout(void **state)
     int sv[2];
 
     (void)state;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pair(sv);
     assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
     errno = EBADF; /* a stale errno must not leak into a timeout's result */
     assert_int_equal(tt_loop_run_once(l, 0), 0);
@@ -130,7 +135,7 @@ static void interrupted(void **state)
     int sv[2];
 
     (void)state;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pair(sv);
     assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
     sigemptyset(&sa.sa_mask);
     assert_int_equal(sigaction(SIGALRM, &sa, &old), 0); /* no SA_RESTART */
@@ -153,8 +158,8 @@ static void stale_event_skipped(void **state)
     int p[2], q[2], second, n;
 
     (void)state;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, q), 0);
+    pair(p);
+    pair(q);
     assert_int_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
     assert_int_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
     assert_int_equal(write(p[1], "x", 1), 1);
@@ -184,8 +189,8 @@ static void reused_number_gets_new_events_only(void **state)
     int p[2], q[2], n;
 
     (void)state;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, q), 0);
+    pair(p);
+    pair(q);
     assert_int_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
     assert_int_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
     assert_int_equal(write(p[1], "x", 1), 1);
@@ -218,7 +223,7 @@ static void high_descriptor(void **state)
     int sv[2], hi;
 
     (void)state;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pair(sv);
     hi = fcntl(sv[0], F_DUPFD_CLOEXEC, 300);
     assert_true(hi >= 300);
     assert_int_equal(tt_loop_add(l, hi, EPOLLIN, on_io, &s), 0);
