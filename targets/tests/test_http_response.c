@@ -2,6 +2,7 @@
  * whole and as every prefix (each in an exact-size heap copy, so ASan sees
  * any over-read); a complete head must give -2 for every shorter prefix and
  * the same result for every longer one. */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,23 @@
 
 #include "http-get/http_response.h"
 #include "nr_err.h"
+#include "tnames.h"
+
+/* Names for failure messages: a parse result, a body framing. */
+static const char *rc_name(long v)
+{
+    return v == HG_RESP_INCOMPLETE ? "HG_RESP_INCOMPLETE"
+           : v == HG_RESP_MALFORMED ? "HG_RESP_MALFORMED"
+           : v >= 0                 ? "a complete head of that many bytes"
+                                    : "an unknown result";
+}
+
+static const char *framing_name(long v)
+{
+    static const char *const n[] = { "HG_BODY_NONE", "HG_BODY_LENGTH", "HG_BODY_CHUNKED",
+                                      "HG_BODY_CLOSE" };
+    return v >= 0 && v < 4 ? n[v] : "an unknown framing";
+}
 
 static struct hg_header hdrs[8];
 static uint8_t *kept; /* the last parsed copy: views in results point here */
@@ -42,13 +60,13 @@ static long parse_all(const char *s, size_t n, struct hg_response *out, char *er
     for (size_t k = 0; k < n; k++) {
         rc = parse_n(s, k, &r, 4096, NULL);
         if (full > 0 && (long)k < full)
-            assert_int_equal(rc, HG_RESP_INCOMPLETE);
+            assert_named_equal(rc, HG_RESP_INCOMPLETE, rc_name);
         else if (full > 0)
-            assert_int_equal(rc, full);
+            assert_named_equal(rc, full, rc_name);
         else
             assert_true(rc == HG_RESP_INCOMPLETE || rc == HG_RESP_MALFORMED);
     }
-    assert_int_equal(parse_n(s, n, out, 4096, err), full);
+    assert_named_equal(parse_n(s, n, out, 4096, err), full, rc_name);
     return full;
 }
 
@@ -62,43 +80,43 @@ static void valid_heads(void **state)
     char err[NR_ERRBUF_SIZE];
 
     (void)state;
-    assert_int_equal(PARSE(ok, &r, err), (long)sizeof(ok) - 1 - 5);
-    assert_int_equal(r.status, 200);
-    assert_int_equal(r.minor, 1);
-    assert_int_equal(r.nheaders, 3);
+    assert_named_equal(PARSE(ok, &r, err), (long)sizeof(ok) - 1 - 5, rc_name);
+    assert_ret_equal(r.status, 200);
+    assert_ret_equal(r.minor, 1);
+    assert_ret_equal(r.nheaders, 3);
     assert_memory_equal(r.reason, "OK", 2);
-    assert_int_equal(r.framing, HG_BODY_LENGTH);
-    assert_int_equal(r.content_length, 5);
-    assert_int_equal(r.headers[1].value_len, 5);
+    assert_named_equal(r.framing, HG_BODY_LENGTH, framing_name);
+    assert_ret_equal(r.content_length, 5);
+    assert_ret_equal(r.headers[1].value_len, 5);
     assert_memory_equal(r.headers[1].value, "v a l", 5);
-    assert_int_equal(r.headers[2].value_len, 0);
+    assert_ret_equal(r.headers[2].value_len, 0);
     assert_non_null(hg_resp_header(&r, "x-a"));
     assert_null(hg_resp_header(&r, "x-b"));
 
     assert_true(PARSE("HTTP/1.0 404 \r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.status, 404);
-    assert_int_equal(r.minor, 0);
-    assert_int_equal(r.reason_len, 0);
-    assert_int_equal(r.framing, HG_BODY_CLOSE);
+    assert_ret_equal(r.status, 404);
+    assert_ret_equal(r.minor, 0);
+    assert_ret_equal(r.reason_len, 0);
+    assert_named_equal(r.framing, HG_BODY_CLOSE, framing_name);
 
     assert_true(PARSE("HTTP/1.1 200 Fine\r\nTransfer-Encoding: Chunked\r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.framing, HG_BODY_CHUNKED);
+    assert_named_equal(r.framing, HG_BODY_CHUNKED, framing_name);
     assert_true(PARSE("HTTP/1.1 204 No\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.framing, HG_BODY_NONE);
+    assert_named_equal(r.framing, HG_BODY_NONE, framing_name);
     /* 304 has no body whatever it announces; 303 and 305 do (make mutate) */
     assert_true(PARSE("HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.framing, HG_BODY_NONE);
+    assert_named_equal(r.framing, HG_BODY_NONE, framing_name);
     assert_true(PARSE("HTTP/1.1 303 See\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.framing, HG_BODY_LENGTH);
+    assert_named_equal(r.framing, HG_BODY_LENGTH, framing_name);
     assert_true(PARSE("HTTP/1.1 305 Use\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.framing, HG_BODY_LENGTH);
+    assert_named_equal(r.framing, HG_BODY_LENGTH, framing_name);
     assert_true(PARSE("HTTP/1.1 199 Early\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.framing, HG_BODY_NONE);
+    assert_named_equal(r.framing, HG_BODY_NONE, framing_name);
     assert_true(PARSE("HTTP/1.1 900 Odd\r\n\r\n", &r, err) > 0);
-    assert_int_equal(r.status, 900);
+    assert_ret_equal(r.status, 900);
     assert_true(PARSE("HTTP/1.1 200 x\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n", &r,
                       err) > 0);
-    assert_int_equal(r.content_length, 7);
+    assert_ret_equal(r.content_length, 7);
     assert_true(PARSE("HTTP/1.1 200 x\r\nContent-Length: 9223372036854775807\r\n\r\n", &r,
                       err) > 0);
 }
@@ -109,7 +127,7 @@ static void expect_bad(const char *s, size_t n, const char *why)
     struct hg_response r;
     char err[NR_ERRBUF_SIZE] = "";
 
-    assert_int_equal(parse_all(s, n, &r, err), HG_RESP_MALFORMED);
+    assert_named_equal(parse_all(s, n, &r, err), HG_RESP_MALFORMED, rc_name);
     if (!strstr(err, why))
         fail_msg("'%s' does not mention '%s'", err, why);
 }
@@ -163,25 +181,27 @@ static void limits(void **state)
     long full;
 
     (void)state;
-    assert_int_equal(parse_n(nine, sizeof(nine) - 1, &r, 4096, err), HG_RESP_MALFORMED);
+    assert_named_equal(parse_n(nine, sizeof(nine) - 1, &r, 4096, err), HG_RESP_MALFORMED,
+                       rc_name);
     assert_non_null(strstr(err, "more than 8 header fields at offset"));
     /* 8 fields fit exactly: drop the ninth ("A: 9\r\n" is 6 bytes). */
     memcpy(big, nine, sizeof(nine) - 1 - 8);
     memcpy(big + sizeof(nine) - 1 - 8, "\r\n", 2);
-    assert_int_equal(parse_n(big, sizeof(nine) - 1 - 6, &r, 4096, err), (long)sizeof(nine) - 7);
-    assert_int_equal(r.nheaders, 8);
+    assert_named_equal(parse_n(big, sizeof(nine) - 1 - 6, &r, 4096, err), (long)sizeof(nine) - 7,
+                       rc_name);
+    assert_ret_equal(r.nheaders, 8);
     full = parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 4096, err);
-    assert_int_equal(full, 25);
+    assert_ret_equal(full, 25);
     /* A head longer than max_bytes is malformed, also while incomplete. */
-    assert_int_equal(parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 24, err),
-                     HG_RESP_MALFORMED);
+    assert_named_equal(parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 24, err),
+                       HG_RESP_MALFORMED, rc_name);
     assert_non_null(strstr(err, "header block longer than 24 bytes"));
-    assert_int_equal(parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 25, err), 25);
+    assert_named_equal(parse_n("HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", 25, &r, 25, err), 25, rc_name);
     memset(big, 'a', sizeof(big));
     memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
-    assert_int_equal(parse_n(big, sizeof(big), &r, 100, err), HG_RESP_MALFORMED);
-    assert_int_equal(parse_n(big, 99, &r, 100, err), HG_RESP_INCOMPLETE);
-    assert_int_equal(parse_n(big, 100, &r, 100, err), HG_RESP_MALFORMED);
+    assert_named_equal(parse_n(big, sizeof(big), &r, 100, err), HG_RESP_MALFORMED, rc_name);
+    assert_named_equal(parse_n(big, 99, &r, 100, err), HG_RESP_INCOMPLETE, rc_name);
+    assert_named_equal(parse_n(big, 100, &r, 100, err), HG_RESP_MALFORMED, rc_name);
 }
 
 static void truncated(void **state)
@@ -190,9 +210,10 @@ static void truncated(void **state)
     char err[NR_ERRBUF_SIZE];
 
     (void)state;
-    assert_int_equal(PARSE("HTTP/1.1 200 OK\r\nA: b\r\n", &r, err), HG_RESP_INCOMPLETE);
-    assert_int_equal(PARSE("HTTP/1.1 200 OK\r\nA: b\r\n\r", &r, err), HG_RESP_INCOMPLETE);
-    assert_int_equal(PARSE("", &r, err), HG_RESP_INCOMPLETE);
+    assert_named_equal(PARSE("HTTP/1.1 200 OK\r\nA: b\r\n", &r, err), HG_RESP_INCOMPLETE, rc_name);
+    assert_named_equal(PARSE("HTTP/1.1 200 OK\r\nA: b\r\n\r", &r, err), HG_RESP_INCOMPLETE,
+                       rc_name);
+    assert_named_equal(PARSE("", &r, err), HG_RESP_INCOMPLETE, rc_name);
 }
 
 int main(void)

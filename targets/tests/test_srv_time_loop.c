@@ -19,6 +19,7 @@
 
 #include "nr_err.h"
 #include "tcp-time/reactor.h"
+#include "tnames.h"
 
 /* What the callbacks saw. */
 struct seen {
@@ -37,9 +38,9 @@ static void on_io(struct tt_loop *l, int fd, uint32_t events, void *arg)
     s->fd = fd;
     s->events = events;
     if (s->del_fd >= 0) {
-        assert_int_equal(tt_loop_del(l, s->del_fd), 0);
+        assert_ret_equal(tt_loop_del(l, s->del_fd), 0);
         if (s->reuse_fd >= 0)
-            assert_int_equal(tt_loop_add(l, s->reuse_fd, EPOLLIN, on_io, s), 0);
+            assert_ret_equal(tt_loop_add(l, s->reuse_fd, EPOLLIN, on_io, s), 0);
         s->del_fd = -1;
     }
 }
@@ -68,22 +69,22 @@ static void errors(void **state)
 
     (void)state;
     pair(sv);
-    assert_int_equal(tt_loop_add(l, -1, EPOLLIN, on_io, &s), -EINVAL);
-    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, NULL, &s), -EINVAL);
-    assert_int_equal(tt_loop_mod(l, sv[0], EPOLLOUT), -ENOENT);
-    assert_int_equal(tt_loop_mod(l, -1, EPOLLOUT), -ENOENT);
-    assert_int_equal(tt_loop_mod(l, 100000, EPOLLOUT), -ENOENT);
-    assert_int_equal(tt_loop_del(l, sv[0]), -ENOENT);
-    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
-    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), -EEXIST);
+    assert_ret_equal(tt_loop_add(l, -1, EPOLLIN, on_io, &s), -EINVAL);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, NULL, &s), -EINVAL);
+    assert_ret_equal(tt_loop_mod(l, sv[0], EPOLLOUT), -ENOENT);
+    assert_ret_equal(tt_loop_mod(l, -1, EPOLLOUT), -ENOENT);
+    assert_ret_equal(tt_loop_mod(l, 100000, EPOLLOUT), -ENOENT);
+    assert_ret_equal(tt_loop_del(l, sv[0]), -ENOENT);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), -EEXIST);
     /* epoll refuses a regular file: the add fails and registers nothing. */
     file = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
     assert_true(file >= 0);
-    assert_int_equal(tt_loop_add(l, file, EPOLLIN, on_io, &s), -EPERM);
-    assert_int_equal(tt_loop_mod(l, file, EPOLLIN), -ENOENT);
-    assert_int_equal(tt_loop_del(l, file), -ENOENT);
-    assert_int_equal(tt_loop_del(l, sv[0]), 0);
-    assert_int_equal(tt_loop_del(l, sv[0]), -ENOENT);
+    assert_ret_equal(tt_loop_add(l, file, EPOLLIN, on_io, &s), -EPERM);
+    assert_ret_equal(tt_loop_mod(l, file, EPOLLIN), -ENOENT);
+    assert_ret_equal(tt_loop_del(l, file), -ENOENT);
+    assert_ret_equal(tt_loop_del(l, sv[0]), 0);
+    assert_ret_equal(tt_loop_del(l, sv[0]), -ENOENT);
     close(file);
     close(sv[0]);
     close(sv[1]);
@@ -100,21 +101,21 @@ static void dispatch_and_timeout(void **state)
 
     (void)state;
     pair(sv);
-    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
     errno = EBADF; /* a stale errno must not leak into a timeout's result */
-    assert_int_equal(tt_loop_run_once(l, 0), 0);
-    assert_int_equal(tt_loop_run_once(l, 20), 0);
+    assert_ret_equal(tt_loop_run_once(l, 0), 0);
+    assert_ret_equal(tt_loop_run_once(l, 20), 0);
     assert_int_equal(s.calls, 0);
     assert_int_equal(write(sv[1], "x", 1), 1);
-    assert_int_equal(tt_loop_run_once(l, 1000), 1);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 1);
     assert_int_equal(s.calls, 1);
     assert_int_equal(s.fd, sv[0]);
     assert_int_equal(s.events, EPOLLIN);
-    assert_int_equal(tt_loop_mod(l, sv[0], EPOLLOUT), 0);
-    assert_int_equal(tt_loop_run_once(l, 1000), 1);
+    assert_ret_equal(tt_loop_mod(l, sv[0], EPOLLOUT), 0);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 1);
     assert_int_equal(s.events, EPOLLOUT);
-    assert_int_equal(tt_loop_mod(l, sv[0], 0), 0);
-    assert_int_equal(tt_loop_run_once(l, 0), 0);
+    assert_ret_equal(tt_loop_mod(l, sv[0], 0), 0);
+    assert_ret_equal(tt_loop_run_once(l, 0), 0);
     assert_int_equal(s.calls, 2);
     tt_loop_destroy(l);
     close(sv[0]);
@@ -136,11 +137,11 @@ static void interrupted(void **state)
 
     (void)state;
     pair(sv);
-    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
     sigemptyset(&sa.sa_mask);
     assert_int_equal(sigaction(SIGALRM, &sa, &old), 0); /* no SA_RESTART */
     ualarm(50000, 0);
-    assert_int_equal(tt_loop_run_once(l, 5000), 0);
+    assert_ret_equal(tt_loop_run_once(l, 5000), 0);
     assert_int_equal(s.calls, 0);
     sigaction(SIGALRM, &old, NULL);
     tt_loop_destroy(l);
@@ -160,8 +161,8 @@ static void stale_event_skipped(void **state)
     (void)state;
     pair(p);
     pair(q);
-    assert_int_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
-    assert_int_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
+    assert_ret_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
+    assert_ret_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
     assert_int_equal(write(p[1], "x", 1), 1);
     assert_int_equal(write(q[1], "y", 1), 1);
     /* Whichever is dispatched first removes the other. */
@@ -172,7 +173,7 @@ static void stale_event_skipped(void **state)
     assert_int_equal(a.calls + b.calls, 1);
     second = a.calls ? q[0] : p[0];
     /* The removed one stays removed. */
-    assert_int_equal(tt_loop_del(l, second), -ENOENT);
+    assert_ret_equal(tt_loop_del(l, second), -ENOENT);
     tt_loop_destroy(l);
     close(p[0]);
     close(p[1]);
@@ -191,8 +192,8 @@ static void reused_number_gets_new_events_only(void **state)
     (void)state;
     pair(p);
     pair(q);
-    assert_int_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
-    assert_int_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
+    assert_ret_equal(tt_loop_add(l, p[0], EPOLLIN, on_io, &a), 0);
+    assert_ret_equal(tt_loop_add(l, q[0], EPOLLIN, on_io, &b), 0);
     assert_int_equal(write(p[1], "x", 1), 1);
     assert_int_equal(write(q[1], "y", 1), 1);
     /* p's callback removes q[0] and registers q[0] anew (same number);
@@ -226,13 +227,13 @@ static void high_descriptor(void **state)
     pair(sv);
     hi = fcntl(sv[0], F_DUPFD_CLOEXEC, 300);
     assert_true(hi >= 300);
-    assert_int_equal(tt_loop_add(l, hi, EPOLLIN, on_io, &s), 0);
-    assert_int_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_ret_equal(tt_loop_add(l, hi, EPOLLIN, on_io, &s), 0);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
     assert_int_equal(write(sv[1], "x", 1), 1);
-    assert_int_equal(tt_loop_run_once(l, 1000), 2);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 2);
     assert_int_equal(s.calls, 2);
-    assert_int_equal(tt_loop_del(l, hi), 0);
-    assert_int_equal(tt_loop_run_once(l, 1000), 1);
+    assert_ret_equal(tt_loop_del(l, hi), 0);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 1);
     assert_int_equal(s.fd, sv[0]);
     tt_loop_destroy(l);
     close(hi);
