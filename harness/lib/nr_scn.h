@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nr_fault.h"
 
@@ -231,6 +232,8 @@ struct nr_step {
         struct {                    /* NR_S_WIRE */
             enum nr_wire_kind kind;
             enum nr_wire_prop prop; /* CLAIM: the property */
+            int on_flow;            /* CLAIM: NAME is a flow (sides client|server), not a
+                                       connection (us|peer) */
             int theirs;             /* CLAIM with a SIDE: 0 the name's own end (`us` of a
                                        connection, `client` of a flow), 1 the other
                                        (`peer`, `server`) */
@@ -297,6 +300,13 @@ int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf);
 
 /* Read a whole file (at most NR_SCN_FILE_MAX bytes) as nr_scn_reader does. */
 int nr_scn_read_file(const char *path, uint8_t **buf, size_t *len, char *errbuf);
+
+/* Write s as scenario text in one canonical form (nr_scn_print.c): every
+ * step on a line, templates as strings, durations in ms, signals as
+ * numbers, includes already inlined.  Parsing the text gives the same
+ * steps, and printing those gives the same text.  Returns 0, or -1 when
+ * writing to f failed. */
+int nr_scn_print(FILE *f, const struct nr_scn *s);
 
 /* Free everything a parsed scenario owns; safe on a zeroed struct. */
 void nr_scn_free(struct nr_scn *s);

@@ -1110,7 +1110,8 @@ static int st_wire(struct parser *p, struct nr_step *s)
     if (y->is_unix)
         return lx_errf(&p->lx, col, "expected a TCP or UDP connection or a flow, got '%s' (a "
                                     "unix socket: its traffic is not in the capture)", s->name);
-    sides = y->kind == SYM_FLOW ? flow_sides : conn_sides;
+    s->u.wire.on_flow = y->kind == SYM_FLOW;
+    sides = s->u.wire.on_flow ? flow_sides : conn_sides;
     while (k < np && !is_kw(p, wire_props[k].name))
         k++;
     if (k == np)

@@ -1,0 +1,226 @@
+/* Unit tests: nr_scn_print, the canonical printer.  Printing a parsed
+ * scenario, parsing the text and printing again must give the same text:
+ * for one scenario with every step kind and option, and for every
+ * scenario bundled with netrig (suite, examples, must-fail cases). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+
+#include "nr_err.h"
+#include "nr_scn.h"
+
+/* s printed (malloc'd text). */
+static char *print(const struct nr_scn *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    assert_non_null(f);
+    assert_int_equal(nr_scn_print(f, s), 0);
+    fclose(f);
+    return text;
+}
+
+/* Print s, parse that, print again: the two texts must be equal, and the
+ * steps as many.  Returns the first text (malloc'd). */
+static char *stable(const struct nr_scn *s, const char *what)
+{
+    char *one = print(s), *two, err[NR_ERRBUF_SIZE];
+    struct nr_scn again;
+
+    if (nr_scn_parse((const uint8_t *)one, strlen(one), "printed.scn", &again, err) < 0)
+        fail_msg("%s: its printed form does not parse: %s\n%s", what, err, one);
+    two = print(&again);
+    if (strcmp(one, two) != 0)
+        fail_msg("%s: printed twice, it differs:\n--- first\n%s--- second\n%s", what, one, two);
+    assert_int_equal(again.steps.n, s->steps.n);
+    nr_scn_free(&again);
+    free(two);
+    return one;
+}
+
+static const char every_kind[] =
+    "timeout 300ms\n"
+    "deadline 1m\n"
+    "param port = 0\n"
+    "set greeting = \"a \\\"b\\\"\\t${port}\\$\\x01\\xff\"\n"
+    "set raw = x\"00 0d 0a\"\n"
+    "target srv nowait ready stderr /listening on (.*)/ cwd /tmp activate tcp 127.0.0.1:0 "
+    "env A=1 env \"B=two words\" stop-signal KILL clean 3 clean signal USR1 = prog --x \"y z\"\n"
+    "target web ready port 8080 = nginx\n"
+    "target w2 ready port = nginx\n"
+    "target f ready file \"${tmp}/pid\" = sh -c \"echo > x\"\n"
+    "target l ready \"up: \" = prog\n"
+    "connect a = tcp ${srv} retry within 2s\n"
+    "connect r = udp [::1]:9 refused\n"
+    "listen u = udp 127.0.0.1:0\n"
+    "listen t = tcp 127.0.0.1:0\n"
+    "accept b = t within 1.5s\n"
+    "listen x = unix @abstract\n"
+    "connect y = unixgram /tmp/sock\n"
+    "send a \"hi\" * 3 chunk 2 delay 10ms\n"
+    "send a pattern 100\n"
+    "send a file \"${dir}/f.bin\"\n"
+    "send u x\"ff\" to 127.0.0.1:5\n"
+    "expect a \"hi\\n\" within 100ms\n"
+    "expect a /a\\/b\\.c${greeting}/\n"
+    "expect a until \"\\r\\n\"\n"
+    "expect a length 7\n"
+    "expect a eof\n"
+    "expect a reset\n"
+    "expect a nothing within 50ms\n"
+    "expect u \"x\" from 127.0.0.1:7\n"
+    "expect u pattern 4\n"
+    "shutdown a write\n"
+    "close b\n"
+    "abort a\n"
+    "sleep 1.5s\n"
+    "exit srv 3\n"
+    "exit web signal TERM\n"
+    "exit w2 clean within 1s\n"
+    "stop f\n"
+    "stop l signal 9 expect signal 9 within 2s\n"
+    "stdout srv \"ok\"\n"
+    "stderr srv /warn/\n"
+    "file ${tmp}/out x\"41\"\n"
+    "file /etc/x absent\n"
+    "file f.txt /re/ within 1s\n"
+    "parallel 2\n"
+    "  connect c = tcp ${t}\n"
+    "  repeat 3\n"
+    "    send c \"${i}\"\n"
+    "  end\n"
+    "end\n"
+    "flow fl = tcp to 8080 from 127.0.0.1:5000 index 1\n"
+    "flows udp to ${web.port} count 2\n"
+    "wire fl state SF\n"
+    "wire fl bytes server 5\n"
+    "wire fl first-fin client\n"
+    "connect z = tcp 127.0.0.1:9\n"
+    "wire z datagrams ${port}\n"
+    "wire z rst us\n"
+    "wire z first-fin peer\n"
+    "wire z no-rst\n"
+    "wire z handshake\n"
+    "wire z no-retransmissions\n"
+    "proxy p = tcp ${web}\n"
+    "proxy q = udp 127.0.0.1:53\n"
+    "fault p up latency 10ms jitter 2ms\n"
+    "fault p bandwidth 1000\n"
+    "fault p down slicer 3 var 1 delay 1ms\n"
+    "fault p limit_data 100\n"
+    "fault p reset_peer after 10\n"
+    "fault p reset_peer after 1s\n"
+    "fault p reset_peer\n"
+    "fault p timeout 1s\n"
+    "fault p slow_close 2s\n"
+    "fault p half_close\n"
+    "fault p stall\n"
+    "fault q drop 12.5%\n"
+    "fault q duplicate 1%\n"
+    "fault q reorder 30% gap 2\n"
+    "fault q corrupt 0.01%\n"
+    "fault q delay 5ms\n"
+    "fault q truncate 10\n"
+    "heal p up latency\n"
+    "heal p\n"
+    "ledger p up bytes_in 10..20\n"
+    "ledger p cut 3 within 1s\n"
+    "ledger q dropped = down datagrams_in\n";
+
+static void every_step_kind_and_option(void **state)
+{
+    char err[NR_ERRBUF_SIZE], *text;
+    struct nr_scn s;
+
+    (void)state;
+    if (nr_scn_parse((const uint8_t *)every_kind, strlen(every_kind), "t.scn", &s, err) < 0)
+        fail_msg("%s", err);
+    text = stable(&s, "every_kind");
+    /* the canonical forms: ms, numbered signals, strings, defaults spelled out */
+    assert_non_null(strstr(text, "timeout 300ms\ndeadline 60000ms\n"));
+    assert_non_null(strstr(text, "stop-signal 9 clean 3 clean signal 10 ="));
+    assert_non_null(strstr(text, "stop f expect clean\n"));
+    assert_non_null(strstr(text, "sleep 1500ms\n"));
+    assert_non_null(strstr(text, "set greeting = \"a \\\"b\\\"\\t${port}\\$\\x01\\xff\"\n"));
+    assert_non_null(strstr(text, "expect a /a\\/b\\.c${greeting}/\n"));
+    assert_non_null(strstr(text, "wire fl bytes server \"5\"\n"));
+    assert_non_null(strstr(text, "fault q both drop 12.50%\n"));
+    assert_non_null(strstr(text, "ledger p both cut 3..3 within 1000ms\n"));
+    assert_non_null(strstr(text, "  end\nend\n"));
+    free(text);
+    nr_scn_free(&s);
+}
+
+/* The comparison can fail: a step changed after parsing prints otherwise. */
+static void a_changed_step_prints_otherwise(void **state)
+{
+    char err[NR_ERRBUF_SIZE], *before, *after;
+    struct nr_scn s;
+
+    (void)state;
+    assert_int_equal(nr_scn_parse((const uint8_t *)every_kind, strlen(every_kind), "t.scn", &s,
+                                  err), 0);
+    before = print(&s);
+    s.steps.v[s.steps.n - 1].u.ledger.rel_dirs = NR_DIR_UP;
+    after = print(&s);
+    assert_string_not_equal(before, after);
+    free(before);
+    free(after);
+    nr_scn_free(&s);
+}
+
+static size_t nfiles;
+
+static int check_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_scn s;
+    size_t n = strlen(path);
+
+    (void)st;
+    (void)ftw;
+    if (type != FTW_F || n < 4 || strcmp(path + n - 4, ".scn") != 0)
+        return 0;
+    if (nr_scn_load(path, &s, err) < 0)
+        return 0; /* a parse-error case: nothing to print */
+    free(stable(&s, path));
+    nr_scn_free(&s);
+    nfiles++;
+    return 0;
+}
+
+static void every_bundled_scenario(void **state)
+{
+    static const char *const dirs[] = { "harness/scenarios", "harness/doc/examples",
+                                        "harness/tests/must-fail" };
+    const char *src = getenv("NR_SRC");
+    char path[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s%s", src ? src : "", src ? "/" : "", dirs[i]);
+        assert_int_equal(nftw(path, check_file, 16, FTW_PHYS), 0);
+    }
+    if (nfiles < 100)
+        fail_msg("only %zu bundled scenarios found (run from the source tree or set NR_SRC)",
+                 nfiles);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_step_kind_and_option),
+        cmocka_unit_test(a_changed_step_prints_otherwise),
+        cmocka_unit_test(every_bundled_scenario),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
