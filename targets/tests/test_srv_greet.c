@@ -137,6 +137,38 @@ static void log_lines(void **state)
     itest_stop(&s);
 }
 
+/* A client that resets before it is accepted (the server is stopped
+ * meanwhile): the greeting cannot be sent and the log says so, naming the
+ * error; the server goes on greeting the next client. */
+static void send_failure_logged(void **state)
+{
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    char name[NR_ADDRSTR_SIZE], prefix[128], line[256], buf[16];
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    itest_start(&s, "tcp-greet", NULL);
+    nr_proc_signal_main(&s.proc, SIGSTOP);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&s.addr.ss, s.addr.len), 0);
+    itest_peer_name(fd, name, sizeof(name));
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    close(fd); /* RST while the connection waits in the accept queue */
+    nr_proc_signal_main(&s.proc, SIGCONT);
+    snprintf(prefix, sizeof(prefix), "tcp-greet: %s: send failed: ", name);
+    if (nr_wait_file_line(s.err, prefix, line, sizeof(line), &s.proc, 2000) != 1)
+        fail_msg("no log line '%s...'", prefix);
+    if (strcmp(line + strlen(prefix), strerror(ECONNRESET)) &&
+        strcmp(line + strlen(prefix), strerror(EPIPE)))
+        fail_msg("'%s': the error is not named", line);
+    fd = itest_connect(&s);
+    itest_read_exact(fd, buf, 9, 2000);
+    close(fd);
+    itest_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +178,7 @@ int main(void)
         cmocka_unit_test(validate_utf8_boundaries),
         cmocka_unit_test(line_fits_or_not),
         cmocka_unit_test(log_lines),
+        cmocka_unit_test(send_failure_logged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
