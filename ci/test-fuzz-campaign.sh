@@ -41,7 +41,8 @@ campaign() {
 campaign planted 60 AFL_BENCH_UNTIL_CRASH=1
 # make itself exits 2 when a recipe fails; the campaign's own status is 1
 check "make fuzz fails when the campaign saved a crash: the campaign exits 1" sh -c "
-    test \"\$(cat '$work/planted.rc')\" != 0 && grep -q 'fuzz\] Error 1\$' '$work/planted.out'"
+    test \"\$(cat '$work/planted.rc')\" != 0 && grep -q 'fuzz\] Error 1\$' '$work/planted.out' &&
+    grep -q '^fuzz: planted: 1 crash(es) saved' '$work/planted.out'"
 check "it was triaged into a new regression file, and the output names it" sh -c "
     f=\$(ls '$work/regressions/planted/' | grep -v stack | head -n 1) &&
     grep -q \"new:   $work/regressions/planted/\$f\" '$work/planted.out' &&

@@ -96,6 +96,10 @@ fz_afl_env
 # screen (start-up messages, errors) in $out/ID.log.
 unset AFL_NO_UI
 export AFL_FORCE_UI=1
+# afl-fuzz refuses sanitizer settings that would hide crashes from it (such
+# as make check's): its required ones are appended, the last setting wins.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1:symbolize=0"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:abort_on_error=1"
 # mawk reads a pipe in large blocks unless told it is interactive
 awk_lines=awk
 awk -W version 2>/dev/null | grep -q mawk && awk_lines="awk -W interactive"
@@ -178,19 +182,21 @@ echo
 echo "== campaign summary: $name, ${secs}s, $jobs instance(s) =="
 printf '%-6s %10s %12s %8s %8s %6s\n' inst execs/s execs corpus crashes hangs
 total_crashes=0
-for d in "$out"/*/; do
-    st=$d/fuzzer_stats
+ran=0
+for log in "$out"/*.log; do
+    id=$(basename "$log" .log)
+    st=$out/$id/fuzzer_stats
     if [ ! -f "$st" ]; then
-        id=$(basename "$d")
         fz_say "$id wrote no fuzzer_stats; its log:"
-        tail -n 20 "$out/$id.log" 2>/dev/null | sed 's/^/    /'
+        tail -n 20 "$log" 2>/dev/null | sed 's/^/    /'
         continue
     fi
+    ran=$((ran + 1))
     c=$(fz_stat "$st" saved_crashes)
     [ -n "$c" ] || c=$(fz_stat "$st" unique_crashes)
     h=$(fz_stat "$st" saved_hangs)
     [ -n "$h" ] || h=$(fz_stat "$st" unique_hangs)
-    printf '%-6s %10s %12s %8s %8s %6s\n' "$(basename "$d")" "$(fz_stat "$st" execs_per_sec)" \
+    printf '%-6s %10s %12s %8s %8s %6s\n' "$id" "$(fz_stat "$st" execs_per_sec)" \
         "$(fz_stat "$st" execs_done)" "$(fz_stat "$st" corpus_count)" "${c:-0}" "${h:-0}"
     total_crashes=$((total_crashes + ${c:-0}))
 done
@@ -200,7 +206,8 @@ done
 plot_state=$out/plot-state
 rm -rf "$plot_state"
 mkdir -p "$plot_state"
-cp "$out/main/fuzzer_stats" "$plot_state/" 2>/dev/null
+[ "$ran" -gt 0 ] || { fz_say "$name: no instance ran"; exit 2; }
+cp "$out/main/fuzzer_stats" "$plot_state/" 2>/dev/null || true
 if [ "$(grep -vc '^#' "$out/main/plot_data" 2>/dev/null)" -ge 2 ]; then
     cp "$out/main/plot_data" "$plot_state/"
 elif [ -f "$out/main/plot_data" ] && [ -f "$out/main.rows" ]; then
