@@ -312,6 +312,7 @@ static int mkdir_p(const char *path)
 }
 
 static void rm_rf(const char *path);
+static int empty_dir(const char *path);
 
 /* Remove a passing scenario's artifacts and the directories above them
  * that this leaves empty, up to (not including) root. */
@@ -329,15 +330,20 @@ static void rm_artifacts(const char *root, const char *dir)
     }
 }
 
-static void rm_rf(const char *path)
+/* Remove what directory path holds (never path itself, nor a file at
+ * path; a symbolic link is not followed: a target may leave one to / in
+ * its ${tmp}).  Returns 0, also when path does not exist; -1 when it is
+ * not a directory. */
+static int empty_dir(const char *path)
 {
     struct dirent *e;
-    DIR *d = opendir(path);
+    struct stat sb;
+    DIR *d;
 
-    if (!d) {
-        unlink(path);
-        return;
-    }
+    if (lstat(path, &sb) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(sb.st_mode) || !(d = opendir(path)))
+        return -1;
     while ((e = readdir(d))) {
         char sub[PATH_MAX];
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -346,7 +352,15 @@ static void rm_rf(const char *path)
         rm_rf(sub);
     }
     closedir(d);
-    rmdir(path);
+    return 0;
+}
+
+static void rm_rf(const char *path)
+{
+    if (empty_dir(path) < 0)
+        unlink(path);
+    else
+        rmdir(path);
 }
 
 /* The process that runs the scenario (the init of its PID namespace, or
@@ -430,7 +444,9 @@ static int job_start(struct job *j, const struct run_opts *shared)
     int64_t deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : j->scn.deadline_ms;
     char errbuf[NR_ERRBUF_SIZE];
 
-    if (mkdir_p(j->res->artifacts) < 0) {
+    /* what an earlier run left there (its ${tmp}, capture, logs) is not
+     * this run's: a scenario starts with an empty folder */
+    if (empty_dir(j->res->artifacts) < 0 || mkdir_p(j->res->artifacts) < 0) {
         fprintf(stderr, "netrig: cannot create %s: %s\n", j->res->artifacts, strerror(errno));
         return -1;
     }

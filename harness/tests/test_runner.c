@@ -609,6 +609,26 @@ static void runs_without_root(void **state)
     assert_null(strstr(ru_read("unpriv.out"), "namespaces unavailable"));
 }
 
+/* A run into the artifacts of an earlier one starts with its folder empty
+ * (${tmp} too), and a symbolic link a target left there is removed, not
+ * followed. */
+static void rerun_starts_with_empty_artifacts(void **state)
+{
+    static const char scn[] = "file ${tmp}/mark absent\n"
+                              "target t nowait = sh -c \"echo x > ${tmp}/mark; "
+                              "ln -s $PWD/keep ${tmp}/link\"\n"
+                              "exit t 0\n"
+                              "file ${tmp}/mark \"x\\n\"\n";
+    struct stat sb;
+
+    (void)state;
+    assert_int_equal(mkdir("keep", 0755), 0);
+    ru_write("keep/precious", "do not delete\n");
+    assert_int_equal(ru_run_scn("fresh.scn", scn), 0);
+    assert_int_equal(ru_run_scn("fresh.scn", scn), 0);
+    assert_int_equal(stat("keep/precious", &sb), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +654,7 @@ int main(void)
         cmocka_unit_test(params_matrix_and_include),
         cmocka_unit_test(unix_sockets_both_ways),
         cmocka_unit_test(runs_without_root),
+        cmocka_unit_test(rerun_starts_with_empty_artifacts),
     };
     return cmocka_run_group_tests(tests, ru_setup, ru_teardown);
 }
