@@ -34,6 +34,14 @@ static void empty_and_plain(void **state)
     assert_int_equal(hello_reply_format(NULL, 0, out, 7), -E2BIG);
     assert_int_equal(hello_reply_format(NULL, 0, NULL, 0), -E2BIG);
     assert_int_equal(hello_reply_format(out, SIZE_MAX, out, sizeof(out)), -E2BIG);
+    /* Exactly the room needed: the empty reply in 8 bytes, one byte of data
+     * in 9, but not in 8. */
+    memset(out, 'z', sizeof(out));
+    assert_int_equal(hello_reply_format(NULL, 0, out, 8), 8);
+    assert_memory_equal(out, "Hello, !z", 9);
+    assert_int_equal(hello_reply_format((const uint8_t *)"a", 1, out, 9), 9);
+    assert_memory_equal(out, "Hello, a!z", 10);
+    assert_int_equal(hello_reply_format((const uint8_t *)"a", 1, out, 8), -E2BIG);
 }
 
 static void max_payload_limits(void **state)
