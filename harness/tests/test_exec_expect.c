@@ -47,6 +47,13 @@ static int teardown(void **state)
     if (F.st.log)
         fclose(F.st.log);
     free(F.log);
+    for (size_t i = 0; i < F.st.nvars; i++)
+        free(F.st.vars[i].val);
+    free(F.st.vars);
+    for (size_t i = 0; i < F.st.nrecords; i++) {
+        free(F.st.records[i].dg_sent);
+        free(F.st.records[i].dg_recv);
+    }
     free(F.st.records);
     nr_scn_free(&F.scn);
     pthread_mutex_destroy(&F.st.lock);
