@@ -81,6 +81,7 @@ if [ -x "$build/bin/netrig" ]; then
     run "guide commands" sh ci/test-guide.sh "$build"
     run "CI reports: streaming, JSON, JUnit, GitHub, shards, artifacts" sh ci/test-report.sh "$build"
     run "make install and uninstall" sh ci/test-install.sh "$build"
+    run "make targets the docs name: smoke runs" sh ci/test-make-targets.sh "$build"
     run "HTML report in Chromium" sh ci/test-html.sh "$build"
 fi
 
