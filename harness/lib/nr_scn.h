@@ -301,6 +301,12 @@ int nr_scn_load(const char *path, struct nr_scn *out, char *errbuf);
 /* Read a whole file (at most NR_SCN_FILE_MAX bytes) as nr_scn_reader does. */
 int nr_scn_read_file(const char *path, uint8_t **buf, size_t *len, char *errbuf);
 
+/* A duration as the scenario language and netrig's options write it: `0`,
+ * or digits with an optional fraction and a unit ms, s or m (200ms, 1.5s,
+ * 2m), at most 86400s.  Returns 0 with *ms (rounded down), -1 when r[0..n)
+ * is not a duration, -2 when it is longer than 86400s. */
+int nr_scn_dur(const uint8_t *r, size_t n, int *ms);
+
 /* Write s as scenario text in one canonical form (nr_scn_print.c): every
  * step on a line, templates as strings, durations in ms, signals as
  * numbers, includes already inlined.  Parsing the text gives the same

@@ -281,30 +281,26 @@ static int take_range(struct parser *p, uint64_t *v, uint64_t lo, uint64_t hi, c
 
 /* A duration: "0", or digits with an optional fraction and a unit ms, s or
  * m; rounded down to whole milliseconds, at most 24 h. */
-static int take_dur(struct parser *p, int *ms)
+int nr_scn_dur(const uint8_t *r, size_t n, int *ms)
 {
-    static const char what[] = "a duration like 200ms or 1s";
-    const uint8_t *r = p->tok.raw;
-    size_t n = p->tok.rawlen, i = 0, nd = 0;
+    size_t i = 0, nd = 0;
     uint64_t ip = 0, frac = 0, scale = 1, unit;
 
-    if (p->tok.kind != LX_WORD)
-        return err_got(p, what);
     if (n == 1 && r[0] == '0') {
         *ms = 0;
-        return adv(p, 0);
+        return 0;
     }
     for (; i < n && r[i] >= '0' && r[i] <= '9' && i < 9; i++)
         ip = ip * 10 + (r[i] - '0');
     if (i == 0)
-        return err_got(p, what);
+        return -1;
     if (i < n && r[i] == '.') {
         for (i++; i < n && r[i] >= '0' && r[i] <= '9' && nd < 6; i++, nd++) {
             frac = frac * 10 + (r[i] - '0');
             scale *= 10;
         }
         if (nd == 0)
-            return err_got(p, what);
+            return -1;
     }
     if (n - i == 2 && r[i] == 'm' && r[i + 1] == 's')
         unit = 1;
@@ -313,10 +309,21 @@ static int take_dur(struct parser *p, int *ms)
     else if (n - i == 1 && r[i] == 'm')
         unit = 60000;
     else
-        return err_got(p, what);
+        return -1;
     if (ip * unit + frac * unit / scale > DUR_MAX_MS)
-        return err_got(p, "a duration of at most 86400s");
+        return -2;
     *ms = (int)(ip * unit + frac * unit / scale);
+    return 0;
+}
+
+static int take_dur(struct parser *p, int *ms)
+{
+    int rc = p->tok.kind == LX_WORD ? nr_scn_dur(p->tok.raw, p->tok.rawlen, ms) : -1;
+
+    if (rc == -2)
+        return err_got(p, "a duration of at most 86400s");
+    if (rc < 0)
+        return err_got(p, "a duration like 200ms or 1s");
     return adv(p, 0);
 }
 

@@ -113,21 +113,13 @@ static void usage(FILE *f)
             "(the well-formed ones still run); 128+N interrupted by signal N.\n");
 }
 
-/* Parse "200ms", "2s", "1.5s", "2m". Returns ms or -1. */
+/* A duration as scenario files write them (nr_scn_dur: 0, 200ms, 1.5s,
+ * 2m; a bare number has no unit and is refused).  Returns ms or -1. */
 static int parse_duration(const char *s)
 {
-    char *end;
-    double v = strtod(s, &end);
+    int ms;
 
-    if (end == s || v < 0)
-        return -1;
-    if (strcmp(end, "ms") == 0)
-        return v > INT_MAX ? -1 : (int)v;
-    if (strcmp(end, "s") == 0 || *end == '\0')
-        return v * 1000 > INT_MAX ? -1 : (int)(v * 1000);
-    if (strcmp(end, "m") == 0)
-        return v * 60000 > INT_MAX ? -1 : (int)(v * 60000);
-    return -1;
+    return nr_scn_dur((const uint8_t *)s, strlen(s), &ms) == 0 ? ms : -1;
 }
 
 /* Parse "65536", "512K", "8M", "1G" (binary units). Returns bytes or 0. */
