@@ -1316,9 +1316,31 @@ static void random_bytes(void **state)
     free(ex);
 }
 
+/* The one duration grammar, as netrig run's options read it too. */
+static void durations(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc, ms;
+    } cases[] = {
+        { "0", 0, 0 },         { "200ms", 0, 200 },  { "1.5s", 0, 1500 },   { "2m", 0, 120000 },
+        { "0.0015s", 0, 1 },   { "86400s", 0, 86400000 }, { "86401s", -2, 0 }, { "200", -1, 0 },
+        { "0x2s", -1, 0 },     { "1e3ms", -1, 0 },   { "-1s", -1, 0 },     { "1.s", -1, 0 },
+        { "s", -1, 0 },        { "", -1, 0 },        { "5h", -1, 0 },      { "1.5 s", -1, 0 },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int ms = -7, rc = nr_scn_dur((const uint8_t *)cases[i].text, strlen(cases[i].text), &ms);
+        if (rc != cases[i].rc || (rc == 0 && ms != cases[i].ms))
+            fail_msg("'%s': got %d (%d ms), want %d (%d ms)", cases[i].text, rc, ms, cases[i].rc,
+                     cases[i].ms);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(durations),
         cmocka_unit_test(target_fields),
         cmocka_unit_test(lifecycle_fields),
         cmocka_unit_test(lifecycle_errors),
