@@ -1,5 +1,6 @@
 /* Unit tests: udp-echo's reply formatting at its limits, and the datagram
  * handler driven through a SOCK_DGRAM socketpair. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -208,6 +209,30 @@ static void handler_waits_out_eagain(void **state)
     }
 }
 
+/* A reply that fails for good (the client's end is closed: ECONNREFUSED)
+ * is reported at once with its error: no wait for room, no retry. */
+static void handler_reports_send_error_at_once(void **state)
+{
+    struct udp_event ev;
+    struct udp_ctx c;
+    int sp[2];
+    int64_t t0;
+
+    (void)state;
+    pair(sp, &c, 65535);
+    assert_int_equal(send(sp[0], "gone", 4, 0), 4);
+    close(sp[0]);
+    t0 = nr_now_ms();
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+    if (ev.outcome != UDP_SEND_FAILED || ev.err != ECONNREFUSED)
+        fail_msg("outcome %d err %s, want UDP_SEND_FAILED (%d) and ECONNREFUSED", ev.outcome,
+                 strerrorname_np(ev.err) ? strerrorname_np(ev.err) : "0", UDP_SEND_FAILED);
+    assert_int_equal(ev.in_len, 4);
+    if (nr_now_ms() - t0 >= UDP_SEND_STALL_MS)
+        fail_msg("took %lld ms: a refused reply was retried", (long long)(nr_now_ms() - t0));
+    close(sp[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +241,7 @@ int main(void)
         cmocka_unit_test(handler_keeps_boundaries),
         cmocka_unit_test(handler_drops_truncated_and_too_big),
         cmocka_unit_test(handler_waits_out_eagain),
+        cmocka_unit_test(handler_reports_send_error_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
