@@ -203,6 +203,12 @@ int pcap_check(struct pcap_args *a)
         snprintf(d, sizeof(d), "%" PRIu64 " packets", cap.st.reasons[r]);
         anomaly(&o, -1, nr_pkt_reason_name(r), d);
     }
+    if (cap.st.fragments) { /* not reassembled: say so rather than lose bytes quietly */
+        snprintf(d, sizeof(d), "%" PRIu64 " packets are IP fragments, not reassembled: a "
+                 "transport header is read from a first fragment only, the bytes of later "
+                 "fragments are missing from the streams", cap.st.fragments);
+        anomaly(&o, -1, "ip-fragments", d);
+    }
     n = nr_flowtab_count(cap.ft);
     for (size_t i = 0; i < n; i++)
         check_conn(&o, nr_flowtab_conn(cap.ft, i));

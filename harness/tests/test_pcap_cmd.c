@@ -245,6 +245,19 @@ static void check(void **state)
     pg_close_file(&s);
     assert_int_equal(run("check", clean, NULL), 0);
     assert_non_null(strstr(out, "clean"));
+
+    /* a first IPv4 fragment (more-fragments set): never quietly lost */
+    path_of(clean, sizeof(clean), "frag.pcap");
+    assert_int_equal(pg_open_file(&s, clean), 0);
+    {
+        static uint8_t f[200];
+        size_t len = pg_tcp4(f, 0x7f000001, 1234, 0x7f000001, 80, 1, 0, S, 512, NULL, 0);
+        f[20] = 0x20; /* IPv4 flags: MF */
+        pg_emit(&s, f, len);
+    }
+    pg_close_file(&s);
+    assert_int_equal(run("check", clean, NULL), 1);
+    assert_non_null(strstr(out, "file: ip-fragments: 1 packets are IP fragments, not reassembled"));
 }
 
 static void diff(void **state)
