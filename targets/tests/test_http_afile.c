@@ -1,0 +1,197 @@
+/* Unit tests of http-get's atomic file (targets/http-get/atomic_file.c): a
+ * commit leaves exactly the final file, with the bytes written and the
+ * umask's mode, replacing an older one; an abort, a failed open and a failed
+ * commit leave nothing behind; every call returns what its comment says,
+ * and an abort after a commit, or twice, touches no descriptor it does not
+ * own (run under ASan too, which sees the paths freed). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "http-get/atomic_file.h"
+#include "tnames.h"
+
+static char dir[64];
+
+static int mkdir_tmp(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/afile.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return 0;
+}
+
+/* The names in dir, sorted and joined with ' ' into out[256]. */
+static char *entries(char *out)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort);
+
+    assert_true(n >= 0);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (strcmp(list[i]->d_name, ".") && strcmp(list[i]->d_name, "..")) {
+            if (out[0])
+                strcat(out, " ");
+            strncat(out, list[i]->d_name, 200 - strlen(out));
+        }
+        free(list[i]);
+    }
+    free(list);
+    return out;
+}
+
+static int rm_tmp(void **state)
+{
+    char names[256], path[320], *save = NULL;
+
+    (void)state;
+    for (char *t = strtok_r(entries(names), " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        snprintf(path, sizeof(path), "%s/%s", dir, t);
+        if (unlink(path) < 0)
+            rmdir(path);
+    }
+    rmdir(dir);
+    return 0;
+}
+
+/* The descriptors an abort must never close (stdin and its neighbours). */
+static void low_fds_open(void)
+{
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0)
+            fail_msg("descriptor %d was closed", fd);
+}
+
+static void commit_leaves_only_the_file(void **state)
+{
+    char path[128], names[256], want[64], errbuf[NR_ERRBUF_SIZE], got[32] = "";
+    struct hg_afile a;
+    struct stat st;
+    mode_t old = umask(027);
+    FILE *f;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/body", dir);
+    f = fopen(path, "w"); /* an older file is replaced whole */
+    assert_non_null(f);
+    fputs("an older, longer body", f);
+    fclose(f);
+    assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
+    assert_true(a.fd > 2);
+    assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"new ", 4, errbuf), 0);
+    assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"body", 4, errbuf), 0);
+    snprintf(want, sizeof(want), "%s body", a.tmp + strlen(dir) + 1); /* temp, old file */
+    assert_string_equal(entries(names), want);
+    assert_ret_equal(hg_afile_commit(&a, errbuf), 0);
+    assert_ret_equal(a.fd, -1);
+    assert_null(a.path);
+    assert_null(a.tmp);
+    assert_string_equal(entries(names), "body");
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(got, sizeof(got), f));
+    fclose(f);
+    assert_string_equal(got, "new body");
+    assert_int_equal(stat(path, &st), 0);
+    assert_ret_equal(st.st_mode & 0777, 0640);
+    umask(old);
+    hg_afile_abort(&a); /* after a commit: nothing to do */
+    hg_afile_abort(&a);
+    low_fds_open();
+    assert_string_equal(entries(names), "body");
+}
+
+/* While open, the temp file is hidden (.body.XXXXXX) beside the target;
+ * an abort removes it, and a second abort is harmless. */
+static void abort_removes_the_temp_file(void **state)
+{
+    char path[128], names[256], want[64], errbuf[NR_ERRBUF_SIZE];
+    struct hg_afile a;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/body", dir);
+    assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
+    assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"partial", 7, errbuf), 0);
+    snprintf(want, sizeof(want), "%s", a.tmp + strlen(dir) + 1);
+    assert_int_equal(strncmp(want, ".body.", 6), 0);
+    assert_int_equal(strlen(want), strlen(".body.XXXXXX"));
+    assert_string_equal(entries(names), want);
+    hg_afile_abort(&a);
+    assert_ret_equal(a.fd, -1);
+    assert_null(a.tmp);
+    assert_null(a.path);
+    assert_string_equal(entries(names), "");
+    hg_afile_abort(&a);
+    low_fds_open();
+}
+
+/* No such directory: -1, the reason, no descriptor, nothing to clean up. */
+static void open_fails_cleanly(void **state)
+{
+    char path[128], errbuf[NR_ERRBUF_SIZE] = "";
+    struct hg_afile a;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/missing/body", dir);
+    assert_ret_equal(hg_afile_open(&a, path, errbuf), -1);
+    assert_non_null(strstr(errbuf, "cannot create a temp file in"));
+    assert_non_null(strstr(errbuf, "missing"));
+    assert_ret_equal(a.fd, -1);
+    assert_null(a.tmp);
+    assert_null(a.path);
+    hg_afile_abort(&a);
+    low_fds_open();
+}
+
+/* The target is a non-empty directory, so the rename fails: -1 naming the
+ * rename, and the temp file is gone. */
+static void commit_fails_cleanly(void **state)
+{
+    char path[128], inner[160], names[256], errbuf[NR_ERRBUF_SIZE] = "";
+    struct hg_afile a;
+    int fd;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/body", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(inner, sizeof(inner), "%s/keep", path);
+    fd = open(inner, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
+    assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"x", 1, errbuf), 0);
+    assert_ret_equal(hg_afile_commit(&a, errbuf), -1);
+    assert_non_null(strstr(errbuf, "rename to"));
+    assert_ret_equal(a.fd, -1);
+    assert_null(a.tmp);
+    assert_null(a.path);
+    assert_string_equal(entries(names), "body");
+    hg_afile_abort(&a);
+    low_fds_open();
+    unlink(inner);
+    rmdir(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(commit_leaves_only_the_file, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(abort_removes_the_temp_file, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(open_fails_cleanly, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(commit_fails_cleanly, mkdir_tmp, rm_tmp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
