@@ -504,11 +504,12 @@ static int job_kill(struct job *j)
     return ws;
 }
 
-/* The last line of a scenario's steps.log (without its time stamp), or a
- * note that there is none, into buf. */
+/* The last step line of a scenario's steps.log (else its last line),
+ * without its time stamp, or a note that there is none, into buf. */
 static void last_logged(const char *artdir, char *buf, size_t len)
 {
     char path[PATH_MAX], line[512];
+    int step = 0; /* buf holds a step's line */
     FILE *f;
 
     snprintf(buf, len, "(no steps.log)");
@@ -516,12 +517,18 @@ static void last_logged(const char *artdir, char *buf, size_t len)
     if (!(f = fopen(path, "re")))
         return;
     while (fgets(line, sizeof(line), f)) {
-        char *t = line + strspn(line, " "); /* "   1.234 " then the text */
+        char *t = line + strspn(line, " "), *u; /* "   1.234 " then the text */
         t += strspn(t, "0123456789.");
         t += *t == ' ';
         line[strcspn(line, "\n")] = '\0';
-        if (*t)
+        u = t + strspn(t, " ");
+        u += strspn(u, "0123456789");
+        /* a step's line ("3: sleep 1s  [ok, ...]") wins over what the
+         * scenario's teardown logged after it (the capture's end, say) */
+        if (*t && (!step || (u > t + strspn(t, " ") && *u == ':'))) {
             snprintf(buf, len, "%s", t);
+            step = u > t + strspn(t, " ") && *u == ':';
+        }
     }
     fclose(f);
 }
