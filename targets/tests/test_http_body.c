@@ -1,9 +1,11 @@
 /* Unit tests of the http-get body framing decoder: every input is fed
  * whole, byte by byte, and split in two at every offset (each piece in an
  * exact-size heap copy); all ways must give the same result and body. */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,15 @@
 
 #include "http-get/http_body.h"
 #include "nr_err.h"
+#include "tnames.h"
+
+/* A body result by name, for failure messages. */
+static const char *rc_name(long v)
+{
+    static const char *const n[] = { "HG_BODY_ETRUNC", "HG_BODY_ETOOBIG", "HG_BODY_ESINK",
+                                      "HG_BODY_EMALFORMED", "HG_BODY_MORE", "HG_BODY_DONE" };
+    return v >= -4 && v <= 1 ? n[v + 4] : "an unknown result";
+}
 
 struct out {
     uint8_t buf[256];
@@ -186,6 +197,52 @@ static void limits_and_sink_errors(void **state)
     assert_non_null(strstr(err, "chunk size line too long"));
 }
 
+/* The trailer section (after the last chunk's size line) may be exactly
+ * HG_TRAILER_MAX bytes, its final CRLF included, whatever the size line
+ * before it; one byte more is refused.  Each chunk's size line has its own
+ * HG_CHUNK_LINE_MAX. */
+static void trailer_and_size_line_limits(void **state)
+{
+    static char in[HG_TRAILER_MAX + 64];
+    char err[NR_ERRBUF_SIZE];
+    struct hg_body b;
+    size_t n, used;
+
+    (void)state;
+    for (int extra = 0; extra <= 1; extra++) {
+        /* "0;ext\r\n" then "X: aaa...\r\n\r\n" of HG_TRAILER_MAX + extra bytes. */
+        n = (size_t)sprintf(in, "0;ext\r\nX: ");
+        memset(in + n, 'a', HG_TRAILER_MAX + (size_t)extra - 7);
+        n += HG_TRAILER_MAX + (size_t)extra - 7;
+        memcpy(in + n, "\r\n\r\n", 4);
+        n += 4;
+        hg_body_init(&b, HG_BODY_CHUNKED, 0, 0, 0, NULL, NULL);
+        if (extra == 0) {
+            assert_named_equal(hg_body_feed(&b, (const uint8_t *)in, n, &used, err),
+                               HG_BODY_DONE, rc_name);
+            assert_ret_equal(used, n);
+        } else {
+            assert_named_equal(hg_body_feed(&b, (const uint8_t *)in, n, NULL, err),
+                               HG_BODY_EMALFORMED, rc_name);
+            assert_non_null(strstr(err, "trailer section too long"));
+        }
+    }
+    /* Two chunks whose size lines are each HG_CHUNK_LINE_MAX bytes. */
+    n = 0;
+    for (int i = 0; i < 2; i++) {
+        in[n++] = '1';
+        memset(in + n, ' ', HG_CHUNK_LINE_MAX - 3);
+        n += HG_CHUNK_LINE_MAX - 3;
+        memcpy(in + n, "\r\nx\r\n", 5);
+        n += 5;
+    }
+    memcpy(in + n, "0\r\n\r\n", 5);
+    n += 5;
+    hg_body_init(&b, HG_BODY_CHUNKED, 0, 0, 0, NULL, NULL);
+    assert_named_equal(hg_body_feed(&b, (const uint8_t *)in, n, &used, err), HG_BODY_DONE,
+                       rc_name);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +252,7 @@ int main(void)
         cmocka_unit_test(chunked_malformed),
         cmocka_unit_test(chunked_truncated),
         cmocka_unit_test(limits_and_sink_errors),
+        cmocka_unit_test(trailer_and_size_line_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
