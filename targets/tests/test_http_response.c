@@ -101,6 +101,10 @@ static void valid_heads(void **state)
 
     assert_true(PARSE("HTTP/1.1 200 Fine\r\nTransfer-Encoding: Chunked\r\n\r\n", &r, err) > 0);
     assert_named_equal(r.framing, HG_BODY_CHUNKED, framing_name);
+    /* A list with empty elements and blanks around "chunked": one coding. */
+    assert_true(PARSE("HTTP/1.1 200 Fine\r\nTransfer-Encoding: , chunked \t, \t ,\r\n\r\n", &r,
+                      err) > 0);
+    assert_named_equal(r.framing, HG_BODY_CHUNKED, framing_name);
     assert_true(PARSE("HTTP/1.1 204 No\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
     assert_named_equal(r.framing, HG_BODY_NONE, framing_name);
     /* 304 has no body whatever it announces; 303 and 305 do (make mutate) */
@@ -137,7 +141,15 @@ static void expect_bad(const char *s, size_t n, const char *why)
 static void malformed_heads(void **state)
 {
     (void)state;
-    BAD("HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.");
+    BAD("HTTP/2.0 200 OK\r\n\r\n", "expected 'HTTP/1.' at offset 0");
+    BAD("HTTP/1.1x200 OK\r\n\r\n", "expected SP after version at offset 8");
+    BAD("HTTP/1.a 200 OK\r\n\r\n", "bad HTTP minor version at offset 7");
+    BAD("HTTP/1.1 200 O\x7fK\r\n\r\n", "control character in reason at offset 14");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        "unsupported transfer coding (only chunked) at offset 17");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, Chunked\r\n\r\n",
+        "chunked applied more than once");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: ,\r\n\r\n", "empty Transfer-Encoding");
     BAD("HTTP/1.1 20 OK\r\n\r\n", "status code");
     BAD("HTTP/1.1 099 OK\r\n\r\n", "bad status code at offset 9");
     BAD("HTTP/1.1 x99 OK\r\n\r\n", "bad status code at offset 9");
