@@ -33,6 +33,8 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 # netrig's reports: JUnit with libxml2's xmlTextWriter, JSON Lines with jansson
 REPORT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 jansson 2>/dev/null || echo -I/usr/include/libxml2)
 REPORT_LIBS   := $(shell $(PKG_CONFIG) --libs libxml-2.0 jansson 2>/dev/null || echo -lxml2 -ljansson)
+# The executor hashes the streams it judges with XXH3 (libxxhash).
+XXHASH_LIBS   := $(shell $(PKG_CONFIG) --libs libxxhash 2>/dev/null || echo -lxxhash)
 
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -118,7 +120,7 @@ $(B)/gen/version.c: FORCE
 $(B)/bin/netrig: $(call obj,$(NETRIG_SRC)) $(B)/gen/doc_scenario.o $(B)/gen/version.o $(LIBNR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(REPORT_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(REPORT_LIBS) $(XXHASH_LIBS)
 
 # Tests of netrig's report writers (harness/tests/test_report_*.c) link them.
 REPORT_OBJ := $(call obj,$(wildcard harness/src/run_report.c harness/src/run_json.c harness/src/run_result.c \
@@ -137,7 +139,7 @@ $(B)/libnrexec.a: $(EXEC_OBJ)
 $(B)/tests/test_exec_%: $(B)/obj/harness/tests/test_exec_%.o $(B)/libnrexec.a $(B)/gen/version.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS) $(REPORT_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS) $(REPORT_LIBS) $(XXHASH_LIBS)
 
 $(B)/bin/%: $(B)/obj/targets/%/main.o $(LIBTGT) $(LIBNR)
 	@mkdir -p $(@D)

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <xxhash.h>
 
 #include "run.h"
 #include "run_capture.h"
@@ -41,16 +42,22 @@ struct exec_record {
     struct nr_addr local, peer;
     int have_peer;
     uint64_t sent, received;        /* payload bytes */
-    uint64_t sent_hash, recv_hash;  /* FNV-1a of each TCP byte stream */
+    uint64_t sent_hash, recv_hash;  /* exec_hash of each TCP byte stream so far */
     uint32_t *dg_sent, *dg_recv;    /* UDP datagram sizes, in order (owned) */
     size_t n_dg_sent, n_dg_recv;
     int cut;                        /* reset or aborted: unsent bytes may be lost */
     int is_unix;                    /* a unix-domain socket: not on the captured wire */
 };
 
-/* FNV-1a, 64 bit, continued over successive pieces of a stream. */
-#define EXEC_FNV_INIT 0xcbf29ce484222325ull
-uint64_t exec_fnv(uint64_t h, const uint8_t *p, size_t n);
+/* The hash the wire judge compares streams by: XXH3, 64 bit (libxxhash),
+ * of a whole byte stream, continued over its pieces in a state that lives
+ * on the heap (XXH3 wants it 64-byte aligned).  exec_hash_new returns a
+ * fresh state or NULL (free it with XXH3_freeState); exec_hash_add adds n
+ * bytes and returns the hash of every byte added so far; exec_hash is the
+ * hash of p[0..n) at once, equal to adding it in any pieces. */
+XXH3_state_t *exec_hash_new(void);
+uint64_t exec_hash_add(XXH3_state_t *h, const void *p, size_t n);
+uint64_t exec_hash(const void *p, size_t n);
 
 struct exec_conn {
     struct exec_record rec;         /* name, addresses, counters */
@@ -64,6 +71,7 @@ struct exec_conn {
     int eof, reset;           /* stream ended by FIN / by RST */
     int sock_err;             /* other receive error (errno) */
     int aborted;              /* closed with RST by the runner */
+    XXH3_state_t *hs_sent, *hs_recv; /* the hashes of rec.sent_hash, rec.recv_hash */
     /* Lookahead (exec_conn.c): input that a send drains, already matched
      * against the `expect` step that will read it next, so it need not be
      * held until then. */

@@ -67,7 +67,17 @@ static struct exec_conn *new_conn(struct exec_ctx *c, const struct nr_step *s,
     memset(k, 0, sizeof(*k));
     snprintf(k->rec.name, sizeof(k->rec.name), "%s", s->name);
     k->rec.proto = proto;
-    k->rec.sent_hash = k->rec.recv_hash = EXEC_FNV_INIT;
+    k->rec.sent_hash = k->rec.recv_hash = exec_hash(NULL, 0);
+    k->hs_sent = exec_hash_new();
+    k->hs_recv = exec_hash_new();
+    if (!k->hs_sent || !k->hs_recv) {
+        exec_fail(c, s, "out of memory");
+        XXH3_freeState(k->hs_sent);
+        XXH3_freeState(k->hs_recv);
+        c->nconns--;
+        close(fd);
+        return NULL;
+    }
     k->fd = fd;
     nr_local_addr(fd, &k->rec.local, NULL);
     k->rec.is_unix = k->rec.local.ss.ss_family == AF_UNIX;
@@ -75,11 +85,27 @@ static struct exec_conn *new_conn(struct exec_ctx *c, const struct nr_step *s,
     return k;
 }
 
-uint64_t exec_fnv(uint64_t h, const uint8_t *p, size_t n)
+XXH3_state_t *exec_hash_new(void)
 {
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
+    XXH3_state_t *h = XXH3_createState();
+
+    if (h && XXH3_64bits_reset(h) != XXH_OK) {
+        XXH3_freeState(h);
+        h = NULL;
+    }
     return h;
+}
+
+uint64_t exec_hash_add(XXH3_state_t *h, const void *p, size_t n)
+{
+    if (n)
+        XXH3_64bits_update(h, p, n);
+    return XXH3_64bits_digest(h);
+}
+
+uint64_t exec_hash(const void *p, size_t n)
+{
+    return XXH3_64bits(p, n);
 }
 
 /* Append a datagram size to a record's list. */
@@ -122,6 +148,9 @@ static void retire(struct exec_state *st, struct exec_conn *k)
     free(k->rx);
     k->rx = NULL;
     ahead_end(k);
+    XXH3_freeState(k->hs_sent);
+    XXH3_freeState(k->hs_recv);
+    k->hs_sent = k->hs_recv = NULL;
     pthread_mutex_lock(&st->lock);
     nv = realloc(st->records, (st->nrecords + 1) * sizeof(*nv));
     if (nv) {
@@ -476,7 +505,7 @@ static size_t rx_drain(struct exec_conn *k)
         }
         n = recv(k->fd, k->rx + k->rxlen, k->rxcap - k->rxlen, MSG_DONTWAIT);
         if (n > 0) {
-            k->rec.recv_hash = exec_fnv(k->rec.recv_hash, k->rx + k->rxlen, (size_t)n);
+            k->rec.recv_hash = exec_hash_add(k->hs_recv, k->rx + k->rxlen, (size_t)n);
             k->rxlen += (size_t)n;
             k->rec.received += (uint64_t)n;
             added += (size_t)n;
@@ -791,7 +820,7 @@ static int write_draining(struct exec_ctx *c, const struct nr_step *s, struct ex
         }
         w = send(k->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w > 0) {
-            k->rec.sent_hash = exec_fnv(k->rec.sent_hash, buf, (size_t)w);
+            k->rec.sent_hash = exec_hash_add(k->hs_sent, buf, (size_t)w);
             buf += w;
             n -= (size_t)w;
             k->rec.sent += (uint64_t)w;

@@ -60,6 +60,7 @@ struct px_dir {
 struct px_leg {
     int fd;
     struct exec_record rec;
+    XXH3_state_t *hs_sent, *hs_recv; /* TCP: the hashes of rec.sent_hash, rec.recv_hash */
 };
 
 /* A relayed TCP connection (leg 0: the client's, leg 1: upstream's) or a
@@ -190,8 +191,28 @@ static void leg_init(struct px_leg *g, const char *proxy, unsigned no, const cha
     g->fd = fd;
     snprintf(g->rec.name, sizeof(g->rec.name), "%.12s#%u.%s", proxy, no, side);
     g->rec.proto = proto;
-    g->rec.sent_hash = g->rec.recv_hash = EXEC_FNV_INIT;
+    g->rec.sent_hash = g->rec.recv_hash = exec_hash(NULL, 0);
     g->rec.have_peer = 1;
+}
+
+/* TCP legs: their stream hashes.  Returns 0, -1 when out of memory. */
+static int leg_hashes(struct px_leg *g)
+{
+    g->hs_sent = exec_hash_new();
+    g->hs_recv = exec_hash_new();
+    return g->hs_sent && g->hs_recv ? 0 : -1;
+}
+
+/* Free a link and its legs' hash states. */
+static void link_free(struct px_link *k)
+{
+    if (!k)
+        return;
+    for (int i = 0; i < 2; i++) {
+        XXH3_freeState(k->leg[i].hs_sent);
+        XXH3_freeState(k->leg[i].hs_recv);
+    }
+    free(k);
 }
 
 static void note_dg(uint32_t **v, size_t *n, size_t len)
@@ -291,7 +312,7 @@ static void link_unlink(struct exec_proxy *px, struct px_link *k)
             *pp = k->next;
             break;
         }
-    free(k);
+    link_free(k);
 }
 
 /* A client connected: start its upstream connect.  Returns -1 when no
@@ -324,6 +345,13 @@ static int tcp_accept(struct exec_proxy *px)
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     leg_init(&k->leg[0], px->name, k->no, "client", NR_TCP, fd);
     leg_init(&k->leg[1], px->name, k->no, "upstream", NR_TCP, up);
+    if (leg_hashes(&k->leg[0]) < 0 || leg_hashes(&k->leg[1]) < 0) {
+        link_free(k);
+        close(fd);
+        close(up);
+        px_fail(px, "out of memory for a new connection");
+        return 0;
+    }
     k->leg[0].rec.local = px->addr;
     k->leg[0].rec.peer = peer;
     k->leg[1].rec.peer = px->upstream;
@@ -402,7 +430,11 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
         return 0;
     }
     src->rec.received += (uint64_t)n;
-    src->rec.recv_hash = exec_fnv(src->rec.recv_hash, buf, (size_t)n);
+    /* while in sync the sent stream is the received one: its hash state
+     * is the received one's before this run (for when a cut ends that) */
+    if (!dd->desync)
+        XXH3_copyState(k->leg[!d].hs_sent, src->hs_recv);
+    src->rec.recv_hash = exec_hash_add(src->hs_recv, buf, (size_t)n);
     px->io += (uint64_t)n;
     count(px, d, NR_L_BYTES_IN, (uint64_t)n);
     if (!nr_tcp_delivers(f)) { /* a blackhole: say nothing */
@@ -476,8 +508,8 @@ static int64_t tcp_write(struct exec_proxy *px, struct px_link *k, int d, int64_
         }
         dst->rec.sent += (uint64_t)n;
         if (!g->sync)
-            dst->rec.sent_hash = exec_fnv(dst->rec.sent_hash, g->buf + p->off + g->done,
-                                          (size_t)n);
+            dst->rec.sent_hash = exec_hash_add(dst->hs_sent, g->buf + p->off + g->done,
+                                               (size_t)n);
         px->io += (uint64_t)n;
         count(px, d, NR_L_BYTES_OUT, (uint64_t)n);
         dd->queued -= (size_t)n;

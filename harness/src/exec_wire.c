@@ -181,6 +181,7 @@ struct mark {
 struct digest {
     int wanted;            /* some runner socket is on its port pair */
     uint64_t len[2], hash[2];
+    XXH3_state_t *hs[2];   /* the hashes so far (hash[] is their value) */
     struct mark *marks;    /* one per probe (only those on the pair used) */
     struct nr_chunk *dg;   /* UDP: dir and len of each datagram */
     size_t ndg, dgcap;
@@ -225,9 +226,10 @@ static struct digest *digest_of(struct digests *ds, const struct nr_conn *k)
     }
     if ((d = ds->v[k->index]))
         return d;
-    if (!(d = calloc(1, sizeof(*d))) || !(d->marks = calloc(ds->nprobe + 1, sizeof(*d->marks))))
+    if (!(d = calloc(1, sizeof(*d))) || !(d->marks = calloc(ds->nprobe + 1, sizeof(*d->marks))) ||
+        !(d->hs[0] = exec_hash_new()) || !(d->hs[1] = exec_hash_new()))
         goto oom;
-    d->hash[0] = d->hash[1] = EXEC_FNV_INIT;
+    d->hash[0] = d->hash[1] = exec_hash(NULL, 0);
     for (size_t i = 0; i < ds->nprobe; i++) {
         const struct exec_record *r = ds->probe[i];
         int lport, pport, us;
@@ -240,15 +242,18 @@ static struct digest *digest_of(struct digests *ds, const struct nr_conn *k)
         d->marks[i].at[!us] = r->received;
         for (int dir = 0; dir < 2; dir++)
             if (d->marks[i].at[dir] == 0) {
-                d->marks[i].hash[dir] = EXEC_FNV_INIT;
+                d->marks[i].hash[dir] = d->hash[dir];
                 d->marks[i].reached[dir] = 1;
             }
     }
     ds->v[k->index] = d;
     return d;
 oom:
-    if (d)
+    if (d) {
         free(d->marks);
+        XXH3_freeState(d->hs[0]);
+        XXH3_freeState(d->hs[1]);
+    }
     free(d);
     ds->oom = 1;
     return NULL;
@@ -280,15 +285,22 @@ static void digest_data(void *ctx, const struct nr_conn *k, int dir, uint64_t of
         return;
     }
     /* After a hole (off > len) the hashes cover less than the offsets say:
-     * they match no socket's, and check_tcp() reports the hole. */
-    for (size_t i = 0; i < ds->nprobe; i++) {
-        struct mark *m = &d->marks[i];
-        if (!m->reached[dir] && m->at[dir] > off && m->at[dir] <= off + len) {
-            m->hash[dir] = exec_fnv(d->hash[dir], data, (size_t)(m->at[dir] - off));
-            m->reached[dir] = 1;
-        }
+     * they match no socket's, and check_tcp() reports the hole.  The run is
+     * hashed in pieces that end where a socket's mark is. */
+    for (uint64_t at = off, end = off + len; at < end;) {
+        uint64_t stop = end;
+        for (size_t i = 0; i < ds->nprobe; i++)
+            if (!d->marks[i].reached[dir] && d->marks[i].at[dir] > at &&
+                d->marks[i].at[dir] < stop)
+                stop = d->marks[i].at[dir];
+        d->hash[dir] = exec_hash_add(d->hs[dir], data + (at - off), (size_t)(stop - at));
+        for (size_t i = 0; i < ds->nprobe; i++)
+            if (!d->marks[i].reached[dir] && d->marks[i].at[dir] == stop) {
+                d->marks[i].hash[dir] = d->hash[dir];
+                d->marks[i].reached[dir] = 1;
+            }
+        at = stop;
     }
-    d->hash[dir] = exec_fnv(d->hash[dir], data, len);
     d->len[dir] = off + len;
 }
 
@@ -298,6 +310,8 @@ static void digests_free(struct digests *ds)
         if (ds->v[i]) {
             free(ds->v[i]->marks);
             free(ds->v[i]->dg);
+            XXH3_freeState(ds->v[i]->hs[0]);
+            XXH3_freeState(ds->v[i]->hs[1]);
             free(ds->v[i]);
         }
     free(ds->v);
@@ -308,10 +322,13 @@ static void digests_free(struct digests *ds)
  * connection that carried none); an empty one when out of memory. */
 static const struct digest *digest_get(struct digests *ds, const struct nr_conn *k)
 {
-    static const struct digest empty = { .hash = { EXEC_FNV_INIT, EXEC_FNV_INIT } };
+    static struct digest empty;
     const struct digest *d = digest_of(ds, k);
 
-    return d ? d : &empty;
+    if (d)
+        return d;
+    empty.hash[0] = empty.hash[1] = exec_hash(NULL, 0);
+    return &empty;
 }
 
 /* Whether TCP connection k begins with what probe pi's socket had sent and

@@ -47,7 +47,7 @@ static int teardown(void **state)
 
 static uint64_t fnv(const char *s, size_t n)
 {
-    return exec_fnv(EXEC_FNV_INIT, (const uint8_t *)s, n);
+    return exec_hash(s, n);
 }
 
 /* A runner socket 127.0.0.1:lport -> 127.0.0.1:pport that sent and
