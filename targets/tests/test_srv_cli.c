@@ -174,6 +174,8 @@ static void port_in_use(void **state)
         cli_run(&r, servers[i], "--port", port, NULL);
         close(fd);
         cli_expect(&r, 1, 2, "Address already in use");
+        if (strchr(r.err, '\n') != r.err + strlen(r.err) - 1)
+            fail_msg("%s: one line expected, and no more attempts: '%s'", servers[i], r.err);
     }
 }
 
