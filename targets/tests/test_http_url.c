@@ -96,6 +96,9 @@ static void resolves(void **state)
     resolve_one("http://h:81/a/b/c?q", "//x:9/y", "http://x:9/y");
     resolve_one("http://h:81/a/b/c?q", "/p?z", "http://h:81/p?z");
     resolve_one("http://h/a/b/c?q", "d", "http://h/a/b/d");
+    /* A scheme starts with a letter: "9:x" and "+a:b" are relative paths. */
+    resolve_one("http://h/a/b", "9:x", "http://h/a/9:x");
+    resolve_one("http://h/a/b", "+a:b", "http://h/a/+a:b");
     resolve_one("http://h/a/b/c", "../d/./e", "http://h/a/d/e");
     resolve_one("http://h/a/b/c", "../../../../x", "http://h/x");
     resolve_one("http://h/a/b/c", "..", "http://h/a/");
