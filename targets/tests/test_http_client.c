@@ -111,7 +111,11 @@ static void slurp(const char *path, char *buf, size_t cap)
         fclose(f);
 }
 
-/* Run http-get with "-o OUTDIR/body", args (NULL-terminated) and url. */
+/* Set: run_client gives no -o, so the body goes to stdout. */
+static int client_to_stdout;
+
+/* Run http-get with "-o OUTDIR/body" (unless client_to_stdout), args
+ * (NULL-terminated) and url. */
 static void run_client(struct run *r, const char *url, ...)
 {
     const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
@@ -130,8 +134,10 @@ static void run_client(struct run *r, const char *url, ...)
     snprintf(r->se, sizeof(r->se), "%s/stderr", r->dir);
     snprintf(path, sizeof(path), "%s/http-get", bin);
     argv[argc++] = path;
-    argv[argc++] = "-o";
-    argv[argc++] = r->file;
+    if (!client_to_stdout) {
+        argv[argc++] = "-o";
+        argv[argc++] = r->file;
+    }
     va_start(ap, url);
     for (char *a; (a = va_arg(ap, char *)) && argc < 18;)
         argv[argc++] = a;
@@ -250,6 +256,7 @@ static void chunked_and_close(void **state)
 
 static void http_errors(void **state)
 {
+    char out[64];
     struct srv s;
     struct run r;
 
@@ -258,6 +265,21 @@ static void http_errors(void **state)
     expect_failure(&r, 4, "HTTP status 404");
     FETCH(r, s, 0, "HTTP/1.1 301 Moved\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n", NULL);
     expect_failure(&r, 4, "HTTP status 301");
+    /* Without -o: a 2xx body goes to stdout, a 404's body does not (its
+     * head goes to stderr either way). */
+    client_to_stdout = 1;
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes", NULL);
+    slurp(r.so, out, sizeof(out));
+    assert_int_equal(r.code, 0);
+    assert_string_equal(out, "yes");
+    cleanup(&r);
+    FETCH(r, s, 0, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!", NULL);
+    slurp(r.so, out, sizeof(out));
+    client_to_stdout = 0;
+    if (r.code != 4 || out[0] || !strstr(r.err, "HTTP/1.1 404 Not Found"))
+        fail_msg("exit %d, stdout '%s', stderr '%s': want 4, nothing, the head", r.code, out,
+                 r.err);
+    cleanup(&r);
 }
 
 static void follows_redirect(void **state)
