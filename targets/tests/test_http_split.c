@@ -116,6 +116,18 @@ static int keep_body(void *ctx, const uint8_t *data, size_t n)
     return 0;
 }
 
+/* Set: the sink's head callback refuses every interim (1xx) head and
+ * takes the final one. */
+static int refuse_heads;
+
+static int refuse_head(void *ctx, const struct hg_response *r, const uint8_t *block, size_t len)
+{
+    (void)ctx;
+    (void)block;
+    (void)len;
+    return r->status < 200 ? -1 : HG_HEAD_BODY;
+}
+
 /* What one response must give. */
 struct want {
     int rc;                /* HG_FETCH_* */
@@ -135,7 +147,8 @@ static void exchange(const char *what, const uint8_t *resp, size_t len, const si
     struct hg_req req = { .url = &u, .timeout_ms = 1000, .max_header_bytes = 4096,
                           .max_headers = 20 };
     static struct body b;
-    struct hg_sink sink = { .body = keep_body, .ctx = &b };
+    struct hg_sink sink = { .head = refuse_heads ? refuse_head : NULL, .body = keep_body,
+                            .ctx = &b };
     struct hg_result res;
     struct nr_addr a;
     pthread_t th;
@@ -299,6 +312,22 @@ static void redirect_location(void **state)
                     "Content-Length: 0\r\n\r\n", 1, &w);
 }
 
+/* An interim head the sink refuses ends the exchange with HG_FETCH_ELOCAL
+ * (the caller could not store what it was given), although the final head
+ * would have been taken. */
+static void head_refused(void **state)
+{
+    static const char resp[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const struct want w = { .rc = HG_FETCH_ELOCAL };
+
+    (void)state;
+    refuse_heads = 1;
+    exchange("interim head refused by the sink", (const uint8_t *)resp, sizeof(resp) - 1, NULL,
+             0, 0, &w);
+    refuse_heads = 0;
+}
+
 static void until_close(void **state)
 {
     const struct want w = { HG_FETCH_OK, 200, "body until close", NULL };
@@ -327,6 +356,7 @@ int main(void)
         cmocka_unit_test(chunked_every_hex_digit),
         cmocka_unit_test(interim_then_final),
         cmocka_unit_test(redirect_location),
+        cmocka_unit_test(head_refused),
         cmocka_unit_test(until_close),
         cmocka_unit_test(truncated_bodies),
     };
