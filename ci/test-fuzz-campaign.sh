@@ -54,7 +54,7 @@ campaign clean 12
 check "make fuzz exits 0 when no crash was saved (exit $(cat "$work/clean.rc"))" \
     test "$(cat "$work/clean.rc")" = 0
 check "progress every 10 s: execs/s, corpus, edges (bitmap %), crashes" \
-    grep -Eq '^fuzz: [0-9]+s:  main: [0-9.]+ execs/s, corpus [0-9]+, edges [0-9.]+% of the map, crashes 0' \
+    grep -Eq '^fuzz: [0-9]+s:  main: [0-9.]+[kM]? execs/s, corpus [0-9]+, edges [0-9.]+% of the map, crashes 0' \
     "$work/clean.out"
 check "afl-plot's graphs in OUT/plot/index.html, and the path printed" sh -c "
     grep -q '^graphs: $work/b-clean/fuzz/out/planted/plot/index.html' '$work/clean.out' &&
