@@ -35,12 +35,40 @@ run() {
     fi
 }
 
+# The unit tests of the two builds run side by side (most of their time is
+# spent waiting on sockets, timers and child processes); each stream prints
+# its lines when it is done, then "TALLY passed failed names...".
+units() {
+    pass=0
+    fail=0
+    failed=""
+    for t in "$1"/tests/test_*; do
+        [ -x "$t" ] || continue
+        NR_BIN=$1/bin run "$t" "$t"
+    done
+    echo "TALLY $pass $fail$failed"
+}
+streams=""
 for variant in "$build" "$asan"; do
     [ -d "$variant/tests" ] || continue
-    for t in "$variant"/tests/test_*; do
-        [ -x "$t" ] || continue
-        NR_BIN=$variant/bin run "$t" "$t"
-    done
+    out="$logdir/units.$(echo "$variant" | tr '/ ' '__').out"
+    units "$variant" >"$out" 2>&1 &
+    streams="$streams $out"
+done
+wait
+for out in $streams; do
+    grep -v '^TALLY ' "$out"
+    set -- $(sed -n 's/^TALLY //p' "$out")
+    if [ $# -ge 2 ]; then
+        pass=$((pass + $1))
+        fail=$((fail + $2))
+        shift 2
+        for n in "$@"; do failed="$failed $n"; done
+    else
+        fail=$((fail + 1))
+        failed="$failed units($out)"
+        echo "FAIL  unit tests of $out: the stream did not finish"
+    fi
 done
 
 if [ -x "$build/bin/netrig" ] && [ -d harness/scenarios ]; then
