@@ -33,7 +33,7 @@ static void check_conn(const struct nr_conn *k)
         const struct nr_chunk *ch = &k->chunks[i];
         int d = ch->dir & 1;
 
-        if (k->proto == 6 && ch->soff != data[d] + gaps[d])
+        if (k->proto == IPPROTO_TCP && ch->soff != data[d] + gaps[d])
             fz_fail("pcap", "#%u dir %d: chunk %zu (kind %d) at stream offset %llu, after %llu "
                     "bytes", k->index, d, i, ch->kind, (unsigned long long)ch->soff,
                     (unsigned long long)(data[d] + gaps[d]));
@@ -52,7 +52,7 @@ static void check_conn(const struct nr_conn *k)
         if (data[d] != k->stream[d].len)
             fz_fail("pcap", "#%u dir %d: chunks hold %llu data bytes, the stream %zu", k->index,
                     d, (unsigned long long)data[d], k->stream[d].len);
-        if (k->proto == 6) {
+        if (k->proto == IPPROTO_TCP) {
             if (data[d] != k->rs[d].delivered || gaps[d] != k->rs[d].gap_bytes ||
                 data[d] + gaps[d] != nr_conn_stream_size(k, d))
                 fz_fail("pcap", "#%u dir %d: follow has %llu data + %llu gap bytes, summary "
@@ -75,11 +75,11 @@ static void check_conn(const struct nr_conn *k)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct nr_capture_opts o = { .keep_data = 1, .partial_ok = 1 };
+    struct nr_pktfile_opts o = { .keep_data = 1, .partial_ok = 1 };
     char errbuf[NR_ERRBUF_SIZE], ep[128];
-    struct nr_capture c;
+    struct nr_pktfile c;
 
-    if (nr_capture_read_mem(data, size, &o, &c, errbuf) < 0)
+    if (nr_pktfile_read_mem(data, size, &o, &c, errbuf) < 0)
         return 0;
     for (size_t i = 0; c.ft && i < nr_flowtab_count(c.ft); i++) {
         const struct nr_conn *k = nr_flowtab_conn(c.ft, i);
@@ -90,6 +90,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nr_conn_endpoint(k, 1, ep, sizeof(ep));
         check_conn(k);
     }
-    nr_capture_free(&c);
+    nr_pktfile_free(&c);
     return 0;
 }

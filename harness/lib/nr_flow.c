@@ -139,8 +139,8 @@ static const uint16_t server_udp[] = {
 
 int nr_flow_likely_server_port(int proto, uint16_t port)
 {
-    const uint16_t *v = proto == 6 ? server_tcp : server_udp;
-    size_t n = proto == 6 ? sizeof(server_tcp) / sizeof(*v) : sizeof(server_udp) / sizeof(*v);
+    const uint16_t *v = proto == IPPROTO_TCP ? server_tcp : server_udp;
+    size_t n = proto == IPPROTO_TCP ? sizeof(server_tcp) / sizeof(*v) : sizeof(server_udp) / sizeof(*v);
 
     for (size_t i = 0; i < n; i++)
         if (v[i] == port)
@@ -157,7 +157,7 @@ static int first_packet_flips(const struct nr_pkt *p)
     int ss = nr_flow_likely_server_port(p->proto, p->sport);
     int ds = nr_flow_likely_server_port(p->proto, p->dport);
 
-    if (p->proto != 6)
+    if (p->proto != IPPROTO_TCP)
         return ss && !ds;
     if ((p->flags & (NR_TCP_SYN | NR_TCP_ACK)) == NR_TCP_SYN || !ss)
         return 0;
@@ -182,7 +182,7 @@ static struct nr_conn *create(struct nr_flowtab *t, const struct nr_pkt *p, int6
     c->port[1] = p->dport;
     c->first_ns = ts_ns;
     c->first_fin = c->first_rst = -1;
-    if (p->proto == 6)
+    if (p->proto == IPPROTO_TCP)
         nr_flow_tcp_init(c);
     if (first_packet_flips(p))
         nr_flow_flip(c);
@@ -271,7 +271,7 @@ int nr_flow_keep(struct nr_conn *c, int dir, int kind, const uint8_t *data, size
             c->chunk_cap = ncap;
         }
         uint64_t soff = s->len;
-        if (c->proto == 6)
+        if (c->proto == IPPROTO_TCP)
             soff = nr_conn_stream_size(c, dir) - (kind == NR_CHUNK_FIN ? 0 : len);
         c->chunks[c->nchunks++] = (struct nr_chunk){
             .dir = (uint8_t)dir, .kind = (uint8_t)kind, .off = s->len, .len = len,
@@ -299,7 +299,7 @@ long nr_flowtab_add(struct nr_flowtab *t, const struct nr_pkt *p, int64_t ts_ns,
     int dir = 0, odir = 0;
     struct nr_conn *c = lookup(t, p, &dir), *old = NULL;
 
-    if (c && c->proto == 6 && nr_flow_tcp_is_reuse(c, p)) {
+    if (c && c->proto == IPPROTO_TCP && nr_flow_tcp_is_reuse(c, p)) {
         if (!nr_flow_ana_splits(c, dir, p))
             old = c;
         odir = dir;
@@ -317,7 +317,7 @@ long nr_flowtab_add(struct nr_flowtab *t, const struct nr_pkt *p, int64_t ts_ns,
     c->bytes[dir] += frame_len;
     c->ip_bytes[dir] += p->iplen;
     c->payload[dir] += p->wirelen;
-    if (c->proto == 6) {
+    if (c->proto == IPPROTO_TCP) {
         nr_flow_ana_packet(c, dir, p, ts_ns);
         if (nr_flow_tcp_packet(c, dir, p, &t->opts) < 0)
             return -1;
@@ -334,7 +334,7 @@ long nr_flowtab_add(struct nr_flowtab *t, const struct nr_pkt *p, int64_t ts_ns,
 void nr_flowtab_finish(struct nr_flowtab *t)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (t->conns[i]->proto == 6)
+        if (t->conns[i]->proto == IPPROTO_TCP)
             nr_flow_tcp_finish(t->conns[i], &t->opts);
 }
 
@@ -380,7 +380,7 @@ void nr_flowtab_free(struct nr_flowtab *t)
 
 uint64_t nr_conn_stream_size(const struct nr_conn *c, int dir)
 {
-    if (c->proto != 6)
+    if (c->proto != IPPROTO_TCP)
         return c->payload[dir];
     return c->rs[dir].delivered + c->rs[dir].gap_bytes;
 }
@@ -422,7 +422,7 @@ const char *nr_conn_state(const struct nr_conn *c)
 {
     int os = c->state[0], rs = c->state[1];
 
-    if (c->proto != 6) {
+    if (c->proto != IPPROTO_TCP) {
         if (c->pkts[0])
             return c->pkts[1] ? "SF" : "S0";
         return c->pkts[1] ? "SHR" : "OTH";

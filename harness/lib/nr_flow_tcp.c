@@ -508,7 +508,7 @@ uint64_t nr_conn_zeek_size(const struct nr_conn *c, int dir)
     const struct nr_zep *z = &c->zep[dir];
     uint64_t last, ack, size;
 
-    if (c->proto != 6)
+    if (c->proto != IPPROTO_TCP)
         return c->payload[dir];
     if (!z->started)
         return 0;

@@ -224,7 +224,7 @@ struct cstate {
 struct rd {
     struct nr_ladder *l;
     const struct nr_ladder_log *log;
-    struct nr_capture cap;     /* being read: cap.ft is the live table */
+    struct nr_pktfile cap;     /* being read: cap.ft is the live table */
     struct cstate *cs;
     size_t ncs;
     int failed;                /* out of memory */
@@ -440,7 +440,7 @@ static void packet_event(struct cstate *s, const struct nr_conn *c, int dir, uin
     e->bytes = p->wirelen;
     e->npreview = (uint8_t)(p->caplen < NR_LADDER_PREVIEW ? p->caplen : NR_LADDER_PREVIEW);
     memcpy(e->preview, p->payload, e->npreview);
-    if (c->proto != 6) {
+    if (c->proto != IPPROTO_TCP) {
         e->marks = NR_LM_UDP;
         return;
     }
@@ -582,7 +582,7 @@ int nr_ladder_read(const char *path, const uint8_t *buf, size_t len,
                    struct nr_ladder *l, char *errbuf)
 {
     struct rd r = { .l = l, .log = log };
-    struct nr_capture_opts co = { .fn = on_frame, .ctx = &r };
+    struct nr_pktfile_opts co = { .fn = on_frame, .ctx = &r };
     int rc;
 
     memset(l, 0, sizeof(*l));
@@ -596,10 +596,10 @@ int nr_ladder_read(const char *path, const uint8_t *buf, size_t len,
         l->o.band_min = DEF_BAND_MIN;
     if (!l->o.band_gap_ns)
         l->o.band_gap_ns = DEF_BAND_GAP_NS;
-    /* nr_capture_read_* set r.cap.ft before the first frame: on_frame
+    /* nr_pktfile_read_* set r.cap.ft before the first frame: on_frame
      * reads the connection table as it grows. */
-    rc = path ? nr_capture_read_file(path, &co, &r.cap, errbuf)
-              : nr_capture_read_mem(buf, len, &co, &r.cap, errbuf);
+    rc = path ? nr_pktfile_read_file(path, &co, &r.cap, errbuf)
+              : nr_pktfile_read_mem(buf, len, &co, &r.cap, errbuf);
     if (rc == 0 && r.failed)
         rc = nr_seterr(errbuf, "%s: out of memory", path ? path : "capture");
     if (rc == 0)
@@ -609,7 +609,7 @@ int nr_ladder_read(const char *path, const uint8_t *buf, size_t len,
     if (rc != 0)
         nr_ladder_free(l);
     if (r.cap.ft)
-        nr_capture_free(&r.cap);
+        nr_pktfile_free(&r.cap);
     for (size_t i = 0; i < r.ncs; i++)
         for (int d = 0; d < 2; d++)
             free(r.cs[i].run[d].ev);

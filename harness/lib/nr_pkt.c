@@ -175,9 +175,9 @@ static int decode_udp(struct nr_cursor *c, size_t wirelen, struct nr_pkt *p)
 
 static int decode_l4(struct nr_cursor *c, size_t wirelen, struct nr_pkt *p)
 {
-    if (p->proto == 6)
+    if (p->proto == IPPROTO_TCP)
         return decode_tcp(c, wirelen, p);
-    if (p->proto == 17)
+    if (p->proto == IPPROTO_UDP)
         return decode_udp(c, wirelen, p);
     return NR_PKT_SKIP_L4;
 }

@@ -9,6 +9,7 @@
 #ifndef NR_PKT_H
 #define NR_PKT_H
 
+#include <netinet/in.h> /* IPPROTO_TCP, IPPROTO_UDP: struct nr_pkt.proto */
 #include <stddef.h>
 #include <stdint.h>
 

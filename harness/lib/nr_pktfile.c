@@ -249,7 +249,7 @@ static void count(struct nr_capstats *st, int status, const struct nr_pkt *p)
 
 /* One frame of link type dlt: decode, count, track, observe.  Returns 0
  * or -1 (out of memory). */
-static int frame(struct nr_capture *out, const struct nr_capture_opts *o, int dlt, int64_t ts,
+static int frame(struct nr_pktfile *out, const struct nr_pktfile_opts *o, int dlt, int64_t ts,
                  const uint8_t *data, uint32_t caplen, uint32_t len)
 {
     struct nr_pkt pkt;
@@ -283,7 +283,7 @@ static int linktype_dlt(int lt)
 
 /* A pcapng file, block by block, with nr_pcapng.  Returns 0, 1 (damaged:
  * errbuf names the block), or -1. */
-static int run_pcapng(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
+static int run_pcapng(struct src *s, const struct nr_pktfile_opts *o, struct nr_pktfile *out,
                       const char *name, char *errbuf)
 {
     struct nr_pcapng g = { 0 };
@@ -363,7 +363,7 @@ out:
 
 /* A classic pcap file through libpcap, its headers checked by src_read.
  * Returns 0, 1 (damaged after the headers) or -1. */
-static int run_classic(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
+static int run_classic(struct src *s, const struct nr_pktfile_opts *o, struct nr_pktfile *out,
                        const char *name, char *errbuf)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
@@ -392,7 +392,7 @@ static int run_classic(struct src *s, const struct nr_capture_opts *o, struct nr
     out->dlt = pcap_datalink(pc);
     if (!nr_pkt_dlt_supported(out->dlt)) {
         nr_seterr(errbuf, "%s: unsupported link type %d (%s)", name, out->dlt,
-                  nr_capture_dlt_name(out->dlt));
+                  nr_pktfile_dlt_name(out->dlt));
         goto out;
     }
     while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
@@ -415,7 +415,7 @@ out:
     return rc;
 }
 
-static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture *out,
+static int run(struct src *s, const struct nr_pktfile_opts *o, struct nr_pktfile *out,
                const char *name, char *errbuf)
 {
     struct nr_flow_opts fo = { 0 };
@@ -449,8 +449,8 @@ static int run(struct src *s, const struct nr_capture_opts *o, struct nr_capture
     return rc;
 }
 
-int nr_capture_read_file(const char *path, const struct nr_capture_opts *o,
-                         struct nr_capture *out, char *errbuf)
+int nr_pktfile_read_file(const char *path, const struct nr_pktfile_opts *o,
+                         struct nr_pktfile *out, char *errbuf)
 {
     struct src s = { .fd = -1 };
     struct stat stt;
@@ -473,8 +473,8 @@ int nr_capture_read_file(const char *path, const struct nr_capture_opts *o,
     return rc;
 }
 
-int nr_capture_read_mem(const uint8_t *buf, size_t len, const struct nr_capture_opts *o,
-                        struct nr_capture *out, char *errbuf)
+int nr_pktfile_read_mem(const uint8_t *buf, size_t len, const struct nr_pktfile_opts *o,
+                        struct nr_pktfile *out, char *errbuf)
 {
     struct src s = { .fd = -1, .mem = buf, .memlen = len, .size = len, .size_known = 1 };
     static const uint8_t empty[1];
@@ -484,13 +484,13 @@ int nr_capture_read_mem(const uint8_t *buf, size_t len, const struct nr_capture_
     return run(&s, o, out, "<memory>", errbuf);
 }
 
-void nr_capture_free(struct nr_capture *c)
+void nr_pktfile_free(struct nr_pktfile *c)
 {
     nr_flowtab_free(c->ft);
     c->ft = NULL;
 }
 
-const char *nr_capture_dlt_name(int dlt)
+const char *nr_pktfile_dlt_name(int dlt)
 {
     const char *n = pcap_datalink_val_to_name(dlt);
     return n ? n : "unknown";

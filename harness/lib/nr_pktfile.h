@@ -27,23 +27,23 @@ struct nr_capstats {
 
 /* Per-frame observer: status is an enum nr_pkt_status, conn the index in
  * the table or -1.  frame is valid only during the call. */
-typedef void (*nr_capture_fn)(void *ctx, int64_t ts_ns, const uint8_t *frame, uint32_t caplen,
+typedef void (*nr_pktfile_fn)(void *ctx, int64_t ts_ns, const uint8_t *frame, uint32_t caplen,
                               int status, const struct nr_pkt *p, long conn);
 
-struct nr_capture_opts {
+struct nr_pktfile_opts {
     int keep_data;    /* keep stream bytes (follow, diff, seeds) */
     int partial_ok;   /* a damaged capture yields what came before the damage */
-    nr_capture_fn fn; /* optional */
+    nr_pktfile_fn fn; /* optional */
     void *ctx;
     nr_flow_data_fn on_data; /* optional stream observer (nr_flow_opts) */
     void *data_ctx;
 };
 
-struct nr_capture {
+struct nr_pktfile {
     int dlt;                  /* link type (DLT_*) */
     int pcapng;               /* 1 for pcapng input */
     struct nr_capstats st;
-    struct nr_flowtab *ft;    /* owned; freed by nr_capture_free */
+    struct nr_flowtab *ft;    /* owned; freed by nr_pktfile_free */
 };
 
 /* Read the capture at path ("-" for stdin).  Returns 0 and fills *out, or
@@ -51,18 +51,18 @@ struct nr_capture {
  * holds nothing to free.  With o->partial_ok, a capture damaged after its
  * headers returns 1: errbuf says what is wrong where, and *out holds every
  * complete record before the damage (free it).  Free a success with
- * nr_capture_free. */
-int nr_capture_read_file(const char *path, const struct nr_capture_opts *o,
-                         struct nr_capture *out, char *errbuf);
+ * nr_pktfile_free. */
+int nr_pktfile_read_file(const char *path, const struct nr_pktfile_opts *o,
+                         struct nr_pktfile *out, char *errbuf);
 
 /* Same for a capture held in buf[0..len) (not copied, not owned). */
-int nr_capture_read_mem(const uint8_t *buf, size_t len, const struct nr_capture_opts *o,
-                        struct nr_capture *out, char *errbuf);
+int nr_pktfile_read_mem(const uint8_t *buf, size_t len, const struct nr_pktfile_opts *o,
+                        struct nr_pktfile *out, char *errbuf);
 
 /* Release the flow table of a capture. */
-void nr_capture_free(struct nr_capture *c);
+void nr_pktfile_free(struct nr_pktfile *c);
 
 /* Name of a DLT ("EN10MB", "LINUX_SLL"...), static. */
-const char *nr_capture_dlt_name(int dlt);
+const char *nr_pktfile_dlt_name(int dlt);
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef NR_SCN_H
 #define NR_SCN_H
 
+#include <netinet/in.h> /* IPPROTO_TCP, IPPROTO_UDP: every proto field below */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,8 +75,6 @@ struct nr_match {
     struct nr_tmpl from;       /* expect on UDP, `from ADDR`: the sender the datagram must
                                   come from; nsegs 0: anyone */
 };
-
-enum nr_proto { NR_TCP, NR_UDP };
 
 /* How the runner knows a target is ready (`ready ...` option). */
 enum nr_ready_kind {
@@ -178,7 +177,7 @@ struct nr_step {
             struct nr_tmpl cwd;     /* `cwd DIR`: working directory; nsegs 0: netrig's */
             int nowait;             /* `nowait`: do not wait for readiness */
             int activate;           /* `activate tcp|udp ADDR`: hand over a socket */
-            enum nr_proto act_proto;
+            int act_proto;          /* IPPROTO_TCP or IPPROTO_UDP */
             struct nr_tmpl act_addr;
             struct nr_tmpl *env;    /* owned array of "K=V" templates */
             size_t nenv;
@@ -187,7 +186,7 @@ struct nr_step {
             size_t nclean;          /* nclean 0: the default clean set */
         } target;
         struct {                    /* NR_S_CONNECT, NR_S_LISTEN */
-            enum nr_proto proto;
+            int proto;              /* IPPROTO_TCP or IPPROTO_UDP */
             struct nr_tmpl addr;    /* "HOST:PORT", "[V6]:PORT" */
             int refused;            /* connect ... refused: the connect must fail */
             int is_unix;            /* unix (stream, proto TCP) / unixgram (proto UDP):
@@ -239,7 +238,7 @@ struct nr_step {
                                        (`peer`, `server`) */
             struct nr_tmpl value;   /* CLAIM state/datagrams/bytes: S or N, checked here
                                        when it has no variables (else when judged) */
-            enum nr_proto proto;    /* FLOW, COUNT: the flows' protocol */
+            int proto;    /* FLOW, COUNT: the flows' protocol */
             struct nr_tmpl to;      /* FLOW, COUNT: the server (responder) end, "PORT" or
                                        "HOST:PORT"; nsegs 0: any */
             struct nr_tmpl from;    /* FLOW, COUNT: the client (originator) end, likewise */
@@ -248,7 +247,7 @@ struct nr_step {
             uint64_t count;         /* COUNT: the number of matching flows */
         } wire;
         struct {                    /* NR_S_PROXY */
-            enum nr_proto proto;
+            int proto;              /* IPPROTO_TCP or IPPROTO_UDP */
             struct nr_tmpl upstream; /* where it relays to: "HOST:PORT" or ${target} */
         } proxy;
         struct {                    /* NR_S_FAULT (name: the proxy) */

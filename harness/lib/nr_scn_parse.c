@@ -38,7 +38,7 @@ static const char *const sym_what[] = { "a target",   "a listener",
 struct sym {
     char name[NR_SCN_NAME_MAX];
     enum sym_kind kind;
-    enum nr_proto proto;
+    int proto;
     unsigned depth;  /* block depth of the definition (0: top level) */
     unsigned line;   /* line of the definition */
     unsigned closed; /* line of the close/abort of a connection; 0: open */
@@ -53,7 +53,7 @@ static int sym_fits(enum sym_kind want, const struct sym *y)
     if (want == SYM_SOCKET)
         return y->kind == SYM_CONN || y->kind == SYM_LISTENER;
     if (want == SYM_DGRAM_OK)
-        return y->kind == SYM_CONN || (y->kind == SYM_LISTENER && y->proto == NR_UDP);
+        return y->kind == SYM_CONN || (y->kind == SYM_LISTENER && y->proto == IPPROTO_UDP);
     if (want == SYM_WIRE_OK)
         return y->kind == SYM_CONN || y->kind == SYM_FLOW;
     return 0;
@@ -329,12 +329,12 @@ static int take_dur(struct parser *p, int *ms)
 
 /* tcp | udp, and where is_unix is given also unix (a stream socket) |
  * unixgram (datagrams), which set *is_unix. */
-static int take_proto_of(struct parser *p, enum nr_proto *proto, int *is_unix)
+static int take_proto_of(struct parser *p, int *proto, int *is_unix)
 {
     if (is_kw(p, "tcp") || (is_unix && is_kw(p, "unix")))
-        *proto = NR_TCP;
+        *proto = IPPROTO_TCP;
     else if (is_kw(p, "udp") || (is_unix && is_kw(p, "unixgram")))
-        *proto = NR_UDP;
+        *proto = IPPROTO_UDP;
     else
         return err_got(p, is_unix ? "'tcp', 'udp', 'unix' or 'unixgram'" : "'tcp' or 'udp'");
     if (is_unix)
@@ -342,7 +342,7 @@ static int take_proto_of(struct parser *p, enum nr_proto *proto, int *is_unix)
     return adv(p, 0);
 }
 
-static int take_proto(struct parser *p, enum nr_proto *proto)
+static int take_proto(struct parser *p, int *proto)
 {
     return take_proto_of(p, proto, NULL);
 }
@@ -489,7 +489,7 @@ static int take_new(struct parser *p, char out[NR_SCN_NAME_MAX], enum sym_kind k
 
 /* Record a definition made by a step that parsed completely. */
 static int sym_add(struct parser *p, const struct nr_step *s, enum sym_kind kind,
-                   enum nr_proto proto)
+                   int proto)
 {
     struct sym *y = sym_find(p, s->name);
 
@@ -825,7 +825,7 @@ static int st_target(struct parser *p, struct nr_step *s)
         if (push_tmpl(p, &s->u.target.argv, &s->u.target.nargv,
                       "a program argument (a word or \"string\")") < 0)
             return -1;
-    return sym_add(p, s, SYM_TARGET, NR_TCP);
+    return sym_add(p, s, SYM_TARGET, IPPROTO_TCP);
 }
 
 static int st_connect(struct parser *p, struct nr_step *s)
@@ -838,7 +838,7 @@ static int st_connect(struct parser *p, struct nr_step *s)
         if (adv(p, 0) < 0)
             return -1;
     } else if (is_kw(p, "retry")) {
-        if (s->u.sock.proto != NR_TCP)
+        if (s->u.sock.proto != IPPROTO_TCP)
             return err_got(p, "'within DUR' or end of line ('retry' is for TCP: a UDP connect "
                               "is never refused)");
         s->u.sock.retry = 1;
@@ -875,12 +875,12 @@ static int st_accept(struct parser *p, struct nr_step *s)
     col = p->tok.col;
     if (take_use(p, s->u.accept.listener, SYM_LISTENER, &l, 0) < 0)
         return -1;
-    if (l->proto != NR_TCP)
+    if (l->proto != IPPROTO_TCP)
         return lx_errf(&p->lx, col, "expected a %s listener, got '%s' (a %s listener)",
                        l->is_unix ? "unix" : "TCP", s->u.accept.listener,
                        l->is_unix ? "unixgram" : "UDP");
     is_unix = l->is_unix; /* sym_add may move the table l points into */
-    if (finish(p, s, 1) < 0 || sym_add(p, s, SYM_CONN, NR_TCP) < 0)
+    if (finish(p, s, 1) < 0 || sym_add(p, s, SYM_CONN, IPPROTO_TCP) < 0)
         return -1;
     p->syms[p->nsyms - 1].is_unix = is_unix;
     return 0;
@@ -933,7 +933,7 @@ static int st_expect(struct parser *p, struct nr_step *s)
     if (take_use(p, s->name, SYM_DGRAM_OK, &y, 1) < 0 || parse_match(p, &s->u.expect, 1) < 0)
         return -1;
     if (is_kw(p, "from")) {
-        if (y->proto != NR_UDP)
+        if (y->proto != IPPROTO_UDP)
             return err_got(p, "'within DUR' or end of line ('from ADDR' is for UDP)");
         if (s->u.expect.kind == NR_M_NOTHING)
             return err_got(p, "'within DUR' or end of line ('from' does not apply to nothing)");
@@ -1051,7 +1051,7 @@ static int st_set(struct parser *p, struct nr_step *s)
     }
     if (finish(p, s, 0) < 0)
         return -1;
-    return sym_add(p, s, SYM_VAR, NR_TCP);
+    return sym_add(p, s, SYM_VAR, IPPROTO_TCP);
 }
 
 static int st_block(struct parser *p, struct nr_step *s)
@@ -1391,15 +1391,15 @@ static int take_tox_args(struct parser *p, struct nr_toxic *t)
 }
 
 /* The name of a toxic for a proxy of protocol proto (kind into *kind). */
-static int take_tox_name(struct parser *p, enum nr_proto proto, int *kind)
+static int take_tox_name(struct parser *p, int proto, int *kind)
 {
     static const char tcp[] = "a TCP toxic: latency, bandwidth, slicer, limit_data, reset_peer, "
                               "timeout, slow_close, half_close or stall";
     static const char udp[] = "a UDP toxic: drop, duplicate, reorder, corrupt, delay or truncate";
     int k = p->tok.kind == LX_WORD ? nr_tox_lookup((const char *)p->tok.raw, p->tok.rawlen) : -1;
 
-    if (k < 0 || nr_tox_is_udp((enum nr_tox_kind)k) != (proto == NR_UDP))
-        return err_got(p, proto == NR_UDP ? udp : tcp);
+    if (k < 0 || nr_tox_is_udp((enum nr_tox_kind)k) != (proto == IPPROTO_UDP))
+        return err_got(p, proto == IPPROTO_UDP ? udp : tcp);
     *kind = k;
     return adv(p, 0);
 }

@@ -139,11 +139,11 @@ static void put_end(FILE *f, const struct nr_end *e)
         fprintf(f, "%d", e->code);
 }
 
-static const char *proto_word(enum nr_proto proto, int is_unix)
+static const char *proto_word(int proto, int is_unix)
 {
     if (is_unix)
-        return proto == NR_TCP ? "unix" : "unixgram";
-    return proto == NR_TCP ? "tcp" : "udp";
+        return proto == IPPROTO_TCP ? "unix" : "unixgram";
+    return proto == IPPROTO_TCP ? "tcp" : "udp";
 }
 
 static const char *dirs_word(unsigned dirs)

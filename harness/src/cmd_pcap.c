@@ -32,7 +32,7 @@ static const char usage_text[] =
     "      2 usage error or unreadable/malformed capture (message has the offset)\n"
     "reference: harness/doc/pcap.md\n";
 
-int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos)
+int cmd_pcap_parse_args(int argc, char **argv, struct cmd_pcap_args *a, int maxpos)
 {
     memset(a, 0, sizeof(*a));
     a->mode = 'a';
@@ -84,23 +84,23 @@ int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos)
     return 0;
 }
 
-static int load(const char *path, int keep_data, int partial, struct nr_capture *cap)
+static int load(const char *path, int keep_data, int partial, struct nr_pktfile *cap)
 {
     char err[NR_ERRBUF_SIZE];
-    struct nr_capture_opts o = { .keep_data = keep_data, .partial_ok = partial };
-    int rc = nr_capture_read_file(path, &o, cap, err);
+    struct nr_pktfile_opts o = { .keep_data = keep_data, .partial_ok = partial };
+    int rc = nr_pktfile_read_file(path, &o, cap, err);
 
     if (rc != 0)
         fprintf(stderr, "netrig pcap: %s\n", err);
     return rc;
 }
 
-int pcap_load(const char *path, int keep_data, struct nr_capture *cap)
+int cmd_pcap_load(const char *path, int keep_data, struct nr_pktfile *cap)
 {
     return load(path, keep_data, 0, cap);
 }
 
-int pcap_load_partial(const char *path, int keep_data, struct nr_capture *cap)
+int cmd_pcap_load_partial(const char *path, int keep_data, struct nr_pktfile *cap)
 {
     return load(path, keep_data, 1, cap);
 }
@@ -171,7 +171,7 @@ void json_record(FILE *f, const char *idx_key, long idx, const char *k1, const c
 
 const char *conv_proto(const struct nr_conn *c)
 {
-    return c->proto == 6 ? "tcp" : "udp";
+    return c->proto == IPPROTO_TCP ? "tcp" : "udp";
 }
 
 static const char *dir_name(int d)
@@ -207,7 +207,7 @@ void json_conv(FILE *f, const struct nr_conn *c)
                 c->ip_bytes[d], dir_name(d), c->bytes[d], dir_name(d), c->payload[d]);
     fprintf(f, ",\"start\":%.9f,\"duration\":%.9f,\"state\":\"%s\"",
             (double)c->first_ns / 1e9, (double)(c->last_ns - c->first_ns) / 1e9, st);
-    if (c->proto != 6) {
+    if (c->proto != IPPROTO_TCP) {
         putc('}', f);
         return;
     }
@@ -234,10 +234,10 @@ void json_conv(FILE *f, const struct nr_conn *c)
     fputs("}}", f);
 }
 
-void json_stats(FILE *f, const struct nr_capture *cap)
+void json_stats(FILE *f, const struct nr_pktfile *cap)
 {
     const struct nr_capstats *s = &cap->st;
-    const char *dn = nr_capture_dlt_name(cap->dlt);
+    const char *dn = nr_pktfile_dlt_name(cap->dlt);
 
     fputs("{\"link_type\":", f);
     json_str(f, dn, strlen(dn));
@@ -257,7 +257,7 @@ void json_stats(FILE *f, const struct nr_capture *cap)
     fputs("}}", f);
 }
 
-struct nr_conn *pcap_find_conv(const struct nr_capture *cap, const char *spec)
+struct nr_conn *cmd_pcap_find_conv(const struct nr_pktfile *cap, const char *spec)
 {
     size_t n = nr_flowtab_count(cap->ft);
     char *end, a[80], b[80];
@@ -291,19 +291,19 @@ struct nr_conn *pcap_find_conv(const struct nr_capture *cap, const char *spec)
 
 static const struct {
     const char *name;
-    int (*fn)(struct pcap_args *);
+    int (*fn)(struct cmd_pcap_args *);
     int npos, minpos;
 } subs[] = {
-    { "summary", pcap_summary, 1, 1 },
-    { "follow", pcap_follow, 2, 1 },
-    { "check", pcap_check, 1, 1 },
-    { "diff", pcap_diff, 2, 2 },
-    { "seeds", pcap_seeds, 2, 2 },
+    { "summary", cmd_pcap_summary, 1, 1 },
+    { "follow", cmd_pcap_follow, 2, 1 },
+    { "check", cmd_pcap_check, 1, 1 },
+    { "diff", cmd_pcap_diff, 2, 2 },
+    { "seeds", cmd_pcap_seeds, 2, 2 },
 };
 
 int cmd_pcap(int argc, char **argv)
 {
-    struct pcap_args a;
+    struct cmd_pcap_args a;
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
@@ -311,7 +311,7 @@ int cmd_pcap(int argc, char **argv)
         return argc < 2 ? PCAP_EXIT_ERR : PCAP_EXIT_OK;
     }
     if (!strcmp(argv[1], "ladder")) /* options of its own */
-        return pcap_ladder_main(argc - 1, argv + 1);
+        return cmd_pcap_ladder(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         if (strcmp(argv[1], subs[i].name) != 0)
             continue;
@@ -321,7 +321,7 @@ int cmd_pcap(int argc, char **argv)
                 return PCAP_EXIT_OK;
             }
         }
-        if (pcap_parse_args(argc - 1, argv + 1, &a, subs[i].npos) < 0)
+        if (cmd_pcap_parse_args(argc - 1, argv + 1, &a, subs[i].npos) < 0)
             return PCAP_EXIT_ERR;
         if (a.npos < subs[i].minpos) {
             fprintf(stderr, "netrig pcap %s: missing arguments (see netrig pcap --help)\n",

@@ -11,8 +11,8 @@
 #define PCAP_EXIT_FOUND 1 /* check: anomalies; diff: differences */
 #define PCAP_EXIT_ERR 2   /* usage, unreadable or malformed file */
 
-/* Options common to the subcommands, parsed by pcap_parse_args. */
-struct pcap_args {
+/* Options common to the subcommands, parsed by cmd_pcap_parse_args. */
+struct cmd_pcap_args {
     int json;
     int mode;            /* follow: 'a' ascii, 'x' hex, 'r' raw */
     int dir;             /* follow: -1 both, 0 orig, 1 resp */
@@ -24,16 +24,16 @@ struct pcap_args {
 
 /* Parse argv[1..] of a subcommand (argv[0] is its name).  Returns 0, or -1
  * after printing a usage error to stderr. */
-int pcap_parse_args(int argc, char **argv, struct pcap_args *a, int maxpos);
+int cmd_pcap_parse_args(int argc, char **argv, struct cmd_pcap_args *a, int maxpos);
 
 /* Read path into *cap (keep_data as given); on error print it to stderr
  * ("netrig pcap: FILE: record at offset N: ...").  Returns 0 / -1. */
-int pcap_load(const char *path, int keep_data, struct nr_capture *cap);
+int cmd_pcap_load(const char *path, int keep_data, struct nr_pktfile *cap);
 
 /* Same, but a capture damaged after its headers is loaded up to the damage:
  * returns 1 after printing the error (the caller prints what was read and
  * exits PCAP_EXIT_ERR; *cap is to be freed). */
-int pcap_load_partial(const char *path, int keep_data, struct nr_capture *cap);
+int cmd_pcap_load_partial(const char *path, int keep_data, struct nr_pktfile *cap);
 
 /* Write s[0..len) as a JSON string literal (quotes included). */
 void json_str(FILE *f, const char *s, size_t len);
@@ -46,27 +46,27 @@ void json_record(FILE *f, const char *idx_key, long idx, const char *k1, const c
 void json_conv(FILE *f, const struct nr_conn *c);
 
 /* Write the capture statistics as a JSON object. */
-void json_stats(FILE *f, const struct nr_capture *cap);
+void json_stats(FILE *f, const struct nr_pktfile *cap);
 
 /* "tcp"/"udp". */
 const char *conv_proto(const struct nr_conn *c);
 
 /* Find a conversation by index ("3") or "ADDR:PORT-ADDR:PORT" (either
  * order).  Returns NULL when none matches. */
-struct nr_conn *pcap_find_conv(const struct nr_capture *cap, const char *spec);
+struct nr_conn *cmd_pcap_find_conv(const struct nr_pktfile *cap, const char *spec);
 
 /* netrig pcap summary FILE: the conversations table. Returns the exit status. */
-int pcap_summary(struct pcap_args *a);
+int cmd_pcap_summary(struct cmd_pcap_args *a);
 /* netrig pcap check FILE: anomalies; 1 when there is any. */
-int pcap_check(struct pcap_args *a);
+int cmd_pcap_check(struct cmd_pcap_args *a);
 /* netrig pcap follow FILE [FLOW]: a reassembled conversation. */
-int pcap_follow(struct pcap_args *a);
+int cmd_pcap_follow(struct cmd_pcap_args *a);
 /* netrig pcap diff A B: semantic comparison; 1 when they differ. */
-int pcap_diff(struct pcap_args *a);
+int cmd_pcap_diff(struct cmd_pcap_args *a);
 /* netrig pcap seeds FILE DIR: fuzz seeds from each conversation. */
-int pcap_seeds(struct pcap_args *a);
+int cmd_pcap_seeds(struct cmd_pcap_args *a);
 /* netrig pcap ladder FILE [FLOW] [options] (argv[0] is "ladder"): the
  * ladder diagram as SVG (cmd_pcap_ladder.c). */
-int pcap_ladder_main(int argc, char **argv);
+int cmd_pcap_ladder(int argc, char **argv);
 
 #endif

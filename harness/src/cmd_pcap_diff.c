@@ -36,7 +36,7 @@ static void report(struct diffout *o, const char *proto, long idx, const char *w
 }
 
 /* The i-th conversation of protocol proto, or NULL. */
-static size_t collect(const struct nr_capture *cap, int proto, const struct nr_conn **out,
+static size_t collect(const struct nr_pktfile *cap, int proto, const struct nr_conn **out,
                       size_t max)
 {
     size_t n = nr_flowtab_count(cap->ft), k = 0;
@@ -116,10 +116,10 @@ static void cmp_datagrams(struct diffout *o, long idx, const struct nr_conn *x,
     }
 }
 
-static int cmp_proto(struct diffout *o, int proto, const struct nr_capture *ca,
-                     const struct nr_capture *cb)
+static int cmp_proto(struct diffout *o, int proto, const struct nr_pktfile *ca,
+                     const struct nr_pktfile *cb)
 {
-    const char *pn = proto == 6 ? "tcp" : "udp";
+    const char *pn = proto == IPPROTO_TCP ? "tcp" : "udp";
     size_t na = collect(ca, proto, NULL, 0), nb = collect(cb, proto, NULL, 0), n;
     const struct nr_conn **xa = calloc(na + 1, sizeof(*xa)), **xb = calloc(nb + 1, sizeof(*xb));
     char d[200];
@@ -131,7 +131,7 @@ static int cmp_proto(struct diffout *o, int proto, const struct nr_capture *ca,
     collect(cb, proto, xb, nb);
     if (na != nb) {
         snprintf(d, sizeof(d), "%zu vs %zu", na, nb);
-        report(o, pn, -1, proto == 6 ? "connection count" : "flow count", d);
+        report(o, pn, -1, proto == IPPROTO_TCP ? "connection count" : "flow count", d);
     }
     n = na < nb ? na : nb;
     for (size_t i = 0; i < n; i++) {
@@ -140,7 +140,7 @@ static int cmp_proto(struct diffout *o, int proto, const struct nr_capture *ca,
             snprintf(d, sizeof(d), "%s vs %s", sa, sb);
             report(o, pn, (long)i, "state", d);
         }
-        if (proto == 6) {
+        if (proto == IPPROTO_TCP) {
             cmp_stream(o, pn, (long)i, 0, xa[i], xb[i]);
             cmp_stream(o, pn, (long)i, 1, xa[i], xb[i]);
         } else {
@@ -154,16 +154,16 @@ out:
     return rc;
 }
 
-int pcap_diff(struct pcap_args *a)
+int cmd_pcap_diff(struct cmd_pcap_args *a)
 {
-    struct nr_capture ca, cb;
+    struct nr_pktfile ca, cb;
     struct diffout o = { .json = a->json };
     int rc = PCAP_EXIT_ERR;
 
-    if (pcap_load(a->pos[0], 1, &ca) < 0)
+    if (cmd_pcap_load(a->pos[0], 1, &ca) < 0)
         return PCAP_EXIT_ERR;
-    if (pcap_load(a->pos[1], 1, &cb) < 0) {
-        nr_capture_free(&ca);
+    if (cmd_pcap_load(a->pos[1], 1, &cb) < 0) {
+        nr_pktfile_free(&ca);
         return PCAP_EXIT_ERR;
     }
     if (a->json)
@@ -180,7 +180,7 @@ int pcap_diff(struct pcap_args *a)
         printf("equal: same connections, states and stream contents\n");
     rc = o.count ? PCAP_EXIT_FOUND : PCAP_EXIT_OK;
 out:
-    nr_capture_free(&ca);
-    nr_capture_free(&cb);
+    nr_pktfile_free(&ca);
+    nr_pktfile_free(&cb);
     return rc;
 }

@@ -74,7 +74,7 @@ static void follow_text(const struct nr_conn *c, int dir, int mode)
 
     if (mode != 'r')
         printf("=== %s %s %s <-> %s (state %s)\n", conv_proto(c),
-               c->proto == 6 ? "stream" : "flow", nr_conn_endpoint(c, 0, a, sizeof(a)),
+               c->proto == IPPROTO_TCP ? "stream" : "flow", nr_conn_endpoint(c, 0, a, sizeof(a)),
                nr_conn_endpoint(c, 1, b, sizeof(b)), nr_conn_state(c));
     for (size_t i = 0; i < c->nchunks; i++) {
         const struct nr_chunk *k = &c->chunks[i];
@@ -131,27 +131,27 @@ static void follow_interleaved(const struct nr_conn *c, int dir, int mode)
     }
 }
 
-int pcap_follow(struct pcap_args *a)
+int cmd_pcap_follow(struct cmd_pcap_args *a)
 {
-    struct nr_capture cap;
+    struct nr_pktfile cap;
     struct nr_conn *c = NULL;
     size_t n;
-    int rc = pcap_load_partial(a->pos[0], 1, &cap);
+    int rc = cmd_pcap_load_partial(a->pos[0], 1, &cap);
 
     if (rc < 0)
         return PCAP_EXIT_ERR;
     n = nr_flowtab_count(cap.ft);
     if (a->npos > 1) {
-        c = pcap_find_conv(&cap, a->pos[1]);
+        c = cmd_pcap_find_conv(&cap, a->pos[1]);
     } else {
         for (size_t i = 0; i < n && !c; i++)
-            if (nr_flowtab_conn(cap.ft, i)->proto == 6)
+            if (nr_flowtab_conn(cap.ft, i)->proto == IPPROTO_TCP)
                 c = nr_flowtab_conn(cap.ft, i);
     }
     if (!c) {
         fprintf(stderr, "netrig pcap follow: %s: no conversation %s (%zu in the capture)\n",
                 a->pos[0], a->npos > 1 ? a->pos[1] : "over TCP", n);
-        nr_capture_free(&cap);
+        nr_pktfile_free(&cap);
         return PCAP_EXIT_ERR;
     }
     if (a->json)
@@ -160,6 +160,6 @@ int pcap_follow(struct pcap_args *a)
         follow_interleaved(c, a->dir, a->mode);
     else
         follow_text(c, a->dir, a->mode);
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
     return rc ? PCAP_EXIT_ERR : PCAP_EXIT_OK;
 }

@@ -60,7 +60,7 @@ static int parse_count(const char *s, size_t *out)
     return 0;
 }
 
-int pcap_ladder_main(int argc, char **argv)
+int cmd_pcap_ladder(int argc, char **argv)
 {
     enum { O_FROM = 256, O_TO, O_STEPS, O_NOSTEPS, O_LANES };
     static const struct option lo[] = {

@@ -87,9 +87,9 @@ static void base_name(const char *path, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-int pcap_seeds(struct pcap_args *a)
+int cmd_pcap_seeds(struct cmd_pcap_args *a)
 {
-    struct nr_capture cap;
+    struct nr_pktfile cap;
     char base[128], path[4096];
     size_t n, written = 0;
     int rc = PCAP_EXIT_OK;
@@ -98,7 +98,7 @@ int pcap_seeds(struct pcap_args *a)
         fprintf(stderr, "netrig pcap seeds: %s: %s\n", a->pos[1], strerror(errno));
         return PCAP_EXIT_ERR;
     }
-    if (pcap_load(a->pos[0], 1, &cap) < 0)
+    if (cmd_pcap_load(a->pos[0], 1, &cap) < 0)
         return PCAP_EXIT_ERR;
     base_name(a->pos[0], base, sizeof(base));
     n = nr_flowtab_count(cap.ft);
@@ -108,7 +108,7 @@ int pcap_seeds(struct pcap_args *a)
         const struct nr_conn *c = nr_flowtab_conn(cap.ft, i);
         struct seedw w = { 0 };
         int raw = a->dir == 1; /* --dir resp: the server's byte stream, raw */
-        if (raw ? c->proto != 6 || c->stream[1].len == 0 : !client_sent(c))
+        if (raw ? c->proto != IPPROTO_TCP || c->stream[1].len == 0 : !client_sent(c))
             continue;
         snprintf(path, sizeof(path), "%s/%s-%zu", a->pos[1], base, i);
         if (!(w.f = fopen(path, "wb"))) {
@@ -140,6 +140,6 @@ int pcap_seeds(struct pcap_args *a)
     }
     if (a->json)
         printf("],\"count\":%zu}\n", written);
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
     return rc;
 }

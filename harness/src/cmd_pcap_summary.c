@@ -5,7 +5,7 @@
 
 #include "cmd_pcap.h"
 
-static void text_summary(const struct nr_capture *cap)
+static void text_summary(const struct nr_pktfile *cap)
 {
     size_t n = nr_flowtab_count(cap->ft), ntcp = 0;
     char a[80], b[80];
@@ -15,14 +15,14 @@ static void text_summary(const struct nr_capture *cap)
            "duration", "state", "history");
     for (size_t i = 0; i < n; i++) {
         const struct nr_conn *c = nr_flowtab_conn(cap->ft, i);
-        ntcp += c->proto == 6;
+        ntcp += c->proto == IPPROTO_TCP;
         printf("%-4zu %-5s %-24s %-24s %8" PRIu64 " %10" PRIu64 " %8" PRIu64 " %10" PRIu64
                " %10" PRIu64 " %10" PRIu64 " %12.6f %-6s %s\n",
                i, conv_proto(c), nr_conn_endpoint(c, 0, a, sizeof(a)),
                nr_conn_endpoint(c, 1, b, sizeof(b)), c->pkts[0], c->bytes[0], c->pkts[1],
                c->bytes[1], c->payload[0], c->payload[1],
                (double)(c->last_ns - c->first_ns) / 1e9, nr_conn_state(c),
-               c->proto == 6 ? c->history : "-");
+               c->proto == IPPROTO_TCP ? c->history : "-");
     }
     printf("%zu TCP connections, %zu UDP flows; %" PRIu64 " frames (%" PRIu64 " TCP, %" PRIu64
            " UDP, %" PRIu64 " other), %" PRIu64 " truncated, %" PRIu64 " malformed\n",
@@ -42,7 +42,7 @@ static void zeek_count(int set, uint64_t v)
 /* zeek's conn.log (base/protocols/conn/main.zeek Conn::Info, TSV writer):
  * duration and the byte sizes only when the duration is positive, as
  * set_conn does; uid is C + the conversation number (zeek's are random). */
-static void zeek_summary(const struct nr_capture *cap)
+static void zeek_summary(const struct nr_pktfile *cap)
 {
     size_t n = nr_flowtab_count(cap->ft);
     char a[80], b[80];
@@ -58,7 +58,7 @@ static void zeek_summary(const struct nr_capture *cap)
     for (size_t i = 0; i < n; i++) {
         const struct nr_conn *c = nr_flowtab_conn(cap->ft, i);
         int64_t dur = c->last_ns - c->first_ns;
-        int tcp = c->proto == 6;
+        int tcp = c->proto == IPPROTO_TCP;
         nr_conn_endpoint(c, 0, a, sizeof(a));
         nr_conn_endpoint(c, 1, b, sizeof(b));
         *strrchr(a, ':') = '\0'; /* addresses without the port (and brackets) */
@@ -83,11 +83,11 @@ static void zeek_summary(const struct nr_capture *cap)
     }
 }
 
-int pcap_summary(struct pcap_args *a)
+int cmd_pcap_summary(struct cmd_pcap_args *a)
 {
-    struct nr_capture cap;
+    struct nr_pktfile cap;
     size_t n;
-    int rc = pcap_load_partial(a->pos[0], 0, &cap);
+    int rc = cmd_pcap_load_partial(a->pos[0], 0, &cap);
 
     if (rc < 0)
         return PCAP_EXIT_ERR;
@@ -109,7 +109,7 @@ int pcap_summary(struct pcap_args *a)
         }
         fputs("]}\n", stdout);
     }
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
     return rc ? PCAP_EXIT_ERR : PCAP_EXIT_OK;
 }
 
@@ -139,7 +139,7 @@ static void check_conn(struct anomaly_out *o, const struct nr_conn *c)
     long i = (long)c->index;
     const char *st = nr_conn_state(c);
 
-    if (c->proto != 6)
+    if (c->proto != IPPROTO_TCP)
         return;
     if (!c->handshake) {
         snprintf(d, sizeof(d), "%s -> %s: handshake not completed (state %s, history %s)",
@@ -180,13 +180,13 @@ static void check_conn(struct anomaly_out *o, const struct nr_conn *c)
     }
 }
 
-int pcap_check(struct pcap_args *a)
+int cmd_pcap_check(struct cmd_pcap_args *a)
 {
-    struct nr_capture cap;
+    struct nr_pktfile cap;
     struct anomaly_out o = { .json = a->json };
     size_t n;
     char d[256];
-    int rc = pcap_load_partial(a->pos[0], 0, &cap);
+    int rc = cmd_pcap_load_partial(a->pos[0], 0, &cap);
 
     if (rc < 0)
         return PCAP_EXIT_ERR;
@@ -218,7 +218,7 @@ int pcap_check(struct pcap_args *a)
         printf("clean: %zu conversations, %" PRIu64 " frames, no anomalies\n", n, cap.st.frames);
     else
         printf("%d anomalies\n", o.count);
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
     if (rc)
         return PCAP_EXIT_ERR;
     return o.count ? PCAP_EXIT_FOUND : PCAP_EXIT_OK;

@@ -713,7 +713,7 @@ static void log_endpoints(struct exec_state *st)
         nr_addr_format((const struct sockaddr *)&r->local.ss, l, sizeof(l));
         if (r->have_peer)
             nr_addr_format((const struct sockaddr *)&r->peer.ss, p, sizeof(p));
-        exec_log(st, "endpoint %s %s %s %s", r->name, r->proto == NR_UDP ? "udp" : "tcp", l,
+        exec_log(st, "endpoint %s %s %s %s", r->name, r->proto == IPPROTO_UDP ? "udp" : "tcp", l,
                  r->have_peer ? p : "-");
     }
     for (size_t i = 0; i < st->ntargets; i++)

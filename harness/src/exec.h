@@ -37,7 +37,7 @@ struct exec_target {
  * the capture can be checked against it. */
 struct exec_record {
     char name[NR_SCN_NAME_MAX];
-    enum nr_proto proto;
+    int proto;                      /* IPPROTO_TCP or IPPROTO_UDP */
     int listener;
     struct nr_addr local, peer;
     int have_peer;
@@ -61,7 +61,7 @@ uint64_t exec_hash(const void *p, size_t n);
 
 struct exec_conn {
     struct exec_record rec;         /* name, addresses, counters */
-    enum nr_proto proto;
+    int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
     int fd;
     int listener;             /* a listening TCP socket or bound UDP socket */
     struct nr_addr peer;      /* remote address; for UDP listeners, last sender */
@@ -94,7 +94,7 @@ struct exec_endpoint {
  * concrete (variables expanded) when the step runs. */
 struct exec_flowsel {
     char name[NR_SCN_NAME_MAX]; /* the flow's name; "" for `flows` */
-    enum nr_proto proto;
+    int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
     struct exec_endpoint to, from; /* responder (server), originator (client) */
     long index;               /* `index N`; -1: the one match */
     char text[200];           /* "tcp to 127.0.0.1:80 index 1", for messages */

@@ -52,7 +52,7 @@ static struct exec_conn *need_conn(struct exec_ctx *c, const struct nr_step *s)
 
 /* Add a connection slot named after the step (replacing a closed one). */
 static struct exec_conn *new_conn(struct exec_ctx *c, const struct nr_step *s,
-                                  enum nr_proto proto, int fd)
+                                  int proto, int fd)
 {
     struct exec_conn *k, *nv;
 
@@ -130,7 +130,7 @@ static int close_cuts(const struct exec_conn *k)
 
     if (k->aborted || k->reset || k->rxoff < k->rxlen)
         return 1;
-    if (k->fd < 0 || k->rec.proto != NR_TCP || k->rec.listener)
+    if (k->fd < 0 || k->rec.proto != IPPROTO_TCP || k->rec.listener)
         return 0;
     return (ioctl(k->fd, SIOCOUTQ, &outq) == 0 && outq > 0) ||
            (ioctl(k->fd, SIOCINQ, &inq) == 0 && inq > 0);
@@ -310,7 +310,7 @@ static int connect_udp(struct exec_ctx *c, const struct nr_step *s, const struct
     }
     if (s->u.sock.refused)
         return udp_refused(c, s, fd);
-    k = new_conn(c, s, NR_UDP, fd);
+    k = new_conn(c, s, IPPROTO_UDP, fd);
     if (!k)
         return -1;
     k->rec.peer = *a;
@@ -355,7 +355,7 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
 
     if (parse_addr(c, s, &a, 1) < 0)
         return -1;
-    if (s->u.sock.proto == NR_UDP)
+    if (s->u.sock.proto == IPPROTO_UDP)
         return connect_udp(c, s, &a);
     memset(&local, 0, sizeof(local));
     if (s->u.sock.retry) {
@@ -394,7 +394,7 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
          * ECONNREFUSED): a connection whose stream ended with a reset. */
         fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd >= 0) {
-            k = new_conn(c, s, NR_TCP, fd);
+            k = new_conn(c, s, IPPROTO_TCP, fd);
             if (!k)
                 return -1;
             k->reset = 1;
@@ -408,7 +408,7 @@ int exec_connect(struct exec_ctx *c, const struct nr_step *s)
         exec_fail(c, s, "%s", errbuf);
         return -1;
     }
-    k = new_conn(c, s, NR_TCP, fd);
+    k = new_conn(c, s, IPPROTO_TCP, fd);
     if (!k)
         return -1;
     k->rec.peer = a;
@@ -423,7 +423,7 @@ int exec_listen(struct exec_ctx *c, const struct nr_step *s)
     char errbuf[NR_ERRBUF_SIZE];
     struct nr_addr a, local;
     struct exec_conn *k;
-    int type = s->u.sock.proto == NR_UDP ? SOCK_DGRAM : SOCK_STREAM, fd;
+    int type = s->u.sock.proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM, fd;
 
     if (parse_addr(c, s, &a, 0) < 0)
         return -1;
@@ -448,7 +448,7 @@ int exec_accept(struct exec_ctx *c, const struct nr_step *s)
     int64_t t = nr_now_ms();
     int fd, r;
 
-    if (!l || !l->rec.listener || l->rec.proto != NR_TCP) {
+    if (!l || !l->rec.listener || l->rec.proto != IPPROTO_TCP) {
         exec_fail(c, s, "'%s' is not a TCP listener", s->u.accept.listener);
         return -1;
     }
@@ -463,7 +463,7 @@ int exec_accept(struct exec_ctx *c, const struct nr_step *s)
         exec_fail(c, s, "accept: %s", strerror(errno));
         return -1;
     }
-    k = new_conn(c, s, NR_TCP, fd);
+    k = new_conn(c, s, IPPROTO_TCP, fd);
     if (!k)
         return -1;
     k->rec.peer = peer;
@@ -861,7 +861,7 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
 
     if (!k || exec_gen_init(c, s, &s->u.send.payload, &g) < 0)
         return -1;
-    if (k->rec.proto == NR_UDP) {
+    if (k->rec.proto == IPPROTO_UDP) {
         r = send_udp(c, s, k, &g);
         exec_gen_free(&g);
         return r;
@@ -1327,7 +1327,7 @@ int exec_expect(struct exec_ctx *c, const struct nr_step *s)
     if (ahead)
         exec_log(c->st, "%s%u: %llu bytes of '%s' matched ahead, while sending",
                  c->index >= 0 ? "  " : "", s->line, (unsigned long long)ahead, k->rec.name);
-    if (k->rec.proto == NR_UDP)
+    if (k->rec.proto == IPPROTO_UDP)
         return expect_datagram(c, s, k);
     if (k->rec.listener) {
         exec_fail(c, s, "'%s' is a listener: accept a connection first", k->rec.name);

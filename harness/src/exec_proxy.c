@@ -98,7 +98,7 @@ struct exec_proxy {
     char name[NR_SCN_NAME_MAX];
     const struct nr_step *step;
     struct exec_state *st;
-    enum nr_proto proto;
+    int proto;
     struct nr_addr upstream, addr; /* where it relays to; where it listens */
     int lfd;                /* listening TCP / bound UDP socket */
     int wake[2];            /* a pipe: fault steps and stop wake the loop */
@@ -185,7 +185,7 @@ static void set_client(struct exec_proxy *px, int port, int state, int err)
 /* ---- records ------------------------------------------------------------ */
 
 static void leg_init(struct px_leg *g, const char *proxy, unsigned no, const char *side,
-                     enum nr_proto proto, int fd)
+                     int proto, int fd)
 {
     memset(g, 0, sizeof(*g));
     g->fd = fd;
@@ -343,8 +343,8 @@ static int tcp_accept(struct exec_proxy *px)
     /* slices must reach the wire as the slicer cut them, not coalesced */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    leg_init(&k->leg[0], px->name, k->no, "client", NR_TCP, fd);
-    leg_init(&k->leg[1], px->name, k->no, "upstream", NR_TCP, up);
+    leg_init(&k->leg[0], px->name, k->no, "client", IPPROTO_TCP, fd);
+    leg_init(&k->leg[1], px->name, k->no, "upstream", IPPROTO_TCP, up);
     if (leg_hashes(&k->leg[0]) < 0 || leg_hashes(&k->leg[1]) < 0) {
         link_free(k);
         close(fd);
@@ -611,8 +611,8 @@ static struct px_link *udp_session(struct exec_proxy *px, const struct nr_addr *
         return NULL;
     }
     k->no = ++px->nlinks;
-    leg_init(&k->leg[0], px->name, k->no, "client", NR_UDP, -1); /* sends through lfd */
-    leg_init(&k->leg[1], px->name, k->no, "upstream", NR_UDP, up);
+    leg_init(&k->leg[0], px->name, k->no, "client", IPPROTO_UDP, -1); /* sends through lfd */
+    leg_init(&k->leg[1], px->name, k->no, "upstream", IPPROTO_UDP, up);
     k->leg[0].rec.local = px->addr;
     k->leg[0].rec.peer = *from;
     k->leg[1].rec.peer = px->upstream;
@@ -873,7 +873,7 @@ static void *proxy_main(void *arg)
         who[n++] = NULL;
         for (struct px_link *k = px->links; k; k = k->next) {
             short ev[2] = { 0, 0 };
-            if (px->proto == NR_TCP)
+            if (px->proto == IPPROTO_TCP)
                 tcp_events_of(k, f, ev);
             else
                 ev[1] = POLLIN;
@@ -903,7 +903,7 @@ static void *proxy_main(void *arg)
                 ;
         }
         for (int i = 0; i < 64 && (pf[1].revents & POLLIN); i++) {
-            if (px->proto == NR_TCP ? tcp_accept(px) < 0 : udp_read(px, px->lfd, NULL, f) < 0)
+            if (px->proto == IPPROTO_TCP ? tcp_accept(px) < 0 : udp_read(px, px->lfd, NULL, f) < 0)
                 break;
         }
         next = 0;
@@ -917,7 +917,7 @@ static void *proxy_main(void *arg)
                 alive |= q == k;
             if (!alive)
                 continue;
-            if (px->proto == NR_TCP)
+            if (px->proto == IPPROTO_TCP)
                 t = tcp_turn(px, k, re, f, added);
             else
                 for (int j = 0; j < 64 && (re[1] & POLLIN); j++)
@@ -925,7 +925,7 @@ static void *proxy_main(void *arg)
                         break;
             next = t && (!next || t < next) ? t : next;
         }
-        if (px->proto == NR_UDP) {
+        if (px->proto == IPPROTO_UDP) {
             int64_t t = udp_flush(px, now_us());
             next = t && (!next || t < next) ? t : next;
         }
@@ -984,7 +984,7 @@ int exec_proxy_start(struct exec_ctx *c, const struct nr_step *s)
     }
     nr_addr_from_host(px->upstream.ss.ss_family == AF_INET6 ? "::1" : "127.0.0.1", 0, &bind_at,
                       NULL);
-    px->lfd = nr_bind_socket(&bind_at, px->proto == NR_TCP ? SOCK_STREAM : SOCK_DGRAM, 512,
+    px->lfd = nr_bind_socket(&bind_at, px->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM, 512,
                              errbuf);
     if (px->lfd < 0 || nr_local_addr(px->lfd, &px->addr, errbuf) < 0 ||
         pipe2(px->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -1001,7 +1001,7 @@ int exec_proxy_start(struct exec_ctx *c, const struct nr_step *s)
     px->next = c->st->proxies;
     c->st->proxies = px;
     exec_log(c->st, "proxy %s: %s %s -> %s, seed %llu", px->name,
-             px->proto == NR_TCP ? "tcp" : "udp", as,
+             px->proto == IPPROTO_TCP ? "tcp" : "udp", as,
              nr_addr_format((struct sockaddr *)&px->upstream.ss, us, sizeof(us)),
              (unsigned long long)px->seed);
     px = NULL;
@@ -1153,10 +1153,10 @@ int exec_proxy_connected(struct exec_ctx *c, const struct nr_step *s)
     int64_t t = nr_now_ms();
     int port, state = 0, err = 0;
 
-    if (!c->st->proxies || s->u.sock.proto != NR_TCP || s->u.sock.refused ||
+    if (!c->st->proxies || s->u.sock.proto != IPPROTO_TCP || s->u.sock.refused ||
         !(k = exec_find_conn(c, s->name)))
         return 0;
-    for (px = c->st->proxies; px && !(px->proto == NR_TCP && is_proxy_addr(px, &k->rec.peer));)
+    for (px = c->st->proxies; px && !(px->proto == IPPROTO_TCP && is_proxy_addr(px, &k->rec.peer));)
         px = px->next;
     if (!px)
         return 0;
@@ -1210,7 +1210,7 @@ static void proxy_stop(struct exec_ctx *c, struct exec_proxy *px)
             k->leg[1].fd = -1;
             k->leg[1].rec.have_peer = 0;
         }
-        link_end(px, k, 0, px->proto == NR_TCP ? "closed at the end of the scenario" : NULL);
+        link_end(px, k, 0, px->proto == IPPROTO_TCP ? "closed at the end of the scenario" : NULL);
         link_unlink(px, k);
     }
     while (px->dgs) {

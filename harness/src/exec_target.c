@@ -33,7 +33,7 @@ static int activation_socket(struct exec_ctx *c, const struct nr_step *s, int *f
 {
     char errbuf[NR_ERRBUF_SIZE], *text = exec_expand(c, s, &s->u.target.act_addr, NULL);
     struct nr_addr a, local;
-    int type = s->u.target.act_proto == NR_UDP ? SOCK_DGRAM : SOCK_STREAM;
+    int type = s->u.target.act_proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 
     if (!text)
         return -1;

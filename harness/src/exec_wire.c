@@ -84,7 +84,7 @@ static int flowsel_of(struct exec_ctx *c, const struct nr_step *s, struct exec_f
         f->index = (long)strtoull(ix, NULL, 10);
         free(ix);
     }
-    o = (size_t)snprintf(f->text, sizeof(f->text), "%s", f->proto == NR_TCP ? "tcp" : "udp");
+    o = (size_t)snprintf(f->text, sizeof(f->text), "%s", f->proto == IPPROTO_TCP ? "tcp" : "udp");
     if (f->to.set)
         o += (size_t)snprintf(f->text + o, sizeof(f->text) - o, " to %s", to);
     if (f->from.set && o < sizeof(f->text))
@@ -234,7 +234,7 @@ static struct digest *digest_of(struct digests *ds, const struct nr_conn *k)
         const struct exec_record *r = ds->probe[i];
         int lport, pport, us;
         if (record_ports(r, &lport, &pport) < 0 ||
-            !same_pair(k, r->proto == NR_TCP ? 6 : 17, lport, pport))
+            !same_pair(k, r->proto, lport, pport))
             continue;
         us = k->port[0] == lport ? 0 : 1;
         d->wanted = 1;
@@ -269,7 +269,7 @@ static void digest_data(void *ctx, const struct nr_conn *k, int dir, uint64_t of
 
     if (!d || !d->wanted)
         return;
-    if (k->proto == 17) {
+    if (k->proto == IPPROTO_UDP) {
         if (d->ndg == d->dgcap) {
             size_t n = d->dgcap ? 2 * d->dgcap : 16;
             struct nr_chunk *nv = realloc(d->dg, n * sizeof(*nv));
@@ -349,11 +349,11 @@ static int carries(struct digests *ds, const struct nr_conn *k, size_t pi, int u
  * TIME_WAIT, so one pair may carry several TCP connections, one after
  * another: then it is the first that carries the socket's bytes (else the
  * first). */
-static struct nr_conn *conn_of(struct nr_capture *cap, struct digests *ds, size_t pi,
+static struct nr_conn *conn_of(struct nr_pktfile *cap, struct digests *ds, size_t pi,
                                int *us)
 {
     const struct exec_record *r = ds->probe[pi];
-    int proto = r->proto == NR_TCP ? 6 : 17, lport, pport;
+    int proto = r->proto, lport, pport;
     size_t n = nr_flowtab_count(cap->ft), pairs = 0;
     struct nr_conn *first = NULL, *k;
 
@@ -364,7 +364,7 @@ static struct nr_conn *conn_of(struct nr_capture *cap, struct digests *ds, size_
         if (same_pair(k, proto, lport, pport) && pairs++ == 0)
             first = k;
     }
-    for (size_t i = 0; pairs > 1 && proto == 6 && i < n; i++) {
+    for (size_t i = 0; pairs > 1 && proto == IPPROTO_TCP && i < n; i++) {
         k = nr_flowtab_conn(cap->ft, i);
         if (same_pair(k, proto, lport, pport) && carries(ds, k, pi, k->port[0] == lport ? 0 : 1)) {
             first = k;
@@ -456,7 +456,7 @@ static void check_udp(struct exec_ctx *c, struct digests *ds, size_t pi,
                            "the wire", name, sent, r->n_dg_sent, recv, r->n_dg_recv);
 }
 
-static void check_records(struct exec_ctx *c, struct nr_capture *cap, struct digests *ds)
+static void check_records(struct exec_ctx *c, struct nr_pktfile *cap, struct digests *ds)
 {
     struct exec_state *st = c->st;
 
@@ -466,7 +466,7 @@ static void check_records(struct exec_ctx *c, struct nr_capture *cap, struct dig
         char name[200];
         int us = 0;
 
-        if (r->listener || !r->have_peer || (r->proto == NR_UDP && !r->sent && !r->received))
+        if (r->listener || !r->have_peer || (r->proto == IPPROTO_UDP && !r->sent && !r->received))
             continue;
         if (r->is_unix) { /* libpcap does not see unix-domain traffic */
             exec_log(st, "wire: %s is a unix socket: not in the capture, not checked", r->name);
@@ -478,7 +478,7 @@ static void check_records(struct exec_ctx *c, struct nr_capture *cap, struct dig
                       label(r, name, sizeof(name)));
             return;
         }
-        if (r->proto == NR_TCP)
+        if (r->proto == IPPROTO_TCP)
             check_tcp(c, ds, i, k, us);
         else
             check_udp(c, ds, i, k, us);
@@ -526,7 +526,7 @@ static const char *sides_of(unsigned mask, const struct sides *sd)
  * the datagrams. */
 static unsigned long long payload_of(const struct nr_conn *k, int dir)
 {
-    return k->proto == 6 ? (unsigned long long)nr_conn_stream_size(k, dir)
+    return k->proto == IPPROTO_TCP ? (unsigned long long)nr_conn_stream_size(k, dir)
                          : (unsigned long long)k->payload[dir];
 }
 
@@ -627,12 +627,12 @@ static int end_matches(const struct nr_conn *k, int dir, const struct exec_endpo
 
 static int flow_matches(const struct nr_conn *k, const struct exec_flowsel *f)
 {
-    return k->proto == (f->proto == NR_TCP ? 6 : 17) && end_matches(k, 1, &f->to) &&
+    return k->proto == f->proto && end_matches(k, 1, &f->to) &&
            end_matches(k, 0, &f->from);
 }
 
 /* List the capture's flows (at most FLOWS_SHOWN) under a failure message. */
-static void list_flows(FILE *f, struct nr_capture *cap, const struct exec_flowsel *sel)
+static void list_flows(FILE *f, struct nr_pktfile *cap, const struct exec_flowsel *sel)
 {
     size_t n = nr_flowtab_count(cap->ft);
     char a[NR_ADDRSTR_SIZE], b[NR_ADDRSTR_SIZE];
@@ -640,9 +640,9 @@ static void list_flows(FILE *f, struct nr_capture *cap, const struct exec_flowse
     fprintf(f, "  flows seen (%zu; client -> server, state, history):\n", n);
     for (size_t i = 0; i < n && i < FLOWS_SHOWN; i++) {
         const struct nr_conn *k = nr_flowtab_conn(cap->ft, i);
-        fprintf(f, "    #%zu %s %s -> %s %s %s%s\n", i, k->proto == 6 ? "tcp" : "udp",
+        fprintf(f, "    #%zu %s %s -> %s %s %s%s\n", i, k->proto == IPPROTO_TCP ? "tcp" : "udp",
                 nr_conn_endpoint(k, 0, a, sizeof(a)), nr_conn_endpoint(k, 1, b, sizeof(b)),
-                nr_conn_state(k), k->proto == 6 ? k->history : "-",
+                nr_conn_state(k), k->proto == IPPROTO_TCP ? k->history : "-",
                 flow_matches(k, sel) ? "  (matches)" : "");
     }
     if (n > FLOWS_SHOWN)
@@ -652,7 +652,7 @@ static void list_flows(FILE *f, struct nr_capture *cap, const struct exec_flowse
 /* The flow a claim on a `flow` is about: the index-th match (the only one
  * without an index).  NULL after exec_fail, with the flows that were seen. */
 static struct nr_conn *select_flow(struct exec_ctx *c, const struct exec_wire *w,
-                                   struct nr_capture *cap)
+                                   struct nr_pktfile *cap)
 {
     const struct exec_flowsel *f = &w->sel;
     size_t n = nr_flowtab_count(cap->ft), matches = 0;
@@ -687,7 +687,7 @@ static struct nr_conn *select_flow(struct exec_ctx *c, const struct exec_wire *w
 }
 
 /* Judge a `flows PROTO ... count N` step. */
-static void judge_count(struct exec_ctx *c, const struct exec_wire *w, struct nr_capture *cap)
+static void judge_count(struct exec_ctx *c, const struct exec_wire *w, struct nr_pktfile *cap)
 {
     size_t n = nr_flowtab_count(cap->ft);
     unsigned long long got = 0;
@@ -706,7 +706,7 @@ static void judge_count(struct exec_ctx *c, const struct exec_wire *w, struct nr
     exec_fail_end(c);
 }
 
-static void check_steps(struct exec_ctx *c, struct nr_capture *cap, struct digests *ds)
+static void check_steps(struct exec_ctx *c, struct nr_pktfile *cap, struct digests *ds)
 {
     struct exec_state *st = c->st;
 
@@ -753,8 +753,8 @@ void exec_wire_judge(struct exec_ctx *c, const char *pcap_path)
 {
     struct exec_state *st = c->st;
     struct digests ds = { .nprobe = st->nrecords + st->nwires };
-    struct nr_capture_opts o = { .on_data = digest_data, .data_ctx = &ds };
-    struct nr_capture cap;
+    struct nr_pktfile_opts o = { .on_data = digest_data, .data_ctx = &ds };
+    struct nr_pktfile cap;
     char errbuf[NR_ERRBUF_SIZE];
 
     if (!(ds.probe = calloc(ds.nprobe + 1, sizeof(*ds.probe)))) {
@@ -765,7 +765,7 @@ void exec_wire_judge(struct exec_ctx *c, const char *pcap_path)
         ds.probe[i] = &st->records[i];
     for (size_t i = 0; i < st->nwires; i++)
         ds.probe[st->nrecords + i] = &st->wires[i].rec;
-    if (nr_capture_read_file(pcap_path, &o, &cap, errbuf) < 0) {
+    if (nr_pktfile_read_file(pcap_path, &o, &cap, errbuf) < 0) {
         exec_fail(c, NULL, "wire: cannot read the capture: %s", errbuf);
         digests_free(&ds);
         return;
@@ -777,5 +777,5 @@ void exec_wire_judge(struct exec_ctx *c, const char *pcap_path)
     check_records(c, &cap, &ds);
     check_steps(c, &cap, &ds);
     digests_free(&ds);
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
 }

@@ -101,20 +101,20 @@ static void start(int proto, const char *steps)
 
     memset(&F, 0, sizeof(F));
     F.peer = -1;
-    proto = listener ? NR_UDP : proto;
-    F.lfd = socket(AF_INET, (proto == NR_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    proto = listener ? IPPROTO_UDP : proto;
+    F.lfd = socket(AF_INET, (proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
     assert_true(F.lfd >= 0);
     assert_int_equal(bind(F.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     assert_int_equal(getsockname(F.lfd, (struct sockaddr *)&sa, &sl), 0);
     F.port = ntohs(sa.sin_port);
-    if (proto == NR_TCP)
+    if (proto == IPPROTO_TCP)
         assert_int_equal(listen(F.lfd, 4), 0);
     if (listener)
         assert_true(asprintf(&text, "timeout %dms\nlisten a = udp 127.0.0.1:0\n%s", STEP_MS,
                              steps) > 0);
     else
         assert_true(asprintf(&text, "timeout %dms\nconnect a = %s 127.0.0.1:%u\n%s", STEP_MS,
-                             proto == NR_TCP ? "tcp" : "udp", F.port, steps) > 0);
+                             proto == IPPROTO_TCP ? "tcp" : "udp", F.port, steps) > 0);
     while ((p = strstr(text, "{port}"))) {
         char *t;
         *p = '\0';
@@ -136,7 +136,7 @@ static void start(int proto, const char *steps)
     F.c.st = &F.st;
     F.c.index = -1;
     assert_int_equal(run_step(0), 0);
-    if (proto == NR_TCP)
+    if (proto == IPPROTO_TCP)
         assert_true((F.peer = accept4(F.lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0);
 }
 
@@ -279,7 +279,7 @@ static void tcp_table(void **st)
 
         for (const char *p = t->steps; *p; p++)
             n += *p == '\n';
-        start(NR_TCP, t->steps);
+        start(IPPROTO_TCP, t->steps);
         peer_write(t->sent, strlen(t->sent));
         if (t->end == FIN)
             peer_fin();
@@ -307,7 +307,7 @@ static void bytes_arriving_in_pieces(void **st)
 {
     struct later l = { .ms = 50, .data = "llo" };
     (void)st;
-    start(NR_TCP, "expect a \"hello\"\n");
+    start(IPPROTO_TCP, "expect a \"hello\"\n");
     peer_write("he", 2);
     later(&l);
     step_passes(1);
@@ -322,7 +322,7 @@ static void pattern_one_byte_wrong(void **st)
     for (size_t i = 0; i < N; i++)
         buf[i] = nr_pattern_byte(i);
     buf[AT] ^= 1;
-    start(NR_TCP, "expect a pattern 100000\n");
+    start(IPPROTO_TCP, "expect a pattern 100000\n");
     peer_write(buf, N);
     step_fails_with(1, "bytes differ: expected 100000 bytes, 70000 matched");
 }
@@ -334,7 +334,7 @@ static void pattern_whole(void **st)
     (void)st;
     for (size_t i = 0; i < N; i++)
         buf[i] = nr_pattern_byte(i);
-    start(NR_TCP, "expect a pattern 100000\n");
+    start(IPPROTO_TCP, "expect a pattern 100000\n");
     peer_write(buf, N);
     step_passes(1);
 }
@@ -343,7 +343,7 @@ static void nothing_but_late_data(void **st)
 {
     struct later l = { .ms = 100, .data = "late" };
     (void)st;
-    start(NR_TCP, "expect a nothing within 250ms\n");
+    start(IPPROTO_TCP, "expect a nothing within 250ms\n");
     later(&l);
     step_fails_with(1, "expected nothing, got data");
     pthread_join(l.th, NULL);
@@ -385,7 +385,7 @@ static const char *echo_run(const char *steps)
 {
     struct echo e = { .flip = -1 };
 
-    start(NR_TCP, steps);
+    start(IPPROTO_TCP, steps);
     assert_int_equal(pthread_create(&e.th, NULL, echo_main, &e), 0);
     for (size_t i = 1; i <= 4; i++)
         step_passes(i);
@@ -408,7 +408,7 @@ static void lookahead_stops_at_a_differing_byte(void **st)
 {
     struct echo e = { .flip = 12345678 };
     (void)st;
-    start(NR_TCP, "send a pattern 16777216\nshutdown a write\nexpect a pattern 16777216\n");
+    start(IPPROTO_TCP, "send a pattern 16777216\nshutdown a write\nexpect a pattern 16777216\n");
     assert_int_equal(pthread_create(&e.th, NULL, echo_main, &e), 0);
     step_passes(1);
     step_passes(2);
@@ -449,7 +449,7 @@ static void datagram(const char *data, int other_port)
 static void udp_bytes_exact(void **st)
 {
     (void)st;
-    start(NR_UDP, "expect a \"hi\"\n");
+    start(IPPROTO_UDP, "expect a \"hi\"\n");
     datagram("hi", 0);
     step_passes(1);
 }
@@ -457,7 +457,7 @@ static void udp_bytes_exact(void **st)
 static void udp_bytes_longer_datagram(void **st)
 {
     (void)st;
-    start(NR_UDP, "expect a \"hi\"\n");
+    start(IPPROTO_UDP, "expect a \"hi\"\n");
     datagram("hi!", 0);
     step_fails_with(1, "datagram differs: expected 2 bytes, got 3");
 }
@@ -465,7 +465,7 @@ static void udp_bytes_longer_datagram(void **st)
 static void udp_bytes_prefix_datagram(void **st)
 {
     (void)st;
-    start(NR_UDP, "expect a \"hi!\"\n");
+    start(IPPROTO_UDP, "expect a \"hi!\"\n");
     datagram("hi", 0);
     step_fails_with(1, "datagram differs: expected 3 bytes, got 2");
 }
@@ -473,7 +473,7 @@ static void udp_bytes_prefix_datagram(void **st)
 static void udp_length(void **st)
 {
     (void)st;
-    start(NR_UDP, "expect a length 3\nexpect a length 3\n");
+    start(IPPROTO_UDP, "expect a length 3\nexpect a length 3\n");
     datagram("abc", 0);
     step_passes(1);
     datagram("abcd", 0);
@@ -483,7 +483,7 @@ static void udp_length(void **st)
 static void udp_regex(void **st)
 {
     (void)st;
-    start(NR_UDP, "expect a /^Hello, .*!$/\nexpect a /^Hello, .*!$/\n");
+    start(IPPROTO_UDP, "expect a /^Hello, .*!$/\nexpect a /^Hello, .*!$/\n");
     datagram("Hello, you!", 0);
     step_passes(1);
     datagram("Hello, you", 0);
@@ -493,14 +493,14 @@ static void udp_regex(void **st)
 static void udp_none_arrives(void **st)
 {
     (void)st;
-    start(NR_UDP, "expect a \"hi\"\n");
+    start(IPPROTO_UDP, "expect a \"hi\"\n");
     step_fails_with(1, "no datagram within");
 }
 
 static void udp_nothing(void **st)
 {
     (void)st;
-    start(NR_UDP, "expect a nothing within 100ms\nexpect a nothing within 100ms\n");
+    start(IPPROTO_UDP, "expect a nothing within 100ms\nexpect a nothing within 100ms\n");
     step_passes(1);
     datagram("hi", 0);
     step_fails_with(2, "expected no datagram, got one of 2 bytes");

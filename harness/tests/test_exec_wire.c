@@ -52,7 +52,7 @@ static uint64_t fnv(const char *s, size_t n)
 
 /* A runner socket 127.0.0.1:lport -> 127.0.0.1:pport that sent and
  * received the given bytes. */
-static struct exec_record rec(enum nr_proto proto, uint16_t lport, uint16_t pport,
+static struct exec_record rec(int proto, uint16_t lport, uint16_t pport,
                               const char *sent, const char *received)
 {
     struct exec_record r;
@@ -124,7 +124,7 @@ static void echo_conn(uint16_t cport, uint32_t isn)
 
 static void tcp_bytes_as_sent_pass(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "hello") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hello", "hello") };
     (void)st;
     echo_conn(40000, 1000);
     assert_passes(r, 1);
@@ -132,7 +132,7 @@ static void tcp_bytes_as_sent_pass(void **st)
 
 static void tcp_received_prefix_passes(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "hel") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hello", "hel") };
     (void)st;
     echo_conn(40000, 1000);
     assert_passes(r, 1);
@@ -140,7 +140,7 @@ static void tcp_received_prefix_passes(void **st)
 
 static void tcp_sent_more_than_the_wire_fails(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello!", "hello") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hello!", "hello") };
     (void)st;
     echo_conn(40000, 1000);
     assert_fails_with(r, 1, "the runner sent 6 bytes, the wire carried 5");
@@ -148,7 +148,7 @@ static void tcp_sent_more_than_the_wire_fails(void **st)
 
 static void tcp_sent_fewer_than_the_wire_fails(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hell", "hello") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hell", "hello") };
     (void)st;
     echo_conn(40000, 1000);
     assert_fails_with(r, 1, "the runner sent 4 bytes, the wire carried 5");
@@ -158,19 +158,19 @@ static void tcp_sent_fewer_than_the_wire_fails(void **st)
  * more do not. */
 static void tcp_cut_connection_allows_fewer_only(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello!", "hello") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hello!", "hello") };
     (void)st;
     r[0].cut = 1;
     echo_conn(40000, 1000);
     assert_passes(r, 1);
-    r[0] = rec(NR_TCP, 40000, 80, "hell", "hello");
+    r[0] = rec(IPPROTO_TCP, 40000, 80, "hell", "hello");
     r[0].cut = 1;
     assert_fails_with(r, 1, "the runner sent 4 bytes, the wire carried 5");
 }
 
 static void tcp_other_bytes_on_the_wire_fail(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "jello", "hello") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "jello", "hello") };
     (void)st;
     echo_conn(40000, 1000);
     assert_fails_with(r, 1, "the 5 bytes on the wire differ from the bytes the runner sent");
@@ -178,7 +178,7 @@ static void tcp_other_bytes_on_the_wire_fail(void **st)
 
 static void tcp_received_other_bytes_fail(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "help") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hello", "help") };
     (void)st;
     echo_conn(40000, 1000);
     assert_fails_with(r, 1, "the runner received 4 bytes that are not what the peer put on the wire");
@@ -186,7 +186,7 @@ static void tcp_received_other_bytes_fail(void **st)
 
 static void tcp_received_more_than_the_wire_fails(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello", "hello!") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hello", "hello!") };
     (void)st;
     echo_conn(40000, 1000);
     assert_fails_with(r, 1, "the runner received 6 bytes that are not what the peer put on the wire");
@@ -194,7 +194,7 @@ static void tcp_received_more_than_the_wire_fails(void **st)
 
 static void tcp_connection_absent_fails(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 81, "hello", "hello") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 81, "hello", "hello") };
     (void)st;
     echo_conn(40000, 1000);
     assert_fails_with(r, 1, "is not in the capture");
@@ -202,7 +202,7 @@ static void tcp_connection_absent_fails(void **st)
 
 static void tcp_hole_fails(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "hello world", "") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "hello world", "") };
     struct pg_conn k;
     (void)st;
     pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
@@ -216,14 +216,14 @@ static void tcp_hole_fails(void **st)
 /* A connection that carried no byte (a connect and a close). */
 static void tcp_empty_connection_passes(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "", "") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "", "") };
     struct pg_conn k;
     (void)st;
     pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
     pg_handshake(&k);
     pg_close(&k, 0);
     assert_passes(r, 1);
-    r[0] = rec(NR_TCP, 40000, 80, "x", "");
+    r[0] = rec(IPPROTO_TCP, 40000, 80, "x", "");
     assert_fails_with(r, 1, "the runner sent 1 bytes, the wire carried 0");
 }
 
@@ -244,23 +244,23 @@ static void conn_of_pair(uint32_t isn, const char *up, const char *down)
  * way decide alone. */
 static void tcp_reused_port_pair_finds_the_right_connection(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "world", "ok") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "world", "ok") };
     (void)st;
     conn_of_pair(1000, "hello", "ok"); /* differs only in what was sent */
     conn_of_pair(50000, "world", "ok");
     assert_passes(r, 1);
-    r[0] = rec(NR_TCP, 40000, 80, "third", "ok");
+    r[0] = rec(IPPROTO_TCP, 40000, 80, "third", "ok");
     assert_fails_with(r, 1, "the 5 bytes on the wire differ"); /* then the first is judged */
 }
 
 static void tcp_reused_port_pair_by_received_bytes(void **st)
 {
-    struct exec_record r[] = { rec(NR_TCP, 40000, 80, "same", "bbbb") };
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "same", "bbbb") };
     (void)st;
     conn_of_pair(1000, "same", "aaaa"); /* differs only in what was received */
     conn_of_pair(50000, "same", "bbbb");
     assert_passes(r, 1);
-    r[0] = rec(NR_TCP, 40000, 80, "same", "cccc");
+    r[0] = rec(IPPROTO_TCP, 40000, 80, "same", "cccc");
     assert_fails_with(r, 1, "the runner received 4 bytes that are not what the peer put");
 }
 
@@ -273,7 +273,7 @@ static void udp(uint16_t sport, uint16_t dport, const char *data)
 static void udp_datagrams_in_order_with_their_sizes(void **st)
 {
     uint32_t sent[] = { 3, 5 }, recv[] = { 4 };
-    struct exec_record r[] = { rec(NR_UDP, 5000, 53, "", "") };
+    struct exec_record r[] = { rec(IPPROTO_UDP, 5000, 53, "", "") };
     (void)st;
     r[0].dg_sent = sent;
     r[0].n_dg_sent = 2;
@@ -299,7 +299,7 @@ static void udp_datagrams_in_order_with_their_sizes(void **st)
 static void udp_datagram_missing_from_the_wire_fails(void **st)
 {
     uint32_t sent[] = { 3, 5 };
-    struct exec_record r[] = { rec(NR_UDP, 5000, 53, "", "") };
+    struct exec_record r[] = { rec(IPPROTO_UDP, 5000, 53, "", "") };
     (void)st;
     r[0].dg_sent = sent;
     r[0].n_dg_sent = 2;

@@ -480,7 +480,7 @@ static void parser_fields(void **state)
     assert_int_equal(v[13].u.ledger.rel_dirs, NR_DIR_UP);
     assert_int_equal(v[13].u.ledger.rel_item, NR_L_DG_OUT);
     assert_int_equal(v[0].kind, NR_S_PROXY);
-    assert_int_equal(v[0].u.proxy.proto, NR_TCP);
+    assert_int_equal(v[0].u.proxy.proto, IPPROTO_TCP);
     assert_int_equal(v[1].kind, NR_S_FAULT);
     assert_int_equal(v[1].u.fault.dirs, NR_DIR_UP);
     assert_int_equal(v[1].u.fault.tox.kind, NR_TOX_LATENCY);
@@ -503,7 +503,7 @@ static void parser_fields(void **state)
     assert_int_equal(v[8].u.ledger.lo, 1);
     assert_int_equal(v[8].u.ledger.hi, 2);
     assert_int_equal(v[8].timeout_ms, 1000);
-    assert_int_equal(v[9].u.proxy.proto, NR_UDP);
+    assert_int_equal(v[9].u.proxy.proto, IPPROTO_UDP);
     assert_int_equal(v[10].u.fault.tox.bp, 1250);
     assert_int_equal(v[11].u.fault.tox.gap, 3);
     assert_int_equal(v[11].u.fault.tox.bp, 10000);

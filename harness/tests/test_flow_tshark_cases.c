@@ -67,12 +67,12 @@ static void tshark_follow(const char *file, struct stream out[2])
 }
 
 /* netrig's view of the only TCP connection in file. */
-static void netrig_read(const char *file, struct nr_capture *cap)
+static void netrig_read(const char *file, struct nr_pktfile *cap)
 {
     char ebuf[NR_ERRBUF_SIZE];
-    struct nr_capture_opts o = { .keep_data = 1 };
+    struct nr_pktfile_opts o = { .keep_data = 1 };
 
-    if (nr_capture_read_file(file, &o, cap, ebuf) < 0)
+    if (nr_pktfile_read_file(file, &o, cap, ebuf) < 0)
         fail_msg("%s", ebuf);
     assert_int_equal(nr_flowtab_count(cap->ft), 1);
 }
@@ -98,7 +98,7 @@ static void held_segment_resent_longer(void **state)
     struct pg_sink s = { 0 };
     struct pg_conn c;
     struct stream ts[2];
-    struct nr_capture cap;
+    struct nr_pktfile cap;
     const struct nr_conn *k;
     uint32_t base;
 
@@ -129,7 +129,7 @@ static void held_segment_resent_longer(void **state)
     same_bytes("server stream", k->stream[1].data, k->stream[1].len, ts[1].b, ts[1].len);
     same_bytes("client stream vs what was sent", k->stream[0].data, k->stream[0].len,
                (const uint8_t *)"abcdefghijklmnop", 16);
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
 }
 
 /* Payload on a RST: tshark follows it, netrig keeps it out of the stream,
@@ -140,7 +140,7 @@ static void rst_payload_differs_from_tshark_only_by_the_rst_bytes(void **state)
     struct pg_sink s = { 0 };
     struct pg_conn c;
     struct stream ts[2];
-    struct nr_capture cap;
+    struct nr_pktfile cap;
     const struct nr_conn *k;
 
     (void)state;
@@ -163,7 +163,7 @@ static void rst_payload_differs_from_tshark_only_by_the_rst_bytes(void **state)
                ts[1].len >= 4 ? ts[1].len - 4 : ts[1].len);
     same_bytes("tshark's server stream", ts[1].b, ts[1].len, (const uint8_t *)"okdiag", 6);
     assert_string_equal(nr_conn_state(k), "RSTR");
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
 }
 
 static int setup(void **state)

@@ -475,19 +475,19 @@ static void memory_reader_every_prefix(void **state)
 {
     char a[128], ebuf[NR_ERRBUF_SIZE];
     static uint8_t buf[8192];
-    struct nr_capture cap;
-    struct nr_capture_opts o = { .keep_data = 1 };
+    struct nr_pktfile cap;
+    struct nr_pktfile_opts o = { .keep_data = 1 };
     size_t n, fails = 0;
     (void)state;
     path_of(a, sizeof(a), "a.pcap");
     n = slurp(a, (char *)buf, sizeof(buf));
-    assert_int_equal(nr_capture_read_mem(buf, n, &o, &cap, ebuf), 0);
+    assert_int_equal(nr_pktfile_read_mem(buf, n, &o, &cap, ebuf), 0);
     assert_int_equal(nr_flowtab_count(cap.ft), 3);
     assert_int_equal(cap.st.frames, 17);
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
     for (size_t len = 0; len < n; len++) {
-        if (nr_capture_read_mem(buf, len, &o, &cap, ebuf) == 0)
-            nr_capture_free(&cap);
+        if (nr_pktfile_read_mem(buf, len, &o, &cap, ebuf) == 0)
+            nr_pktfile_free(&cap);
         else
             fails++;
     }

@@ -22,8 +22,8 @@ static char dir[64];
 /* One loaded case. */
 struct loaded {
     char name[96];
-    struct nr_capture cap;
-    int rc;                     /* nr_capture_read_file's result */
+    struct nr_pktfile cap;
+    int rc;                     /* nr_pktfile_read_file's result */
     char err[NR_ERRBUF_SIZE];
 };
 
@@ -39,17 +39,17 @@ static int capture_path(const char *name, char *buf, size_t len)
 static void load(struct loaded *l, const char *name)
 {
     char path[256];
-    struct nr_capture_opts o = { .keep_data = 1, .partial_ok = 1 };
+    struct nr_pktfile_opts o = { .keep_data = 1, .partial_ok = 1 };
 
     if (strcmp(l->name, name) == 0)
         return;
     if (l->name[0] && l->rc >= 0)
-        nr_capture_free(&l->cap);
+        nr_pktfile_free(&l->cap);
     snprintf(l->name, sizeof(l->name), "%s", name);
     l->err[0] = '\0';
     if (capture_path(name, path, sizeof(path)) < 0)
         fail_msg("%s: no capture", name);
-    l->rc = nr_capture_read_file(path, &o, &l->cap, l->err);
+    l->rc = nr_pktfile_read_file(path, &o, &l->cap, l->err);
 }
 
 static const char *hexof(const uint8_t *p, size_t n, char *buf, size_t len)
@@ -127,7 +127,7 @@ static int check_line(struct loaded *l, char *line)
     if (strcmp(what, "conn") == 0) {
         const char *orig = strtok_r(NULL, " \n", &save), *resp = strtok_r(NULL, " \n", &save);
         const char *st = strtok_r(NULL, " \n", &save), *hist = strtok_r(NULL, " \n", &save);
-        const char *h = c->proto == 6 ? c->history : "-";
+        const char *h = c->proto == IPPROTO_TCP ? c->history : "-";
         nr_conn_endpoint(c, 0, a, sizeof(a));
         nr_conn_endpoint(c, 1, b, sizeof(b));
         if (strcmp(a, orig) || strcmp(b, resp) || strcmp(nr_conn_state(c), st) ||
@@ -184,7 +184,7 @@ static int check_file(const char *file)
         bad += !check_line(&l, line);
     fclose(f);
     if (l.name[0] && l.rc >= 0)
-        nr_capture_free(&l.cap);
+        nr_pktfile_free(&l.cap);
     return bad;
 }
 
@@ -279,12 +279,12 @@ static void tshark_flags_agree_on_every_capture(void **state)
     assert_non_null(ls);
     while (fgets(name, sizeof(name), ls)) {
         unsigned long ts[NR_TA_COUNT], nr[NR_TA_COUNT] = { 0 };
-        struct nr_capture cap;
-        struct nr_capture_opts o = { .partial_ok = 1 };
+        struct nr_pktfile cap;
+        struct nr_pktfile_opts o = { .partial_ok = 1 };
         char err[NR_ERRBUF_SIZE];
         name[strcspn(name, "\n")] = '\0';
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        if (nr_capture_read_file(path, &o, &cap, err) < 0) {
+        if (nr_pktfile_read_file(path, &o, &cap, err) < 0) {
             printf("%s: %s\n", name, err);
             bad++;
             continue;
@@ -292,7 +292,7 @@ static void tshark_flags_agree_on_every_capture(void **state)
         for (size_t i = 0; i < nr_flowtab_count(cap.ft); i++)
             for (int k = 0; k < NR_TA_COUNT; k++)
                 nr[k] += nr_flowtab_conn(cap.ft, i)->ta[0][k] + nr_flowtab_conn(cap.ft, i)->ta[1][k];
-        nr_capture_free(&cap);
+        nr_pktfile_free(&cap);
         assert_int_equal(tshark_flags(path, ts), 0);
         for (int k = 0; k < NR_TA_COUNT; k++) {
             if (ts[k] != nr[k]) {

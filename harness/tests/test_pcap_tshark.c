@@ -80,7 +80,7 @@ static size_t count_lines_with(FILE *f, const char *needle)
     return n;
 }
 
-static size_t count_proto(const struct nr_capture *cap, int proto)
+static size_t count_proto(const struct nr_pktfile *cap, int proto)
 {
     size_t n = 0;
     for (size_t i = 0; i < nr_flowtab_count(cap->ft); i++)
@@ -89,7 +89,7 @@ static size_t count_proto(const struct nr_capture *cap, int proto)
 }
 
 /* The i-th conversation of proto. */
-static const struct nr_conn *nth(const struct nr_capture *cap, int proto, size_t k)
+static const struct nr_conn *nth(const struct nr_pktfile *cap, int proto, size_t k)
 {
     for (size_t i = 0; i < nr_flowtab_count(cap->ft); i++) {
         const struct nr_conn *c = nr_flowtab_conn(cap->ft, i);
@@ -100,10 +100,10 @@ static const struct nr_conn *nth(const struct nr_capture *cap, int proto, size_t
 }
 
 /* Frames and bytes per stream and direction from tshark -T fields. */
-static void cmp_counts(const char *file, const struct nr_capture *cap, int proto)
+static void cmp_counts(const char *file, const struct nr_pktfile *cap, int proto)
 {
     static uint64_t frames[MAXCONV][2], bytes[MAXCONV][2];
-    const char *pn = proto == 6 ? "tcp" : "udp";
+    const char *pn = proto == IPPROTO_TCP ? "tcp" : "udp";
     char f_stream[32], f_port[32], line[256];
     unsigned stream, port, len;
     size_t n = count_proto(cap, proto);
@@ -152,7 +152,7 @@ static int unhex(const char *s, uint8_t *out, size_t max)
 }
 
 /* Reassembled streams of TCP stream k vs tshark's follow,tcp,raw,k. */
-static void cmp_follow(const char *file, const struct nr_capture *cap, size_t k)
+static void cmp_follow(const char *file, const struct nr_pktfile *cap, size_t k)
 {
     static uint8_t got[2][1 << 20];
     static char line[1 << 16];
@@ -197,11 +197,11 @@ static void cmp_follow(const char *file, const struct nr_capture *cap, size_t k)
 static void cross_check(const char *file)
 {
     char ebuf[NR_ERRBUF_SIZE];
-    struct nr_capture cap;
-    struct nr_capture_opts o = { .keep_data = 1 };
+    struct nr_pktfile cap;
+    struct nr_pktfile_opts o = { .keep_data = 1 };
     size_t ntcp;
 
-    if (nr_capture_read_file(file, &o, &cap, ebuf) < 0)
+    if (nr_pktfile_read_file(file, &o, &cap, ebuf) < 0)
         fail_msg("%s", ebuf);
     ntcp = count_proto(&cap, 6);
     assert_true(ntcp > 0);
@@ -212,7 +212,7 @@ static void cross_check(const char *file)
     cmp_counts(file, &cap, 17);
     for (size_t k = 0; k < ntcp; k++)
         cmp_follow(file, &cap, k);
-    nr_capture_free(&cap);
+    nr_pktfile_free(&cap);
 }
 
 /* Several connections: out-of-order, retransmitted and overlapping

@@ -91,7 +91,7 @@ static void target_fields(void **state)
     assert_int_equal(t->u.target.nowait, 1);
     assert_string_equal(show(&t->u.target.ready), "up at ");
     assert_int_equal(t->u.target.activate, 1);
-    assert_int_equal(t->u.target.act_proto, NR_UDP);
+    assert_int_equal(t->u.target.act_proto, IPPROTO_UDP);
     assert_string_equal(show(&t->u.target.act_addr), "127.0.0.1:0");
     assert_int_equal(t->u.target.nenv, 2);
     assert_string_equal(show(&t->u.target.env[0]), "A=1");
@@ -403,14 +403,14 @@ static void unix_sockets(void **state)
              &s);
     t = only_step(&s, 0, NR_S_LISTEN);
     assert_int_equal(t->u.sock.is_unix, 1);
-    assert_int_equal(t->u.sock.proto, NR_TCP);
+    assert_int_equal(t->u.sock.proto, IPPROTO_TCP);
     assert_string_equal(show(&t->u.sock.addr), "${tmp}/s.sock");
     t = only_step(&s, 1, NR_S_CONNECT);
     assert_int_equal(t->u.sock.is_unix, 1);
     assert_int_equal(t->u.sock.retry, 1);
     assert_string_equal(show(&t->u.sock.addr), "@abstract");
     t = only_step(&s, 2, NR_S_LISTEN);
-    assert_int_equal(t->u.sock.proto, NR_UDP);
+    assert_int_equal(t->u.sock.proto, IPPROTO_UDP);
     assert_int_equal(t->u.sock.is_unix, 1);
     assert_int_equal(only_step(&s, 3, NR_S_CONNECT)->u.sock.refused, 1);
     assert_int_equal(s.needs_ipv6, 0);
@@ -513,10 +513,10 @@ static void socket_fields(void **state)
     assert_int_equal(s.needs_ipv6, 1);
     t = only_step(&s, 0, NR_S_LISTEN);
     assert_string_equal(t->name, "l");
-    assert_int_equal(t->u.sock.proto, NR_TCP);
+    assert_int_equal(t->u.sock.proto, IPPROTO_TCP);
     assert_string_equal(show(&t->u.sock.addr), "[::1]:0");
     t = only_step(&s, 1, NR_S_CONNECT);
-    assert_int_equal(t->u.sock.proto, NR_UDP);
+    assert_int_equal(t->u.sock.proto, IPPROTO_UDP);
     assert_int_equal(t->u.sock.refused, 1);
     assert_int_equal(t->timeout_ms, 300);
     assert_int_equal(t->u.sock.addr.nsegs, 1);
@@ -606,7 +606,7 @@ static void flow_fields(void **state)
     t = only_step(&s, 2, NR_S_WIRE);
     assert_int_equal(t->u.wire.kind, NR_WIRE_FLOW);
     assert_string_equal(t->name, "f");
-    assert_int_equal(t->u.wire.proto, NR_TCP);
+    assert_int_equal(t->u.wire.proto, IPPROTO_TCP);
     assert_string_equal(show(&t->u.wire.to), "${web.port}");
     assert_int_equal(t->u.wire.from.nsegs, 0);
     assert_int_equal(t->u.wire.index.nsegs, 0);
@@ -618,7 +618,7 @@ static void flow_fields(void **state)
     assert_string_equal(show(&t->u.wire.from), "127.0.0.1:5000");
     assert_string_equal(show(&t->u.wire.index), "2");
     t = only_step(&s, 5, NR_S_WIRE);
-    assert_int_equal(t->u.wire.proto, NR_UDP);
+    assert_int_equal(t->u.wire.proto, IPPROTO_UDP);
     assert_int_equal(s.needs_ipv6, 1);
     t = only_step(&s, 6, NR_S_WIRE);
     assert_int_equal(t->u.wire.kind, NR_WIRE_CLAIM);
