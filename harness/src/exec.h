@@ -16,6 +16,7 @@
 #include "run_capture.h"
 
 #define EXEC_MAX_TARGETS 32
+#define EXEC_RELAY_SKIPS 16 /* swallowed ranges a relayed leg can name */
 
 struct exec_var {
     char name[NR_SCN_NAME_MAX];
@@ -47,6 +48,18 @@ struct exec_record {
     size_t n_dg_sent, n_dg_recv;
     int cut;                        /* reset or aborted: unsent bytes may be lost */
     int is_unix;                    /* a unix-domain socket: not on the captured wire */
+    /* A TCP leg of the fault proxy that may relay bytes it never reads
+     * (splice): its hashes are not kept.  The proxy's other leg of the same
+     * connection has the same nonzero relay; the bytes this leg sent must
+     * be, on the wire, the bytes the other leg received less the ranges in
+     * relay_skip (offsets in that stream, in order: what a toxic swallowed);
+     * what it received is checked by count (the other leg's check covers
+     * its bytes). */
+    uint64_t relay;
+    struct exec_skip {
+        uint64_t off, len;
+    } relay_skip[EXEC_RELAY_SKIPS];
+    size_t n_relay_skip;
 };
 
 /* The hash the wire judge compares streams by: XXH3, 64 bit (libxxhash),

@@ -173,6 +173,13 @@ static int same_pair(const struct nr_conn *k, int proto, int a, int b)
 struct mark {
     uint64_t at[2], hash[2];
     uint8_t reached[2];
+    /* A relayed leg's (record.relay) on its other leg's connection: the
+     * hash of what that leg received, less the relayed leg's skips, over
+     * as many bytes as the relayed leg sent (relay_at: the stream offset
+     * fed up to; a hole breaks it). */
+    XXH3_state_t *relay_hs;
+    uint64_t relay_at, relay_fed, relay_hash;
+    uint8_t relay_dir, relay_done, relay_broken;
 };
 
 /* What the judge keeps of one capture connection instead of its bytes:
@@ -193,6 +200,7 @@ struct digest {
 struct digests {
     const struct exec_record **probe;
     size_t nprobe;
+    size_t *other;         /* a relayed leg's other leg (a probe), or SIZE_MAX */
     struct digest **v;     /* by capture connection index */
     size_t n;
     int oom;
@@ -205,6 +213,67 @@ static int record_ports(const struct exec_record *r, int *lport, int *pport)
     *lport = nr_addr_port((const struct sockaddr *)&r->local.ss);
     *pport = nr_addr_port((const struct sockaddr *)&r->peer.ss);
     return *lport > 0 && *pport > 0 ? 0 : -1;
+}
+
+/* If probe i is a relayed leg whose other leg is on k: start hashing what
+ * that leg received (direction dir of k).  Returns 0, -1 when out of memory. */
+static int relay_start(struct digests *ds, const struct nr_conn *k, struct digest *d, size_t i)
+{
+    const struct exec_record *o;
+    struct mark *m = &d->marks[i];
+    int lport, pport;
+
+    if (!ds->other || ds->other[i] == SIZE_MAX)
+        return 0;
+    o = ds->probe[ds->other[i]];
+    if (record_ports(o, &lport, &pport) < 0 || !same_pair(k, IPPROTO_TCP, lport, pport))
+        return 0;
+    d->wanted = 1;
+    m->relay_dir = k->port[0] == lport ? 1 : 0; /* what the other leg received */
+    m->relay_hash = exec_hash(NULL, 0);
+    m->relay_done = ds->probe[i]->sent == 0;
+    return m->relay_done || (m->relay_hs = exec_hash_new()) ? 0 : -1;
+}
+
+/* Fold a run of direction dir, at stream offset off, into the relay hashes
+ * on this connection: the bytes outside the skips, until each relayed leg's
+ * count is reached. */
+static void relay_data(struct digests *ds, struct digest *d, int dir, uint64_t off,
+                       const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < ds->nprobe; i++) {
+        struct mark *m = &d->marks[i];
+        const struct exec_record *r = ds->probe[i];
+        uint64_t at = off, end = off + len;
+        if (!m->relay_hs || m->relay_done || m->relay_broken || m->relay_dir != dir)
+            continue;
+        if (off != m->relay_at) { /* a hole (or an overlap): no longer the stream */
+            m->relay_broken = 1;
+            continue;
+        }
+        while (at < end && m->relay_fed < r->sent) {
+            const struct exec_skip *in = NULL;
+            uint64_t stop = end;
+            for (size_t s = 0; s < r->n_relay_skip && s < EXEC_RELAY_SKIPS; s++) {
+                const struct exec_skip *sk = &r->relay_skip[s];
+                if (at >= sk->off && at - sk->off < sk->len)
+                    in = sk;
+                else if (sk->off > at && sk->off < stop)
+                    stop = sk->off;
+            }
+            if (in) { /* swallowed by the proxy: not in the relayed leg's stream */
+                at = in->off + in->len < end ? in->off + in->len : end;
+                continue;
+            }
+            if (stop - at > r->sent - m->relay_fed)
+                stop = at + (r->sent - m->relay_fed);
+            m->relay_hash = exec_hash_add(m->relay_hs, data + (at - off), (size_t)(stop - at));
+            m->relay_fed += stop - at;
+            at = stop;
+        }
+        m->relay_at = end;
+        m->relay_done = m->relay_fed == r->sent;
+    }
 }
 
 /* The digest of capture connection k, made on first sight.  NULL when out
@@ -246,9 +315,14 @@ static struct digest *digest_of(struct digests *ds, const struct nr_conn *k)
                 d->marks[i].reached[dir] = 1;
             }
     }
+    for (size_t i = 0; i < ds->nprobe; i++)
+        if (relay_start(ds, k, d, i) < 0)
+            goto oom;
     ds->v[k->index] = d;
     return d;
 oom:
+    for (size_t i = 0; d && d->marks && i < ds->nprobe; i++)
+        XXH3_freeState(d->marks[i].relay_hs);
     if (d) {
         free(d->marks);
         XXH3_freeState(d->hs[0]);
@@ -302,12 +376,15 @@ static void digest_data(void *ctx, const struct nr_conn *k, int dir, uint64_t of
         at = stop;
     }
     d->len[dir] = off + len;
+    relay_data(ds, d, dir, off, data, len);
 }
 
 static void digests_free(struct digests *ds)
 {
     for (size_t i = 0; i < ds->n; i++)
         if (ds->v[i]) {
+            for (size_t j = 0; j < ds->nprobe; j++)
+                XXH3_freeState(ds->v[i]->marks[j].relay_hs);
             free(ds->v[i]->marks);
             free(ds->v[i]->dg);
             XXH3_freeState(ds->v[i]->hs[0]);
@@ -316,6 +393,7 @@ static void digests_free(struct digests *ds)
         }
     free(ds->v);
     free(ds->probe);
+    free(ds->other);
 }
 
 /* The digest of k, made now when no byte was folded into it (a
@@ -339,6 +417,8 @@ static int carries(struct digests *ds, const struct nr_conn *k, size_t pi, int u
     const struct exec_record *r = ds->probe[pi];
     const struct mark *m = d->marks ? &d->marks[pi] : NULL;
 
+    if (r->relay) /* no hashes: the connection whose bytes match the counts */
+        return m && m->reached[us] && m->reached[!us] && d->len[us] == r->sent;
     return m && m->reached[us] && m->reached[!us] && m->hash[us] == r->sent_hash &&
            m->hash[!us] == r->recv_hash;
 }
@@ -386,10 +466,27 @@ static const char *label(const struct exec_record *r, char *buf, size_t len)
     return buf;
 }
 
+/* Relayed leg pi: whether its other leg's connection carried, in what
+ * that leg received less the skips, the bytes whose hash is sent_hash. */
+static int relay_carried(struct nr_pktfile *cap, struct digests *ds, size_t pi,
+                         uint64_t sent_hash)
+{
+    const struct digest *d;
+    struct nr_conn *k;
+    int us;
+
+    if (ds->other[pi] == SIZE_MAX)
+        return ds->probe[pi]->sent == 0;
+    if (!(k = conn_of(cap, ds, ds->other[pi], &us)))
+        return 0;
+    d = digest_get(ds, k);
+    return d->marks && d->marks[pi].relay_done && d->marks[pi].relay_hash == sent_hash;
+}
+
 /* TCP: the runner's bytes on the wire, exactly; the peer's bytes the runner
  * read are a prefix of what the peer put on the wire. */
-static void check_tcp(struct exec_ctx *c, struct digests *ds, size_t pi,
-                      const struct nr_conn *k, int us)
+static void check_tcp(struct exec_ctx *c, struct nr_pktfile *cap, struct digests *ds,
+                      size_t pi, const struct nr_conn *k, int us)
 {
     const struct exec_record *r = ds->probe[pi];
     const struct digest *d = digest_get(ds, k);
@@ -409,12 +506,18 @@ static void check_tcp(struct exec_ctx *c, struct digests *ds, size_t pi,
                   name, (unsigned long long)r->sent, out);
         return;
     }
-    if (!r->cut && d->hash[us] != r->sent_hash) {
+    if (r->relay && !r->cut && !relay_carried(cap, ds, pi, d->hash[us])) {
+        exec_fail(c, NULL, "wire: connection %s: the %llu bytes on the wire are not the bytes "
+                           "the proxy's other leg received (lost, duplicated or reordered)",
+                  name, out);
+        return;
+    }
+    if (!r->relay && !r->cut && d->hash[us] != r->sent_hash) {
         exec_fail(c, NULL, "wire: connection %s: the %llu bytes on the wire differ from the "
                            "bytes the runner sent (lost, duplicated or reordered)", name, out);
         return;
     }
-    if (!m || !m->reached[!us] || m->hash[!us] != r->recv_hash)
+    if (!m || !m->reached[!us] || (!r->relay && m->hash[!us] != r->recv_hash))
         exec_fail(c, NULL, "wire: connection %s: the runner received %llu bytes that are not "
                            "what the peer put on the wire (%llu bytes)",
                   name, (unsigned long long)r->received, in);
@@ -479,7 +582,7 @@ static void check_records(struct exec_ctx *c, struct nr_pktfile *cap, struct dig
             return;
         }
         if (r->proto == IPPROTO_TCP)
-            check_tcp(c, ds, i, k, us);
+            check_tcp(c, cap, ds, i, k, us);
         else
             check_udp(c, ds, i, k, us);
     }
@@ -749,6 +852,21 @@ static void check_steps(struct exec_ctx *c, struct nr_pktfile *cap, struct diges
     }
 }
 
+/* Pair each relayed leg among the first n probes (the records) with the
+ * other leg of its connection.  Returns 0, -1 when out of memory. */
+static int relay_pairs(struct digests *ds, size_t n)
+{
+    if (!(ds->other = malloc((ds->nprobe + 1) * sizeof(*ds->other))))
+        return -1;
+    for (size_t i = 0; i <= ds->nprobe; i++)
+        ds->other[i] = SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; ds->probe[i]->relay && j < n; j++)
+            if (j != i && ds->probe[j]->relay == ds->probe[i]->relay)
+                ds->other[i] = j;
+    return 0;
+}
+
 void exec_wire_judge(struct exec_ctx *c, const char *pcap_path)
 {
     struct exec_state *st = c->st;
@@ -765,6 +883,11 @@ void exec_wire_judge(struct exec_ctx *c, const char *pcap_path)
         ds.probe[i] = &st->records[i];
     for (size_t i = 0; i < st->nwires; i++)
         ds.probe[st->nrecords + i] = &st->wires[i].rec;
+    if (relay_pairs(&ds, st->nrecords) < 0) {
+        exec_fail(c, NULL, "wire: out of memory");
+        digests_free(&ds);
+        return;
+    }
     if (nr_pktfile_read_file(pcap_path, &o, &cap, errbuf) < 0) {
         exec_fail(c, NULL, "wire: cannot read the capture: %s", errbuf);
         digests_free(&ds);

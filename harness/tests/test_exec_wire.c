@@ -308,6 +308,124 @@ static void udp_datagram_missing_from_the_wire_fails(void **st)
     assert_fails_with(r, 1, "1 of 2 datagrams sent and 0 of 0 received appear on the wire");
 }
 
+/* The fault proxy's two legs of one connection, relayed without hashes:
+ * the client leg 127.0.0.1:9000 (the proxy) <- 40000 (the client) and the
+ * upstream leg 40001 -> 80.  Each sent what the other received. */
+static void relay_legs(struct exec_record r[2], const char *up, const char *down)
+{
+    r[0] = rec(IPPROTO_TCP, 9000, 40000, down, up);
+    r[1] = rec(IPPROTO_TCP, 40001, 80, up, down);
+    r[0].relay = r[1].relay = 7;
+    r[0].sent_hash = r[0].recv_hash = r[1].sent_hash = r[1].recv_hash = 0; /* not kept */
+}
+
+/* The wire of a relayed connection: client -> proxy carries c_up, the
+ * proxy -> upstream u_up; upstream -> proxy u_down, proxy -> client c_down. */
+static void relay_wire(const char *c_up, const char *u_up, const char *u_down,
+                       const char *c_down)
+{
+    struct pg_conn kc, ku;
+
+    pg_conn_init(&kc, &sink, 40000, 9000, 1000, 7000);
+    pg_conn_init(&ku, &sink, 40001, 80, 3000, 9000);
+    pg_handshake(&kc);
+    pg_handshake(&ku);
+    pg_seg(&kc, 0, A, c_up, strlen(c_up));
+    pg_seg(&ku, 0, A, u_up, strlen(u_up));
+    pg_seg(&ku, 1, A, u_down, strlen(u_down));
+    pg_seg(&kc, 1, A, c_down, strlen(c_down));
+    pg_close(&kc, 0);
+    pg_close(&ku, 0);
+}
+
+static void relay_legs_carrying_the_same_bytes_pass(void **st)
+{
+    struct exec_record r[2];
+    (void)st;
+    relay_legs(r, "hello", "world");
+    relay_wire("hello", "hello", "world", "world");
+    assert_passes(r, 2);
+}
+
+/* The proxy put other bytes on the upstream leg than it read from the
+ * client: same count, other bytes; reordered; and the same the other way. */
+static void relay_leg_with_other_bytes_fails(void **st)
+{
+    struct exec_record r[2];
+    (void)st;
+    relay_legs(r, "hello", "world");
+    relay_wire("hello", "jello", "world", "world");
+    assert_fails_with(r, 2, "'a' (127.0.0.1:40001 -> 127.0.0.1:80): the 5 bytes on the wire are "
+                            "not the bytes the proxy's other leg received");
+}
+
+static void relay_leg_reordered_fails(void **st)
+{
+    struct exec_record r[2];
+    (void)st;
+    relay_legs(r, "hello", "world");
+    relay_wire("hello", "hello", "world", "wrold");
+    assert_fails_with(r, 2, "'a' (127.0.0.1:9000 -> 127.0.0.1:40000): the 5 bytes on the wire "
+                            "are not the bytes the proxy's other leg received");
+}
+
+/* The counts are the splice's: a leg that says it sent more or fewer than
+ * its wire carried fails, and so does one that sent more than the other
+ * leg received on the wire. */
+static void relay_leg_count_differs_fails(void **st)
+{
+    struct exec_record r[2];
+    (void)st;
+    relay_legs(r, "hello", "world");
+    relay_wire("hello", "hello", "world", "world");
+    r[1].sent = 4;
+    assert_fails_with(r, 2, "the runner sent 4 bytes, the wire carried 5");
+    relay_legs(r, "hello", "world");
+    r[1].sent = 6;
+    assert_fails_with(r, 2, "the runner sent 6 bytes, the wire carried 5");
+}
+
+static void relay_leg_sent_more_than_the_other_received_fails(void **st)
+{
+    struct exec_record r[2];
+    (void)st;
+    relay_legs(r, "hello", "world");
+    relay_wire("hell", "hello", "world", "world"); /* the client sent only 4 */
+    r[0].received = 4;
+    assert_fails_with(r, 2, "'a' (127.0.0.1:40001 -> 127.0.0.1:80): the 5 bytes on the wire are "
+                            "not the bytes the proxy's other leg received");
+}
+
+/* A toxic swallowed "hello " (timeout) before "world" went on: the skip
+ * names it; without it, or one byte off, the legs differ. */
+static void relay_leg_with_a_swallowed_range(void **st)
+{
+    struct exec_record r[2];
+    (void)st;
+    relay_legs(r, "world", "");
+    r[0].received = 11;
+    r[1].relay_skip[0] = (struct exec_skip){ 0, 6 };
+    r[1].n_relay_skip = 1;
+    relay_wire("hello world", "world", "", "");
+    assert_passes(r, 2);
+    r[1].n_relay_skip = 0;
+    assert_fails_with(r, 2, "the 5 bytes on the wire are not the bytes the proxy's other leg");
+    r[1].relay_skip[0] = (struct exec_skip){ 0, 5 };
+    r[1].n_relay_skip = 1;
+    assert_fails_with(r, 2, "the 5 bytes on the wire are not the bytes the proxy's other leg");
+}
+
+/* A relayed leg whose other leg was never recorded has nothing to be
+ * compared with: it fails once it sent a byte. */
+static void relay_leg_without_its_other_leg_fails(void **st)
+{
+    struct exec_record r[2];
+    (void)st;
+    relay_legs(r, "hello", "world");
+    relay_wire("hello", "hello", "world", "world");
+    assert_fails_with(&r[1], 1, "the 5 bytes on the wire are not the bytes the proxy's other leg");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -328,6 +446,13 @@ int main(void)
         T(tcp_reused_port_pair_by_received_bytes),
         T(udp_datagrams_in_order_with_their_sizes),
         T(udp_datagram_missing_from_the_wire_fails),
+        T(relay_legs_carrying_the_same_bytes_pass),
+        T(relay_leg_with_other_bytes_fails),
+        T(relay_leg_reordered_fails),
+        T(relay_leg_count_differs_fails),
+        T(relay_leg_sent_more_than_the_other_received_fails),
+        T(relay_leg_with_a_swallowed_range),
+        T(relay_leg_without_its_other_leg_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
