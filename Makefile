@@ -71,7 +71,7 @@ DEPS_STAMP := $(if $(NR_NODEPS),,$(B)/.deps-ok)
 all: bins tests
 
 bins: $(BINS)
-tests: $(TESTS) $(HELPERS) $(B)/bench-sources.ok $(B)/tests/libnr-shortio.so
+tests: $(TESTS) $(HELPERS) $(B)/bench-sources.ok $(B)/tests/libnr-shortio.so $(B)/tests/libnr-fault.so
 
 # Benchmark programs are built by their scripts (some with afl-clang-fast);
 # compile-check them here so an API change cannot break them unnoticed.
@@ -160,9 +160,10 @@ $(B)/tests/%: $(B)/obj/targets/tests/%.o $(LIBTGT) $(LIBNR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS)
 
-# LD_PRELOAD short-read/short-write/EAGAIN injector for the targets' tests
-# (targets/tests/preload/shortio.c): never sanitized, preloaded into any build.
-$(B)/tests/libnr-shortio.so: targets/tests/preload/shortio.c
+# LD_PRELOAD injectors for the targets' tests (targets/tests/preload/*.c:
+# shortio.c short reads/writes and EAGAIN, fault.c failing allocations and
+# system calls): never sanitized, preloaded into any build.
+$(B)/tests/libnr-%.so: targets/tests/preload/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(STD) $(WARN) $(CFLAGS) -fPIC -shared -fvisibility=hidden -pthread -o $@ $< -ldl

@@ -33,20 +33,32 @@ struct shortio_stats {
     unsigned long writes, short_writes, write_eagains, reads, short_reads, read_eagains;
 };
 
+/* Write "LD_PRELOAD=<absolute path of $NR_BIN/../tests/LIB>" (default
+ * build/bin) into preload[PATH_MAX + 16] and the ASAN_OPTIONS a sanitized
+ * target needs to accept it (the caller's plus verify_asan_link_order=0:
+ * ASan refuses a library preloaded before its runtime) into asan[1024]. */
+static inline void preload_env(const char *lib, char *preload, char *asan)
+{
+    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    const char *opts = getenv("ASAN_OPTIONS");
+    char rel[PATH_MAX], abs[PATH_MAX];
+
+    snprintf(rel, sizeof(rel), "%s/../tests/%s", bin, lib);
+    if (!realpath(rel, abs))
+        fail_msg("%s: not built", rel);
+    snprintf(preload, PATH_MAX + 16, "LD_PRELOAD=%s", abs);
+    snprintf(asan, 1024, "ASAN_OPTIONS=%s%sverify_asan_link_order=0", opts ? opts : "",
+             opts && *opts ? ":" : "");
+}
+
 /* Fill *io with the environment that preloads the injector with a cap of
  * max bytes per call, and return it (for itest_env or nr_spawn.env_extra).
  * The library is $NR_BIN/../tests/libnr-shortio.so (default build/). */
 static inline char *const *shortio_env(struct shortio *io, int max)
 {
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
-    const char *asan = getenv("ASAN_OPTIONS");
-    char rel[PATH_MAX], abs[PATH_MAX];
     int fd;
 
-    snprintf(rel, sizeof(rel), "%s/../tests/libnr-shortio.so", bin);
-    if (!realpath(rel, abs))
-        fail_msg("%s: not built", rel);
-    snprintf(io->preload, sizeof(io->preload), "LD_PRELOAD=%s", abs);
+    preload_env("libnr-shortio.so", io->preload, io->asan);
     snprintf(io->stats, sizeof(io->stats), "/tmp/shortio.XXXXXX");
     fd = mkstemp(io->stats);
     assert_true(fd >= 0);
@@ -54,9 +66,6 @@ static inline char *const *shortio_env(struct shortio *io, int max)
     memmove(io->stats + strlen("NR_SHORTIO_STATS="), io->stats, strlen(io->stats) + 1);
     memcpy(io->stats, "NR_SHORTIO_STATS=", strlen("NR_SHORTIO_STATS="));
     snprintf(io->max, sizeof(io->max), "NR_SHORTIO_MAX=%d", max);
-    /* A sanitized target would refuse a library preloaded before its runtime. */
-    snprintf(io->asan, sizeof(io->asan), "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-             asan ? asan : "", asan && *asan ? ":" : "");
     io->env[0] = io->preload;
     io->env[1] = io->stats;
     io->env[2] = io->max;

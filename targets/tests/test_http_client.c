@@ -20,7 +20,9 @@
 
 #include "nr_net.h"
 #include "nr_proc.h"
+#include "http-get/http_url.h"
 #include "shortio_itest.h"
+#include "fault_itest.h"
 
 #define MAX_CONN 3
 
@@ -33,7 +35,7 @@ struct srv {
     const char *resp[MAX_CONN];
     int stall_ms;
     int served;
-    char req[MAX_CONN][1024];
+    char req[MAX_CONN][8192];
 };
 
 static void *serve(void *arg)
@@ -84,6 +86,8 @@ static void srv_end(struct srv *s)
 {
     int fd = nr_connect_tcp(&s->addr, 1000, NULL, NULL, NULL); /* unblock a waiting accept */
 
+    if (fd >= 0)
+        shutdown(fd, SHUT_WR); /* and its read of a request at once */
     pthread_join(s->th, NULL);
     if (fd >= 0)
         close(fd);
@@ -470,6 +474,99 @@ static void one_byte_per_read(void **state)
     }
 }
 
+/* One fetch of a 4-byte body under NR_FAULT=spec ("": none); returns
+ * the injector's count of `counter` calls. */
+static unsigned long faulty_fetch(struct run *r, const char *spec, const char *counter)
+{
+    struct fault f;
+    struct srv s;
+    unsigned long n;
+
+    client_env = fault_env(&f, spec, 0);
+    FETCH(*r, s, 0, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody", NULL);
+    client_env = NULL;
+    n = fault_count(&f, counter);
+    if (fault_count(&f, "close_ebadf") != 0)
+        fail_msg("under '%s' http-get closed a descriptor that was not open; stderr: %s", spec,
+                 r->err);
+    fault_done(&f);
+    return n;
+}
+
+/* Every allocation and every close http-get makes fails in turn (one per
+ * run): each run either delivers the body or exits non-zero with a
+ * message ("http-get: " and a reason) and leaves the -o directory empty;
+ * none closes a descriptor twice.  The failing close of the temp file is
+ * reported as such (exit 7), a failing allocation of http-get's own as
+ * "out of memory". */
+static void local_faults(void **state)
+{
+    static const char *const fns[] = { "malloc", "calloc", "realloc", "close" };
+    int saw_close = 0, saw_oom = 0;
+    struct run r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        unsigned long calls = faulty_fetch(&r, "", fns[i]);
+
+        expect_body(&r, "body");
+        for (unsigned long n = 1; n <= calls; n++) {
+            char spec[64];
+
+            snprintf(spec, sizeof(spec), "%s:%lu", fns[i], n);
+            faulty_fetch(&r, spec, fns[i]);
+            if (r.code == 0) {
+                expect_body(&r, "body");
+                continue;
+            }
+            if (strncmp(r.err, "http-get: ", 10) != 0 || strlen(r.err) < 14)
+                fail_msg("under %s: exit %d with no message ('%s')", spec, r.code, r.err);
+            if (strstr(r.err, "http-get: close ") && strstr(r.err, "/.body.") &&
+                strstr(r.err, strerror(EIO)) && r.code == 7)
+                saw_close = 1;
+            if (strstr(r.err, "out of memory"))
+                saw_oom++;
+            expect_failure(&r, r.code, NULL);
+        }
+    }
+    assert_true(saw_close);
+    assert_true(saw_oom >= 2);
+}
+
+/* A redirect to a URL of exactly HG_URL_MAX bytes is followed (the
+ * resolved target and its NUL fit); one byte longer is refused. */
+static void redirect_at_url_max(void **state)
+{
+    static char loc[HG_URL_MAX + 2], resp[HG_URL_MAX + 128];
+    char url[128];
+    struct srv s;
+    struct run r;
+    int n;
+
+    (void)state;
+    for (int extra = 0; extra <= 1; extra++) {
+        /* resp is written once the port is known, before any client runs */
+        srv_run(&s, 0, resp, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+        n = snprintf(loc, sizeof(loc), "http://127.0.0.1:%d/",
+                     nr_addr_port((const struct sockaddr *)&s.addr.ss));
+        memset(loc + n, 'a', (size_t)(HG_URL_MAX + extra - n));
+        loc[HG_URL_MAX + extra] = '\0';
+        snprintf(resp, sizeof(resp), "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n",
+                 loc);
+        url_of(&s, "/start", url, sizeof(url));
+        run_client(&r, url, "-L", NULL);
+        srv_end(&s);
+        if (extra) {
+            expect_failure(&r, 4, "without usable Location");
+            assert_int_equal(s.req[1][0], '\0'); /* no second request (srv_end's own connection) */
+        } else {
+            expect_body(&r, "done");
+            assert_int_equal(s.served, 2);
+            assert_memory_equal(s.req[1], "GET /aaaa", 9);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +580,8 @@ int main(void)
         cmocka_unit_test(option_bounds),
         cmocka_unit_test(chunked_cut_at_every_boundary),
         cmocka_unit_test(one_byte_per_read),
+        cmocka_unit_test(local_faults),
+        cmocka_unit_test(redirect_at_url_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
