@@ -1,8 +1,35 @@
-/* nr_err.h - the error convention of the netrig library.
+/* nr_err.h - the error convention of the netrig library (harness/lib) and
+ * of the targets' shared code (targets/common, the tcp-time reactor), which
+ * link the same library.
  *
- * Functions return 0 (or a non-negative count/fd) on success and a negative
- * value on failure.  Human-readable detail goes into a caller-supplied
- * buffer of NR_ERRBUF_SIZE bytes, like libpcap's errbuf. */
+ * 1. A function that can fail returns a negative value on failure and 0, or
+ *    a non-negative result (descriptor, count, pid), on success; one that
+ *    returns a pointer returns NULL on failure and takes an errbuf.  Nothing
+ *    is reported through errno: a caller never reads errno after a call.
+ * 2. Text.  A function whose failure a person has to read about (an address
+ *    that does not parse, a program not found, a file that cannot be opened)
+ *    takes `char *errbuf` as its last parameter: NR_ERRBUF_SIZE bytes, like
+ *    libpcap's errbuf, or NULL for no text.  On failure it writes one line
+ *    there and returns -1 (`return nr_seterr(errbuf, ...)`), unless its
+ *    comment names other negative results for causes a caller acts on
+ *    (cli_connect's CLI_E*, a parser's "malformed"/"too long").
+ * 3. Codes.  A function whose failure one errno value says completely (the
+ *    thin wrappers of read, write, poll, fcntl, accept, epoll) takes no
+ *    errbuf and returns -errno: callers act on the cause (-EAGAIN: retry,
+ *    -ETIMEDOUT, -EPIPE) and print strerror(-r).  Such a function never
+ *    returns a bare -1 (which would read as -EPERM).
+ * 4. Waits are tri-state, and say so in their comment: > 0 ready (or 1
+ *    reaped, found), 0 timed out, negative as in 2 or 3.
+ * 5. Not failures: a predicate returns 1/0; a query with no answer (the port
+ *    of a unix address, no socket-activation fd) returns -1 as its comment
+ *    says; an outcome that is not an error (nr_proc_stop had to kill)
+ *    returns 1/0.
+ *
+ * Why two forms and not one: the text form is for callers that report and
+ * give up (the harness, a target's start-up), the code form for the loops
+ * of servers and clients that decide per cause and must not format text on
+ * their hot path.  A function that needs both returns -1 with text and hands
+ * the errno out through a parameter (nr_connect_tcp's err_out). */
 #ifndef NR_ERR_H
 #define NR_ERR_H
 

@@ -177,8 +177,10 @@ int nr_wait_fd(int fd, short events, int timeout_ms)
 
     for (;;) {
         r = poll(&p, 1, nr_ms_left(deadline));
-        if (r >= 0 || errno != EINTR)
+        if (r >= 0)
             return r;
+        if (errno != EINTR)
+            return -errno;
     }
 }
 
@@ -208,7 +210,7 @@ int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out,
         }
         r = nr_wait_fd(fd, POLLOUT, timeout_ms);
         if (r <= 0) {
-            err = r == 0 ? ETIMEDOUT : errno;
+            err = r == 0 ? ETIMEDOUT : -r;
             goto error;
         }
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
@@ -216,8 +218,8 @@ int nr_connect_tcp(const struct nr_addr *addr, int timeout_ms, int *err_out,
         if (err)
             goto error;
     }
-    if (nr_set_nonblock(fd, 0) < 0) {
-        err = errno;
+    if ((r = nr_set_nonblock(fd, 0)) < 0) {
+        err = -r;
         goto error;
     }
     if (err_out)
@@ -256,7 +258,7 @@ int nr_write_all(int fd, const void *buf, size_t len, int timeout_ms)
             if (r == 0)
                 return -ETIMEDOUT;
             if (r < 0)
-                return -errno;
+                return r;
             continue;
         }
         return n < 0 ? -errno : -EIO;
@@ -279,9 +281,9 @@ int nr_set_nonblock(int fd, int on)
     int fl = fcntl(fd, F_GETFL);
 
     if (fl < 0)
-        return -1;
+        return -errno;
     fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-    return fcntl(fd, F_SETFL, fl) < 0 ? -1 : 0;
+    return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
 
 int64_t nr_now_ms(void)

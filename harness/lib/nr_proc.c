@@ -318,7 +318,7 @@ int nr_proc_wait(struct nr_proc *p, int timeout_ms)
             return 1;
         }
         if (r < 0 && errno != EINTR)
-            return -1;
+            return -errno;
         if (deadline >= 0 && nr_ms_left(deadline) == 0)
             return 0;
         if (p->pidfd >= 0) {
@@ -428,15 +428,15 @@ int nr_wait_file_line(const char *path, const char *prefix, char *line, size_t l
     int64_t deadline = nr_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     struct line_scan sc = { .prefix = prefix, .plen = strlen(prefix), .line = line,
                             .linelen = linelen, .mode = SCAN_LINE };
-    int fd = -1, r = -1;
+    int fd = -1, r;
     ssize_t n;
 
     if (linelen == 0)
-        return -1;
+        return -EINVAL;
     sc.cap = sc.plen + linelen + 4096;
     sc.buf = malloc(sc.cap);
     if (!sc.buf)
-        return -1;
+        return -ENOMEM;
     for (;;) {
         /* checked before reading, so all the output of an exited child is read */
         int exited = p && nr_proc_wait(p, 0) == 1;
@@ -450,7 +450,7 @@ int nr_wait_file_line(const char *path, const char *prefix, char *line, size_t l
             }
         }
         if (exited) {
-            r = -1;
+            r = -ECHILD;
             goto out;
         }
         if (nr_ms_left(deadline) == 0) {
@@ -480,15 +480,15 @@ pid_t nr_proc_parent(pid_t pid)
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return -1;
-    len = read(fd, buf, sizeof(buf) - 1);
+        return -errno;
+    len = nr_read(fd, buf, sizeof(buf) - 1);
     close(fd);
-    if (len <= 0)
-        return -1;
+    if (len < 0)
+        return (pid_t)len; /* ESRCH: it died between open and read */
     buf[len] = '\0';
     rp = strrchr(buf, ')'); /* "pid (comm) state ppid ...": comm may hold ')' */
     if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
-        return -1;
+        return -EIO;
     return (pid_t)ppid;
 }
 

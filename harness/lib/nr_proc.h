@@ -6,7 +6,9 @@
  * Everything the child needs (program path, environment, open files) is
  * prepared before fork(); between fork and exec the child only makes
  * async-signal-safe calls, so spawning from a threaded program is safe.
- * Waiting is always bounded. */
+ * Waiting is always bounded.  Errors follow nr_err.h: spawning and finding
+ * a program return -1 with a line in errbuf; the waits are tri-state and
+ * return -errno on failure. */
 #ifndef NR_PROC_H
 #define NR_PROC_H
 
@@ -53,7 +55,9 @@ int nr_proc_find(const char *name, const char *bindir, const char *path, char *o
                  size_t outlen, char *errbuf);
 
 /* Wait up to timeout_ms (<0: forever) for the child to exit and reap it.
- * Returns 1 when reaped (status in p->status), 0 on timeout, -1 on error. */
+ * Tri-state: returns 1 when reaped (status in p->status; also when it was
+ * reaped before), 0 on timeout, or -errno when waitpid fails (-ECHILD: not
+ * a child of this process). */
 int nr_proc_wait(struct nr_proc *p, int timeout_ms);
 
 /* Send sig to the child itself, not its group (no-op once reaped): a server
@@ -64,7 +68,8 @@ void nr_proc_signal_main(struct nr_proc *p, int sig);
 void nr_proc_signal(struct nr_proc *p, int sig);
 
 /* SIGKILL the child's whole process group and reap the child, waiting up
- * to timeout_ms.  Returns 1 when reaped, 0 if not. */
+ * to timeout_ms.  Returns 1 when reaped, 0 if not (timed out, or waitpid
+ * failed: an outcome for the caller to report, not an error code). */
 int nr_proc_kill(struct nr_proc *p, int timeout_ms);
 
 /* Stop the child: SIGTERM to its group, wait grace_ms for the child itself;
@@ -81,14 +86,15 @@ void nr_proc_release(struct nr_proc *p);
  * in file path (written by a child), reading the file incrementally from
  * where the last read stopped, so output of any size before the line is
  * fine; a line longer than linelen-1 is cut.  Copies the line (without
- * newline) into line[linelen].  Returns 1 found, 0 timeout, -1 if the child
- * p (may be NULL) exited without printing it (its output is read to the end
- * first). */
+ * newline) into line[linelen].  Tri-state: returns 1 found, 0 timed out, or
+ * negative: -ECHILD when the child p (may be NULL) exited without printing
+ * it (its output is read to the end first), -ENOMEM, -EINVAL (linelen 0). */
 int nr_wait_file_line(const char *path, const char *prefix, char *line, size_t linelen,
                       struct nr_proc *p, int timeout_ms);
 
 /* The parent of process pid, from /proc/PID/stat (as the caller's /proc
- * shows it).  Returns the parent's pid, or -1 when pid is gone or unreadable. */
+ * shows it).  Returns the parent's pid (0 for a namespace's init), or
+ * -errno: -ENOENT when pid is gone, -EIO when its stat does not parse. */
 pid_t nr_proc_parent(pid_t pid);
 
 /* Describe a wait status ("exit 3", "signal 11 (Segmentation fault)"). */

@@ -1,7 +1,9 @@
 /* cli_connect.h - how the client targets (http-get, smtp-send) reach their
  * server: resolve a host name, skip every address that is not loopback
  * unless remote destinations are allowed, connect to the first one that
- * answers, with a timeout. */
+ * answers, with a timeout.  Errors follow nr_err.h: negative codes that
+ * name the cause (CLI_E*, for the clients' exit codes) with one line in the
+ * caller's errbuf. */
 #ifndef CLI_CONNECT_H
 #define CLI_CONNECT_H
 

@@ -73,6 +73,7 @@ int srv_start(struct srv *s)
 {
     char errbuf[NR_ERRBUF_SIZE], as[NR_ADDRSTR_SIZE];
     sigset_t set;
+    int r;
 
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
@@ -87,8 +88,8 @@ int srv_start(struct srv *s)
         srv_err(s, "%s", errbuf);
         return -1;
     }
-    if (nr_set_nonblock(s->fd, 1) < 0) { /* accept after poll must never block */
-        srv_err(s, "O_NONBLOCK on listening socket: %s", strerror(errno));
+    if ((r = nr_set_nonblock(s->fd, 1)) < 0) { /* accept after poll must never block */
+        srv_err(s, "O_NONBLOCK on listening socket: %s", strerror(-r));
         return -1;
     }
     s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -103,9 +104,11 @@ int srv_accept(struct srv *s, struct nr_addr *peer)
 
     peer->len = sizeof(peer->ss);
     fd = accept4(s->fd, (struct sockaddr *)&peer->ss, &peer->len, SOCK_CLOEXEC);
-    if (fd >= 0 || (errno != EMFILE && errno != ENFILE))
+    if (fd >= 0)
         return fd;
     e = errno;
+    if (e != EMFILE && e != ENFILE)
+        return -e;
     srv_err(s, "accept: %s: shedding one connection", strerror(e));
     if (s->reserve_fd >= 0) {
         close(s->reserve_fd);
@@ -116,8 +119,7 @@ int srv_accept(struct srv *s, struct nr_addr *peer)
     } else {
         poll(NULL, 0, 100); /* no reserve: back off instead of spinning */
     }
-    errno = e;
-    return -1;
+    return -e;
 }
 
 int srv_next_conn(struct srv *s, char *peerstr)
@@ -127,11 +129,11 @@ int srv_next_conn(struct srv *s, char *peerstr)
     int fd;
 
     if (poll(p, 2, -1) < 0)
-        return -1;
+        return -errno; /* EINTR: a signal other than the two */
     if (p[1].revents)
         return SRV_STOP;
     if (!p[0].revents)
-        return -1;
+        return -EAGAIN;
     fd = srv_accept(s, &peer);
     if (fd >= 0)
         nr_addr_format((struct sockaddr *)&peer.ss, peerstr, NR_ADDRSTR_SIZE);

@@ -1,9 +1,17 @@
 /* srv.h - the plumbing every netrig server target shares: common options,
  * the listening socket (bound, or handed over by socket activation), the
- * readiness line, shutdown signals, accept with EMFILE handling, logging. */
+ * readiness line, shutdown signals, accept with EMFILE handling, logging.
+ *
+ * Errors follow nr_err.h, the convention of the nr_ library these servers
+ * link: the accept path returns -errno (a server's loop decides per cause
+ * and prints strerror(-r)); srv_option and srv_start, the program's own
+ * front end, print their one line on stderr themselves (srv_err) and
+ * return -1.  cli_connect.h, the clients' counterpart, returns negative
+ * CLI_E* codes with one line in an errbuf. */
 #ifndef SRV_H
 #define SRV_H
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -42,8 +50,9 @@ struct srv {
 /* Initialise s with defaults for a server of the given type and port. */
 void srv_init(struct srv *s, const char *name, int type, int default_port);
 
-/* Handle one of the shared getopt options.  Returns 0 when handled, 1 when
- * opt is not a shared option, -1 on a bad value (message printed). */
+/* Handle one of the shared getopt options.  Tri-state: returns 0 when
+ * handled, 1 when opt is not a shared option (the caller's to handle), -1
+ * on a bad value (message printed on stderr). */
 int srv_option(struct srv *s, int opt, const char *arg);
 
 /* Block SIGINT/SIGTERM into a signalfd, ignore SIGPIPE, acquire the socket
@@ -53,17 +62,19 @@ int srv_start(struct srv *s);
 
 /* Accept one connection on s->fd into a close-on-exec fd.  On EMFILE/ENFILE
  * the pending connection is accepted and closed via the reserve descriptor,
- * so the loop neither spins nor dies.  Returns the fd, or -1 (errno set;
- * EAGAIN/ECONNABORTED etc. are transient). */
+ * so the loop neither spins nor dies.  Returns the fd, or -errno (-EAGAIN,
+ * -ECONNABORTED... are transient; -EMFILE/-ENFILE: one connection shed). */
 int srv_accept(struct srv *s, struct nr_addr *peer);
 
-#define SRV_STOP (-2) /* srv_next_conn: SIGINT/SIGTERM arrived */
+/* srv_next_conn: SIGINT/SIGTERM arrived.  An errno value neither poll nor
+ * accept returns, so it cannot be mistaken for a failure of theirs. */
+#define SRV_STOP (-ECANCELED)
 
 /* Wait (without bound) for a connection or a shutdown signal, whichever
  * comes first, and accept it with srv_accept.  The peer's address is written
- * into peerstr[NR_ADDRSTR_SIZE].  Returns the connected fd (caller owns and
- * closes it), SRV_STOP once a shutdown signal is pending, or -1 on a
- * transient failure (call again). */
+ * into peerstr[NR_ADDRSTR_SIZE].  Tri-state: returns the connected fd
+ * (caller owns and closes it), SRV_STOP once a shutdown signal is pending,
+ * or another -errno on a transient failure (call again). */
 int srv_next_conn(struct srv *s, char *peerstr);
 
 /* True once SIGINT or SIGTERM has arrived (consumes nothing: level-checked). */

@@ -66,7 +66,7 @@ static long read_some(struct xfer *x, uint8_t *buf, size_t cap)
         return HG_FETCH_ETIMEOUT;
     }
     if (r < 0) {
-        nr_seterr_errno(x->errbuf, errno, "poll");
+        nr_seterr_errno(x->errbuf, -r, "poll");
         return HG_FETCH_ENET;
     }
     n = nr_read(x->fd, buf, cap);

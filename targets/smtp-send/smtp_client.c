@@ -83,7 +83,7 @@ static int read_reply(struct xact *x, struct ss_ehlo *ehlo)
             nr_seterr(x->errbuf, "%s: no reply for %d ms", x->res->stage, x->s->timeout_ms);
             return SS_ETIMEOUT;
         }
-        n = w < 0 ? -errno : nr_read(x->fd, x->rbuf + x->have, SS_REPLY_BUF - x->have);
+        n = w < 0 ? w : nr_read(x->fd, x->rbuf + x->have, SS_REPLY_BUF - x->have);
         if (n == -EAGAIN)
             continue;
         if (n < 0) {

@@ -105,10 +105,12 @@ int echo_pump(int in_fd, int out_fd, int stop_fd, int idle_ms, uint64_t *moved)
 
 int echo_serve_conn(int fd, int stop_fd, int idle_ms, uint64_t *moved)
 {
-    if (nr_set_nonblock(fd, 1) < 0) {
+    int r = nr_set_nonblock(fd, 1);
+
+    if (r < 0) {
         if (moved)
             *moved = 0;
-        return -errno;
+        return r;
     }
     return echo_pump(fd, fd, stop_fd, idle_ms, moved);
 }

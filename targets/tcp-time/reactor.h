@@ -1,6 +1,8 @@
 /* reactor.h - a tiny epoll event loop in the manner of redis' ae.c: register
  * a descriptor with an event mask and a callback, change the mask, remove
- * it, and run one round of dispatch at a time.  No globals; single thread. */
+ * it, and run one round of dispatch at a time.  No globals; single thread.
+ * Errors follow nr_err.h: creation returns NULL with a line in errbuf, the
+ * rest are thin epoll wrappers and return -errno. */
 #ifndef REACTOR_H
 #define REACTOR_H
 
@@ -27,7 +29,8 @@ int tt_loop_mod(struct tt_loop *l, int fd, uint32_t events);
 int tt_loop_del(struct tt_loop *l, int fd);
 
 /* Wait up to timeout_ms (<0: forever) and dispatch the ready callbacks.
- * Returns the number of events dispatched (0 on timeout or EINTR), or -errno. */
+ * Tri-state: returns the number of events dispatched (> 0), 0 on timeout or
+ * EINTR, or -errno when epoll_wait fails. */
 int tt_loop_run_once(struct tt_loop *l, int timeout_ms);
 
 /* Free the loop (registered descriptors are not closed). */

@@ -228,8 +228,7 @@ int tt_server_add_client(struct tt_server *s, int fd, const struct nr_addr *peer
 
     if (fd < 0)
         return -EBADF;
-    if (nr_set_nonblock(fd, 1) < 0) {
-        r = -errno;
+    if ((r = nr_set_nonblock(fd, 1)) < 0) {
         close(fd);
         return r;
     }
@@ -262,8 +261,11 @@ int tt_server_add_client(struct tt_server *s, int fd, const struct nr_addr *peer
 
 static int default_accept(int listen_fd, struct nr_addr *peer)
 {
+    int fd;
+
     peer->len = sizeof(peer->ss);
-    return accept4(listen_fd, (struct sockaddr *)&peer->ss, &peer->len, SOCK_CLOEXEC);
+    fd = accept4(listen_fd, (struct sockaddr *)&peer->ss, &peer->len, SOCK_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }
 
 static void listener_io(struct tt_loop *l, int fd, uint32_t events, void *arg)
@@ -278,11 +280,11 @@ static void listener_io(struct tt_loop *l, int fd, uint32_t events, void *arg)
         memset(&peer, 0, sizeof(peer));
         cfd = s->cfg.accept ? s->cfg.accept(s->cfg.ctx, fd, &peer) : default_accept(fd, &peer);
         if (cfd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO ||
-                ((errno == EMFILE || errno == ENFILE) && s->cfg.accept))
+            if (cfd == -EINTR || cfd == -ECONNABORTED || cfd == -EPROTO ||
+                ((cfd == -EMFILE || cfd == -ENFILE) && s->cfg.accept))
                 continue; /* transient, or one connection shed by the accept hook */
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                logf_(s, "accept: %s", strerror(errno));
+            if (cfd != -EAGAIN && cfd != -EWOULDBLOCK)
+                logf_(s, "accept: %s", strerror(-cfd));
             return;
         }
         if ((r = tt_server_add_client(s, cfd, &peer)) < 0)
@@ -325,8 +327,8 @@ int tt_server_listen(struct tt_server *s, int listen_fd)
 
     if (s->listen_fd >= 0)
         return -EBUSY;
-    if (nr_set_nonblock(listen_fd, 1) < 0)
-        return -errno;
+    if ((r = nr_set_nonblock(listen_fd, 1)) < 0)
+        return r;
     if ((r = tt_loop_add(s->loop, listen_fd, EPOLLIN, listener_io, s)) < 0)
         return r;
     s->listen_fd = listen_fd;

@@ -27,7 +27,8 @@
 /* Current time for a reply. */
 typedef time_t tt_clock_fn(void *ctx);
 
-/* Accept one connection on listen_fd; returns the new fd or -1 with errno. */
+/* Accept one connection on listen_fd; returns the new fd or -errno
+ * (nr_err.h: -EAGAIN when none is pending). */
 typedef int tt_accept_fn(void *ctx, int listen_fd, struct nr_addr *peer);
 
 /* Receive one connection-event log line (without newline). */
