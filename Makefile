@@ -3,6 +3,7 @@
 #   make            build everything into $(B)/ (never installs packages)
 #   make deps       install the missing Debian packages of ci/packages.txt
 #   make run        deps, build, run the bundled scenario suite with capture, print the report
+#                   (SCN="paths": those scenarios only; OUT=dir: the reports there)
 #   make check      deps, then every test: unit + integration + scenario suite, and the unit
 #                   tests and fuzz regressions again under ASan+UBSan
 #   make install    PREFIX=/usr/local DESTDIR= : netrig in bin/, the targets in
@@ -174,9 +175,10 @@ TSAN_CHECK := bin/tcp-echo-mt bin/netrig tests/test_srv_echo_mt
 # --- running -------------------------------------------------------------
 
 # Only these three install packages (ci/install-deps.sh); they build after it.
+# make run SCN="paths" runs only those scenarios; OUT=dir (default $(B)/report).
 run: deps
 	$(MAKE) --no-print-directory B=$(B) all
-	sh ci/run-suite.sh $(B)
+	sh ci/run-suite.sh $(B) $(SCN)
 
 check: deps
 	$(MAKE) --no-print-directory B=$(B) all

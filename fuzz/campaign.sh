@@ -1,7 +1,8 @@
 #!/bin/sh
 # campaign.sh NAME [SECONDS [JOBS]] - run an AFL++ campaign on fuzz/NAME.c.
 #
-# Builds $B/fuzz/afl-NAME (+ .cmplog, + the replay program), seeds from
+# Builds $B/fuzz/afl-NAME and afl-NAME.cmplog (FUZZ_CMPLOG=0: no CmpLog
+# program and no CmpLog instance; the triage builds its own replay), seeds from
 # fuzz/corpus/NAME/ (plus seeds converted from pcaps/*.pcap* by
 # `netrig pcap seeds` when $B/bin/netrig exists), starts one -M and JOBS-1
 # -S instances (CmpLog on one of them), uses fuzz/dict/NAME.dict when
@@ -21,6 +22,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 . fuzz/common.sh
+# Exit 1 means crashes and nothing else: any other failure (a command
+# failing under set -e) leaves with 2; a signal's status is kept.
+crashed=""
+trap 'rc=$?; [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || [ "$rc" -gt 128 ] || [ -n "$crashed" ] ||
+      { fz_say "stopped by an unexpected failure (status $rc): exit 2"; exit 2; }' EXIT
 
 name=${1:?usage: campaign.sh NAME [SECONDS [JOBS]]}
 secs=${2:-60}
@@ -31,7 +37,10 @@ if [ -n "${FUZZ_AFL_BIN:-}" ]; then # a program built elsewhere (ci/test-fuzz-ca
 else
     [ -f "fuzz/$name.c" ] || { fz_say "no harness fuzz/$name.c"; exit 2; }
     bin=$B/fuzz/afl-$name
-    fz_make "$bin" "$bin.cmplog" "$B/fuzz/replay-$name" >/dev/null || { fz_say "build failed"; exit 2; }
+    progs=$bin
+    [ "${FUZZ_CMPLOG:-1}" = 0 ] || progs="$progs $bin.cmplog"
+    # shellcheck disable=SC2086 # a list of make targets
+    fz_make $progs >/dev/null || { fz_say "build failed"; exit 2; }
 fi
 
 out=$B/fuzz/out/$name
@@ -133,7 +142,9 @@ while [ "$i" -lt "$jobs" ]; do
     if [ "$i" -eq 0 ]; then role="-M main"; id=main; else role="-S s$i"; id=s$i; fi
     cmplog=""
     # CmpLog on the first secondary, or on the main when it is alone.
-    if { [ "$jobs" -eq 1 ] || [ "$i" -eq 1 ]; } && [ -x "$bin.cmplog" ]; then cmplog="-c $bin.cmplog"; fi
+    if { [ "$jobs" -eq 1 ] || [ "$i" -eq 1 ]; } && [ "${FUZZ_CMPLOG:-1}" != 0 ] && [ -x "$bin.cmplog" ]; then
+        cmplog="-c $bin.cmplog"
+    fi
     # shellcheck disable=SC2086
     mkfifo "$out/$id.screen"
     ui_filter "$id" < "$out/$id.screen" &
@@ -232,17 +243,35 @@ echo "crashes: $out/*/crashes/   hangs: $out/*/hangs/   queue: $out/*/queue/"
 if [ "$total_crashes" -eq 0 ]; then
     exit 0
 fi
-if [ -n "${NETRIG_NO_TRIAGE:-}" ]; then
-    fz_say "$name: $total_crashes crash(es) saved in $out/*/crashes/ (not triaged)"
-    exit 1
-fi
+# Crashes saved: say where they are, last, and exit 1.
 echo
-sh fuzz/triage.sh "$name" "$out" || { fz_say "triage failed"; exit 2; }
-new=$(wc -l < "$out/new-regressions")
-known=$(wc -l < "$out/known-regressions")
-fz_say "$name: $total_crashes crash(es) saved: $new new regression(s), $known known one(s) again"
-sed 's/^/    new:   /' "$out/new-regressions"
-sort -u "$out/known-regressions" | sed 's/^/    known: /'
-[ "$new" -gt 0 ] || [ "$known" -gt 0 ] ||
-    fz_say "none reproduced under ASan+UBSan; the raw inputs are in $out/*/crashes/"
+triaged=""
+if [ -z "${NETRIG_NO_TRIAGE:-}" ]; then
+    if sh fuzz/triage.sh "$name" "$out"; then
+        triaged=1
+    else
+        fz_say "triage failed: the crashes are not filed"
+    fi
+    echo
+fi
+fz_say "FAILED: $name: $total_crashes crash(es) saved"
+for d in "$out"/*/crashes; do
+    n=$(find "$d" -maxdepth 1 -type f -name 'id:*' 2>/dev/null | wc -l)
+    [ "$n" -gt 0 ] && echo "    raw:   $d/ ($n input(s))"
+done
+if [ -n "$triaged" ]; then
+    new=$(wc -l < "$out/new-regressions")
+    known=$(sort -u "$out/known-regressions" | wc -l)
+    sed 's/^/    new:   /' "$out/new-regressions"
+    sort -u "$out/known-regressions" | sed 's/^/    known: /'
+    if [ "$new" -gt 0 ] || [ "$known" -gt 0 ]; then
+        fz_say "$name: $new new regression(s) filed, $known known one(s) hit again (each with its report in <file>.stack)"
+    else
+        fz_say "$name: none reproduced under ASan+UBSan; only the raw inputs above are left"
+    fi
+else
+    fz_say "$name: not triaged: the raw inputs above are the findings"
+fi
+crashed=1
+fz_say "exit 1: crashes saved (make fuzz shows this status as 'Error 1' and exits 2, as GNU make does for any failed recipe)"
 exit 1
