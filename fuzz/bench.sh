@@ -17,7 +17,7 @@
 # costs per execution depends on the inputs it happens to generate, so a
 # fixed seed makes runs repeatable (another seed gives another sample).
 # Prints a table per target and the three ratios the project aims at.
-# Exit 0, or 1 on setup failure.
+# Exit 0; 1 when something could not be built or an instance gave no figure.
 set -eu
 cd "$(dirname "$0")/.."
 . fuzz/common.sh
@@ -34,8 +34,13 @@ bins="$bins $B/fuzz/bench-tcp-baseline $B/fuzz/bench-thread-cost"
 for t in $targets; do
     bins="$bins $B/fuzz/afl-$t $B/fuzz/aflbin-$t $B/bin/$t"
 done
+# AFL_PRELOAD needs an absolute path (B may be either)
+case $B in
+/*) preload_lib=$B/fuzz/libnetrig-preload.so ;;
+*) preload_lib=$PWD/$B/fuzz/libnetrig-preload.so ;;
+esac
 # shellcheck disable=SC2086 # a list of make targets
-fz_make $bins >/dev/null
+fz_make $bins >/dev/null || { fz_say "bench: build failed"; exit 1; }
 fz_afl_env
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-bench.XXXXXX")
 srv=""
@@ -68,7 +73,7 @@ bench_target() {
     mkdir -p "$work/seeds"
     cp fuzz/corpus/"$t"/* "$work/seeds/" 2>/dev/null || printf '\0\0\0\1x' > "$work/seeds/x"
     inproc=$(run inproc "$B/fuzz/afl-$t")
-    preload=$(AFL_DEFER_FORKSRV=1 AFL_PRELOAD=$PWD/$B/fuzz/libnetrig-preload.so \
+    preload=$(AFL_DEFER_FORKSRV=1 AFL_PRELOAD=$preload_lib \
               run preload "$B/fuzz/aflbin-$t" --port 0 -q)
     "$B/bin/$t" --port 0 -q > "$work/srv.out" 2>&1 &
     srv=$!
@@ -88,6 +93,9 @@ bench_target() {
     srv=""
     persist=$(run empty-persistent "$B/fuzz/bench-empty-persistent")
     fork=$(run empty-fork "$B/fuzz/bench-empty-fork")
+    for v in "$inproc" "$preload" "$tcp" "$persist" "$fork"; do
+        [ "$v" != 0 ] || missing=1
+    done
 
     echo
     echo "== execs/s on one core, $t, ${secs}s each =="
@@ -107,9 +115,14 @@ bench_target() {
     }'
 }
 
+missing=0
 for t in $targets; do
     bench_target "$t"
 done
 echo
 echo "one thread created and joined: $(taskset -c 0 "$B/fuzz/bench-thread-cost" 2>/dev/null ||
     "$B/fuzz/bench-thread-cost") us (the empty persistent harness's whole execution: 1e6 / its execs/s)"
+if [ "$missing" -ne 0 ]; then
+    fz_say "bench: some figures are missing (0 above): see the messages before the tables"
+    exit 1
+fi
