@@ -1,15 +1,20 @@
 #!/bin/sh
-# `make fuzz` as a CI job uses it: a campaign that saves a crash exits 1
-# after triage and names the regression file it wrote; a campaign on the
-# same harness without the bug exits 0, prints progress lines with execs/s,
-# corpus, edges (bitmap %) and crashes, and writes afl-plot's graphs to
+# `make fuzz` as a CI job uses it.  A campaign that saves a crash: run as
+# fuzz/campaign.sh it exits 1 (what a CI job that wants 1 runs), through
+# make fuzz make exits 2 (GNU make's status for any failed recipe; its
+# "Error 1" names the campaign's); either way the last lines name the
+# regression file the triage wrote and the raw crash inputs.  A campaign
+# that cannot run exits 2, never 1.  A campaign on the same harness without
+# the bug exits 0, prints progress lines with execs/s, corpus, edges
+# (bitmap %) and crashes, and writes afl-plot's graphs to
 # OUT/plot/index.html.  The harness is ci/fuzz-campaign/planted.c (a
 # planted heap overflow behind -DPLANTED), built here with afl-clang-fast
-# and clang in seconds; the campaign runs through make fuzz and the real
-# fuzz/campaign.sh and fuzz/triage.sh, with the regressions filed in a
-# scratch directory, never in fuzz/regressions/.
+# and clang in seconds; the campaigns run through make fuzz or the real
+# fuzz/campaign.sh and fuzz/triage.sh, side by side, with the regressions
+# filed in scratch directories, never in fuzz/regressions/.
 #
-#   sh ci/test-fuzz-campaign.sh [BUILD]        (about 45 s, mostly waiting: 2 s of CPU building, a campaign to the planted crash, a 12 s one without)
+#   sh ci/test-fuzz-campaign.sh [BUILD]   (about 20 s: 2 s of CPU building,
+#   two campaigns to the planted crash beside a 12 s one without)
 set -u
 root=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-campaign.XXXXXX")
@@ -28,29 +33,53 @@ done
 
 # "BUG" as a dictionary word: the campaign reaches the bug at once
 printf 'magic="BUG"\n' > "$work/planted.dict"
-# campaign VARIANT SECONDS [ENV...]: make fuzz on it, output in $work/VARIANT.out
+# campaign RUN VARIANT SECONDS [ENV...]: make fuzz on the VARIANT program
+# (RUN "script": fuzz/campaign.sh itself, as a CI job that wants its exit 1
+# runs it), output in $work/RUN.out, status in $work/RUN.rc
 campaign() {
-    v=$1 secs=$2
-    shift 2
+    r=$1 v=$2 secs=$3
+    shift 3
+    if [ "$r" = script ]; then
+        set -- env B="$work/b-$r" "$@" sh "$root/fuzz/campaign.sh" planted "$secs" 1
+    else
+        set -- env "$@" make --no-print-directory -C "$root" fuzz FUZZER=planted SECONDS="$secs" JOBS=1 \
+            B="$work/b-$r"
+    fi
     env FUZZ_AFL_BIN="$work/afl-$v" FUZZ_REPLAY_BIN="$work/replay-$v" \
-        NETRIG_REGRESSIONS="$work/regressions" AFL_EXTRA="-x $work/planted.dict" "$@" \
-        make --no-print-directory -C "$root" fuzz FUZZER=planted SECONDS="$secs" JOBS=1 \
-        B="$work/b-$v" > "$work/$v.out" 2>&1
-    echo $? > "$work/$v.rc"
+        NETRIG_REGRESSIONS="$work/regressions-$r" AFL_EXTRA="-x $work/planted.dict" \
+        "$@" > "$work/$r.out" 2>&1
+    echo $? > "$work/$r.rc"
 }
-campaign planted 60 AFL_BENCH_UNTIL_CRASH=1
-# make itself exits 2 when a recipe fails; the campaign's own status is 1
-check "make fuzz fails when the campaign saved a crash: the campaign exits 1" sh -c "
-    test \"\$(cat '$work/planted.rc')\" != 0 && grep -q 'fuzz\] Error 1\$' '$work/planted.out' &&
-    grep -q '^fuzz: planted: 1 crash(es) saved' '$work/planted.out'"
-check "it was triaged into a new regression file, and the output names it" sh -c "
-    f=\$(ls '$work/regressions/planted/' | grep -v stack | head -n 1) &&
-    grep -q \"new:   $work/regressions/planted/\$f\" '$work/planted.out' &&
-    grep -q 'heap-buffer-overflow' '$work/regressions/planted/'\$f.stack"
+# the three campaigns side by side (each is mostly one afl-fuzz process):
+# the planted bug through make fuzz and through the script, and the same
+# harness without the bug for 12 s (afl-plot needs 10 s of rows)
+campaign planted planted 60 AFL_BENCH_UNTIL_CRASH=1 &
+campaign script planted 60 AFL_BENCH_UNTIL_CRASH=1 &
+campaign clean clean 12 &
+wait
+rc() { cat "$work/$1.rc"; }
+
+check "fuzz/campaign.sh exits 1 when the campaign saved a crash (exit $(rc script))" test "$(rc script)" = 1
+# make itself exits 2 when a recipe fails ("Error 1" is the campaign's status)
+check "make fuzz fails on it too: make's own status 2, 'Error 1' from the campaign (exit $(rc planted))" sh -c "
+    test '$(rc planted)' = 2 && grep -q 'fuzz\] Error 1\$' '$work/planted.out'"
+for r in script planted; do
+    check "$r: the last lines say where the crashes are: the new regression file and the raw inputs" sh -c "
+        f=\$(ls '$work/regressions-$r/planted/' | grep -v stack | head -n 1) && test -n \"\$f\" &&
+        tail -n 8 '$work/$r.out' > '$work/$r.tail' &&
+        grep -q '^fuzz: FAILED: planted: 1 crash(es) saved' '$work/$r.tail' &&
+        grep -q \"^    new:   $work/regressions-$r/planted/\$f\\\$\" '$work/$r.tail' &&
+        grep -q '^    raw:   $work/b-$r/fuzz/out/planted/main/crashes/ (1 input(s))' '$work/$r.tail' &&
+        grep -q '^fuzz: exit 1: crashes saved' '$work/$r.tail' &&
+        grep -q 'heap-buffer-overflow' '$work/regressions-$r/planted/'\$f.stack"
+done
+B="$work/b-none" sh "$root/fuzz/campaign.sh" no-such-harness 5 1 > "$work/none.out" 2>&1
+echo $? > "$work/none.rc"
+check "must fail with 2, not 1: a campaign that cannot run (no such harness; exit $(rc none))" sh -c "
+    test '$(rc none)' = 2 && grep -q 'no harness fuzz/no-such-harness.c' '$work/none.out'"
 check "nothing was filed in fuzz/regressions/" test ! -e "$root/fuzz/regressions/planted"
 
 # must fail: the same campaign without the bug saves nothing and exits 0
-campaign clean 12
 check "make fuzz exits 0 when no crash was saved (exit $(cat "$work/clean.rc"))" \
     test "$(cat "$work/clean.rc")" = 0
 check "progress every 10 s: execs/s, corpus, edges (bitmap %), crashes" \
@@ -60,6 +89,6 @@ check "afl-plot's graphs in OUT/plot/index.html, and the path printed" sh -c "
     grep -q '^graphs: $work/b-clean/fuzz/out/planted/plot/index.html' '$work/clean.out' &&
     test -s '$work/b-clean/fuzz/out/planted/plot/index.html' &&
     ls '$work/b-clean/fuzz/out/planted/plot/'*.png >/dev/null"
-[ $bad -eq 0 ] || { echo "--- planted run:"; tail -n 30 "$work/planted.out"; echo "--- clean run:"; tail -n 30 "$work/clean.out"; }
+[ $bad -eq 0 ] || for r in planted script clean; do echo "--- $r run:"; tail -n 30 "$work/$r.out"; done
 [ $bad -eq 0 ] && echo "test-fuzz-campaign: all checks passed"
 exit $bad
