@@ -55,6 +55,16 @@ for variant in "$build" "$asan"; do
     units "$variant" >"$out" 2>&1 &
     streams="$streams $out"
 done
+# Beside them, the smoke runs of the fuzz and bench make targets (mostly
+# compiling into $build/selftest and $build/bench, which nothing else uses).
+if [ -x "$build/bin/netrig" ]; then
+    out="$logdir/make-targets-fuzz.out"
+    { pass=0 fail=0 failed=""
+      run "make targets the docs name: fuzz-selftest, fuzz-bench, pcap-mutants" \
+          sh ci/test-make-targets.sh "$build" fuzz
+      echo "TALLY $pass $fail$failed"; } >"$out" 2>&1 &
+    streams="$streams $out"
+fi
 wait
 for out in $streams; do
     grep -v '^TALLY ' "$out"
@@ -109,7 +119,7 @@ if [ -x "$build/bin/netrig" ]; then
     run "guide commands" sh ci/test-guide.sh "$build"
     run "CI reports: streaming, JSON, JUnit, GitHub, shards, artifacts" sh ci/test-report.sh "$build"
     run "make install and uninstall" sh ci/test-install.sh "$build"
-    run "make targets the docs name: smoke runs" sh ci/test-make-targets.sh "$build"
+    run "make targets the docs name: soak, run, bench-run, bench-proxy" sh ci/test-make-targets.sh "$build" run
     run "HTML report in Chromium" sh ci/test-html.sh "$build"
 fi
 
