@@ -184,6 +184,7 @@ check: deps
 	$(MAKE) --no-print-directory B=$(B) all
 	$(MAKE) --no-print-directory B=$(B)/asan SAN=1 NR_NODEPS=1 all
 	$(MAKE) --no-print-directory B=$(B)/tsan SAN=thread NR_NODEPS=1 $(addprefix $(B)/tsan/,$(TSAN_CHECK))
+	sh ci/test-import-cycles.sh $(B)
 	sh ci/run-tests.sh $(B) $(B)/asan
 
 # The flake budget: the suite REPEAT (20) times, -j JOBS (CPUs), under a busy

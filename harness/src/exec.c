@@ -1,5 +1,8 @@
-/* exec.c - the scenario executor: state, variables, step dispatch, blocks,
- * and run_scenario, the entry point for one isolated scenario run. */
+/* exec.c - the scenario executor's top: step dispatch, `parallel` and
+ * `repeat` blocks, the watchdog, and run_scenario, the entry point for one
+ * isolated scenario run (capture, steps, teardown, the wire judgement).
+ * It calls the step modules and the services of exec_ctx.c; nothing calls
+ * back into it but cmd_run.c. */
 #define _GNU_SOURCE
 #include "exec.h"
 #include "run_capture.h"
@@ -19,270 +22,8 @@
 
 #define WATCHDOG_MARGIN_MS 1000  /* after the deadline, before the watchdog reports */
 #define STRAGGLER_GRACE_MS 1000  /* for processes the targets left, after SIGTERM */
-#define PACE_MAX_MS 200          /* one wait for the capture, at most */
-#define PACE_GIVE_UP_MS 2000     /* waited this long with nothing captured: stop waiting */
 
 static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps);
-
-/* ---- messages ---------------------------------------------------------- */
-
-static const char *step_text(const struct nr_step *s)
-{
-    return s->text ? s->text : "";
-}
-
-/* The file a step is written in (an included one, or the scenario). */
-static const char *step_file(const struct exec_state *st, const struct nr_step *s)
-{
-    return s->file < st->scn->nfiles ? st->scn->files[s->file] : st->scn->path;
-}
-
-FILE *exec_fail_begin(struct exec_ctx *c, const struct nr_step *s)
-{
-    /* The first failing step wins; findings at the end of the scenario
-     * (s == NULL: a crashed target, a bad capture) are added to it. */
-    if (c->fstream || (c->fail && s))
-        return NULL;
-    c->fstream = open_memstream(&c->fbuf, &c->flen);
-    if (!c->fstream)
-        return NULL;
-    if (c->index >= 0 && c->in_parallel)
-        fprintf(c->fstream, "[instance %ld] ", c->index);
-    if (s)
-        fprintf(c->fstream, "%s:%u: %s\n", step_file(c->st, s), s->line, step_text(s));
-    else
-        fprintf(c->fstream, "%s: at the end of the scenario:\n", c->st->scn->path);
-    return c->fstream;
-}
-
-void exec_fail_end(struct exec_ctx *c)
-{
-    char *joined;
-
-    if (!c->fstream)
-        return;
-    fclose(c->fstream);
-    c->fstream = NULL;
-    if (!c->fail) {
-        c->fail = c->fbuf;
-    } else if (asprintf(&joined, "%s%s", c->fail, c->fbuf) >= 0) {
-        free(c->fail);
-        c->fail = joined;
-    }
-    if (c->fail != c->fbuf)
-        free(c->fbuf);
-    c->fbuf = NULL;
-}
-
-void exec_fail(struct exec_ctx *c, const struct nr_step *s, const char *fmt, ...)
-{
-    FILE *f = exec_fail_begin(c, s);
-    va_list ap;
-
-    if (!f)
-        return;
-    fputs("  ", f);
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
-    fputc('\n', f);
-    exec_fail_end(c);
-}
-
-/* Microseconds since the scenario's time 0 (st->t0), for the step log. */
-static int64_t log_us(const struct exec_state *st)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* nr_now_ms's clock */
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - st->t0 * 1000;
-}
-
-void exec_log(struct exec_state *st, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!st->log)
-        return;
-    pthread_mutex_lock(&st->lock);
-    fprintf(st->log, "%10.6f ", (double)log_us(st) / 1e6);
-    va_start(ap, fmt);
-    vfprintf(st->log, fmt, ap);
-    va_end(ap);
-    fputc('\n', st->log);
-    pthread_mutex_unlock(&st->lock);
-}
-
-/* ---- time -------------------------------------------------------------- */
-
-int exec_deadline_passed(struct exec_ctx *c)
-{
-    return nr_ms_left(c->st->deadline) == 0;
-}
-
-int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t started)
-{
-    int left = nr_ms_left(c->st->deadline), budget;
-    int64_t limit = s->timeout_ms >= 0 ? (int64_t)(s->timeout_ms * c->st->o->time_scale)
-                                       : c->st->step_timeout;
-    int64_t rest = started + limit - nr_now_ms();
-
-    budget = rest < 0 ? 0 : rest > INT32_MAX ? INT32_MAX : (int)rest;
-    return budget < left ? budget : left;
-}
-
-/* ---- pacing ------------------------------------------------------------ */
-
-void exec_pace_init(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
-{
-    memset(p, 0, sizeof(*p));
-    p->cap = atomic_load(&c->st->pace_cap);
-    if (!p->cap)
-        return;
-    p->base_cap = run_capture_payload(p->cap);
-    p->base_io = io;
-    /* a quarter of the ring: what is in flight in the socket buffers when the
-     * sender stops must still fit */
-    p->limit = run_capture_ring(p->cap) / 4;
-}
-
-int exec_pace(struct exec_ctx *c, struct exec_pacer *p, uint64_t io)
-{
-    int64_t until = nr_now_ms() + PACE_MAX_MS;
-    uint64_t before = p->cap ? run_capture_payload(p->cap) : 0;
-    int waited = 0;
-
-    /* the capture counts every flow's payload, so its side can only be too
-     * large: a wait means the capture is really behind */
-    while (p->cap && atomic_load(&c->st->pace_cap) == p->cap &&
-           io - p->base_io > run_capture_payload(p->cap) - p->base_cap + p->limit &&
-           nr_ms_left(until) > 0 && !exec_deadline_passed(c)) {
-        poll(NULL, 0, 1);
-        waited++;
-    }
-    if (waited)
-        atomic_fetch_add(&c->st->paced_ms, (uint64_t)waited);
-    if (waited && atomic_load(&c->st->pace_cap) == p->cap) {
-        /* waits in a row without one captured byte: the capture is not
-         * draining at all (its end will say why); waiting more only slows */
-        p->stalled_ms = run_capture_payload(p->cap) == before ? p->stalled_ms + waited : 0;
-        if (p->stalled_ms >= PACE_GIVE_UP_MS) {
-            exec_log(c->st, "the capture took nothing in %d ms: this send stops waiting for it",
-                     p->stalled_ms);
-            p->cap = NULL;
-        }
-    }
-    return waited > 0;
-}
-
-/* ---- variables ------------------------------------------------------- */
-
-int exec_setvar(struct exec_state *st, const char *name, const void *val, size_t len)
-{
-    struct exec_var *v = NULL, *nv;
-    uint8_t *copy = malloc(len + 1);
-
-    if (!copy)
-        return -1;
-    memcpy(copy, val, len);
-    copy[len] = '\0';
-    pthread_mutex_lock(&st->lock);
-    for (size_t i = 0; i < st->nvars; i++)
-        if (strcmp(st->vars[i].name, name) == 0)
-            v = &st->vars[i];
-    if (!v) {
-        nv = realloc(st->vars, (st->nvars + 1) * sizeof(*nv));
-        if (!nv) {
-            pthread_mutex_unlock(&st->lock);
-            free(copy);
-            return -1;
-        }
-        st->vars = nv;
-        v = &st->vars[st->nvars++];
-        memset(v, 0, sizeof(*v));
-        snprintf(v->name, sizeof(v->name), "%s", name);
-    }
-    free(v->val);
-    v->val = copy;
-    v->len = len;
-    pthread_mutex_unlock(&st->lock);
-    return 0;
-}
-
-/* Find a variable's value; variables are only added, never removed, while
- * steps run, and values are replaced only by `set` outside parallel blocks. */
-static const struct exec_var *getvar(struct exec_state *st, const char *name, size_t nlen)
-{
-    const struct exec_var *found = NULL;
-
-    pthread_mutex_lock(&st->lock);
-    for (size_t i = 0; i < st->nvars; i++)
-        if (strlen(st->vars[i].name) == nlen && memcmp(st->vars[i].name, name, nlen) == 0)
-            found = &st->vars[i];
-    pthread_mutex_unlock(&st->lock);
-    return found;
-}
-
-/* Variable lookup for nr_tmpl_expand, which splits `.host`/`.port` itself
- * and so only asks for base names. */
-static int lookup(void *arg, const char *name, const uint8_t **val, size_t *len)
-{
-    struct exec_ctx *c = arg;
-    const struct exec_var *v;
-
-    if (strcmp(name, "i") == 0) {
-        if (c->index < 0)
-            return -1;
-        snprintf(c->scratch, sizeof(c->scratch), "%ld", c->index);
-        *val = (const uint8_t *)c->scratch;
-        *len = strlen(c->scratch);
-        return 0;
-    }
-    if (strcmp(name, "tmp") == 0) {
-        *val = (const uint8_t *)c->st->tmpdir;
-        *len = strlen(c->st->tmpdir);
-        return 0;
-    }
-    if (strcmp(name, "dir") == 0) {
-        *val = (const uint8_t *)c->st->scndir;
-        *len = strlen(c->st->scndir);
-        return 0;
-    }
-    if (strcmp(name, "bin") == 0) {
-        *val = (const uint8_t *)c->st->o->bindir;
-        *len = strlen(c->st->o->bindir);
-        return 0;
-    }
-    v = getvar(c->st, name, strlen(name));
-    if (!v)
-        return -1;
-    *val = v->val;
-    *len = v->len;
-    return 0;
-}
-
-char *exec_expand(struct exec_ctx *c, const struct nr_step *s, const struct nr_tmpl *t,
-                  size_t *len)
-{
-    char errbuf[NR_ERRBUF_SIZE];
-    uint8_t *out = NULL, *z;
-    size_t n = 0;
-
-    if (nr_tmpl_expand(t, lookup, c, &out, &n, errbuf) < 0) {
-        exec_fail(c, s, "%s", errbuf);
-        return NULL;
-    }
-    z = realloc(out, n + 1);
-    if (!z) {
-        free(out);
-        exec_fail(c, s, "out of memory");
-        return NULL;
-    }
-    z[n] = '\0';
-    if (len)
-        *len = n;
-    return (char *)z;
-}
 
 /* ---- blocks ------------------------------------------------------------ */
 
@@ -499,7 +240,7 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
 {
     for (size_t i = 0; i < steps->n && !c->fail; i++) {
         const struct nr_step *s = &steps->v[i];
-        int64_t t = log_us(c->st);
+        int64_t t = exec_log_us(c->st);
         int r;
 
         if (exec_deadline_passed(c)) {
@@ -514,7 +255,7 @@ static int exec_steps(struct exec_ctx *c, const struct nr_steps *steps)
             deadline_note(c, s, r);
         if (s->kind != NR_S_PARALLEL && s->kind != NR_S_REPEAT)
             exec_log(c->st, "%s%u: %s  [%s, %.3f ms]", c->index >= 0 ? "  " : "", s->line,
-                     step_text(s), r == 0 ? "ok" : "FAILED", (double)(log_us(c->st) - t) / 1e3);
+                     exec_step_text(s), r == 0 ? "ok" : "FAILED", (double)(exec_log_us(c->st) - t) / 1e3);
     }
     return c->fail ? -1 : 0;
 }
@@ -652,8 +393,8 @@ static void *watchdog_main(void *arg)
     s = atomic_load(&st->current);
     if (asprintf(&msg, "%s:%u: %s\n  scenario deadline (%s) exceeded: this step was still "
                        "running %lld ms after it, so the scenario was stopped\n",
-                 s ? step_file(st, s) : st->scn->path, s ? s->line : 0,
-                 s ? step_text(s) : "(before the first step)",
+                 s ? exec_step_file(st, s) : st->scn->path, s ? s->line : 0,
+                 s ? exec_step_text(s) : "(before the first step)",
                  st->deadline_text, (long long)(nr_now_ms() - st->deadline)) < 0)
         msg = NULL;
     exec_log(st, "watchdog: %s", msg ? msg : "scenario deadline exceeded");
@@ -766,7 +507,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
         struct timespec rt;
         long long us;
         clock_gettime(CLOCK_REALTIME, &rt);
-        us = (long long)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - log_us(&st);
+        us = (long long)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - exec_log_us(&st);
         exec_log(&st, "clock: 0 is %lld.%06lld s wall clock", us / 1000000, us % 1000000);
     }
 

@@ -1,4 +1,11 @@
-/* exec.h - the scenario executor's state, shared by exec_*.c.
+/* exec.h - the scenario executor's state, shared by exec_*.c, and the
+ * functions of each of its modules, lowest layer first (a module calls only
+ * those below it; ci/import-cycles.py fails make check on a circle):
+ *   exec_hash.c, exec_ctx.c  services: hash; fail, log, variables, expand,
+ *                            budgets and deadline, pacing, connection lookup
+ *   exec_gen.c               payloads
+ *   exec_conn*.c, exec_target.c, exec_wire.c, exec_proxy.c   the steps
+ *   exec.c                   dispatch, blocks, run_scenario
  *
  * One struct exec_state per scenario run (targets, variables, the step log,
  * the deadline).  Steps run in a struct exec_ctx: the scenario's own, one
@@ -61,16 +68,6 @@ struct exec_record {
     } relay_skip[EXEC_RELAY_SKIPS];
     size_t n_relay_skip;
 };
-
-/* The hash the wire judge compares streams by: XXH3, 64 bit (libxxhash),
- * of a whole byte stream, continued over its pieces in a state that lives
- * on the heap (XXH3 wants it 64-byte aligned).  exec_hash_new returns a
- * fresh state or NULL (free it with XXH3_freeState); exec_hash_add adds n
- * bytes and returns the hash of every byte added so far; exec_hash is the
- * hash of p[0..n) at once, equal to adding it in any pieces. */
-XXH3_state_t *exec_hash_new(void);
-uint64_t exec_hash_add(XXH3_state_t *h, const void *p, size_t n);
-uint64_t exec_hash(const void *p, size_t n);
 
 struct exec_conn {
     struct exec_record rec;         /* name, addresses, counters */
@@ -184,7 +181,26 @@ struct exec_gen {
     uint64_t total;           /* bytes in the whole payload */
 };
 
-/* --- exec.c ------------------------------------------------------------ */
+/* --- exec_hash.c ----------------------------------------------------------- */
+
+/* The hash the wire judge compares streams by: XXH3, 64 bit (libxxhash),
+ * of a whole byte stream, continued over its pieces in a state that lives
+ * on the heap (XXH3 wants it 64-byte aligned).  exec_hash_new returns a
+ * fresh state or NULL (free it with XXH3_freeState); exec_hash_add adds n
+ * bytes and returns the hash of every byte added so far; exec_hash is the
+ * hash of p[0..n) at once, equal to adding it in any pieces. */
+XXH3_state_t *exec_hash_new(void);
+uint64_t exec_hash_add(XXH3_state_t *h, const void *p, size_t n);
+uint64_t exec_hash(const void *p, size_t n);
+
+/* --- exec_ctx.c: the services ----------------------------------------------- */
+
+/* A step's text as written ("" when the parser kept none). */
+const char *exec_step_text(const struct nr_step *s);
+/* The file a step is written in (an included one, or the scenario). */
+const char *exec_step_file(const struct exec_state *st, const struct nr_step *s);
+/* Microseconds since the scenario's time 0 (st->t0), the step log's clock. */
+int64_t exec_log_us(const struct exec_state *st);
 
 /* Record a failure for the current step (first one wins), printf-style. */
 void exec_fail(struct exec_ctx *c, const struct nr_step *s, const char *fmt, ...)
@@ -234,6 +250,20 @@ int exec_setvar(struct exec_state *st, const char *name, const void *val, size_t
 /* Log a line to the step log. */
 void exec_log(struct exec_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Find an open connection by name in c or its enclosing contexts. */
+struct exec_conn *exec_find_conn(struct exec_ctx *c, const char *name);
+
+/* --- exec_gen.c ------------------------------------------------------------ */
+
+/* Build the concrete form of a payload (expanding templates, reading
+ * files). Returns 0, or -1 after exec_fail; free with exec_gen_free. */
+int exec_gen_init(struct exec_ctx *c, const struct nr_step *s, const struct nr_payload *p,
+                  struct exec_gen *g);
+/* Bytes pos..pos+n of the payload into buf. */
+void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t n);
+/* Release what exec_gen_init allocated. */
+void exec_gen_free(struct exec_gen *g);
+
 /* --- exec_conn.c -------------------------------------------------------- */
 /* Every step function runs one step of its kind in context c and returns 0,
  * or -1 after recording why with exec_fail. */
@@ -255,18 +285,6 @@ int exec_close(struct exec_ctx *c, const struct nr_step *s, int abortive);
 /* Close every connection of c, keeping their records for the wire check;
  * forget its flows. */
 void exec_conns_free(struct exec_ctx *c);
-
-/* Build the concrete form of a payload (expanding templates, reading
- * files). Returns 0, or -1 after exec_fail; free with exec_gen_free. */
-int exec_gen_init(struct exec_ctx *c, const struct nr_step *s, const struct nr_payload *p,
-                  struct exec_gen *g);
-/* Bytes pos..pos+n of the payload into buf. */
-void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t n);
-/* Release what exec_gen_init allocated. */
-void exec_gen_free(struct exec_gen *g);
-
-/* Find an open connection by name in c or its enclosing contexts. */
-struct exec_conn *exec_find_conn(struct exec_ctx *c, const char *name);
 
 /* --- exec_wire.c ---------------------------------------------------------- */
 
