@@ -8,7 +8,9 @@
 # 2. Latency accuracy: `latency 20ms` and `latency 100ms` on the way up,
 #    SAMPLES round trips of a byte each through an echo server: the measured
 #    one-way delay (round trip minus the direct round trip) at the median.
-# Prints a table (harness/doc/faults.md quotes one).  RUNS=5 SAMPLES=50.
+# Prints a table (harness/doc/faults.md quotes one) and the load average
+# before and after (figures taken on a busy machine are inflated by waiting
+# for a CPU: say so when quoting them).  RUNS=5 SAMPLES=50.
 set -eu
 build=${1:-build}
 runs=${RUNS:-5}
@@ -35,6 +37,12 @@ send a pattern 67108864
 expect a pattern 67108864 within 60s
 close a
 SCN
+
+# The 1-minute load average.
+load() {
+    cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"
+}
+load_before=$(load)
 
 # The wall time (ms) of the transfer: the send step and the expect step.
 step_ms() {
@@ -68,6 +76,7 @@ for cap in capture no-capture; do
 done
 
 echo "64 MiB echo through tcp-echo-mt, $runs runs each (send + expect steps, ms: median min max)"
+echo "load average (1 min): $load_before before, $(load) after the echoes"
 printf '%-12s %-22s %-22s %s\n' capture direct proxied "proxy cost (medians)"
 for cap in capture no-capture; do
     d=$(stats "$work/direct.$cap")

@@ -234,6 +234,13 @@ int nr_tcp_plan(const struct nr_faults *f, struct nr_rng *r, struct nr_tcp_state
     return 0;
 }
 
+void nr_tcp_relayed(struct nr_tcp_state *st, size_t len, int64_t now_us)
+{
+    st->planned += len;
+    if (st->last_us < now_us)
+        st->last_us = now_us;
+}
+
 int64_t nr_tcp_fin(const struct nr_faults *f, int64_t eof_us, int *both)
 {
     *both = nr_faults_has(f, NR_TOX_HALF_CLOSE);

@@ -149,6 +149,12 @@ int nr_tcp_plan(const struct nr_faults *f, struct nr_rng *r, struct nr_tcp_state
                 size_t len, int64_t now_us, struct nr_piece *out, size_t max,
                 struct nr_tcp_plan *plan);
 
+/* Note len bytes relayed at now_us without a plan (no toxic was active on
+ * the direction: the proxy moved them with splice): they count as planned,
+ * so a limit_data or reset_peer after bytes added later counts them, and a
+ * later slice is not released before now_us. */
+void nr_tcp_relayed(struct nr_tcp_state *st, size_t len, int64_t now_us);
+
 /* When the FIN that arrived at eof_us may be delivered (slow_close delays
  * it), and whether it ends the whole connection instead (half_close: *both
  * set).  Returns that time, in the caller's clock. */

@@ -7,7 +7,16 @@
  * decided by nr_fault.c (pure functions over byte runs and datagrams, seeded
  * from the run's seed); this file only does it.  Every socket of the proxy
  * keeps a struct exec_record like the runner's own sockets, so the
- * automatic wire check covers both legs of every relayed connection. */
+ * automatic wire check covers both legs of every relayed connection.
+ *
+ * While a TCP direction has no toxic, its bytes go from one leg to the
+ * other through a pipe with splice(2) and never enter the proxy's memory;
+ * with a toxic they are read, planned and written.  A switch waits until
+ * the other path is empty (the pipe is flushed before a toxic applies; the
+ * planned queue is written before splicing resumes), so the stream keeps
+ * its order.  The proxy does not hash the bytes it relays: the wire check
+ * compares its two legs with each other on the capture (record.relay), the
+ * ranges a toxic swallowed named (record.relay_skip). */
 #define _GNU_SOURCE
 #include "exec.h"
 
@@ -23,7 +32,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PX_READ 65536                 /* bytes per read of a TCP leg */
+#define PX_READ 65536                 /* bytes per read of a TCP leg (toxics active) */
+#define PX_PIPE_SIZE (1024 * 1024)    /* asked of a direction's pipe (the kernel may give less) */
+#define PX_SPLICE_TURN (1024u * 1024) /* bytes one turn splices per direction at most */
 #define PX_QUEUE_MAX (256u * 1024)    /* queued bytes before a direction stops reading */
 #define PX_UDP_MAX 65536
 #define PX_HOLD_MAX_US 200000         /* a reordered datagram waits at most this long */
@@ -37,8 +48,6 @@ struct px_seg {
     size_t np, pi;          /* slices; the next one to write */
     size_t done;            /* bytes of slice pi already written */
     int slices;             /* written by the slicer: counted in the ledger */
-    int sync;               /* the bytes written so far are the bytes read before it, */
-    uint64_t hash_after;    /* and this is their hash once it is written: no rehash */
     struct px_seg *next;
 };
 
@@ -48,11 +57,13 @@ struct px_dir {
     struct nr_rng rng;
     struct px_seg *head, *tail;
     size_t queued;          /* bytes in the segments, not yet written */
+    int pipe[2];            /* splice's pipe while no toxic is active (-1: not yet made) */
+    size_t inpipe;          /* bytes in it */
+    int pipe_full;          /* a splice into it moved nothing: wait until one out does */
     int eof;                /* the sender's FIN arrived */
     int64_t eof_us;         /* when */
     int fin_sent;           /* shutdown(SHUT_WR) on the receiver done */
     int stalled;            /* a stall began (counted once per stall) */
-    int desync;             /* a byte read was not delivered: hash what is written */
     enum nr_tcp_action after; /* what to do once the queue is written */
 };
 
@@ -60,7 +71,6 @@ struct px_dir {
 struct px_leg {
     int fd;
     struct exec_record rec;
-    XXH3_state_t *hs_sent, *hs_recv; /* TCP: the hashes of rec.sent_hash, rec.recv_hash */
 };
 
 /* A relayed TCP connection (leg 0: the client's, leg 1: upstream's) or a
@@ -195,24 +205,32 @@ static void leg_init(struct px_leg *g, const char *proxy, unsigned no, const cha
     g->rec.have_peer = 1;
 }
 
-/* TCP legs: their stream hashes.  Returns 0, -1 when out of memory. */
-static int leg_hashes(struct px_leg *g)
+/* The relay id of a new TCP connection's two legs: unique in the process. */
+static uint64_t next_relay(void)
 {
-    g->hs_sent = exec_hash_new();
-    g->hs_recv = exec_hash_new();
-    return g->hs_sent && g->hs_recv ? 0 : -1;
+    static _Atomic uint64_t last;
+
+    return ++last;
 }
 
-/* Free a link and its legs' hash states. */
-static void link_free(struct px_link *k)
+/* Name len bytes at offset off of what leg[d] received as swallowed (never
+ * delivered, the stream going on after them) in the record of the leg that
+ * relays them, leg[!d]. */
+static void note_skip(struct exec_proxy *px, struct px_link *k, int d, uint64_t off, size_t len)
 {
-    if (!k)
+    struct exec_record *r = &k->leg[!d].rec;
+    struct exec_skip *last = r->n_relay_skip ? &r->relay_skip[r->n_relay_skip - 1] : NULL;
+
+    if (last && last->off + last->len == off) {
+        last->len += len;
         return;
-    for (int i = 0; i < 2; i++) {
-        XXH3_freeState(k->leg[i].hs_sent);
-        XXH3_freeState(k->leg[i].hs_recv);
     }
-    free(k);
+    if (r->n_relay_skip == EXEC_RELAY_SKIPS) {
+        px_fail(px, "a connection swallowed bytes in more separate runs than the wire check "
+                    "can follow (timeout, healed and added again, more than 16 times)");
+        return;
+    }
+    r->relay_skip[r->n_relay_skip++] = (struct exec_skip){ off, len };
 }
 
 static void note_dg(uint32_t **v, size_t *n, size_t len)
@@ -244,6 +262,12 @@ static void keep_record(struct exec_state *st, struct exec_record *r)
 
 /* ---- TCP links ------------------------------------------------------------ */
 
+/* Free a link (its sockets are closed by link_end). */
+static void link_free(struct px_link *k)
+{
+    free(k);
+}
+
 static void seg_free(struct px_seg *g)
 {
     free(g->buf);
@@ -251,10 +275,18 @@ static void seg_free(struct px_seg *g)
     free(g);
 }
 
-/* Drop what a direction still queues; returns the bytes dropped. */
+/* Drop what a direction still queues or holds in its pipe; returns the
+ * bytes dropped. */
 static size_t dir_clear(struct px_dir *d)
 {
-    size_t n = d->queued;
+    size_t n = d->queued + d->inpipe;
+
+    if (d->pipe[0] >= 0) {
+        close(d->pipe[0]);
+        close(d->pipe[1]);
+        d->pipe[0] = d->pipe[1] = -1;
+    }
+    d->inpipe = 0;
 
     while (d->head) {
         struct px_seg *g = d->head;
@@ -315,6 +347,16 @@ static void link_unlink(struct exec_proxy *px, struct px_link *k)
     link_free(k);
 }
 
+/* The sender of direction d reset, or its receiver failed: reset both. */
+static void dir_failed(struct exec_proxy *px, struct px_link *k, int d, int sender)
+{
+    if (sender)
+        k->leg[d].rec.cut = 1;
+    link_end(px, k, 1, sender ? (d == 0 ? "reset by the client" : "reset by upstream")
+                              : (d == 0 ? "upstream failed (reset)" : "client failed (reset)"));
+    link_unlink(px, k);
+}
+
 /* A client connected: start its upstream connect.  Returns -1 when no
  * connection was waiting. */
 static int tcp_accept(struct exec_proxy *px)
@@ -345,13 +387,9 @@ static int tcp_accept(struct exec_proxy *px)
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     leg_init(&k->leg[0], px->name, k->no, "client", IPPROTO_TCP, fd);
     leg_init(&k->leg[1], px->name, k->no, "upstream", IPPROTO_TCP, up);
-    if (leg_hashes(&k->leg[0]) < 0 || leg_hashes(&k->leg[1]) < 0) {
-        link_free(k);
-        close(fd);
-        close(up);
-        px_fail(px, "out of memory for a new connection");
-        return 0;
-    }
+    k->leg[0].rec.relay = k->leg[1].rec.relay = next_relay();
+    for (int d = 0; d < 2; d++)
+        k->dir[d].pipe[0] = k->dir[d].pipe[1] = -1;
     k->leg[0].rec.local = px->addr;
     k->leg[0].rec.peer = peer;
     k->leg[1].rec.peer = px->upstream;
@@ -420,9 +458,7 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     if (n <= 0) {
         free(buf);
         if (n < 0) { /* the sender reset: so does the proxy, to the receiver */
-            src->rec.cut = 1;
-            link_end(px, k, 1, d == 0 ? "reset by the client" : "reset by upstream");
-            link_unlink(px, k);
+            dir_failed(px, k, d, 1);
             return -1;
         }
         dd->eof = 1;
@@ -430,16 +466,11 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
         return 0;
     }
     src->rec.received += (uint64_t)n;
-    /* while in sync the sent stream is the received one: its hash state
-     * is the received one's before this run (for when a cut ends that) */
-    if (!dd->desync)
-        XXH3_copyState(k->leg[!d].hs_sent, src->hs_recv);
-    src->rec.recv_hash = exec_hash_add(src->hs_recv, buf, (size_t)n);
     px->io += (uint64_t)n;
     count(px, d, NR_L_BYTES_IN, (uint64_t)n);
     if (!nr_tcp_delivers(f)) { /* a blackhole: say nothing */
         count(px, d, NR_L_CUT, (uint64_t)n);
-        dd->desync = 1;
+        note_skip(px, k, d, src->rec.received - (uint64_t)n, (size_t)n);
         free(buf);
         return 0;
     }
@@ -461,11 +492,6 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     g->pc = pc;
     g->np = plan.npieces;
     g->slices = nr_faults_has(f, NR_TOX_SLICER);
-    /* while every byte read is written, in order, the sent stream's hash
-     * after this run is the received stream's: one hash per byte relayed */
-    g->sync = !dd->desync && plan.cut == 0;
-    g->hash_after = src->rec.recv_hash;
-    dd->desync |= plan.cut > 0;
     dd->queued += plan.kept;
     if (dd->tail)
         dd->tail->next = g;
@@ -475,20 +501,125 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     return 0;
 }
 
-/* Write the due slices of direction d.  Returns the time (us) of the next
- * slice not yet due, 0 when none waits for time, -1 when the link ended. */
+/* Splice what the sender of direction d has into its pipe (made on first
+ * use).  Returns the bytes moved (0 at EOF or when none waited), -1 when
+ * the link ended. */
+static ssize_t pipe_in(struct exec_proxy *px, struct px_link *k, int d)
+{
+    struct px_dir *dd = &k->dir[d];
+    struct px_leg *src = &k->leg[d];
+    ssize_t n;
+
+    if (dd->pipe[0] < 0) {
+        if (pipe2(dd->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+            dd->pipe[0] = dd->pipe[1] = -1;
+            px_fail(px, "out of pipes for splice");
+            return 0;
+        }
+        /* a bigger pipe moves more per call; at the user's pipe limit the
+         * kernel refuses, and the default (64 KiB) works too */
+        (void)fcntl(dd->pipe[1], F_SETPIPE_SZ, PX_PIPE_SIZE);
+    }
+    n = splice(src->fd, NULL, dd->pipe[1], NULL, PX_PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        /* no byte waited, or the pipe is full (its slots, not its bytes):
+         * with bytes in it, read again once some went out */
+        dd->pipe_full = dd->inpipe > 0;
+        return 0;
+    }
+    if (n < 0) {
+        dir_failed(px, k, d, 1);
+        return -1;
+    }
+    if (n == 0) {
+        dd->eof = 1;
+        dd->eof_us = now_us();
+        return 0;
+    }
+    src->rec.received += (uint64_t)n;
+    dd->inpipe += (size_t)n;
+    px->io += (uint64_t)n;
+    nr_tcp_relayed(&dd->ts, (size_t)n, now_us());
+    count(px, d, NR_L_BYTES_IN, (uint64_t)n);
+    return n;
+}
+
+/* n, the result of a write to direction d's receiver: count what went
+ * out.  Returns the bytes written (0 when its socket was full), -1 when the
+ * link ended (the write failed: both legs are reset). */
+static ssize_t wrote(struct exec_proxy *px, struct px_link *k, int d, ssize_t n)
+{
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    if (n < 0) {
+        dir_failed(px, k, d, 0);
+        return -1;
+    }
+    k->leg[!d].rec.sent += (uint64_t)n;
+    px->io += (uint64_t)n;
+    count(px, d, NR_L_BYTES_OUT, (uint64_t)n);
+    return n;
+}
+
+/* Splice what direction d's pipe holds to its receiver.  Returns the bytes
+ * moved, -1 when the link ended. */
+static ssize_t pipe_out(struct exec_proxy *px, struct px_link *k, int d)
+{
+    struct px_dir *dd = &k->dir[d];
+    struct px_leg *dst = &k->leg[!d];
+    ssize_t n;
+
+    if (!dd->inpipe)
+        return 0;
+    n = splice(dd->pipe[0], NULL, dst->fd, NULL, dd->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if ((n = wrote(px, k, d, n)) > 0) {
+        dd->inpipe -= (size_t)n;
+        dd->pipe_full = 0;
+    }
+    return n;
+}
+
+/* Direction d has no toxic and nothing queued: move its bytes through the
+ * pipe until neither side moves any (or PX_SPLICE_TURN, so the other links
+ * and the capture's pacing get their turn).  Returns -1 when the link
+ * ended. */
+static int tcp_splice(struct exec_proxy *px, struct px_link *k, int d)
+{
+    struct px_dir *dd = &k->dir[d];
+    size_t moved = 0;
+
+    while (moved < PX_SPLICE_TURN) {
+        ssize_t in = 0, out;
+        /* each round may move a pipe's worth on two legs: the capture
+         * must keep up (see tcp_turn) */
+        exec_pace(&px->pace_ctx, &px->pacer, px->io);
+        if (!dd->eof && !dd->pipe_full && (in = pipe_in(px, k, d)) < 0)
+            return -1;
+        if ((out = pipe_out(px, k, d)) < 0)
+            return -1;
+        if (in == 0 && out == 0)
+            break;
+        moved += (size_t)in;
+    }
+    return 0;
+}
+
+/* Write the due slices of direction d, after what its pipe still holds
+ * (read before a toxic was added: it goes first).  Returns the time (us)
+ * of the next slice not yet due, 0 when none waits for time, -1 when the
+ * link ended. */
 static int64_t tcp_write(struct exec_proxy *px, struct px_link *k, int d, int64_t now)
 {
     struct px_dir *dd = &k->dir[d];
     struct px_leg *dst = &k->leg[!d];
 
-    while (dd->head) {
+    if (dd->inpipe && pipe_out(px, k, d) < 0)
+        return -1;
+    while (dd->head && !dd->inpipe) {
         struct px_seg *g = dd->head;
         struct nr_piece *p;
         ssize_t n;
         if (g->pi == g->np) {
-            if (g->sync)
-                dst->rec.sent_hash = g->hash_after;
             dd->head = g->next;
             if (!dd->head)
                 dd->tail = NULL;
@@ -498,20 +629,10 @@ static int64_t tcp_write(struct exec_proxy *px, struct px_link *k, int d, int64_
         p = &g->pc[g->pi];
         if (p->at_us > now)
             return p->at_us;
-        n = send(dst->fd, g->buf + p->off + g->done, p->len - g->done, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return 0;
-        if (n < 0) {
-            link_end(px, k, 1, d == 0 ? "upstream failed (reset)" : "client failed (reset)");
-            link_unlink(px, k);
-            return -1;
-        }
-        dst->rec.sent += (uint64_t)n;
-        if (!g->sync)
-            dst->rec.sent_hash = exec_hash_add(dst->hs_sent, g->buf + p->off + g->done,
-                                               (size_t)n);
-        px->io += (uint64_t)n;
-        count(px, d, NR_L_BYTES_OUT, (uint64_t)n);
+        n = wrote(px, k, d, send(dst->fd, g->buf + p->off + g->done, p->len - g->done,
+                                 MSG_NOSIGNAL));
+        if (n <= 0)
+            return n;
         dd->queued -= (size_t)n;
         g->done += (size_t)n;
         if (g->done == p->len) {
@@ -552,7 +673,7 @@ static int64_t tcp_events(struct exec_proxy *px, struct px_link *k, const struct
         }
         if (a != NR_TCP_GO)
             next = next && next < at ? next : at;
-        if (dd->head || dd->after == NR_TCP_GO)
+        if (dd->head || dd->inpipe || dd->after == NR_TCP_GO)
             continue;
         count(px, d, dd->after == NR_TCP_RESET ? NR_L_RESETS : NR_L_CLOSES, 1);
         link_end(px, k, dd->after == NR_TCP_RESET,
@@ -565,7 +686,7 @@ static int64_t tcp_events(struct exec_proxy *px, struct px_link *k, const struct
         struct px_dir *dd = &k->dir[d];
         int64_t at;
         int both;
-        if (!dd->eof || dd->head || dd->fin_sent)
+        if (!dd->eof || dd->head || dd->inpipe || dd->fin_sent)
             continue;
         at = nr_tcp_fin(&f[d], dd->eof_us, &both);
         if (now < at) {
@@ -611,6 +732,8 @@ static struct px_link *udp_session(struct exec_proxy *px, const struct nr_addr *
         return NULL;
     }
     k->no = ++px->nlinks;
+    for (int d = 0; d < 2; d++)
+        k->dir[d].pipe[0] = k->dir[d].pipe[1] = -1; /* TCP's: never made */
     leg_init(&k->leg[0], px->name, k->no, "client", IPPROTO_UDP, -1); /* sends through lfd */
     leg_init(&k->leg[1], px->name, k->no, "upstream", IPPROTO_UDP, up);
     k->leg[0].rec.local = px->addr;
@@ -768,6 +891,13 @@ static int udp_read(struct exec_proxy *px, int fd, struct px_link *k, const stru
 
 /* ---- the loop --------------------------------------------------------------- */
 
+/* Whether direction dd moves its bytes with splice: no toxic is active and
+ * nothing planned waits to be written. */
+static int relays(const struct px_dir *dd, const struct nr_faults *f)
+{
+    return f->on == 0 && !dd->head;
+}
+
 /* Poll events for one TCP link's legs under the toxics f. */
 static void tcp_events_of(const struct px_link *k, const struct nr_faults f[2], short ev[2])
 {
@@ -778,10 +908,13 @@ static void tcp_events_of(const struct px_link *k, const struct nr_faults f[2], 
     }
     for (int d = 0; d < 2; d++) {
         const struct px_dir *dd = &k->dir[d];
-        if (!dd->eof && dd->after == NR_TCP_GO && dd->queued < PX_QUEUE_MAX &&
-            nr_tcp_reads(&f[d]))
+        /* no toxic: splice once the queue is written, while the pipe has
+         * room; toxics: read once the pipe is flushed */
+        int room = relays(dd, &f[d]) ? !dd->pipe_full
+                                     : !dd->inpipe && dd->queued < PX_QUEUE_MAX;
+        if (!dd->eof && dd->after == NR_TCP_GO && room && nr_tcp_reads(&f[d]))
             ev[d] |= POLLIN;
-        if (dd->head)
+        if (dd->head || dd->inpipe)
             ev[!d] |= POLLOUT;
     }
 }
@@ -806,13 +939,19 @@ static int64_t tcp_turn(struct exec_proxy *px, struct px_link *k, const short re
     if ((re[0] | re[1]) & POLLIN)
         exec_pace(&px->pace_ctx, &px->pacer, px->io);
     for (int d = 0; d < 2; d++) {
+        struct px_dir *dd = &k->dir[d];
         int stall = !nr_tcp_reads(&f[d]);
-        if (stall && !k->dir[d].stalled)
+        if (stall && !dd->stalled)
             count(px, d, NR_L_STALLS, 1);
-        k->dir[d].stalled = stall;
-        if ((re[d] & (POLLIN | POLLHUP | POLLERR)) && !stall && !k->dir[d].eof &&
-            tcp_read(px, k, d, &f[d]) < 0)
+        dd->stalled = stall;
+        if (relays(dd, &f[d])) {
+            if (((re[d] & (POLLIN | POLLHUP | POLLERR)) || (re[!d] & POLLOUT)) &&
+                tcp_splice(px, k, d) < 0)
+                return 0;
+        } else if ((re[d] & (POLLIN | POLLHUP | POLLERR)) && !stall && !dd->eof &&
+                   !dd->inpipe && tcp_read(px, k, d, &f[d]) < 0) {
             return 0;
+        }
     }
     for (int d = 0; d < 2; d++) {
         t = tcp_write(px, k, d, now_us());

@@ -253,6 +253,31 @@ static void limit_data_closes_at_the_limit(void **state)
     assert_int_equal(p.action, NR_TCP_CLOSE);
 }
 
+/* Bytes the proxy relayed with no toxic (splice, no plan) count toward a
+ * limit added later, as planned bytes do; and a plan made after them
+ * releases nothing before they went. */
+static void relayed_bytes_count_toward_a_later_limit(void **state)
+{
+    struct nr_faults f = one(NR_TOX_LIMIT_DATA, (struct nr_toxic){ .bytes = 10 });
+    struct nr_tcp_state st = { 0 };
+    struct nr_rng r;
+    struct nr_tcp_plan p;
+    struct nr_piece pc[4];
+
+    (void)state;
+    nr_rng_init(&r, 1, 0);
+    nr_tcp_relayed(&st, 7, 5000);
+    assert_int_equal(st.planned, 7);
+    assert_int_equal(st.last_us, 5000);
+    nr_tcp_relayed(&st, 0, 4000); /* the clock never goes back */
+    assert_int_equal(st.last_us, 5000);
+    assert_int_equal(nr_tcp_plan(&f, &r, &st, 6, 1000, pc, 4, &p), 0);
+    assert_int_equal(p.kept, 3);
+    assert_int_equal(p.cut, 3);
+    assert_int_equal(p.action, NR_TCP_CLOSE);
+    assert_int_equal(pc[0].at_us, 5000);
+}
+
 static void reset_peer_after_bytes(void **state)
 {
     struct nr_faults f = one(NR_TOX_RESET_PEER, (struct nr_toxic){ .bytes = 5, .by_bytes = 1 });
@@ -592,6 +617,7 @@ int main(void)
         cmocka_unit_test(slicer_cuts_small_writes),
         cmocka_unit_test(max_pieces_bounds_the_plan),
         cmocka_unit_test(limit_data_closes_at_the_limit),
+        cmocka_unit_test(relayed_bytes_count_toward_a_later_limit),
         cmocka_unit_test(reset_peer_after_bytes),
         cmocka_unit_test(close_and_timer_toxics),
         cmocka_unit_test(udp_nothing_by_default),
