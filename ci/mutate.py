@@ -15,7 +15,9 @@ mutated; a mutant identical to the original is skipped.  Deterministic:
 mutants are enumerated in file/line/column order, SEED picks MAX of them.
 
 The map (ci/mutate.map) has lines `GLOB make OUTPUTS...` (what to rebuild,
-relative to the build dir) and `GLOB test COMMAND` (in order, fastest first;
+relative to the build dir, for every mutant), `GLOB setup OUTPUTS...` (built
+once on the unmutated copy: programs and libraries the tests use that do not
+contain the file's code) and `GLOB test COMMAND` (in order, fastest first;
 {B} is the build dir).  ci/mutate.equiv lists known equivalent mutants as
 `FILE:LINE | OPERATOR | LINE AS THE TABLE SHOWS IT | reason`; they are reported as
 "equivalent" and left out of the kill rate.
@@ -204,18 +206,22 @@ def read_map(path):
             if not raw or raw.startswith('#'):
                 continue
             glob, kind, value = raw.split(None, 2)
-            if kind not in ('make', 'test'):
+            if kind not in ('make', 'setup', 'test'):
                 sys.exit('%s: unknown kind %r' % (path, kind))
             rules.append((glob, kind, value))
     return rules
 
 
-def plan_for(rules, path):
+def plan_for(rules, path, setup=False):
+    """The outputs to build (per mutant; with setup, also those built only
+    once on the unmutated copy) and the tests to run for a file."""
     outs, tests = [], []
     for glob, kind, value in rules:
         if fnmatch.fnmatch(path, glob):
-            if kind == 'make':
+            if kind == 'make' or (kind == 'setup' and setup):
                 outs += [o for o in value.split() if o not in outs]
+            elif kind == 'setup':
+                pass
             elif value not in tests:
                 tests.append(value)
     return outs, tests
@@ -275,7 +281,7 @@ class Worker:
         log = self.dir + '.setup.log'
         outs, tests = [], []
         for f in files:
-            o, t = plan_for(self.rules, f)
+            o, t = plan_for(self.rules, f, setup=True)
             outs += [x for x in o if x not in outs]
             tests += [x for x in t if x not in tests]
         if self.make(outs, log) != 'ok':
