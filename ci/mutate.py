@@ -431,8 +431,17 @@ def main():
         a.rev = 'git ' + a.commit[:7]
     import glob
     files = []
+    if hasattr(a, 'commit'):
+        # Globs name the commit's files (the working tree may hold new files
+        # that are not committed, or lack some that are).
+        tracked = subprocess.run(['git', '-C', a.root, 'ls-tree', '-r', '--name-only', a.commit],
+                                 check=True, capture_output=True, text=True).stdout.split('\n')
     for pat in a.files.split():
-        hits = sorted(glob.glob(pat, root_dir=a.root)) or [pat]
+        if hasattr(a, 'commit'):
+            hits = sorted(t for t in tracked if fnmatch.fnmatch(t, pat) and
+                          t.count('/') == pat.count('/')) or [pat]
+        else:
+            hits = sorted(glob.glob(pat, root_dir=a.root)) or [pat]
         files += [h for h in hits if h.endswith('.c') and h not in files]
     for f in files:
         if not plan_for(rules, f)[1]:
