@@ -2,7 +2,8 @@
 # ci/test-mutate.sh - the mutation runner's own test (a few seconds): every
 # mutant of the fixture ci/test-mutate/calc.c, run by two workers and judged
 # by the fixture's tests (one of them flaky: a kill must repeat), must end
-# as expected; comments, strings and
+# as expected; a "setup" output is built once, not per mutant; comments,
+# strings and
 # definitions and code under #ifdef NETRIG_PLANT_BUG_* are not mutated, the
 # fixture is left unchanged, and the same
 # SEED picks the same mutants.
@@ -36,6 +37,9 @@ expect '^\| calc.c \| 19 \| 5 \| 4 \| 8 \| 2 \| 56% \|' "per-file summary: 19 mu
 if grep -Eq '\| calc\.c:(1|2|15|37|42|50|51|52) \|' "$work/table"; then
     echo "FAIL  a comment, a string literal, a definition or a planted bug was mutated"; bad=1
 else echo "ok    comments, strings, definitions and #ifdef NETRIG_PLANT_BUG_ code not mutated"; fi
+n=$(cat "$work"/w/src-*/build/stamp.log 2>/dev/null | wc -l)
+[ "$n" -eq 2 ] && echo "ok    a setup output is built once per worker, not per mutant" ||
+    { echo "FAIL  setup output built $n times by 2 workers"; bad=1; }
 [ "$(cat "$fx"/* | md5sum)" = "$sum" ] && echo "ok    fixture unchanged" ||
     { echo "FAIL  the fixture was modified"; bad=1; }
 
