@@ -3,8 +3,9 @@
  * those below it; ci/import-cycles.py fails make check on a circle):
  *   exec_hash.c, exec_ctx.c  services: hash; fail, log, variables, expand,
  *                            budgets and deadline, pacing, connection lookup
- *   exec_gen.c               payloads
+ *   exec_gen.c, exec_match.c payloads; the matchers of `expect` (exec_match.h)
  *   exec_conn*.c, exec_target.c, exec_wire.c, exec_proxy.c   the steps
+ *                            (exec_conn.h: what the exec_conn*.c share)
  *   exec.c                   dispatch, blocks, run_scenario
  *
  * One struct exec_state per scenario run (targets, variables, the step log,
@@ -69,25 +70,23 @@ struct exec_record {
     size_t n_relay_skip;
 };
 
+struct exec_match;
+
+/* An open connection of the scenario (exec_conn*.c). */
 struct exec_conn {
-    struct exec_record rec;         /* name, addresses, counters */
-    int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
+    struct exec_record rec;   /* name, protocol, listener, addresses, counters */
     int fd;
-    int listener;             /* a listening TCP socket or bound UDP socket */
-    struct nr_addr peer;      /* remote address; for UDP listeners, last sender */
-    int have_peer;
     uint8_t *rx;              /* TCP bytes received, not yet consumed by expect */
     size_t rxoff, rxlen, rxcap;
     int eof, reset;           /* stream ended by FIN / by RST */
     int sock_err;             /* other receive error (errno) */
     int aborted;              /* closed with RST by the runner */
     XXH3_state_t *hs_sent, *hs_recv; /* the hashes of rec.sent_hash, rec.recv_hash */
-    /* Lookahead (exec_conn.c): input that a send drains, already matched
-     * against the `expect` step that will read it next, so it need not be
-     * held until then. */
+    /* Lookahead (exec_conn_send.c): input that a send drains, already
+     * matched against the `expect` step that will read it next, so it need
+     * not be held until then. */
     const struct nr_step *ahead;  /* that step, or NULL */
-    struct exec_gen *ahead_gen;   /* its payload (owned) */
-    uint64_t ahead_done;          /* bytes of it matched and consumed */
+    struct exec_match *ahead_m;   /* its match, begun (owned); ->done bytes matched */
     int ahead_stopped;            /* a byte differed: the step will say so */
 };
 
@@ -264,7 +263,7 @@ void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t 
 /* Release what exec_gen_init allocated. */
 void exec_gen_free(struct exec_gen *g);
 
-/* --- exec_conn.c -------------------------------------------------------- */
+/* --- exec_conn*.c (exec_conn.h) ----------------------------------------- */
 /* Every step function runs one step of its kind in context c and returns 0,
  * or -1 after recording why with exec_fail. */
 

@@ -6,7 +6,7 @@
  * Layers (ci/import-cycles.py checks that no module calls upwards):
  *   exec.c                      dispatch, blocks, the scenario's life
  *   exec_conn*.c exec_target.c exec_wire.c exec_proxy.c   the steps
- *   exec_gen.c                  payloads
+ *   exec_match.c exec_gen.c     expectations and payloads
  *   exec_ctx.c exec_hash.c      services */
 #define _GNU_SOURCE
 #include "exec.h"

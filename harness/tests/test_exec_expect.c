@@ -1,4 +1,5 @@
-/* Unit tests: the runner's expect matchers (exec_conn.c), driven in-process
+/* Unit tests: the runner's expect matchers (exec_match.c), first as pure
+ * functions over (bytes, length, how the input ended), then driven in-process
  * over real loopback sockets: the test parses a scenario, runs its steps
  * with the executor's functions and plays the peer itself (writes, FIN,
  * RST, datagrams, late or never).  Every matcher is shown passing, then
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "../src/exec.h"
+#include "../src/exec_match.h"
 #include "../src/run.h"
 
 #define STEP_MS 300 /* the scenario's step timeout: how long a failing wait takes */
@@ -213,6 +215,153 @@ static void later(struct later *l)
     assert_int_equal(pthread_create(&l->th, NULL, later_main, l), 0);
 }
 
+/* ---- the matchers as functions ------------------------------------------ */
+
+/* One call of a matcher: the claim (an expect step's text), the input and
+ * how it ended, and what it must return and consume.  Each claim holds,
+ * then each part of it is falsified alone. */
+struct match_case {
+    const char *claim, *in;
+    enum exec_in_end end;
+    enum exec_match_rc rc;
+    size_t used;
+    const char *why; /* FAIL: m.why, "" for NULL (the stream's end) */
+};
+
+static const struct match_case match_cases[] = {
+    { "\"hello\"", "hello", EXEC_IN_OPEN, EXEC_MATCH_DONE, 5, NULL },
+    { "\"hello\"", "hello world", EXEC_IN_OPEN, EXEC_MATCH_DONE, 5, NULL }, /* the rest stays */
+    { "\"hello\"", "hel", EXEC_IN_OPEN, EXEC_MATCH_MORE, 3, NULL },          /* short: taken */
+    { "\"hello\"", "hel", EXEC_IN_EOF, EXEC_MATCH_MORE, 3, NULL },           /* the loop fails it */
+    { "\"hello\"", "help!", EXEC_IN_OPEN, EXEC_MATCH_FAIL, 3, "bytes differ" },
+    { "\"hello\"", "xhello", EXEC_IN_OPEN, EXEC_MATCH_FAIL, 0, "bytes differ" },
+    { "\"hello\"", "hello", EXEC_IN_DATAGRAM, EXEC_MATCH_DONE, 5, NULL },
+    { "\"ab\" * 3", "ababab", EXEC_IN_OPEN, EXEC_MATCH_DONE, 6, NULL },
+    { "\"ab\" * 3", "ababba", EXEC_IN_OPEN, EXEC_MATCH_FAIL, 4, "bytes differ" },
+    { "\"\"", "x", EXEC_IN_OPEN, EXEC_MATCH_DONE, 0, NULL },
+    { "/he+llo/", "xx heeello rest", EXEC_IN_OPEN, EXEC_MATCH_DONE, 10, NULL },
+    { "/he+llo/", "hallo", EXEC_IN_OPEN, EXEC_MATCH_MORE, 0, NULL },
+    { "/he+llo/", "hallo", EXEC_IN_EOF, EXEC_MATCH_MORE, 0, NULL },
+    { "/^$/", "", EXEC_IN_OPEN, EXEC_MATCH_MORE, 0, NULL },   /* a stream waits for a byte */
+    { "/^$/", "", EXEC_IN_DATAGRAM, EXEC_MATCH_DONE, 0, NULL }, /* an empty datagram is one */
+    { "/^a$/", "ab", EXEC_IN_DATAGRAM, EXEC_MATCH_MORE, 0, NULL },
+    { "until \"\\r\\n\"", "abc\r\ndef", EXEC_IN_OPEN, EXEC_MATCH_DONE, 5, NULL },
+    { "until \"\\r\\n\"", "abc\r", EXEC_IN_OPEN, EXEC_MATCH_MORE, 0, NULL },
+    { "until \"\\r\\n\"", "abc\n\r", EXEC_IN_EOF, EXEC_MATCH_MORE, 0, NULL },
+    { "length 4", "abcdef", EXEC_IN_OPEN, EXEC_MATCH_DONE, 4, NULL },
+    { "length 4", "abcd", EXEC_IN_DATAGRAM, EXEC_MATCH_DONE, 4, NULL },
+    { "length 4", "abc", EXEC_IN_OPEN, EXEC_MATCH_MORE, 3, NULL },
+    { "length 0", "", EXEC_IN_OPEN, EXEC_MATCH_DONE, 0, NULL },
+    { "eof", "", EXEC_IN_EOF, EXEC_MATCH_DONE, 0, NULL },
+    { "eof", "x", EXEC_IN_EOF, EXEC_MATCH_FAIL, 0, "more data" },
+    { "eof", "x", EXEC_IN_OPEN, EXEC_MATCH_FAIL, 0, "more data" },
+    { "eof", "", EXEC_IN_OPEN, EXEC_MATCH_MORE, 0, NULL },
+    { "eof", "", EXEC_IN_RESET, EXEC_MATCH_MORE, 0, NULL },
+    { "reset", "", EXEC_IN_RESET, EXEC_MATCH_DONE, 0, NULL },
+    { "reset", "unread", EXEC_IN_RESET, EXEC_MATCH_DONE, 6, NULL }, /* not judged */
+    { "reset", "", EXEC_IN_EOF, EXEC_MATCH_MORE, 0, NULL },
+    { "reset", "x", EXEC_IN_OPEN, EXEC_MATCH_MORE, 1, NULL },
+    { "nothing", "", EXEC_IN_OPEN, EXEC_MATCH_MORE, 0, NULL },
+    { "nothing", "x", EXEC_IN_OPEN, EXEC_MATCH_FAIL, 0, "data" },
+    { "nothing", "", EXEC_IN_EOF, EXEC_MATCH_FAIL, 0, "" },
+    { "nothing", "", EXEC_IN_RESET, EXEC_MATCH_FAIL, 0, "" },
+    { "nothing", "", EXEC_IN_ERROR, EXEC_MATCH_FAIL, 0, "" },
+};
+
+static void matcher_table(void **st)
+{
+    static const char *const rc_name[] = { "DONE", "MORE", "FAIL" };
+    (void)st;
+    /* every kind of match has a row, and only those */
+    for (int k = NR_M_BYTES; k <= NR_M_NOTHING; k++) {
+        const struct exec_matcher *row = exec_matcher((enum nr_match_kind)k);
+        assert_non_null(row);
+        assert_int_equal(row->kind, k);
+        assert_non_null(row->report);
+    }
+    assert_null(exec_matcher((enum nr_match_kind)(NR_M_NOTHING + 1)));
+    for (size_t i = 0; i < sizeof(match_cases) / sizeof(match_cases[0]); i++) {
+        const struct match_case *t = &match_cases[i];
+        const struct nr_step *s;
+        struct exec_match m;
+        enum exec_match_rc rc;
+        size_t used = 12345;
+        char *steps;
+
+        assert_true(asprintf(&steps, "expect a %s\n", t->claim) > 0);
+        start(IPPROTO_TCP, steps);
+        free(steps);
+        s = &F.scn.steps.v[1];
+        assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
+        rc = m.row->match(&m, (const uint8_t *)t->in, strlen(t->in), t->end, &used);
+        if (rc != t->rc || used != t->used ||
+            (t->why && strcmp(m.why ? m.why : "", t->why) != 0))
+            fail_msg("case %zu, %s on \"%s\" (end %d): got %s, %zu used, why \"%s\"; expected "
+                     "%s, %zu used, why \"%s\"", i, t->claim, t->in, (int)t->end, rc_name[rc],
+                     used, m.why ? m.why : "", rc_name[t->rc], t->used, t->why ? t->why : "");
+        exec_match_free(&m);
+        teardown(NULL);
+    }
+}
+
+/* Input that comes in pieces: a streaming matcher takes each as it comes. */
+static void matcher_in_pieces(void **st)
+{
+    const struct nr_step *s;
+    struct exec_match m;
+    size_t used;
+    (void)st;
+    start(IPPROTO_TCP, "expect a \"hello\"\nexpect a length 5\n");
+    s = &F.scn.steps.v[1];
+    assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
+    assert_int_equal(m.row->match(&m, (const uint8_t *)"he", 2, EXEC_IN_OPEN, &used),
+                     EXEC_MATCH_MORE);
+    assert_int_equal(used, 2);
+    assert_int_equal(m.row->match(&m, (const uint8_t *)"lp", 2, EXEC_IN_OPEN, &used),
+                     EXEC_MATCH_FAIL);
+    assert_int_equal(used, 1);
+    assert_int_equal(m.done, 3);
+    exec_match_free(&m);
+    assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
+    assert_int_equal(m.row->match(&m, (const uint8_t *)"hel", 3, EXEC_IN_OPEN, &used),
+                     EXEC_MATCH_MORE);
+    assert_int_equal(m.row->match(&m, (const uint8_t *)"lo!", 3, EXEC_IN_OPEN, &used),
+                     EXEC_MATCH_DONE);
+    assert_int_equal(used, 2);
+    exec_match_free(&m);
+    s = &F.scn.steps.v[2];
+    assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
+    assert_int_equal(m.row->match(&m, (const uint8_t *)"abc", 3, EXEC_IN_OPEN, &used),
+                     EXEC_MATCH_MORE);
+    assert_int_equal(m.row->match(&m, (const uint8_t *)"defg", 4, EXEC_IN_OPEN, &used),
+                     EXEC_MATCH_DONE);
+    assert_int_equal(used, 2);
+    exec_match_free(&m);
+}
+
+/* A regex that has not matched in 1 MiB gives up. */
+static void matcher_regex_window(void **st)
+{
+    const struct nr_step *s;
+    struct exec_match m;
+    size_t used, n = (1u << 20) + 1;
+    uint8_t *big = malloc(n);
+    (void)st;
+    assert_non_null(big);
+    memset(big, 'x', n);
+    start(IPPROTO_TCP, "expect a /y/\n");
+    s = &F.scn.steps.v[1];
+    assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
+    assert_int_equal(m.row->match(&m, big, n - 1, EXEC_IN_OPEN, &used), EXEC_MATCH_MORE);
+    assert_int_equal(m.row->match(&m, big, n, EXEC_IN_OPEN, &used), EXEC_MATCH_FAIL);
+    assert_string_equal(m.why, "over 1 MiB without a match");
+    big[n - 1] = 'y';
+    assert_int_equal(m.row->match(&m, big, n, EXEC_IN_OPEN, &used), EXEC_MATCH_DONE);
+    assert_int_equal(used, n);
+    exec_match_free(&m);
+    free(big);
+}
+
 /* ---- one claim, one peer: the table ------------------------------------ */
 
 enum peer_end { OPEN, FIN, RST };
@@ -267,6 +416,16 @@ static const struct tcp_case tcp_cases[] = {
     { "nothing: EOF", "expect a nothing within 100ms\n", "", FIN, "expected nothing, got EOF" },
     { "nothing: a reset", "expect a nothing within 100ms\n", "", RST,
       "expected nothing, got connection reset by peer" },
+    { "regex: no match, then a reset", "expect a /he+llo/\n", "hallo", RST,
+      "no match for /he+llo/ (connection reset by peer)" },
+    { "until: no delimiter, then silence", "expect a until \"\\r\\n\"\n", "abc\n", OPEN,
+      "delimiter not seen (timeout)" },
+    { "until: no delimiter, then a reset", "expect a until \"\\r\\n\"\n", "abc", RST,
+      "delimiter not seen (connection reset by peer)" },
+    { "length: short, then a reset", "expect a length 4\n", "abc", RST,
+      "got 3 of 4 bytes (connection reset by peer)" },
+    { "bytes: extra data is the next step's", "expect a \"hello\"\nexpect a eof\n", "hello!",
+      FIN, "expected EOF, got more data" },
 };
 
 static void tcp_table(void **st)
@@ -473,11 +632,13 @@ static void udp_bytes_prefix_datagram(void **st)
 static void udp_length(void **st)
 {
     (void)st;
-    start(IPPROTO_UDP, "expect a length 3\nexpect a length 3\n");
+    start(IPPROTO_UDP, "expect a length 3\nexpect a length 3\nexpect a length 3\n");
     datagram("abc", 0);
     step_passes(1);
     datagram("abcd", 0);
     step_fails_with(2, "datagram of 4 bytes, expected 3");
+    datagram("ab", 0);
+    step_fails_with(3, "datagram of 2 bytes, expected 3");
 }
 
 static void udp_regex(void **st)
@@ -488,6 +649,27 @@ static void udp_regex(void **st)
     step_passes(1);
     datagram("Hello, you", 0);
     step_fails_with(2, "/^Hello, .*!$/");
+}
+
+static void udp_regex_empty_datagram(void **st)
+{
+    (void)st;
+    start(IPPROTO_UDP, "expect a /^$/\nexpect a /^$/\n");
+    datagram("", 0);
+    step_passes(1);
+    datagram("x", 0);
+    step_fails_with(2, "datagram of 1 bytes does not match /^$/");
+}
+
+/* A stream's ends and delimiters mean nothing to datagrams. */
+static void udp_stream_claims(void **st)
+{
+    (void)st;
+    start(IPPROTO_UDP, "expect a until \"x\"\nexpect a eof\nexpect a reset\n");
+    for (size_t i = 1; i <= 3; i++) {
+        datagram("x", 0);
+        step_fails_with(i, "eof/reset/until do not apply to UDP");
+    }
 }
 
 static void udp_none_arrives(void **st)
@@ -521,12 +703,14 @@ static void udp_from_the_wrong_sender(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        T(matcher_table), T(matcher_in_pieces), T(matcher_regex_window),
         T(tcp_table), T(bytes_arriving_in_pieces), T(pattern_whole), T(pattern_one_byte_wrong),
         T(nothing_but_late_data),
         T(lookahead_matches_the_echo_while_sending), T(lookahead_stops_at_a_differing_byte),
         T(lookahead_only_for_bytes),
         T(udp_bytes_exact), T(udp_bytes_longer_datagram), T(udp_bytes_prefix_datagram),
-        T(udp_length), T(udp_regex), T(udp_none_arrives), T(udp_nothing),
+        T(udp_length), T(udp_regex), T(udp_regex_empty_datagram),
+        T(udp_stream_claims), T(udp_none_arrives), T(udp_nothing),
         T(udp_from_the_wrong_sender),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
