@@ -41,6 +41,7 @@ static const char *const reason_names[NR_R_COUNT] = {
     [NR_R_BAD_TCPHLEN] = "bad-tcp-header-length",
     [NR_R_BAD_TCPOPT] = "bad-tcp-option",
     [NR_R_BAD_UDPLEN] = "bad-udp-length",
+    [NR_R_BAD_FRAG] = "bad-fragment",
 };
 
 const char *nr_pkt_reason_name(int reason)
@@ -161,10 +162,8 @@ static int decode_udp(struct nr_cursor *c, size_t wirelen, struct nr_pkt *p)
     if (nr_cur_be16(c, &p->sport) < 0 || nr_cur_be16(c, &p->dport) < 0 ||
         nr_cur_be16(c, &ulen) < 0 || nr_cur_skip(c, 2) < 0)
         return fail(p, NR_R_TRUNC_L4);
-    if (ulen < 8 || (ulen > wirelen && !p->fragment))
+    if (ulen < 8 || ulen > wirelen)
         return fail(p, NR_R_BAD_UDPLEN);
-    if (ulen > wirelen) /* first fragment: the rest is in later fragments */
-        ulen = (uint16_t)wirelen;
     p->payload = nr_cur_ptr(c);
     p->wirelen = ulen - 8u;
     p->caplen = nr_cur_left(c) < p->wirelen ? nr_cur_left(c) : p->wirelen;
@@ -182,10 +181,32 @@ static int decode_l4(struct nr_cursor *c, size_t wirelen, struct nr_pkt *p)
     return NR_PKT_SKIP_L4;
 }
 
+/* The rest of the IP payload (wirelen bytes, the captured part in c) is
+ * a fragment's data. */
+static int fragment(struct nr_cursor *c, size_t wirelen, struct nr_pkt *p)
+{
+    p->fragment = 1;
+    p->payload = nr_cur_ptr(c);
+    p->wirelen = wirelen;
+    p->caplen = nr_cur_left(c) < wirelen ? nr_cur_left(c) : wirelen;
+    if (p->caplen < p->wirelen)
+        p->reason = NR_R_TRUNC_DATA;
+    return NR_PKT_FRAG;
+}
+
+int nr_pkt_decode_l4(struct nr_pkt *p)
+{
+    struct nr_cursor c;
+
+    nr_cur_init(&c, p->payload, p->caplen);
+    p->reason = NR_R_NONE;
+    return decode_l4(&c, p->wirelen, p);
+}
+
 static int decode_ipv4(struct nr_cursor *c, struct nr_pkt *p)
 {
     uint8_t vihl, ttl;
-    uint16_t totlen, frag;
+    uint16_t totlen, id, frag;
     const uint8_t *a;
     size_t hlen;
 
@@ -196,7 +217,7 @@ static int decode_ipv4(struct nr_cursor *c, struct nr_pkt *p)
     hlen = (size_t)(vihl & 15) * 4;
     if (hlen < 20)
         return fail(p, NR_R_BAD_IPHLEN);
-    if (nr_cur_skip(c, 1) < 0 || nr_cur_be16(c, &totlen) < 0 || nr_cur_skip(c, 2) < 0 ||
+    if (nr_cur_skip(c, 1) < 0 || nr_cur_be16(c, &totlen) < 0 || nr_cur_be16(c, &id) < 0 ||
         nr_cur_be16(c, &frag) < 0 || nr_cur_u8(c, &ttl) < 0 || nr_cur_u8(c, &p->proto) < 0 ||
         nr_cur_skip(c, 2) < 0)
         return fail(p, NR_R_TRUNC_IP);
@@ -212,13 +233,14 @@ static int decode_ipv4(struct nr_cursor *c, struct nr_pkt *p)
     if (nr_cur_skip(c, hlen - 20) < 0)
         return fail(p, NR_R_TRUNC_IP);
     p->ipver = 4;
-    if (frag & 0x3fff)
-        p->fragment = 1;
-    if (frag & 0x1fff)
-        return NR_PKT_SKIP_FRAG;
     /* Ethernet padding: the captured tail beyond totlen is not payload. */
     if (nr_cur_left(c) > (size_t)totlen - hlen)
         c->len = c->off + ((size_t)totlen - hlen);
+    if (frag & 0x3fff) { /* MF or an offset */
+        p->frag = (struct nr_ipfrag){ .id = id, .off = (uint32_t)(frag & 0x1fff) * 8,
+                                      .more = (frag & 0x2000) != 0, .hdrlen = (uint16_t)hlen };
+        return fragment(c, (size_t)totlen - hlen, p);
+    }
     return decode_l4(c, (size_t)totlen - hlen, p);
 }
 
@@ -226,8 +248,9 @@ static int decode_ipv6(struct nr_cursor *c, struct nr_pkt *p)
 {
     uint8_t v, nh, elen;
     uint16_t plen, fragoff;
+    uint32_t fragid;
     const uint8_t *a;
-    size_t left;
+    size_t left, ext = 0;
 
     if (nr_cur_u8(c, &v) < 0)
         return fail(p, NR_R_TRUNC_IP);
@@ -256,12 +279,13 @@ static int decode_ipv6(struct nr_cursor *c, struct nr_pkt *p)
             return fail(p, left < 2 ? NR_R_BAD_IPLEN : NR_R_TRUNC_IP);
         if (nh == 44) {
             hl = 8;
-            if (nr_cur_be16(c, &fragoff) < 0)
-                return fail(p, NR_R_TRUNC_IP);
-            p->fragment = 1;
-            if (fragoff & 0xfff8) {
+            if (nr_cur_be16(c, &fragoff) < 0 || nr_cur_be32(c, &fragid) < 0)
+                return fail(p, left < 8 ? NR_R_BAD_IPLEN : NR_R_TRUNC_IP);
+            if (fragoff & 0xfff9) { /* an offset or M: not an atomic fragment */
                 p->proto = next;
-                return NR_PKT_SKIP_FRAG;
+                p->frag = (struct nr_ipfrag){ .id = fragid, .off = fragoff & 0xfff8u,
+                                              .more = fragoff & 1, .hdrlen = (uint16_t)(40 + ext) };
+                return fragment(c, left - 8, p);
             }
         } else {
             hl = nh == 51 ? ((size_t)elen + 2) * 4 : ((size_t)elen + 1) * 8;
@@ -272,6 +296,7 @@ static int decode_ipv6(struct nr_cursor *c, struct nr_pkt *p)
         if (nr_cur_skip(c, hl) < 0)
             return fail(p, NR_R_TRUNC_IP);
         left -= hl;
+        ext += hl;
         nh = next;
     }
     p->proto = nh;

@@ -254,13 +254,22 @@ static int frame(struct nr_pktfile *out, const struct nr_pktfile_opts *o, int dl
 {
     struct nr_pkt pkt;
     long conn = -1;
-    int st;
+    int st, r;
 
     if (nr_pkt_dlt_supported(dlt)) {
         st = nr_pkt_decode(dlt, data, caplen, &pkt);
     } else { /* an interface of another link type (pcapng) */
         memset(&pkt, 0, sizeof(pkt));
         st = NR_PKT_SKIP_NONIP;
+    }
+    if (st == NR_PKT_FRAG) {
+        r = nr_frag_add(out->frags, &pkt, ts);
+        if (r < 0)
+            return -1;
+        if (r == NR_FRAG_DONE)
+            st = nr_pkt_decode_l4(&pkt);
+        else if (r == NR_FRAG_BAD)
+            pkt.reason = NR_R_BAD_FRAG;
     }
     out->st.frames++;
     out->st.frame_bytes += len;
@@ -425,13 +434,16 @@ static int run(struct src *s, const struct nr_pktfile_opts *o, struct nr_pktfile
     if (o)
         fo = (struct nr_flow_opts){ o->keep_data, o->on_data, o->data_ctx };
     memset(out, 0, sizeof(*out));
-    if (!(out->ft = nr_flowtab_new(&fo)))
-        return nr_seterr(errbuf, "%s: out of memory", name);
+    out->ft = nr_flowtab_new(&fo);
+    out->frags = nr_frag_new();
+    if (!out->ft || !out->frags) {
+        rc = nr_seterr(errbuf, "%s: out of memory", name);
+        goto out;
+    }
     n = read_full(s, s->pre, sizeof(s->pre));
     if (n < 0) {
-        nr_flowtab_free(out->ft);
-        out->ft = NULL;
-        return nr_seterr_errno(errbuf, errno, "%s", name);
+        rc = nr_seterr_errno(errbuf, errno, "%s", name);
+        goto out;
     }
     s->npre = (size_t)n;
     if (n == 4 && rd32(s->pre, 0) == 0x0a0d0d0au)
@@ -440,12 +452,18 @@ static int run(struct src *s, const struct nr_pktfile_opts *o, struct nr_pktfile
         rc = run_classic(s, o, out, name, errbuf);
     if (rc == 1 && !(o && o->partial_ok))
         rc = -1;
+    if (rc >= 0) {
+        nr_frag_finish(out->frags);
+        out->st.frag = *nr_frag_stats(out->frags);
+        nr_flowtab_finish(out->ft);
+    }
+out:
+    nr_frag_free(out->frags);
+    out->frags = NULL;
     if (rc < 0) {
         nr_flowtab_free(out->ft);
         out->ft = NULL;
-        return -1;
     }
-    nr_flowtab_finish(out->ft);
     return rc;
 }
 

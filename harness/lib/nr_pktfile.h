@@ -6,7 +6,9 @@
  * reads them (magic, caplen <= snaplen, caplen within the file), so a bad
  * file is reported with the byte offset of the offending header; for
  * pcapng libpcap's own error text is reported with the read position.
- * The packet loop does no per-packet allocation. */
+ * IP fragments are reassembled (nr_frag.h) before the transport is
+ * decoded.  The packet loop does no per-packet allocation (but for held
+ * fragments). */
 #ifndef NR_PKTFILE_H
 #define NR_PKTFILE_H
 
@@ -15,18 +17,24 @@
 
 #include "nr_err.h"
 #include "nr_flow.h"
+#include "nr_frag.h"
 #include "nr_pkt.h"
 
 /* Whole-capture counters. */
 struct nr_capstats {
     uint64_t frames, frame_bytes;
-    uint64_t tcp, udp, nonip, other_l4, fragments;
+    uint64_t tcp, udp, nonip, other_l4;
+    uint64_t fragments;               /* frames holding an IP fragment */
+    struct nr_fragstats frag;         /* their reassembly (nr_frag.h) */
     uint64_t truncated, malformed;    /* frames with an error or warning */
     uint64_t reasons[NR_R_COUNT];     /* per enum nr_pkt_reason */
 };
 
 /* Per-frame observer: status is an enum nr_pkt_status, conn the index in
- * the table or -1.  frame is valid only during the call. */
+ * the table or -1.  frame is valid only during the call.  A frame whose
+ * fragment completed an IP datagram is passed with the status and *p of
+ * the reassembled datagram (p->payload then points into the reassembly
+ * buffer); the other fragments with NR_PKT_FRAG. */
 typedef void (*nr_pktfile_fn)(void *ctx, int64_t ts_ns, const uint8_t *frame, uint32_t caplen,
                               int status, const struct nr_pkt *p, long conn);
 
@@ -44,6 +52,7 @@ struct nr_pktfile {
     int pcapng;               /* 1 for pcapng input */
     struct nr_capstats st;
     struct nr_flowtab *ft;    /* owned; freed by nr_pktfile_free */
+    struct nr_fragtab *frags; /* while reading only (NULL after) */
 };
 
 /* Read the capture at path ("-" for stdin).  Returns 0 and fills *out, or

@@ -244,9 +244,11 @@ void json_stats(FILE *f, const struct nr_pktfile *cap)
     fprintf(f,
             ",\"frames\":%" PRIu64 ",\"frame_bytes\":%" PRIu64 ",\"tcp\":%" PRIu64
             ",\"udp\":%" PRIu64 ",\"non_ip\":%" PRIu64 ",\"other_l4\":%" PRIu64
-            ",\"fragments\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"malformed\":%" PRIu64
-            ",\"reasons\":{",
+            ",\"fragments\":%" PRIu64 ",\"reassembled\":%" PRIu64 ",\"frag_timeouts\":%" PRIu64
+            ",\"frag_overflows\":%" PRIu64 ",\"frag_incomplete\":%" PRIu64
+            ",\"truncated\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"reasons\":{",
             s->frames, s->frame_bytes, s->tcp, s->udp, s->nonip, s->other_l4, s->fragments,
+            s->frag.reassembled, s->frag.timeouts, s->frag.overflows, s->frag.incomplete,
             s->truncated, s->malformed);
     for (int r = 1, first = 1; r < NR_R_COUNT; r++) {
         if (!s->reasons[r])

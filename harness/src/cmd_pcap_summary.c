@@ -25,9 +25,13 @@ static void text_summary(const struct nr_pktfile *cap)
                c->proto == IPPROTO_TCP ? c->history : "-");
     }
     printf("%zu TCP connections, %zu UDP flows; %" PRIu64 " frames (%" PRIu64 " TCP, %" PRIu64
-           " UDP, %" PRIu64 " other), %" PRIu64 " truncated, %" PRIu64 " malformed\n",
+           " UDP, %" PRIu64 " other), %" PRIu64 " truncated, %" PRIu64 " malformed",
            ntcp, n - ntcp, cap->st.frames, cap->st.tcp, cap->st.udp,
            cap->st.nonip + cap->st.other_l4, cap->st.truncated, cap->st.malformed);
+    if (cap->st.fragments)
+        printf("; %" PRIu64 " IP fragments, %" PRIu64 " datagrams reassembled from them",
+               cap->st.fragments, cap->st.frag.reassembled);
+    putchar('\n');
 }
 
 /* An optional count field of conn.log: "-" when unset. */
@@ -184,6 +188,7 @@ int cmd_pcap_check(struct cmd_pcap_args *a)
 {
     struct nr_pktfile cap;
     struct anomaly_out o = { .json = a->json };
+    uint64_t lost;
     size_t n;
     char d[256];
     int rc = cmd_pcap_load_partial(a->pos[0], 0, &cap);
@@ -203,10 +208,12 @@ int cmd_pcap_check(struct cmd_pcap_args *a)
         snprintf(d, sizeof(d), "%" PRIu64 " packets", cap.st.reasons[r]);
         anomaly(&o, -1, nr_pkt_reason_name(r), d);
     }
-    if (cap.st.fragments) { /* not reassembled: say so rather than lose bytes quietly */
-        snprintf(d, sizeof(d), "%" PRIu64 " packets are IP fragments, not reassembled: a "
-                 "transport header is read from a first fragment only, the bytes of later "
-                 "fragments are missing from the streams", cap.st.fragments);
+    lost = cap.st.frag.timeouts + cap.st.frag.overflows + cap.st.frag.incomplete;
+    if (lost) { /* datagrams whose bytes are missing from the streams */
+        snprintf(d, sizeof(d), "%" PRIu64 " IP datagrams not reassembled (%" PRIu64
+                 " timed out, %" PRIu64 " dropped over the %u MiB cap, %" PRIu64
+                 " incomplete at the end)", lost, cap.st.frag.timeouts, cap.st.frag.overflows,
+                 NR_FRAG_MAX_BYTES >> 20, cap.st.frag.incomplete);
         anomaly(&o, -1, "ip-fragments", d);
     }
     n = nr_flowtab_count(cap.ft);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "nr_pktfile.h"
+#include "tshark.h"
 
 static char dir[64];
 
@@ -111,6 +112,20 @@ static int check_line(struct loaded *l, char *line)
         }
         return 1;
     }
+    if (strcmp(what, "frags") == 0) {
+        const struct nr_fragstats *fs = &l->cap.st.frag;
+        unsigned long long want[3], got[3] = { fs->reassembled,
+                                               fs->timeouts + fs->overflows + fs->incomplete,
+                                               l->cap.st.reasons[NR_R_BAD_FRAG] };
+        for (int i = 0; i < 3; i++)
+            want[i] = strtoull(strtok_r(NULL, " \n", &save), NULL, 10);
+        if (memcmp(want, got, sizeof(got))) {
+            printf("%s: fragments: %llu reassembled, %llu lost, %llu bad; expected %llu %llu %llu\n",
+                   name, got[0], got[1], got[2], want[0], want[1], want[2]);
+            return 0;
+        }
+        return 1;
+    }
     if (strcmp(what, "start-positive") == 0) {
         c = nr_flowtab_conn(l->cap.ft, 0);
         if (!c || c->first_ns <= 0) {
@@ -166,7 +181,7 @@ static int check_line(struct loaded *l, char *line)
         }
         return 1;
     }
-    if (strcmp(what, "flag") == 0)
+    if (strcmp(what, "flag") == 0 || strcmp(what, "tshark-stream") == 0)
         return 1; /* checked with tshark */
     printf("%s: unknown expectation '%s'\n", name, what);
     return 0;
@@ -213,123 +228,247 @@ static void a_wrong_expectation_fails(void **state)
     fputs("time-wait-reuse conns 1\n"
           "syn-retry-new-isn conn 0 10.0.0.1:40000 10.0.0.2:8080 S0 SS\n"
           "late-hole-fill stream 0 orig 41\n"
-          "follow-fin-after-gap chunks 0 orig:fin:0:0\n",
+          "follow-fin-after-gap chunks 0 orig:fin:0:0\n"
+          "ipv4-frag-lost frags 1 0 0\n",
           f);
     fclose(f);
-    assert_int_equal(check_file(p), 4);
+    assert_int_equal(check_file(p), 5);
 }
 
-/* tshark's flag counts of one capture: counts[flag] summed over the file.
- * Each capture is read by tshark once (its start-up dominates the cost of
- * this test); later calls get the remembered counts. */
-static int tshark_flags(const char *path, unsigned long counts[NR_TA_COUNT])
-{
-    static struct {
-        char path[400];
-        unsigned long c[NR_TA_COUNT];
-    } cache[64];
-    static size_t ncache;
-    char cmd[2048], line[1024];
-    FILE *f;
-    size_t at;
+/* tshark's answers for one case: its flag counts and its TCP streams. */
+struct case_ts {
+    char name[96];
+    unsigned long first, nframes; /* its frames in tshark/all.pcapng (nframes 0: not there) */
+    unsigned long flags[NR_TA_COUNT];
+    long streams[16];             /* tcp.stream numbers, in order of first appearance */
+    int nstreams;
+};
 
-    for (size_t i = 0; i < ncache; i++) {
-        if (strcmp(cache[i].path, path) == 0) {
-            memcpy(counts, cache[i].c, sizeof(cache[i].c));
-            return 0;
-        }
+/* Read once for all the tests: one tshark run over tshark/all.pcapng (every
+ * undamaged case, see gen.py) for the flags of every frame and the
+ * follow,tcp,raw of every stream, and one run for each damaged capture. */
+static struct {
+    int state; /* 0 not read, 1 read, -1 failed: err */
+    char err[NR_ERRBUF_SIZE + 64];
+    struct case_ts cases[128];
+    size_t ncases;
+    struct tshark_follow *fol;
+    long nfol;
+} ts;
+
+static struct case_ts *case_named(const char *name)
+{
+    for (size_t i = 0; i < ts.ncases; i++)
+        if (strcmp(ts.cases[i].name, name) == 0)
+            return &ts.cases[i];
+    return NULL;
+}
+
+/* Account one -T fields row (frame.number, tcp.stream, the flags) to the
+ * case holding that frame, or to one_case. */
+static void tshark_row(char *line, struct case_ts *one_case)
+{
+    char *fld[2 + NR_TA_COUNT];
+    struct case_ts *c = one_case;
+    unsigned long frame;
+    long stream;
+    int i, n = tshark_fields(line, fld, 2 + NR_TA_COUNT);
+
+    frame = strtoul(fld[0], NULL, 10);
+    for (size_t k = 0; !c && k < ts.ncases; k++)
+        if (ts.cases[k].nframes && frame >= ts.cases[k].first &&
+            frame < ts.cases[k].first + ts.cases[k].nframes)
+            c = &ts.cases[k];
+    if (!c || n < 2)
+        return;
+    for (int k = 0; k < NR_TA_COUNT && 2 + k < n; k++)
+        c->flags[k] += fld[2 + k][0] != '\0';
+    if (!fld[1][0])
+        return;
+    stream = strtol(fld[1], NULL, 10);
+    for (i = 0; i < c->nstreams && c->streams[i] != stream; i++)
+        ;
+    if (i == c->nstreams && i < (int)(sizeof(c->streams) / sizeof(c->streams[0])))
+        c->streams[c->nstreams++] = stream;
+}
+
+/* tshark -r file -T fields (frame.number, tcp.stream, the analysis flags)
+ * and -z follow,tcp,raw,K for K < nfollow.  Rows go to the case of their
+ * frame (one_case: all to it, and the capture may be damaged); the follow
+ * blocks to ts.fol.  Returns 0 or -1 (ts.err). */
+static int tshark_read(const char *file, unsigned long nfollow, struct case_ts *one_case)
+{
+    static char names[NR_TA_COUNT][64], zs[TSHARK_MAX_ARGS / 2][40];
+    const char *args[TSHARK_MAX_ARGS + 1];
+    char out[300], err[NR_ERRBUF_SIZE], *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    FILE *f;
+
+    args[n++] = "-T";
+    args[n++] = "fields";
+    args[n++] = "-E";
+    args[n++] = "separator=/t";
+    args[n++] = "-e";
+    args[n++] = "frame.number";
+    args[n++] = "-e";
+    args[n++] = "tcp.stream";
+    for (int k = 0; k < NR_TA_COUNT; k++) {
+        snprintf(names[k], sizeof(names[k]), "tcp.analysis.%s", nr_ta_name(k));
+        args[n++] = "-e";
+        args[n++] = names[k];
     }
-    at = (size_t)snprintf(cmd, sizeof(cmd), "tshark -r '%s' -T fields -E separator=/t", path);
-    for (int k = 0; k < NR_TA_COUNT; k++)
-        at += (size_t)snprintf(cmd + at, sizeof(cmd) - at, " -e tcp.analysis.%s", nr_ta_name(k));
-    snprintf(cmd + at, sizeof(cmd) - at, " 2>/dev/null");
-    memset(counts, 0, NR_TA_COUNT * sizeof(*counts));
-    f = popen(cmd, "r");
-    if (!f)
+    for (unsigned long k = 0; k < nfollow && n + 2 < TSHARK_MAX_ARGS; k++) {
+        snprintf(zs[k], sizeof(zs[k]), "follow,tcp,raw,%lu", k);
+        args[n++] = "-z";
+        args[n++] = zs[k];
+    }
+    args[n] = NULL;
+    snprintf(out, sizeof(out), "%s/tshark/out", dir);
+    if (!(f = tshark_run(file, out, args, one_case ? 2 : 0, err))) {
+        snprintf(ts.err, sizeof(ts.err), "%s", err);
         return -1;
-    while (fgets(line, sizeof(line), f)) {
-        char *s = line;
-        for (int k = 0; k < NR_TA_COUNT && s; k++) {
-            char *tab = strchr(s, '\t');
-            if (*s && *s != '\t' && *s != '\n')
-                counts[k]++;
-            s = tab ? tab + 1 : NULL;
-        }
     }
-    pclose(f);
-    if (ncache < sizeof(cache) / sizeof(cache[0])) {
-        snprintf(cache[ncache].path, sizeof(cache[ncache].path), "%s", path);
-        memcpy(cache[ncache].c, counts, sizeof(cache[ncache].c));
-        ncache++;
+    while (getline(&line, &cap, f) > 0 && line[0] != '=')
+        if (line[0] >= '0' && line[0] <= '9')
+            tshark_row(line, one_case);
+    free(line);
+    if (nfollow) {
+        rewind(f);
+        ts.nfol = tshark_follows(f, &ts.fol);
+    }
+    fclose(f);
+    if (ts.nfol < 0) {
+        snprintf(ts.err, sizeof(ts.err), "out of memory");
+        return -1;
     }
     return 0;
 }
 
+/* The cases from the manifest, then the damaged captures (not in it). */
+static int tshark_answers(void)
+{
+    char p[400], cmd[256], name[256];
+    struct nr_pktfile cap;
+    struct nr_pktfile_opts o = { 0 };
+    unsigned long ntcp = 0;
+    FILE *m, *ls;
+
+    if (ts.state)
+        return ts.state;
+    ts.state = -1;
+    snprintf(p, sizeof(p), "%s/tshark/all.txt", dir);
+    if (!(m = fopen(p, "r"))) {
+        snprintf(ts.err, sizeof(ts.err), "%.250s: missing", p);
+        return -1;
+    }
+    while (ts.ncases < sizeof(ts.cases) / sizeof(ts.cases[0]) &&
+           fscanf(m, "%95s %lu %lu", ts.cases[ts.ncases].name, &ts.cases[ts.ncases].first,
+                  &ts.cases[ts.ncases].nframes) == 3)
+        ts.ncases++;
+    fclose(m);
+    /* tshark splits a 4-tuple into fewer streams than zeek (netrig) does */
+    snprintf(p, sizeof(p), "%s/tshark/all.pcapng", dir);
+    if (nr_pktfile_read_file(p, &o, &cap, ts.err) < 0)
+        return -1;
+    for (size_t i = 0; i < nr_flowtab_count(cap.ft); i++)
+        ntcp += nr_flowtab_conn(cap.ft, i)->proto == IPPROTO_TCP;
+    nr_pktfile_free(&cap);
+    if (tshark_read(p, ntcp, NULL) < 0)
+        return -1;
+    snprintf(cmd, sizeof(cmd), "cd '%s' && ls *.pcap *.pcapng", dir);
+    if (!(ls = popen(cmd, "r")))
+        return -1;
+    while (fgets(name, sizeof(name), ls)) {
+        struct case_ts *c;
+        name[strcspn(name, "\n")] = '\0';
+        snprintf(p, sizeof(p), "%s/%s", dir, name);
+        name[strcspn(name, ".")] = '\0';
+        if (case_named(name) || ts.ncases == sizeof(ts.cases) / sizeof(ts.cases[0]))
+            continue;
+        c = &ts.cases[ts.ncases++];
+        snprintf(c->name, sizeof(c->name), "%.95s", name);
+        if (tshark_read(p, 0, c) < 0)
+            break;
+    }
+    if (pclose(ls) == 0 && !ts.err[0])
+        ts.state = 1;
+    return ts.state;
+}
+
 static void tshark_flags_agree_on_every_capture(void **state)
 {
-    char cmd[256], path[400], name[256];
+    char path[400];
     int bad = 0;
-    FILE *ls;
 
     (void)state;
-    if (system("command -v tshark >/dev/null 2>&1") != 0)
+    if (!tshark_available())
         skip();
-    snprintf(cmd, sizeof(cmd), "cd '%s' && ls *.pcap *.pcapng", dir);
-    ls = popen(cmd, "r");
-    assert_non_null(ls);
-    while (fgets(name, sizeof(name), ls)) {
-        unsigned long ts[NR_TA_COUNT], nr[NR_TA_COUNT] = { 0 };
+    if (tshark_answers() < 0)
+        fail_msg("tshark: %s", ts.err);
+    for (size_t i = 0; i < ts.ncases; i++) {
+        unsigned long nr[NR_TA_COUNT] = { 0 };
+        const struct case_ts *c = &ts.cases[i];
         struct nr_pktfile cap;
         struct nr_pktfile_opts o = { .partial_ok = 1 };
         char err[NR_ERRBUF_SIZE];
-        name[strcspn(name, "\n")] = '\0';
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        assert_int_equal(capture_path(c->name, path, sizeof(path)), 0);
         if (nr_pktfile_read_file(path, &o, &cap, err) < 0) {
-            printf("%s: %s\n", name, err);
+            printf("%s: %s\n", c->name, err);
             bad++;
             continue;
         }
-        for (size_t i = 0; i < nr_flowtab_count(cap.ft); i++)
-            for (int k = 0; k < NR_TA_COUNT; k++)
-                nr[k] += nr_flowtab_conn(cap.ft, i)->ta[0][k] + nr_flowtab_conn(cap.ft, i)->ta[1][k];
+        for (size_t k = 0; k < nr_flowtab_count(cap.ft); k++)
+            for (int f = 0; f < NR_TA_COUNT; f++)
+                nr[f] += nr_flowtab_conn(cap.ft, k)->ta[0][f] + nr_flowtab_conn(cap.ft, k)->ta[1][f];
         nr_pktfile_free(&cap);
-        assert_int_equal(tshark_flags(path, ts), 0);
-        for (int k = 0; k < NR_TA_COUNT; k++) {
-            if (ts[k] != nr[k]) {
-                printf("%s: %s: tshark %lu, netrig %lu\n", name, nr_ta_name(k), ts[k], nr[k]);
+        for (int f = 0; f < NR_TA_COUNT; f++) {
+            if (c->flags[f] != nr[f]) {
+                printf("%s: %s: tshark %lu, netrig %lu\n", c->name, nr_ta_name(f), c->flags[f],
+                       nr[f]);
                 bad++;
             }
         }
     }
-    pclose(ls);
     if (bad)
         fail_msg("%d flag counts differ from tshark's", bad);
+}
+
+/* expect.txt opened for reading, once tshark's answers are in (skips the
+ * test without tshark, fails it when tshark failed). */
+static FILE *expectations_with_tshark(void)
+{
+    char p[128];
+    FILE *f;
+
+    if (!tshark_available())
+        skip();
+    if (tshark_answers() < 0)
+        fail_msg("tshark: %s", ts.err);
+    snprintf(p, sizeof(p), "%s/expect.txt", dir);
+    f = fopen(p, "r");
+    assert_non_null(f);
+    return f;
 }
 
 /* Every "flag" line names a flag tshark really raises on that case. */
 static void every_flag_case_exercises_its_flag(void **state)
 {
-    char p[128], line[512], path[300];
+    char line[512];
     int bad = 0;
     FILE *f;
 
     (void)state;
-    if (system("command -v tshark >/dev/null 2>&1") != 0)
-        skip();
-    snprintf(p, sizeof(p), "%s/expect.txt", dir);
-    f = fopen(p, "r");
-    assert_non_null(f);
+    f = expectations_with_tshark();
     while (fgets(line, sizeof(line), f)) {
         char name[128], kind[64];
-        unsigned long ts[NR_TA_COUNT];
+        const struct case_ts *c;
         int k;
         if (sscanf(line, "%127s flag %63s", name, kind) != 2)
             continue;
-        assert_int_equal(capture_path(name, path, sizeof(path)), 0);
-        assert_int_equal(tshark_flags(path, ts), 0);
         for (k = 0; k < NR_TA_COUNT && strcmp(nr_ta_name(k), kind); k++)
             ;
-        if (k == NR_TA_COUNT || !ts[k]) {
+        if (!(c = case_named(name)) || k == NR_TA_COUNT || !c->flags[k]) {
             printf("%s: tshark raises no %s\n", name, kind);
             bad++;
         }
@@ -339,13 +478,67 @@ static void every_flag_case_exercises_its_flag(void **state)
         fail_msg("%d flag cases do not exercise their flag", bad);
 }
 
+/* Check a "tshark-stream K DIR HEX" line against tshark's follow of that
+ * case's K-th TCP stream; returns 1 when it holds, else prints why. */
+static int check_tshark_stream(const char *line)
+{
+    static char name[128], hex[8192], got[8192];
+    char dirname[16];
+    unsigned k;
+    const struct case_ts *c;
+    const struct tshark_follow *fo;
+    int node;
+
+    if (sscanf(line, "%127s tshark-stream %u %15s %8191s", name, &k, dirname, hex) != 4)
+        return 1;
+    node = strcmp(dirname, "resp") == 0;
+    if (!(c = case_named(name)) || k >= (unsigned)c->nstreams) {
+        printf("%s: tshark has no TCP stream %u\n", name, k);
+        return 0;
+    }
+    if (!(fo = tshark_follow_of(ts.fol, ts.nfol, c->streams[k]))) {
+        printf("%s: no follow of tcp.stream %ld\n", name, c->streams[k]);
+        return 0;
+    }
+    hexof(fo->data[node], fo->len[node], got, sizeof(got));
+    if (strcmp(got, hex)) {
+        printf("%s: tshark's stream %u %s\n    got      %s\n    expected %s\n", name, k, dirname,
+               got, hex);
+        return 0;
+    }
+    return 1;
+}
+
+/* tshark reassembles each tshark-stream case as expected (the IP
+ * fragment cases), and the check fails on a wrong expectation. */
+static void tshark_streams_meet_their_expectations(void **state)
+{
+    char line[8192];
+    int bad = 0, n = 0;
+    FILE *f;
+
+    (void)state;
+    f = expectations_with_tshark();
+    while (fgets(line, sizeof(line), f)) {
+        if (!strstr(line, " tshark-stream "))
+            continue;
+        n++;
+        bad += !check_tshark_stream(line);
+    }
+    fclose(f);
+    assert_true(n > 0);
+    if (bad)
+        fail_msg("%d of %d tshark streams differ from their expectation", bad, n);
+    assert_int_equal(check_tshark_stream("ipv4-frag-udp tshark-stream 0 orig 00"), 0);
+    assert_int_equal(check_tshark_stream("ipv4-frag-tcp-reordered tshark-stream 0 orig 41"), 0);
+}
+
 static int setup(void **state)
 {
     char cmd[256];
 
     (void)state;
-    strcpy(dir, "/tmp/nr-pcap-corpus-XXXXXX");
-    if (!mkdtemp(dir))
+    if (tshark_tmpdir(dir, "nr-pcap-corpus") < 0)
         return -1;
     snprintf(cmd, sizeof(cmd), "/usr/bin/python3 harness/tests/corpus/gen.py '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -353,11 +546,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    tshark_follows_free(ts.fol, ts.nfol);
+    return tshark_tmpdir_remove(dir);
 }
 
 int main(void)
@@ -367,6 +558,7 @@ int main(void)
         cmocka_unit_test(a_wrong_expectation_fails),
         cmocka_unit_test(tshark_flags_agree_on_every_capture),
         cmocka_unit_test(every_flag_case_exercises_its_flag),
+        cmocka_unit_test(tshark_streams_meet_their_expectations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

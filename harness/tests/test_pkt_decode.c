@@ -107,7 +107,7 @@ static const struct fixture {
 
 static const int expect_status[] = {
     NR_PKT_TCP, NR_PKT_UDP, NR_PKT_TCP, NR_PKT_UDP, NR_PKT_UDP, NR_PKT_TCP,
-    NR_PKT_UDP, NR_PKT_TCP, NR_PKT_SKIP_FRAG, NR_PKT_SKIP_FRAG, NR_PKT_UDP,
+    NR_PKT_UDP, NR_PKT_TCP, NR_PKT_FRAG, NR_PKT_FRAG, NR_PKT_FRAG,
 };
 
 static int decode_fx(size_t i, size_t len, struct nr_pkt *p)
@@ -185,13 +185,28 @@ static void ipv6_ext_headers_and_fragments(void **state)
     assert_int_equal(decode_fx(7, sizeof(ip6_ext_tcp), &p), NR_PKT_TCP);
     assert_int_equal(p.sport, 9);
     assert_int_equal(p.flags, NR_TCP_FIN | NR_TCP_ACK);
-    assert_int_equal(decode_fx(8, sizeof(ip6_frag_later), &p), NR_PKT_SKIP_FRAG);
+    assert_int_equal(decode_fx(8, sizeof(ip6_frag_later), &p), NR_PKT_FRAG);
     assert_int_equal(p.fragment, 1);
-    assert_int_equal(decode_fx(9, sizeof(ip4_frag_later), &p), NR_PKT_SKIP_FRAG);
+    assert_int_equal(p.frag.id, 42);
+    assert_int_equal(p.frag.off, 16);
+    assert_int_equal(p.frag.more, 1);
+    assert_int_equal(p.frag.hdrlen, 40);
+    assert_int_equal(p.proto, IPPROTO_UDP);
+    assert_int_equal(p.wirelen, 16);
+    assert_int_equal(decode_fx(9, sizeof(ip4_frag_later), &p), NR_PKT_FRAG);
     assert_int_equal(p.fragment, 1);
-    assert_int_equal(decode_fx(10, sizeof(ip4_frag_first), &p), NR_PKT_UDP);
+    assert_int_equal(p.frag.id, 1);
+    assert_int_equal(p.frag.off, 8);
+    assert_int_equal(p.frag.more, 0);
+    assert_int_equal(p.frag.hdrlen, 20);
+    assert_int_equal(p.wirelen, 16);
+    /* a first fragment is held whole: its transport header is read once
+     * the datagram is reassembled (nr_frag, nr_pkt_decode_l4) */
+    assert_int_equal(decode_fx(10, sizeof(ip4_frag_first), &p), NR_PKT_FRAG);
     assert_int_equal(p.fragment, 1);
-    assert_int_equal(p.sport, 3);
+    assert_int_equal(p.frag.off, 0);
+    assert_int_equal(p.frag.more, 1);
+    assert_int_equal(p.caplen, 16);
 }
 
 /* Cutting a frame anywhere never crashes and is reported as truncation:
@@ -211,7 +226,7 @@ static void truncated_at_every_length(void **state)
                              nr_pkt_reason_name(p.reason));
             } else if (st != expect_status[i]) {
                 fail_msg("%s cut at %zu: status %d", fixtures[i].name, len, st);
-            } else if (st != NR_PKT_SKIP_FRAG) {
+            } else {
                 assert_int_equal(p.reason, NR_R_TRUNC_DATA);
                 assert_true(p.caplen < p.wirelen);
             }

@@ -15,6 +15,19 @@ outcome of each case, one fact per line:
   CASE error TEXT                    reading ends with this error (exit 2) after
                                      the conversations before the damage
   CASE start-positive                the first conversation starts after 1970
+  CASE tshark-stream K DIR HEX       tshark's reassembled bytes (follow,tcp,raw) of the
+                                     K-th TCP stream tshark sees in the case, node
+                                     DIR (orig: node 0, resp: node 1)
+  CASE frags REASSEMBLED LOST BAD    IP datagrams reassembled, datagrams given up
+                                     (timed out, over the cap, incomplete), and
+                                     fragments refused as malformed
+
+For tshark, DIR/tshark/all.pcapng holds every undamaged case, one after the
+other, each moved into a subnet of its own (10.<100+i/256>.<i%256>.x,
+fd00:<i+1>::x) so that no two cases share a stream; DIR/tshark/all.txt names
+each case's first frame number and frame count in it.  The tests read it
+with one tshark run (a start-up of tshark costs more than reading all of
+it) and attribute each frame's output to its case.
 
 The zeek expectations are worked out by hand from zeek's source (the lines are
 cited in harness/doc/pcap.md); zeek itself is not packaged in Debian 12.
@@ -25,14 +38,44 @@ import os
 import struct
 import sys
 
-from scapy.all import Ether, IP, TCP, UDP, Dot1Q, Raw, wrpcap  # noqa: E402
+
+from scapy.all import (Ether, IP, IPv6, IPv6ExtHdrFragment, TCP, UDP, Dot1Q, Raw,  # noqa: E402
+                       fragment, fragment6, wrpcap)
 
 C, S = "10.0.0.1", "10.0.0.2"
+
+
+def Eth():
+    """An Ethernet header with both addresses given: without them scapy would
+    resolve the destination's MAC address, that is send ARP or neighbour
+    solicitations on this machine's network and wait for answers."""
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
 T0 = 1700000000.0
 
 out_dir = sys.argv[1]
 os.makedirs(out_dir, exist_ok=True)
 expect = []
+merged = []  # (case, [(linktype, ts in us, frame bytes)]) for DIR/tshark/all.pcapng
+
+
+def ts_us(t):
+    """A packet time in microseconds, rounded as wrpcap rounds it."""
+    sec = int(t)
+    return sec * 1000000 + int(round((t - sec) * 1000000))
+
+
+def relabel(p, i):
+    """A copy of p whose addresses are moved into case i's own subnet."""
+    p = p.copy()
+    if IP in p:
+        for f in ("src", "dst"):
+            a = getattr(p[IP], f).split(".")
+            setattr(p[IP], f, "%s.%d.%d.%s" % (a[0], 100 + i // 256, i % 256, a[3]))
+    if IPv6 in p:
+        for f in ("src", "dst"):
+            setattr(p[IPv6], f, getattr(p[IPv6], f).replace("fd00::", "fd00:%x::" % (i + 1), 1))
+    return p
 
 
 class Cap:
@@ -44,7 +87,8 @@ class Cap:
         self.t = T0
 
     def tcp(self, src, sport, dst, dport, flags, seq, ack=0, data=b"", win=8192, dt=0.01):
-        p = Ether() / IP(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags=flags,
+        ipl = IPv6(src=src, dst=dst) if ":" in src else IP(src=src, dst=dst)
+        p = Eth() / ipl / TCP(sport=sport, dport=dport, flags=flags,
                                                    seq=seq & 0xffffffff, ack=ack & 0xffffffff,
                                                    window=win)
         if data:
@@ -56,15 +100,18 @@ class Cap:
         p.time = self.t
         self.pkts.append(p)
 
-    def write(self):
+    def write(self, merge=True):
         wrpcap(os.path.join(out_dir, self.name + ".pcap"), self.pkts)
+        if merge:
+            merged.append((self.name, [(1, ts_us(p.time), bytes(relabel(p, len(merged))))
+                                       for p in self.pkts]))
 
     def expect(self, *fields):
         expect.append(" ".join([self.name] + [str(f) for f in fields]))
 
 
 def ep(a, p):
-    return "%s:%d" % (a, p)
+    return ("[%s]:%d" if ":" in a else "%s:%d") % (a, p)
 
 
 class Conn:
@@ -204,8 +251,8 @@ k.expect("conns", 1)
 k.expect("conn", 0, CL, SV, "OTH", "^dA")
 
 k = case("udp-server-first")
-k.add(Ether() / IP(src=S, dst=C) / UDP(sport=53, dport=40000) / Raw(b"answer"))
-k.add(Ether() / IP(src=C, dst=S) / UDP(sport=40000, dport=53) / Raw(b"ask"))
+k.add(Eth() / IP(src=S, dst=C) / UDP(sport=53, dport=40000) / Raw(b"answer"))
+k.add(Eth() / IP(src=C, dst=S) / UDP(sport=40000, dport=53) / Raw(b"ask"))
 k.write()
 k.expect("conns", 1)
 k.expect("conn", 0, ep(C, 40000), ep(S, 53), "SF", "-")
@@ -426,9 +473,118 @@ k.expect("conns", 1)
 k.expect("stream", 0, "orig", b"real".hex())
 k.expect("gap", 0, "orig", 0)
 
+# --- IP fragments (nr_frag: first copy of a byte wins; tshark: lowest offset wins) ---
+BODY = bytes(65 + i % 26 for i in range(600))
+
+
+def frag_seg(cap, ident, order, extra=(), fragsize=200):
+    """The client's 600-byte segment at seq 101 in IPv4 fragments of fragsize
+    bytes (620 bytes of TCP: 200, 200, 200, 20), added in the given order of
+    fragment indexes; extra: (position, packet) to insert."""
+    seg = IP(src=C, dst=S, id=ident) / TCP(sport=40000, dport=8080, flags="PA", seq=101,
+                                           ack=1001, window=8192) / Raw(BODY)
+    fr = fragment(seg, fragsize=fragsize)
+    pkts = [fr[i] for i in order]
+    for at, p in extra:
+        pkts.insert(at, p)
+    for p in pkts:
+        cap.add(Eth() / p, dt=0.001)
+
+
+def with_bytes(b, at, new):
+    return b[:at] + new + b[at + len(new):]
+
+
+def frag_conn(name, ident, order, extra=(), close=True):
+    """Case NAME: a handshake, the client's segment in fragments (frag_seg),
+    the server's ACK of its 600 bytes, then a close unless close is False."""
+    k = case(name)
+    c = Conn(k)
+    c.handshake()
+    frag_seg(k, ident, order, extra)
+    c.seq[0] += 600
+    c.pkt(1, "A")
+    if close:
+        c.close()
+    k.write()
+    return k
+
+
+k = frag_conn("ipv4-frag-tcp-reordered", 7, [3, 2, 1, 0])
+k.expect("conns", 1)
+k.expect("conn", 0, CL, SV, "SF", "ShADaFf")
+k.expect("stream", 0, "orig", BODY.hex())
+k.expect("tshark-stream", 0, "orig", BODY.hex())
+k.expect("frags", 1, 0, 0)
+
+k = case("ipv4-frag-udp")
+q = bytes(48 + i % 10 for i in range(1000))
+for f in fragment(IP(src=C, dst=S, id=9) / UDP(sport=40000, dport=53) / Raw(q), fragsize=400):
+    k.add(Eth() / f)
+k.add(Eth() / IP(src=S, dst=C) / UDP(sport=53, dport=40000) / Raw(b"ok"))
+k.write()
+k.expect("conns", 1)
+k.expect("conn", 0, ep(C, 40000), ep(S, 53), "SF", "-")
+k.expect("stream", 0, "orig", q.hex())
+k.expect("frags", 1, 0, 0)
+
+# The same offset twice, different bytes: the first copy wins in both tools.
+dup = IP(src=C, dst=S, id=11, flags="MF", frag=200 // 8, proto=6) / Raw(b"X" * 200)
+k = frag_conn("ipv4-frag-overlap-same-offset", 11, [0, 1, 2, 3], extra=[(2, dup)], close=False)
+k.expect("conns", 1)
+k.expect("stream", 0, "orig", BODY.hex())
+k.expect("tshark-stream", 0, "orig", BODY.hex())
+k.expect("frags", 1, 0, 0)
+
+# 16 bytes of 'Y' at IP payload offset 392, after the fragment at 400 and
+# before the one at 200: netrig keeps the first copy (Y at 392..400, TCP
+# payload 372..380); tshark the lowest offset's (Y at 400..408, TCP 380..388).
+ys = IP(src=C, dst=S, id=12, flags="MF", frag=392 // 8, proto=6) / Raw(b"Y" * 16)
+k = frag_conn("ipv4-frag-overlap-lower-offset", 12, [2, 0, 1, 3], extra=[(1, ys)], close=False)
+k.expect("conns", 1)
+k.expect("stream", 0, "orig", with_bytes(BODY, 372, b"Y" * 8).hex())
+k.expect("tshark-stream", 0, "orig", with_bytes(BODY, 380, b"Y" * 8).hex())
+k.expect("frags", 1, 0, 0)
+
+# A fragment lost: the datagram never completes, and the server's ACK of
+# its 600 bytes makes them a gap (before nr_frag, the first fragment's 180
+# bytes were taken as the segment and only 420 went missing).
+k = frag_conn("ipv4-frag-lost", 13, [0, 2, 3])
+k.expect("conns", 1)
+k.expect("conn", 0, CL, SV, "SF", "ShAaGFf")
+k.expect("gap", 0, "orig", 600)
+k.expect("frags", 0, 1, 0)
+k.expect("flag", "ack_lost_segment")
+
+k = case("ipv6-frag-tcp")
+C6, S6 = "fd00::1", "fd00::2"
+c = Conn(k, client=C6, server=S6)
+c.handshake()
+seg = IPv6(src=C6, dst=S6) / IPv6ExtHdrFragment(id=5) / \
+    TCP(sport=40000, dport=8080, flags="PA", seq=101, ack=1001, window=8192) / Raw(BODY)
+fr = fragment6(seg, 300)
+for f in [fr[0], fr[2], fr[1]]:
+    k.add(Eth() / f, dt=0.001)
+c.seq[0] += 600
+c.pkt(1, "A")
+c.close()
+k.write()
+k.expect("conns", 1)
+k.expect("conn", 0, ep(C6, 40000), ep(S6, 8080), "SF", "ShADaFf")
+k.expect("stream", 0, "orig", BODY.hex())
+k.expect("tshark-stream", 0, "orig", BODY.hex())
+k.expect("frags", 1, 0, 0)
+
+# A last fragment whose data would end past 65535 bytes fits no datagram.
+k = case("ipv4-frag-too-long")
+k.add(Eth() / IP(src=C, dst=S, id=14, frag=65520 // 8, proto=17) / Raw(b"z" * 100))
+k.write()
+k.expect("conns", 0)
+k.expect("frags", 0, 0, 1)
+
 # --- files -----------------------------------------------------------------------
 k = case("vlan-5-tags")
-p = Ether() / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / Dot1Q(vlan=4) / Dot1Q(vlan=5) / \
+p = Eth() / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / Dot1Q(vlan=4) / Dot1Q(vlan=5) / \
     IP(src=C, dst=S) / UDP(sport=40000, dport=53) / Raw(b"q")
 k.add(p)
 k.write()
@@ -439,7 +595,7 @@ k = case("truncated-file")
 c = Conn(k)
 c.handshake()
 c.pkt(0, "PA", b"x" * 100)
-k.write()
+k.write(merge=False)
 path = os.path.join(out_dir, k.name + ".pcap")
 with open(path, "r+b") as f:
     f.truncate(os.path.getsize(path) - 50)
@@ -450,10 +606,16 @@ k.expect("error", "record at offset %d: caplen %d but only %d bytes left in the 
          % (last, len(k.pkts[-1]), len(k.pkts[-1]) - 50))
 
 
-def pcapng(name, blocks):
+def pcapng(name, blocks, merge=None):
+    """Write blocks as NAME.pcapng; merge: its frames [(linktype, ts_us, frame)]
+    for the merged capture (None: damaged, tshark reads the file itself)."""
     with open(os.path.join(out_dir, name + ".pcapng"), "wb") as f:
         for b in blocks:
             f.write(b)
+    if merge is not None:
+        i = len(merged)
+        merged.append((name, [(lt, t, bytes(relabel(Ether(fr) if lt == 1 else IP(fr), i)))
+                              for lt, t, fr in merge]))
 
 
 def block(btype, body):
@@ -469,7 +631,7 @@ def epb(ifid, ts_units, frame):
 
 
 shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
-eth_frame = bytes(Ether() / IP(src=C, dst=S) / UDP(sport=40000, dport=53) / Raw(b"one"))
+eth_frame = bytes(Eth() / IP(src=C, dst=S) / UDP(sport=40000, dport=53) / Raw(b"one"))
 raw_frame = bytes(IP(src=C, dst=S) / UDP(sport=40002, dport=53) / Raw(b"two"))
 ts = int(T0 * 1e6)
 pcapng("pcapng-mixed-linktypes", [
@@ -478,7 +640,7 @@ pcapng("pcapng-mixed-linktypes", [
     block(1, struct.pack("<HHI", 101, 0, 65535)),    # interface 1: raw IP
     epb(0, ts, eth_frame),
     epb(1, ts + 10, raw_frame),
-])
+], merge=[(1, ts, eth_frame), (101, ts + 10, raw_frame)])
 expect.append("pcapng-mixed-linktypes conns 2")
 expect.append("pcapng-mixed-linktypes conn 0 %s %s S0 -" % (ep(C, 40000), ep(S, 53)))
 expect.append("pcapng-mixed-linktypes conn 1 %s %s S0 -" % (ep(C, 40002), ep(S, 53)))
@@ -488,7 +650,7 @@ pcapng("pcapng-year-2300", [
     shb,
     block(1, struct.pack("<HHI", 1, 0, 65535)),
     epb(0, 10_400_000_000 * 1_000_000, eth_frame),
-])
+], merge=[(1, 10_400_000_000 * 1_000_000, eth_frame)])
 expect.append("pcapng-year-2300 conns 1")
 expect.append("pcapng-year-2300 start-positive")
 
@@ -502,3 +664,17 @@ expect.append("pcapng-bad-block error block at offset %d: " % off)
 
 with open(os.path.join(out_dir, "expect.txt"), "w") as f:
     f.write("\n".join(expect) + "\n")
+
+# Every undamaged case in one capture for one tshark run (see the top).
+os.makedirs(os.path.join(out_dir, "tshark"), exist_ok=True)
+blocks = [shb, block(1, struct.pack("<HHI", 1, 0, 65535)), block(1, struct.pack("<HHI", 101, 0, 65535))]
+manifest = []
+nframe = 1
+for name, frames in merged:
+    manifest.append("%s %d %d" % (name, nframe, len(frames)))
+    blocks += [epb(0 if lt == 1 else 1, t, fr) for lt, t, fr in frames]
+    nframe += len(frames)
+with open(os.path.join(out_dir, "tshark", "all.pcapng"), "wb") as f:
+    f.write(b"".join(blocks))
+with open(os.path.join(out_dir, "tshark", "all.txt"), "w") as f:
+    f.write("\n".join(manifest) + "\n")
