@@ -17,6 +17,7 @@
 
 #include "nr_pktfile.h"
 #include "pktgen.h"
+#include "tshark.h"
 
 #define A NR_TCP_ACK
 #define R NR_TCP_RST
@@ -28,42 +29,29 @@ struct stream {
     size_t len;
 };
 
-static int have_tshark(void)
-{
-    return system("command -v tshark >/dev/null 2>&1") == 0;
-}
-
-static int hexval(int ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /* tshark's reassembled bytes of TCP stream 0, per node (0: the client). */
 static void tshark_follow(const char *file, struct stream out[2])
 {
-    char cmd[400], line[8192];
+    static const char *const args[] = { "-q", "-z", "follow,tcp,raw,0", NULL };
+    char op[128], err[NR_ERRBUF_SIZE];
+    struct tshark_follow *fo;
+    long n;
     FILE *f;
-    int nodes = 0;
 
     memset(out, 0, 2 * sizeof(*out));
-    snprintf(cmd, sizeof(cmd), "tshark -r '%s' -q -z follow,tcp,raw,0 2>/dev/null", file);
-    f = popen(cmd, "r");
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f)) {
-        const char *p = line;
-        struct stream *s;
-        if (strncmp(line, "Node ", 5) == 0) {
-            nodes++;
-            continue;
-        }
-        if (nodes < 2 || line[0] == '=' || line[0] == '\n')
-            continue;
-        s = &out[line[0] == '\t'];
-        p += line[0] == '\t';
-        for (; hexval(p[0]) >= 0 && hexval(p[1]) >= 0 && s->len < sizeof(s->b); p += 2)
-            s->b[s->len++] = (uint8_t)(hexval(p[0]) * 16 + hexval(p[1]));
+    snprintf(op, sizeof(op), "%s/tshark.out", dir);
+    if (!(f = tshark_run(file, op, args, 0, err)))
+        fail_msg("%s", err);
+    n = tshark_follows(f, &fo);
+    fclose(f);
+    assert_int_equal(n, 1);
+    for (int node = 0; node < 2; node++) {
+        assert_true(fo[0].len[node] <= sizeof(out[node].b));
+        if (fo[0].len[node])
+            memcpy(out[node].b, fo[0].data[node], fo[0].len[node]);
+        out[node].len = fo[0].len[node];
     }
-    assert_int_equal(pclose(f), 0);
+    tshark_follows_free(fo, n);
 }
 
 /* netrig's view of the only TCP connection in file. */
@@ -103,7 +91,7 @@ static void held_segment_resent_longer(void **state)
     uint32_t base;
 
     (void)state;
-    if (!have_tshark())
+    if (!tshark_available())
         skip();
     path_of(p, sizeof(p), "longer.pcap");
     assert_int_equal(pg_open_file(&s, p), 0);
@@ -144,7 +132,7 @@ static void rst_payload_differs_from_tshark_only_by_the_rst_bytes(void **state)
     const struct nr_conn *k;
 
     (void)state;
-    if (!have_tshark())
+    if (!tshark_available())
         skip();
     path_of(p, sizeof(p), "rst.pcap");
     assert_int_equal(pg_open_file(&s, p), 0);
@@ -169,17 +157,13 @@ static void rst_payload_differs_from_tshark_only_by_the_rst_bytes(void **state)
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/nr-flow-tshark-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return tshark_tmpdir(dir, "nr-flow-tshark");
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tshark_tmpdir_remove(dir);
 }
 
 int main(void)

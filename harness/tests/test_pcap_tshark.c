@@ -26,6 +26,7 @@
 #include "nr_pktfile.h"
 #include "nr_proc.h"
 #include "pktgen.h"
+#include "tshark.h"
 
 #define MAXCONV 64
 
@@ -34,50 +35,6 @@ static char dir[64];
 static void path_of(char *buf, size_t len, const char *name)
 {
     snprintf(buf, len, "%s/%s", dir, name);
-}
-
-/* Run tshark -r file args... with stdout into dir/tshark.out; returns a
- * FILE* on that output (caller closes). */
-static FILE *tshark(const char *file, ...)
-{
-    char *argv[16], op[128], ebuf[NR_ERRBUF_SIZE];
-    struct nr_proc p;
-    va_list ap;
-    int n = 0;
-
-    argv[n++] = (char *)"tshark";
-    argv[n++] = (char *)"-r";
-    argv[n++] = (char *)file;
-    va_start(ap, file);
-    for (const char *a = va_arg(ap, const char *); a && n < 15; a = va_arg(ap, const char *))
-        argv[n++] = (char *)a;
-    va_end(ap);
-    argv[n] = NULL;
-    path_of(op, sizeof(op), "tshark.out");
-    struct nr_spawn s = { .argv = argv, .stdout_path = op, .activation_fd = -1 };
-    if (nr_proc_spawn(&s, &p, ebuf) < 0)
-        fail_msg("tshark: %s", ebuf);
-    if (nr_proc_wait(&p, 60000) != 1) {
-        nr_proc_stop(&p, 100);
-        fail_msg("tshark did not finish");
-    }
-    nr_proc_release(&p);
-    return fopen(op, "r");
-}
-
-static int have_tshark(void)
-{
-    return system("command -v tshark >/dev/null 2>&1") == 0;
-}
-
-static size_t count_lines_with(FILE *f, const char *needle)
-{
-    char line[1024];
-    size_t n = 0;
-    while (fgets(line, sizeof(line), f))
-        n += strstr(line, needle) != NULL;
-    fclose(f);
-    return n;
 }
 
 static size_t count_proto(const struct nr_pktfile *cap, int proto)
@@ -99,103 +56,121 @@ static const struct nr_conn *nth(const struct nr_pktfile *cap, int proto, size_t
     return NULL;
 }
 
-/* Frames and bytes per stream and direction from tshark -T fields. */
-static void cmp_counts(const char *file, const struct nr_pktfile *cap, int proto)
+/* What one tshark run says about a capture. */
+struct answer {
+    uint64_t frames[2][MAXCONV][2], bytes[2][MAXCONV][2]; /* [tcp/udp][stream][dir] */
+    size_t conv_lines[2];                                 /* "<->" lines of conv,tcp / conv,udp */
+    struct tshark_follow *fol;
+    long nfol;
+};
+
+/* One -T fields row: tcp.stream, udp.stream, tcp.srcport, udp.srcport,
+ * frame.len; counted per stream and direction (netrig's orig port). */
+static void count_row(char *line, const struct nr_pktfile *cap, struct answer *a)
 {
-    static uint64_t frames[MAXCONV][2], bytes[MAXCONV][2];
-    const char *pn = proto == IPPROTO_TCP ? "tcp" : "udp";
-    char f_stream[32], f_port[32], line[256];
-    unsigned stream, port, len;
-    size_t n = count_proto(cap, proto);
+    char *fld[5];
+    int u;
+
+    if (tshark_fields(line, fld, 5) != 5 || (!fld[0][0] && !fld[1][0]))
+        return;
+    u = fld[0][0] == '\0';
+    unsigned long stream = strtoul(fld[u], NULL, 10), port = strtoul(fld[2 + u], NULL, 10);
+    const struct nr_conn *c = nth(cap, u ? IPPROTO_UDP : IPPROTO_TCP, stream);
+    if (!c || stream >= MAXCONV)
+        fail_msg("tshark's %s stream %lu: netrig has no such conversation", u ? "udp" : "tcp",
+                 stream);
+    int d = port == c->port[0] ? 0 : 1;
+    a->frames[u][stream][d]++;
+    a->bytes[u][stream][d] += strtoul(fld[4], NULL, 10);
+}
+
+/* One tshark run over file: frames and bytes per stream and direction
+ * (-T fields), the conversation tables (-z conv,tcp and conv,udp) and the
+ * reassembled TCP streams (-z follow,tcp,raw,K for every netrig TCP
+ * connection). */
+static void ask_tshark(const char *file, const struct nr_pktfile *cap, struct answer *a)
+{
+    static char zs[MAXCONV][40];
+    const char *args[TSHARK_MAX_ARGS] = { "-T", "fields", "-e", "tcp.stream", "-e", "udp.stream",
+                                          "-e", "tcp.srcport", "-e", "udp.srcport", "-e",
+                                          "frame.len", "-z", "conv,tcp", "-z", "conv,udp" };
+    char out[128], err[NR_ERRBUF_SIZE], *line = NULL;
+    size_t cap_len = 0, ntcp = count_proto(cap, IPPROTO_TCP);
+    int n = 16, table = -1;
     FILE *f;
 
-    memset(frames, 0, sizeof(frames));
-    memset(bytes, 0, sizeof(bytes));
-    snprintf(f_stream, sizeof(f_stream), "%s.stream", pn);
-    snprintf(f_port, sizeof(f_port), "%s.srcport", pn);
-    f = tshark(file, "-Y", pn, "-T", "fields", "-e", f_stream, "-e", f_port, "-e", "frame.len",
-               NULL);
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f)) {
-        const struct nr_conn *c;
-        if (sscanf(line, "%u %u %u", &stream, &port, &len) != 3)
-            continue;
-        assert_true(stream < n && stream < MAXCONV);
-        c = nth(cap, proto, stream);
-        int d = port == c->port[0] ? 0 : 1;
-        frames[stream][d]++;
-        bytes[stream][d] += len;
+    for (size_t k = 0; k < ntcp && k < MAXCONV; k++) {
+        snprintf(zs[k], sizeof(zs[k]), "follow,tcp,raw,%zu", k);
+        args[n++] = "-z";
+        args[n++] = zs[k];
     }
+    args[n] = NULL;
+    memset(a, 0, sizeof(*a));
+    path_of(out, sizeof(out), "tshark.out");
+    if (!(f = tshark_run(file, out, args, 0, err)))
+        fail_msg("%s", err);
+    while (getline(&line, &cap_len, f) > 0) {
+        if (table < 0 && line[0] != '=')
+            count_row(line, cap, a);
+        else if (strncmp(line, "TCP Conversations", 17) == 0)
+            table = 0;
+        else if (strncmp(line, "UDP Conversations", 17) == 0)
+            table = 1;
+        else if (strncmp(line, "Follow:", 7) == 0)
+            table = 2;
+        else if (table == 0 || table == 1)
+            a->conv_lines[table] += strstr(line, "<->") != NULL;
+        if (line[0] == '=' && table < 0)
+            table = 3; /* the rows end where the statistics begin */
+    }
+    free(line);
+    rewind(f);
+    a->nfol = tshark_follows(f, &a->fol);
     fclose(f);
-    for (size_t i = 0; i < n; i++) {
+    assert_true(a->nfol >= 0);
+}
+
+/* Frames and bytes per stream and direction against netrig's counts. */
+static void cmp_counts(const char *file, const struct nr_pktfile *cap, const struct answer *a,
+                       int proto)
+{
+    int u = proto == IPPROTO_UDP;
+
+    for (size_t i = 0; i < count_proto(cap, proto) && i < MAXCONV; i++) {
         const struct nr_conn *c = nth(cap, proto, i);
         for (int d = 0; d < 2; d++)
-            if (frames[i][d] != c->pkts[d] || bytes[i][d] != c->bytes[d])
+            if (a->frames[u][i][d] != c->pkts[d] || a->bytes[u][i][d] != c->bytes[d])
                 fail_msg("%s %s #%zu dir %d: tshark %llu frames %llu bytes, netrig %llu/%llu",
-                         file, pn, i, d, (unsigned long long)frames[i][d],
-                         (unsigned long long)bytes[i][d], (unsigned long long)c->pkts[d],
+                         file, u ? "udp" : "tcp", i, d, (unsigned long long)a->frames[u][i][d],
+                         (unsigned long long)a->bytes[u][i][d], (unsigned long long)c->pkts[d],
                          (unsigned long long)c->bytes[d]);
     }
 }
 
-static int unhex(const char *s, uint8_t *out, size_t max)
-{
-    size_t n = 0;
-    unsigned v;
-    while (s[0] && s[1] && s[0] != '\n') {
-        if (n >= max || sscanf(s, "%2x", &v) != 1)
-            return -1;
-        out[n++] = (uint8_t)v;
-        s += 2;
-    }
-    return (int)n;
-}
-
 /* Reassembled streams of TCP stream k vs tshark's follow,tcp,raw,k. */
-static void cmp_follow(const char *file, const struct nr_pktfile *cap, size_t k)
+static void cmp_follow(const char *file, const struct nr_pktfile *cap, const struct answer *a,
+                       size_t k)
 {
-    static uint8_t got[2][1 << 20];
-    static char line[1 << 16];
-    size_t len[2] = { 0, 0 };
-    char spec[64], node0[80] = "", ep[80];
-    const struct nr_conn *c = nth(cap, 6, k);
-    int node0_dir, in_data = 0;
-    FILE *f;
+    const struct tshark_follow *fo = tshark_follow_of(a->fol, a->nfol, (long)k);
+    const struct nr_conn *c = nth(cap, IPPROTO_TCP, k);
+    char ep[80];
+    int node0_dir;
 
-    snprintf(spec, sizeof(spec), "follow,tcp,raw,%zu", k);
-    f = tshark(file, "-q", "-z", spec, NULL);
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f)) {
-        if (!strncmp(line, "Node 0: ", 8)) {
-            size_t l = strcspn(line + 8, "\n");
-            if (l >= sizeof(node0))
-                l = sizeof(node0) - 1;
-            memcpy(node0, line + 8, l);
-            node0[l] = '\0';
-        } else if (!strncmp(line, "Node 1: ", 8)) {
-            in_data = 1;
-        } else if (in_data && line[0] == '=') {
-            in_data = 0;
-        } else if (in_data) {
-            int node = line[0] == '\t';
-            int n = unhex(line + node, got[node] + len[node], sizeof(got[0]) - len[node]);
-            assert_true(n >= 0);
-            len[node] += (size_t)n;
-        }
-    }
-    fclose(f);
+    if (!fo)
+        fail_msg("%s: tshark did not follow tcp stream %zu", file, k);
     nr_conn_endpoint(c, 0, ep, sizeof(ep));
-    node0_dir = strcmp(ep, node0) == 0 ? 0 : 1;
+    node0_dir = strcmp(ep, fo->node[0]) == 0 ? 0 : 1;
     for (int node = 0; node < 2; node++) {
         const struct nr_bytes *s = &c->stream[node ? !node0_dir : node0_dir];
-        if (s->len != len[node] || (len[node] && memcmp(s->data, got[node], len[node])))
+        if (s->len != fo->len[node] || (s->len && memcmp(s->data, fo->data[node], s->len)))
             fail_msg("%s tcp stream %zu node %d: tshark %zu bytes, netrig %zu (or content differs)",
-                     file, k, node, len[node], s->len);
+                     file, k, node, fo->len[node], s->len);
     }
 }
 
 static void cross_check(const char *file)
 {
+    static struct answer a;
     char ebuf[NR_ERRBUF_SIZE];
     struct nr_pktfile cap;
     struct nr_pktfile_opts o = { .keep_data = 1 };
@@ -203,15 +178,16 @@ static void cross_check(const char *file)
 
     if (nr_pktfile_read_file(file, &o, &cap, ebuf) < 0)
         fail_msg("%s", ebuf);
-    ntcp = count_proto(&cap, 6);
-    assert_true(ntcp > 0);
-    assert_int_equal(count_lines_with(tshark(file, "-q", "-z", "conv,tcp", NULL), "<->"), ntcp);
-    assert_int_equal(count_lines_with(tshark(file, "-q", "-z", "conv,udp", NULL), "<->"),
-                     count_proto(&cap, 17));
-    cmp_counts(file, &cap, 6);
-    cmp_counts(file, &cap, 17);
+    ntcp = count_proto(&cap, IPPROTO_TCP);
+    assert_true(ntcp > 0 && ntcp <= MAXCONV);
+    ask_tshark(file, &cap, &a);
+    assert_int_equal(a.conv_lines[0], ntcp);
+    assert_int_equal(a.conv_lines[1], count_proto(&cap, IPPROTO_UDP));
+    cmp_counts(file, &cap, &a, IPPROTO_TCP);
+    cmp_counts(file, &cap, &a, IPPROTO_UDP);
     for (size_t k = 0; k < ntcp; k++)
-        cmp_follow(file, &cap, k);
+        cmp_follow(file, &cap, &a, k);
+    tshark_follows_free(a.fol, a.nfol);
     nr_pktfile_free(&cap);
 }
 
@@ -256,7 +232,7 @@ static void crafted_capture(void **state)
 {
     char p[128];
     (void)state;
-    if (!have_tshark())
+    if (!tshark_available())
         skip();
     path_of(p, sizeof(p), "crafted.pcap");
     write_crafted(p);
@@ -298,7 +274,7 @@ static void loopback_capture(void **state)
     struct nr_proc tp;
     int lfd, ufd, rc;
     (void)state;
-    if (!have_tshark() || system("command -v tcpdump >/dev/null 2>&1") != 0) {
+    if (!tshark_available() || system("command -v tcpdump >/dev/null 2>&1") != 0) {
         fprintf(stderr, "skip: tshark or tcpdump not installed\n");
         skip();
     }
@@ -338,16 +314,13 @@ static void loopback_capture(void **state)
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/nr-pcap-tshark-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return tshark_tmpdir(dir, "nr-pcap-tshark");
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tshark_tmpdir_remove(dir);
 }
 
 int main(void)
