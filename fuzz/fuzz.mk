@@ -8,7 +8,7 @@
 #     $(B)/fuzz/afl-<name>           afl-clang-fast + AFL++'s libFuzzer driver, ASan+UBSan (FUZZ_ASAN=0: none)
 #     $(B)/fuzz/afl-<name>.cmplog    the same with AFL_LLVM_CMPLOG=1
 #     $(B)/fuzz/libfuzzer-<name>     clang -fsanitize=fuzzer,address,undefined
-#   fuzz/lib/*.c           -> $(B)/libfz.a (records + socketpair driver)
+#   fuzz/lib/*.c           -> $(B)/libfz.a (records, player + socketpair driver)
 #   fuzz/tests/test_*.c    -> $(B)/tests/test_* (cmocka; run by make check)
 #   fuzz/preload/*.c       -> $(B)/fuzz/libnetrig-preload.so (LD_PRELOAD desocketing)
 #   fuzz/preload/tests/*.c -> $(B)/fuzz/preload-tests/<name> (tiny test servers)
@@ -132,12 +132,13 @@ $(B)/fuzz/bench-tcp-baseline: fuzz/bench/tcp_baseline.c $(B)/fuzz/libcode-afl.a
 	$(Q)$(AFL_CC) $(ALL_CPPFLAGS) $(FZ_CFLAGS) $(FZ_SAN) -o $@ $^
 
 # --- LD_PRELOAD desocketing library: never sanitized (it is preloaded into
-# arbitrary binaries), self-contained (compiles the record parser again).
+# arbitrary binaries), self-contained (compiles the record parser and the
+# record player, which need only libc, again).
 $(B)/fuzz/obj-pic/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(STD) $(WARN) $(FUZZ_CFLAGS) -fPIC -fvisibility=hidden -pthread -MMD -MP -c $< -o $@
-$(FZ_PRELOAD): $(call fzobj,pic,$(FZPRE_SRC) fuzz/lib/fz_records.c)
+$(FZ_PRELOAD): $(call fzobj,pic,$(FZPRE_SRC) fuzz/lib/fz_records.c fuzz/lib/fz_player.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CC) -shared -pthread -o $@ $^ -ldl

@@ -44,12 +44,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/fz_player.h"
 #include "../lib/fz_records.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define PL_FDMAX 4096          /* accepted descriptors tracked */
 #define PL_INPUT_MAX (1u << 20) /* input bytes read */
-#define PL_STACK (128u << 10)   /* helper thread stack (its deepest frame holds 8 KiB) */
+#define PL_STACK (128u << 10)   /* helper thread stack (its deepest frame, the
+                                 * player's read, holds 16 KiB) */
 #define PL_MAX_OPENS 32         /* connections one input may open */
 #define PL_INLINE_MAX (32u << 10) /* bytes an input may send and still be played inline */
 
@@ -114,97 +116,22 @@ static int64_t now_ms(void)
 
 /* ---- the client side, in the helper thread ---------------------------- */
 
-struct pl_client {
-    int fd[FZ_MAX_CONNS];   /* -1 when closed */
-    int eof[FZ_MAX_CONNS];
-    int shut[FZ_MAX_CONNS];
-    int unanswered[FZ_MAX_CONNS]; /* a reply is owed: bytes sent since the last
-                                   * drain, or the greeting of a fresh connection */
-    int speaks_first;             /* NETRIG_FUZZ_SPEAKS_FIRST: the program greets */
-    int replies;            /* NETRIG_FUZZ_REPLIES fd or -1 */
-    int drain_ms, finish_ms;
-    int opens;
-    size_t sent;            /* bytes sent, all connections */
-    int waits;              /* 0 while played inline: the program cannot answer yet */
-};
-
-static struct pl_client pl_cl;  /* the clients: played inline, then by the helper */
+/* The clients are played by fz_player.c (shared with the in-process
+ * driver, compiled into this library: it needs only libc). */
+static struct fz_player pl_pl;  /* the clients: played inline, then by the helper */
 static struct nr_cursor pl_cur; /* the next record to play */
+static int pl_replies = -1;     /* NETRIG_FUZZ_REPLIES fd or -1 */
+static int pl_drain_ms, pl_finish_ms;
 
-static void log_reply(struct pl_client *cl, unsigned i, const uint8_t *buf, size_t len)
+static void log_reply(void *ctx, unsigned i, const uint8_t *buf, size_t len)
 {
     uint8_t hdr[FZ_REC_HDR] = { (uint8_t)i, FZ_SEND, (uint8_t)(len >> 8), (uint8_t)len };
 
-    if (cl->replies < 0)
+    (void)ctx;
+    if (pl_replies < 0)
         return;
-    if (write(cl->replies, hdr, sizeof(hdr)) < 0 || write(cl->replies, buf, len) < 0)
-        cl->replies = -1;
-}
-
-/* Read what is available on connection i without blocking. Returns bytes. */
-static size_t read_avail(struct pl_client *cl, unsigned i)
-{
-    uint8_t buf[8192];
-    size_t total = 0;
-    ssize_t n;
-
-    while (cl->fd[i] >= 0 && !cl->eof[i]) {
-        n = recv(cl->fd[i], buf, sizeof(buf), MSG_DONTWAIT);
-        if (n > 0) {
-            log_reply(cl, i, buf, (size_t)n);
-            total += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-            cl->eof[i] = 1;
-        break;
-    }
-    return total;
-}
-
-/* Wait up to ms for bytes on connection i; with until_eof keep reading to
- * EOF within that time. */
-static void drain(struct pl_client *cl, unsigned i, int ms, int until_eof)
-{
-    int64_t deadline = now_ms() + ms;
-    struct pollfd p;
-    int left;
-
-    while (cl->fd[i] >= 0 && !cl->eof[i]) {
-        left = (int)(deadline - now_ms());
-        if (left <= 0)
-            return;
-        p = (struct pollfd){ .fd = cl->fd[i], .events = POLLIN };
-        if (poll(&p, 1, left) <= 0)
-            continue;
-        if (read_avail(cl, i) > 0 && !until_eof)
-            return;
-    }
-}
-
-static void send_bytes(struct pl_client *cl, unsigned i, const uint8_t *p, size_t len)
-{
-    struct pollfd pf;
-    ssize_t n;
-
-    while (len > 0 && cl->fd[i] >= 0 && !cl->shut[i]) {
-        n = send(cl->fd[i], p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || !cl->waits)
-            return;
-        pf = (struct pollfd){ .fd = cl->fd[i], .events = POLLOUT | POLLIN };
-        if (poll(&pf, 1, cl->finish_ms) <= 0)
-            return; /* the program reads nothing and sends nothing: drop */
-        read_avail(cl, i);
-    }
+    if (write(pl_replies, hdr, sizeof(hdr)) < 0 || write(pl_replies, buf, len) < 0)
+        pl_replies = -1;
 }
 
 static int connect_one(void)
@@ -220,53 +147,29 @@ static int connect_one(void)
     return fd;
 }
 
-static void client_close(struct pl_client *cl, unsigned i)
+/* The player's open hook: a client connected to the desocketed listener,
+ * or -1 (the record is ignored). */
+static int client_open(void *ctx, unsigned conn)
 {
-    if (cl->fd[i] < 0)
-        return;
-    read_avail(cl, i);
-    real_close(cl->fd[i]);
-    cl->fd[i] = -1;
+    int fd = connect_one();
+
+    (void)ctx;
+    (void)conn;
+    if (fd >= 0)
+        atomic_fetch_add(&pl_opened, 1);
+    return fd;
 }
 
-static void apply(struct pl_client *cl, const struct fz_rec *r)
-{
-    unsigned i = r->conn;
+static const struct fz_player_ops pl_ops = { .open = client_open, .on_reply = log_reply };
 
-    if (cl->fd[i] < 0) {
-        if (cl->opens >= PL_MAX_OPENS)
-            return;
-        cl->opens++;
-        cl->fd[i] = connect_one();
-        if (cl->fd[i] >= 0)
-            atomic_fetch_add(&pl_opened, 1);
-        cl->eof[i] = cl->shut[i] = 0;
-        cl->unanswered[i] = cl->speaks_first;
-        if (cl->fd[i] < 0)
-            return;
-    }
-    switch (r->action) {
-    case FZ_SEND:
-        send_bytes(cl, i, r->data, r->len);
-        cl->sent += r->len;
-        cl->unanswered[i] |= r->len > 0;
-        break;
-    case FZ_SHUT_WR:
-        shutdown(cl->fd[i], SHUT_WR);
-        cl->shut[i] = 1;
-        break;
-    case FZ_CLOSE:
-        client_close(cl, i);
-        break;
-    case FZ_DRAIN:
-        /* a program that was told nothing new owes no reply: do not wait */
-        if (cl->unanswered[i] && cl->waits)
-            drain(cl, i, cl->drain_ms, 0);
-        else
-            read_avail(cl, i);
-        cl->unanswered[i] = 0;
-        break;
-    }
+/* Played inline (can_wait 0), the program cannot answer yet: drains do
+ * not wait and a full socket buffer drops the rest of a payload; played by
+ * the helper, drains wait NETRIG_FUZZ_DRAIN_MS and a full buffer up to
+ * NETRIG_FUZZ_FINISH_MS per stall. */
+static void set_waits(struct fz_player *p, int can_wait)
+{
+    p->drain_ms = can_wait ? pl_drain_ms : 0;
+    p->stall_ms = can_wait ? pl_finish_ms : -1;
 }
 
 /* The input, in static storage: the helper thread never calls malloc, which
@@ -343,17 +246,17 @@ static void maybe_wake(void)
  * followed by more records, a connection past the program's listen backlog
  * (connect would block), or sends beyond PL_INLINE_MAX (the socket buffers
  * must hold every byte and every echo of it). */
-static int must_wait(const struct pl_client *cl, const struct nr_cursor *cur, const struct fz_rec *r)
+static int must_wait(const struct fz_player *p, const struct nr_cursor *cur, const struct fz_rec *r)
 {
     struct nr_cursor ahead = *cur;
     struct fz_rec next;
-    unsigned i = r->conn;
+    const struct fz_client *c = &p->cl[r->conn];
 
-    if (cl->fd[i] < 0 && cl->opens >= pl_backlog)
+    if (c->fd < 0 && p->opens >= pl_backlog)
         return 1;
     if (r->action == FZ_SEND)
-        return cl->sent + r->len > PL_INLINE_MAX;
-    if (r->action == FZ_DRAIN && cl->fd[i] >= 0 && cl->unanswered[i])
+        return p->sent + r->len > PL_INLINE_MAX;
+    if (r->action == FZ_DRAIN && c->fd >= 0 && c->unanswered)
         return fz_rec_next(&ahead, &next);
     return 0;
 }
@@ -361,32 +264,21 @@ static int must_wait(const struct pl_client *cl, const struct nr_cursor *cur, co
 /* Play records from cur.  With can_wait 0, stop before the first one that
  * must wait for the program (must_wait) and leave cur at it.  Returns 1
  * when the input is played to its end, 0 when it stopped. */
-static int play(struct pl_client *cl, struct nr_cursor *cur, int can_wait)
+static int play(struct fz_player *p, struct nr_cursor *cur, int can_wait)
 {
     struct nr_cursor at;
     struct fz_rec r;
 
-    cl->waits = can_wait;
+    set_waits(p, can_wait);
     for (;;) {
         at = *cur;
         if (!fz_rec_next(cur, &r))
             return 1;
-        if (!can_wait && must_wait(cl, cur, &r)) {
+        if (!can_wait && must_wait(p, cur, &r)) {
             *cur = at;
             return 0;
         }
-        apply(cl, &r);
-    }
-}
-
-/* Half-close every client still open (the end of the input). */
-static void shut_all(struct pl_client *cl)
-{
-    for (unsigned i = 0; i < FZ_MAX_CONNS; i++) {
-        if (cl->fd[i] >= 0 && !cl->shut[i]) {
-            shutdown(cl->fd[i], SHUT_WR);
-            cl->shut[i] = 1;
-        }
+        fz_play_record(p, &r);
     }
 }
 
@@ -396,15 +288,13 @@ static void shut_all(struct pl_client *cl)
  * each), then wake it. */
 static void *feeder(void *arg)
 {
-    struct pl_client *cl = arg;
+    struct fz_player *p = arg;
 
-    play(cl, &pl_cur, 1);
-    shut_all(cl);
-    for (unsigned i = 0; i < FZ_MAX_CONNS; i++) {
-        drain(cl, i, cl->finish_ms, 1);
-        client_close(cl, i);
-    }
-    wait_all_closed(now_ms() + cl->finish_ms);
+    play(p, &pl_cur, 1);
+    fz_play_shut_all(p);
+    p->finish_ms = pl_finish_ms;
+    fz_play_close_all(p);
+    wait_all_closed(now_ms() + pl_finish_ms);
     wake();
     for (;;)
         pause(); /* the process ends in accept(); exiting the thread first
@@ -422,22 +312,19 @@ static void *feeder(void *arg)
 static void feed(void)
 {
     const char *rpath = getenv("NETRIG_FUZZ_REPLIES");
-    struct pl_client *cl = &pl_cl;
+    struct fz_player *p = &pl_pl;
     pthread_attr_t attr;
     pthread_t th;
     sigset_t all;
     int th_ok;
 
-    *cl = (struct pl_client){
-        .replies = rpath && *rpath ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1,
-        .drain_ms = env_int("NETRIG_FUZZ_DRAIN_MS", 50),
-        .speaks_first = env_int("NETRIG_FUZZ_SPEAKS_FIRST", 0),
-        .finish_ms = env_int("NETRIG_FUZZ_FINISH_MS", 1000),
-    };
-    for (unsigned i = 0; i < FZ_MAX_CONNS; i++)
-        cl->fd[i] = -1;
+    pl_replies = rpath && *rpath ? open(rpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    pl_drain_ms = env_int("NETRIG_FUZZ_DRAIN_MS", 50);
+    pl_finish_ms = env_int("NETRIG_FUZZ_FINISH_MS", 1000);
+    fz_play_init(p, &pl_ops, NULL, PL_MAX_OPENS);
+    p->speaks_first = env_int("NETRIG_FUZZ_SPEAKS_FIRST", 0);
     nr_cur_init(&pl_cur, pl_input, read_input());
-    if (!play(cl, &pl_cur, 0)) {
+    if (!play(p, &pl_cur, 0)) {
         /* a small stack: less to map and tear down at every execution */
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, PL_STACK);
@@ -445,14 +332,14 @@ static void feed(void)
         /* the program's signals are the program's: never delivered here */
         sigfillset(&all);
         pthread_attr_setsigmask_np(&attr, &all);
-        th_ok = pthread_create(&th, &attr, feeder, cl) == 0;
+        th_ok = pthread_create(&th, &attr, feeder, p) == 0;
         pthread_attr_destroy(&attr);
         if (th_ok)
             return;
         /* no thread to play the rest: the input ends here, so the
          * program still ends */
     }
-    shut_all(cl);
+    fz_play_shut_all(p);
     atomic_store(&pl_fed, 1);
     maybe_wake();
 }
@@ -461,10 +348,10 @@ static void feed(void)
  * (the program closed its side); log them for NETRIG_FUZZ_REPLIES. */
 static void log_inline_replies(void)
 {
-    if (!atomic_load(&pl_fed) || pl_cl.replies < 0)
+    if (!atomic_load(&pl_fed) || pl_replies < 0)
         return;
     for (unsigned i = 0; i < FZ_MAX_CONNS; i++)
-        read_avail(&pl_cl, i);
+        fz_play_read(&pl_pl, i);
 }
 
 /* ---- the interposed calls --------------------------------------------- */
