@@ -201,6 +201,7 @@ void nr_udp_corrupt(const struct nr_udp_verdict *v, uint8_t *buf, size_t len);
 enum nr_ledger_item {
     NR_L_BYTES_IN,    /* bytes read from the sender */
     NR_L_BYTES_OUT,   /* bytes written to the receiver */
+    NR_L_SPLICED,     /* of those, bytes relayed with splice (no toxic was active) */
     NR_L_DELAYED,     /* bytes delivered later than read (latency, bandwidth, slicer) */
     NR_L_SLICES,      /* writes the slicer made */
     NR_L_CUT,         /* bytes read and never delivered (limit, reset, timeout, teardown) */

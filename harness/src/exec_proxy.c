@@ -40,6 +40,7 @@
 #define PX_HOLD_MAX_US 200000         /* a reordered datagram waits at most this long */
 #define PX_TICK_MS 100                /* the loop looks at its stop flag this often */
 #define PX_CONNECT_POLL_MS 2          /* exec_proxy_connected polls this often */
+#define PX_TAKE_S 5                   /* a fault step waits this long for the loop to take it */
 
 /* Bytes read in one run and the slices nr_tcp_plan made of them. */
 struct px_seg {
@@ -123,6 +124,10 @@ struct exec_proxy {
     char *fail;             /* the first failure of the proxy (owned) */
     int fail_reported;      /* a connect step reported it */
     int stop;
+    uint64_t fault_gen;     /* fault steps so far, */
+    uint64_t taken_gen;     /* and how many of them the loop has taken */
+    int loop_ended;         /* the loop returned (a fault step waits no more) */
+    pthread_cond_t taken;   /* taken_gen moved or the loop ended */
     struct exec_proxy *next;
     /* the loop's own (only its thread touches them) */
     struct px_link *links;
@@ -575,6 +580,7 @@ static ssize_t pipe_out(struct exec_proxy *px, struct px_link *k, int d)
     if ((n = wrote(px, k, d, n)) > 0) {
         dd->inpipe -= (size_t)n;
         dd->pipe_full = 0;
+        count(px, d, NR_L_SPLICED, (uint64_t)n);
     }
     return n;
 }
@@ -965,6 +971,19 @@ static int64_t tcp_turn(struct exec_proxy *px, struct px_link *k, const short re
     return t && (!next || t < next) ? t : next;
 }
 
+/* The loop takes the toxics as the fault steps left them (px->lock held),
+ * and lets a fault step waiting for that go on. */
+static void take_faults(struct exec_proxy *px, struct nr_faults f[2],
+                        int64_t added[2][NR_TOX_COUNT])
+{
+    memcpy(f, px->faults, 2 * sizeof(*f));
+    memcpy(added, px->added_us, sizeof(px->added_us));
+    if (px->taken_gen != px->fault_gen) {
+        px->taken_gen = px->fault_gen;
+        pthread_cond_broadcast(&px->taken);
+    }
+}
+
 static void *proxy_main(void *arg)
 {
     struct exec_proxy *px = arg;
@@ -987,8 +1006,7 @@ static void *proxy_main(void *arg)
 
         pthread_mutex_lock(&px->lock);
         stop = px->stop;
-        memcpy(f, px->faults, sizeof(f));
-        memcpy(added, px->added_us, sizeof(added));
+        take_faults(px, f, added);
         pthread_mutex_unlock(&px->lock);
         if (stop)
             break;
@@ -1033,8 +1051,7 @@ static void *proxy_main(void *arg)
             break;
         /* a fault step that woke the loop applies to what arrived with it */
         pthread_mutex_lock(&px->lock);
-        memcpy(f, px->faults, sizeof(f));
-        memcpy(added, px->added_us, sizeof(added));
+        take_faults(px, f, added);
         pthread_mutex_unlock(&px->lock);
         if (pf[0].revents & POLLIN) {
             char drain[64];
@@ -1071,6 +1088,10 @@ static void *proxy_main(void *arg)
     }
     free(pf);
     free(who);
+    pthread_mutex_lock(&px->lock);
+    px->loop_ended = 1;
+    pthread_cond_broadcast(&px->taken);
+    pthread_mutex_unlock(&px->lock);
     return NULL;
 }
 
@@ -1093,6 +1114,17 @@ static struct exec_proxy *need_proxy(struct exec_ctx *c, const struct nr_step *s
     return px;
 }
 
+/* A condition variable whose timed waits use CLOCK_MONOTONIC. */
+static void cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
 int exec_proxy_start(struct exec_ctx *c, const struct nr_step *s)
 {
     char errbuf[NR_ERRBUF_SIZE], as[NR_ADDRSTR_SIZE], us[NR_ADDRSTR_SIZE];
@@ -1113,6 +1145,7 @@ int exec_proxy_start(struct exec_ctx *c, const struct nr_step *s)
     px->lfd = px->wake[0] = px->wake[1] = -1;
     px->seed = c->st->seed;
     pthread_mutex_init(&px->lock, NULL);
+    cond_init_monotonic(&px->taken);
     if (nr_addr_parse(text, &px->upstream, errbuf) < 0) {
         exec_fail(c, s, "%s", errbuf);
         goto out;
@@ -1154,6 +1187,7 @@ out:
             close(px->wake[1]);
         }
         pthread_mutex_destroy(&px->lock);
+        pthread_cond_destroy(&px->taken);
         free(px);
     }
     free(text);
@@ -1179,11 +1213,32 @@ static struct nr_toxic scaled(const struct nr_toxic *t, double x)
     return v;
 }
 
+/* Wait until the loop took fault step gen (it wakes at once), so that a
+ * byte sent after the step meets the change: the loop may have been in the
+ * middle of a turn under the toxics before it.  Returns 0 when it had not
+ * within PX_TAKE_S or ended. */
+static int fault_taken(struct exec_proxy *px, uint64_t gen)
+{
+    struct timespec until;
+    int ok;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += PX_TAKE_S;
+    pthread_mutex_lock(&px->lock);
+    while (px->taken_gen < gen && !px->loop_ended &&
+           pthread_cond_timedwait(&px->taken, &px->lock, &until) == 0)
+        ;
+    ok = px->taken_gen >= gen;
+    pthread_mutex_unlock(&px->lock);
+    return ok;
+}
+
 int exec_proxy_fault(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_proxy *px = need_proxy(c, s);
     struct nr_toxic tox = scaled(&s->u.fault.tox, c->st->o->time_scale);
     int64_t now = now_us();
+    uint64_t gen;
 
     if (!px)
         return -1;
@@ -1198,9 +1253,13 @@ int exec_proxy_fault(struct exec_ctx *c, const struct nr_step *s)
             px->added_us[d][s->u.fault.tox.kind] = now;
         }
     }
+    gen = ++px->fault_gen;
     pthread_mutex_unlock(&px->lock);
     if (write(px->wake[1], "", 1) < 0 && errno != EAGAIN)
         exec_log(c->st, "proxy %s: cannot wake its loop: %s", px->name, strerror(errno));
+    if (!fault_taken(px, gen))
+        exec_log(c->st, "proxy %s: its loop had not taken the change within %d s", px->name,
+                 PX_TAKE_S);
     exec_log(c->st, "proxy %s: %s %s on %s", px->name, s->u.fault.heal ? "healed" : "added",
              s->u.fault.all ? "every toxic" : nr_tox_name(s->u.fault.tox.kind),
              dirs_text(s->u.fault.dirs));
@@ -1379,6 +1438,7 @@ static void proxy_stop(struct exec_ctx *c, struct exec_proxy *px)
     free(fail);
     free(px->clients);
     pthread_mutex_destroy(&px->lock);
+    pthread_cond_destroy(&px->taken);
 }
 
 void exec_proxies_stop(struct exec_ctx *c)
