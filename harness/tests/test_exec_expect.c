@@ -345,10 +345,11 @@ static void matcher_regex_window(void **st)
     const struct nr_step *s;
     struct exec_match m;
     size_t used, n = (1u << 20) + 1;
-    uint8_t *big = malloc(n);
+    uint8_t *big = malloc(n + 1);
     (void)st;
     assert_non_null(big);
     memset(big, 'x', n);
+    big[n] = '\0'; /* ASan's regexec reads to a NUL despite REG_STARTEND */
     start(IPPROTO_TCP, "expect a /y/\n");
     s = &F.scn.steps.v[1];
     assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
