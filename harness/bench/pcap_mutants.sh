@@ -43,5 +43,5 @@ start=$(date +%s)
     tail -30 "$tmp/log"
     exit 1
 }
-echo "pcap_mutants: corpus ($(ls "$tmp/corpus" | wc -l) files) and $n mutants: no sanitizer" \
+echo "pcap_mutants: corpus ($(ls "$tmp/corpus" | grep -c '\.pcap') captures) and $n mutants: no sanitizer" \
      "report, no oracle failure ($(($(date +%s) - start)) s)"
