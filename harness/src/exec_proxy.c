@@ -585,6 +585,29 @@ static ssize_t pipe_out(struct exec_proxy *px, struct px_link *k, int d)
     return n;
 }
 
+/* What the proxy has moved, as its pacing counts it: px->io less link k's
+ * bytes still in its legs' send queues (not on the wire yet), plus those in
+ * their receive queues (on the wire and in the capture's ring, not read
+ * yet), as the runner's own sockets count (exec_rx_on_wire).  Without the
+ * receive queues a proxy that read fast ran ahead of a capture that fell
+ * behind, and the ring overflowed. */
+static uint64_t pace_io(const struct exec_proxy *px, const struct px_link *k)
+{
+    uint64_t io = px->io;
+
+    for (int i = 0; i < 2; i++) {
+        int unsent = 0, unread = 0;
+        if (k->leg[i].fd < 0)
+            continue;
+        if (ioctl(k->leg[i].fd, SIOCOUTQNSD, &unsent) == 0 && unsent > 0 &&
+            (uint64_t)unsent <= io)
+            io -= (uint64_t)unsent;
+        if (ioctl(k->leg[i].fd, SIOCINQ, &unread) == 0 && unread > 0)
+            io += (uint64_t)unread;
+    }
+    return io;
+}
+
 /* Direction d has no toxic and nothing queued: move its bytes through the
  * pipe until neither side moves any (or PX_SPLICE_TURN, so the other links
  * and the capture's pacing get their turn).  Returns -1 when the link
@@ -598,7 +621,7 @@ static int tcp_splice(struct exec_proxy *px, struct px_link *k, int d)
         ssize_t in = 0, out;
         /* each round may move a pipe's worth on two legs: the capture
          * must keep up (see tcp_turn) */
-        exec_pace(&px->pace_ctx, &px->pacer, px->io);
+        exec_pace(&px->pace_ctx, &px->pacer, pace_io(px, k));
         if (!dd->eof && !dd->pipe_full && (in = pipe_in(px, k, d)) < 0)
             return -1;
         if ((out = pipe_out(px, k, d)) < 0)
@@ -943,7 +966,7 @@ static int64_t tcp_turn(struct exec_proxy *px, struct px_link *k, const short re
     /* the proxy moves bulk traffic on two legs: like the runner's own
      * sends it waits while the capture is behind (else the kernel drops) */
     if ((re[0] | re[1]) & POLLIN)
-        exec_pace(&px->pace_ctx, &px->pacer, px->io);
+        exec_pace(&px->pace_ctx, &px->pacer, pace_io(px, k));
     for (int d = 0; d < 2; d++) {
         struct px_dir *dd = &k->dir[d];
         int stall = !nr_tcp_reads(&f[d]);
