@@ -278,6 +278,17 @@ struct nr_scn {
     struct nr_steps steps;
 };
 
+/* Walking the step tree (nr_scn_walk.c): visit is called for every step in
+ * order, with NR_WALK_BEFORE before a block's body and NR_WALK_AFTER after
+ * it (for every step, block or not, as `when` asks), depth 0 for the top
+ * level.  A nonzero return stops the walk, which returns it; else 0. */
+#define NR_WALK_BEFORE 1u
+#define NR_WALK_AFTER 2u
+typedef int (*nr_step_visit)(const struct nr_step *s, unsigned depth, unsigned when, void *arg);
+int nr_steps_walk(const struct nr_steps *steps, unsigned when, nr_step_visit visit, void *arg);
+/* The same over one step and (a block's) its body. */
+int nr_step_walk(const struct nr_step *s, unsigned when, nr_step_visit visit, void *arg);
+
 /* Parse a scenario from buf[0..len) (not NUL-terminated); path names it in
  * messages.  On success returns 0 and fills *out (free with nr_scn_free).
  * On error returns -1, leaves *out empty, and writes

@@ -80,8 +80,6 @@ struct parser {
     size_t nsteps;
 };
 
-static void steps_free(struct nr_steps *st);
-
 static void tmpls_free(struct nr_tmpl *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -96,8 +94,15 @@ static void match_free(struct nr_match *m)
     nr_tmpl_free(&m->from);
 }
 
-static void step_free(struct nr_step *s)
+/* What one step owns, its body's steps already freed (the walk visits
+ * them first): the parser owns the tree it built, so it may write to it. */
+static int step_free_own(const struct nr_step *cs, unsigned depth, unsigned when, void *arg)
 {
+    struct nr_step *s = (struct nr_step *)cs;
+
+    (void)depth;
+    (void)when;
+    (void)arg;
     free(s->text);
     s->text = NULL;
     switch (s->kind) {
@@ -132,7 +137,9 @@ static void step_free(struct nr_step *s)
         break;
     case NR_S_PARALLEL:
     case NR_S_REPEAT:
-        steps_free(&s->u.block.body);
+        free(s->u.block.body.v);
+        s->u.block.body.v = NULL;
+        s->u.block.body.n = 0;
         break;
     case NR_S_WIRE:
         nr_tmpl_free(&s->u.wire.value);
@@ -146,12 +153,18 @@ static void step_free(struct nr_step *s)
     default:
         break;
     }
+    return 0;
+}
+
+/* Free a step and, for a block, its body. */
+static void step_free(struct nr_step *s)
+{
+    nr_step_walk(s, NR_WALK_AFTER, step_free_own, NULL);
 }
 
 static void steps_free(struct nr_steps *st)
 {
-    for (size_t i = 0; i < st->n; i++)
-        step_free(&st->v[i]);
+    nr_steps_walk(st, NR_WALK_AFTER, step_free_own, NULL);
     free(st->v);
     st->v = NULL;
     st->n = 0;

@@ -260,12 +260,21 @@ static void put_toxic(FILE *f, const struct nr_toxic *t)
     }
 }
 
-static void put_steps(FILE *f, const struct nr_steps *steps, unsigned depth);
-
-static void put_step(FILE *f, const struct nr_step *s, unsigned depth)
+/* One step in canonical form; a block's `end` (after its body) with the
+ * block's `within`. */
+static int put_step(const struct nr_step *s, unsigned depth, unsigned when, void *arg)
 {
+    FILE *f = arg;
+    int block = s->kind == NR_S_PARALLEL || s->kind == NR_S_REPEAT;
+
+    if (when == NR_WALK_AFTER && !block)
+        return 0;
     for (unsigned i = 0; i < depth; i++)
         fputs("  ", f);
+    if (when == NR_WALK_AFTER) {
+        fputs("end", f);
+        goto within;
+    }
     switch (s->kind) {
     case NR_S_TARGET:
         put_target(f, s);
@@ -341,11 +350,7 @@ static void put_step(FILE *f, const struct nr_step *s, unsigned depth)
     case NR_S_REPEAT:
         fprintf(f, "%s %u\n", s->kind == NR_S_PARALLEL ? "parallel" : "repeat",
                 s->u.block.count);
-        put_steps(f, &s->u.block.body, depth + 1);
-        for (unsigned i = 0; i < depth; i++)
-            fputs("  ", f);
-        fputs("end", f);
-        break;
+        return 0; /* the body, then `end` */
     case NR_S_WIRE:
         put_wire(f, s);
         break;
@@ -375,20 +380,16 @@ static void put_step(FILE *f, const struct nr_step *s, unsigned depth)
                     (unsigned long long)s->u.ledger.hi);
         break;
     }
+within:
     if (s->timeout_ms >= 0)
         fprintf(f, " within %dms", s->timeout_ms);
     fputc('\n', f);
-}
-
-static void put_steps(FILE *f, const struct nr_steps *steps, unsigned depth)
-{
-    for (size_t i = 0; i < steps->n; i++)
-        put_step(f, &steps->v[i], depth);
+    return 0;
 }
 
 int nr_scn_print(FILE *f, const struct nr_scn *s)
 {
     fprintf(f, "timeout %dms\ndeadline %dms\n", s->step_timeout_ms, s->deadline_ms);
-    put_steps(f, &s->steps, 0);
+    nr_steps_walk(&s->steps, NR_WALK_BEFORE | NR_WALK_AFTER, put_step, f);
     return ferror(f) ? -1 : 0;
 }

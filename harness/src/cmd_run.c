@@ -244,20 +244,16 @@ static int fixed_port(const struct nr_tmpl *t)
     return nr_addr_parse(text, &a, NULL) == 0 && nr_addr_port((struct sockaddr *)&a.ss) > 0;
 }
 
-/* Does a scenario bind a fixed port (listen, or a target's activation)?
- * In its own namespace that is safe; on the shared host loopback two such
+/* Does a step bind a fixed port (listen, or a target's activation)?  In
+ * its own namespace that is safe; on the shared host loopback two such
  * scenarios could collide, so they then run one at a time. */
-static int binds_fixed_port(const struct nr_steps *steps)
+static int binds_fixed_port(const struct nr_step *s, unsigned depth, unsigned when, void *arg)
 {
-    for (size_t i = 0; i < steps->n; i++) {
-        const struct nr_step *s = &steps->v[i];
-        if ((s->kind == NR_S_LISTEN && fixed_port(&s->u.sock.addr)) ||
-            (s->kind == NR_S_TARGET && s->u.target.activate && fixed_port(&s->u.target.act_addr)) ||
-            ((s->kind == NR_S_PARALLEL || s->kind == NR_S_REPEAT) &&
-             binds_fixed_port(&s->u.block.body)))
-            return 1;
-    }
-    return 0;
+    (void)depth;
+    (void)when;
+    (void)arg;
+    return (s->kind == NR_S_LISTEN && fixed_port(&s->u.sock.addr)) ||
+           (s->kind == NR_S_TARGET && s->u.target.activate && fixed_port(&s->u.target.act_addr));
 }
 
 /* ---- one scenario in a child ------------------------------------------ */
@@ -1128,7 +1124,7 @@ static int add_run(struct plan *pl, const char *path, const struct run_opts *o, 
         return r->path && r->name && r->message ? 1 : -1;
     }
     j->runnable = 1;
-    j->exclusive = binds_fixed_port(&j->scn.steps);
+    j->exclusive = nr_steps_walk(&j->scn.steps, NR_WALK_BEFORE, binds_fixed_port, NULL) != 0;
     if (asprintf(&r->name, "%s%s%s%s%.0d", path, combo[0] ? " " : "", combo, rep ? " #" : "",
                  rep) < 0)
         r->name = NULL;

@@ -159,61 +159,61 @@ static int set_step(struct exec_ctx *c, const struct nr_step *s)
     return r;
 }
 
-static int not_in_parallel(struct exec_ctx *c, const struct nr_step *s)
+static int connect_step(struct exec_ctx *c, const struct nr_step *s)
 {
-    if (!c->in_parallel)
-        return 0;
-    exec_fail(c, s, "this step is not allowed inside a parallel block");
-    return -1;
+    return exec_connect(c, s) < 0 ? -1 : exec_proxy_connected(c, s);
 }
+
+static int close_step(struct exec_ctx *c, const struct nr_step *s)
+{
+    return exec_close(c, s, 0);
+}
+
+static int abort_step(struct exec_ctx *c, const struct nr_step *s)
+{
+    return exec_close(c, s, 1);
+}
+
+/* Every kind of step: the function that runs it (in its module), and
+ * whether it may run inside a parallel block.  A new step is a row here. */
+static const struct {
+    int (*run)(struct exec_ctx *c, const struct nr_step *s);
+    int not_in_parallel;
+} step_table[] = {
+    [NR_S_TARGET] = { exec_target_start, 1 },
+    [NR_S_EXIT] = { exec_target_exit, 1 },
+    [NR_S_STOP] = { exec_target_exit, 1 },
+    [NR_S_OUTPUT] = { exec_target_output, 0 },
+    [NR_S_FILE] = { exec_file, 0 },
+    [NR_S_CONNECT] = { connect_step, 0 },
+    [NR_S_LISTEN] = { exec_listen, 0 },
+    [NR_S_ACCEPT] = { exec_accept, 0 },
+    [NR_S_SEND] = { exec_send, 0 },
+    [NR_S_EXPECT] = { exec_expect, 0 },
+    [NR_S_SHUTDOWN] = { exec_shutdown, 0 },
+    [NR_S_CLOSE] = { close_step, 0 },
+    [NR_S_ABORT] = { abort_step, 0 },
+    [NR_S_SLEEP] = { sleep_step, 0 },
+    [NR_S_SET] = { set_step, 1 },
+    [NR_S_PARALLEL] = { run_parallel, 0 },
+    [NR_S_REPEAT] = { run_repeat, 0 },
+    [NR_S_WIRE] = { exec_wire_note, 0 }, /* judged after the capture is complete */
+    [NR_S_PROXY] = { exec_proxy_start, 1 },
+    [NR_S_FAULT] = { exec_proxy_fault, 0 },
+    [NR_S_LEDGER] = { exec_proxy_ledger, 0 },
+};
 
 static int exec_step(struct exec_ctx *c, const struct nr_step *s)
 {
-    switch (s->kind) {
-    case NR_S_TARGET:
-        return not_in_parallel(c, s) ? -1 : exec_target_start(c, s);
-    case NR_S_EXIT:
-    case NR_S_STOP:
-        return not_in_parallel(c, s) ? -1 : exec_target_exit(c, s);
-    case NR_S_OUTPUT:
-        return exec_target_output(c, s);
-    case NR_S_FILE:
-        return exec_file(c, s);
-    case NR_S_CONNECT:
-        return exec_connect(c, s) < 0 ? -1 : exec_proxy_connected(c, s);
-    case NR_S_LISTEN:
-        return exec_listen(c, s);
-    case NR_S_ACCEPT:
-        return exec_accept(c, s);
-    case NR_S_SEND:
-        return exec_send(c, s);
-    case NR_S_EXPECT:
-        return exec_expect(c, s);
-    case NR_S_SHUTDOWN:
-        return exec_shutdown(c, s);
-    case NR_S_CLOSE:
-        return exec_close(c, s, 0);
-    case NR_S_ABORT:
-        return exec_close(c, s, 1);
-    case NR_S_SLEEP:
-        return sleep_step(c, s);
-    case NR_S_SET:
-        return not_in_parallel(c, s) ? -1 : set_step(c, s);
-    case NR_S_PARALLEL:
-        return run_parallel(c, s);
-    case NR_S_REPEAT:
-        return run_repeat(c, s);
-    case NR_S_WIRE:
-        return exec_wire_note(c, s); /* judged after the capture is complete */
-    case NR_S_PROXY:
-        return not_in_parallel(c, s) ? -1 : exec_proxy_start(c, s);
-    case NR_S_FAULT:
-        return exec_proxy_fault(c, s);
-    case NR_S_LEDGER:
-        return exec_proxy_ledger(c, s);
+    if ((size_t)s->kind >= sizeof(step_table) / sizeof(step_table[0]) || !step_table[s->kind].run) {
+        exec_fail(c, s, "unknown step kind %d", (int)s->kind);
+        return -1;
     }
-    exec_fail(c, s, "unknown step kind %d", (int)s->kind);
-    return -1;
+    if (step_table[s->kind].not_in_parallel && c->in_parallel) {
+        exec_fail(c, s, "this step is not allowed inside a parallel block");
+        return -1;
+    }
+    return step_table[s->kind].run(c, s);
 }
 
 /* A step that ended after the scenario's deadline: the deadline is why a
@@ -299,16 +299,13 @@ static void state_free(struct exec_state *st)
     pthread_cond_destroy(&st->wd_cond);
 }
 
-static int has_wire_steps(const struct nr_steps *steps)
+/* 1 for a `wire` step (a claim on the capture), at any depth. */
+static int is_wire_step(const struct nr_step *s, unsigned depth, unsigned when, void *arg)
 {
-    for (size_t i = 0; i < steps->n; i++) {
-        const struct nr_step *s = &steps->v[i];
-        if (s->kind == NR_S_WIRE)
-            return 1;
-        if ((s->kind == NR_S_PARALLEL || s->kind == NR_S_REPEAT) && has_wire_steps(&s->u.block.body))
-            return 1;
-    }
-    return 0;
+    (void)depth;
+    (void)when;
+    (void)arg;
+    return s->kind == NR_S_WIRE;
 }
 
 /* Start capturing into artdir/capture.pcap when isolated.  When capture is
@@ -331,7 +328,8 @@ static struct run_capture *start_capture(struct exec_state *st, const char *path
         }
     }
     exec_log(st, "no capture: %s", errbuf);
-    if (has_wire_steps(&st->scn->steps) && asprintf(skip, "packet capture unavailable: %s", errbuf) < 0)
+    if (nr_steps_walk(&st->scn->steps, NR_WALK_BEFORE, is_wire_step, NULL) &&
+        asprintf(skip, "packet capture unavailable: %s", errbuf) < 0)
         *skip = NULL;
     return NULL;
 }

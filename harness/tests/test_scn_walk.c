@@ -1,0 +1,104 @@
+/* Unit tests: nr_steps_walk, the one walk over a scenario's step tree
+ * (nr_scn_walk.c): every step in order, a block's body between its
+ * BEFORE and AFTER visits, depths, and a visit that stops the walk. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nr_err.h"
+#include "nr_scn.h"
+
+static const char scenario[] = "sleep 1ms\n"
+                               "repeat 2\n"
+                               "  sleep 2ms\n"
+                               "  parallel 3\n"
+                               "    sleep 3ms\n"
+                               "  end\n"
+                               "end\n"
+                               "sleep 4ms\n";
+
+struct trace {
+    char text[256];
+    unsigned stop_line; /* a visit of this line returns 7 */
+};
+
+/* "b3:1" for a BEFORE visit of line 3 at depth 1, "a..." for AFTER. */
+static int note(const struct nr_step *s, unsigned depth, unsigned when, void *arg)
+{
+    struct trace *t = arg;
+    size_t n = strlen(t->text);
+
+    snprintf(t->text + n, sizeof(t->text) - n, "%s%c%u:%u", n ? " " : "",
+             when == NR_WALK_BEFORE ? 'b' : 'a', s->line, depth);
+    return s->line == t->stop_line ? 7 : 0;
+}
+
+static void walk(const char *want, unsigned when, unsigned stop_line, int want_rc)
+{
+    struct nr_scn scn;
+    struct trace t = { .stop_line = stop_line };
+    char err[NR_ERRBUF_SIZE];
+
+    if (nr_scn_parse((const uint8_t *)scenario, strlen(scenario), "w.scn", &scn, err) < 0)
+        fail_msg("%s", err);
+    assert_int_equal(nr_steps_walk(&scn.steps, when, note, &t), want_rc);
+    assert_string_equal(t.text, want);
+    nr_scn_free(&scn);
+}
+
+static void before_visits_in_order(void **st)
+{
+    (void)st;
+    walk("b1:0 b2:0 b3:1 b4:1 b5:2 b8:0", NR_WALK_BEFORE, 0, 0);
+}
+
+static void after_visits_bodies_first(void **st)
+{
+    (void)st;
+    walk("a1:0 a3:1 a5:2 a4:1 a2:0 a8:0", NR_WALK_AFTER, 0, 0);
+}
+
+static void both_bracket_the_body(void **st)
+{
+    (void)st;
+    walk("b1:0 a1:0 b2:0 b3:1 a3:1 b4:1 b5:2 a5:2 a4:1 a2:0 b8:0 a8:0",
+         NR_WALK_BEFORE | NR_WALK_AFTER, 0, 0);
+}
+
+/* A nonzero visit ends the walk there, inside a block too. */
+static void a_visit_stops_the_walk(void **st)
+{
+    (void)st;
+    walk("b1:0 b2:0 b3:1 b4:1 b5:2", NR_WALK_BEFORE, 5, 7);
+    walk("b1:0", NR_WALK_BEFORE, 1, 7);
+}
+
+/* One step: itself and its body. */
+static void one_step(void **st)
+{
+    struct nr_scn scn;
+    struct trace t = { .stop_line = 0 };
+    char err[NR_ERRBUF_SIZE];
+    (void)st;
+    assert_int_equal(nr_scn_parse((const uint8_t *)scenario, strlen(scenario), "w.scn", &scn, err),
+                     0);
+    assert_int_equal(nr_step_walk(&scn.steps.v[1], NR_WALK_BEFORE, note, &t), 0);
+    assert_string_equal(t.text, "b2:0 b3:1 b4:1 b5:2");
+    nr_scn_free(&scn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(before_visits_in_order), cmocka_unit_test(after_visits_bodies_first),
+        cmocka_unit_test(both_bracket_the_body), cmocka_unit_test(a_visit_stops_the_walk),
+        cmocka_unit_test(one_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
