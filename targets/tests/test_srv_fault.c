@@ -158,6 +158,17 @@ static void time_table_oom_at_start(void **state)
     expect_start_fails("realloc:1", "tcp-time: Cannot allocate memory", "tcp-time", NULL);
 }
 
+/* tcp-time cannot allocate its server, its read buffer or its event loop
+ * (the first calloc, the first malloc, the second calloc after start-up):
+ * it says so and exits 1. */
+static void time_create_oom(void **state)
+{
+    (void)state;
+    expect_start_fails("calloc:1", "tcp-time: out of memory", "tcp-time", NULL);
+    expect_start_fails("malloc:1", "tcp-time: out of memory", "tcp-time", NULL);
+    expect_start_fails("calloc:2", "tcp-time: out of memory", "tcp-time", NULL);
+}
+
 /* tcp-time cannot make a new client non-blocking: that client is closed
  * with the error logged, and the next one is served. */
 static void time_client_nonblock_fails(void **state)
@@ -199,8 +210,9 @@ static void time_client_watch_fails(void **state)
     stop_faulty(&s, &f, 1);
 }
 
-/* tcp-time cannot allocate a client's reply buffer: that client is closed
- * with "Cannot allocate memory", the next one is served. */
+/* tcp-time cannot allocate a client's reply buffer: the client, logged as
+ * connected, is closed with "Cannot allocate memory", the next one is
+ * served. */
 static void time_reply_oom(void **state)
 {
     struct itest_srv s;
@@ -215,6 +227,8 @@ static void time_reply_oom(void **state)
     itest_peer_name(fd, peer, sizeof(peer));
     assert_int_equal(nr_write_all(fd, "a\n", 2, 2000), 0);
     expect_dropped_fd(fd);
+    snprintf(want, sizeof(want), "tcp-time: connection from %s", peer);
+    itest_expect_log(&s, "tcp-time: connection from", want);
     snprintf(want, sizeof(want), "tcp-time: %s: closed (%s)", peer, strerror(ENOMEM));
     itest_expect_log(&s, "tcp-time: 127.0.0.1:", want);
     assert_int_equal(itest_fd_settle(&s, fd0, 2000), fd0);
@@ -356,6 +370,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(time_table_oom_at_start),
+        cmocka_unit_test(time_create_oom),
         cmocka_unit_test(time_client_nonblock_fails),
         cmocka_unit_test(time_client_watch_fails),
         cmocka_unit_test(time_reply_oom),
