@@ -1,0 +1,102 @@
+/* Unit tests of small harness/lib functions written for make mutate's
+ * survivors: zeek's likely server ports (every listed port is one, the
+ * ports next to it are not unless listed too) and the socket-activation
+ * descriptor (fd 3 is marked close-on-exec, nothing else is touched). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_flow.h"
+#include "nr_net.h"
+
+/* zeek's likely_server_ports with its default scripts (zeek a13de64), as
+ * nr_flow.h documents them. */
+static const uint16_t tcp_ports[] = {
+    21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 443, 445, 465, 502, 514, 563, 585, 587,
+    614, 631, 636, 989, 990, 992, 993, 995, 1080, 1434, 1883, 2811, 3128, 3306, 3389, 5222,
+    5223, 5269, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+};
+static const uint16_t udp_ports[] = {
+    53, 67, 68, 88, 123, 137, 161, 162, 443, 514, 784, 853, 1812, 2123, 2152, 3389, 3544,
+    4011, 4754, 5060, 5072, 5353, 5355, 20000,
+};
+
+static int listed(const uint16_t *v, size_t n, long port)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == port)
+            return 1;
+    return 0;
+}
+
+static void check_ports(int proto, const uint16_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (long p = (long)v[i] - 1; p <= (long)v[i] + 1; p++) {
+            int want = listed(v, n, p);
+            if (p < 0 || p > 65535)
+                continue;
+            if (nr_flow_likely_server_port(proto, (uint16_t)p) != want)
+                fail_msg("%s port %ld: %d, want %d", proto == IPPROTO_TCP ? "tcp" : "udp", p,
+                         !want, want);
+        }
+    }
+}
+
+static void likely_server_ports(void **state)
+{
+    (void)state;
+    check_ports(IPPROTO_TCP, tcp_ports, sizeof(tcp_ports) / sizeof(tcp_ports[0]));
+    check_ports(IPPROTO_UDP, udp_ports, sizeof(udp_ports) / sizeof(udp_ports[0]));
+    assert_false(nr_flow_likely_server_port(IPPROTO_TCP, 0));
+    assert_false(nr_flow_likely_server_port(IPPROTO_UDP, 65535));
+    assert_false(nr_flow_likely_server_port(IPPROTO_UDP, 21));  /* a TCP-only port */
+    assert_false(nr_flow_likely_server_port(IPPROTO_TCP, 67));  /* a UDP-only port */
+}
+
+/* LISTEN_PID/LISTEN_FDS naming this process: fd 3 is returned and marked
+ * close-on-exec; fd 2 keeps its flags; the variables are gone after. */
+static void activation_fd_cloexec(void **state)
+{
+    char pid[32];
+    int sv[2], fl2;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(dup2(sv[0], 3), 3);
+    assert_int_equal(fcntl(3, F_GETFD) & FD_CLOEXEC, 0);
+    fl2 = fcntl(2, F_GETFD);
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    setenv("LISTEN_PID", pid, 1);
+    setenv("LISTEN_FDS", "1", 1);
+    assert_int_equal(nr_activation_fd(), 3);
+    assert_int_equal(fcntl(3, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    assert_int_equal(fcntl(2, F_GETFD), fl2);
+    assert_null(getenv("LISTEN_PID"));
+    assert_null(getenv("LISTEN_FDS"));
+    /* another process's descriptors: not ours */
+    setenv("LISTEN_PID", "1", 1);
+    setenv("LISTEN_FDS", "1", 1);
+    assert_int_equal(nr_activation_fd(), -1);
+    close(3);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(likely_server_ports),
+        cmocka_unit_test(activation_fd_cloexec),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
