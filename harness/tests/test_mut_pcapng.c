@@ -1,0 +1,182 @@
+/* Unit tests of pcapng reading (nr_pcapng.c through nr_pktfile_read_mem)
+ * written for make mutate's survivors: each interface's timestamp
+ * resolution (the default microseconds, decimal and binary if_tsresol, one
+ * finer than nanoseconds) and if_tsoffset give the right nanoseconds; a
+ * simple packet block is cut to its interface's snap length; the capture
+ * is reported as pcapng with the first interface's link type. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nr_err.h"
+#include "nr_pktfile.h"
+
+/* A capture under construction, little-endian. */
+struct cap {
+    uint8_t b[4096];
+    size_t n;
+};
+
+static void put32(struct cap *c, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        c->b[c->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put16(struct cap *c, uint16_t v)
+{
+    c->b[c->n++] = (uint8_t)v;
+    c->b[c->n++] = (uint8_t)(v >> 8);
+}
+
+/* Open a block of type t; returns its start for end_block. */
+static size_t begin_block(struct cap *c, uint32_t t)
+{
+    size_t at = c->n;
+
+    put32(c, t);
+    put32(c, 0); /* length, set by end_block */
+    return at;
+}
+
+static void end_block(struct cap *c, size_t at)
+{
+    uint32_t len;
+
+    while (c->n % 4)
+        c->b[c->n++] = 0;
+    len = (uint32_t)(c->n - at + 4);
+    put32(c, len);
+    for (int i = 0; i < 4; i++)
+        c->b[at + 4 + (size_t)i] = (uint8_t)(len >> (8 * i));
+}
+
+static void shb(struct cap *c)
+{
+    size_t at = begin_block(c, 0x0a0d0d0a);
+
+    put32(c, 0x1a2b3c4d);
+    put16(c, 1);
+    put16(c, 0);
+    put32(c, 0xffffffff);
+    put32(c, 0xffffffff);
+    end_block(c, at);
+}
+
+/* An interface of link type 1 (Ethernet) with snaplen snap; tsresol < 0:
+ * no if_tsresol option; tsoffset_s != 0: an if_tsoffset option. */
+static void idb(struct cap *c, uint32_t snap, int tsresol, int64_t tsoffset_s)
+{
+    size_t at = begin_block(c, 1);
+
+    put16(c, 1);
+    put16(c, 0);
+    put32(c, snap);
+    if (tsresol >= 0) {
+        put16(c, 9);
+        put16(c, 1);
+        put32(c, (uint32_t)tsresol); /* the value byte, then padding */
+    }
+    if (tsoffset_s) {
+        put16(c, 14);
+        put16(c, 8);
+        put32(c, (uint32_t)tsoffset_s);
+        put32(c, (uint32_t)((uint64_t)tsoffset_s >> 32));
+    }
+    put16(c, 0);
+    put16(c, 0);
+    end_block(c, at);
+}
+
+static void epb(struct cap *c, uint32_t ifid, uint64_t units, uint32_t caplen)
+{
+    size_t at = begin_block(c, 6);
+
+    put32(c, ifid);
+    put32(c, (uint32_t)(units >> 32));
+    put32(c, (uint32_t)units);
+    put32(c, caplen);
+    put32(c, caplen);
+    memset(c->b + c->n, 0, caplen);
+    c->n += caplen;
+    end_block(c, at);
+}
+
+static void spb(struct cap *c, uint32_t len)
+{
+    size_t at = begin_block(c, 3);
+
+    put32(c, len);
+    memset(c->b + c->n, 0, len);
+    c->n += len;
+    end_block(c, at);
+}
+
+/* What the per-frame observer saw. */
+struct seen {
+    int n;
+    int64_t ts[8];
+    uint32_t caplen[8];
+};
+
+static void observe(void *ctx, int64_t ts_ns, const uint8_t *frame, uint32_t caplen, int status,
+                    const struct nr_pkt *p, long conn)
+{
+    struct seen *s = ctx;
+
+    (void)frame, (void)status, (void)p, (void)conn;
+    if (s->n < 8) {
+        s->ts[s->n] = ts_ns;
+        s->caplen[s->n] = caplen;
+    }
+    s->n++;
+}
+
+static void resolutions_offsets_snaplen(void **state)
+{
+    static struct cap c;
+    struct seen seen = { 0 };
+    struct nr_pktfile_opts o = { .fn = observe, .ctx = &seen };
+    struct nr_pktfile pf;
+    char err[NR_ERRBUF_SIZE] = "";
+
+    (void)state;
+    c.n = 0;
+    shb(&c);
+    idb(&c, 40, -1, 0);       /* 0: microseconds by default */
+    idb(&c, 0, 9, 0);         /* 1: nanoseconds */
+    idb(&c, 0, 3, 0);         /* 2: milliseconds */
+    idb(&c, 0, 0x80 | 10, 0); /* 3: 2^-10 s */
+    idb(&c, 0, 12, 5);        /* 4: picoseconds, 5 s offset */
+    epb(&c, 0, 1000000, 20);
+    epb(&c, 1, 1000000, 20);
+    epb(&c, 2, 1000000, 20);
+    epb(&c, 3, 1000000, 20);
+    epb(&c, 4, 1000000, 20);
+    spb(&c, 60);              /* interface 0: cut to its 40-byte snaplen */
+    if (nr_pktfile_read_mem(c.b, c.n, &o, &pf, err) != 0)
+        fail_msg("read: %s", err);
+    assert_int_equal(pf.pcapng, 1);
+    assert_int_equal(pf.dlt, 1);
+    assert_int_equal(seen.n, 6);
+    assert_int_equal(seen.ts[0], 1000000000LL);
+    assert_int_equal(seen.ts[1], 1000000LL);
+    assert_int_equal(seen.ts[2], 1000000000000LL);
+    assert_int_equal(seen.ts[3], 976562500000LL);
+    assert_int_equal(seen.ts[4], 5000001000LL);
+    assert_int_equal(seen.caplen[0], 20);
+    assert_int_equal(seen.caplen[5], 40);
+    nr_pktfile_free(&pf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(resolutions_offsets_snaplen),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
