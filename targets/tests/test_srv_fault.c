@@ -48,6 +48,19 @@ static void expect_served(struct itest_srv *s, const char *line, const char *wan
     close(fd);
 }
 
+/* A TCP connection to s made by a plain blocking connect (it completes in
+ * the kernel, before the server accepts it, so a server that resets it at
+ * once cannot make it fail, as nr_connect_tcp's check would). */
+static int raw_connect(struct itest_srv *s)
+{
+    int fd = socket(s->addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) < 0)
+        fail_msg("connect: %s", strerror(errno));
+    return fd;
+}
+
 /* The server must end connection fd (EOF or reset) within 3 s without
  * sending anything on it; closes fd. */
 static void expect_dropped_fd(int fd)
@@ -66,7 +79,7 @@ static void expect_dropped_fd(int fd)
  * or while sending counts as dropped). */
 static void expect_dropped(struct itest_srv *s, const char *line)
 {
-    int fd = itest_connect(s);
+    int fd = raw_connect(s);
 
     if (nr_write_all(fd, line, strlen(line), 2000) < 0) {
         close(fd);
@@ -248,7 +261,7 @@ static void echo_mt_thread_fails(void **state)
     (void)state;
     start_faulty(&s, &f, "pthread_create:1", "tcp-echo-mt", NULL);
     fd0 = itest_fd_count(&s);
-    fd = itest_connect(&s);
+    fd = raw_connect(&s);
     itest_peer_name(fd, peer, sizeof(peer));
     expect_dropped_fd(fd);
     snprintf(want, sizeof(want), "tcp-echo-mt: %s: refused: cannot start a thread: %s", peer,
@@ -366,6 +379,55 @@ static void time_sheds_at_fd_limit(void **state)
     itest_stop(&s);
 }
 
+/* The listen backlog (128, as srv.c asks; capped by somaxconn): while
+ * tcp-echo serves one client, 129 more connections complete their
+ * handshake in its accept queue (Linux keeps backlog + 1) and the next one
+ * does not; once the first client leaves, all queued ones are served. */
+static void echo_accept_backlog(void **state)
+{
+    enum { TRY = 140 };
+    struct itest_srv s;
+    int fds[TRY], busy, done = 0, want = 128;
+    FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+    int64_t deadline;
+
+    (void)state;
+    if (f) {
+        int max;
+        if (fscanf(f, "%d", &max) == 1 && max < want)
+            want = max;
+        fclose(f);
+    }
+    want += 1;
+    itest_start(&s, "tcp-echo", NULL);
+    busy = itest_connect(&s);
+    expect_served_fd(busy, "hold\n", "hold\n"); /* the server is in this connection now */
+    for (int i = 0; i < TRY; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        assert_true(fds[i] >= 0);
+        if (connect(fds[i], (struct sockaddr *)&s.addr.ss, s.addr.len) < 0 && errno != EINPROGRESS)
+            fail_msg("connect %d: %s", i, strerror(errno));
+    }
+    /* the handshakes the queue takes complete at once; the others' SYNs are
+     * dropped and retried only after a second */
+    deadline = nr_now_ms() + 300;
+    for (int i = 0; i < TRY; i++) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (nr_wait_fd(fds[i], POLLOUT, nr_ms_left(deadline)) > 0 &&
+            getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+            done++;
+    }
+    for (int i = 0; i < TRY; i++)
+        close(fds[i]);
+    close(busy);
+    if (done != want)
+        fail_msg("%d connections completed while the server was busy, want %d (backlog + 1)", done,
+                 want);
+    expect_served(&s, "after\n", "after\n");
+    itest_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +440,7 @@ int main(void)
         cmocka_unit_test(echo_mt_init_fails),
         cmocka_unit_test(echo_nonblock_fails),
         cmocka_unit_test(time_sheds_at_fd_limit),
+        cmocka_unit_test(echo_accept_backlog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
