@@ -40,6 +40,7 @@
 #define PX_HOLD_MAX_US 200000         /* a reordered datagram waits at most this long */
 #define PX_TICK_MS 100                /* the loop looks at its stop flag this often */
 #define PX_CONNECT_POLL_MS 2          /* exec_proxy_connected polls this often */
+#define PX_PACE_STEP (256u * 1024)    /* bytes moved between looks at the capture's pace */
 #define PX_TAKE_S 5                   /* a fault step waits this long for the loop to take it */
 
 /* Bytes read in one run and the slices nr_tcp_plan made of them. */
@@ -136,6 +137,7 @@ struct exec_proxy {
     uint64_t io;            /* bytes read and written on all legs (for pacing) */
     struct exec_ctx pace_ctx; /* exec_pace's view of the scenario */
     struct exec_pacer pacer;
+    uint64_t paced_io;      /* io when the loop last looked at the capture */
 };
 
 static int64_t now_us(void)
@@ -608,6 +610,17 @@ static uint64_t pace_io(const struct exec_proxy *px, const struct px_link *k)
     return io;
 }
 
+/* Wait while the capture is behind what the proxy moved (exec_pace), when
+ * there is a capture and PX_PACE_STEP more bytes moved since the last look
+ * (pace_io's system calls are not free at a look per splice). */
+static void pace(struct exec_proxy *px, const struct px_link *k)
+{
+    if (!px->pacer.cap || px->io - px->paced_io < PX_PACE_STEP)
+        return;
+    px->paced_io = px->io;
+    exec_pace(&px->pace_ctx, &px->pacer, pace_io(px, k));
+}
+
 /* Direction d has no toxic and nothing queued: move its bytes through the
  * pipe until neither side moves any (or PX_SPLICE_TURN, so the other links
  * and the capture's pacing get their turn).  Returns -1 when the link
@@ -621,7 +634,7 @@ static int tcp_splice(struct exec_proxy *px, struct px_link *k, int d)
         ssize_t in = 0, out;
         /* each round may move a pipe's worth on two legs: the capture
          * must keep up (see tcp_turn) */
-        exec_pace(&px->pace_ctx, &px->pacer, pace_io(px, k));
+        pace(px, k);
         if (!dd->eof && !dd->pipe_full && (in = pipe_in(px, k, d)) < 0)
             return -1;
         if ((out = pipe_out(px, k, d)) < 0)
@@ -966,7 +979,7 @@ static int64_t tcp_turn(struct exec_proxy *px, struct px_link *k, const short re
     /* the proxy moves bulk traffic on two legs: like the runner's own
      * sends it waits while the capture is behind (else the kernel drops) */
     if ((re[0] | re[1]) & POLLIN)
-        exec_pace(&px->pace_ctx, &px->pacer, pace_io(px, k));
+        pace(px, k);
     for (int d = 0; d < 2; d++) {
         struct px_dir *dd = &k->dir[d];
         int stall = !nr_tcp_reads(&f[d]);
