@@ -343,6 +343,8 @@ def short(t):
 def write_table(a, muts, eq, wall, out_path):
     rows, per = [], {}
     for i, m in enumerate(muts, 1):
+        if 'result' not in m:
+            continue   # not run: the run was stopped
         key = equiv_key(m)
         res = m['result']
         if key in eq and res.startswith('survived'):
@@ -366,12 +368,14 @@ def write_table(a, muts, eq, wall, out_path):
             tot[k] += s[k]
         out.append(row(f, s))
     out.append(row('**total**', tot))
-    out += ['', 'Sources: %s; SEED=%s MAX=%s JOBS=%s, wall time %.0f s.' % (
-                a['rev'], a['seed'], a['max'], a['jobs'], wall), '',
+    out += ['', 'Sources: %s; SEED=%s MAX=%s JOBS=%s, wall time %.0f s%s.' % (
+                a['rev'], a['seed'], a['max'], a['jobs'], wall,
+                '; stopped with %d of the %d mutants not run' % (a['stopped'], len(muts))
+                if a.get('stopped') else ''), '',
             '| # | file:line | operator | mutated line | result | by | s |',
             '| --- | --- | --- | --- | --- | --- | --- |'] + rows
     eqs = [(m, eq[equiv_key(m)]) for m in muts
-           if equiv_key(m) in eq and m['result'].startswith('survived')]
+           if 'result' in m and equiv_key(m) in eq and m['result'].startswith('survived')]
     if eqs:
         out += ['', 'Equivalent mutants (not counted):', '']
         out += ['- %s:%d %s: %s' % (m['file'], m['line'], m['op'], why) for m, why in eqs]
@@ -471,15 +475,26 @@ def main():
     os.makedirs(os.path.join(a.work, 'logs'), exist_ok=True)
     t0 = time.time()
     workers = [Worker(a, n, rules) for n in range(max(1, a.jobs))]
-    for w in workers:
-        w.setup(files)
+    workers[0].setup(files)   # a build or test failing on the original stops the run here
     lock = threading.Lock()
+    # Mutants run in a seeded random order, so that a run stopped early
+    # (touch WORK/stop: no new mutant is started) has run a fair sample.
     todo = list(enumerate(muts, 1))
+    random.Random(a.seed).shuffle(todo)
+    stop = os.path.join(a.work, 'stop')
+    if os.path.exists(stop):
+        os.remove(stop)
 
     def loop(w):
+        if w is not workers[0]:
+            try:
+                w.setup(files)   # the other workers set up while the first runs mutants
+            except SystemExit as e:
+                print('worker %s: %s' % (w.dir, e), flush=True)
+                return
         while True:
             with lock:
-                if not todo:
+                if not todo or os.path.exists(stop):
                     return
                 idx, m = todo.pop(0)
             w.run(m, idx)
@@ -493,6 +508,8 @@ def main():
     for t in threads:
         t.join()
     meta = {'rev': a.rev, 'seed': a.seed, 'max': a.max, 'jobs': a.jobs, 'wall': time.time() - t0}
+    if todo:
+        meta['stopped'] = len(todo)   # mutants never run (WORK/stop)
     with open(os.path.join(a.work, 'results.json'), 'w', encoding='utf-8') as f:
         json.dump({'meta': meta, 'mutants': muts}, f, indent=0)
     write_table(meta, muts, read_equiv(a.equiv), meta['wall'], a.out)
