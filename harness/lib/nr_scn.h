@@ -289,6 +289,12 @@ int nr_steps_walk(const struct nr_steps *steps, unsigned when, nr_step_visit vis
 /* The same over one step and (a block's) its body. */
 int nr_step_walk(const struct nr_step *s, unsigned when, nr_step_visit visit, void *arg);
 
+/* Multiply every duration the steps give (`within`, sleep, send delays,
+ * the toxics' times; a bandwidth is divided) by x, once, after parsing
+ * (nr_scn_scale.c).  The scenario's timeout and deadline are left as
+ * written. */
+void nr_scn_scale(struct nr_scn *s, double x);
+
 /* Parse a scenario from buf[0..len) (not NUL-terminated); path names it in
  * messages.  On success returns 0 and fills *out (free with nr_scn_free).
  * On error returns -1, leaves *out empty, and writes

@@ -43,6 +43,8 @@ struct job {
     int reported;         /* its result went to the reports */
     int exclusive;        /* binds a fixed port: alone when sharing the host */
     int runnable;         /* parsed: to be run (a malformed file is not) */
+    int scn_shared;       /* scn is another run's of the same file (--repeat, -D
+                             combinations): not freed with this job */
     char **defines;       /* "NAME=VALUE" of its params from -D (owned, NULL-terminated) */
 };
 
@@ -1100,14 +1102,16 @@ static struct job *plan_add(struct plan *pl)
     return &pl->jobs[pl->n++];
 }
 
-/* One run of a scenario: parse it (again: each job owns its steps) and fill
- * the job and its result; combo names the -D values of this run ("" for
- * none) and vals their "NAME=VALUE" list (moved into the job).  Returns 1
- * when the file is malformed (an error result), 0, or -1. */
+/* One run of a scenario: fill the job and its result.  scn is the file
+ * parsed once (NULL: malformed, errbuf says why); the first run of a file
+ * owns it (shared 0), the others share it read-only.  combo names the -D
+ * values of this run ("" for none) and vals their "NAME=VALUE" list (moved
+ * into the job).  Returns 1 when the file is malformed (an error result),
+ * 0, or -1. */
 static int add_run(struct plan *pl, const char *path, const struct run_opts *o, int rep,
-                   const char *combo, char **vals)
+                   const char *combo, char **vals, const struct nr_scn *scn, int shared,
+                   const char *errbuf)
 {
-    char errbuf[NR_ERRBUF_SIZE];
     struct job *j = plan_add(pl);
     struct run_result *r;
     char *art;
@@ -1117,12 +1121,14 @@ static int add_run(struct plan *pl, const char *path, const struct run_opts *o, 
     r = &pl->res[pl->n - 1];
     j->defines = vals;
     r->path = strdup(path);
-    if (nr_scn_load(path, &j->scn, errbuf) < 0) {
+    if (!scn) {
         r->name = strdup(path);
         r->status = RUN_ERROR;
         r->message = strdup(errbuf);
         return r->path && r->name && r->message ? 1 : -1;
     }
+    j->scn = *scn;
+    j->scn_shared = shared;
     j->runnable = 1;
     j->exclusive = nr_steps_walk(&j->scn.steps, NR_WALK_BEFORE, binds_fixed_port, NULL) != 0;
     if (asprintf(&r->name, "%s%s%s%s%.0d", path, combo[0] ? " " : "", combo, rep ? " #" : "",
@@ -1153,17 +1159,17 @@ static int add_scenario(struct plan *pl, const char *path, const struct run_opts
     char errbuf[NR_ERRBUF_SIZE];
     struct nr_scn scn;
     size_t mine[64], nmine = 0, combos = 1;
-    int rc = 0;
+    int rc = 0, owned = 0;
 
     if (nr_scn_load(path, &scn, errbuf) < 0)
-        return add_run(pl, path, o, 0, "", NULL);
+        return add_run(pl, path, o, 0, "", NULL, NULL, 0, errbuf);
+    nr_scn_scale(&scn, o->time_scale); /* once: the runs share it */
     for (size_t i = 0; i < d->n && nmine < 64; i++)
         if (declares_param(&scn, d->v[i].name)) {
             d->v[i].used = 1;
             mine[nmine++] = i;
             combos *= d->v[i].nvalues;
         }
-    nr_scn_free(&scn);
     for (size_t c = 0; c < combos && rc == 0; c++) {
         char combo[1024] = "", **vals = calloc(nmine + 1, sizeof(char *));
         size_t at = 0, rest = c;
@@ -1191,9 +1197,14 @@ static int add_scenario(struct plan *pl, const char *path, const struct run_opts
                 for (size_t m = 0; mine_vals && m < nmine; m++)
                     mine_vals[m] = vals[m] ? strdup(vals[m]) : NULL;
             }
-            rc = add_run(pl, path, o, o->repeat > 1 ? k + 1 : 0, combo, mine_vals);
+            size_t before = pl->n;
+            rc = add_run(pl, path, o, o->repeat > 1 ? k + 1 : 0, combo, mine_vals, &scn, owned,
+                         NULL);
+            owned |= pl->n > before; /* the first job added owns the parsed scenario */
         }
     }
+    if (!owned)
+        nr_scn_free(&scn);
     return rc;
 }
 
@@ -1439,7 +1450,8 @@ out:
     if (lv.rep) /* stopped before the end: the reports are closed as they stand */
         run_report_close(lv.rep, res, 0, rc, errbuf);
     for (size_t i = 0; i < n; i++) {
-        nr_scn_free(&jobs[i].scn);
+        if (!jobs[i].scn_shared)
+            nr_scn_free(&jobs[i].scn);
         for (char **d = jobs[i].defines; d && *d; d++)
             free(*d);
         free(jobs[i].defines);

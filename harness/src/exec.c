@@ -110,7 +110,7 @@ static int run_repeat(struct exec_ctx *c, const struct nr_step *s)
 
 static int sleep_step(struct exec_ctx *c, const struct nr_step *s)
 {
-    int64_t ms = (int64_t)(s->u.sleep.ms * c->st->o->time_scale);
+    int64_t ms = s->u.sleep.ms;
     int left = nr_ms_left(c->st->deadline);
     struct timespec ts;
 

@@ -24,8 +24,7 @@ static int stream_budget(struct exec_ctx *c, const struct nr_step *s, enum exec_
     case EXEC_BUDGET_START:
         return exec_wait_budget(c, s, start);
     case EXEC_BUDGET_QUIET: /* the whole time, even past the deadline */
-        until = start + (s->timeout_ms >= 0 ? (int64_t)(s->timeout_ms * c->st->o->time_scale)
-                                            : c->st->step_timeout);
+        until = start + (s->timeout_ms >= 0 ? s->timeout_ms : c->st->step_timeout);
         return nr_ms_left(until);
     case EXEC_BUDGET_STALL:
         break;

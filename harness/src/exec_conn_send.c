@@ -137,7 +137,7 @@ static int send_udp(struct exec_ctx *c, const struct nr_step *s, struct exec_con
         exec_conn_note_dgram(&k->rec.dg_sent, &k->rec.n_dg_sent, n);
         pos += n;
         if (s->u.send.delay_ms && pos < g->total)
-            poll(NULL, 0, (int)(s->u.send.delay_ms * c->st->o->time_scale));
+            poll(NULL, 0, s->u.send.delay_ms);
     } while (pos < g->total);
     free(buf);
     return 0;
@@ -227,7 +227,7 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
         }
         pos += n;
         if (r == 0 && s->u.send.delay_ms && pos < g.total) {
-            int64_t until = nr_now_ms() + (int64_t)(s->u.send.delay_ms * c->st->o->time_scale);
+            int64_t until = nr_now_ms() + s->u.send.delay_ms;
             while (nr_ms_left(until) > 0 && !k->eof && !k->reset) {
                 exec_rx_wait(k, nr_ms_left(until));
                 ahead_match(k);

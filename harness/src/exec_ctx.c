@@ -120,8 +120,7 @@ int exec_deadline_passed(struct exec_ctx *c)
 int exec_wait_budget(struct exec_ctx *c, const struct nr_step *s, int64_t started)
 {
     int left = nr_ms_left(c->st->deadline), budget;
-    int64_t limit = s->timeout_ms >= 0 ? (int64_t)(s->timeout_ms * c->st->o->time_scale)
-                                       : c->st->step_timeout;
+    int64_t limit = s->timeout_ms >= 0 ? s->timeout_ms : c->st->step_timeout;
     int64_t rest = started + limit - nr_now_ms();
 
     budget = rest < 0 ? 0 : rest > INT32_MAX ? INT32_MAX : (int)rest;

@@ -1236,19 +1236,6 @@ static const char *dirs_text(unsigned dirs)
     return dirs == NR_DIR_UP ? "up" : dirs == NR_DIR_DOWN ? "down" : "up and down";
 }
 
-/* A toxic as the proxy applies it: `--time-scale X` stretches its times by
- * X and slows its rate by X, as it stretches every wait of the scenario. */
-static struct nr_toxic scaled(const struct nr_toxic *t, double x)
-{
-    struct nr_toxic v = *t;
-
-    v.ms = (uint64_t)((double)t->ms * x);
-    v.jitter_ms = (uint64_t)((double)t->jitter_ms * x);
-    if (t->kind == NR_TOX_BANDWIDTH)
-        v.bytes = (uint64_t)((double)t->bytes / x) ? (uint64_t)((double)t->bytes / x) : 1;
-    return v;
-}
-
 /* Wait until the loop took fault step gen (it wakes at once), so that a
  * byte sent after the step meets the change: the loop may have been in the
  * middle of a turn under the toxics before it.  Returns 0 when it had not
@@ -1272,7 +1259,7 @@ static int fault_taken(struct exec_proxy *px, uint64_t gen)
 int exec_proxy_fault(struct exec_ctx *c, const struct nr_step *s)
 {
     struct exec_proxy *px = need_proxy(c, s);
-    struct nr_toxic tox = scaled(&s->u.fault.tox, c->st->o->time_scale);
+    struct nr_toxic tox = s->u.fault.tox; /* scaled by --time-scale at load (nr_scn_scale) */
     int64_t now = now_us();
     uint64_t gen;
 

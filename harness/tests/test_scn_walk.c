@@ -1,6 +1,7 @@
 /* Unit tests: nr_steps_walk, the one walk over a scenario's step tree
  * (nr_scn_walk.c): every step in order, a block's body between its
- * BEFORE and AFTER visits, depths, and a visit that stops the walk. */
+ * BEFORE and AFTER visits, depths, and a visit that stops the walk; and
+ * nr_scn_scale (--time-scale, applied once over that walk). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,12 +94,53 @@ static void one_step(void **st)
     nr_scn_free(&scn);
 }
 
+/* Every duration of every step, nested ones too, scaled once; what was
+ * not given stays so, the scenario's own timeout and deadline stay too. */
+static void scale_every_duration(void **st)
+{
+    static const char text[] = "timeout 1s\ndeadline 10s\n"
+                               "proxy p = tcp 127.0.0.1:1\n"
+                               "connect a = tcp 127.0.0.1:1\n"
+                               "fault p up latency 100ms jitter 10ms\n"
+                               "fault p down bandwidth 1000\n"
+                               "repeat 2\n"
+                               "  sleep 40ms\n"
+                               "  send a \"x\" chunk 1 delay 1ms within 3s\n"
+                               "end\n"
+                               "expect a eof\n";
+    struct nr_scn scn;
+    char err[NR_ERRBUF_SIZE];
+    const struct nr_step *v;
+    (void)st;
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "s.scn", &scn, err) < 0)
+        fail_msg("%s", err);
+    nr_scn_scale(&scn, 2.5);
+    v = scn.steps.v;
+    assert_int_equal(scn.step_timeout_ms, 1000);
+    assert_int_equal(scn.deadline_ms, 10000);
+    assert_int_equal(v[2].u.fault.tox.ms, 250);
+    assert_int_equal(v[2].u.fault.tox.jitter_ms, 25);
+    assert_int_equal(v[3].u.fault.tox.bytes, 400); /* a bandwidth: divided */
+    assert_int_equal(v[4].timeout_ms, -1);
+    assert_int_equal(v[4].u.block.body.v[0].u.sleep.ms, 100);
+    assert_int_equal(v[4].u.block.body.v[0].timeout_ms, -1);
+    assert_int_equal(v[4].u.block.body.v[1].u.send.delay_ms, 2);
+    assert_int_equal(v[4].u.block.body.v[1].timeout_ms, 7500);
+    assert_int_equal(v[5].timeout_ms, -1);
+    nr_scn_scale(&scn, 0.1); /* a delay stays a delay; 1.0 changes nothing */
+    assert_int_equal(v[4].u.block.body.v[1].u.send.delay_ms, 1);
+    assert_int_equal(v[4].u.block.body.v[0].u.sleep.ms, 10);
+    nr_scn_scale(&scn, 1.0);
+    assert_int_equal(v[4].u.block.body.v[0].u.sleep.ms, 10);
+    nr_scn_free(&scn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(before_visits_in_order), cmocka_unit_test(after_visits_bodies_first),
         cmocka_unit_test(both_bracket_the_body), cmocka_unit_test(a_visit_stops_the_walk),
-        cmocka_unit_test(one_step),
+        cmocka_unit_test(one_step), cmocka_unit_test(scale_every_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
