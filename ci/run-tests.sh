@@ -56,7 +56,7 @@ for variant in "$build" "$asan"; do
     streams="$streams $out"
 done
 # Beside them, the smoke runs of the fuzz and bench make targets (mostly
-# compiling into $build/selftest and $build/bench, which nothing else uses).
+# compiling into $build/smoke and $build/bench, which nothing else uses).
 if [ -x "$build/bin/netrig" ]; then
     out="$logdir/make-targets-fuzz.out"
     { pass=0 fail=0 failed=""
