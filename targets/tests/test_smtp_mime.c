@@ -223,6 +223,34 @@ static void test_checker_catches_corruption(void **state)
     ss_buf_free(&b);
 }
 
+/* ss_addr_ok at its bounds: printable ASCII from '!' to '~' without the
+ * specials, space, DEL and bytes past it refused; SS_ADDR_MAX bytes taken,
+ * one more refused; empty only when allowed. */
+static void test_addr_bounds(void **state)
+{
+    char big[SS_ADDR_MAX + 2];
+
+    (void)state;
+    assert_true(ss_addr_ok("!a~@b", 0));
+    assert_false(ss_addr_ok("a b@c", 0));
+    assert_false(ss_addr_ok("a\x7f@c", 0));
+    assert_false(ss_addr_ok("a\x80@c", 0));
+    assert_false(ss_addr_ok("a\x1f@c", 0));
+    for (const char *sp = "<>(),;\"\\"; *sp; sp++) {
+        char a[8] = { 'a', *sp, '@', 'b', 0 };
+        if (ss_addr_ok(a, 0))
+            fail_msg("'%s' taken", a);
+    }
+    assert_true(ss_addr_ok("", 1));
+    assert_false(ss_addr_ok("", 0));
+    memset(big, 'a', sizeof(big));
+    big[SS_ADDR_MAX] = '\0';
+    assert_true(ss_addr_ok(big, 0));
+    big[SS_ADDR_MAX] = 'a';
+    big[SS_ADDR_MAX + 1] = '\0';
+    assert_false(ss_addr_ok(big, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_dot_stuffing),
         cmocka_unit_test(test_checker_catches_corruption),
+        cmocka_unit_test(test_addr_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
