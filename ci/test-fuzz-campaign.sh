@@ -14,7 +14,8 @@
 # filed in scratch directories, never in fuzz/regressions/.
 #
 #   sh ci/test-fuzz-campaign.sh [BUILD]   (about 20 s: 2 s of CPU building,
-#   two campaigns to the planted crash beside a 12 s one without)
+#   two campaigns to the planted crash beside a 12 s one of two instances
+#   without)
 set -u
 root=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/netrig-campaign.XXXXXX")
@@ -37,12 +38,12 @@ printf 'magic="BUG"\n' > "$work/planted.dict"
 # (RUN "script": fuzz/campaign.sh itself, as a CI job that wants its exit 1
 # runs it), output in $work/RUN.out, status in $work/RUN.rc
 campaign() {
-    r=$1 v=$2 secs=$3
+    r=$1 v=$2 secs=$3 jobs=${JOBS:-1}
     shift 3
     if [ "$r" = script ]; then
         set -- env B="$work/b-$r" "$@" sh "$root/fuzz/campaign.sh" planted "$secs" 1
     else
-        set -- env "$@" make --no-print-directory -C "$root" fuzz FUZZER=planted SECONDS="$secs" JOBS=1 \
+        set -- env "$@" make --no-print-directory -C "$root" fuzz FUZZER=planted SECONDS="$secs" JOBS="$jobs" \
             B="$work/b-$r"
     fi
     env FUZZ_AFL_BIN="$work/afl-$v" FUZZ_REPLAY_BIN="$work/replay-$v" \
@@ -52,10 +53,10 @@ campaign() {
 }
 # the three campaigns side by side (each is mostly one afl-fuzz process):
 # the planted bug through make fuzz and through the script, and the same
-# harness without the bug for 12 s (afl-plot needs 10 s of rows)
+# harness without the bug for 12 s with JOBS=2 (afl-plot needs 10 s of rows)
 campaign planted planted 60 AFL_BENCH_UNTIL_CRASH=1 &
 campaign script planted 60 AFL_BENCH_UNTIL_CRASH=1 &
-campaign clean clean 12 &
+JOBS=2 campaign clean clean 12 &
 wait
 rc() { cat "$work/$1.rc"; }
 
@@ -82,9 +83,12 @@ check "nothing was filed in fuzz/regressions/" test ! -e "$root/fuzz/regressions
 # must fail: the same campaign without the bug saves nothing and exits 0
 check "make fuzz exits 0 when no crash was saved (exit $(cat "$work/clean.rc"))" \
     test "$(cat "$work/clean.rc")" = 0
-check "progress every 10 s: execs/s, corpus, edges (bitmap %), crashes" \
-    grep -Eq '^fuzz: [0-9]+s:  main: [0-9.]+[kM]? execs/s, corpus [0-9]+, edges [0-9.]+% of the map, crashes 0' \
+check "progress every 10 s, per instance (JOBS=2: main and s1): execs/s, corpus, edges (bitmap %), crashes" \
+    grep -Eq '^fuzz: [0-9]+s:  main: [0-9.]+[kM]? execs/s, corpus [0-9]+, edges [0-9.]+% of the map, crashes 0  s1: [0-9.]+[kM]? execs/s, ' \
     "$work/clean.out"
+check "the summary has a row per instance" sh -c "
+    grep -q '== campaign summary: planted, 12s, 2 instance(s) ==' '$work/clean.out' &&
+    grep -Eq '^main +[0-9.]+ +[0-9]+' '$work/clean.out' && grep -Eq '^s1 +[0-9.]+ +[0-9]+' '$work/clean.out'"
 check "afl-plot's graphs in OUT/plot/index.html, and the path printed" sh -c "
     grep -q '^graphs: $work/b-clean/fuzz/out/planted/plot/index.html' '$work/clean.out' &&
     test -s '$work/b-clean/fuzz/out/planted/plot/index.html' &&
