@@ -12,7 +12,10 @@
  *    libpcap's errbuf, or NULL for no text.  On failure it writes one line
  *    there and returns -1 (`return nr_seterr(errbuf, ...)`), unless its
  *    comment names other negative results for causes a caller acts on
- *    (cli_connect's CLI_E*, a parser's "malformed"/"too long").
+ *    (cli_connect's CLI_E*, a parser's "malformed"/"too long").  A function
+ *    that makes no system call and can fail for one plain cause only (a
+ *    table lookup that finds nothing, an in-memory builder out of memory)
+ *    returns -1 for it without an errbuf, as its comment says.
  * 3. Codes.  A function whose failure one errno value says completely (the
  *    thin wrappers of read, write, poll, fcntl, accept, epoll) takes no
  *    errbuf and returns -errno: callers act on the cause (-EAGAIN: retry,
