@@ -19,24 +19,30 @@
 #include "nr_net.h"
 #include "nr_proc.h"
 
-/* Run smtp-send --server server (plus -t 300) to a fixed sender and
- * recipient; returns its exit code and its stderr in err[len]. */
-static int run_smtp(const char *server, char *err, size_t len)
+/* Run smtp-send with argv[1..] (NULL-terminated) and the extra
+ * environment env (may be NULL); returns its exit code, its stdout in
+ * out[len] and its stderr in err[len]. */
+static int run_args(char **args, char *const *env, char *out, char *err, size_t len)
 {
     const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
-    char path[512], errbuf[NR_ERRBUF_SIZE], dir[64], errpath[96];
-    char *argv[] = { path, "--server", (char *)server, "--from", "a@example.org", "--to",
-                     "b@example.org", "-t", "300", NULL };
+    char path[512], errbuf[NR_ERRBUF_SIZE], dir[64], outpath[96], errpath[96];
+    char *argv[24];
+    int argc = 0;
     struct nr_proc p;
-    FILE *f;
-    size_t n;
+    char *bufs[2] = { out, err };
+    const char *paths[2] = { outpath, errpath };
 
     snprintf(path, sizeof(path), "%s/smtp-send", bin);
+    argv[argc++] = path;
+    while (*args && argc < 23)
+        argv[argc++] = *args++;
+    argv[argc] = NULL;
     snprintf(dir, sizeof(dir), "/tmp/smtpcli.XXXXXX");
     assert_non_null(mkdtemp(dir));
+    snprintf(outpath, sizeof(outpath), "%s/out", dir);
     snprintf(errpath, sizeof(errpath), "%s/err", dir);
-    struct nr_spawn sp = { .argv = argv, .stdout_path = "/dev/null", .stderr_path = errpath,
-                           .activation_fd = -1 };
+    struct nr_spawn sp = { .argv = argv, .env_extra = env, .stdout_path = outpath,
+                           .stderr_path = errpath, .activation_fd = -1 };
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
     if (nr_proc_wait(&p, 5000) != 1) {
@@ -44,15 +50,29 @@ static int run_smtp(const char *server, char *err, size_t len)
         fail_msg("smtp-send did not exit within 5 s");
     }
     nr_proc_release(&p);
-    f = fopen(errpath, "r");
-    assert_non_null(f);
-    n = fread(err, 1, len - 1, f);
-    err[n] = '\0';
-    fclose(f);
-    unlink(errpath);
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(paths[i], "r");
+        size_t n;
+        assert_non_null(f);
+        n = fread(bufs[i], 1, len - 1, f);
+        bufs[i][n] = '\0';
+        fclose(f);
+        unlink(paths[i]);
+    }
     rmdir(dir);
     assert_true(WIFEXITED(p.status));
     return WEXITSTATUS(p.status);
+}
+
+/* Run smtp-send --server server (plus -t 300) to a fixed sender and
+ * recipient; returns its exit code and its stderr in err[len]. */
+static int run_smtp(const char *server, char *err, size_t len)
+{
+    char *args[] = { "--server", (char *)server, "--from", "a@example.org", "--to",
+                     "b@example.org", "-t", "300", NULL };
+    char out[1024];
+
+    return run_args(args, NULL, out, err, len < sizeof(out) ? len : sizeof(out));
 }
 
 /* A loopback listener; *port gets its port.  backlog 0 and one pending
@@ -103,10 +123,40 @@ static void connect_errors(void **state)
         fail_msg("stderr '%s'", err);
 }
 
+/* With SOURCE_DATE_EPOCH the message is reproducible: the Date is that
+ * time, the Message-ID's hex part the FNV-1a 64 of the epoch text, the
+ * subject and the body (computed apart: 04007b2696258a76); an epoch that
+ * is not a number of seconds is a usage error and prints nothing. */
+static void dry_run_reproducible(void **state)
+{
+    static const char want[] = "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+                               "From: a@example.org\r\n"
+                               "To: b@example.org\r\n"
+                               "Subject: hi\r\n"
+                               "Message-ID: <04007b2696258a76.1700000000@localhost>\r\n"
+                               "MIME-Version: 1.0\r\n"
+                               "Content-Type: text/plain; charset=us-ascii\r\n"
+                               "Content-Transfer-Encoding: 7bit\r\n"
+                               "\r\n";
+    char *args[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to",
+                     "b@example.org", "--subject", "hi", "--dry-run", NULL };
+    char *good[] = { "SOURCE_DATE_EPOCH=1700000000", NULL };
+    char *bad[] = { "SOURCE_DATE_EPOCH=17x", NULL };
+    char out[2048], err[1024];
+
+    (void)state;
+    assert_int_equal(run_args(args, good, out, err, sizeof(out)), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(run_args(args, bad, out, err, sizeof(err)), 2);
+    assert_string_equal(out, "");
+    assert_string_equal(err, "smtp-send: SOURCE_DATE_EPOCH is not a number of seconds\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_errors),
+        cmocka_unit_test(dry_run_reproducible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
