@@ -8,7 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -173,10 +176,56 @@ static void resolutions_offsets_snaplen(void **state)
     nr_pktfile_free(&pf);
 }
 
+/* A classic pcap file whose last record claims more bytes than the file
+ * holds: read from a file (whose size is known), the error names the
+ * record's offset and the bytes left; what came before is kept with
+ * partial_ok. */
+static void truncated_file_record(void **state)
+{
+    static struct cap c;
+    char path[] = "/tmp/mutpcap.XXXXXX", err[NR_ERRBUF_SIZE] = "";
+    struct nr_pktfile_opts o = { .partial_ok = 1 };
+    struct nr_pktfile pf;
+    FILE *f;
+    int fd, rc;
+
+    (void)state;
+    c.n = 0;
+    put32(&c, 0xa1b2c3d4); /* microsecond pcap, little-endian */
+    put16(&c, 2);
+    put16(&c, 4);
+    put32(&c, 0);
+    put32(&c, 0);
+    put32(&c, 65535);
+    put32(&c, 1);
+    for (int rec = 0; rec < 2; rec++) {
+        put32(&c, 1);
+        put32(&c, 0);
+        put32(&c, rec ? 100 : 20); /* the second claims 100 bytes */
+        put32(&c, rec ? 100 : 20);
+        memset(c.b + c.n, 0, 20);
+        c.n += 20;
+    }
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(c.b, 1, c.n, f), c.n);
+    fclose(f);
+    rc = nr_pktfile_read_file(path, &o, &pf, err);
+    unlink(path);
+    assert_int_equal(rc, 1);
+    if (!strstr(err, "record at offset 60: caplen 100 but only 20 bytes left in the file"))
+        fail_msg("error '%s'", err);
+    assert_int_equal(pf.st.frames, 1);
+    nr_pktfile_free(&pf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resolutions_offsets_snaplen),
+        cmocka_unit_test(truncated_file_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

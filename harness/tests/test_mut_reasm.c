@@ -68,11 +68,35 @@ static void skip_to_a_held_segment(void **state)
     nr_reasm_free(&r);
 }
 
+/* The out-of-order list may hold exactly NR_REASM_MAX_BYTES (payload plus
+ * per-range cost) without skipping a hole; one byte more overflows. */
+static void hold_limit_exact(void **state)
+{
+    struct nr_reasm r;
+    struct sink k = { "", 0 };
+    uint32_t len = NR_REASM_MAX_BYTES - NR_REASM_SEG_COST;
+
+    (void)state;
+    static const uint8_t none[1];
+
+    nr_reasm_start(&r, 0, 0); /* ranges only: the payload is never read */
+    assert_int_equal(nr_reasm_add(&r, 1, none, len, len, deliver, &k), NR_REASM_OOO);
+    assert_int_equal(r.held, NR_REASM_MAX_BYTES);
+    assert_int_equal(r.overflows, 0);
+    assert_int_equal(r.nsegs, 1);
+    nr_reasm_free(&r);
+    nr_reasm_start(&r, 0, 0);
+    assert_true(nr_reasm_add(&r, 1, none, len + 1, len + 1, deliver, &k) != 0);
+    assert_int_equal(r.overflows, 1);
+    nr_reasm_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(impossible_lengths_ignored),
         cmocka_unit_test(skip_to_a_held_segment),
+        cmocka_unit_test(hold_limit_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
