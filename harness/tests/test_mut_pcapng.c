@@ -176,15 +176,16 @@ static void resolutions_offsets_snaplen(void **state)
     nr_pktfile_free(&pf);
 }
 
-/* A classic pcap file whose last record claims more bytes than the file
- * holds: read from a file (whose size is known), the error names the
- * record's offset and the bytes left; what came before is kept with
- * partial_ok. */
+/* A classic pcap file (microseconds) whose last record claims more bytes
+ * than the file holds: read from a file, the first frame's time is in
+ * nanoseconds, the error names the record's offset and the bytes left, and
+ * what came before is kept with partial_ok. */
 static void truncated_file_record(void **state)
 {
     static struct cap c;
     char path[] = "/tmp/mutpcap.XXXXXX", err[NR_ERRBUF_SIZE] = "";
-    struct nr_pktfile_opts o = { .partial_ok = 1 };
+    struct seen seen = { 0 };
+    struct nr_pktfile_opts o = { .partial_ok = 1, .fn = observe, .ctx = &seen };
     struct nr_pktfile pf;
     FILE *f;
     int fd, rc;
@@ -199,8 +200,8 @@ static void truncated_file_record(void **state)
     put32(&c, 65535);
     put32(&c, 1);
     for (int rec = 0; rec < 2; rec++) {
-        put32(&c, 1);
-        put32(&c, 0);
+        put32(&c, 1); /* 1 s 5 us */
+        put32(&c, 5);
         put32(&c, rec ? 100 : 20); /* the second claims 100 bytes */
         put32(&c, rec ? 100 : 20);
         memset(c.b + c.n, 0, 20);
@@ -218,6 +219,8 @@ static void truncated_file_record(void **state)
     if (!strstr(err, "record at offset 60: caplen 100 but only 20 bytes left in the file"))
         fail_msg("error '%s'", err);
     assert_int_equal(pf.st.frames, 1);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.ts[0], 1000005000LL);
     nr_pktfile_free(&pf);
 }
 

@@ -251,6 +251,28 @@ static void test_addr_bounds(void **state)
     assert_false(ss_addr_ok(big, 0));
 }
 
+/* The EHLO domain: printable ASCII from '!' to '~', 1 to 255 bytes. */
+static void test_hello_domain(void **state)
+{
+    struct ss_buf b = { 0 };
+    char big[257];
+
+    (void)state;
+    assert_int_equal(ss_cmd_hello(&b, "EHLO", "!a~"), 0);
+    assert_int_equal(b.len, 10);
+    assert_memory_equal(b.p, "EHLO !a~\r\n", 10);
+    assert_int_equal(ss_cmd_hello(&b, "EHLO", "a b"), -1);
+    assert_int_equal(ss_cmd_hello(&b, "EHLO", "a\x7f"), -1);
+    assert_int_equal(ss_cmd_hello(&b, "EHLO", ""), -1);
+    memset(big, 'a', sizeof(big));
+    big[255] = '\0';
+    assert_int_equal(ss_cmd_hello(&b, "HELO", big), 0);
+    big[255] = 'a';
+    big[256] = '\0';
+    assert_int_equal(ss_cmd_hello(&b, "HELO", big), -1);
+    ss_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_dot_stuffing),
         cmocka_unit_test(test_checker_catches_corruption),
         cmocka_unit_test(test_addr_bounds),
+        cmocka_unit_test(test_hello_domain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
