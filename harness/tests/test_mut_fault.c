@@ -59,6 +59,14 @@ static void name_hash(void **state)
     assert_int_equal(nr_fault_hash("latency"), 0xaf0c611526eab2b9ull);
 }
 
+/* A ledger item past the last has no name ("?"), the last one has one. */
+static void ledger_name_bound(void **state)
+{
+    (void)state;
+    assert_string_equal(nr_ledger_name(NR_L_COUNT), "?");
+    assert_string_not_equal(nr_ledger_name((enum nr_ledger_item)(NR_L_COUNT - 1)), "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -66,6 +74,7 @@ int main(void)
         cmocka_unit_test(seeded_stream),
         cmocka_unit_test(bounds),
         cmocka_unit_test(name_hash),
+        cmocka_unit_test(ledger_name_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "nr_flow.h"
+#include "nr_err.h"
 #include "nr_net.h"
 
 /* zeek's likely_server_ports with its default scripts (zeek a13de64), as
@@ -92,11 +93,29 @@ static void activation_fd_cloexec(void **state)
     close(sv[1]);
 }
 
+/* nr_addr_from_host takes numeric IPv6 as well as IPv4, and nothing else. */
+static void numeric_hosts(void **state)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_addr a;
+
+    (void)state;
+    assert_int_equal(nr_addr_from_host("::1", 8080, &a, err), 0);
+    assert_int_equal(a.ss.ss_family, AF_INET6);
+    assert_int_equal(a.len, sizeof(struct sockaddr_in6));
+    assert_int_equal(nr_addr_port((struct sockaddr *)&a.ss), 8080);
+    assert_int_equal(nr_addr_from_host("127.0.0.1", 7, &a, err), 0);
+    assert_int_equal(a.ss.ss_family, AF_INET);
+    assert_int_equal(nr_addr_port((struct sockaddr *)&a.ss), 7);
+    assert_int_equal(nr_addr_from_host("localhost", 7, &a, err), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(likely_server_ports),
         cmocka_unit_test(activation_fd_cloexec),
+        cmocka_unit_test(numeric_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -224,11 +224,36 @@ static void truncated_file_record(void **state)
     nr_pktfile_free(&pf);
 }
 
+/* An obsolete packet block (type 2) too short for its fixed fields is
+ * damage, reported at its offset. */
+static void short_packet_block(void **state)
+{
+    static struct cap c;
+    struct nr_pktfile_opts o = { 0 };
+    struct nr_pktfile pf;
+    char err[NR_ERRBUF_SIZE] = "";
+    size_t at;
+
+    (void)state;
+    c.n = 0;
+    shb(&c);
+    idb(&c, 0, -1, 0);
+    at = begin_block(&c, 2);
+    put16(&c, 0); /* interface, drops count, then only 4 of 16 bytes */
+    put16(&c, 0);
+    put32(&c, 0);
+    end_block(&c, at);
+    assert_int_equal(nr_pktfile_read_mem(c.b, c.n, &o, &pf, err), -1);
+    if (!strstr(err, "packet block shorter than 20 bytes"))
+        fail_msg("error '%s'", err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resolutions_offsets_snaplen),
         cmocka_unit_test(truncated_file_record),
+        cmocka_unit_test(short_packet_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -67,11 +69,46 @@ static void not_hex_digits(void **state)
     }
 }
 
+static int lookup(void *ctx, const char *name, const uint8_t **val, size_t *len)
+{
+    (void)name;
+    *val = ctx;
+    *len = strlen(ctx);
+    return 0;
+}
+
+/* A template expanding to far more than the expansion buffer's first 64
+ * bytes: a 100-byte literal and a 300-byte variable value. */
+static void long_expansion(void **state)
+{
+    static char text[256], value[301];
+    char err[NR_ERRBUF_SIZE] = "";
+    struct nr_scn s;
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+
+    (void)state;
+    memset(value, 'v', 300);
+    snprintf(text, sizeof(text), "connect c = tcp 127.0.0.1:1\nsend c \"%0100d${tmp}\"\n", 0);
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &s, err) != 0)
+        fail_msg("parse error: %s", err);
+    assert_int_equal(nr_tmpl_expand(&s.steps.v[1].u.send.payload.tmpl, lookup, value, &out,
+                                    &outlen, err), 0);
+    assert_int_equal(outlen, 400);
+    assert_int_equal(out[99], '0');
+    assert_int_equal(out[100], 'v');
+    assert_int_equal(out[399], 'v');
+    assert_int_equal(out[400], '\0');
+    free(out);
+    nr_scn_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hex_digits_both_cases),
         cmocka_unit_test(not_hex_digits),
+        cmocka_unit_test(long_expansion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
