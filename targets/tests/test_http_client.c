@@ -366,7 +366,11 @@ static void network_and_local_errors(void **state)
     run_client(&r, "https://127.0.0.1/", NULL);
     expect_failure(&r, 2, "only http://");
     run_client(&r, "http://127.0.0.1/", "--bogus", NULL);
-    expect_failure(&r, 2, NULL);
+    expect_failure(&r, 2, "usage: http-get");
+    run_client(&r, "http://127.0.0.1/", "http://127.0.0.1/y", NULL); /* two URLs */
+    if (!strstr(r.err, "http-get: expected exactly one URL\n"))
+        fail_msg("stderr '%s'", r.err);
+    expect_failure(&r, 2, "usage: http-get");
     run_client(&r, "http://127.0.0.1/", "-o", "/nonexistent-dir/x", NULL);
     expect_failure(&r, 7, "temp file");
 }
