@@ -103,12 +103,31 @@ static void long_expansion(void **state)
     nr_scn_free(&s);
 }
 
+/* nr_scn_print reports a failed write (an unbuffered /dev/full). */
+static void print_write_error(void **state)
+{
+    static const char text[] = "connect c = tcp 127.0.0.1:1\n";
+    char err[NR_ERRBUF_SIZE] = "";
+    struct nr_scn s;
+    FILE *f = fopen("/dev/full", "w");
+
+    (void)state;
+    assert_non_null(f);
+    setvbuf(f, NULL, _IONBF, 0);
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &s, err) != 0)
+        fail_msg("parse error: %s", err);
+    assert_int_equal(nr_scn_print(f, &s), -1);
+    fclose(f);
+    nr_scn_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hex_digits_both_cases),
         cmocka_unit_test(not_hex_digits),
         cmocka_unit_test(long_expansion),
+        cmocka_unit_test(print_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

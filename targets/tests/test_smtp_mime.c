@@ -251,6 +251,22 @@ static void test_addr_bounds(void **state)
     assert_false(ss_addr_ok(big, 0));
 }
 
+/* base64 of a last group of one or two bytes reads nothing past them:
+ * the bytes after (0xff here) change nothing. */
+static void test_b64_tail_bounds(void **state)
+{
+    static const uint8_t in[] = { 'f', 'o', 0xff, 0xff };
+    struct ss_buf b = { 0 };
+
+    (void)state;
+    assert_int_equal(ss_b64_encode(&b, in, 2, 0), 0);
+    assert_int_equal(ss_b64_encode(&b, in, 1, 0), 0);
+    assert_true(b.len >= 8);
+    assert_memory_equal(b.p, "Zm8=", 4);
+    assert_memory_equal(b.p + b.len - 4 - (b.p[b.len - 1] == '\n' ? 2 : 0), "Zg==", 4);
+    ss_buf_free(&b);
+}
+
 /* The EHLO domain: printable ASCII from '!' to '~', 1 to 255 bytes. */
 static void test_hello_domain(void **state)
 {
@@ -286,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_checker_catches_corruption),
         cmocka_unit_test(test_addr_bounds),
         cmocka_unit_test(test_hello_domain),
+        cmocka_unit_test(test_b64_tail_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
