@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "nr_flow.h"
+#include "nr_ladder.h"
 #include "nr_err.h"
 #include "nr_net.h"
 
@@ -110,12 +111,27 @@ static void numeric_hosts(void **state)
     assert_int_equal(nr_addr_from_host("localhost", 7, &a, err), -1);
 }
 
+/* The step log's (time-stamped) "N dropped by the kernel" count, several
+ * digits long, summed over the lines that give one. */
+static void ladder_dropped(void **state)
+{
+    static const char text[] = "  0.000100 capture: 30 packets, 1234 dropped by the kernel\n"
+                               "  1.500000 capture: 2 packets, 7 dropped by the kernel\n";
+    struct nr_ladder_log log;
+
+    (void)state;
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)text, sizeof(text) - 1, &log), 0);
+    assert_int_equal(log.dropped, 1241);
+    nr_ladder_log_free(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(likely_server_ports),
         cmocka_unit_test(activation_fd_cloexec),
         cmocka_unit_test(numeric_hosts),
+        cmocka_unit_test(ladder_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

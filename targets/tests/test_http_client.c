@@ -24,7 +24,7 @@
 #include "shortio_itest.h"
 #include "fault_itest.h"
 
-#define MAX_CONN 3
+#define MAX_CONN 8
 
 /* A server answering up to MAX_CONN connections, each with one canned
  * response, then (optionally) stalling before it closes. */
@@ -79,6 +79,16 @@ static void srv_run(struct srv *s, int stall_ms, const char *r0, const char *r1)
     s->lfd = nr_bind_socket(&s->addr, SOCK_STREAM, 8, err);
     assert_true(s->lfd >= 0);
     assert_int_equal(nr_local_addr(s->lfd, &s->addr, err), 0);
+    assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+}
+
+/* Like srv_run, with n (<= MAX_CONN) copies of one response. */
+static void srv_run_n(struct srv *s, const char *resp, int n)
+{
+    srv_run(s, 0, NULL, NULL);
+    pthread_join(s->th, NULL); /* it served nothing: no response */
+    for (int i = 0; i < n; i++)
+        s->resp[i] = resp;
     assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
 }
 
@@ -308,6 +318,23 @@ static void follows_redirect(void **state)
     run_client(&r, url, "-L", "--max-redirs", "1", NULL);
     srv_end(&s);
     expect_failure(&r, 4, "too many redirects");
+}
+
+/* Without --max-redirs, -L follows 5 redirects and refuses the 6th. */
+static void default_max_redirs(void **state)
+{
+    char url[128];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    srv_run_n(&s, "HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n", 7);
+    url_of(&s, "/", url, sizeof(url));
+    run_client(&r, url, "-L", NULL);
+    srv_end(&s);
+    expect_failure(&r, 4, "too many redirects (--max-redirs 5)");
+    assert_memory_equal(s.req[5], "GET /again ", 11); /* the 6th request was made */
+    assert_int_equal(s.req[6][0], '\0');                 /* the 7th was not */
 }
 
 static void malformed_responses(void **state)
@@ -578,6 +605,7 @@ int main(void)
         cmocka_unit_test(chunked_and_close),
         cmocka_unit_test(http_errors),
         cmocka_unit_test(follows_redirect),
+        cmocka_unit_test(default_max_redirs),
         cmocka_unit_test(malformed_responses),
         cmocka_unit_test(stalling_server_times_out),
         cmocka_unit_test(network_and_local_errors),
