@@ -152,11 +152,41 @@ static void dry_run_reproducible(void **state)
     assert_string_equal(err, "smtp-send: SOURCE_DATE_EPOCH is not a number of seconds\n");
 }
 
+/* --attach FILE in a dry run: the file's bytes go base64 in a second
+ * part of a multipart/mixed message. */
+static void attach_dry_run(void **state)
+{
+    char path[] = "/tmp/smtpatt.XXXXXX", out[8192], err[1024];
+    char *args[16];
+    int fd, n = 0;
+
+    (void)state;
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hello", 5), 5);
+    close(fd);
+    args[n++] = "--server";
+    args[n++] = "127.0.0.1:1";
+    args[n++] = "--from";
+    args[n++] = "a@example.org";
+    args[n++] = "--to";
+    args[n++] = "b@example.org";
+    args[n++] = "--attach";
+    args[n++] = path;
+    args[n++] = "--dry-run";
+    args[n] = NULL;
+    assert_int_equal(run_args(args, NULL, out, err, sizeof(out)), 0);
+    unlink(path);
+    if (!strstr(out, "aGVsbG8=") || !strstr(out, "multipart/mixed"))
+        fail_msg("no base64 attachment in '%s'", out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_errors),
         cmocka_unit_test(dry_run_reproducible),
+        cmocka_unit_test(attach_dry_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
