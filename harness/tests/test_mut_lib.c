@@ -125,6 +125,26 @@ static void ladder_dropped(void **state)
     nr_ladder_log_free(&log);
 }
 
+/* Loopback is 127/8, ::1 and ::ffff:127/104 (and AF_UNIX); 126/8, 128/8
+ * and ::2 are not. */
+static void loopback_addresses(void **state)
+{
+    static const struct { const char *host; int want; } cases[] = {
+        { "127.0.0.1", 1 }, { "127.255.255.254", 1 }, { "126.255.255.255", 0 },
+        { "128.0.0.1", 0 }, { "::1", 1 }, { "::2", 0 }, { "::ffff:127.0.0.9", 1 },
+        { "::ffff:128.0.0.1", 0 },
+    };
+    char err[NR_ERRBUF_SIZE];
+    struct nr_addr a;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(nr_addr_from_host(cases[i].host, 1, &a, err), 0);
+        if (nr_addr_is_loopback((struct sockaddr *)&a.ss) != cases[i].want)
+            fail_msg("%s: loopback %d, want %d", cases[i].host, !cases[i].want, cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +152,7 @@ int main(void)
         cmocka_unit_test(activation_fd_cloexec),
         cmocka_unit_test(numeric_hosts),
         cmocka_unit_test(ladder_dropped),
+        cmocka_unit_test(loopback_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
