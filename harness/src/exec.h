@@ -76,7 +76,8 @@ struct exec_match;
 struct exec_conn {
     struct exec_record rec;   /* name, protocol, listener, addresses, counters */
     int fd;
-    uint8_t *rx;              /* TCP bytes received, not yet consumed by expect */
+    uint8_t *rx;              /* TCP bytes received, not yet consumed by expect;
+                                 rx[rxlen] is a NUL (when rx is not NULL) */
     size_t rxoff, rxlen, rxcap;
     int eof, reset;           /* stream ended by FIN / by RST */
     int sock_err;             /* other receive error (errno) */

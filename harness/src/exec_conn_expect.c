@@ -95,7 +95,7 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
     const struct nr_match *want = &s->u.expect;
     const struct exec_matcher *row = exec_matcher(want->kind);
     static const size_t cap = EXEC_UDP_MAX;
-    uint8_t *buf = malloc(cap);
+    uint8_t *buf = malloc(cap + 1); /* + the NUL after the datagram (regexec) */
     struct nr_addr from, want_from;
     struct exec_match m;
     char as[NR_ADDRSTR_SIZE], ws[NR_ADDRSTR_SIZE];
@@ -140,6 +140,7 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
         k->rec.have_peer = 1;
     }
     got = (size_t)n > cap ? cap : (size_t)n; /* MSG_TRUNC: n is the datagram's size */
+    buf[got] = '\0';
     if (want->from.nsegs > 0 && !exec_conn_addr_equal(&from, &want_from)) {
         exec_fail_datagram(c, s, buf, got, &from, "the datagram came from %s, expected it from %s",
                   nr_addr_format((const struct sockaddr *)&from.ss, as, sizeof(as)),

@@ -1,6 +1,7 @@
 /* exec_conn_rx.c - the receive buffer of a TCP connection: what arrived
- * and no expect has consumed yet (k->rx[rxoff..rxlen)), how the stream
- * ended, and how much of the connection's payload has crossed the wire. */
+ * and no expect has consumed yet (k->rx[rxoff..rxlen), always followed by
+ * a NUL: regexec reads to one, REG_STARTEND or not, when ASan intercepts
+ * it), how the stream ended, and how much of the connection's payload has crossed the wire. */
 #define _GNU_SOURCE
 #include "exec_conn.h"
 
@@ -26,13 +27,16 @@ size_t exec_rx_drain(struct exec_conn *k)
 
     while (!k->eof && !k->reset && !k->sock_err && added < RX_DRAIN_MAX) {
         ssize_t n;
-        if (k->rxoff > 0 && k->rxoff == k->rxlen)
+        if (k->rxoff > 0 && k->rxoff == k->rxlen) {
             k->rxoff = k->rxlen = 0;
+            k->rx[0] = '\0';
+        }
         if (k->rxcap - k->rxlen < RX_CHUNK) {
             if (k->rxoff > k->rxcap / 2) {
                 memmove(k->rx, k->rx + k->rxoff, k->rxlen - k->rxoff);
                 k->rxlen -= k->rxoff;
                 k->rxoff = 0;
+                k->rx[k->rxlen] = '\0';
             } else {
                 size_t ncap = k->rxcap ? k->rxcap * 2 : 4 * RX_CHUNK;
                 uint8_t *nb = realloc(k->rx, ncap);
@@ -44,10 +48,12 @@ size_t exec_rx_drain(struct exec_conn *k)
                 k->rxcap = ncap;
             }
         }
-        n = recv(k->fd, k->rx + k->rxlen, k->rxcap - k->rxlen, MSG_DONTWAIT);
+        /* one byte kept for the NUL after the data */
+        n = recv(k->fd, k->rx + k->rxlen, k->rxcap - k->rxlen - 1, MSG_DONTWAIT);
         if (n > 0) {
             k->rec.recv_hash = exec_hash_add(k->hs_recv, k->rx + k->rxlen, (size_t)n);
             k->rxlen += (size_t)n;
+            k->rx[k->rxlen] = '\0';
             k->rec.received += (uint64_t)n;
             added += (size_t)n;
         } else if (n == 0) {

@@ -18,9 +18,12 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "../src/exec.h"
+#include "../src/exec_conn.h"
 #include "../src/exec_match.h"
 #include "../src/run.h"
 
@@ -509,6 +512,54 @@ static void nothing_but_late_data(void **st)
     pthread_join(l.th, NULL);
 }
 
+/* regexec reads the receive buffer up to a NUL, REG_STARTEND or not, when
+ * ASan intercepts it: the buffer keeps one after its bytes.  A drain that
+ * stops at its 1 MiB read limit with the buffer just full (256 KiB, then
+ * 256 KiB more, then 512 KiB into a 1 MiB buffer) left none, and a regex
+ * over it read past the buffer's end. */
+static void rx_buffer_keeps_a_nul_after_its_bytes(void **st)
+{
+    enum { N = 1536 * 1024 };
+    static uint8_t buf[N];
+    int big = 8 << 20, queued = 0;
+    struct exec_conn *k;
+    size_t off = 0;
+    (void)st;
+    memset(buf, 'a', N);
+    start(IPPROTO_TCP, "expect a /b/\n");
+    k = exec_find_conn(&F.c, "a");
+    assert_non_null(k);
+    /* room for all of it in the queue (FORCE: past rmem_max, as root) */
+    if (setsockopt(k->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+        assert_int_equal(setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)), 0);
+    if (setsockopt(F.peer, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
+        assert_int_equal(setsockopt(F.peer, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)), 0);
+    for (int64_t until = nr_now_ms() + 5000; off < N && nr_now_ms() < until;) {
+        ssize_t n = send(F.peer, buf + off, N - off, MSG_DONTWAIT);
+        if (n > 0)
+            off += (size_t)n;
+        else
+            usleep(1000);
+    }
+    assert_int_equal(off, N);
+    for (int64_t until = nr_now_ms() + 5000; queued < N && nr_now_ms() < until;) {
+        assert_int_equal(ioctl(k->fd, SIOCINQ, &queued), 0);
+        if (queued < N)
+            usleep(1000);
+    }
+    assert_int_equal(queued, N);
+    while (k->rxlen - k->rxoff < N) {
+        assert_true(exec_rx_drain(k) > 0);
+        assert_true(k->rxlen < k->rxcap);
+        assert_int_equal(k->rx[k->rxlen], 0);
+    }
+    assert_int_equal(k->rxlen - k->rxoff, N);
+    /* regexec runs over the whole buffer (an ASan build saw it read past the
+     * end), then gives up: more than the regex window */
+    peer_write("b", 1);
+    step_fails_with(1, "no match for /b/ (over 1 MiB without a match)");
+}
+
 /* ---- lookahead: the echo of a send matched while sending ------------------ */
 
 /* The peer echoes everything, with one byte flipped at flip (or none). */
@@ -706,7 +757,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(matcher_table), T(matcher_in_pieces), T(matcher_regex_window),
         T(tcp_table), T(bytes_arriving_in_pieces), T(pattern_whole), T(pattern_one_byte_wrong),
-        T(nothing_but_late_data),
+        T(nothing_but_late_data), T(rx_buffer_keeps_a_nul_after_its_bytes),
         T(lookahead_matches_the_echo_while_sending), T(lookahead_stops_at_a_differing_byte),
         T(lookahead_only_for_bytes),
         T(udp_bytes_exact), T(udp_bytes_longer_datagram), T(udp_bytes_prefix_datagram),
