@@ -181,12 +181,44 @@ static void attach_dry_run(void **state)
         fail_msg("no base64 attachment in '%s'", out);
 }
 
+/* Attachments are read whole, however many reads that takes (100000
+ * bytes: two at least), and one over --max-size is refused on reading. */
+static void attach_big_and_max_size(void **state)
+{
+    static char out[262144];
+    static uint8_t blob[100000];
+    char path[] = "/tmp/smtpatt.XXXXXX", err[1024];
+    char *args[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to",
+                     "b@example.org", "--attach", path, "--dry-run", NULL, NULL, NULL };
+    size_t b64 = 0;
+    int fd;
+
+    (void)state;
+    memset(blob, 'x', sizeof(blob));
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, blob, sizeof(blob)), (ssize_t)sizeof(blob));
+    close(fd);
+    assert_int_equal(run_args(args, NULL, out, err, sizeof(out)), 0);
+    for (const char *p = out; (p = strstr(p, "eHh4")); p += 4)
+        b64 += 4; /* "xxx" is "eHh4" */
+    if (b64 < 133320)
+        fail_msg("%zu base64 characters of 'xxx' groups: the attachment was cut", b64);
+    args[9] = "--max-size";
+    args[10] = "50000";
+    assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 10);
+    unlink(path);
+    if (!strstr(err, "cannot read") || !strstr(err, "(over --max-size)"))
+        fail_msg("stderr '%s'", err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_errors),
         cmocka_unit_test(dry_run_reproducible),
         cmocka_unit_test(attach_dry_run),
+        cmocka_unit_test(attach_big_and_max_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
