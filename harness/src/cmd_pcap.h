@@ -1,4 +1,5 @@
-/* cmd_pcap.h - shared pieces of the `netrig pcap` subcommands. */
+/* cmd_pcap.h - the `netrig pcap` subcommands and what they share
+ * (cmd_pcap_common.c). */
 #ifndef CMD_PCAP_H
 #define CMD_PCAP_H
 
@@ -36,20 +37,20 @@ int cmd_pcap_load(const char *path, int keep_data, struct nr_pktfile *cap);
 int cmd_pcap_load_partial(const char *path, int keep_data, struct nr_pktfile *cap);
 
 /* Write s[0..len) as a JSON string literal (quotes included). */
-void json_str(FILE *f, const char *s, size_t len);
+void cmd_pcap_json_str(FILE *f, const char *s, size_t len);
 
 /* Write {"idx_key":idx (null when < 0),"k1":"v1","k2":"v2"}. */
-void json_record(FILE *f, const char *idx_key, long idx, const char *k1, const char *v1,
+void cmd_pcap_json_record(FILE *f, const char *idx_key, long idx, const char *k1, const char *v1,
                  const char *k2, const char *v2);
 
 /* Write a conversation's JSON object (no trailing newline). */
-void json_conv(FILE *f, const struct nr_conn *c);
+void cmd_pcap_json_conv(FILE *f, const struct nr_conn *c);
 
 /* Write the capture statistics as a JSON object. */
-void json_stats(FILE *f, const struct nr_pktfile *cap);
+void cmd_pcap_json_stats(FILE *f, const struct nr_pktfile *cap);
 
 /* "tcp"/"udp". */
-const char *conv_proto(const struct nr_conn *c);
+const char *cmd_pcap_conv_proto(const struct nr_conn *c);
 
 /* Find a conversation by index ("3") or "ADDR:PORT-ADDR:PORT" (either
  * order).  Returns NULL when none matches. */

@@ -26,7 +26,7 @@ static void report(struct diffout *o, const char *proto, long idx, const char *w
         return;
     if (o->json) {
         printf("%s{\"proto\":\"%s\",\"difference\":", o->count > 1 ? "," : "", proto);
-        json_record(stdout, "index", idx, "what", what, "detail", detail);
+        cmd_pcap_json_record(stdout, "index", idx, "what", what, "detail", detail);
         putchar('}');
     } else if (idx < 0) {
         printf("%s: %s: %s\n", proto, what, detail);

@@ -45,7 +45,7 @@ static void follow_json(const struct nr_conn *c, int dir)
     int first = 1;
 
     fputs("{\"conversation\":", stdout);
-    json_conv(stdout, c);
+    cmd_pcap_json_conv(stdout, c);
     fputs(",\"chunks\":[", stdout);
     for (size_t i = 0; i < c->nchunks; i++) {
         const struct nr_chunk *k = &c->chunks[i];
@@ -60,7 +60,7 @@ static void follow_json(const struct nr_conn *c, int dir)
             fputs(",\"hex\":", stdout);
             json_hex(c->stream[k->dir].data + k->off, k->len);
             fputs(",\"text\":", stdout);
-            json_str(stdout, (const char *)c->stream[k->dir].data + k->off, k->len);
+            cmd_pcap_json_str(stdout, (const char *)c->stream[k->dir].data + k->off, k->len);
         }
         putchar('}');
         first = 0;
@@ -73,7 +73,7 @@ static void follow_text(const struct nr_conn *c, int dir, int mode)
     char a[80], b[80];
 
     if (mode != 'r')
-        printf("=== %s %s %s <-> %s (state %s)\n", conv_proto(c),
+        printf("=== %s %s %s <-> %s (state %s)\n", cmd_pcap_conv_proto(c),
                c->proto == IPPROTO_TCP ? "stream" : "flow", nr_conn_endpoint(c, 0, a, sizeof(a)),
                nr_conn_endpoint(c, 1, b, sizeof(b)), nr_conn_state(c));
     for (size_t i = 0; i < c->nchunks; i++) {

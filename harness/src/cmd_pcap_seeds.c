@@ -129,12 +129,12 @@ int cmd_pcap_seeds(struct cmd_pcap_args *a)
         }
         if (a->json) {
             printf("%s{\"file\":", written ? "," : "");
-            json_str(stdout, path, strlen(path));
+            cmd_pcap_json_str(stdout, path, strlen(path));
             printf(",\"conversation\":%zu,\"proto\":\"%s\",\"records\":%u,\"bytes\":%" PRIu64 "}",
-                   i, conv_proto(c), w.records, w.bytes);
+                   i, cmd_pcap_conv_proto(c), w.records, w.bytes);
         } else {
             printf("%s: %s conversation %zu, %u records, %" PRIu64 " bytes\n", path,
-                   conv_proto(c), i, w.records, w.bytes);
+                   cmd_pcap_conv_proto(c), i, w.records, w.bytes);
         }
         written++;
     }

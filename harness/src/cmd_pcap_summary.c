@@ -18,7 +18,7 @@ static void text_summary(const struct nr_pktfile *cap)
         ntcp += c->proto == IPPROTO_TCP;
         printf("%-4zu %-5s %-24s %-24s %8" PRIu64 " %10" PRIu64 " %8" PRIu64 " %10" PRIu64
                " %10" PRIu64 " %10" PRIu64 " %12.6f %-6s %s\n",
-               i, conv_proto(c), nr_conn_endpoint(c, 0, a, sizeof(a)),
+               i, cmd_pcap_conv_proto(c), nr_conn_endpoint(c, 0, a, sizeof(a)),
                nr_conn_endpoint(c, 1, b, sizeof(b)), c->pkts[0], c->bytes[0], c->pkts[1],
                c->bytes[1], c->payload[0], c->payload[1],
                (double)(c->last_ns - c->first_ns) / 1e9, nr_conn_state(c),
@@ -102,14 +102,14 @@ int cmd_pcap_summary(struct cmd_pcap_args *a)
     } else {
         n = nr_flowtab_count(cap.ft);
         fputs("{\"file\":", stdout);
-        json_str(stdout, a->pos[0], strlen(a->pos[0]));
+        cmd_pcap_json_str(stdout, a->pos[0], strlen(a->pos[0]));
         fputs(",\"stats\":", stdout);
-        json_stats(stdout, &cap);
+        cmd_pcap_json_stats(stdout, &cap);
         fputs(",\"conversations\":[", stdout);
         for (size_t i = 0; i < n; i++) {
             if (i)
                 putchar(',');
-            json_conv(stdout, nr_flowtab_conn(cap.ft, i));
+            cmd_pcap_json_conv(stdout, nr_flowtab_conn(cap.ft, i));
         }
         fputs("]}\n", stdout);
     }
@@ -127,7 +127,7 @@ static void anomaly(struct anomaly_out *o, long conv, const char *kind, const ch
 {
     if (o->json) {
         fputs(o->count ? "," : "", stdout);
-        json_record(stdout, "conversation", conv, "kind", kind, "detail", detail);
+        cmd_pcap_json_record(stdout, "conversation", conv, "kind", kind, "detail", detail);
     } else if (conv < 0) {
         printf("file: %s: %s\n", kind, detail);
     } else {
@@ -197,9 +197,9 @@ int cmd_pcap_check(struct cmd_pcap_args *a)
         return PCAP_EXIT_ERR;
     if (a->json) {
         fputs("{\"file\":", stdout);
-        json_str(stdout, a->pos[0], strlen(a->pos[0]));
+        cmd_pcap_json_str(stdout, a->pos[0], strlen(a->pos[0]));
         fputs(",\"stats\":", stdout);
-        json_stats(stdout, &cap);
+        cmd_pcap_json_stats(stdout, &cap);
         fputs(",\"anomalies\":[", stdout);
     }
     for (int r = 1; r < NR_R_COUNT; r++) {

@@ -115,8 +115,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
 void run_hexdiff(FILE *f, uint64_t base, const uint8_t *exp, size_t elen, const uint8_t *act,
                  size_t alen);
 
-/* --- run_report.c: the reports, each written as scenarios end ------------
- * Every writer reads the same struct run_result; none owns it. */
+/* --- run_result.c: what the report writers read of a result --------------- */
 
 /* Where a result's message points: the file and line of the first
  * "FILE:LINE:" in its first line.  Returns the line (> 0) and sets *file
@@ -129,6 +128,8 @@ int run_result_where(const struct run_result *r, char **file);
  * xml set each control character XML 1.0 forbids, becomes the four
  * characters \xNN (a backslash itself stays as it is). */
 char *run_utf8(const char *s, size_t len, int xml);
+
+/* --- run_report.c: the reports, each written as scenarios end ------------ */
 
 /* Every report of one run: opened by run_report_open, fed as scenarios start
  * and end, closed by run_report_close.  Owns its files, not the results. */

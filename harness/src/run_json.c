@@ -2,7 +2,7 @@
  * (run_start, scenario_start, step_failure, scenario_end, run_end), built
  * and encoded with jansson.  The schema is harness/doc/run-json.schema.json,
  * explained in harness/doc/run-json.md.  Strings are valid UTF-8 whatever
- * the bytes of a scenario: see run_utf8 in run_report.c. */
+ * the bytes of a scenario: see run_utf8 in run_result.c. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,6 @@
 
 #include <libxml/xmlwriter.h>
 
-#include "nr_markup.h"
 #include "run.h"
 
 struct run_report {
@@ -23,51 +22,6 @@ struct run_report {
     FILE *ann;            /* GitHub annotations, or NULL */
     size_t seq;           /* results reported so far: the next TAP number - 1 */
 };
-
-char *run_utf8(const char *s, size_t len, int xml)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    char *out = malloc(4 * len + 1), *o = out; /* at worst every byte is \xNN */
-
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len;) {
-        size_t k = nr_markup_utf8_len(u + i, len - i); /* 0: not UTF-8 (nor U+FFFE, U+FFFF) */
-        if (k == 0 || (xml && k == 1 && u[i] < 0x20 && u[i] != '\t' && u[i] != '\n' &&
-                       u[i] != '\r')) { /* XML 1.0 has no way to write these controls */
-            o += sprintf(o, "\\x%02X", u[i]);
-            i++;
-            continue;
-        }
-        memcpy(o, u + i, k);
-        o += k;
-        i += k;
-    }
-    *o = '\0';
-    return out;
-}
-
-int run_result_where(const struct run_result *r, char **file)
-{
-    const char *m = r->message, *p;
-    size_t first;
-
-    *file = NULL;
-    if (!m)
-        return 0;
-    first = strcspn(m, "\n");
-    for (p = m; p < m + first && (p = memchr(p, ':', (size_t)(m + first - p))); p++) {
-        const char *d = p + 1;
-        long line = 0;
-        while (*d >= '0' && *d <= '9' && line < 100000000)
-            line = line * 10 + (*d++ - '0');
-        if (d > p + 1 && *d == ':' && line > 0 && p > m) {
-            *file = strndup(m, (size_t)(p - m));
-            return *file ? (int)line : 0;
-        }
-    }
-    return 0;
-}
 
 /* ---- TAP ------------------------------------------------------------------ */
 
