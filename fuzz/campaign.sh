@@ -105,10 +105,6 @@ fz_afl_env
 # screen (start-up messages, errors) in $out/ID.log.
 unset AFL_NO_UI
 export AFL_FORCE_UI=1
-# afl-fuzz refuses sanitizer settings that would hide crashes from it (such
-# as make check's): its required ones are appended, the last setting wins.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1:symbolize=0"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:abort_on_error=1"
 # mawk reads a pipe in large blocks unless told it is interactive
 awk_lines=awk
 awk -W version 2>/dev/null | grep -q mawk && awk_lines="awk -W interactive"

@@ -21,12 +21,17 @@ fz_stat() {
 
 # The environment every afl-fuzz run here needs: no root, no UI, a CPU
 # binding that does not fail on a busy machine, no complaints about the core
-# pattern.
+# pattern, sanitizer options afl-fuzz accepts.
 fz_afl_env() {
     export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
     export AFL_TRY_AFFINITY=1 AFL_FAST_CAL=1 AFL_IGNORE_UNKNOWN_ENVS=1
     export AFL_NO_CRASH_README=1
     unset AFL_AUTORESUME
+    # afl-fuzz refuses sanitizer settings that would hide crashes from it
+    # (such as make check's): its required ones are appended, the last
+    # setting wins.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1:symbolize=0"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:abort_on_error=1"
 }
 
 # fz_say MESSAGE...: one line of script output, prefixed.
