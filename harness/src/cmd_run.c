@@ -431,7 +431,7 @@ static int job_start(struct job *j, const struct run_opts *shared)
 {
     struct run_opts own = *shared, *o = &own;
     int p[2];
-    int64_t deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : j->scn.deadline_ms;
+    int64_t deadline_ms;
     char errbuf[NR_ERRBUF_SIZE];
 
     /* what an earlier run left there (its ${tmp}, capture, logs) is not
@@ -464,7 +464,8 @@ static int job_start(struct job *j, const struct run_opts *shared)
         clock_gettime(CLOCK_REALTIME, &ts);
         j->res->started_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     }
-    j->deadline = j->started + (int64_t)(deadline_ms * o->time_scale) + kill_after_deadline_ms(o);
+    run_deadline_ms(o, &j->scn, &deadline_ms);
+    j->deadline = j->started + deadline_ms + kill_after_deadline_ms(o);
     return 0;
 }
 

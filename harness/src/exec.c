@@ -463,6 +463,14 @@ static void log_endpoints(struct exec_state *st)
                          (int)st->vars[k].len, (const char *)st->vars[k].val);
 }
 
+int64_t run_deadline_ms(const struct run_opts *o, const struct nr_scn *scn, int64_t *scaled_ms)
+{
+    int64_t ms = o->deadline_ms >= 0 ? o->deadline_ms : scn->deadline_ms;
+
+    *scaled_ms = (int64_t)((double)ms * o->time_scale);
+    return ms;
+}
+
 enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
                              const char *artdir, int isolated, int result_fd, char **msg)
 {
@@ -474,7 +482,7 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     enum run_status verdict;
     int had_fail, watchdog = 0;
     int step_ms = o->timeout_ms >= 0 ? o->timeout_ms : scn->step_timeout_ms;
-    int deadline_ms = o->deadline_ms >= 0 ? o->deadline_ms : scn->deadline_ms;
+    int64_t deadline_scaled, deadline_ms = run_deadline_ms(o, scn, &deadline_scaled);
 
     memset(&st, 0, sizeof(st));
     pthread_mutex_init(&st.lock, NULL);
@@ -491,8 +499,8 @@ enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
     st.seed = o->seed_given ? o->seed : exec_proxy_default_seed(scn->path);
     st.t0 = nr_now_ms();
     st.step_timeout = (int)(step_ms * o->time_scale);
-    st.deadline = st.t0 + (int64_t)(deadline_ms * o->time_scale);
-    snprintf(st.deadline_text, sizeof(st.deadline_text), "%g s%s", deadline_ms / 1000.0,
+    st.deadline = st.t0 + deadline_scaled;
+    snprintf(st.deadline_text, sizeof(st.deadline_text), "%g s%s", (double)deadline_ms / 1000.0,
              o->time_scale != 1.0 ? " scaled" : "");
     scenario_paths(&st, artdir);
     snprintf(path, sizeof(path), "%s/steps.log", artdir);

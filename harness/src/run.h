@@ -109,6 +109,11 @@ int run_result_parse(const char *buf, enum run_status *st, char **msg);
 enum run_status run_scenario(const struct nr_scn *scn, const struct run_opts *o,
                              const char *artdir, int isolated, int result_fd, char **msg);
 
+/* The deadline this run gives scenario scn: --deadline when given, else the
+ * file's.  Returns it in ms as written; *scaled_ms gets it times
+ * --time-scale (what the clock is held to). */
+int64_t run_deadline_ms(const struct run_opts *o, const struct nr_scn *scn, int64_t *scaled_ms);
+
 /* Side-by-side hexdump of expected vs actual around their first difference;
  * base is the stream offset of exp[0] and act[0], used for the offsets shown;
  * appended to the stream f. */
