@@ -56,12 +56,14 @@ for variant in "$build" "$asan"; do
     streams="$streams $out"
 done
 # Beside them, the smoke runs of the fuzz and bench make targets (mostly
-# compiling into $build/smoke and $build/bench, which nothing else uses).
+# compiling into $build/smoke and $build/bench, which nothing else uses), at
+# the lowest priority: they take the CPU the unit tests leave idle, and never
+# delay a test that waits on a timer.
 if [ -x "$build/bin/netrig" ]; then
     out="$logdir/make-targets-fuzz.out"
     { pass=0 fail=0 failed=""
       run "make targets the docs name: fuzz-selftest, fuzz-bench, pcap-mutants" \
-          sh ci/test-make-targets.sh "$build" fuzz
+          nice -n 19 sh ci/test-make-targets.sh "$build" fuzz
       echo "TALLY $pass $fail$failed"; } >"$out" 2>&1 &
     streams="$streams $out"
 fi
