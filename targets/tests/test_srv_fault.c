@@ -182,6 +182,14 @@ static void time_create_oom(void **state)
     expect_start_fails("calloc:2", "tcp-time: out of memory", "tcp-time", NULL);
 }
 
+/* udp-echo cannot allocate its buffers: it says so and exits 1. */
+static void udp_buffers_oom(void **state)
+{
+    (void)state;
+    expect_start_fails("malloc:1", "udp-echo: out of memory", "udp-echo", NULL);
+    expect_start_fails("malloc:2", "udp-echo: out of memory", "udp-echo", NULL);
+}
+
 /* tcp-time cannot make a new client non-blocking: that client is closed
  * with the error logged, and the next one is served. */
 static void time_client_nonblock_fails(void **state)
@@ -433,6 +441,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(time_table_oom_at_start),
         cmocka_unit_test(time_create_oom),
+        cmocka_unit_test(udp_buffers_oom),
         cmocka_unit_test(time_client_nonblock_fails),
         cmocka_unit_test(time_client_watch_fails),
         cmocka_unit_test(time_reply_oom),
