@@ -308,6 +308,14 @@ static int is_wire_step(const struct nr_step *s, unsigned depth, unsigned when, 
     return s->kind == NR_S_WIRE;
 }
 
+static int is_proxy_step(const struct nr_step *s, unsigned depth, unsigned when, void *arg)
+{
+    (void)depth;
+    (void)when;
+    (void)arg;
+    return s->kind == NR_S_PROXY;
+}
+
 /* Start capturing into artdir/capture.pcap when isolated.  When capture is
  * impossible a scenario that asserts on packets is skipped (*skip set). */
 static struct run_capture *start_capture(struct exec_state *st, const char *path, char **skip)
@@ -372,7 +380,7 @@ static void *watchdog_main(void *arg)
     struct exec_state *st = arg;
     struct timespec ts;
     const struct nr_step *s;
-    char *msg = NULL;
+    char *msg = NULL, seed[128] = "";
     int killed;
     int64_t at = st->deadline + (int64_t)(WATCHDOG_MARGIN_MS * st->o->time_scale);
 
@@ -389,11 +397,16 @@ static void *watchdog_main(void *arg)
     /* Fired; holding wd_lock keeps the steps' thread out of the teardown. */
     atomic_store(&st->pace_cap, NULL);
     s = atomic_load(&st->current);
+    /* the seed, as every failure of a scenario with fault proxies says it */
+    if (nr_steps_walk(&st->scn->steps, NR_WALK_BEFORE, is_proxy_step, NULL))
+        snprintf(seed, sizeof(seed), "  (fault proxies' seed %llu: netrig run --seed %llu "
+                 "replays their choices)\n", (unsigned long long)st->seed,
+                 (unsigned long long)st->seed);
     if (asprintf(&msg, "%s:%u: %s\n  scenario deadline (%s) exceeded: this step was still "
-                       "running %lld ms after it, so the scenario was stopped\n",
+                       "running %lld ms after it, so the scenario was stopped\n%s",
                  s ? exec_step_file(st, s) : st->scn->path, s ? s->line : 0,
                  s ? exec_step_text(s) : "(before the first step)",
-                 st->deadline_text, (long long)(nr_now_ms() - st->deadline)) < 0)
+                 st->deadline_text, (long long)(nr_now_ms() - st->deadline), seed) < 0)
         msg = NULL;
     exec_log(st, "watchdog: %s", msg ? msg : "scenario deadline exceeded");
     if (st->capture) {

@@ -441,6 +441,29 @@ static void deadline_overrun_names_the_step(void **state)
     ru_assert_contains(ru_read("sum.out"), "tcp");
 }
 
+/* With a fault proxy, the watchdog's failure gives the proxies' seed, as
+ * every other failure of such a scenario does: the run can be replayed. */
+static void deadline_overrun_gives_the_proxy_seed(void **state)
+{
+    char cmd[1024];
+
+    (void)state;
+    assert_int_equal(mkfifo("fifo", 0644) == 0 || errno == EEXIST, 1);
+    snprintf(cmd, sizeof(cmd),
+             "deadline 1s\n"
+             "target srv = tcp-echo --port 0\n"
+             "proxy p = tcp ${srv}\n"
+             "connect a = tcp ${p}\n"
+             "send a \"hello\"\n"
+             "expect a \"hello\"\n"
+             "file %s/fifo \"never\"\n", ru_dir);
+    ru_write("hangpx.scn", cmd);
+    assert_int_equal(ru_netrig("run", "--seed", "77", "-a", "art", "hangpx.scn", NULL), 1);
+    ru_assert_contains(ru_out(), "hangpx.scn:7: file ");
+    ru_assert_contains(ru_out(), "scenario deadline (1 s) exceeded: this step was still running");
+    ru_assert_contains(ru_out(), "fault proxies' seed 77: netrig run --seed 77 replays");
+}
+
 /* A scenario process that cannot even report (stopped by SIGSTOP, so its
  * watchdog is frozen too) is killed after its deadline and its margin, and
  * the run fails naming the last thing its step log says. */
@@ -658,6 +681,7 @@ int main(void)
         cmocka_unit_test(forking_server_wire_state_200_times),
         cmocka_unit_test(nginx_workers_wire_state_200_times),
         cmocka_unit_test(deadline_overrun_names_the_step),
+        cmocka_unit_test(deadline_overrun_gives_the_proxy_seed),
         cmocka_unit_test(deadline_cuts_a_progressing_step),
         cmocka_unit_test(frozen_scenario_is_killed_and_failed),
         cmocka_unit_test(params_matrix_and_include),
