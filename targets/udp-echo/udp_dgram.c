@@ -10,7 +10,7 @@
 
 /* Send the reply m, retrying EINTR, and EAGAIN (the send buffer is full
  * for the moment) after waiting for room, for UDP_SEND_STALL_MS in all.
- * Returns 0, or -1 with errno set. */
+ * Returns 0, or -errno (nr_err.h). */
 static int send_reply(int fd, const struct msghdr *m)
 {
     int64_t deadline = nr_now_ms() + UDP_SEND_STALL_MS;
@@ -27,8 +27,7 @@ static int send_reply(int fd, const struct msghdr *m)
         if ((e != EAGAIN && e != EWOULDBLOCK) || nr_wait_fd(fd, POLLOUT, nr_ms_left(deadline)) <= 0)
             break;
     }
-    errno = e;
-    return -1;
+    return -e;
 }
 
 int udp_handle_datagram(int fd, const struct udp_ctx *c, struct udp_event *ev)
@@ -37,7 +36,7 @@ int udp_handle_datagram(int fd, const struct udp_ctx *c, struct udp_event *ev)
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
     ssize_t n;
     long r;
-    int named;
+    int named, sent;
 
     memset(ev, 0, sizeof(*ev));
     m.msg_name = &ev->peer.ss;
@@ -75,9 +74,9 @@ int udp_handle_datagram(int fd, const struct udp_ctx *c, struct udp_event *ev)
     m.msg_name = named ? &ev->peer.ss : NULL;
     m.msg_namelen = named ? ev->peer.len : 0;
     m.msg_flags = 0;
-    if (send_reply(fd, &m) < 0) {
+    if ((sent = send_reply(fd, &m)) < 0) {
         ev->outcome = UDP_SEND_FAILED;
-        ev->err = errno;
+        ev->err = -sent;
         return 1;
     }
     ev->outcome = UDP_REPLIED;
