@@ -415,6 +415,26 @@ static void nginx_workers_wire_state_200_times(void **state)
     assert_int_equal(count_marked(mark), 0);
 }
 
+/* Write NAME: an echo, reached directly (via "") or through a proxy (via
+ * "proxy"), a round trip, then a step that never returns by itself (a
+ * file step reading a FIFO nobody writes), under a deadline of 1 s. */
+static void write_hang(const char *name, const char *via)
+{
+    char text[1024];
+
+    assert_int_equal(mkfifo("fifo", 0644) == 0 || errno == EEXIST, 1);
+    snprintf(text, sizeof(text),
+             "deadline 1s\n"
+             "target srv = tcp-echo --port 0\n"
+             "%s"
+             "connect a = tcp ${%s}\n"
+             "send a \"hello\"\n"
+             "expect a \"hello\"\n"
+             "file %s/fifo \"never\"\n",
+             *via ? "proxy p = tcp ${srv}\n" : "", *via ? "p" : "srv", ru_dir);
+    ru_write(name, text);
+}
+
 /* A step that never returns by itself: the watchdog names the step at the
  * deadline, the step log is complete and the capture readable. */
 static void deadline_overrun_names_the_step(void **state)
@@ -422,15 +442,7 @@ static void deadline_overrun_names_the_step(void **state)
     char cmd[1024];
 
     (void)state;
-    assert_int_equal(mkfifo("fifo", 0644) == 0 || errno == EEXIST, 1);
-    snprintf(cmd, sizeof(cmd),
-             "deadline 1s\n"
-             "target srv = tcp-echo --port 0\n"
-             "connect a = tcp ${srv}\n"
-             "send a \"hello\"\n"
-             "expect a \"hello\"\n"
-             "file %s/fifo \"never\"\n", ru_dir);
-    ru_write("hang.scn", cmd);
+    write_hang("hang.scn", "");
     assert_int_equal(ru_netrig("run", "-a", "art", "hang.scn", NULL), 1);
     ru_assert_contains(ru_out(), "hang.scn:6: file ");
     ru_assert_contains(ru_out(), "scenario deadline (1 s) exceeded: this step was still running");
@@ -445,19 +457,8 @@ static void deadline_overrun_names_the_step(void **state)
  * every other failure of such a scenario does: the run can be replayed. */
 static void deadline_overrun_gives_the_proxy_seed(void **state)
 {
-    char cmd[1024];
-
     (void)state;
-    assert_int_equal(mkfifo("fifo", 0644) == 0 || errno == EEXIST, 1);
-    snprintf(cmd, sizeof(cmd),
-             "deadline 1s\n"
-             "target srv = tcp-echo --port 0\n"
-             "proxy p = tcp ${srv}\n"
-             "connect a = tcp ${p}\n"
-             "send a \"hello\"\n"
-             "expect a \"hello\"\n"
-             "file %s/fifo \"never\"\n", ru_dir);
-    ru_write("hangpx.scn", cmd);
+    write_hang("hangpx.scn", "proxy");
     assert_int_equal(ru_netrig("run", "--seed", "77", "-a", "art", "hangpx.scn", NULL), 1);
     ru_assert_contains(ru_out(), "hangpx.scn:7: file ");
     ru_assert_contains(ru_out(), "scenario deadline (1 s) exceeded: this step was still running");
