@@ -94,7 +94,8 @@ static void activation_fd_cloexec(void **state)
     close(sv[1]);
 }
 
-/* nr_addr_from_host takes numeric IPv6 as well as IPv4, and nothing else. */
+/* nr_addr_from_host takes numeric IPv6 (bare or in brackets) as well as
+ * IPv4, and nothing else; a port past 65535 is refused. */
 static void numeric_hosts(void **state)
 {
     char err[NR_ERRBUF_SIZE];
@@ -109,6 +110,10 @@ static void numeric_hosts(void **state)
     assert_int_equal(a.ss.ss_family, AF_INET);
     assert_int_equal(nr_addr_port((struct sockaddr *)&a.ss), 7);
     assert_int_equal(nr_addr_from_host("localhost", 7, &a, err), -1);
+    assert_int_equal(nr_addr_from_host("[::1]", 9, &a, err), 0); /* brackets taken off */
+    assert_int_equal(a.ss.ss_family, AF_INET6);
+    assert_true(IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&a.ss)->sin6_addr));
+    assert_int_equal(nr_addr_from_host("[::1]", 65536, &a, err), -1);
 }
 
 /* The step log's (time-stamped) "N dropped by the kernel" count, several
