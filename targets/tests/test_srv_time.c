@@ -275,6 +275,31 @@ static void emfile_sheds_and_recovers(void **state)
     itest_stop(&s);
 }
 
+/* --read-size 1: each byte is its own chunk and gets its own "[date] "
+ * prefix; --out-cap does not change that. */
+static void read_size_one(void **state)
+{
+    struct itest_srv s;
+    char buf[2 * (TT_PREFIX_LEN + 1)];
+    int fd;
+
+    (void)state;
+    itest_start(&s, "tcp-time", "--read-size", "1", "--out-cap", "4096", NULL);
+    fd = itest_connect(&s);
+    assert_int_equal(nr_write_all(fd, "a", 1, 2000), 0);
+    itest_read_exact(fd, buf, TT_PREFIX_LEN + 1, 2000);
+    assert_int_equal(nr_write_all(fd, "bc", 2, 2000), 0);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    itest_read_exact(fd, buf, sizeof(buf), 2000);
+    assert_int_equal(buf[0], '[');
+    assert_int_equal(buf[TT_PREFIX_LEN], 'b');
+    assert_int_equal(buf[TT_PREFIX_LEN + 1], '[');
+    assert_int_equal(buf[2 * TT_PREFIX_LEN + 1], 'c');
+    itest_expect_eof(fd, 2000);
+    close(fd);
+    itest_stop(&s);
+}
+
 static void bad_options(void **state)
 {
     char *argv[] = { NULL, "--read-size", "0", NULL };
@@ -296,6 +321,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_client),
+        cmocka_unit_test(read_size_one),
         cmocka_unit_test(two_and_hundred_clients),
         cmocka_unit_test(stalled_client_does_not_block_others),
         cmocka_unit_test(half_close_flushes_then_eof),
