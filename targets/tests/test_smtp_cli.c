@@ -3,6 +3,8 @@
  * timeout (4), a non-loopback server is refused before any connect (2);
  * each with its one-line reason on stderr. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,6 +214,93 @@ static void attach_big_and_max_size(void **state)
         fail_msg("stderr '%s'", err);
 }
 
+/* A scripted SMTP server for one session on a loopback listener: greets,
+ * answers EHLO, MAIL, each RCPT with the next of rcpt[] (NULL-terminated),
+ * DATA, the end of data and QUIT; any other line gets 500. */
+struct smtpd {
+    int lfd;
+    const char *const *rcpt;
+};
+
+static void *smtpd_main(void *arg)
+{
+    struct smtpd *d = arg;
+    char line[1024];
+    size_t len = 0;
+    int fd, in_data = 0, r = 0;
+
+    if (nr_wait_fd(d->lfd, POLLIN, 5000) <= 0 || (fd = accept(d->lfd, NULL, NULL)) < 0)
+        return NULL;
+    nr_write_all(fd, "220 hi\r\n", 8, 2000);
+    while (nr_wait_fd(fd, POLLIN, 5000) > 0) {
+        ssize_t n = nr_read(fd, line + len, sizeof(line) - 1 - len);
+        char *eol;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        while ((eol = memchr(line, '\n', len))) {
+            size_t l = (size_t)(eol - line) + 1;
+            const char *reply = "500 what\r\n";
+            char buf[64];
+            if (in_data) {
+                if (l == 3 && line[0] == '.')
+                    in_data = 0, reply = "250 queued as 1\r\n";
+                else
+                    reply = NULL;
+            } else if (!strncmp(line, "EHLO", 4)) {
+                reply = "250 ok\r\n";
+            } else if (!strncmp(line, "MAIL", 4)) {
+                reply = "250 ok\r\n";
+            } else if (!strncmp(line, "RCPT", 4)) {
+                snprintf(buf, sizeof(buf), "%s\r\n", d->rcpt[r] ? d->rcpt[r] : "550 no");
+                r += d->rcpt[r] != NULL;
+                reply = buf;
+            } else if (!strncmp(line, "DATA", 4)) {
+                in_data = 1;
+                reply = "354 go\r\n";
+            } else if (!strncmp(line, "QUIT", 4)) {
+                nr_write_all(fd, "221 bye\r\n", 9, 2000);
+                close(fd);
+                return NULL;
+            }
+            if (reply)
+                nr_write_all(fd, reply, strlen(reply), 2000);
+            memmove(line, line + l, len - l);
+            len -= l;
+        }
+        if (len == sizeof(line) - 1)
+            len = 0; /* a long body line: not a command */
+    }
+    close(fd);
+    return NULL;
+}
+
+/* A whole session with the binary: two recipients, the second refused;
+ * the message is sent (exit 0), stdout names each recipient's answer and
+ * the final reply; nothing on stderr. */
+static void session_one_of_two_accepted(void **state)
+{
+    static const char *const rcpt[] = { "250 ok", "550 no such user", NULL };
+    struct smtpd d = { .rcpt = rcpt };
+    char server[64], out[4096], err[1024];
+    char *args[] = { "--server", server, "--from", "a@example.org", "--to", "b@example.org",
+                     "--to", "c@example.org", "--subject", "hi", NULL };
+    pthread_t th;
+    int port;
+
+    (void)state;
+    d.lfd = listener(1, &port);
+    snprintf(server, sizeof(server), "127.0.0.1:%d", port);
+    assert_int_equal(pthread_create(&th, NULL, smtpd_main, &d), 0);
+    assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 0);
+    pthread_join(th, NULL);
+    close(d.lfd);
+    assert_string_equal(err, "");
+    assert_string_equal(out, "RCPT b@example.org: 250 ok\n"
+                             "RCPT c@example.org: 550 no such user\n"
+                             "sent: 250 queued as 1\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +308,7 @@ int main(void)
         cmocka_unit_test(dry_run_reproducible),
         cmocka_unit_test(attach_dry_run),
         cmocka_unit_test(attach_big_and_max_size),
+        cmocka_unit_test(session_one_of_two_accepted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
