@@ -114,6 +114,13 @@ static void numeric_hosts(void **state)
     assert_int_equal(a.ss.ss_family, AF_INET6);
     assert_true(IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&a.ss)->sin6_addr));
     assert_int_equal(nr_addr_from_host("[::1]", 65536, &a, err), -1);
+    /* HOST:PORT: the port in decimal, every digit */
+    assert_int_equal(nr_addr_parse("127.0.0.1:8089", &a, err), 0);
+    assert_int_equal(nr_addr_port((struct sockaddr *)&a.ss), 8089);
+    assert_int_equal(nr_addr_parse("[::1]:65535", &a, err), 0);
+    assert_int_equal(nr_addr_port((struct sockaddr *)&a.ss), 65535);
+    assert_int_equal(nr_addr_parse("127.0.0.1:65536", &a, err), -1);
+    assert_int_equal(nr_addr_parse("127.0.0.1:8a", &a, err), -1);
 }
 
 /* The step log's (time-stamped) "N dropped by the kernel" count, several
