@@ -109,16 +109,22 @@ int srv_accept(struct srv *s, struct nr_addr *peer)
     e = errno;
     if (e != EMFILE && e != ENFILE)
         return -e;
-    srv_err(s, "accept: %s: shedding one connection", strerror(e));
-    if (s->reserve_fd >= 0) {
-        close(s->reserve_fd);
-        fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0)
-            close(fd);
-        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    } else {
+    if (s->reserve_fd < 0) {
+        srv_err(s, "accept: %s", strerror(e));
         poll(NULL, 0, 100); /* no reserve: back off instead of spinning */
+        return -e;
     }
+    /* accept4 fails for want of a descriptor before it looks at the queue:
+     * with the reserve's, take the waiting connection and close it */
+    close(s->reserve_fd);
+    fd = nr_wait_fd(s->fd, POLLIN, 0) > 0 ? accept4(s->fd, NULL, NULL, SOCK_CLOEXEC) : -1;
+    if (fd >= 0) {
+        close(fd);
+        srv_err(s, "accept: %s: shedding one connection", strerror(e));
+    } else { /* none waited (the listener may block: it was polled first) */
+        e = EAGAIN;
+    }
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return -e;
 }
 

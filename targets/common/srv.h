@@ -61,9 +61,11 @@ int srv_option(struct srv *s, int opt, const char *arg);
 int srv_start(struct srv *s);
 
 /* Accept one connection on s->fd into a close-on-exec fd.  On EMFILE/ENFILE
- * the pending connection is accepted and closed via the reserve descriptor,
- * so the loop neither spins nor dies.  Returns the fd, or -errno (-EAGAIN,
- * -ECONNABORTED... are transient; -EMFILE/-ENFILE: one connection shed). */
+ * the pending connection is accepted and closed via the reserve descriptor
+ * (logged "shedding one connection"), so the loop neither spins nor dies.
+ * Returns the fd, or -errno (-EAGAIN, -ECONNABORTED... are transient;
+ * -EMFILE/-ENFILE: one connection shed; -EAGAIN also when out of
+ * descriptors with none waiting, so an accept burst stops). */
 int srv_accept(struct srv *s, struct nr_addr *peer);
 
 /* srv_next_conn: SIGINT/SIGTERM arrived.  An errno value neither poll nor
