@@ -29,6 +29,13 @@
  *       size a sweep over N, check the injector really ran, and see a
  *       descriptor closed twice.
  *
+ * In-process use: a test program run with this library preloaded can arm
+ * it around one call of its own code (see fault_inproc.h):
+ *   nr_fault_set("malloc:2")   replace the rules, zero the counters, arm;
+ *   nr_fault_set(NULL)         no rules: nothing fails from here on;
+ *   nr_fault_injected()        how many calls failed since the last set.
+ * Disarm before the test framework's own checks: they allocate too.
+ *
  * Allocations go to the next definition (libc's, or a sanitizer's), so the
  * injector can be preloaded into the normal and the sanitized builds alike
  * (ASan wants verify_asan_link_order=0 then).  Never sanitized itself. */
@@ -66,6 +73,9 @@ struct fi_rule {
     int onward;
     int err; /* 0: fn's default */
 };
+
+EXPORT int nr_fault_set(const char *spec);
+EXPORT unsigned long nr_fault_injected(void);
 
 static struct fi_rule rules[FI_RULES];
 static int nrules;
@@ -181,6 +191,30 @@ __attribute__((constructor)) static void fi_ctor(void)
     if ((v = getenv("NR_FAULT")))
         parse_rules(v);
     atomic_store(&armed, !arm_on_accept);
+}
+
+/* Replace the rules with spec (NR_FAULT's syntax; NULL or "": none), zero
+ * the call counters and arm at once.  Returns the number of rules taken
+ * (a malformed one is reported on stderr and left out).  Not for use while
+ * other threads make the calls counted here. */
+EXPORT int nr_fault_set(const char *spec)
+{
+    if (atomic_load(&ready) != 2)
+        fi_init();
+    nrules = 0;
+    for (int i = 0; i < FI_NFN; i++)
+        atomic_store(&armed_calls[i], 0);
+    atomic_store(&injected, 0);
+    if (spec && *spec)
+        parse_rules(spec);
+    atomic_store(&armed, 1);
+    return nrules;
+}
+
+/* How many calls failed since the last nr_fault_set (or since start). */
+EXPORT unsigned long nr_fault_injected(void)
+{
+    return atomic_load(&injected);
 }
 
 /* Write the counters to NR_FAULT_STATS at exit. */
