@@ -1030,6 +1030,7 @@ static void *proxy_main(void *arg)
     size_t cap = 0;
     int64_t next = 0;
 
+    pthread_setname_np(pthread_self(), "nr-proxy");
     px->pace_ctx.st = px->st;
     px->pace_ctx.index = -1;
     exec_pace_init(&px->pace_ctx, &px->pacer, 0);

@@ -118,6 +118,7 @@ static void *capture_main(void *arg)
     struct pollfd pfd = { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN };
     int64_t stop_deadline = -1, resend_at = -1;
 
+    pthread_setname_np(pthread_self(), "nr-capture");
     while (!atomic_load(&c->seen_sentinel)) {
         int n = pcap_dispatch(c->p, -1, on_packet, (u_char *)c);
 
