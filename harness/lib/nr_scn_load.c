@@ -26,6 +26,8 @@ int nr_scn_read_file(const char *path, uint8_t **out, size_t *outlen, char *errb
                 goto out;
             }
             cap = cap ? cap * 2 : 4096;
+            if (cap > NR_SCN_FILE_MAX) /* one byte past the limit shows a larger file */
+                cap = NR_SCN_FILE_MAX + 1;
             nb = realloc(buf, cap);
             if (!nb) {
                 nr_seterr(errbuf, "%s: out of memory", path);
