@@ -34,13 +34,6 @@ static void learn_scale(struct nr_conn *c, int dir, const struct nr_pkt *p)
     }
 }
 
-static uint32_t real_window(const struct nr_tsa *f, const struct nr_pkt *p)
-{
-    if (p->flags & NR_TCP_SYN)
-        return p->win;
-    return f->win_scale >= 0 ? (uint32_t)p->win << f->win_scale : p->win;
-}
-
 /* The segment-level checks before the retransmission class; returns the
  * flags raised and whether to skip to the end (probe, keep-alive ACK). */
 static uint32_t window_checks(const struct nr_conn *c, int dir, const struct nr_pkt *p,
@@ -113,7 +106,7 @@ void nr_flow_ana_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int6
              c->ta_syn_ns && !c->ta_rtt_ns && c->tsa[!dir].base_set)
         c->ta_rtt_ns = ts - c->ta_syn_ns > 0 ? ts - c->ta_syn_ns : 1;
     learn_scale(c, dir, p);
-    win = real_window(f, p);
+    win = p->win; /* as tshark: the header's window; only window_full scales it */
     if (!f->base_set) {
         f->base_set = 1;
         f->base_seq = fl & NR_TCP_SYN ? seq : seq - 1;
