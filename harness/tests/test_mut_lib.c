@@ -3,6 +3,7 @@
  * ports next to it are not unless listed too) and the socket-activation
  * descriptor (fd 3 is marked close-on-exec, nothing else is touched). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -157,6 +159,40 @@ static void loopback_addresses(void **state)
     }
 }
 
+/* nr_err.h's two formatters: exactly -1 always, NULL takes no text, the
+ * message cut to NR_ERRBUF_SIZE - 1 bytes, ": strerror" appended after it
+ * (and cut as well). */
+static void errbuf_helpers(void **state)
+{
+    char err[NR_ERRBUF_SIZE + 8], want[NR_ERRBUF_SIZE + 64], longs[NR_ERRBUF_SIZE + 10];
+
+    (void)state;
+    memset(err, 'z', sizeof(err));
+    assert_int_equal(nr_seterr(err, "a %d %s", 42, "b"), -1);
+    assert_string_equal(err, "a 42 b");
+    assert_int_equal(nr_seterr(NULL, "a %d", 1), -1);
+    assert_int_equal(nr_seterr_errno(NULL, ENOENT, "a %d", 1), -1);
+    assert_int_equal(nr_seterr_errno(err, ENOENT, "open %s", "x"), -1);
+    snprintf(want, sizeof(want), "open x: %s", strerror(ENOENT));
+    assert_string_equal(err, want);
+    memset(longs, 'L', sizeof(longs) - 1);
+    longs[sizeof(longs) - 1] = '\0';
+    memset(err, 'z', sizeof(err));
+    assert_int_equal(nr_seterr(err, "%s", longs), -1);
+    assert_int_equal(strlen(err), NR_ERRBUF_SIZE - 1);
+    assert_int_equal(err[NR_ERRBUF_SIZE], 'z'); /* nothing past the buffer */
+    memset(err, 'z', sizeof(err));
+    assert_int_equal(nr_seterr_errno(err, EPERM, "%s", longs), -1);
+    assert_int_equal(strlen(err), NR_ERRBUF_SIZE - 1);
+    assert_int_equal(err[NR_ERRBUF_SIZE], 'z');
+    /* room for part of the cause only */
+    longs[NR_ERRBUF_SIZE - 5] = '\0';
+    assert_int_equal(nr_seterr_errno(err, EPERM, "%s", longs), -1);
+    snprintf(want, sizeof(want), "%s: %s", longs, strerror(EPERM));
+    want[NR_ERRBUF_SIZE - 1] = '\0';
+    assert_string_equal(err, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +201,7 @@ int main(void)
         cmocka_unit_test(numeric_hosts),
         cmocka_unit_test(ladder_dropped),
         cmocka_unit_test(loopback_addresses),
+        cmocka_unit_test(errbuf_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
