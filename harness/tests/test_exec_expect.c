@@ -153,7 +153,8 @@ static const char *step(size_t i)
     free(F.fail);
     F.fail = F.c.fail;
     F.c.fail = NULL;
-    if ((r == 0) != (F.fail == NULL))
+    /* a step returns 0, or -1 after exec_fail (exec.h) */
+    if ((r != 0 && r != -1) || (r == 0) != (F.fail == NULL))
         fail_msg("step %zu returned %d with failure '%s'", i, r, F.fail ? F.fail : "(none)");
     return F.fail;
 }
@@ -560,6 +561,57 @@ static void rx_buffer_keeps_a_nul_after_its_bytes(void **st)
     step_fails_with(1, "no match for /b/ (over 1 MiB without a match)");
 }
 
+
+/* The message of a stream's mismatch: the counts in decimal, and around
+ * the first difference the expected bytes (4 x 48 past the matched ones,
+ * rows from a 16-aligned offset 48 before them) beside the received. */
+static void bytes_mismatch_message(void **st)
+{
+    enum { N = 100, AT = 60 };
+    uint8_t buf[N];
+    (void)st;
+    for (size_t i = 0; i < N; i++)
+        buf[i] = nr_pattern_byte(i);
+    buf[AT] ^= 1;
+    start(IPPROTO_TCP, "expect a pattern 1000\n");
+    peer_write(buf, N);
+    peer_fin();
+    step_fails_with(1, "  bytes differ: expected 1000 bytes, 60 matched, 40 more received\n"
+                       "  first difference at offset 60 (0x3c)\n");
+    /* 60 + 192 expected bytes from offset 0, rows 16-95 shown */
+    if (!strstr(F.fail, "\n  00000010  ") || !strstr(F.fail, "\n> 00000030  ") ||
+        !strstr(F.fail, "\n  ... 156 more bytes\n") || strstr(F.fail, "\n  00000000  "))
+        fail_msg("the rows around offset 60 are not shown:\n%s", F.fail);
+    teardown(NULL);
+    buf[AT] ^= 1;
+    buf[70] ^= 1; /* 70 matched: rows from offset 16 (70 - 48, 16-aligned) */
+    start(IPPROTO_TCP, "expect a pattern 1000\n");
+    peer_write(buf, N);
+    peer_fin();
+    step_fails_with(1, "  bytes differ: expected 1000 bytes, 70 matched, 30 more received\n"
+                       "  first difference at offset 70 (0x46)\n");
+    if (!strstr(F.fail, "\n  00000020  ") || !strstr(F.fail, "\n> 00000040  ") ||
+        !strstr(F.fail, "\n  ... 150 more bytes\n"))
+        fail_msg("the rows around offset 70 are not shown:\n%s", F.fail);
+}
+
+/* After the scenario's deadline a bytes claim is not matched against input
+ * already read, complete or not (exec_match.h: deadline_cut); one that
+ * needs no byte still holds.  Others (length) take it. */
+static void deadline_cuts_bytes_left_in_the_buffer(void **st)
+{
+    (void)st;
+    start(IPPROTO_TCP, "expect a \"hello\"\nexpect a \" world\"\nexpect a \"\"\n"
+                       "expect a length 6\n");
+    peer_write("hello world", 11);
+    usleep(20000);
+    step_passes(1); /* reads all 11 bytes */
+    F.st.deadline = nr_now_ms() - 1;
+    step_passes(3);
+    step_fails_with(2, "  scenario deadline exceeded: expected 6 bytes, 0 matched, 6 more received\n");
+    step_passes(4);
+}
+
 /* ---- lookahead: the echo of a send matched while sending ------------------ */
 
 /* The peer echoes everything, with one byte flipped at flip (or none). */
@@ -673,6 +725,19 @@ static void udp_bytes_longer_datagram(void **st)
     step_fails_with(1, "datagram differs: expected 2 bytes, got 3");
 }
 
+/* The datagram beside the expected bytes, from the first one. */
+static void udp_bytes_differ_shows_both(void **st)
+{
+    (void)st;
+    start(IPPROTO_UDP, "expect a \"hello\"\n");
+    datagram("help!", 0);
+    step_fails_with(1, "  datagram differs: expected 5 bytes, got 5 (from 127.0.0.1:");
+    if (!strstr(F.fail, "  first difference at offset 3 (0x3)\n") ||
+        !strstr(F.fail, "> 00000000  68 65 6c 6c 6f ") || !strstr(F.fail, "|hello           |") ||
+        !strstr(F.fail, "|help!           |"))
+        fail_msg("the expected bytes are not shown from offset 0:\n%s", F.fail);
+}
+
 static void udp_bytes_prefix_datagram(void **st)
 {
     (void)st;
@@ -759,7 +824,8 @@ int main(void)
         T(tcp_table), T(bytes_arriving_in_pieces), T(pattern_whole), T(pattern_one_byte_wrong),
         T(nothing_but_late_data), T(rx_buffer_keeps_a_nul_after_its_bytes),
         T(lookahead_matches_the_echo_while_sending), T(lookahead_stops_at_a_differing_byte),
-        T(lookahead_only_for_bytes),
+        T(lookahead_only_for_bytes), T(bytes_mismatch_message),
+        T(deadline_cuts_bytes_left_in_the_buffer), T(udp_bytes_differ_shows_both),
         T(udp_bytes_exact), T(udp_bytes_longer_datagram), T(udp_bytes_prefix_datagram),
         T(udp_length), T(udp_regex), T(udp_regex_empty_datagram),
         T(udp_stream_claims), T(udp_none_arrives), T(udp_nothing),

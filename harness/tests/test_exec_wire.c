@@ -5,6 +5,7 @@
  * size; the connection is in the capture without holes; of several
  * connections on one port pair, the one carrying the socket's bytes) is
  * shown holding, then falsified alone. */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,6 +427,355 @@ static void relay_leg_without_its_other_leg_fails(void **st)
     assert_fails_with(&r[1], 1, "the 5 bytes on the wire are not the bytes the proxy's other leg");
 }
 
+
+/* ---- wire steps: each claim, each side ------------------------------------ */
+
+/* The parsed scenario of the claims below, and the step log. */
+static struct nr_scn wscn;
+static char *wlog;
+static size_t wloglen;
+static const char *wvar = "0"; /* the value of ${n} when judged */
+
+/* Judge the capture against one claim step (the last of "set n = 0\nconnect
+ * a = PROTO 127.0.0.1:80\nCLAIM", ${n} being wvar) about record r (its sides from r's ports), or,
+ * with r NULL, the steps of text noted by exec_wire_note (flows and their
+ * claims); no records.  Returns the failure (owned) or NULL. */
+static char *judge_text(const char *text, const struct exec_record *r)
+{
+    struct exec_state st;
+    struct exec_ctx c;
+    struct exec_wire w;
+    struct exec_var n = { .name = "n", .val = (uint8_t *)wvar, .len = strlen(wvar) };
+    char errbuf[NR_ERRBUF_SIZE];
+
+    pg_close_file(&sink);
+    memset(&wscn, 0, sizeof(wscn));
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &wscn, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    memset(&st, 0, sizeof(st));
+    st.scn = &wscn;
+    st.vars = &n;
+    st.nvars = 1;
+    free(wlog);
+    wlog = NULL;
+    st.log = open_memstream(&wlog, &wloglen);
+    pthread_mutex_init(&st.lock, NULL);
+    memset(&c, 0, sizeof(c));
+    c.st = &st;
+    c.index = -1;
+    if (r) {
+        memset(&w, 0, sizeof(w));
+        w.step = &wscn.steps.v[wscn.steps.n - 1];
+        w.what = EXEC_WIRE_CONN;
+        w.rec = *r;
+        w.index = -1;
+        st.wires = &w;
+        st.nwires = 1;
+    } else {
+        for (size_t i = 0; i < wscn.steps.n; i++)
+            if (exec_wire_note(&c, &wscn.steps.v[i]) != 0) /* 0 or -1 (exec.h) */
+                fail_msg("exec_wire_note of step %zu: not 0, failure: %s", i,
+                         c.fail ? c.fail : "(none)");
+    }
+    exec_wire_judge(&c, pcap_path);
+    fclose(st.log);
+    if (!r)
+        free(st.wires);
+    free(c.flows);
+    pthread_mutex_destroy(&st.lock);
+    nr_scn_free(&wscn);
+    return c.fail;
+}
+
+/* A claim about 'a', the runner's socket 127.0.0.1:lport -> :pport. */
+static char *judge_claim(int proto, uint16_t lport, uint16_t pport, const char *claim)
+{
+    struct exec_record r = rec(proto, lport, pport, "", "");
+    char *text, *f;
+
+    assert_true(asprintf(&text, "set n = 0\nconnect a = %s 127.0.0.1:80\n%s\n",
+                         proto == IPPROTO_TCP ? "tcp" : "udp", claim) > 0);
+    f = judge_text(text, &r);
+    free(text);
+    return f;
+}
+
+/* The runner as the client (40000 -> 80) or as the server (80 -> 40000)
+ * of the same capture connection: the sides swap. */
+#define CLIENT 40000, 80
+#define SERVER 80, 40000
+
+#define claim_passes(proto, ends, claim)                                                         \
+    do {                                                                                         \
+        char *f_ = judge_claim(proto, ends, claim);                                              \
+        if (f_)                                                                                  \
+            fail_msg("'%s' should pass, it failed:\n%s", claim, f_);                            \
+    } while (0)
+
+/* The failure names the step (t.scn:3) and says exactly `text`. */
+#define claim_fails(proto, ends, claim, text)                                                    \
+    do {                                                                                         \
+        char *f_ = judge_claim(proto, ends, claim);                                              \
+        if (!f_ || !strstr(f_, "t.scn:3: ") || !strstr(f_, text))                                \
+            fail_msg("'%s' should fail with '%s', got:\n%s", claim, text, f_ ? f_ : "(passed)"); \
+        free(f_);                                                                                \
+    } while (0)
+
+#define R NR_TCP_RST
+
+/* 40000 -> 80: "hello" up, "hi" down, FIN from dir fin_dir first (-1:
+ * none), RST from the directions in rst_mask (bit 0 client, bit 1 server). */
+static void conn_ending(int fin_dir, unsigned rst_mask)
+{
+    struct pg_conn k;
+
+    pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
+    pg_handshake(&k);
+    pg_seg(&k, 0, A, "hello", 5);
+    pg_seg(&k, 1, A, "hi", 2);
+    if (fin_dir >= 0)
+        pg_close(&k, fin_dir);
+    for (int d = 0; d < 2; d++)
+        if (rst_mask & (1u << d))
+            pg_seg(&k, d, R | A, NULL, 0);
+}
+
+static void wire_first_fin_each_side(void **st)
+{
+    (void)st;
+    conn_ending(0, 0); /* the client's FIN first */
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a first-fin us");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a first-fin peer",
+                "  wire: first FIN from us, expected peer (history ShADdFf)\n");
+    claim_passes(IPPROTO_TCP, SERVER, "wire a first-fin peer");
+    claim_fails(IPPROTO_TCP, SERVER, "wire a first-fin us",
+                "  wire: first FIN from peer, expected us (history ShADdFf)\n");
+}
+
+static void wire_first_fin_server_and_nobody(void **st)
+{
+    (void)st;
+    conn_ending(1, 0);
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a first-fin peer");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a first-fin us", "first FIN from peer, expected us");
+    claim_passes(IPPROTO_TCP, SERVER, "wire a first-fin us");
+    pg_open_file(&sink, pcap_path);
+    conn_ending(-1, 0);
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a first-fin us", "first FIN from nobody, expected us");
+    claim_fails(IPPROTO_TCP, SERVER, "wire a first-fin peer",
+                "first FIN from nobody, expected peer");
+}
+
+static void wire_rst_each_side(void **st)
+{
+    (void)st;
+    conn_ending(-1, 2); /* a RST from the server only */
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a rst peer");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a rst us", "  wire: no RST from us, RST from peer (");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a no-rst", "  wire: RST from peer (history");
+    claim_passes(IPPROTO_TCP, SERVER, "wire a rst us");
+    claim_fails(IPPROTO_TCP, SERVER, "wire a rst peer", "  wire: no RST from peer, RST from us (");
+    claim_fails(IPPROTO_TCP, SERVER, "wire a no-rst", "  wire: RST from us (history");
+}
+
+static void wire_rst_both_and_none(void **st)
+{
+    (void)st;
+    conn_ending(-1, 3);
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a rst us");
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a rst peer");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a no-rst", "  wire: RST from us and peer (history");
+    pg_open_file(&sink, pcap_path);
+    conn_ending(0, 0);
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a no-rst");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a rst us", "  wire: no RST from us, RST from nobody (");
+    claim_fails(IPPROTO_TCP, SERVER, "wire a rst peer",
+                "  wire: no RST from peer, RST from nobody (");
+}
+
+static void wire_state_and_handshake(void **st)
+{
+    struct pg_conn k;
+    (void)st;
+    conn_ending(0, 0);
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a state SF");
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a handshake");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a state S1",
+                "  wire: state is SF (history ShADdFf), expected S1\n");
+    pg_open_file(&sink, pcap_path);
+    pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
+    pg_seg(&k, 0, S, NULL, 0);
+    pg_seg(&k, 1, S | A, NULL, 0); /* no final ACK */
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a handshake",
+                "  wire: no complete handshake: SYN seen, SYN-ACK seen, final ACK not seen");
+    pg_open_file(&sink, pcap_path);
+    pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
+    pg_seg(&k, 1, S | A, NULL, 0); /* a SYN-ACK alone */
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a handshake", "SYN not seen, SYN-ACK seen, final ACK");
+}
+
+static void wire_retransmissions_each_side(void **st)
+{
+    struct pg_conn k;
+    (void)st;
+    conn_ending(0, 0);
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a no-retransmissions");
+    pg_open_file(&sink, pcap_path);
+    pg_conn_init(&k, &sink, 40000, 80, 1000, 7000);
+    pg_handshake(&k);
+    pg_seg(&k, 0, A, "hello", 5);
+    pg_seg_at(&k, 0, A, k.seq[0] - 5, "hello", 5); /* the client sends it again */
+    pg_close(&k, 0);
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a no-retransmissions",
+                "  wire: retransmitted segments: 1 from us, 0 from peer (history");
+    claim_fails(IPPROTO_TCP, SERVER, "wire a no-retransmissions",
+                "  wire: retransmitted segments: 0 from us, 1 from peer (history");
+}
+
+static void wire_bytes_each_side(void **st)
+{
+    (void)st;
+    conn_ending(0, 0); /* 5 bytes from the client, 2 from the server */
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a bytes us 5");
+    claim_passes(IPPROTO_TCP, CLIENT, "wire a bytes peer 2");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a bytes us 2",
+                "  wire: 5 payload bytes from us (2 from peer), expected 2\n");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a bytes peer 5",
+                "  wire: 2 payload bytes from peer (5 from us), expected 5\n");
+    claim_fails(IPPROTO_TCP, CLIENT, "wire a bytes us 6", "5 payload bytes from us (2 from peer), expected 6");
+    claim_passes(IPPROTO_TCP, SERVER, "wire a bytes us 2");
+    claim_passes(IPPROTO_TCP, SERVER, "wire a bytes peer 5");
+    claim_fails(IPPROTO_TCP, SERVER, "wire a bytes us 5",
+                "  wire: 2 payload bytes from us (5 from peer), expected 5\n");
+}
+
+static void wire_datagrams_and_bytes_udp(void **st)
+{
+    (void)st;
+    udp(40000, 80, "abc");
+    udp(80, 40000, "Hello");
+    udp(40000, 80, "de");
+    claim_passes(IPPROTO_UDP, CLIENT, "wire a datagrams 3");
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a datagrams 2",
+                "  wire: 3 datagrams (2 from us, 1 from peer), expected 2\n");
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a datagrams 4", "3 datagrams (2 from us, 1 from peer)");
+    claim_fails(IPPROTO_UDP, SERVER, "wire a datagrams 2",
+                "  wire: 3 datagrams (1 from us, 2 from peer), expected 2\n");
+    claim_passes(IPPROTO_UDP, CLIENT, "wire a bytes us 5");
+    claim_passes(IPPROTO_UDP, CLIENT, "wire a bytes peer 5");
+    claim_fails(IPPROTO_UDP, SERVER, "wire a bytes us 6",
+                "  wire: 5 payload bytes from us (5 from peer), expected 6\n");
+}
+
+/* A count is digits, at most 19 of them (a literal one is checked when
+ * parsed, one from a variable when judged). */
+static void wire_count_from_a_variable(void **st)
+{
+    (void)st;
+    udp(40000, 80, "abc");
+    wvar = "1";
+    claim_passes(IPPROTO_UDP, CLIENT, "wire a datagrams ${n}");
+    wvar = "3";
+    claim_passes(IPPROTO_UDP, CLIENT, "wire a bytes us ${n}");
+    wvar = "1x";
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a datagrams ${n}",
+                "  wire: expected a count (digits, at most 19), got '1x'\n");
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a bytes us ${n}",
+                "  wire: expected a count (digits, at most 19), got '1x'\n");
+    wvar = "";
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a datagrams 0${n}", "expected 0"); /* "0": a count */
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a datagrams ${n}", "got ''");
+    wvar = "0000000000000000001"; /* 19 digits */
+    claim_passes(IPPROTO_UDP, CLIENT, "wire a datagrams ${n}");
+    wvar = "00000000000000000001";
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a datagrams ${n}", "got '00000000000000000001'");
+    wvar = "SF";
+    claim_fails(IPPROTO_UDP, CLIENT, "wire a state ${n}", "  wire: state is S0 (history");
+    wvar = "0";
+}
+
+/* Flows: the capture's connections picked by protocol, ends and index,
+ * sides client (the originator) and server. */
+static void flows_two(void)
+{
+    struct pg_conn k;
+
+    conn_ending(0, 0);               /* #0 40000 -> 80, FIN from the client */
+    pg_conn_init(&k, &sink, 40001, 80, 3000, 9000);
+    pg_handshake(&k);
+    pg_seg(&k, 1, R | A, NULL, 0);   /* #1 40001 -> 80, reset by the server */
+    udp(40002, 80, "x");             /* #2 udp */
+}
+
+#define flow_passes(text)                                                                        \
+    do {                                                                                         \
+        char *f_ = judge_text(text, NULL);                                                       \
+        if (f_)                                                                                  \
+            fail_msg("'%s' should pass, it failed:\n%s", text, f_);                             \
+    } while (0)
+
+#define flow_fails(text, line, msg)                                                              \
+    do {                                                                                         \
+        char *f_ = judge_text(text, NULL);                                                       \
+        if (!f_ || !strstr(f_, "t.scn:" #line ": ") || !strstr(f_, msg))                         \
+            fail_msg("'%s' should fail at line %d with '%s', got:\n%s", text, line, msg,         \
+                     f_ ? f_ : "(passed)");                                                      \
+        free(f_);                                                                                \
+    } while (0)
+
+static void flow_claims_by_side(void **st)
+{
+    (void)st;
+    flows_two();
+    flow_passes("flow f = tcp to 80 index 0\nwire f first-fin client\n");
+    if (!wlog || !strstr(wlog, " flow f = tcp to 80 index 0 (judged on the capture)\n"))
+        fail_msg("the flow is not in the step log:\n%s", wlog ? wlog : "");
+    flow_fails("flow f = tcp to 80 index 0\nwire f first-fin server\n", 2,
+               "  wire: first FIN from client, expected server (history");
+    flow_passes("flow f = tcp to 80 index 1\nwire f rst server\n");
+    flow_fails("flow f = tcp to 80 index 1\nwire f rst client\n", 2,
+               "  wire: no RST from client, RST from server (");
+    flow_fails("flow f = tcp to 80 index 0\nwire f bytes server 5\n", 2,
+               "  wire: 2 payload bytes from server (5 from client), expected 5\n");
+    flow_passes("flow f = tcp from 40001\nwire f rst server\n");
+    flow_passes("flow f = tcp to 127.0.0.1:80 from 127.0.0.1:40000\nwire f state SF\n");
+    flow_passes("flow f = udp to 80\nwire f datagrams 1\n");
+    flow_fails("flow f = udp to 80\nwire f datagrams 2\n", 2,
+               "  wire: 1 datagrams (1 from client, 0 from server), expected 2\n");
+}
+
+static void flow_selection_fails(void **st)
+{
+    (void)st;
+    flows_two();
+    flow_fails("flow f = tcp to 80\nwire f state SF\n", 2,
+               "  wire: flow 'f' (tcp to 80): 2 flows match: pick one with 'index N' (0-1, in "
+               "capture order)\n");
+    flow_fails("flow f = tcp to 80 index 2\nwire f state SF\n", 2,
+               "  wire: flow 'f' (tcp to 80 index 2): only 2 flows match, so no index 2\n");
+    flow_fails("flow f = tcp to 81\nwire f state SF\n", 2,
+               "  wire: flow 'f' (tcp to 81): no such flow in the capture\n");
+    flow_fails("flow f = tcp to 127.0.0.2:80\nwire f state SF\n", 2, "no such flow");
+    flow_fails("flow f = tcp to [::1]:80\nwire f state SF\n", 2, "no such flow");
+    flow_fails("flow f = tcp from 80\nwire f state SF\n", 2, "no such flow");
+    flow_fails("flow f = tcp to 80 from 40002\nwire f state SF\n", 2, "no such flow");
+    flow_fails("flow f = tcp to 80 index 0\nwire f state SF\nwire f state S0\n", 3,
+               "state is SF");
+}
+
+static void flows_count(void **st)
+{
+    (void)st;
+    flows_two();
+    flow_passes("flows tcp to 80 count 2\nflows udp to 80 count 1\nflows tcp from 40001 count 1\n");
+    flow_fails("flows tcp to 80 count 3\n", 1,
+               "  wire: 2 flows tcp to 80, expected 3\n"
+               "  flows seen (3; client -> server, state, history):\n"
+               "    #0 tcp 127.0.0.1:40000 -> 127.0.0.1:80 SF ShADdFf  (matches)\n");
+    flow_fails("flows tcp to 80 count 1\n", 1, "    #2 udp 127.0.0.1:40002 -> 127.0.0.1:80 S0 -\n");
+    flow_fails("flows udp to 80 count 0\n", 1, "  wire: 1 flows udp to 80, expected 0\n");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -453,6 +803,20 @@ int main(void)
         T(relay_leg_sent_more_than_the_other_received_fails),
         T(relay_leg_with_a_swallowed_range),
         T(relay_leg_without_its_other_leg_fails),
+        T(wire_first_fin_each_side),
+        T(wire_first_fin_server_and_nobody),
+        T(wire_rst_each_side),
+        T(wire_rst_both_and_none),
+        T(wire_state_and_handshake),
+        T(wire_retransmissions_each_side),
+        T(wire_bytes_each_side),
+        T(wire_datagrams_and_bytes_udp),
+        T(wire_count_from_a_variable),
+        T(flow_claims_by_side),
+        T(flow_selection_fails),
+        T(flows_count),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    free(wlog);
+    return r;
 }
