@@ -141,7 +141,7 @@ static void size_arg(const uint8_t *p, size_t n, struct ss_ehlo *e)
             return;
         v = v * 10 + (uint64_t)(p[i] - '0');
     }
-    if (i != n || v >= (UINT64_C(1) << 63))
+    if (n == 0 || i != n || v >= (UINT64_C(1) << 63))
         return;
     e->size = 1;
     e->size_max = v;

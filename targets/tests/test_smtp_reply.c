@@ -153,6 +153,40 @@ static void test_ehlo_keywords(void **state)
     assert_false(e.pipelining || e.size || e.auth_plain || e.auth_login);
 }
 
+/* SIZE alone is advertised with no limit; its argument is taken up to
+ * 2^63 - 1, and one that is 2^63, has a non-digit or is empty after the
+ * space is not taken (RFC 1870). */
+static void test_ehlo_size(void **state)
+{
+    static const struct {
+        const char *in;
+        int size;
+        uint64_t max;
+    } cases[] = {
+        { "250-mx\r\n250 SIZE\r\n", 1, 0 },
+        { "250-mx\r\n250 SIZE 0\r\n", 1, 0 },
+        { "250-mx\r\n250 size 9223372036854775807\r\n", 1, UINT64_C(9223372036854775807) },
+        { "250-mx\r\n250 SIZE 9223372036854775808\r\n", 0, 0 },
+        { "250-mx\r\n250 SIZE 92233720368547758070\r\n", 0, 0 },
+        { "250-mx\r\n250 SIZE 12a\r\n", 0, 0 },
+        { "250-mx\r\n250 SIZE \r\n", 0, 0 },
+        { "250-mx\r\n250 SIZES 5\r\n", 0, 0 },
+        { "250 SIZE 5\r\n", 0, 0 },
+    };
+    struct ss_reply r = { 0 };
+    struct ss_ehlo e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_true(ss_reply_parse((const uint8_t *)cases[i].in, strlen(cases[i].in), &r, NULL) > 0);
+        assert_int_equal(ss_ehlo_parse(&r, &e), 0);
+        if (e.size != cases[i].size || e.size_max != cases[i].max)
+            fail_msg("'%s': size %d max %llu, want %d %llu", cases[i].in, e.size,
+                     (unsigned long long)e.size_max, cases[i].size,
+                     (unsigned long long)cases[i].max);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_malformed_at_offset),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_ehlo_keywords),
+        cmocka_unit_test(test_ehlo_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
