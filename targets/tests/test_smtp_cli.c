@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "fault_itest.h"
 #include "nr_net.h"
 #include "nr_proc.h"
 
@@ -28,7 +29,7 @@ static int run_args(char **args, char *const *env, char *out, char *err, size_t 
 {
     const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
     char path[512], errbuf[NR_ERRBUF_SIZE], dir[64], outpath[96], errpath[96];
-    char *argv[24];
+    char *argv[256];
     int argc = 0;
     struct nr_proc p;
     char *bufs[2] = { out, err };
@@ -36,7 +37,7 @@ static int run_args(char **args, char *const *env, char *out, char *err, size_t 
 
     snprintf(path, sizeof(path), "%s/smtp-send", bin);
     argv[argc++] = path;
-    while (*args && argc < 23)
+    while (*args && argc < 255)
         argv[argc++] = *args++;
     argv[argc] = NULL;
     snprintf(dir, sizeof(dir), "/tmp/smtpcli.XXXXXX");
@@ -301,6 +302,149 @@ static void session_one_of_two_accepted(void **state)
                              "sent: 250 queued as 1\n");
 }
 
+/* Run smtp-send with the arguments of the NULL-terminated list args and
+ * expect exit code want with stderr beginning with err_prefix. */
+static void expect_exit(char **args, int want, const char *err_prefix)
+{
+    static char out[65536], err[65536];
+    int got = run_args(args, NULL, out, err, sizeof(err));
+
+    if (got != want || strncmp(err, err_prefix, strlen(err_prefix)) != 0)
+        fail_msg("exit %d (want %d), stderr '%s' (want '%s...')", got, want, err, err_prefix);
+}
+
+/* --to and --attach repeat at most 100 and 64 times (README): the limit is
+ * taken, one more is a usage error (2) naming the value refused. */
+static void repeat_limits(void **state)
+{
+    static char names[101][32], out[262144], err[4096];
+    char path[] = "/tmp/smtpatt.XXXXXX", want[96];
+    char *args[256];
+    int n, fd;
+
+    (void)state;
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    n = 0;
+    args[n++] = "--from";
+    args[n++] = "a@example.org";
+    args[n++] = "--dry-run";
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof(names[i]), "r%d@example.org", i + 1);
+        args[n++] = "--to";
+        args[n++] = names[i];
+    }
+    args[n] = NULL;
+    assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 0);
+    if (!strstr(out, "r1@example.org") || !strstr(out, "r100@example.org"))
+        fail_msg("100 recipients: a To header without r1 or r100: '%.300s'", out);
+    snprintf(names[100], sizeof(names[100]), "r101@example.org");
+    args[n++] = "--to";
+    args[n++] = names[100];
+    args[n] = NULL;
+    expect_exit(args, 2, "smtp-send: bad value 'r101@example.org' for option (or too many)\n"
+                         "usage: smtp-send");
+    n = 0;
+    args[n++] = "--from";
+    args[n++] = "a@example.org";
+    args[n++] = "--to";
+    args[n++] = "b@example.org";
+    args[n++] = "--dry-run";
+    for (int i = 0; i < 64; i++) {
+        args[n++] = "--attach";
+        args[n++] = path;
+    }
+    args[n] = NULL;
+    assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 0);
+    args[n++] = "--attach";
+    args[n++] = "/the/65th";
+    args[n] = NULL;
+    snprintf(want, sizeof(want), "smtp-send: bad value '/the/65th' for option (or too many)\n");
+    expect_exit(args, 2, want);
+    unlink(path);
+}
+
+/* Each usage error exits 2 with its own message first; -h prints the usage
+ * on stdout and exits 0; the numeric options' bounds are taken. */
+static void usage_errors(void **state)
+{
+    static char out[8192], err[8192];
+    char *help[] = { "-h", NULL };
+    char *extra[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "stray", NULL };
+    char *no_from[] = { "--to", "c@d", "--dry-run", NULL };
+    char *no_to[] = { "--from", "a@b", "--dry-run", NULL };
+    char *no_server[] = { "--from", "a@b", "--to", "c@d", NULL };
+    char *user_only[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--user", "u", NULL };
+    char *pass_only[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--password-file", "/p", NULL };
+    char *t[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "-t", NULL, NULL };
+    char *size[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--max-size", NULL, NULL };
+    static const char *const bad_t[] = { "0", "3600001", "1x", "" };
+    static const char *const bad_size[] = { "0", "1073741825" };
+    static const char required[] =
+        "smtp-send: --from, --to and --server (unless --dry-run) are required\nusage: smtp-send";
+    char want[128];
+
+    (void)state;
+    assert_int_equal(run_args(help, NULL, out, err, sizeof(out)), 0);
+    assert_int_equal(strncmp(out, "usage: smtp-send --server HOST:PORT", 35), 0);
+    assert_string_equal(err, "");
+    expect_exit(extra, 2, "smtp-send: unexpected argument 'stray'\n");
+    expect_exit(no_from, 2, required);
+    expect_exit(no_to, 2, required);
+    expect_exit(no_server, 2, required);
+    expect_exit(user_only, 2, "smtp-send: --user and --password-file go together\n");
+    expect_exit(pass_only, 2, "smtp-send: --user and --password-file go together\n");
+    for (size_t i = 0; i < sizeof(bad_t) / sizeof(bad_t[0]); i++) {
+        t[6] = (char *)bad_t[i];
+        snprintf(want, sizeof(want), "smtp-send: bad value '%s' for option (or too many)\n", bad_t[i]);
+        expect_exit(t, 2, want);
+    }
+    for (size_t i = 0; i < sizeof(bad_size) / sizeof(bad_size[0]); i++) {
+        size[6] = (char *)bad_size[i];
+        snprintf(want, sizeof(want), "smtp-send: bad value '%s' for option (or too many)\n",
+                 bad_size[i]);
+        expect_exit(size, 2, want);
+    }
+    t[6] = "1";
+    expect_exit(t, 0, "");
+    t[6] = "3600000";
+    expect_exit(t, 0, "");
+    size[6] = "1073741824";
+    expect_exit(size, 0, "");
+}
+
+/* A file that cannot be read: exit 10 naming it and the reason.  A
+ * directory opens but does not read: its descriptor is closed all the
+ * same (one close more than for a file that does not open, counted by
+ * the fault injector). */
+static void unreadable_files(void **state)
+{
+    static char out[8192], err[8192];
+    char dir[] = "/tmp/smtpdir.XXXXXX", want[160];
+    char *body[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--body-file", "/nonexistent/body", NULL };
+    char *att[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--attach", NULL, NULL };
+    struct fault f;
+    unsigned long closes_missing;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    expect_exit(body, 10, "smtp-send: cannot read '/nonexistent/body': No such file or directory\n");
+    att[6] = "/nonexistent/att";
+    assert_int_equal(run_args(att, fault_env(&f, "", 0), out, err, sizeof(err)), 10);
+    assert_string_equal(err, "smtp-send: cannot read '/nonexistent/att': No such file or directory\n");
+    closes_missing = fault_count(&f, "close");
+    fault_done(&f);
+    att[6] = dir;
+    assert_int_equal(run_args(att, fault_env(&f, "", 0), out, err, sizeof(err)), 10);
+    snprintf(want, sizeof(want), "smtp-send: cannot read '%s': Is a directory\n", dir);
+    assert_string_equal(err, want);
+    assert_int_equal(fault_count(&f, "close"), closes_missing + 1);
+    assert_int_equal(fault_count(&f, "close_ebadf"), 0);
+    fault_done(&f);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +453,9 @@ int main(void)
         cmocka_unit_test(attach_dry_run),
         cmocka_unit_test(attach_big_and_max_size),
         cmocka_unit_test(session_one_of_two_accepted),
+        cmocka_unit_test(repeat_limits),
+        cmocka_unit_test(usage_errors),
+        cmocka_unit_test(unreadable_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
