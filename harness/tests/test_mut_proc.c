@@ -1,0 +1,802 @@
+/* Unit tests of nr_proc (finding, spawning, waiting for, signalling and
+ * stopping children; a line in a child's output; a process's parent; a
+ * wait status as text) and nr_sockinfo (a serving socket by port or by
+ * the process tree that holds it), each promise of nr_proc.h and
+ * nr_sockinfo.h shown holding and, where it can, broken alone.  Written
+ * for make mutate (ci/mutate.map): fast, children of a few ms each. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nr_err.h"
+#include "nr_net.h"
+#include "nr_proc.h"
+#include "nr_sockinfo.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/nr-mut-proc.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* dir/NAME with mode (a directory when mode is 0). */
+static void make_file(const char *name, mode_t mode)
+{
+    char path[256];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (mode == 0) {
+        assert_int_equal(mkdir(path, 0755), 0);
+        return;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "#!/bin/sh\n", 10), 10);
+    close(fd);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* The whole of file dir/NAME (static buffer). */
+static const char *slurp(const char *name)
+{
+    static char buf[4096];
+    char path[256];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    assert_true(n >= 0);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* ---- nr_proc_find ---------------------------------------------------------- */
+
+static void find_in_bindir_then_path(void **st)
+{
+    char out[256], want[256], bindir[512], err[NR_ERRBUF_SIZE] = "";
+    (void)st;
+    make_file("d1", 0);
+    make_file("d2", 0);
+    make_file("d3", 0);
+    make_file("d4", 0);
+    make_file("d1/prog", 0755);
+    make_file("d2/prog", 0644); /* not executable */
+    make_file("d3/prog", 0);    /* a directory */
+    make_file("d4/prog", 0755);
+    /* only an executable regular file counts; the first one wins */
+    snprintf(bindir, sizeof(bindir), "%s/d3:%s/d2:%s/d1:%s/d4", dir, dir, dir, dir);
+    assert_int_equal(nr_proc_find("prog", bindir, "/nonexistent", out, sizeof(out), err), 0);
+    snprintf(want, sizeof(want), "%s/d1/prog", dir);
+    assert_string_equal(out, want);
+    /* bindir before PATH */
+    snprintf(bindir, sizeof(bindir), "%s/d4", dir);
+    snprintf(want, sizeof(want), "%s/d1", dir);
+    assert_int_equal(nr_proc_find("prog", bindir, want, out, sizeof(out), err), 0);
+    snprintf(want, sizeof(want), "%s/d4/prog", dir);
+    assert_string_equal(out, want);
+    /* PATH alone, its last entry; an empty bindir is none */
+    snprintf(bindir, sizeof(bindir), "%s/d2:%s/d4", dir, dir);
+    assert_int_equal(nr_proc_find("prog", "", bindir, out, sizeof(out), err), 0);
+    assert_string_equal(out, want);
+    /* out must hold the path and its NUL */
+    assert_int_equal(nr_proc_find("prog", NULL, bindir, out, strlen(want) + 1, err), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(nr_proc_find("prog", NULL, bindir, out, strlen(want), err), -1);
+    snprintf(bindir, sizeof(bindir), "%s/d4", dir);
+    assert_int_equal(nr_proc_find("prog", bindir, "/nonexistent", out, strlen(want), err), -1);
+}
+
+static void find_empty_path_entry_is_the_current_directory(void **st)
+{
+    char out[256], err[NR_ERRBUF_SIZE], cwd[512];
+    (void)st;
+    make_file("prog", 0755);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(nr_proc_find("prog", NULL, "/nonexistent:", out, sizeof(out), err), 0);
+    assert_string_equal(out, "./prog");
+    assert_int_equal(nr_proc_find("prog", NULL, ":/nonexistent", out, sizeof(out), err), 0);
+    assert_string_equal(out, "./prog");
+    /* an empty bindir entry is not the current directory */
+    assert_int_equal(nr_proc_find("prog", ":", "/nonexistent", out, sizeof(out), err), -1);
+    assert_int_equal(chdir(cwd), 0);
+}
+
+static void find_says_where_it_looked(void **st)
+{
+    char out[16], err[NR_ERRBUF_SIZE];
+    (void)st;
+    assert_int_equal(nr_proc_find("no-such-prog", "/b1:/b2", "/p1:/p2", out, sizeof(out), err), -1);
+    assert_string_equal(err, "cannot run 'no-such-prog': not an executable file in /b1:/b2 nor "
+                             "in PATH=/p1:/p2");
+    assert_int_equal(nr_proc_find("no-such-prog", NULL, "/p1", out, sizeof(out), err), -1);
+    assert_string_equal(err, "cannot run 'no-such-prog': not an executable file in PATH=/p1");
+    assert_int_equal(nr_proc_find("no-such-prog", "", NULL, out, sizeof(out), err), -1);
+    assert_string_equal(err,
+                        "cannot run 'no-such-prog': not an executable file in PATH=/bin:/usr/bin");
+    assert_int_equal(nr_proc_find("", NULL, NULL, out, sizeof(out), err), -1);
+    assert_string_equal(err, "cannot run '': empty program name");
+    /* with '/': as is, when it fits */
+    assert_int_equal(nr_proc_find("./anything", NULL, NULL, out, sizeof(out), err), 0);
+    assert_string_equal(out, "./anything");
+    assert_int_equal(nr_proc_find("/123456789/12345", NULL, NULL, out, sizeof(out), err), -1);
+    assert_string_equal(err, "cannot run '/123456789/12345': path too long");
+    assert_int_equal(nr_proc_find("/123456789/1234", NULL, NULL, out, sizeof(out), err), 0);
+    /* NULL PATH: /bin, then /usr/bin */
+    assert_int_equal(nr_proc_find("sh", NULL, NULL, out, sizeof(out), err), 0);
+    assert_true(strcmp(out, "/bin/sh") == 0 || strcmp(out, "/usr/bin/sh") == 0);
+}
+
+/* ---- nr_proc_spawn ---------------------------------------------------------- */
+
+/* Spawn sh -c script with stdout to dir/out; returns 0 or -1 (err). */
+static int spawn_sh(const char *script, struct nr_spawn *s, struct nr_proc *p, char *err)
+{
+    static char out[256];
+    static char *argv[4];
+
+    argv[0] = "sh";
+    argv[1] = "-c";
+    argv[2] = (char *)script;
+    argv[3] = NULL;
+    snprintf(out, sizeof(out), "%s/out", dir);
+    s->argv = argv;
+    if (!s->stdout_path)
+        s->stdout_path = out;
+    return nr_proc_spawn(s, p, err);
+}
+
+static void spawn_files_env_and_cwd(void **st)
+{
+    char *extra[] = { "NR_A=1", "NR_B=x", "NR_B=2", "NR_C", "NR_D=4", "NR_D", NULL };
+    char err[NR_ERRBUF_SIZE], in[256], errpath[256], want[512];
+    struct nr_spawn s = { .env_extra = extra, .activation_fd = -1 };
+    struct nr_proc p;
+    FILE *f;
+    (void)st;
+    setenv("NR_C", "inherited", 1);
+    setenv("NR_E", "kept", 1);
+    snprintf(in, sizeof(in), "%s/in", dir);
+    snprintf(errpath, sizeof(errpath), "%s/err", dir);
+    f = fopen(in, "w");
+    assert_non_null(f);
+    fputs("from stdin\n", f);
+    fclose(f);
+    make_file("sub", 0);
+    snprintf(want, sizeof(want), "%s/sub", dir);
+    s.stdin_path = in;
+    s.stderr_path = errpath;
+    s.cwd = want;
+    assert_int_equal(spawn_sh("read l; echo \"$l|$NR_A|$NR_B|${NR_C-unset}|${NR_D-unset}|$NR_E|"
+                              "${LISTEN_FDS-none}|$(pwd)\"; echo oops >&2",
+                              &s, &p, err), 0);
+    assert_true(p.pid > 0);
+    assert_true(p.pidfd >= 0);
+    assert_int_equal(p.reaped, 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
+    snprintf(want, sizeof(want), "from stdin|1|2|unset|unset|kept|none|%s/sub\n", dir);
+    assert_string_equal(slurp("out"), want);
+    assert_string_equal(slurp("err"), "oops\n");
+    nr_proc_release(&p);
+    unsetenv("NR_C");
+    unsetenv("NR_E");
+}
+
+/* Without files: /dev/null for all three. */
+static void spawn_defaults_to_dev_null(void **st)
+{
+    char err[NR_ERRBUF_SIZE], *argv[] = { "sh", "-c",
+        "[ \"$(readlink /proc/$$/fd/0)$(readlink /proc/$$/fd/1)$(readlink /proc/$$/fd/2)\" = "
+        "/dev/null/dev/null/dev/null ] && [ ! -e /proc/$$/fd/3 ]", NULL };
+    struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    assert_int_equal(nr_proc_spawn(&s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFEXITED(p.status));
+    assert_int_equal(WEXITSTATUS(p.status), 0);
+    nr_proc_release(&p);
+}
+
+/* Socket activation: the socket as fd 3, LISTEN_FDS=1, LISTEN_PID the
+ * child's own pid (overriding inherited ones); the caller's fd stays open. */
+static void spawn_activation_fd(void **st)
+{
+    char err[NR_ERRBUF_SIZE], want[128];
+    char *extra[] = { "LISTEN_FDS=7", NULL };
+    struct nr_spawn s = { .activation_fd = -1, .env_extra = extra };
+    struct nr_proc p;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    (void)st;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    setenv("LISTEN_PID", "1", 1);
+    s.activation_fd = fd;
+    assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ $(env | grep -c ^LISTEN_)\"; "
+                              "[ -S /proc/$$/fd/3 ] && echo socket",
+                              &s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    snprintf(want, sizeof(want), "1 %d %d 2\nsocket\n", (int)p.pid, (int)p.pid);
+    assert_string_equal(slurp("out"), want);
+    assert_true(fcntl(fd, F_GETFD) >= 0);
+    nr_proc_release(&p);
+    unsetenv("LISTEN_PID");
+    /* without activation, inherited LISTEN_ variables pass through */
+    setenv("LISTEN_PID", "1", 1);
+    s.activation_fd = -1;
+    s.env_extra = NULL;
+    s.stdout_path = NULL;
+    assert_int_equal(spawn_sh("echo \"${LISTEN_FDS-none} $LISTEN_PID\"; [ -e /proc/$$/fd/3 ] "
+                              "|| echo no-fd3", &s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_string_equal(slurp("out"), "none 1\nno-fd3\n");
+    nr_proc_release(&p);
+    unsetenv("LISTEN_PID");
+    close(fd);
+}
+
+/* The child has its own process group, default signal dispositions and no
+ * signal blocked, whatever the parent had. */
+static void spawn_resets_signals_and_group(void **st)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    sigset_t block, old;
+    (void)st;
+    signal(SIGUSR1, SIG_IGN);
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    assert_int_equal(spawn_sh("grep -E '^Sig(Blk|Ign)' /proc/$$/status; kill -USR1 $$; sleep 5",
+                              &s, &p, err), 0);
+    assert_int_equal(getpgid(p.pid), p.pid);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    signal(SIGUSR1, SIG_DFL);
+    assert_true(WIFSIGNALED(p.status));
+    assert_int_equal(WTERMSIG(p.status), SIGUSR1);
+    assert_string_equal(slurp("out"), "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    nr_proc_release(&p);
+}
+
+static void spawn_failures_say_why(void **st)
+{
+    char err[NR_ERRBUF_SIZE] = "", path[256], *argv[] = { "/nonexistent/prog", NULL };
+    char *missing[] = { "no-such-prog-xyz", NULL };
+    struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    assert_string_equal(err, "cannot run '/nonexistent/prog' (/nonexistent/prog): No such file "
+                             "or directory");
+    assert_int_equal(p.pid > 0 ? kill(p.pid, 0) : -1, -1); /* reaped, no zombie */
+    assert_int_equal(p.pidfd, -1);
+    make_file("noexec", 0644);
+    snprintf(path, sizeof(path), "%s/noexec", dir);
+    argv[0] = path;
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    assert_non_null(strstr(err, "): Permission denied"));
+    /* the working directory is changed before exec */
+    argv[0] = "/bin/true";
+    s.cwd = "/nonexistent";
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    assert_string_equal(err, "cannot run '/bin/true' (/bin/true): No such file or directory");
+    s.cwd = NULL;
+    s.stdout_path = "/nonexistent/out";
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    assert_string_equal(err, "cannot open the stdin/stdout/stderr files of '/bin/true': No such "
+                             "file or directory");
+    s.stdout_path = NULL;
+    s.stderr_path = "/nonexistent/err";
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    s.stderr_path = NULL;
+    s.stdin_path = "/nonexistent/in";
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    s.stdin_path = NULL;
+    s.argv = missing;
+    s.bindir = "/nonexistent";
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    assert_non_null(strstr(err, "cannot run 'no-such-prog-xyz': not an executable file in "
+                                "/nonexistent nor in PATH="));
+    /* found in bindir relative to the caller, run from another cwd */
+    make_file("bin", 0);
+    make_file("bin/rel", 0755);
+    s.argv = (char *[]){ "rel", NULL };
+    s.bindir = "bin";
+    s.cwd = "/";
+    assert_non_null(getcwd(path, sizeof(path)));
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(nr_proc_spawn(&s, &p, err), 0);
+    assert_int_equal(chdir(path), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
+    nr_proc_release(&p);
+}
+
+/* ---- waiting, signalling, stopping ---------------------------------------- */
+
+static void wait_is_bounded_and_remembers(void **st)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    int64_t t;
+    (void)st;
+    assert_int_equal(spawn_sh("exec sleep 5", &s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 0), 0);
+    t = nr_now_ms();
+    assert_int_equal(nr_proc_wait(&p, 150), 0);
+    t = nr_now_ms() - t;
+    assert_true(t >= 140 && t < 3000);
+    assert_int_equal(p.reaped, 0);
+    assert_int_equal(nr_proc_kill(&p, 5000), 1);
+    assert_int_equal(p.reaped, 1);
+    assert_true(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGKILL);
+    p.status = 12345;
+    assert_int_equal(nr_proc_wait(&p, 0), 1); /* reaped before: 1, status kept */
+    assert_int_equal(p.status, 12345);
+    assert_int_equal(nr_proc_kill(&p, 0), 1);
+    nr_proc_release(&p);
+    assert_int_equal(p.pidfd, -1);
+    nr_proc_release(&p);
+    /* without a pidfd the wait polls, still bounded */
+    assert_int_equal(spawn_sh("sleep 0.1", &s, &p, err), 0);
+    close(p.pidfd);
+    p.pidfd = -1;
+    assert_int_equal(nr_proc_wait(&p, 0), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFEXITED(p.status));
+}
+
+/* dir/pid holds the pid of the shell's background sleep. */
+static pid_t grandchild(void)
+{
+    for (int i = 0; i < 500; i++) {
+        const char *t;
+        char path[256];
+        snprintf(path, sizeof(path), "%s/pid", dir);
+        if (access(path, F_OK) == 0 && (t = slurp("pid")) && strchr(t, '\n'))
+            return (pid_t)atoi(t);
+        usleep(10000);
+    }
+    fail_msg("no pid file");
+    return -1;
+}
+
+/* Whether pid is gone, within 3 s (an orphan is ours to reap: the test is
+ * a child subreaper). */
+static int gone(pid_t pid)
+{
+    for (int i = 0; i < 300; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid || (kill(pid, 0) < 0 && errno == ESRCH))
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+static void signal_main_or_group(void **st)
+{
+    char err[NR_ERRBUF_SIZE], path[256];
+    struct nr_spawn s = { .activation_fd = -1, .cwd = dir };
+    struct nr_proc p;
+    pid_t g;
+    (void)st;
+    snprintf(path, sizeof(path), "%s/pid", dir);
+    /* the main process only: the group's other member lives on, and once
+     * the child is reaped, signalling its group is a no-op */
+    assert_int_equal(spawn_sh("sleep 5 & echo $! > pid.tmp; mv pid.tmp pid; wait", &s, &p, err),
+                     0);
+    g = grandchild();
+    assert_int_equal(getpgid(g), p.pid);
+    nr_proc_signal_main(&p, SIGTERM);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGTERM);
+    nr_proc_signal(&p, SIGKILL);
+    nr_proc_signal_main(&p, SIGKILL);
+    usleep(20000);
+    assert_int_equal(kill(g, 0), 0);
+    kill(g, SIGKILL);
+    assert_true(gone(g));
+    nr_proc_release(&p);
+    unlink(path);
+    /* the whole group */
+    assert_int_equal(spawn_sh("sleep 5 & echo $! > pid.tmp; mv pid.tmp pid; wait", &s, &p, err),
+                     0);
+    g = grandchild();
+    nr_proc_signal(&p, SIGKILL);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(gone(g));
+    nr_proc_release(&p);
+    unlink(path);
+    /* nr_proc_kill: the group too, reaped */
+    assert_int_equal(spawn_sh("sleep 5 & echo $! > pid.tmp; mv pid.tmp pid; wait", &s, &p, err),
+                     0);
+    g = grandchild();
+    assert_int_equal(nr_proc_kill(&p, 5000), 1);
+    assert_int_equal(p.reaped, 1);
+    assert_true(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGKILL);
+    assert_true(gone(g));
+    nr_proc_release(&p);
+}
+
+static void stop_terminates_or_kills(void **st)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p, none = { .pid = 0, .pidfd = -1 };
+    int64_t t;
+    (void)st;
+    assert_int_equal(nr_proc_stop(&none, 10), 1);
+    assert_int_equal(spawn_sh("exec sleep 5", &s, &p, err), 0);
+    assert_int_equal(nr_proc_stop(&p, 3000), 1);
+    assert_true(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGTERM);
+    assert_int_equal(nr_proc_stop(&p, 10), 1); /* reaped: nothing to do */
+    nr_proc_release(&p);
+    /* one that ignores SIGTERM is killed after the grace period */
+    assert_int_equal(spawn_sh("trap '' TERM; echo ready; exec sleep 5", &s, &p, err), 0);
+    {
+        char line[16], out[256];
+        snprintf(out, sizeof(out), "%s/out", dir);
+        assert_int_equal(nr_wait_file_line(out, "ready", line, sizeof(line), &p, 5000), 1);
+    }
+    t = nr_now_ms();
+    assert_int_equal(nr_proc_stop(&p, 100), 0);
+    t = nr_now_ms() - t;
+    assert_true(t >= 90 && t < 3000);
+    assert_int_equal(p.reaped, 1);
+    assert_true(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGKILL);
+    nr_proc_release(&p);
+}
+
+
+/* nr_proc_stop leaves the group alone when the child exits in time. */
+static void stop_in_time_leaves_the_group(void **st)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_spawn s = { .activation_fd = -1, .cwd = dir };
+    struct nr_proc p;
+    pid_t g;
+    (void)st;
+    assert_int_equal(spawn_sh("trap 'exit 3' TERM; (trap '' TERM; exec sleep 5) & "
+                              "echo $! > pid.tmp; mv pid.tmp pid; wait",
+                              &s, &p, err), 0);
+    g = grandchild();
+    assert_int_equal(nr_proc_stop(&p, 3000), 1);
+    assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 3);
+    usleep(20000);
+    assert_int_equal(kill(g, 0), 0);
+    kill(g, SIGKILL);
+    assert_true(gone(g));
+    nr_proc_release(&p);
+}
+
+/* ---- a line in a child's output ------------------------------------------- */
+
+static void file_line_found_cut_and_anchored(void **st)
+{
+    char err[NR_ERRBUF_SIZE], line[8], out[256];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    snprintf(out, sizeof(out), "%s/out", dir);
+    /* 10000 bytes of other lines, a line that only contains the prefix,
+     * then the line; its end arrives later */
+    assert_int_equal(spawn_sh("i=0; while [ $i -lt 200 ]; do echo "
+                              "'0123456789012345678901234567890123456789012345678'; i=$((i+1)); "
+                              "done; echo 'x ready 1'; printf 'ready 2'; sleep 0.2; "
+                              "echo ' and more'; exec sleep 5",
+                              &s, &p, err), 0);
+    assert_int_equal(nr_wait_file_line(out, "ready", line, sizeof(line), &p, 5000), 1);
+    assert_string_equal(line, "ready 2"); /* cut to 7 bytes */
+    assert_int_equal(nr_proc_kill(&p, 5000), 1);
+    nr_proc_release(&p);
+    /* linelen 1: an empty line copied */
+    assert_int_equal(nr_wait_file_line(out, "ready 2", line, 1, NULL, 0), 1);
+    assert_string_equal(line, "");
+    assert_int_equal(nr_wait_file_line(out, "ready 3", line, sizeof(line), NULL, 0), 0);
+    assert_int_equal(nr_wait_file_line(out, "ready", line, 0, NULL, 0), -EINVAL);
+}
+
+/* A line longer than the scan buffer (prefix + linelen + 4096): decided by
+ * its start, the rest skipped; the next line is a line of its own. */
+static void file_line_longer_than_the_buffer(void **st)
+{
+    char line[16], path[256];
+    FILE *f;
+    (void)st;
+    snprintf(path, sizeof(path), "%s/long", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 10000; i++)
+        fputc(i % 100 == 0 ? 'r' : 'x', f); /* no line starts with "ready" here */
+    fputs("ready in the middle\nready A\n", f);
+    for (int i = 0; i < 10000; i++)
+        fputs(i == 0 ? "ready long " : "y", f);
+    fputs("\nready C\n", f);
+    fclose(f);
+    assert_int_equal(nr_wait_file_line(path, "ready", line, sizeof(line), NULL, 0), 1);
+    assert_string_equal(line, "ready A");
+    assert_int_equal(nr_wait_file_line(path, "ready l", line, sizeof(line), NULL, 0), 1);
+    assert_string_equal(line, "ready long yyyy");
+    assert_int_equal(nr_wait_file_line(path, "ready C", line, sizeof(line), NULL, 0), 1);
+    assert_int_equal(nr_wait_file_line(path, "ready i", line, sizeof(line), NULL, 0), 0);
+    assert_int_equal(nr_wait_file_line(path, "yyy", line, sizeof(line), NULL, 0), 0);
+    /* a long matching line whose end never comes is not (yet) a line */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 10000; i++)
+        fputs(i == 0 ? "ready long " : "y", f);
+    fclose(f);
+    assert_int_equal(nr_wait_file_line(path, "ready", line, sizeof(line), NULL, 50), 0);
+}
+
+/* The child's output is read to its end before -ECHILD; the wait is
+ * bounded; a missing file is waited for. */
+static void file_line_child_exit_and_timeout(void **st)
+{
+    char err[NR_ERRBUF_SIZE], line[32], out[256];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    int64_t t;
+    (void)st;
+    snprintf(out, sizeof(out), "%s/out", dir);
+    assert_int_equal(spawn_sh("echo start; sleep 0.1; echo 'ready last'", &s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_int_equal(nr_wait_file_line(out, "ready", line, sizeof(line), &p, 5000), 1);
+    assert_string_equal(line, "ready last");
+    assert_int_equal(nr_wait_file_line(out, "never", line, sizeof(line), &p, 5000), -ECHILD);
+    nr_proc_release(&p);
+    assert_int_equal(spawn_sh("sleep 0.1; exit 0", &s, &p, err), 0);
+    t = nr_now_ms();
+    assert_int_equal(nr_wait_file_line(out, "never", line, sizeof(line), &p, 5000), -ECHILD);
+    assert_true(nr_now_ms() - t < 3000);
+    nr_proc_release(&p);
+    t = nr_now_ms();
+    snprintf(out, sizeof(out), "%s/absent", dir);
+    assert_int_equal(nr_wait_file_line(out, "x", line, sizeof(line), NULL, 120), 0);
+    t = nr_now_ms() - t;
+    assert_true(t >= 110 && t < 3000);
+    assert_int_equal(nr_wait_file_line(out, "x", line, sizeof(line), NULL, -5), 0);
+}
+
+/* ---- nr_proc_parent, nr_status_str ------------------------------------------ */
+
+static void parent_of_a_process_with_a_strange_name(void **st)
+{
+    char err[NR_ERRBUF_SIZE], path[256], sleep_path[256], *argv[] = { path, "5", NULL };
+    struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    assert_int_equal(nr_proc_parent(getpid()), getppid());
+    assert_int_equal(nr_proc_parent(0x3fffffff), -ENOENT);
+    assert_int_equal(nr_proc_find("sleep", NULL, NULL, sleep_path, sizeof(sleep_path), err), 0);
+    snprintf(path, sizeof(path), "%s/a) 1 2 (b", dir); /* comm "a) 1 2 (b" */
+    assert_int_equal(symlink(sleep_path, path), 0);
+    assert_int_equal(nr_proc_spawn(&s, &p, err), 0);
+    assert_int_equal(nr_proc_parent(p.pid), getpid());
+    assert_int_equal(nr_proc_kill(&p, 5000), 1);
+    nr_proc_release(&p);
+}
+
+static void status_as_text(void **st)
+{
+    char buf[64];
+    (void)st;
+    nr_status_str(3 << 8, buf, sizeof(buf));
+    assert_string_equal(buf, "exit 3");
+    nr_status_str(0, buf, sizeof(buf));
+    assert_string_equal(buf, "exit 0");
+    nr_status_str(SIGSEGV, buf, sizeof(buf));
+    assert_string_equal(buf, "signal 11 (Segmentation fault)");
+    nr_status_str((SIGSTOP << 8) | 0x7f, buf, sizeof(buf));
+    assert_string_equal(buf, "status 0x137f");
+}
+
+/* ---- nr_sock_find_server ---------------------------------------------------- */
+
+/* A socket of type on 127.0.0.1 (or the wildcard, or [::] / [::1]): returns
+ * it, its port in *port. */
+static int sock_on(int type, const char *host, int *port, int do_listen)
+{
+    struct nr_addr a;
+    char spec[64], err[NR_ERRBUF_SIZE];
+    int fd;
+
+    snprintf(spec, sizeof(spec), "%s:0", host);
+    assert_int_equal(nr_addr_parse(spec, &a, err), 0);
+    fd = socket(a.ss.ss_family, type | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    if (a.ss.ss_family == AF_INET6) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    assert_int_equal(bind(fd, (struct sockaddr *)&a.ss, a.len), 0);
+    if (do_listen)
+        assert_int_equal(listen(fd, 1), 0);
+    assert_int_equal(nr_local_addr(fd, &a, err), 0);
+    *port = nr_addr_port((struct sockaddr *)&a.ss);
+    return fd;
+}
+
+#define assert_finds(port, owner, want)                                                          \
+    do {                                                                                         \
+        char out_[64] = "", err_[NR_ERRBUF_SIZE];                                                \
+        int r_ = nr_sock_find_server(port, owner, out_, sizeof(out_), err_);                     \
+        if (r_ != 1 || strcmp(out_, want) != 0)                                                  \
+            fail_msg("port %d owner %d: %d '%s', want 1 '%s'", port, (int)(owner), r_, out_,     \
+                     want);                                                                      \
+    } while (0)
+
+static void server_by_port(void **st)
+{
+    char want[64], out[64], err[NR_ERRBUF_SIZE];
+    int port, fd, fd2;
+    (void)st;
+    fd = sock_on(SOCK_STREAM, "127.0.0.1", &port, 1);
+    snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+    assert_finds(port, 0, want);
+    close(fd);
+    assert_int_equal(nr_sock_find_server(port, 0, out, sizeof(out), err), 0);
+    fd = sock_on(SOCK_STREAM, "127.0.0.1", &port, 0); /* bound, not listening */
+    assert_int_equal(nr_sock_find_server(port, 0, out, sizeof(out), err), 0);
+    close(fd);
+    fd = sock_on(SOCK_STREAM, "0.0.0.0", &port, 1); /* a wildcard: loopback */
+    snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+    assert_finds(port, 0, want);
+    close(fd);
+    fd = sock_on(SOCK_DGRAM, "127.0.0.2", &port, 0);
+    snprintf(want, sizeof(want), "127.0.0.2:%d", port);
+    assert_finds(port, 0, want);
+    /* a connected UDP socket serves nobody */
+    fd2 = sock_on(SOCK_DGRAM, "127.0.0.1", &port, 0);
+    {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        assert_int_equal(connect(fd2, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    }
+    assert_int_equal(nr_sock_find_server(port, 0, out, sizeof(out), err), 0);
+    close(fd2);
+    close(fd);
+    fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd >= 0) { /* IPv6: [::] becomes [::1] */
+        close(fd);
+        fd = sock_on(SOCK_STREAM, "[::]", &port, 1);
+        snprintf(want, sizeof(want), "[::1]:%d", port);
+        assert_finds(port, 0, want);
+        close(fd);
+        fd = sock_on(SOCK_DGRAM, "[::1]", &port, 0);
+        snprintf(want, sizeof(want), "[::1]:%d", port);
+        assert_finds(port, 0, want);
+        close(fd);
+    }
+}
+
+/* With port 0: a socket of the owner or a descendant, TCP first. */
+static void server_of_a_process_tree(void **st)
+{
+    char want[64], out[64], err[NR_ERRBUF_SIZE];
+    int port, uport, fd, ufd, sv[2], msg[2];
+    pid_t child, grand;
+    (void)st;
+    ufd = sock_on(SOCK_DGRAM, "127.0.0.3", &uport, 0);
+    fd = sock_on(SOCK_STREAM, "127.0.0.1", &port, 1);
+    snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+    assert_finds(0, getpid(), want); /* TCP before UDP */
+    close(fd);
+    snprintf(want, sizeof(want), "127.0.0.3:%d", uport);
+    assert_finds(0, getpid(), want);
+    close(ufd);
+    /* a grandchild's listener is its grandparent's; not an unrelated
+     * process's (here: a sibling's) */
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        grand = fork();
+        if (grand == 0) {
+            int l = sock_on(SOCK_STREAM, "127.0.0.1", &msg[0], 1);
+            msg[1] = (int)getpid();
+            if (write(sv[1], msg, sizeof(msg)) != sizeof(msg))
+                _exit(1);
+            pause();
+            close(l);
+        }
+        pause();
+        _exit(0);
+    }
+    assert_int_equal(read(sv[0], msg, sizeof(msg)), (ssize_t)sizeof(msg));
+    port = msg[0];
+    grand = (pid_t)msg[1];
+    snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+    assert_finds(0, child, want);
+    {
+        struct nr_spawn s = { .argv = (char *[]){ "sleep", "5", NULL }, .activation_fd = -1 };
+        struct nr_proc p;
+        assert_int_equal(nr_proc_spawn(&s, &p, err), 0);
+        assert_int_equal(nr_sock_find_server(0, p.pid, out, sizeof(out), err), 0);
+        nr_proc_kill(&p, 5000);
+        nr_proc_release(&p);
+    }
+    kill(grand, SIGKILL);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    assert_true(gone(grand));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(find_in_bindir_then_path),
+        T(find_empty_path_entry_is_the_current_directory),
+        T(find_says_where_it_looked),
+        T(spawn_files_env_and_cwd),
+        T(spawn_defaults_to_dev_null),
+        T(spawn_activation_fd),
+        T(spawn_resets_signals_and_group),
+        T(spawn_failures_say_why),
+        T(wait_is_bounded_and_remembers),
+        T(signal_main_or_group),
+        T(stop_terminates_or_kills),
+        T(stop_in_time_leaves_the_group),
+        T(file_line_found_cut_and_anchored),
+        T(file_line_longer_than_the_buffer),
+        T(file_line_child_exit_and_timeout),
+        T(parent_of_a_process_with_a_strange_name),
+        T(status_as_text),
+        T(server_by_port),
+        T(server_of_a_process_tree),
+    };
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
