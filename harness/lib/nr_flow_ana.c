@@ -19,7 +19,10 @@ static int32_t sd(uint32_t a, uint32_t b)
     return (int32_t)(a - b);
 }
 
-/* Window scaling as tshark learns it from the SYN and SYN-ACK options. */
+/* Window scaling as tshark learns it from the SYN and SYN-ACK options
+ * (verify_tcp_window_scaling): a SYN or SYN-ACK without the option turns
+ * scaling off both ways; a SYN-ACK with it after a SYN without it does not
+ * turn it on. */
 static void learn_scale(struct nr_conn *c, int dir, const struct nr_pkt *p)
 {
     struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
@@ -28,9 +31,11 @@ static void learn_scale(struct nr_conn *c, int dir, const struct nr_pkt *p)
         return;
     if (p->opt.has_wscale)
         f->win_scale = p->opt.wscale > 14 ? 14 : p->opt.wscale;
-    if (f->win_scale == -1 && ((p->flags & NR_TCP_ACK) || r->win_scale == -1)) {
+    if (f->win_scale == -1) {
         f->win_scale = -2;
         r->win_scale = -2;
+    } else if ((p->flags & NR_TCP_ACK) && r->win_scale == -2) {
+        f->win_scale = -2;
     }
 }
 

@@ -28,6 +28,7 @@
 #define R NR_TCP_RST
 #define P NR_TCP_PSH
 #define MS 1000000LL
+#define MAX_CONNS 8
 
 /* One packet of a case: sequence and acknowledgement numbers relative to
  * the sender's and the receiver's initial sequence numbers. */
@@ -53,7 +54,7 @@ struct flow_case {
 /* A TCP segment with an optional window scale option. */
 static size_t frame_of(uint8_t *b, const struct flow_case *fc, const struct step *s)
 {
-    static const uint8_t data[2048] = { 'a' };
+    static const uint8_t data[20000] = { 'a' };
     uint32_t ip[2] = { 0x0a000001, 0x0a000002 };
     uint16_t port[2] = { 40000, 8080 };
     size_t hl = s->wscale >= 0 ? 24 : 20, h;
@@ -101,6 +102,7 @@ static struct nr_flowtab *run_case(const struct flow_case *fc)
     static uint8_t frame[PG_MAXFRAME];
     int64_t t = 1000 * MS;
     char path[512], got[256];
+    static uint32_t snap[MAX_CONNS][2][NR_TA_COUNT];
 
     assert_non_null(ft);
     if (dir && *dir) {
@@ -112,19 +114,18 @@ static struct nr_flowtab *run_case(const struct flow_case *fc)
         uint32_t before[2][NR_TA_COUNT] = { { 0 } };
         const struct nr_conn *c;
         struct nr_pkt p;
-        size_t n = frame_of(frame, fc, s);
+        size_t n = frame_of(frame, fc, s), had = nr_flowtab_count(ft);
         long ci;
 
         t += (s->dt_ms ? s->dt_ms : 1) * MS;
         assert_int_equal(nr_pkt_decode(DLT_EN10MB, frame, n, &p), NR_PKT_TCP);
-        for (size_t k = 0; k < nr_flowtab_count(ft); k++)
-            if (nr_flowtab_conn(ft, k)->index == nr_flowtab_count(ft) - 1)
-                memcpy(before, nr_flowtab_conn(ft, k)->ta, sizeof(before));
+        for (size_t k = 0; k < had && k < MAX_CONNS; k++)
+            memcpy(snap[k], nr_flowtab_conn(ft, k)->ta, sizeof(snap[k]));
         ci = nr_flowtab_add(ft, &p, t, (uint32_t)n);
-        assert_true(ci >= 0);
+        assert_true(ci >= 0 && ci < MAX_CONNS);
         c = nr_flowtab_conn(ft, (size_t)ci);
-        if ((size_t)ci != nr_flowtab_count(ft) - 1 || c->pkts[0] + c->pkts[1] == 1)
-            memset(before, 0, sizeof(before)); /* a new connection */
+        if ((size_t)ci < had) /* else a new connection: everything it has is new */
+            memcpy(before, snap[ci], sizeof(before));
         flags_raised(before, c, got, sizeof(got));
         if (dump.dump) {
             dump.t_ns = t - MS; /* pg_emit adds 1 ms */
@@ -295,6 +296,61 @@ static const struct step winfull_scaled[] = {
     { 1, A, 1, 101, 0, 50, 0, -1, "" },
 };
 
+/* tshark clamps a window scale above 14 to 14: the server's window of 1
+ * is 16384 bytes. */
+static const struct step scale_clamped[] = {
+    { 0, S, 0, 0, 0, W, 0, 0, "" },
+    { 1, S | A, 0, 1, 0, W, 0, 15, "" },
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 1, A, 1, 1, 0, 1, 0, -1, "window_update" },
+    { 0, P | A, 1, 1, 16384, W, 0, -1, "window_full" },
+};
+/* Only the server offers a scale: not negotiated, the window is as sent
+ * (netrig scaled it by the server's offer before 2026-12-02). */
+static const struct step scale_one_sided[] = {
+    { 0, S, 0, 0, 0, W, 0, -1, "" },
+    { 1, S | A, 0, 1, 0, 100, 0, 2, "" },
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 0, P | A, 1, 1, 100, W, 0, -1, "window_full" },
+};
+/* The SYN-ACK (with a scale) seen before the SYN (without): the SYN turns
+ * scaling off both ways. */
+static const struct step scale_synack_first[] = {
+    { 1, S | A, 0, 1, 0, 100, 0, 2, "" },
+    { 0, S, 0, 0, 0, W, 0, -1, "" },
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 0, P | A, 1, 1, 100, W, 0, -1, "window_full" },
+};
+/* No handshake seen: the scale is unknown, so no window is ever full. */
+static const struct step scale_unknown[] = {
+    { 1, A, 1, 1, 0, 100, 0, -1, "" },
+    { 0, P | A, 1, 1, 100, W, 0, -1, "" },
+    { 1, A, 1, 101, 0, 100, 0, -1, "" },
+};
+/* A SYN with the first ISN again after the close: zeek starts a second
+ * connection, tshark keeps the stream (and its analysis): the SYN is a
+ * retransmission there. */
+static const struct step closed_same_isn[] = {
+    HS,
+    { 0, F | A, 1, 1, 0, W, 0, -1, "" },
+    { 1, F | A, 1, 2, 0, W, 0, -1, "" },
+    { 0, A, 2, 2, 0, W, 0, -1, "" },
+    { 0, S, 0, 0, 0, W, 0, -1, "retransmission" },
+};
+/* Midstream, then a SYN from the server at the sequence number the
+ * client's first ACK implied: zeek's new connection, tshark's same stream. */
+static const struct step midstream_server_syn[] = {
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 1, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 1, S, 0, 0, 0, W, 0, -1, "out_of_order" },
+};
+/* The same with a SYN at another number: a new stream for tshark too. */
+static const struct step midstream_server_new_syn[] = {
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 1, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 1, S, 5000, 0, 0, W, 0, -1, "" },
+};
+
 static void tshark_flags_per_packet(void **state)
 {
     static const struct flow_case cases[] = {
@@ -313,6 +369,13 @@ static void tshark_flags_per_packet(void **state)
         CASE("window-full-scaled", 1000, 5000, winfull_scaled),
         CASE("wrap-fast-retransmission", 0xffffff80u, 0xfffffff0u, fastrx),
         CASE("wrap-window-update", 0xfffffff5u, 0xfffffffeu, winupd),
+        CASE("scale-clamped", 1000, 5000, scale_clamped),
+        CASE("scale-one-sided", 1000, 5000, scale_one_sided),
+        CASE("scale-unknown", 1000, 5000, scale_unknown),
+        CASE("scale-synack-first", 1000, 5000, scale_synack_first),
+        CASE("closed-same-isn", 1000, 5000, closed_same_isn),
+        CASE("midstream-server-syn", 1000, 5000, midstream_server_syn),
+        CASE("midstream-server-new-syn", 1000, 5000, midstream_server_new_syn),
     };
 
     (void)state;
