@@ -409,6 +409,15 @@ static pid_t grandchild(void)
     return -1;
 }
 
+/* A shell with a background sleep in its group (its pid returned), in dir. */
+static pid_t spawn_with_grandchild(struct nr_spawn *s, struct nr_proc *p)
+{
+    char err[NR_ERRBUF_SIZE];
+
+    assert_int_equal(spawn_sh("sleep 5 & echo $! > pid.tmp; mv pid.tmp pid; wait", s, p, err), 0);
+    return grandchild();
+}
+
 /* Whether pid is gone, within 3 s (an orphan is ours to reap: the test is
  * a child subreaper). */
 static int gone(pid_t pid)
@@ -431,9 +440,7 @@ static void signal_main_or_group(void **st)
     snprintf(path, sizeof(path), "%s/pid", dir);
     /* the main process only: the group's other member lives on, and once
      * the child is reaped, signalling its group is a no-op */
-    assert_int_equal(spawn_sh("sleep 5 & echo $! > pid.tmp; mv pid.tmp pid; wait", &s, &p, err),
-                     0);
-    g = grandchild();
+    g = spawn_with_grandchild(&s, &p);
     assert_int_equal(getpgid(g), p.pid);
     nr_proc_signal_main(&p, SIGTERM);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
@@ -447,18 +454,14 @@ static void signal_main_or_group(void **st)
     nr_proc_release(&p);
     unlink(path);
     /* the whole group */
-    assert_int_equal(spawn_sh("sleep 5 & echo $! > pid.tmp; mv pid.tmp pid; wait", &s, &p, err),
-                     0);
-    g = grandchild();
+    g = spawn_with_grandchild(&s, &p);
     nr_proc_signal(&p, SIGKILL);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     assert_true(gone(g));
     nr_proc_release(&p);
     unlink(path);
     /* nr_proc_kill: the group too, reaped */
-    assert_int_equal(spawn_sh("sleep 5 & echo $! > pid.tmp; mv pid.tmp pid; wait", &s, &p, err),
-                     0);
-    g = grandchild();
+    g = spawn_with_grandchild(&s, &p);
     assert_int_equal(nr_proc_kill(&p, 5000), 1);
     assert_int_equal(p.reaped, 1);
     assert_true(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGKILL);
