@@ -432,7 +432,7 @@ static int gone(pid_t pid)
 
 static void signal_main_or_group(void **st)
 {
-    char err[NR_ERRBUF_SIZE], path[256];
+    char path[256];
     struct nr_spawn s = { .activation_fd = -1, .cwd = dir };
     struct nr_proc p;
     pid_t g;
