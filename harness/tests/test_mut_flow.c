@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "nr_flow_int.h"
 #include "pktgen.h"
 
 #define S NR_TCP_SYN
@@ -40,7 +41,7 @@ struct step {
     uint16_t win;
     int64_t dt_ms;    /* capture time since the previous packet (0: 1 ms) */
     int wscale;       /* window scale option (SYN only), -1: none */
-    const char *want; /* tshark's analysis flags on this packet, by name */
+    const char *want; /* tshark's analysis flags on this packet, by name (NULL: not checked) */
 };
 
 /* A case: its packets and the two initial sequence numbers. */
@@ -131,7 +132,7 @@ static struct nr_flowtab *run_case(const struct flow_case *fc)
             dump.t_ns = t - MS; /* pg_emit adds 1 ms */
             pg_emit(&dump, frame, n);
             printf("%s\t%zu\t%s\n", fc->name, i + 1, got);
-        } else if (strcmp(got, s->want)) {
+        } else if (s->want && strcmp(got, s->want)) {
             fail_msg("%s, frame %zu: flags '%s', tshark's '%s'", fc->name, i + 1, got, s->want);
         }
     }
@@ -383,10 +384,426 @@ static void tshark_flags_per_packet(void **state)
         check_case(&cases[i]);
 }
 
+/* --- zeek's side and the table --------------------------------------------- */
+
+/* nr_flow_flip swaps every per-direction field (nr_flow_int.h), flips the
+ * direction-valued ones and appends '^'; flipping twice restores all. */
+static void fill_side(struct nr_conn *c, int d)
+{
+    unsigned v = (unsigned)d + 1;
+
+    memset(c->addr[d], (int)(0x10 * v), 16);
+    c->port[d] = (uint16_t)(100 * v);
+    c->pkts[d] = v;
+    c->bytes[d] = 10 * v;
+    c->ip_bytes[d] = 20 * v;
+    c->payload[d] = 30 * v;
+    c->state[d] = (uint8_t)v;
+    c->prev_state[d] = (uint8_t)(v + 2);
+    c->syn_seen[d] = (uint8_t)(d == 0);
+    c->isn[d] = 1000 * v;
+    c->retrans[d] = 40 * v;
+    c->ooo[d] = 50 * v;
+    c->zero_win[d] = 60 * v;
+    c->syn_opt[d].mss = (uint16_t)(70 * v);
+    c->rs[d].next = 80 * v;
+    c->zep[d].start_seq = 90 * v;
+    c->tsa[d].base_seq = 110 * v;
+    c->fin_seq[d] = 120 * v;
+    c->stream[d].len = 130 * v;
+    for (int k = 0; k < NR_TA_COUNT; k++)
+        c->ta[d][k] = (uint32_t)(k * 10) + v;
+}
+
+static void check_side(const struct nr_conn *c, int d, unsigned v)
+{
+    uint8_t a[16];
+
+    memset(a, (int)(0x10 * v), 16);
+    assert_memory_equal(c->addr[d], a, 16);
+    assert_int_equal(c->port[d], 100 * v);
+    assert_int_equal(c->pkts[d], v);
+    assert_int_equal(c->bytes[d], 10 * v);
+    assert_int_equal(c->ip_bytes[d], 20 * v);
+    assert_int_equal(c->payload[d], 30 * v);
+    assert_int_equal(c->state[d], v);
+    assert_int_equal(c->prev_state[d], v + 2);
+    assert_int_equal(c->syn_seen[d], v == 1);
+    assert_int_equal(c->isn[d], 1000 * v);
+    assert_int_equal(c->retrans[d], 40 * v);
+    assert_int_equal(c->ooo[d], 50 * v);
+    assert_int_equal(c->zero_win[d], 60 * v);
+    assert_int_equal(c->syn_opt[d].mss, 70 * v);
+    assert_int_equal(c->rs[d].next, 80 * v);
+    assert_int_equal(c->zep[d].start_seq, 90 * v);
+    assert_int_equal(c->tsa[d].base_seq, 110 * v);
+    assert_int_equal(c->fin_seq[d], 120 * v);
+    assert_int_equal(c->stream[d].len, 130 * v);
+    for (int k = 0; k < NR_TA_COUNT; k++)
+        assert_int_equal(c->ta[d][k], (unsigned)(k * 10) + v);
+}
+
+static void flip_swaps_every_side(void **state)
+{
+    struct nr_conn *c = calloc(1, sizeof(*c));
+    struct nr_chunk ch[3] = { { .dir = 0 }, { .dir = 1 }, { .dir = 0 } };
+
+    (void)state;
+    assert_non_null(c);
+    fill_side(c, 0);
+    fill_side(c, 1);
+    c->first_fin = 0;
+    c->first_rst = 1;
+    c->rst_dirs = 1;
+    c->fin_kept = 2;
+    c->fin_pending = 1;
+    c->fin_seen = 2;
+    c->first_seen = 1;
+    c->chunks = ch;
+    c->nchunks = 3;
+    nr_flow_flip(c);
+    check_side(c, 0, 2);
+    check_side(c, 1, 1);
+    assert_int_equal(c->first_fin, 1);
+    assert_int_equal(c->first_rst, 0);
+    assert_int_equal(c->rst_dirs, 2);
+    assert_int_equal(c->fin_kept, 1);
+    assert_int_equal(c->fin_pending, 2);
+    assert_int_equal(c->fin_seen, 1);
+    assert_int_equal(c->first_seen, 2);
+    assert_int_equal(ch[0].dir, 1);
+    assert_int_equal(ch[1].dir, 0);
+    assert_int_equal(ch[2].dir, 1);
+    assert_true(c->flipped);
+    assert_string_equal(c->history, "^");
+    /* both bits set, none set, no first FIN or RST: unchanged */
+    c->rst_dirs = 3;
+    c->fin_kept = 0;
+    c->fin_pending = 3;
+    c->fin_seen = 0;
+    c->first_seen = 3;
+    c->first_fin = c->first_rst = -1;
+    nr_flow_flip(c);
+    check_side(c, 0, 1);
+    check_side(c, 1, 2);
+    assert_int_equal(c->rst_dirs, 3);
+    assert_int_equal(c->fin_kept, 0);
+    assert_int_equal(c->fin_pending, 3);
+    assert_int_equal(c->fin_seen, 0);
+    assert_int_equal(c->first_seen, 3);
+    assert_int_equal(c->first_fin, -1);
+    assert_int_equal(c->first_rst, -1);
+    assert_string_equal(c->history, "^^");
+    free(c);
+}
+
+static void check_chunk(const struct nr_conn *c, size_t i, int dir, int kind, uint64_t off,
+                        uint64_t len, uint64_t soff)
+{
+    const struct nr_chunk *k = &c->chunks[i];
+
+    if (i >= c->nchunks || k->dir != dir || k->kind != kind || k->off != off || k->len != len ||
+        k->soff != soff)
+        fail_msg("chunk %zu of %zu: dir %d kind %d off %llu len %llu soff %llu, want %d %d %llu "
+                 "%llu %llu", i, c->nchunks, k->dir, k->kind, (unsigned long long)k->off,
+                 (unsigned long long)k->len, (unsigned long long)k->soff, dir, kind,
+                 (unsigned long long)off, (unsigned long long)len, (unsigned long long)soff);
+}
+
+/* nr_flow_keep: a run merges with the last chunk when it has the same
+ * direction and kind (never a FIN, never with merge 0); DATA bytes go to
+ * the direction's buffer; soff is the stream offset (UDP: bytes before). */
+static void keep_merges_and_grows(void **state)
+{
+    struct nr_conn *c = calloc(1, sizeof(*c));
+    static uint8_t big[10000];
+
+    (void)state;
+    assert_non_null(c);
+    c->proto = IPPROTO_UDP;
+    c->last_ns = 77;
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_DATA, (const uint8_t *)"ab", 2, 1), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_DATA, (const uint8_t *)"cd", 2, 1), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_DATA, (const uint8_t *)"ef", 2, 0), 0);
+    assert_int_equal(nr_flow_keep(c, 1, NR_CHUNK_DATA, (const uint8_t *)"x", 1, 1), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_DATA, (const uint8_t *)"g", 1, 1), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_FIN, NULL, 0, 1), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_FIN, NULL, 0, 1), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_GAP, NULL, 3, 1), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_GAP, NULL, 2, 1), 0);
+    check_chunk(c, 0, 0, NR_CHUNK_DATA, 0, 4, 0);
+    check_chunk(c, 1, 0, NR_CHUNK_DATA, 4, 2, 4);
+    check_chunk(c, 2, 1, NR_CHUNK_DATA, 0, 1, 0);
+    check_chunk(c, 3, 0, NR_CHUNK_DATA, 6, 1, 6);
+    check_chunk(c, 4, 0, NR_CHUNK_FIN, 7, 0, 7);
+    check_chunk(c, 5, 0, NR_CHUNK_FIN, 7, 0, 7);
+    check_chunk(c, 6, 0, NR_CHUNK_GAP, 7, 5, 7);
+    assert_int_equal(c->nchunks, 7);
+    assert_int_equal(c->chunks[0].ts_ns, 77);
+    assert_int_equal(c->stream[0].len, 7);
+    assert_memory_equal(c->stream[0].data, "abcdefg", 7);
+    /* more chunks than the first allocation, more bytes than the first buffer */
+    for (int i = 0; i < 30; i++) {
+        big[i] = (uint8_t)i;
+        assert_int_equal(nr_flow_keep(c, i & 1, NR_CHUNK_DATA, big + i, 1, 1), 0);
+    }
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 7);
+    assert_int_equal(nr_flow_keep(c, 1, NR_CHUNK_DATA, big, sizeof(big), 0), 0);
+    assert_int_equal(c->nchunks, 38);
+    check_chunk(c, 36, 1, NR_CHUNK_DATA, 15, 1, 15);
+    check_chunk(c, 37, 1, NR_CHUNK_DATA, 16, sizeof(big), 16);
+    assert_int_equal(c->stream[1].len, 16 + sizeof(big));
+    assert_true(c->stream[1].cap >= c->stream[1].len);
+    assert_memory_equal(c->stream[1].data + 16, big, sizeof(big));
+    assert_int_equal(c->stream[0].data[7 + 14], 28);
+    /* TCP: soff counts the stream's delivered and skipped bytes */
+    c->proto = IPPROTO_TCP;
+    c->rs[0].delivered = 100;
+    c->rs[0].gap_bytes = 5;
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_DATA, (const uint8_t *)"abc", 3, 0), 0);
+    assert_int_equal(nr_flow_keep(c, 0, NR_CHUNK_FIN, NULL, 0, 0), 0);
+    check_chunk(c, 38, 0, NR_CHUNK_DATA, 22, 3, 102);
+    check_chunk(c, 39, 0, NR_CHUNK_FIN, 25, 0, 105);
+    free(c->stream[0].data);
+    free(c->stream[1].data);
+    free(c->chunks);
+    free(c);
+}
+
+static void endpoints_are_formatted(void **state)
+{
+    struct nr_conn c;
+    char buf[64];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.ipver = 4;
+    memcpy(c.addr[0], "\x0a\x00\x00\x01", 4);
+    memcpy(c.addr[1], "\xc0\xa8\x01\xfe", 4);
+    c.port[0] = 40000;
+    c.port[1] = 80;
+    assert_string_equal(nr_conn_endpoint(&c, 0, buf, sizeof(buf)), "10.0.0.1:40000");
+    assert_string_equal(nr_conn_endpoint(&c, 1, buf, sizeof(buf)), "192.168.1.254:80");
+    c.ipver = 6;
+    memset(c.addr[1], 0, 16);
+    c.addr[1][15] = 1;
+    assert_string_equal(nr_conn_endpoint(&c, 1, buf, sizeof(buf)), "[::1]:80");
+}
+
+/* A UDP or TCP packet built as nr_pkt_decode leaves it (garbage beyond an
+ * IPv4 address, as in a reused struct). */
+static struct nr_pkt mkpkt(int ipver, int proto, uint32_t src, uint16_t sport, uint32_t dst,
+                           uint16_t dport, int flags)
+{
+    struct nr_pkt p;
+
+    memset(&p, 0xee, sizeof(p));
+    p.ipver = (uint8_t)ipver;
+    p.proto = (uint8_t)proto;
+    p.fragment = 0;
+    p.reason = 0;
+    p.iplen = 28;
+    pg_be32(p.src, src);
+    pg_be32(p.dst, dst);
+    if (ipver == 6) {
+        memset(p.src + 4, 0, 12);
+        memset(p.dst + 4, 0, 12);
+    }
+    p.sport = sport;
+    p.dport = dport;
+    p.seq = 1000;
+    p.ack = 1;
+    p.win = 100;
+    p.flags = (uint8_t)flags;
+    memset(&p.opt, 0, sizeof(p.opt));
+    p.payload = (const uint8_t *)"x";
+    p.caplen = p.wirelen = 1;
+    return p;
+}
+
+/* Thousands of flows: the table grows past its first buckets and still
+ * finds every flow from either side; protocol and IP version tell flows
+ * apart. */
+static void many_flows_are_kept_apart(void **state)
+{
+    struct nr_flowtab *ft = nr_flowtab_new(NULL);
+    enum { N = 3000 };
+    struct nr_pkt p;
+
+    (void)state;
+    assert_non_null(ft);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < N; i++) {
+            p = mkpkt(4, IPPROTO_UDP, 0x0a000000 + i / 7, (uint16_t)(30000 + i % 7), 0x0b000001,
+                      9999, 0);
+            assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), (long)i);
+        }
+    for (uint32_t i = 0; i < N; i += 97) {
+        p = mkpkt(4, IPPROTO_UDP, 0x0b000001, 9999, 0x0a000000 + i / 7, (uint16_t)(30000 + i % 7),
+                  0);
+        assert_int_equal(nr_flowtab_add(ft, &p, 2, 60), (long)i);
+    }
+    assert_int_equal(nr_flowtab_count(ft), N);
+    assert_null(nr_flowtab_conn(ft, N));
+    for (uint32_t i = 0; i < N; i++) {
+        const struct nr_conn *c = nr_flowtab_conn(ft, i);
+        assert_int_equal(c->index, i);
+        assert_int_equal(c->pkts[0], 2);
+        assert_int_equal(c->pkts[1], i % 97 == 0);
+        assert_int_equal(c->bytes[0], 120);
+        assert_int_equal(c->ip_bytes[0], 56);
+        assert_int_equal(c->payload[0], 2);
+    }
+    /* the same addresses and ports over TCP, and over IPv6 */
+    p = mkpkt(4, IPPROTO_TCP, 0x0a000000, 30000, 0x0b000001, 9999, A);
+    assert_int_equal(nr_flowtab_add(ft, &p, 3, 60), N);
+    p = mkpkt(6, IPPROTO_UDP, 0x0a000000, 30000, 0x0b000001, 9999, 0);
+    assert_int_equal(nr_flowtab_add(ft, &p, 3, 80), N + 1);
+    p = mkpkt(6, IPPROTO_UDP, 0x0b000001, 9999, 0x0a000000, 30000, 0);
+    assert_int_equal(nr_flowtab_add(ft, &p, 4, 80), N + 1);
+    assert_int_equal(nr_flowtab_conn(ft, N + 1)->pkts[1], 1);
+    assert_ptr_equal(nr_flowtab_find_ports(ft, IPPROTO_UDP, 9999, 30001), nr_flowtab_conn(ft, 1));
+    assert_ptr_equal(nr_flowtab_find_ports(ft, IPPROTO_UDP, 30001, 9999), nr_flowtab_conn(ft, 1));
+    assert_ptr_equal(nr_flowtab_find_ports(ft, IPPROTO_TCP, 9999, 30000), nr_flowtab_conn(ft, N));
+    assert_null(nr_flowtab_find_ports(ft, IPPROTO_TCP, 9999, 30001));
+    assert_null(nr_flowtab_find_ports(ft, IPPROTO_UDP, 9998, 30001));
+    nr_flowtab_free(ft);
+}
+
+/* zeek's originator of a flow's first packet (WantConnection with the
+ * likely server ports) and the UDP conn_states. */
+static void first_packet_roles(void **state)
+{
+    static const struct {
+        int proto, flags;
+        uint16_t sport, dport;
+        int flipped;
+        const char *state;
+    } cases[] = {
+        { IPPROTO_UDP, 0, 5000, 53, 0, "S0" },     /* to a server port */
+        { IPPROTO_UDP, 0, 53, 5000, 1, "SHR" },    /* from one: the receiver originates */
+        { IPPROTO_UDP, 0, 53, 123, 0, "S0" },      /* both server ports */
+        { IPPROTO_UDP, 0, 5000, 5001, 0, "S0" },
+        { IPPROTO_TCP, S, 8080, 40000, 0, NULL },  /* a SYN never flips */
+        { IPPROTO_TCP, S | A, 8080, 40000, 1, NULL },
+        { IPPROTO_TCP, A, 8080, 40000, 1, NULL },
+        { IPPROTO_TCP, A, 40000, 8080, 0, NULL },
+        { IPPROTO_TCP, A, 8080, 80, 0, NULL },     /* both: the lower port is the server */
+        { IPPROTO_TCP, A, 80, 8080, 1, NULL },
+        { IPPROTO_TCP, S | A, 80, 8080, 0, NULL }, /* both, a SYN-ACK: as it came */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct nr_flowtab *ft = nr_flowtab_new(NULL);
+        struct nr_pkt p = mkpkt(4, cases[i].proto, 0x0a000001, cases[i].sport, 0x0a000002,
+                                cases[i].dport, cases[i].flags);
+        const struct nr_conn *c;
+        assert_non_null(ft);
+        assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), 0);
+        c = nr_flowtab_conn(ft, 0);
+        if (c->flipped != cases[i].flipped || c->port[0] != (cases[i].flipped ? cases[i].dport : cases[i].sport))
+            fail_msg("case %zu (%u -> %u): flipped %d, originator port %u", i, cases[i].sport,
+                     cases[i].dport, c->flipped, c->port[0]);
+        assert_int_equal(c->pkts[cases[i].flipped], 1);
+        if (cases[i].state)
+            assert_string_equal(nr_conn_state(c), cases[i].state);
+        nr_flowtab_free(ft);
+    }
+}
+
+/* Feed steps (flags not checked) and return the table. */
+static struct nr_flowtab *feed(const char *name, uint32_t isn_c, uint32_t isn_s,
+                               const struct step *st, size_t n)
+{
+    struct flow_case fc = { name, { isn_c, isn_s }, st, n };
+    return run_case(&fc);
+}
+#define FEED(name, c, s, st) feed(name, c, s, st, sizeof(st) / sizeof(st[0]))
+
+static void check_conn(const struct nr_conn *c, const char *state, const char *history,
+                       uint64_t size0, uint64_t size1)
+{
+    if (strcmp(nr_conn_state(c), state) || strcmp(c->history, history) ||
+        nr_conn_zeek_size(c, 0) != size0 || nr_conn_zeek_size(c, 1) != size1)
+        fail_msg("got %s %s sizes %llu %llu, want %s %s %llu %llu", nr_conn_state(c), c->history,
+                 (unsigned long long)nr_conn_zeek_size(c, 0),
+                 (unsigned long long)nr_conn_zeek_size(c, 1), state, history,
+                 (unsigned long long)size0, (unsigned long long)size1);
+}
+
+/* zeek's sizes: from the highest sequence number sent or acknowledged, SYN
+ * and FIN not counted, across the sequence wrap. */
+static void zeek_sizes(void **state)
+{
+    static const struct step acked[] = {
+        HS,
+        { 0, P | A, 1, 1, 10, W, 0, -1, NULL },
+        { 1, A, 1, 31, 0, W, 0, -1, NULL },      /* 20 bytes acked, never seen */
+        { 1, P | A, 1, 31, 7, W, 0, -1, NULL },
+        { 0, F | A, 31, 8, 0, W, 0, -1, NULL },
+        { 1, F | A, 8, 32, 0, W, 0, -1, NULL },
+        { 0, A, 32, 9, 0, W, 0, -1, NULL },
+    };
+    /* a SYN, a bare ACK from the responder acknowledging 1000 bytes, the
+     * originator's RST: zeek's size of an endpoint reset from SYN_SENT
+     * whose peer never started is 0 unless the ACK was 0 or 1 */
+    static const struct step rst_after_odd_ack[] = {
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+        { 1, A, 0, 1000, 0, W, 0, -1, NULL },
+        { 0, R, 1, 0, 0, W, 0, -1, NULL },
+    };
+    static const struct step rst_after_ack1[] = {
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+        { 1, A, 0, 1, 0, W, 0, -1, NULL },
+        { 0, R, 1, 0, 0, W, 0, -1, NULL },
+    };
+    /* a RST far ahead (more than 1 MiB) is not counted; one exactly 1 MiB
+     * ahead is */
+    static const struct step rst_far[] = {
+        HS,
+        { 0, P | A, 1, 1, 10, W, 0, -1, NULL },
+        { 0, R, 1 + 10 + 1048577, 0, 0, W, 0, -1, NULL },
+    };
+    static const struct step rst_1mib[] = {
+        HS,
+        { 0, P | A, 1, 1, 10, W, 0, -1, NULL },
+        { 0, R, 1 + 10 + 1048576, 0, 0, W, 0, -1, NULL },
+    };
+    struct nr_flowtab *ft;
+
+    (void)state;
+    ft = FEED("acked", 1000, 5000, acked);
+    check_conn(nr_flowtab_conn(ft, 0), "SF", "ShADaGdFf", 30, 7);
+    nr_flowtab_free(ft);
+    ft = FEED("acked-wrap", 0xfffffff8u, 0xfffffffcu, acked);
+    check_conn(nr_flowtab_conn(ft, 0), "SF", "ShADaGdFf", 30, 7);
+    nr_flowtab_free(ft);
+    ft = FEED("rst-after-odd-ack", 1000, 5000, rst_after_odd_ack);
+    check_conn(nr_flowtab_conn(ft, 0), "OTH", "SaGR", 0, 0); /* the acked bytes are a gap */
+    nr_flowtab_free(ft);
+    ft = FEED("rst-after-ack1", 1000, 5000, rst_after_ack1);
+    check_conn(nr_flowtab_conn(ft, 0), "RSTOS0", "SaR", 0, 0);
+    nr_flowtab_free(ft);
+    ft = FEED("rst-far", 1000, 5000, rst_far);
+    check_conn(nr_flowtab_conn(ft, 0), "RSTO", "ShADR", 10, 0);
+    nr_flowtab_free(ft);
+    ft = FEED("rst-1mib", 1000, 5000, rst_1mib);
+    check_conn(nr_flowtab_conn(ft, 0), "RSTO", "ShADR", 10 + 1048576, 0);
+    nr_flowtab_free(ft);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tshark_flags_per_packet),
+        cmocka_unit_test(flip_swaps_every_side),
+        cmocka_unit_test(keep_merges_and_grows),
+        cmocka_unit_test(endpoints_are_formatted),
+        cmocka_unit_test(many_flows_are_kept_apart),
+        cmocka_unit_test(first_packet_roles),
+        cmocka_unit_test(zeek_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
