@@ -111,8 +111,8 @@ static int expect_datagram(struct exec_ctx *c, const struct nr_step *s, struct e
     if (want->from.nsegs > 0 &&
         exec_conn_addr(c, s, &want->from, &want_from, 0, k->rec.is_unix) < 0)
         goto out;
-    if (want->kind == NR_M_NOTHING && s->timeout_ms < 0)
-        budget = c->st->step_timeout;
+    if (want->kind == NR_M_NOTHING) /* its whole time, past the deadline too (as on TCP) */
+        budget = s->timeout_ms >= 0 ? s->timeout_ms : c->st->step_timeout;
     if (nr_wait_fd(k->fd, POLLIN, budget) > 0) {
         from.len = sizeof(from.ss);
         n = recvfrom(k->fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&from.ss,

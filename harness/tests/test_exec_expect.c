@@ -612,6 +612,101 @@ static void deadline_cuts_bytes_left_in_the_buffer(void **st)
     step_passes(4);
 }
 
+
+/* ---- budgets: the stall timeout, `within`, the step's time ------------- */
+
+/* The peer writes one byte every `every` ms, `n` times. */
+struct trickle {
+    int every, n;
+    const char *data;
+    pthread_t th;
+};
+
+static void *trickle_main(void *arg)
+{
+    struct trickle *t = arg;
+
+    for (int i = 0; i < t->n; i++) {
+        usleep((useconds_t)t->every * 1000);
+        if (write(F.peer, t->data + i, 1) != 1)
+            return NULL;
+    }
+    return NULL;
+}
+
+/* Run step 1 with the peer trickling; returns its duration in ms. */
+static int64_t trickled(const char *steps, struct trickle *t, const char *fail)
+{
+    int64_t t0;
+
+    start(IPPROTO_TCP, steps);
+    assert_int_equal(pthread_create(&t->th, NULL, trickle_main, t), 0);
+    t0 = nr_now_ms();
+    if (fail)
+        step_fails_with(1, fail);
+    else
+        step_passes(1);
+    t0 = nr_now_ms() - t0;
+    pthread_join(t->th, NULL);
+    return t0;
+}
+
+/* Without `within` a stream match may take longer than the step timeout
+ * (300 ms) while bytes keep coming; with it, the whole step is bounded. */
+static void stall_timeout_counts_from_progress(void **st)
+{
+    struct trickle t = { .every = 100, .n = 6, .data = "hello!" };
+    int64_t ms;
+    (void)st;
+    ms = trickled("expect a \"hello!\"\n", &t, NULL);
+    assert_true(ms >= 450);
+    teardown(NULL);
+    ms = trickled("expect a \"hello!\" within 350ms\n", &t,
+                  "  timeout: expected 6 bytes, 3 matched, 0 more received\n");
+    assert_true(ms >= 330 && ms < 550);
+}
+
+/* reset and eof wait the step's time from its start: data that keeps
+ * coming does not extend it. */
+static void reset_waits_from_the_start(void **st)
+{
+    struct trickle t = { .every = 100, .n = 8, .data = "abcdefgh" };
+    int64_t ms;
+    (void)st;
+    ms = trickled("expect a reset\n", &t, "  expected a reset, got timeout\n");
+    assert_true(ms >= 280 && ms < 650);
+}
+
+/* nothing waits its whole time: the step timeout, or `within`; even past
+ * the scenario's deadline (the others stop there). */
+static void nothing_waits_its_whole_time(void **st)
+{
+    int64_t t0;
+    (void)st;
+    start(IPPROTO_TCP, "expect a nothing\nexpect a nothing within 100ms\nexpect a \"x\"\n");
+    t0 = nr_now_ms();
+    step_passes(1);
+    assert_true(nr_now_ms() - t0 >= 290);
+    F.st.deadline = nr_now_ms() - 1;
+    t0 = nr_now_ms();
+    step_passes(2);
+    t0 = nr_now_ms() - t0;
+    assert_true(t0 >= 95 && t0 < 280);
+    t0 = nr_now_ms();
+    step_fails_with(3, "  timeout: expected 1 bytes, 0 matched, 0 more received\n");
+    assert_true(nr_now_ms() - t0 < 80);
+    teardown(NULL);
+    start(IPPROTO_UDP, "expect a nothing\nexpect a nothing within 100ms\n");
+    F.st.deadline = nr_now_ms() - 1;
+    t0 = nr_now_ms();
+    step_passes(1);
+    assert_true(nr_now_ms() - t0 >= 290);
+    t0 = nr_now_ms();
+    step_passes(2);
+    t0 = nr_now_ms() - t0;
+    assert_true(t0 >= 95 && t0 < 280);
+}
+
 /* ---- lookahead: the echo of a send matched while sending ------------------ */
 
 /* The peer echoes everything, with one byte flipped at flip (or none). */
@@ -789,6 +884,44 @@ static void udp_stream_claims(void **st)
     }
 }
 
+/* What a received datagram leaves for the wire check: its size counted
+ * and noted, failing or not; a listener's peer is its sender. */
+static void udp_received_is_recorded(void **st)
+{
+    struct exec_conn *k;
+    (void)st;
+    start(IPPROTO_UDP, "expect a \"hi!\"\nexpect a length 2\n");
+    k = exec_find_conn(&F.c, "a");
+    datagram("hi!", 0);
+    step_passes(1);
+    datagram("abcd", 0);
+    step_fails_with(2, "datagram of 4 bytes, expected 2");
+    assert_int_equal(k->rec.received, 7);
+    assert_int_equal(k->rec.n_dg_recv, 2);
+    assert_int_equal(k->rec.dg_recv[0], 3);
+    assert_int_equal(k->rec.dg_recv[1], 4);
+    assert_int_equal(k->rec.have_peer, 1); /* connected: its peer from the start */
+    teardown(NULL);
+    start(-1, "expect a \"hi\"\n");
+    k = exec_find_conn(&F.c, "a");
+    assert_int_equal(k->rec.have_peer, 0);
+    datagram("hi", 0);
+    step_passes(1);
+    assert_int_equal(k->rec.have_peer, 1);
+    assert_int_equal(nr_addr_port((const struct sockaddr *)&k->rec.peer.ss), F.port);
+}
+
+/* A datagram to a port nobody has: the ICMP error is the reason. */
+static void udp_refused(void **st)
+{
+    (void)st;
+    start(IPPROTO_UDP, "send a \"x\"\nexpect a \"hi\"\n");
+    close(F.lfd);
+    F.lfd = -1;
+    step_passes(1);
+    step_fails_with(2, "  the datagram was refused (ICMP port unreachable)\n");
+}
+
 static void udp_none_arrives(void **st)
 {
     (void)st;
@@ -829,7 +962,9 @@ int main(void)
         T(udp_bytes_exact), T(udp_bytes_longer_datagram), T(udp_bytes_prefix_datagram),
         T(udp_length), T(udp_regex), T(udp_regex_empty_datagram),
         T(udp_stream_claims), T(udp_none_arrives), T(udp_nothing),
-        T(udp_from_the_wrong_sender),
+        T(udp_from_the_wrong_sender), T(udp_received_is_recorded), T(udp_refused),
+        T(stall_timeout_counts_from_progress), T(reset_waits_from_the_start),
+        T(nothing_waits_its_whole_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
