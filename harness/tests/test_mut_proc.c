@@ -301,7 +301,14 @@ static void spawn_resets_signals_and_group(void **st)
     signal(SIGUSR1, SIG_DFL);
     assert_true(WIFSIGNALED(p.status));
     assert_int_equal(WTERMSIG(p.status), SIGUSR1);
-    assert_string_equal(slurp("out"), "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    {
+        /* glibc's own signals 32 and 33 cannot be reset by sigaction: an
+         * environment that ignores them (python's subprocess) passes it on */
+        unsigned long long blk, ign, glibc = (1ull << 31) | (1ull << 32);
+        assert_int_equal(sscanf(slurp("out"), "SigBlk:\t%llx\nSigIgn:\t%llx\n", &blk, &ign), 2);
+        assert_int_equal(blk, 0);
+        assert_int_equal(ign & ~glibc, 0);
+    }
     nr_proc_release(&p);
 }
 
