@@ -91,7 +91,10 @@ struct nr_pkt {
 /* Decode frame[0..caplen) of link type dlt (a DLT_ value as returned by
  * pcap_datalink).  Fills *p and returns an enum nr_pkt_status; on
  * NR_PKT_ERROR p->reason says why.  p->reason may also carry a warning
- * (NR_R_TRUNC_DATA, NR_R_BAD_TCPOPT) with a decoded status. */
+ * (NR_R_TRUNC_DATA, NR_R_BAD_TCPOPT) with a decoded status.  Whatever *p
+ * held before, a status without a transport or fragment leaves payload
+ * NULL and caplen, wirelen and flags 0, and ipver, proto, fragment,
+ * reason and iplen are 0 until a header sets them. */
 int nr_pkt_decode(int dlt, const uint8_t *frame, size_t caplen, struct nr_pkt *p);
 
 /* Decode the TCP or UDP header of a reassembled datagram: p->payload holds

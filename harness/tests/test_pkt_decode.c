@@ -315,6 +315,416 @@ static void ipv6_ext_chain_is_bounded(void **state)
     assert_int_equal(p.reason, NR_R_BAD_IPLEN);
 }
 
+/* Every reason has its own name; only the four truncations are
+ * truncations; exactly the documented link types are supported. */
+static void reasons_and_link_types(void **state)
+{
+    static const int dlts[] = { 0, 1, 12, 14, 101, 108, 113, 228, 229, 276 };
+
+    (void)state;
+    for (int r = 0; r < NR_R_COUNT; r++) {
+        assert_string_not_equal(nr_pkt_reason_name(r), "unknown");
+        for (int q = 0; q < r; q++)
+            assert_string_not_equal(nr_pkt_reason_name(r), nr_pkt_reason_name(q));
+        assert_int_equal(nr_pkt_reason_is_trunc(r),
+                         r == NR_R_TRUNC_LINK || r == NR_R_TRUNC_IP || r == NR_R_TRUNC_L4 ||
+                             r == NR_R_TRUNC_DATA);
+    }
+    assert_string_equal(nr_pkt_reason_name(NR_R_TRUNC_IP), "truncated-ip");
+    assert_string_equal(nr_pkt_reason_name(-1), "unknown");
+    assert_string_equal(nr_pkt_reason_name(NR_R_COUNT), "unknown");
+    for (int d = -1; d < 300; d++) {
+        int want = 0;
+        for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++)
+            want |= dlts[i] == d;
+        if (nr_pkt_dlt_supported(d) != want)
+            fail_msg("link type %d: supported %d, want %d", d, nr_pkt_dlt_supported(d), want);
+    }
+}
+
+/* A UDP datagram 7 -> 8 with payload "hi" after an IPv4 header. */
+static size_t ip4_udp(uint8_t *b)
+{
+    static const uint8_t ip[] = { 0x45, 0, 0, 30, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1,
+                                  10, 0, 0, 2, 0, 7, 0, 8, 0, 10, 0, 0, 'h', 'i' };
+    memcpy(b, ip, sizeof(ip));
+    return sizeof(ip);
+}
+
+/* BSD NULL/LOOP: the address family in either byte order; 2 is IPv4, 24,
+ * 28 and 30 are IPv6 (the BSDs' AF_INET6), anything else is not IP. */
+static void null_families(void **state)
+{
+    uint8_t f[128];
+    struct nr_pkt p;
+
+    (void)state;
+    for (uint32_t fam = 0; fam < 40; fam++) {
+        for (int be = 0; be < 2; be++) {
+            int want = fam == 2 ? NR_PKT_UDP
+                       : (fam == 24 || fam == 28 || fam == 30) ? NR_PKT_ERROR : NR_PKT_SKIP_NONIP;
+            memset(f, 0, 4);
+            f[be ? 3 : 0] = (uint8_t)fam;
+            ip4_udp(f + 4); /* an IPv4 packet where IPv6 is expected: bad version */
+            if (nr_pkt_decode(be ? 108 : 0, f, 34, &p) != want)
+                fail_msg("family %u (%s): status %d, want %d", fam, be ? "big-endian" : "little-endian",
+                         nr_pkt_decode(be ? 108 : 0, f, 34, &p), want);
+            if (want == NR_PKT_ERROR)
+                assert_int_equal(p.reason, NR_R_BAD_IPVER);
+            if (want != NR_PKT_SKIP_NONIP) {
+                assert_int_equal(nr_pkt_decode(0, f, 4, &p), NR_PKT_ERROR);
+                assert_int_equal(p.reason, NR_R_TRUNC_IP);
+            }
+        }
+    }
+    assert_int_equal(nr_pkt_decode(0, f, 3, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_LINK);
+}
+
+/* Ethernet: up to 64 stacked VLAN tags (802.1Q, 802.1ad, the old QinQ
+ * type) are walked, a 65th makes the frame not IP; non-IP types are
+ * skipped; an IP type with no IP bytes is a truncation. */
+static void ethernet_vlans_and_types(void **state)
+{
+    static uint8_t f[14 + 65 * 4 + 64];
+    static const uint16_t tags[] = { 0x8100, 0x88a8, 0x9100 };
+    struct nr_pkt p;
+
+    (void)state;
+    for (int ntags = 0; ntags <= 65; ntags++) {
+        size_t at = 12;
+        memset(f, 0, 12);
+        for (int i = 0; i < ntags; i++, at += 4) {
+            f[at] = (uint8_t)(tags[i % 3] >> 8);
+            f[at + 1] = (uint8_t)tags[i % 3];
+            f[at + 2] = 0;
+            f[at + 3] = (uint8_t)i;
+        }
+        f[at] = 0x08;
+        f[at + 1] = 0x00;
+        at += 2;
+        at += ip4_udp(f + at);
+        if (nr_pkt_decode(1, f, at, &p) != (ntags <= 64 ? NR_PKT_UDP : NR_PKT_SKIP_NONIP))
+            fail_msg("%d VLAN tags: status %d", ntags, nr_pkt_decode(1, f, at, &p));
+        if (ntags <= 64)
+            assert_memory_equal(p.payload, "hi", 2);
+        /* cut inside the last tag: a truncated link header */
+        if (ntags > 0 && ntags <= 64) {
+            assert_int_equal(nr_pkt_decode(1, f, 12 + 4 * (size_t)ntags, &p), NR_PKT_ERROR);
+            assert_int_equal(p.reason, NR_R_TRUNC_LINK);
+        }
+    }
+    memset(f, 0, 14);
+    f[12] = 0x08;
+    f[13] = 0x06; /* ARP */
+    assert_int_equal(nr_pkt_decode(1, f, 60, &p), NR_PKT_SKIP_NONIP);
+    f[13] = 0x00;
+    assert_int_equal(nr_pkt_decode(1, f, 14, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_IP);
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    assert_int_equal(nr_pkt_decode(1, f, 14, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_IP);
+    assert_int_equal(nr_pkt_decode(1, f, 13, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_LINK);
+    /* SLL2 carrying IPv4; SLL with an unknown protocol */
+    memset(f, 0, 20);
+    f[0] = 0x08;
+    assert_int_equal(nr_pkt_decode(276, f, 20 + ip4_udp(f + 20), &p), NR_PKT_UDP);
+    assert_int_equal(nr_pkt_decode(276, f, 19, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_LINK);
+    memset(f, 0, 16);
+    f[14] = 0x12;
+    assert_int_equal(nr_pkt_decode(113, f, 16 + ip4_udp(f + 16), &p), NR_PKT_SKIP_NONIP);
+    /* raw links: the version decides; each fixed-version link checks it */
+    assert_int_equal(nr_pkt_decode(12, f, 0, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_IP);
+    assert_int_equal(nr_pkt_decode(228, f, 0, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_IP);
+    assert_int_equal(nr_pkt_decode(229, f, 0, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_IP);
+    ip4_udp(f);
+    assert_int_equal(nr_pkt_decode(14, f, 30, &p), NR_PKT_UDP);
+    assert_int_equal(nr_pkt_decode(101, f, 30, &p), NR_PKT_UDP);
+    assert_int_equal(nr_pkt_decode(229, f, 30, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_IPVER);
+    f[0] = 0x55;
+    assert_int_equal(nr_pkt_decode(12, f, 30, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_IPVER);
+}
+
+/* IPv4: the total length bounds the payload (Ethernet padding is not
+ * payload), DF alone is not a fragment, MF or an offset is. */
+static void ipv4_lengths_and_fragments(void **state)
+{
+    uint8_t f[128];
+    struct nr_pkt p;
+
+    (void)state;
+    memset(f, 0xaa, sizeof(f));
+    ip4_udp(f);
+    assert_int_equal(nr_pkt_decode(228, f, 60, &p), NR_PKT_UDP); /* 30 bytes of padding */
+    assert_int_equal(p.caplen, 2);
+    assert_int_equal(p.wirelen, 2);
+    assert_int_equal(p.iplen, 30);
+    assert_int_equal(p.reason, NR_R_NONE);
+    f[6] = 0x40; /* DF */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_UDP);
+    assert_int_equal(p.fragment, 0);
+    f[6] = 0x20; /* MF */
+    assert_int_equal(nr_pkt_decode(228, f, 60, &p), NR_PKT_FRAG);
+    assert_int_equal(p.frag.off, 0);
+    assert_int_equal(p.frag.more, 1);
+    assert_int_equal(p.caplen, 10);
+    assert_int_equal(p.wirelen, 10);
+    f[6] = 0x00;
+    f[7] = 0x03; /* offset 24, last */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_FRAG);
+    assert_int_equal(p.frag.off, 24);
+    assert_int_equal(p.frag.more, 0);
+    assert_int_equal(nr_pkt_decode(228, f, 25, &p), NR_PKT_FRAG); /* cut: a truncated fragment */
+    assert_int_equal(p.caplen, 5);
+    assert_int_equal(p.wirelen, 10);
+    assert_int_equal(p.reason, NR_R_TRUNC_DATA);
+    f[7] = 0;
+    f[3] = 19; /* total length below the header */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_IPLEN);
+    f[3] = 20;
+    f[0] = 0x46; /* a 24-byte header in 20 bytes */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_IPHLEN);
+    f[0] = 0x45;
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_ERROR); /* no room for UDP */
+    assert_int_equal(p.reason, NR_R_BAD_UDPLEN);
+    f[3] = 30;
+    f[25] = 7; /* UDP length below its header */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_UDPLEN);
+    f[25] = 11; /* one past the IP payload */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_UDPLEN);
+    f[25] = 9; /* shorter than the IP payload: the UDP length wins */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_UDP);
+    assert_int_equal(p.wirelen, 1);
+    assert_int_equal(p.caplen, 1);
+    f[25] = 10;
+    assert_int_equal(nr_pkt_decode(228, f, 29, &p), NR_PKT_UDP);
+    assert_int_equal(p.caplen, 1);
+    assert_int_equal(p.wirelen, 2);
+    assert_int_equal(p.reason, NR_R_TRUNC_DATA);
+    f[9] = 1; /* ICMP */
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_SKIP_L4);
+    assert_int_equal(p.proto, 1);
+}
+
+/* IPv6 header (payload length plen, first next header nh) at b. */
+static size_t ip6_hdr(uint8_t *b, size_t plen, uint8_t nh)
+{
+    memset(b, 0, 40);
+    b[0] = 0x60;
+    b[4] = (uint8_t)(plen >> 8);
+    b[5] = (uint8_t)plen;
+    b[6] = nh;
+    b[7] = 64;
+    b[23] = 1;
+    b[39] = 2;
+    return 40;
+}
+
+/* A TCP header 9 -> 10, ACK, at b. */
+static size_t tcp_hdr(uint8_t *b)
+{
+    memset(b, 0, 20);
+    b[1] = 9;
+    b[3] = 10;
+    b[7] = 100;
+    b[12] = 5 << 4;
+    b[13] = NR_TCP_ACK;
+    return 20;
+}
+
+/* IPv6 extension headers: hop-by-hop, routing and destination options are
+ * (len + 1) * 8 bytes, AH is (len + 2) * 4; a fragment header with offset 0
+ * and no M is walked (an atomic fragment, reserved bits ignored); at most
+ * 16 headers. */
+static void ipv6_extension_lengths(void **state)
+{
+    uint8_t f[40 + 17 * 16 + 40];
+    struct nr_pkt p;
+    size_t at;
+
+    (void)state;
+    /* hop-by-hop (16 bytes), routing (8), AH (24), fragment (atomic), dest opts (8), TCP + "xy" */
+    at = 40;
+    memset(f + at, 0, 16), f[at] = 43, f[at + 1] = 1, at += 16;
+    memset(f + at, 0, 8), f[at] = 51, at += 8;
+    memset(f + at, 0, 24), f[at] = 44, f[at + 1] = 4, at += 24;
+    memset(f + at, 0, 8), f[at] = 60, f[at + 3] = 0x06, at += 8;
+    memset(f + at, 0, 8), f[at] = 6, at += 8;
+    at += tcp_hdr(f + at);
+    memcpy(f + at, "xy", 2), at += 2;
+    ip6_hdr(f, at - 40, 0);
+    assert_int_equal(nr_pkt_decode(229, f, at, &p), NR_PKT_TCP);
+    assert_int_equal(p.sport, 9);
+    assert_int_equal(p.dport, 10);
+    assert_int_equal(p.seq, 100);
+    assert_int_equal(p.wirelen, 2);
+    assert_memory_equal(p.payload, "xy", 2);
+    assert_int_equal(p.iplen, at);
+    /* the same chain with a fragment that is not atomic: a fragment whose
+     * header length counts what came before it */
+    f[40 + 16 + 8 + 24 + 3] = 0x01; /* M */
+    assert_int_equal(nr_pkt_decode(229, f, at, &p), NR_PKT_FRAG);
+    assert_int_equal(p.frag.hdrlen, 40 + 16 + 8 + 24);
+    assert_int_equal(p.proto, 60);
+    assert_int_equal(p.wirelen, at - (40 + 16 + 8 + 24 + 8));
+    f[40 + 16 + 8 + 24 + 3] = 0x08; /* offset 8, last */
+    assert_int_equal(nr_pkt_decode(229, f, at, &p), NR_PKT_FRAG);
+    assert_int_equal(p.frag.off, 8);
+    assert_int_equal(p.frag.more, 0);
+    /* a fragment header cut short: by the capture, or by the payload length */
+    assert_int_equal(nr_pkt_decode(229, f, 40 + 16 + 8 + 24 + 6, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_IP);
+    ip6_hdr(f, 16 + 8 + 24 + 6, 0);
+    assert_int_equal(nr_pkt_decode(229, f, at, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_IPLEN);
+    /* an AH longer than the payload */
+    ip6_hdr(f, 16 + 8 + 20, 0);
+    assert_int_equal(nr_pkt_decode(229, f, at, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_IPLEN);
+    /* 16 headers are walked, 17 are too many */
+    for (int n = 16; n <= 17; n++) {
+        at = 40;
+        for (int i = 0; i < n; i++, at += 8) {
+            memset(f + at, 0, 8);
+            f[at] = i == n - 1 ? 6 : 60;
+        }
+        at += tcp_hdr(f + at);
+        ip6_hdr(f, at - 40, 0);
+        assert_int_equal(nr_pkt_decode(229, f, at, &p), n == 16 ? NR_PKT_TCP : NR_PKT_ERROR);
+        if (n == 17)
+            assert_int_equal(p.reason, NR_R_BAD_IPV6EXT);
+    }
+    /* no next header; ICMPv6; an extension header cut after one byte */
+    ip6_hdr(f, 0, 59);
+    assert_int_equal(nr_pkt_decode(229, f, 40, &p), NR_PKT_SKIP_L4);
+    assert_int_equal(p.proto, 59);
+    ip6_hdr(f, 8, 58);
+    assert_int_equal(nr_pkt_decode(229, f, 48, &p), NR_PKT_SKIP_L4);
+    assert_int_equal(p.proto, 58);
+    ip6_hdr(f, 1, 0);
+    assert_int_equal(nr_pkt_decode(229, f, 41, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_IPLEN);
+    ip6_hdr(f, 8, 0);
+    assert_int_equal(nr_pkt_decode(229, f, 41, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_IP);
+    /* payload length 0 (a jumbogram): the captured bytes */
+    at = 40 + tcp_hdr(f + 40);
+    ip6_hdr(f, 0, 6);
+    assert_int_equal(nr_pkt_decode(229, f, at + 3, &p), NR_PKT_TCP);
+    assert_int_equal(p.wirelen, 3);
+    assert_int_equal(p.iplen, at + 3);
+    ip6_hdr(f, 21, 6); /* a shorter payload length cuts the capture */
+    assert_int_equal(nr_pkt_decode(229, f, at + 3, &p), NR_PKT_TCP);
+    assert_int_equal(p.wirelen, 1);
+    assert_int_equal(p.caplen, 1);
+}
+
+/* TCP: flags are the low six bits, the data offset bounds the header,
+ * options are parsed by kind and length, a bad option is a warning that a
+ * cut payload does not hide. */
+static void tcp_header_rules(void **state)
+{
+    uint8_t f[128];
+    struct nr_pkt p;
+    struct nr_tcpopt o;
+    static const uint8_t ws_bad[] = { 3, 4, 7, 0 }, sack_bad[] = { 4, 3, 0 },
+                         ts_bad[] = { 8, 9, 0, 0, 0, 0, 0, 0, 0 }, short_len[] = { 5, 1 },
+                         unknown[] = { 1, 30, 4, 9, 9, 3, 3, 5, 0 }, mss_bad[] = { 2, 3, 1 };
+
+    (void)state;
+    memset(f, 0, sizeof(f));
+    ip4_udp(f);
+    f[9] = 6;
+    f[3] = 20 + 20 + 4;
+    tcp_hdr(f + 20);
+    f[33] = 0xff; /* every flag bit */
+    memcpy(f + 40, "abcd", 4);
+    assert_int_equal(nr_pkt_decode(228, f, 44, &p), NR_PKT_TCP);
+    assert_int_equal(p.flags, 0x3f);
+    assert_int_equal(p.wirelen, 4);
+    memcpy(f + 40, "\x01\x01\x01\x00", 4);
+    f[32] = 6 << 4; /* a 24-byte header: all of the segment */
+    assert_int_equal(nr_pkt_decode(228, f, 44, &p), NR_PKT_TCP);
+    assert_int_equal(p.wirelen, 0);
+    assert_int_equal(p.caplen, 0);
+    assert_int_equal(p.reason, NR_R_NONE);
+    f[32] = 7 << 4; /* past it */
+    assert_int_equal(nr_pkt_decode(228, f, 44, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_TCPHLEN);
+    f[32] = 6 << 4;
+    memcpy(f + 40, "\x02\x03\x01\x01", 4); /* MSS of length 3: a warning */
+    assert_int_equal(nr_pkt_decode(228, f, 42, &p), NR_PKT_ERROR); /* options cut */
+    assert_int_equal(p.reason, NR_R_TRUNC_L4);
+    f[3] = 20 + 24 + 2;
+    assert_int_equal(nr_pkt_decode(228, f, 45, &p), NR_PKT_TCP); /* and the payload cut */
+    assert_int_equal(p.reason, NR_R_BAD_TCPOPT);
+    f[3] = 39; /* a segment shorter than a TCP header */
+    assert_int_equal(nr_pkt_decode(228, f, 44, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_BAD_TCPHLEN);
+    f[3] = 40;
+    assert_int_equal(nr_pkt_decode(228, f, 39, &p), NR_PKT_ERROR);
+    assert_int_equal(p.reason, NR_R_TRUNC_L4);
+    assert_int_equal(nr_tcpopt_parse(ws_bad, sizeof(ws_bad), &o), -1);
+    assert_int_equal(nr_tcpopt_parse(sack_bad, sizeof(sack_bad), &o), -1);
+    assert_int_equal(nr_tcpopt_parse(ts_bad, sizeof(ts_bad), &o), -1);
+    assert_int_equal(nr_tcpopt_parse(short_len, sizeof(short_len), &o), -1);
+    assert_int_equal(nr_tcpopt_parse(mss_bad, sizeof(mss_bad), &o), -1);
+    assert_int_equal(nr_tcpopt_parse(unknown, sizeof(unknown), &o), 0);
+    assert_true(o.has_wscale);
+    assert_int_equal(o.wscale, 5);
+    assert_false(o.has_mss || o.sack_ok || o.has_ts);
+}
+
+/* A status without a transport leaves no payload behind: nothing of the
+ * previous packet decoded into the same struct. */
+static void no_payload_left_from_the_last_packet(void **state)
+{
+    uint8_t f[64], arp[60] = { [12] = 0x08, [13] = 0x06 };
+    struct nr_pkt p;
+
+    (void)state;
+    ip4_udp(f);
+    f[6] = 0x20;
+    assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_FRAG);
+    assert_int_equal(nr_pkt_decode(1, arp, sizeof(arp), &p), NR_PKT_SKIP_NONIP);
+    assert_null(p.payload);
+    assert_int_equal(p.caplen, 0);
+    assert_int_equal(p.wirelen, 0);
+    assert_int_equal(p.fragment, 0);
+    assert_int_equal(p.reason, NR_R_NONE);
+    assert_int_equal(p.iplen, 0);
+    assert_int_equal(decode_fx(0, sizeof(eth_tcp_syn), &p), NR_PKT_TCP);
+    assert_int_equal(nr_pkt_decode(1, arp, sizeof(arp), &p), NR_PKT_SKIP_NONIP);
+    assert_int_equal(p.flags, 0);
+    assert_null(p.payload);
+    /* decode_l4 over a reassembled datagram: the transport of p->proto */
+    ip4_udp(f);
+    p.payload = f + 20;
+    p.caplen = p.wirelen = 10;
+    p.proto = IPPROTO_UDP;
+    p.reason = NR_R_TRUNC_DATA;
+    assert_int_equal(nr_pkt_decode_l4(&p), NR_PKT_UDP);
+    assert_int_equal(p.reason, NR_R_NONE);
+    assert_int_equal(p.sport, 7);
+    assert_memory_equal(p.payload, "hi", 2);
+    p.payload = f + 20;
+    p.caplen = p.wirelen = 10;
+    p.proto = 1;
+    assert_int_equal(nr_pkt_decode_l4(&p), NR_PKT_SKIP_L4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +736,13 @@ int main(void)
         cmocka_unit_test(tcp_options),
         cmocka_unit_test(malformed_headers),
         cmocka_unit_test(ipv6_ext_chain_is_bounded),
+        cmocka_unit_test(reasons_and_link_types),
+        cmocka_unit_test(null_families),
+        cmocka_unit_test(ethernet_vlans_and_types),
+        cmocka_unit_test(ipv4_lengths_and_fragments),
+        cmocka_unit_test(ipv6_extension_lengths),
+        cmocka_unit_test(tcp_header_rules),
+        cmocka_unit_test(no_payload_left_from_the_last_packet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
