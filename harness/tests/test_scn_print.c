@@ -160,6 +160,182 @@ static void every_step_kind_and_option(void **state)
     nr_scn_free(&s);
 }
 
+/* every_kind's canonical text, whole: each field of each step as the
+ * printer writes it (defaults spelled out, durations in ms, signals as
+ * numbers). */
+static const char every_kind_printed[] =
+    "timeout 300ms\n"
+    "deadline 60000ms\n"
+    "param port = \"0\"\n"
+    "set greeting = \"a \\\"b\\\"\\t${port}\\$\\x01\\xff\"\n"
+    "set raw = \"\\x00\\r\\n\"\n"
+    "target srv nowait ready stderr /listening on (.*)/ cwd \"/tmp\" activate tcp \"127.0.0.1:0\" env \"A=1\" env \"B=two words\" stop-signal 9 clean 3 clean signal 10 = \"prog\" \"--x\" \"y z\"\n"
+    "target web ready port 8080 = \"nginx\"\n"
+    "target w2 ready port  = \"nginx\"\n"
+    "target f ready file \"${tmp}/pid\" = \"sh\" \"-c\" \"echo > x\"\n"
+    "target l ready stdout \"up: \" = \"prog\"\n"
+    "connect a = tcp \"${srv}\" retry within 2000ms\n"
+    "connect r = udp \"[::1]:9\" refused\n"
+    "listen u = udp \"127.0.0.1:0\"\n"
+    "listen t = tcp \"127.0.0.1:0\"\n"
+    "accept b = t within 1500ms\n"
+    "listen x = unix \"@abstract\"\n"
+    "connect y = unixgram \"/tmp/sock\"\n"
+    "send a \"hi\" * 3 chunk 2 delay 10ms\n"
+    "send a pattern 100\n"
+    "send a file \"${dir}/f.bin\"\n"
+    "send u \"\\xff\" to \"127.0.0.1:5\"\n"
+    "expect a \"hi\\n\" within 100ms\n"
+    "expect a /a\\/b\\.c${greeting}/\n"
+    "expect a until \"\\r\\n\"\n"
+    "expect a length 7\n"
+    "expect a eof\n"
+    "expect a reset\n"
+    "expect a nothing within 50ms\n"
+    "expect u \"x\" from \"127.0.0.1:7\"\n"
+    "expect u pattern 4\n"
+    "shutdown a write\n"
+    "close b\n"
+    "abort a\n"
+    "sleep 1500ms\n"
+    "exit srv 3\n"
+    "exit web signal 15\n"
+    "exit w2 clean within 1000ms\n"
+    "stop f expect clean\n"
+    "stop l signal 9 expect signal 9 within 2000ms\n"
+    "stdout srv \"ok\"\n"
+    "stderr srv /warn/\n"
+    "file \"${tmp}/out\" \"A\"\n"
+    "file \"/etc/x\" absent\n"
+    "file \"f.txt\" /re/ within 1000ms\n"
+    "parallel 2\n"
+    "  connect c = tcp \"${t}\"\n"
+    "  repeat 3\n"
+    "    send c \"${i}\"\n"
+    "  end\n"
+    "end\n"
+    "flow fl = tcp to \"8080\" from \"127.0.0.1:5000\" index 1\n"
+    "flows udp to \"${web.port}\" count 2\n"
+    "wire fl state \"SF\"\n"
+    "wire fl bytes server \"5\"\n"
+    "wire fl first-fin client\n"
+    "connect z = tcp \"127.0.0.1:9\"\n"
+    "wire z datagrams \"${port}\"\n"
+    "wire z rst us\n"
+    "wire z first-fin peer\n"
+    "wire z no-rst\n"
+    "wire z handshake\n"
+    "wire z no-retransmissions\n"
+    "proxy p = tcp \"${web}\"\n"
+    "proxy q = udp \"127.0.0.1:53\"\n"
+    "fault p up latency 10ms jitter 2ms\n"
+    "fault p both bandwidth 1000\n"
+    "fault p down slicer 3 var 1 delay 1ms\n"
+    "fault p both limit_data 100\n"
+    "fault p both reset_peer after 10\n"
+    "fault p both reset_peer after 1000ms\n"
+    "fault p both reset_peer\n"
+    "fault p both timeout 1000ms\n"
+    "fault p both slow_close 2000ms\n"
+    "fault p both half_close\n"
+    "fault p both stall\n"
+    "fault q both drop 12.50%\n"
+    "fault q both duplicate 1.00%\n"
+    "fault q both reorder 30.00% gap 2\n"
+    "fault q both corrupt 0.01%\n"
+    "fault q both delay 5ms\n"
+    "fault q both truncate 10\n"
+    "heal p up latency\n"
+    "heal p both\n"
+    "ledger p up bytes_in 10..20\n"
+    "ledger p both cut 3..3 within 1000ms\n"
+    "ledger q both dropped = down datagrams_in\n";
+
+/* Zero and default values: a 0 ms timeout, index 0, 0% drop, an empty
+ * payload are printed (and parse back to the same); a repeat count of 1,
+ * no delay and no jitter are the defaults and not printed. */
+static const char zeros[] =
+    "timeout 0\n"
+    "deadline 0\n"
+    "target srv ready port 1 = prog\n"
+    "connect a = tcp 127.0.0.1:0 within 0\n"
+    "listen u = udp 127.0.0.1:0\n"
+    "send a \"\" within 0\n"
+    "send a \"x\" * 1 chunk 1 delay 0\n"
+    "send a pattern 0\n"
+    "expect a \"\" within 0ms\n"
+    "expect a length 0\n"
+    "expect a nothing within 0\n"
+    "expect u pattern 0\n"
+    "sleep 0\n"
+    "exit srv 0\n"
+    "exit srv 0 within 0\n"
+    "stop srv expect 0 within 0\n"
+    "flow fl = tcp to 1 index 0\n"
+    "flows udp to 1 count 0\n"
+    "wire fl bytes client 0\n"
+    "wire fl datagrams 0\n"
+    "proxy q = udp 127.0.0.1:53\n"
+    "proxy p = tcp 127.0.0.1:54\n"
+    "fault q drop 0%\n"
+    "fault p up latency 0ms jitter 0ms\n"
+    "fault p limit_data 0\n"
+    "fault p reset_peer after 0\n"
+    "fault q truncate 0\n"
+    "ledger q up bytes_in 0..0 within 0\n"
+    "ledger q cut 0\n";
+
+static const char zeros_printed[] =
+    "timeout 0ms\n"
+    "deadline 0ms\n"
+    "target srv ready port 1 = \"prog\"\n"
+    "connect a = tcp \"127.0.0.1:0\" within 0ms\n"
+    "listen u = udp \"127.0.0.1:0\"\n"
+    "send a \"\" within 0ms\n"
+    "send a \"x\" chunk 1\n"
+    "send a pattern 0\n"
+    "expect a \"\" within 0ms\n"
+    "expect a length 0\n"
+    "expect a nothing within 0ms\n"
+    "expect u pattern 0\n"
+    "sleep 0ms\n"
+    "exit srv 0\n"
+    "exit srv 0 within 0ms\n"
+    "stop srv expect 0 within 0ms\n"
+    "flow fl = tcp to \"1\" index 0\n"
+    "flows udp to \"1\" count 0\n"
+    "wire fl bytes client \"0\"\n"
+    "wire fl datagrams \"0\"\n"
+    "proxy q = udp \"127.0.0.1:53\"\n"
+    "proxy p = tcp \"127.0.0.1:54\"\n"
+    "fault q both drop 0.00%\n"
+    "fault p up latency 0ms\n"
+    "fault p both limit_data 0\n"
+    "fault p both reset_peer after 0\n"
+    "fault q both truncate 0\n"
+    "ledger q up bytes_in 0..0 within 0ms\n"
+    "ledger q both cut 0..0\n";
+
+static void canonical_text(const char *scn, const char *want)
+{
+    char err[NR_ERRBUF_SIZE], *text;
+    struct nr_scn s;
+
+    if (nr_scn_parse((const uint8_t *)scn, strlen(scn), "t.scn", &s, err) < 0)
+        fail_msg("%s", err);
+    text = stable(&s, "canonical");
+    assert_string_equal(text, want);
+    free(text);
+    nr_scn_free(&s);
+}
+
+static void whole_canonical_texts(void **state)
+{
+    (void)state;
+    canonical_text(every_kind, every_kind_printed);
+    canonical_text(zeros, zeros_printed);
+}
+
 /* The comparison can fail: a step changed after parsing prints otherwise. */
 static void a_changed_step_prints_otherwise(void **state)
 {
@@ -220,6 +396,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_step_kind_and_option),
         cmocka_unit_test(a_changed_step_prints_otherwise),
+        cmocka_unit_test(whole_canonical_texts),
         cmocka_unit_test(every_bundled_scenario),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
