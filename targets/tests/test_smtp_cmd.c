@@ -52,14 +52,16 @@ static void buf_growth(void **state)
     assert_ret_equal(r, 0);
     assert_ret_equal(b.cap, 256);
     assert_ret_equal(b.len, 256);
-    assert_ret_equal(ss_buf_add(&b, "c", 1), 0);
+    assert_ret_equal(ss_buf_add(&b, big, 256), 0); /* one doubling, exactly full again */
     assert_ret_equal(b.cap, 512);
-    assert_ret_equal(ss_buf_add(&b, big, 600), 0); /* 857: two doublings */
+    assert_ret_equal(ss_buf_add(&b, "c", 1), 0);
     assert_ret_equal(b.cap, 1024);
-    assert_ret_equal(b.len, 857);
+    assert_ret_equal(ss_buf_add(&b, big, 600), 0); /* 1113: one more doubling */
+    assert_ret_equal(b.cap, 2048);
+    assert_ret_equal(b.len, 1113);
     assert_memory_equal(b.p, "abxx", 4);
-    assert_int_equal(b.p[256], 'c');
-    assert_int_equal(b.p[856], 'x');
+    assert_int_equal(b.p[512], 'c');
+    assert_int_equal(b.p[1112], 'x');
     assert_false(b.oom);
     ss_buf_free(&b);
     assert_null(b.p);
