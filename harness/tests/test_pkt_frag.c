@@ -244,6 +244,99 @@ static void ipv6_takes_the_first_fragments_next_header(void **state)
     nr_frag_free(t);
 }
 
+/* The edges of what fits: a datagram of exactly 65535 bytes (IPv4:
+ * header included), an empty last fragment, a fragment ending exactly at
+ * the known end; fragments keyed apart by id, addresses and (IPv4)
+ * protocol. */
+static void limits_and_keys(void **state)
+{
+    static uint8_t big[65535];
+    struct nr_fragtab *t = nr_frag_new();
+    struct nr_pkt p;
+
+    (void)state;
+    make_dgram();
+    p = frag4(20, 65000, 0, big, 515); /* 65515 + 20 header bytes: the largest */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(20, 0, 1, big, 65000);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(p.wirelen, 65515);
+    assert_int_equal(p.iplen, 65535);
+    p = frag4(21, 0, 1, big, 65528); /* IPv6: 65535 payload bytes after the header */
+    p.ipver = 6;
+    p.frag.hdrlen = 40;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(21, 65528, 0, big, 7);
+    p.ipver = 6;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(p.wirelen, 65535);
+    p = frag4(22, 0, 0, big, 65536); /* longer than any datagram */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_BAD);
+    p = frag4(22, 65536, 0, big, 0); /* an offset past it */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_BAD);
+    p = frag4(23, 65535, 1, big, 1); /* ends at 65536 */
+    p.ipver = 6;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_BAD);
+
+    /* an empty last fragment gives the end; a fragment ending at it fits */
+    p = frag4(24, 32, 0, dgram, 0);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(24, 8, 1, dgram + 8, 24);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    /* the same id from another source, to another destination, with
+     * another protocol: other datagrams */
+    p = frag4(24, 0, 1, big, 8);
+    p.src[3] = 9;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(24, 0, 1, big, 8);
+    p.dst[3] = 9;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(24, 0, 1, big, 8);
+    p.proto = IPPROTO_TCP;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(25, 0, 1, big, 8);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(24, 0, 1, dgram, 8);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(p.wirelen, 32);
+    assert_memory_equal(p.payload, dgram, 32);
+    assert_int_equal(p.reason, NR_R_NONE);
+    assert_int_equal(nr_frag_stats(t)->reassembled, 3);
+    assert_int_equal(nr_frag_stats(t)->overlaps, 0);
+    nr_frag_finish(t);
+    assert_int_equal(nr_frag_stats(t)->incomplete, 4);
+    nr_frag_finish(t);
+    assert_int_equal(nr_frag_stats(t)->incomplete, 4);
+    nr_frag_free(t);
+}
+
+/* The cap counts the buffers as allocated (2 KiB steps, with their bitmaps):
+ * 3000 datagrams holding 2 KiB each fit in NR_FRAG_MAX_BYTES, nothing is
+ * dropped; 4000 do not. */
+static void byte_cap_counts_what_is_allocated(void **state)
+{
+    static uint8_t z[2048];
+    struct nr_fragtab *t = nr_frag_new();
+    struct nr_pkt p;
+
+    (void)state;
+    for (uint32_t id = 0; id < 4000; id++) {
+        p = frag4(1000 + id, 0, 1, z, sizeof(z));
+        assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+        if (id == 2999)
+            assert_int_equal(nr_frag_stats(t)->overflows, 0);
+    }
+    assert_true(nr_frag_stats(t)->overflows > 0);
+    /* the first datagram was dropped: its last fragment starts a new one */
+    p = frag4(1000, 2048, 0, z, 8);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    /* the newest is still whole */
+    p = frag4(1000 + 3999, 2048, 0, z, 8);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(p.wirelen, 2056);
+    nr_frag_free(t);
+}
+
 /* Random fragments of a few datagrams: any offsets, lengths, ends and
  * snap cuts.  Nothing crashes (ASan/UBSan in make check), a completed
  * datagram is within bounds, and memory stays under the cap. */
@@ -293,6 +386,8 @@ int main(void)
         cmocka_unit_test(byte_cap_drops_the_oldest),
         cmocka_unit_test(snap_cut_fragment_gives_a_captured_prefix),
         cmocka_unit_test(ipv6_takes_the_first_fragments_next_header),
+        cmocka_unit_test(limits_and_keys),
+        cmocka_unit_test(byte_cap_counts_what_is_allocated),
         cmocka_unit_test(random_hostile_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
