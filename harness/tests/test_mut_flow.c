@@ -97,7 +97,8 @@ static void flags_raised(const uint32_t before[2][NR_TA_COUNT], const struct nr_
  * not tshark's.  Returns the table (the caller frees it). */
 static struct nr_flowtab *run_case(const struct flow_case *fc)
 {
-    struct nr_flowtab *ft = nr_flowtab_new(NULL);
+    struct nr_flow_opts keep = { .keep_data = 1 }; /* a failure to keep shows as -1 */
+    struct nr_flowtab *ft = nr_flowtab_new(&keep);
     const char *dir = getenv("NR_TEST_PCAP_DIR");
     struct pg_sink dump = { 0 };
     static uint8_t frame[PG_MAXFRAME];
