@@ -93,7 +93,8 @@ void exec_fail_datagram(struct exec_ctx *c, const struct nr_step *s, const uint8
                         const struct nr_addr *from, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Release what exec_match_init allocated (m may be zeroed, never initialized). */
+/* Release what exec_match_init allocated (m may be zeroed, never initialized);
+ * m is left holding nothing, so a second call does nothing. */
 void exec_match_free(struct exec_match *m);
 
 #endif

@@ -707,6 +707,106 @@ static void nothing_waits_its_whole_time(void **st)
     assert_true(t0 >= 95 && t0 < 280);
 }
 
+
+/* ---- the messages' parts -------------------------------------------------- */
+
+/* A failure shows the unconsumed input (at most 256 bytes, from offset 0)
+ * and how the stream ended. */
+static void unconsumed_input_and_its_end(void **st)
+{
+    static const struct {
+        const char *steps;
+        enum peer_end end;
+        const char *shown;
+    } cases[] = {
+        { "expect a /z/\n", FIN, "  received (300 bytes unconsumed, then EOF):\n" },
+        { "expect a until \"z\"\n", RST, "  received (300 bytes unconsumed, then reset):\n" },
+        { "expect a /z/\n", OPEN, "  received (300 bytes unconsumed, still open):\n" },
+        { "expect a nothing within 50ms\n", OPEN,
+          "  received (300 bytes unconsumed, still open):\n" },
+        { "expect a eof\n", FIN, "  received (300 bytes unconsumed, then EOF):\n" },
+    };
+    char buf[300];
+    (void)st;
+    memset(buf, 'x', sizeof(buf));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        start(IPPROTO_TCP, cases[i].steps);
+        peer_write(buf, sizeof(buf));
+        if (cases[i].end == FIN)
+            peer_fin();
+        usleep(20000);
+        if (cases[i].end == RST)
+            peer_rst();
+        usleep(20000);
+        step_fails_with(1, cases[i].shown);
+        if (!strstr(F.fail, "\n> 00000000  ") || !strstr(F.fail, "|  78 78 78 78 78 78 78 78-") ||
+            !strstr(F.fail, "\n  ... 208 more bytes\n"))
+            fail_msg("case %zu: not the first 256 bytes from offset 0:\n%s", i, F.fail);
+        teardown(NULL);
+    }
+}
+
+/* exec_match_init returns -1 after exec_fail: a regex that does not
+ * compile (from a variable: a literal one is refused when parsed), a kind
+ * the table does not know. */
+static void match_init_failures(void **st)
+{
+    const struct nr_step *s;
+    struct exec_match m;
+    struct nr_match odd;
+    (void)st;
+    start(IPPROTO_TCP, "set r = x\nexpect a /${r}/\n");
+    F.st.vars = calloc(1, sizeof(*F.st.vars));
+    assert_non_null(F.st.vars);
+    snprintf(F.st.vars[0].name, sizeof(F.st.vars[0].name), "r");
+    F.st.vars[0].val = (uint8_t *)strdup("a(");
+    F.st.vars[0].len = 2;
+    F.st.nvars = 1;
+    s = &F.scn.steps.v[2];
+    assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), -1);
+    if (!F.c.fail || !strstr(F.c.fail, "  bad regex /a(/: "))
+        fail_msg("got: %s", F.c.fail ? F.c.fail : "(none)");
+    free(F.c.fail);
+    F.c.fail = NULL;
+    odd = s->u.expect;
+    odd.kind = (enum nr_match_kind)99;
+    assert_int_equal(exec_match_init(&F.c, s, &odd, &m), -1);
+    if (!F.c.fail || !strstr(F.c.fail, "  unknown match kind 99\n"))
+        fail_msg("got: %s", F.c.fail ? F.c.fail : "(none)");
+}
+
+/* exec_match_free leaves nothing to free: a second call does nothing. */
+static void match_free_twice(void **st)
+{
+    const struct nr_step *s;
+    struct exec_match m;
+    (void)st;
+    start(IPPROTO_TCP, "expect a /he+llo/\nexpect a \"hello\"\nexpect a until \"x\"\n");
+    for (size_t i = 1; i <= 3; i++) {
+        s = &F.scn.steps.v[i];
+        assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
+        exec_match_free(&m);
+        assert_int_equal(m.have_gen, 0);
+        assert_int_equal(m.have_re, 0);
+        assert_null(m.text);
+        exec_match_free(&m);
+    }
+}
+
+/* Every matcher that reads a stream waits on progress, not from the start
+ * (the bytes one: stall_timeout_counts_from_progress). */
+static void stall_timeout_for_each_reading_matcher(void **st)
+{
+    static const char *const steps[] = { "expect a /xxxxy/\n", "expect a length 5\n",
+                                         "expect a until \"y\"\n" };
+    (void)st;
+    for (size_t i = 0; i < 3; i++) {
+        struct trickle t = { .every = 100, .n = 5, .data = "xxxxy" };
+        assert_true(trickled(steps[i], &t, NULL) >= 380);
+        teardown(NULL);
+    }
+}
+
 /* ---- lookahead: the echo of a send matched while sending ------------------ */
 
 /* The peer echoes everything, with one byte flipped at flip (or none). */
@@ -922,6 +1022,31 @@ static void udp_refused(void **st)
     step_fails_with(2, "  the datagram was refused (ICMP port unreachable)\n");
 }
 
+/* A UDP failure shows the datagram, its size and its sender. */
+static void udp_failure_shows_the_datagram(void **st)
+{
+    char want[128];
+    (void)st;
+    start(IPPROTO_UDP, "expect a /^Hello/\n");
+    datagram("Goodbye", 0);
+    snprintf(want, sizeof(want), "  datagram of 7 bytes does not match /^Hello/\n"
+                                 "  the datagram (7 bytes, from 127.0.0.1:%u):\n", F.port);
+    step_fails_with(1, want);
+    if (!strstr(F.fail, "\n> 00000000  ") || !strstr(F.fail, "|  47 6f 6f 64 62 79 65   -"))
+        fail_msg("the datagram is not shown from offset 0:\n%s", F.fail);
+}
+
+/* A UDP expect of more than 65536 bytes cannot hold; 65536 can. */
+static void udp_expected_datagram_too_large(void **st)
+{
+    (void)st;
+    start(IPPROTO_UDP, "expect a pattern 65537\nexpect a pattern 65536\n");
+    datagram("x", 0);
+    step_fails_with(1, "  expected datagram too large\n");
+    datagram("x", 0);
+    step_fails_with(2, "  datagram differs: expected 65536 bytes, got 1 (from");
+}
+
 static void udp_none_arrives(void **st)
 {
     (void)st;
@@ -964,7 +1089,9 @@ int main(void)
         T(udp_stream_claims), T(udp_none_arrives), T(udp_nothing),
         T(udp_from_the_wrong_sender), T(udp_received_is_recorded), T(udp_refused),
         T(stall_timeout_counts_from_progress), T(reset_waits_from_the_start),
-        T(nothing_waits_its_whole_time),
+        T(nothing_waits_its_whole_time), T(unconsumed_input_and_its_end),
+        T(udp_failure_shows_the_datagram), T(udp_expected_datagram_too_large),
+        T(match_init_failures), T(match_free_twice), T(stall_timeout_for_each_reading_matcher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -776,6 +776,71 @@ static void flows_count(void **st)
     flow_fails("flows udp to 80 count 0\n", 1, "  wire: 1 flows udp to 80, expected 0\n");
 }
 
+
+/* A flow whose ends or index (from variables) are not what they must be:
+ * exec_wire_note fails with -1 and says what it got. */
+static void flow_definition_from_bad_variables(void **st)
+{
+    static const struct {
+        const char *value, *text, *msg;
+    } cases[] = {
+        { "x", "flow f = tcp to ${n}\n", "expected a port 1-65535 or an address HOST:PORT, got 'x'" },
+        { "0", "flow f = tcp to ${n}\n", "got '0'" },
+        { "65536", "flow f = tcp from ${n}\n", "got '65536'" },
+        { "127.0.0.1:0", "flow f = tcp to ${n}\n", "got '127.0.0.1:0'" },
+        { "", "flow f = tcp to 80 index 1${n}x\n", "expected an index 0-4294967295, got '1x'" },
+        { "", "flow f = tcp to 80 index ${n}\n", "got ''" },
+        { "4294967296", "flow f = tcp to 80 index ${n}\n", "got '4294967296'" },
+        { "10000000000", "flow f = tcp to 80 index ${n}\n", "got '10000000000'" },
+        { "", "flows tcp to ${n}x count 1\n", "got 'x'" },
+    };
+    char errbuf[NR_ERRBUF_SIZE];
+    (void)st;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct exec_var n = { .name = "n", .val = (uint8_t *)cases[i].value,
+                              .len = strlen(cases[i].value) };
+        struct exec_state st_ = { .vars = &n, .nvars = 1, .scn = &wscn };
+        struct exec_ctx c = { .st = &st_, .index = -1 };
+        char *text;
+        int r;
+        assert_true(asprintf(&text, "set n = 1\n%s", cases[i].text) > 0);
+        memset(&wscn, 0, sizeof(wscn));
+        if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &wscn, errbuf) < 0)
+            fail_msg("%s", errbuf);
+        free(text);
+        pthread_mutex_init(&st_.lock, NULL);
+        r = exec_wire_note(&c, &wscn.steps.v[1]);
+        if (r != -1 || !c.fail || !strstr(c.fail, "t.scn:2: ") || !strstr(c.fail, cases[i].msg))
+            fail_msg("case %zu: returned %d, failure: %s", i, r, c.fail ? c.fail : "(none)");
+        assert_int_equal(c.nflows, 0);
+        assert_int_equal(st_.nwires, 0);
+        free(c.fail);
+        free(c.flows);
+        pthread_mutex_destroy(&st_.lock);
+        nr_scn_free(&wscn);
+    }
+}
+
+/* A claim about a name that is neither an open connection nor a flow. */
+static void claim_about_nothing_known(void **st)
+{
+    struct exec_state st_ = { .scn = &wscn };
+    struct exec_ctx c = { .st = &st_, .index = -1 };
+    char errbuf[NR_ERRBUF_SIZE];
+    const char *text = "connect a = tcp 127.0.0.1:80\nwire a no-rst\n";
+    (void)st;
+    memset(&wscn, 0, sizeof(wscn));
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &wscn, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    pthread_mutex_init(&st_.lock, NULL);
+    assert_int_equal(exec_wire_note(&c, &wscn.steps.v[1]), -1);
+    if (!c.fail || !strstr(c.fail, "t.scn:2: wire a no-rst\n  no open connection or flow named 'a'\n"))
+        fail_msg("got: %s", c.fail ? c.fail : "(none)");
+    free(c.fail);
+    pthread_mutex_destroy(&st_.lock);
+    nr_scn_free(&wscn);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -815,6 +880,8 @@ int main(void)
         T(flow_claims_by_side),
         T(flow_selection_fails),
         T(flows_count),
+        T(flow_definition_from_bad_variables),
+        T(claim_about_nothing_known),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     free(wlog);

@@ -336,7 +336,11 @@ static void spawn_failures_say_why(void **st)
     assert_string_equal(err, "cannot run '/bin/true' (/bin/true): No such file or directory");
     s.cwd = NULL;
     s.stdout_path = "/nonexistent/out";
+    memset(&p, 0x55, sizeof(p));
     assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    assert_int_equal(p.pid, 0); /* nothing started, nothing to release */
+    assert_int_equal(p.pidfd, -1);
+    assert_int_equal(p.reaped, 0);
     assert_string_equal(err, "cannot open the stdin/stdout/stderr files of '/bin/true': No such "
                              "file or directory");
     s.stdout_path = NULL;
@@ -348,7 +352,10 @@ static void spawn_failures_say_why(void **st)
     s.stdin_path = NULL;
     s.argv = missing;
     s.bindir = "/nonexistent";
+    memset(&p, 0x55, sizeof(p));
     assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    assert_int_equal(p.pid, 0);
+    assert_int_equal(p.pidfd, -1);
     assert_non_null(strstr(err, "cannot run 'no-such-prog-xyz': not an executable file in "
                                 "/nonexistent nor in PATH="));
     /* found in bindir relative to the caller, run from another cwd */
