@@ -124,7 +124,7 @@ int nr_pcapng_block(struct nr_pcapng *g, const uint8_t *buf, uint32_t len,
     const uint8_t *data = NULL;
 
     nr_cur_init(&c, buf, len);
-    nr_cur_le32(&c, &type);
+    rd32(g, &c, &type); /* in the section's byte order, like every field after it */
     rd32(g, &c, &blen);
     nr_cur_init(&t, buf + len - 4, 4);
     rd32(g, &t, &tail);

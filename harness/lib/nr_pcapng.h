@@ -48,7 +48,7 @@ int nr_pcapng_block_len(struct nr_pcapng *g, const uint8_t *hdr, uint32_t *len, 
 int nr_pcapng_block(struct nr_pcapng *g, const uint8_t *buf, uint32_t len,
                     struct nr_pcapng_pkt *pkt, char *err);
 
-/* Release the interface table. */
+/* Release the interface table; g is left with none (nifs and cap 0). */
 void nr_pcapng_free(struct nr_pcapng *g);
 
 #endif

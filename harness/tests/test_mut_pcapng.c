@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "nr_err.h"
+#include "nr_pcapng.h"
 #include "nr_pktfile.h"
 
 /* A capture under construction, little-endian. */
@@ -248,12 +249,282 @@ static void short_packet_block(void **state)
         fail_msg("error '%s'", err);
 }
 
+/* --- the block functions themselves, in either byte order ---------------- */
+
+/* A block of type t in byte order be (1: big-endian) from 32-bit words
+ * (body), with its two lengths. */
+struct blk {
+    uint8_t b[256];
+    uint32_t len;
+};
+
+static void w32(uint8_t *p, uint32_t v, int be)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (be ? 24 - 8 * i : 8 * i));
+}
+
+static void mkblk(struct blk *k, int be, uint32_t type, const uint32_t *body, size_t nbody)
+{
+    k->len = (uint32_t)(12 + 4 * nbody);
+    w32(k->b, type, be);
+    w32(k->b + 4, k->len, be);
+    for (size_t i = 0; i < nbody; i++)
+        w32(k->b + 8 + 4 * i, body[i], be);
+    w32(k->b + k->len - 4, k->len, be);
+}
+
+/* Two 16-bit values as one 32-bit word of the body in byte order be. */
+static uint32_t pair(uint16_t a, uint16_t b, int be)
+{
+    return be ? (uint32_t)a << 16 | b : (uint32_t)b << 16 | a;
+}
+
+static void block_lengths(void **state)
+{
+    struct nr_pcapng g = { .nifs = 3 };
+    uint8_t h[12];
+    uint32_t len = 0;
+    char err[NR_ERRBUF_SIZE];
+
+    (void)state;
+    w32(h, 6, 0);
+    w32(h + 4, 32, 0);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), -1);
+    assert_string_equal(err, "block type 0x00000006 before any section header");
+    /* a big-endian section */
+    w32(h, 0x0a0d0d0a, 1);
+    w32(h + 4, 28, 1);
+    w32(h + 8, 0x1a2b3c4d, 1);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), 0);
+    assert_int_equal(len, 28);
+    assert_int_equal(g.swapped, 1);
+    assert_int_equal(g.in_section, 1);
+    assert_int_equal(g.nifs, 0); /* a new section describes its own interfaces */
+    w32(h, 6, 1);
+    w32(h + 4, 12, 1);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), 0);
+    assert_int_equal(len, 12);
+    w32(h + 4, 16u << 20, 1);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), 0);
+    assert_int_equal(len, 16u << 20);
+    w32(h + 4, (16u << 20) + 4, 1);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), -1);
+    assert_string_equal(err, "block length 16777220 exceeds the maximum of 16777216");
+    w32(h + 4, 8, 1);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), -1);
+    assert_string_equal(err, "block length 8 is not a multiple of 4 of at least 12");
+    w32(h + 4, 14, 1);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), -1);
+    assert_string_equal(err, "block length 14 is not a multiple of 4 of at least 12");
+    /* back to little-endian in the next section */
+    w32(h, 0x0a0d0d0a, 0);
+    w32(h + 4, 28, 0);
+    w32(h + 8, 0x1a2b3c4d, 0);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), 0);
+    assert_int_equal(g.swapped, 0);
+    assert_int_equal(len, 28);
+    w32(h + 8, 0x1a2b3c4e, 0);
+    assert_int_equal(nr_pcapng_block_len(&g, h, &len, err), -1);
+    assert_string_equal(err, "section header with bad byte-order magic 0x1a2b3c4e");
+    nr_pcapng_free(&g);
+}
+
+/* Interfaces and packets of every kind, in both byte orders (a big-endian
+ * section's block types were read little-endian: its interfaces and packets
+ * were skipped as unknown blocks). */
+static void blocks_both_orders(void **state)
+{
+    char err[NR_ERRBUF_SIZE];
+
+    (void)state;
+    for (int be = 0; be <= 1; be++) {
+        struct nr_pcapng g = { .swapped = be, .in_section = 1 };
+        struct nr_pcapng_pkt pkt;
+        struct blk k;
+        /* link type 113, snaplen 6, if_tsresol 3 (ms), if_tsoffset 2 s, end */
+        const uint32_t idb0[] = { pair(113, 0, be), 6, pair(9, 1, be), be ? 3u << 24 : 3, pair(14, 8, be),
+                                  be ? 0 : 2, be ? 2 : 0, pair(0, 0, be) };
+        const uint32_t idb1[] = { pair(1, 0, be), 0 }; /* no options at all */
+        const uint32_t epb[] = { 1, 0, 7, 4, 9, 0x61626364 };
+        const uint32_t opb[] = { pair(0, 0, be), 0, 5, 4, 4, 0x65666768 };
+        const uint32_t spb[] = { 9, 0x31323334, 0x35363738 };
+        const uint32_t spb_short[] = { 3, 0x31323334 };
+
+        mkblk(&k, be, 1, idb0, 8);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 0);
+        assert_int_equal(g.nifs, 1);
+        assert_int_equal(g.ifs[0].dlt, 113);
+        assert_int_equal(g.ifs[0].snaplen, 6);
+        assert_int_equal(g.ifs[0].tsresol, 3);
+        assert_int_equal(g.ifs[0].tsoffset, 2);
+        mkblk(&k, be, 1, idb1, 2);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 0);
+        assert_int_equal(g.ifs[1].tsresol, 6); /* the default: microseconds */
+        assert_int_equal(g.ifs[1].tsoffset, 0);
+        /* an enhanced packet on interface 1 */
+        mkblk(&k, be, 6, epb, 6);
+        memset(&pkt, 0, sizeof(pkt));
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+        assert_int_equal(pkt.dlt, 1);
+        assert_int_equal(pkt.ts_ns, 7000);
+        assert_int_equal(pkt.caplen, 4);
+        assert_int_equal(pkt.len, 9);
+        assert_ptr_equal(pkt.data, k.b + 28);
+        /* an obsolete packet block on interface 0: ms plus 2 s */
+        mkblk(&k, be, 2, opb, 6);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+        assert_int_equal(pkt.dlt, 113);
+        assert_int_equal(pkt.ts_ns, 2005000000);
+        assert_int_equal(pkt.len, 4);
+        /* a simple packet: interface 0, cut to its snap length 6 */
+        mkblk(&k, be, 3, spb, 3);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+        assert_int_equal(pkt.dlt, 113);
+        assert_int_equal(pkt.caplen, 6);
+        assert_int_equal(pkt.len, 9);
+        assert_ptr_equal(pkt.data, k.b + 12);
+        /* shorter than its block: its own length */
+        mkblk(&k, be, 3, spb_short, 2);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+        assert_int_equal(pkt.caplen, 3);
+        assert_int_equal(pkt.len, 3);
+        /* a block of no interest */
+        mkblk(&k, be, 5, spb, 3);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 0);
+        nr_pcapng_free(&g);
+        assert_null(g.ifs);
+        assert_int_equal(g.nifs, 0);
+        assert_int_equal(g.cap, 0);
+    }
+}
+
+static void block_errors(void **state)
+{
+    struct nr_pcapng g = { .in_section = 1 };
+    struct nr_pcapng_pkt pkt;
+    struct blk k;
+    char err[NR_ERRBUF_SIZE];
+    const uint32_t idb[] = { pair(1, 0, 0), 0 };
+    const uint32_t epb_if1[] = { 1, 0, 0, 0, 0 };
+    const uint32_t epb_big[] = { 0, 0, 0, 100, 100, 0 };
+    const uint32_t epb_short[] = { 0, 0, 0, 0 };
+    const uint32_t opb_short[] = { 0, 0, 0, 0 };
+    const uint32_t spb_none[] = { 0 };
+
+    (void)state;
+    mkblk(&k, 0, 1, idb, 1);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "interface description block shorter than 8 bytes");
+    /* a packet before any interface: the simple block's interface 0 too */
+    mkblk(&k, 0, 3, spb_none, 1);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "packet for interface 0, but 0 interfaces are described");
+    mkblk(&k, 0, 1, idb, 2);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 0);
+    mkblk(&k, 0, 3, spb_none, 1);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+    assert_int_equal(pkt.caplen, 0);
+    mkblk(&k, 0, 6, epb_if1, 5);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "packet for interface 1, but 1 interfaces are described");
+    mkblk(&k, 0, 6, epb_big, 6);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "captured length 100 exceeds the block's 4 bytes of data");
+    mkblk(&k, 0, 6, epb_short, 4);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "packet block shorter than 20 bytes");
+    mkblk(&k, 0, 6, epb_short, 0);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "enhanced packet block shorter than 20 bytes");
+    mkblk(&k, 0, 2, opb_short, 0);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "packet block shorter than 20 bytes");
+    mkblk(&k, 0, 3, spb_none, 0);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "simple packet block shorter than 4 bytes");
+    mkblk(&k, 0, 6, epb_short, 4);
+    w32(k.b + k.len - 4, 36, 0);
+    assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
+    assert_string_equal(err, "block length 36 at the end does not match 28 at the start");
+    nr_pcapng_free(&g);
+}
+
+/* Timestamps at the edges of the resolutions: 2^-64 s, 2^-63 s, 1 s units,
+ * one finer than ns, 10^-127 s, saturation, a negative offset; five
+ * interfaces (the table grows past 4); options cut short. */
+static void timestamp_edges(void **state)
+{
+    static const struct { uint8_t res; uint64_t units; int64_t off; int64_t want; } cases[] = {
+        { 0x80 | 64, (uint64_t)1 << 63, 0, 0 },
+        { 0x80 | 63, (uint64_t)1 << 63, 0, 1000000000 },
+        { 0x80 | 1, 3, 0, 1500000000 },
+        { 0, 5, 0, 5000000000 },
+        { 9, 5, 0, 5 },
+        { 10, 55, 0, 5 },
+        { 0x7f, UINT64_MAX, 0, 0 },
+        { 0, (uint64_t)1 << 40, 0, INT64_MAX },
+        { 6, 3000000, -1, 2000000000 },
+    };
+    char err[NR_ERRBUF_SIZE];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct nr_pcapng g = { .in_section = 1 };
+        struct nr_pcapng_pkt pkt;
+        struct blk k;
+        const uint32_t idb0[] = { pair(1, 0, 0), 0 };
+        const uint32_t idb[] = { pair(1, 0, 0), 0, pair(9, 1, 0), cases[i].res, pair(14, 8, 0),
+                                 (uint32_t)cases[i].off, (uint32_t)((uint64_t)cases[i].off >> 32),
+                                 pair(0, 0, 0) };
+        const uint32_t epb[] = { 4, (uint32_t)(cases[i].units >> 32), (uint32_t)cases[i].units,
+                                 0, 0 };
+
+        for (int n = 0; n < 4; n++) {
+            mkblk(&k, 0, 1, idb0, 2);
+            assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 0);
+        }
+        mkblk(&k, 0, 1, idb, 8);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 0);
+        assert_int_equal(g.nifs, 5);
+        mkblk(&k, 0, 6, epb, 5);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+        if (pkt.ts_ns != cases[i].want)
+            fail_msg("case %zu: %lld ns, want %lld", i, (long long)pkt.ts_ns,
+                     (long long)cases[i].want);
+        nr_pcapng_free(&g);
+    }
+    {
+        struct nr_pcapng g = { .in_section = 1 };
+        struct nr_pcapng_pkt pkt;
+        struct blk k;
+        /* a 1-byte tsresol (padded), an empty one and a short tsoffset (both
+         * ignored), then an option running past the block: still usable */
+        const uint32_t idb[] = { pair(1, 0, 0), 0, pair(9, 1, 0), 0x0a, pair(9, 0, 0),
+                                 pair(14, 4, 0), 5, pair(2, 40, 0) };
+        const uint32_t epb[] = { 0, 0, 50, 0, 0 };
+
+        mkblk(&k, 0, 1, idb, 8);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 0);
+        assert_int_equal(g.ifs[0].tsresol, 10);
+        assert_int_equal(g.ifs[0].tsoffset, 0);
+        mkblk(&k, 0, 6, epb, 5);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+        assert_int_equal(pkt.ts_ns, 5);
+        nr_pcapng_free(&g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resolutions_offsets_snaplen),
         cmocka_unit_test(truncated_file_record),
         cmocka_unit_test(short_packet_block),
+        cmocka_unit_test(block_lengths),
+        cmocka_unit_test(blocks_both_orders),
+        cmocka_unit_test(block_errors),
+        cmocka_unit_test(timestamp_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
