@@ -4,6 +4,8 @@
  * finer than nanoseconds) and if_tsoffset give the right nanoseconds; a
  * simple packet block is cut to its interface's snap length; the capture
  * is reported as pcapng with the first interface's link type. */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include "nr_err.h"
 #include "nr_pcapng.h"
 #include "nr_pktfile.h"
+#include "pktgen.h"
 
 /* A capture under construction, little-endian. */
 struct cap {
@@ -515,6 +518,52 @@ static void timestamp_edges(void **state)
     }
 }
 
+/* A file read whole: a TCP stream with a hole the capture never fills is
+ * flushed at the end (the hole a gap: 3 + 10 + 3 bytes of stream), stdin
+ * ("-") is read and left open, a missing file is -1 with its path and
+ * cause and *out zeroed. */
+static void file_end_flushes(void **state)
+{
+    char path[] = "/tmp/nr-mut-pktfile-XXXXXX", err[NR_ERRBUF_SIZE], want[160];
+    struct pg_sink sink = { 0 };
+    struct pg_conn c;
+    struct nr_pktfile out;
+    int fd = mkstemp(path), saved;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(pg_open_file(&sink, path), 0);
+    pg_conn_init(&c, &sink, 40000, 80, 1000, 5000);
+    pg_handshake(&c);
+    pg_seg(&c, 0, NR_TCP_ACK, "abc", 3);
+    pg_seg_at(&c, 0, NR_TCP_ACK, c.seq[0] + 10, "xyz", 3);
+    pg_close_file(&sink);
+    assert_int_equal(nr_pktfile_read_file(path, NULL, &out, err), 0);
+    assert_int_equal(out.st.frames, 5);
+    assert_int_equal(nr_flowtab_count(out.ft), 1);
+    assert_int_equal(nr_conn_stream_size(nr_flowtab_conn(out.ft, 0), 0), 16);
+    nr_pktfile_free(&out);
+    /* the same through stdin */
+    saved = dup(0);
+    fd = open(path, O_RDONLY);
+    assert_int_equal(dup2(fd, 0), 0);
+    close(fd);
+    assert_int_equal(nr_pktfile_read_file("-", NULL, &out, err), 0);
+    assert_int_equal(out.st.frames, 5);
+    assert_true(fcntl(0, F_GETFD) >= 0); /* not closed */
+    nr_pktfile_free(&out);
+    dup2(saved, 0);
+    close(saved);
+    unlink(path);
+    memset(&out, 0x5a, sizeof(out));
+    assert_int_equal(nr_pktfile_read_file(path, NULL, &out, err), -1);
+    snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
+    assert_string_equal(err, want);
+    assert_null(out.ft);
+    assert_int_equal(out.st.frames, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +574,7 @@ int main(void)
         cmocka_unit_test(blocks_both_orders),
         cmocka_unit_test(block_errors),
         cmocka_unit_test(timestamp_edges),
+        cmocka_unit_test(file_end_flushes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
