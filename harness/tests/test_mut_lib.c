@@ -193,6 +193,74 @@ static void errbuf_helpers(void **state)
     assert_string_equal(err, want);
 }
 
+/* A step log with every kind of line it knows and some it must skip: the
+ * clock, endpoints (their local address), steps with line, text, start and
+ * end (us) and the failed mark, drop counts (lines indented or not). */
+static void ladder_log_lines(void **state)
+{
+    static const char text[] =
+        "  0.000000 clock: 0 is 1700000000.123456\n"
+        "  0.000100 endpoint a tcp 127.0.0.1:40000 127.0.0.1:80\n"
+        "  0.000200 endpoint srv target 127.0.0.1:81\n"
+        "  0.000300 endpoint x tcp\n"
+        "  0.010000 3: connect a = tcp 127.0.0.1:80  [ok, 1.5 ms]\n"
+        "12.345678 17: expect a \"x\"  [FAILED, 2000 ms]\n"
+        "  0.5 4: send a \"[x]\"  [ok, 0 ms]\n"
+        "  1.000000 123456789: sleep 1ms  [ok, 1 ms]\n"
+        "  1.000000 5:no space  [ok, 1 ms]\n"
+        "  1.000000 6: no bracket\n"
+        "  1.000000 7: one space [ok, 1 ms]\n"
+        "  1.000000 8: no comma  [ok 1 ms]\n"
+        "  1.000000 9: no number  [ok, ms]\n"
+        "  1.000000 x: not a line number  [ok, 1 ms]\n"
+        "  1.000000 10:   [ok, 1 ms]\n"
+        "garbage 11: x  [ok, 1 ms]\n"
+        "  1.000000capture: 9 packets, 100 dropped by the kernel\n"
+        "  1.000000 capture: 3 packets, 12 dropped by the kernel\n"
+        "1.000000 capture: 1 packets, 5 dropped by the kernel\n"
+        "1.000000 capture: none dropped by the kernel";
+    struct nr_ladder_log log;
+
+    (void)state;
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)text, sizeof(text) - 1, &log), 0);
+    assert_int_equal(log.have_clock, 1);
+    assert_int_equal(log.clock_us, 1700000000123456LL);
+    assert_int_equal(log.nnames, 2);
+    assert_string_equal(log.names[0].name, "a");
+    assert_string_equal(log.names[0].addr, "127.0.0.1:40000");
+    assert_string_equal(log.names[1].name, "srv");
+    assert_string_equal(log.names[1].addr, "127.0.0.1:81");
+    assert_int_equal(log.nsteps, 5);
+    assert_int_equal(log.steps[0].line, 3);
+    assert_string_equal(log.steps[0].text, "connect a = tcp 127.0.0.1:80");
+    assert_int_equal(log.steps[0].end_us, 10000);
+    assert_int_equal(log.steps[0].start_us, 8500);
+    assert_int_equal(log.steps[0].failed, 0);
+    assert_int_equal(log.steps[1].line, 17);
+    assert_string_equal(log.steps[1].text, "expect a \"x\"");
+    assert_int_equal(log.steps[1].end_us, 12345678);
+    assert_int_equal(log.steps[1].start_us, 10345678);
+    assert_int_equal(log.steps[1].failed, 1);
+    assert_int_equal(log.steps[2].line, 4);
+    assert_string_equal(log.steps[2].text, "send a \"[x]\"");
+    assert_int_equal(log.steps[2].end_us, 500000);
+    assert_int_equal(log.steps[2].start_us, 500000);
+    assert_int_equal(log.steps[3].line, 123456789);
+    assert_int_equal(log.steps[3].start_us, 999000);
+    assert_int_equal(log.steps[4].line, 10); /* a step of no text */
+    assert_string_equal(log.steps[4].text, "");
+    assert_int_equal(log.dropped, 17);
+    nr_ladder_log_free(&log);
+    assert_null(log.steps);
+    assert_int_equal(log.nsteps, 0);
+    assert_int_equal(log.nnames, 0);
+    /* nothing at all */
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)"", 0, &log), 0);
+    assert_int_equal(log.nsteps, 0);
+    assert_int_equal(log.have_clock, 0);
+    nr_ladder_log_free(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +270,7 @@ int main(void)
         cmocka_unit_test(ladder_dropped),
         cmocka_unit_test(loopback_addresses),
         cmocka_unit_test(errbuf_helpers),
+        cmocka_unit_test(ladder_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
