@@ -584,15 +584,46 @@ static void bytes_mismatch_message(void **st)
         fail_msg("the rows around offset 60 are not shown:\n%s", F.fail);
     teardown(NULL);
     buf[AT] ^= 1;
-    buf[70] ^= 1; /* 70 matched: rows from offset 16 (70 - 48, 16-aligned) */
+    buf[71] ^= 1; /* 71 matched: rows from offset 16 (71 - 48, 16-aligned) */
     start(IPPROTO_TCP, "expect a pattern 1000\n");
     peer_write(buf, N);
     peer_fin();
-    step_fails_with(1, "  bytes differ: expected 1000 bytes, 70 matched, 30 more received\n"
-                       "  first difference at offset 70 (0x46)\n");
+    step_fails_with(1, "  bytes differ: expected 1000 bytes, 71 matched, 29 more received\n"
+                       "  first difference at offset 71 (0x47)\n");
     if (!strstr(F.fail, "\n  00000020  ") || !strstr(F.fail, "\n> 00000040  ") ||
-        !strstr(F.fail, "\n  ... 150 more bytes\n"))
-        fail_msg("the rows around offset 70 are not shown:\n%s", F.fail);
+        !strstr(F.fail, "\n  ... 151 more bytes\n"))
+        fail_msg("the rows around offset 71 are not shown:\n%s", F.fail);
+    teardown(NULL);
+    /* fewer expected bytes than the window: all of them (230) */
+    buf[71] ^= 1;
+    buf[AT] ^= 1;
+    start(IPPROTO_TCP, "expect a pattern 230\n");
+    peer_write(buf, N);
+    peer_fin();
+    step_fails_with(1, "  bytes differ: expected 230 bytes, 60 matched, 40 more received\n");
+    if (!strstr(F.fail, "\n  ... 134 more bytes\n"))
+        fail_msg("not the 230 expected bytes:\n%s", F.fail);
+    teardown(NULL);
+    /* more received than the window: 192 bytes past the matched ones */
+    start(IPPROTO_TCP, "expect a pattern 100\n");
+    peer_write(buf, N);
+    peer_write(buf, N);
+    peer_write(buf, N);
+    peer_write(buf, N);
+    peer_fin();
+    step_fails_with(1, "  bytes differ: expected 100 bytes, 60 matched, 340 more received\n");
+    if (!strstr(F.fail, "\n  ... 156 more bytes\n"))
+        fail_msg("not 252 received bytes shown:\n%s", F.fail);
+    teardown(NULL);
+    /* fewer received than the window: all of them (230) */
+    start(IPPROTO_TCP, "expect a pattern 100\n");
+    peer_write(buf, N);
+    peer_write(buf, N);
+    peer_write(buf, 30);
+    peer_fin();
+    step_fails_with(1, "  bytes differ: expected 100 bytes, 60 matched, 170 more received\n");
+    if (!strstr(F.fail, "\n  ... 134 more bytes\n"))
+        fail_msg("not the 230 received bytes:\n%s", F.fail);
 }
 
 /* After the scenario's deadline a bytes claim is not matched against input
