@@ -421,7 +421,9 @@ static void scale_edges(void **state)
                                "fault p down bandwidth 2\n"
                                "fault p up latency 1ms\n"
                                "sleep 86400s\n"
-                               "sleep 0\n";
+                               "sleep 0\n"
+                               "send a \"z\" delay 10ms\n"
+                               "sleep 10ms\n";
     struct nr_scn scn;
     char err[NR_ERRBUF_SIZE];
     const struct nr_step *v;
@@ -441,6 +443,9 @@ static void scale_edges(void **state)
     assert_int_equal(v[6].u.fault.tox.bytes, 0);
     assert_int_equal(v[7].u.sleep.ms, 216000000);
     assert_int_equal(v[8].u.sleep.ms, 0);
+    assert_int_equal(v[9].u.send.delay_ms, 25); /* 10 ms x 2.5 */
+    assert_int_equal(v[9].kind, NR_S_SEND);
+    assert_int_equal(v[10].u.sleep.ms, 25);
     nr_scn_scale(&scn, 100.0);
     assert_int_equal(v[7].u.sleep.ms, INT_MAX);
     nr_scn_free(&scn);
