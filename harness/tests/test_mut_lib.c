@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -261,6 +262,43 @@ static void ladder_log_lines(void **state)
     nr_ladder_log_free(&log);
 }
 
+/* text copied to end exactly at a page that cannot be read: a parser that
+ * looks one byte past its input faults. */
+static const uint8_t *at_page_end(const char *text, size_t n)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uint8_t *m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+
+    assert_true(m != MAP_FAILED);
+    assert_int_equal(mprotect(m + pg, (size_t)pg, PROT_NONE), 0);
+    memcpy(m + pg - n, text, n);
+    return m + pg - n;
+}
+
+/* Numbers that end the log (no newline after them) are read without a
+ * look past its end; a time too long for 64 bits of us is not wrapped. */
+static void ladder_log_edges(void **state)
+{
+    static const char clock_end[] = "  0.000000 clock: 0 is 17";
+    static const char frac_end[] = "  0.000000 clock: 0 is 17.";
+    static const char big[] = "  0.000000 clock: 0 is 9999999999999.5\n";
+    struct nr_ladder_log log;
+
+    (void)state;
+    assert_int_equal(nr_ladder_log_parse(at_page_end(clock_end, sizeof(clock_end) - 1),
+                                         sizeof(clock_end) - 1, &log), 0);
+    assert_int_equal(log.clock_us, 17000000);
+    nr_ladder_log_free(&log);
+    assert_int_equal(nr_ladder_log_parse(at_page_end(frac_end, sizeof(frac_end) - 1),
+                                         sizeof(frac_end) - 1, &log), 0);
+    assert_int_equal(log.clock_us, 17000000);
+    nr_ladder_log_free(&log);
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)big, sizeof(big) - 1, &log), 0);
+    assert_true(log.clock_us > 0);
+    nr_ladder_log_free(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +309,7 @@ int main(void)
         cmocka_unit_test(loopback_addresses),
         cmocka_unit_test(errbuf_helpers),
         cmocka_unit_test(ladder_log_lines),
+        cmocka_unit_test(ladder_log_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
