@@ -194,6 +194,7 @@ static void spawn_files_env_and_cwd(void **st)
     struct nr_proc p;
     FILE *f;
     (void)st;
+    setenv("NR_A", "inherited", 1); /* env_extra's first entry overrides it */
     setenv("NR_C", "inherited", 1);
     setenv("NR_E", "kept", 1);
     snprintf(in, sizeof(in), "%s/in", dir);
@@ -208,17 +209,19 @@ static void spawn_files_env_and_cwd(void **st)
     s.stderr_path = errpath;
     s.cwd = want;
     assert_int_equal(spawn_sh("read l; echo \"$l|$NR_A|$NR_B|${NR_C-unset}|${NR_D-unset}|$NR_E|"
-                              "${LISTEN_FDS-none}|$(pwd)\"; echo oops >&2",
+                              "${LISTEN_FDS-none}|$(pwd)\"; tr '\\0' '\\n' </proc/$$/environ | grep -c '^NR_[A-E]='; "
+                              "echo oops >&2",
                               &s, &p, err), 0);
     assert_true(p.pid > 0);
     assert_true(p.pidfd >= 0);
     assert_int_equal(p.reaped, 0);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
-    snprintf(want, sizeof(want), "from stdin|1|2|unset|unset|kept|none|%s/sub\n", dir);
+    snprintf(want, sizeof(want), "from stdin|1|2|unset|unset|kept|none|%s/sub\n3\n", dir);
     assert_string_equal(slurp("out"), want);
     assert_string_equal(slurp("err"), "oops\n");
     nr_proc_release(&p);
+    unsetenv("NR_A");
     unsetenv("NR_C");
     unsetenv("NR_E");
 }
@@ -257,7 +260,7 @@ static void spawn_activation_fd(void **st)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     setenv("LISTEN_PID", "1", 1);
     s.activation_fd = fd;
-    assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ $(env | grep -c ^LISTEN_)\"; "
+    assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ $(tr '\\0' '\\n' </proc/$$/environ | grep -c ^LISTEN_)\"; "
                               "[ -S /proc/$$/fd/3 ] && echo socket",
                               &s, &p, err), 0);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
@@ -266,6 +269,25 @@ static void spawn_activation_fd(void **st)
     assert_true(fcntl(fd, F_GETFD) >= 0);
     nr_proc_release(&p);
     unsetenv("LISTEN_PID");
+    /* the socket may be the caller's fd 0 */
+    {
+        int saved = dup(0);
+        assert_true(saved >= 0);
+        assert_int_equal(dup2(fd, 0), 0);
+        s.activation_fd = 0;
+        s.env_extra = extra;
+        setenv("LISTEN_PID", "9", 1); /* not in env_extra: dropped for activation alone */
+        assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ $(tr '\\0' '\\n' </proc/$$/environ | grep -c ^LISTEN_)\"; "
+                                  "[ -S /proc/$$/fd/3 ] && echo socket",
+                                  &s, &p, err), 0);
+        assert_int_equal(dup2(saved, 0), 0);
+        close(saved);
+        unsetenv("LISTEN_PID");
+        assert_int_equal(nr_proc_wait(&p, 5000), 1);
+        snprintf(want, sizeof(want), "1 %d %d 2\nsocket\n", (int)p.pid, (int)p.pid);
+        assert_string_equal(slurp("out"), want);
+        nr_proc_release(&p);
+    }
     /* without activation, inherited LISTEN_ variables pass through */
     setenv("LISTEN_PID", "1", 1);
     s.activation_fd = -1;
@@ -312,16 +334,33 @@ static void spawn_resets_signals_and_group(void **st)
     nr_proc_release(&p);
 }
 
+/* Whether fds 0, 1 and 2 are still the ones they were. */
+static void std_fds_intact(const struct stat before[3])
+{
+    for (int i = 0; i < 3; i++) {
+        struct stat sb;
+        assert_int_equal(fstat(i, &sb), 0);
+        assert_true(sb.st_ino == before[i].st_ino && sb.st_dev == before[i].st_dev);
+    }
+}
+
 static void spawn_failures_say_why(void **st)
 {
+    struct stat std[3];
     char err[NR_ERRBUF_SIZE] = "", path[256], *argv[] = { "/nonexistent/prog", NULL };
     char *missing[] = { "no-such-prog-xyz", NULL };
     struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
     struct nr_proc p;
     (void)st;
+    for (int i = 0; i < 3; i++) /* a failure closes only what it opened */
+        if (fstat(i, &std[i]) < 0) {
+            assert_int_equal(open("/dev/null", O_RDWR), i);
+            assert_int_equal(fstat(i, &std[i]), 0);
+        }
     assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
     assert_string_equal(err, "cannot run '/nonexistent/prog' (/nonexistent/prog): No such file "
                              "or directory");
+    std_fds_intact(std);
     assert_int_equal(p.pid > 0 ? kill(p.pid, 0) : -1, -1); /* reaped, no zombie */
     assert_int_equal(p.pidfd, -1);
     make_file("noexec", 0644);
@@ -356,6 +395,7 @@ static void spawn_failures_say_why(void **st)
     assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
     assert_int_equal(p.pid, 0);
     assert_int_equal(p.pidfd, -1);
+    std_fds_intact(std);
     assert_non_null(strstr(err, "cannot run 'no-such-prog-xyz': not an executable file in "
                                 "/nonexistent nor in PATH="));
     /* found in bindir relative to the caller, run from another cwd */
