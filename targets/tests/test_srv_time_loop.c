@@ -19,6 +19,7 @@
 
 #include "nr_err.h"
 #include "tcp-time/reactor.h"
+#include "tcp-time/tt_server.h"
 #include "tnames.h"
 
 /* What the callbacks saw. */
@@ -241,6 +242,79 @@ static void high_descriptor(void **state)
     close(sv[1]);
 }
 
+/* Descriptor 0 (stdin closed) is added, served, changed and removed like
+ * any other. */
+static void descriptor_zero(void **state)
+{
+    struct tt_loop *l = loop();
+    struct seen s = { .del_fd = -1, .reuse_fd = -1 };
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), sv[2];
+
+    (void)state;
+    assert_true(saved >= 0);
+    close(0);
+    pair(sv);
+    assert_int_equal(sv[0], 0);
+    assert_ret_equal(tt_loop_add(l, 0, EPOLLIN, on_io, &s), 0);
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 1);
+    assert_int_equal(s.fd, 0);
+    assert_ret_equal(tt_loop_mod(l, 0, EPOLLOUT), 0);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 1);
+    assert_int_equal(s.events & (EPOLLIN | EPOLLOUT), EPOLLOUT);
+    assert_ret_equal(tt_loop_del(l, 0), 0);
+    assert_ret_equal(tt_loop_del(l, 0), -ENOENT);
+    assert_ret_equal(tt_loop_run_once(l, 0), 0);
+    tt_loop_destroy(l);
+    close(sv[1]);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+}
+
+/* A tcp-time server takes one listening socket (made non-blocking); a
+ * second is -EBUSY and left as it was, also when the first is descriptor
+ * 0.  A descriptor that cannot be made non-blocking or watched is refused
+ * with the cause and taken for nothing: a good one is accepted after it. */
+static void server_listens_once(void **state)
+{
+    struct tt_config cfg = { 0 };
+    char errbuf[NR_ERRBUF_SIZE];
+    struct tt_server *ts = tt_server_create(&cfg, errbuf);
+    int a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), file, saved;
+
+    (void)state;
+    if (!ts)
+        fail_msg("%s", errbuf);
+    assert_true(a >= 0 && b >= 0);
+    assert_int_equal(listen(a, 4), 0);
+    assert_int_equal(listen(b, 4), 0);
+    assert_ret_equal(tt_server_listen(ts, a), 0);
+    assert_true(fcntl(a, F_GETFL) & O_NONBLOCK);
+    assert_ret_equal(tt_server_listen(ts, b), -EBUSY);
+    assert_int_equal(fcntl(b, F_GETFL) & O_NONBLOCK, 0);
+    assert_ret_equal(tt_server_clients(ts), 0);
+    tt_server_destroy(ts);
+    close(a);
+
+    ts = tt_server_create(&cfg, errbuf);
+    assert_non_null(ts);
+    file = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    assert_true(file >= 0);
+    assert_ret_equal(tt_server_listen(ts, -1), -EBADF);
+    assert_ret_equal(tt_server_listen(ts, file), -EPERM);
+    close(file);
+    saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(b, 0), 0);
+    assert_ret_equal(tt_server_listen(ts, 0), 0);
+    assert_ret_equal(tt_server_listen(ts, b), -EBUSY);
+    tt_server_destroy(ts);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +324,8 @@ int main(void)
         cmocka_unit_test(stale_event_skipped),
         cmocka_unit_test(reused_number_gets_new_events_only),
         cmocka_unit_test(high_descriptor),
+        cmocka_unit_test(descriptor_zero),
+        cmocka_unit_test(server_listens_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
