@@ -67,6 +67,74 @@ static void ledger_name_bound(void **state)
     assert_string_not_equal(nr_ledger_name((enum nr_ledger_item)(NR_L_COUNT - 1)), "?");
 }
 
+/* chance(bp) is the first draw modulo 10000 below bp: the draw from state 0
+ * is ...cdaf, 7535 modulo 10000 (3400 modulo 9999). */
+static void chance_threshold(void **state)
+{
+    struct nr_rng r = { .s = 0 };
+
+    (void)state;
+    assert_false(nr_rng_chance(&r, 7535));
+    r.s = 0;
+    assert_true(nr_rng_chance(&r, 7536));
+    r.s = 0;
+    assert_false(nr_rng_chance(&r, 3401));
+}
+
+/* nr_tcp_max_pieces: at least 1 (an empty run too), 1 without slicer or
+ * bandwidth, up to len under slicer 1; and never fewer than the slices
+ * nr_tcp_plan then makes, for slow and fast bandwidths, slicers, both. */
+static void max_pieces_bound(void **state)
+{
+    static const struct { int slicer, band; uint64_t size, var, rate; } cfg[] = {
+        { 0, 0, 0, 0, 0 },    { 1, 0, 1, 0, 0 },    { 1, 0, 5, 4, 0 },   { 0, 1, 0, 0, 50 },
+        { 0, 1, 0, 0, 99 },   { 0, 1, 0, 0, 100 },  { 0, 1, 0, 0, 1000 }, { 1, 1, 7, 2, 1000 },
+        { 1, 1, 3, 0, 250 },
+    };
+    static const size_t lens[] = { 0, 1, 9, 10, 11, 100, 1000, 4097 };
+    static struct nr_piece out[8192];
+    struct nr_faults f = { 0 };
+    struct nr_toxic sl = { .kind = NR_TOX_SLICER, .bytes = 1 };
+
+    (void)state;
+    assert_int_equal(nr_tcp_max_pieces(&f, 0), 1);
+    assert_int_equal(nr_tcp_max_pieces(&f, 1000), 1);
+    nr_faults_add(&f, &sl);
+    assert_int_equal(nr_tcp_max_pieces(&f, 50), 50);
+    assert_int_equal(nr_tcp_max_pieces(&f, 0), 1);
+    {   /* 10 bytes a slice at 1000 B/s, each maybe cut once more: 1 + 100/10 + 1 */
+        struct nr_faults h = { 0 };
+        struct nr_toxic b = { .kind = NR_TOX_BANDWIDTH, .bytes = 1000 };
+        nr_faults_add(&h, &b);
+        assert_int_equal(nr_tcp_max_pieces(&h, 100), 12);
+    }
+    for (size_t i = 0; i < sizeof(cfg) / sizeof(cfg[0]); i++) {
+        for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+            struct nr_faults g = { 0 };
+            struct nr_toxic a = { .kind = NR_TOX_SLICER, .bytes = cfg[i].size, .var = cfg[i].var };
+            struct nr_toxic b = { .kind = NR_TOX_BANDWIDTH, .bytes = cfg[i].rate };
+            struct nr_tcp_state st = { 0 };
+            struct nr_tcp_plan plan;
+            struct nr_rng r = { .s = i * 31 + j };
+            size_t max;
+
+            if (cfg[i].slicer)
+                nr_faults_add(&g, &a);
+            if (cfg[i].band)
+                nr_faults_add(&g, &b);
+            max = nr_tcp_max_pieces(&g, lens[j]);
+            assert_true(max >= 1 && max <= (lens[j] ? lens[j] : 1));
+            assert_int_equal(nr_tcp_plan(&g, &r, &st, lens[j], 0, out, max, &plan), 0);
+            if (plan.npieces > max)
+                fail_msg("config %zu, %zu bytes: %zu slices, max_pieces %zu", i, lens[j],
+                         plan.npieces, max);
+            assert_int_equal(plan.kept, lens[j]);
+            if (max > 1) /* one slot fewer is refused */
+                assert_int_equal(nr_tcp_plan(&g, &r, &st, lens[j], 0, out, max - 1, &plan), -1);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -75,6 +143,8 @@ int main(void)
         cmocka_unit_test(bounds),
         cmocka_unit_test(name_hash),
         cmocka_unit_test(ledger_name_bound),
+        cmocka_unit_test(chance_threshold),
+        cmocka_unit_test(max_pieces_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
