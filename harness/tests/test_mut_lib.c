@@ -283,6 +283,8 @@ static void ladder_log_edges(void **state)
     static const char clock_end[] = "  0.000000 clock: 0 is 17";
     static const char frac_end[] = "  0.000000 clock: 0 is 17.";
     static const char big[] = "  0.000000 clock: 0 is 9999999999999.5\n";
+    static const char ep_end[] = "  0.1 endpoint  a tcp 1.2.3.4:5 6.7.8.9:10\n"
+                                 "  0.1 endpoint b tcp 1.2.3.4:5 6.7.8.9:10 ";
     struct nr_ladder_log log;
 
     (void)state;
@@ -296,6 +298,13 @@ static void ladder_log_edges(void **state)
     nr_ladder_log_free(&log);
     assert_int_equal(nr_ladder_log_parse((const uint8_t *)big, sizeof(big) - 1, &log), 0);
     assert_true(log.clock_us > 0);
+    nr_ladder_log_free(&log);
+    /* an endpoint line at the very end; one whose name is empty (two spaces) */
+    assert_int_equal(nr_ladder_log_parse(at_page_end(ep_end, sizeof(ep_end) - 1),
+                                         sizeof(ep_end) - 1, &log), 0);
+    assert_int_equal(log.nnames, 1);
+    assert_string_equal(log.names[0].name, "b");
+    assert_string_equal(log.names[0].addr, "1.2.3.4:5");
     nr_ladder_log_free(&log);
 }
 
