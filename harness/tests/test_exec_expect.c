@@ -582,6 +582,16 @@ static void bytes_mismatch_message(void **st)
     if (!strstr(F.fail, "\n  00000010  ") || !strstr(F.fail, "\n> 00000030  ") ||
         !strstr(F.fail, "\n  ... 156 more bytes\n") || strstr(F.fail, "\n  00000000  "))
         fail_msg("the rows around offset 60 are not shown:\n%s", F.fail);
+    {
+        /* the expected column holds the payload's bytes 48-63 */
+        char row[80];
+        int o = snprintf(row, sizeof(row), "\n> 00000030  ");
+        for (int i = 0; i < 16; i++)
+            o += snprintf(row + o, sizeof(row) - (size_t)o, "%02x%c", nr_pattern_byte(48 + i),
+                          i == 7 ? '-' : ' ');
+        if (!strstr(F.fail, row))
+            fail_msg("no '%s' in:\n%s", row + 1, F.fail);
+    }
     teardown(NULL);
     buf[AT] ^= 1;
     buf[71] ^= 1; /* 71 matched: rows from offset 16 (71 - 48, 16-aligned) */
@@ -836,6 +846,37 @@ static void stall_timeout_for_each_reading_matcher(void **st)
         assert_true(trickled(steps[i], &t, NULL) >= 380);
         teardown(NULL);
     }
+}
+
+
+/* A row's init returns -1 after exec_fail (exec_match.h), as
+ * exec_match_init does: a payload file that cannot be read. */
+static void row_init_failures(void **st)
+{
+    const struct nr_step *s;
+    struct exec_match m;
+    (void)st;
+    start(IPPROTO_TCP, "expect a file \"/nonexistent/payload\"\n");
+    s = &F.scn.steps.v[1];
+    memset(&m, 0, sizeof(m));
+    m.want = &s->u.expect;
+    m.row = exec_matcher(NR_M_BYTES);
+    assert_int_equal(m.row->init(&F.c, s, &m), -1);
+    assert_non_null(F.c.fail);
+    free(F.c.fail);
+    F.c.fail = NULL;
+    assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), -1);
+    assert_non_null(strstr(F.c.fail, "/nonexistent/payload"));
+}
+
+/* An expect on a connection that is not open (the parser refuses most;
+ * here its name is changed after parsing): -1, named. */
+static void expect_on_a_closed_connection(void **st)
+{
+    (void)st;
+    start(IPPROTO_TCP, "expect a \"x\"\n");
+    snprintf(F.scn.steps.v[1].name, sizeof(F.scn.steps.v[1].name), "zz");
+    step_fails_with(1, "  no open connection named 'zz'\n");
 }
 
 /* ---- lookahead: the echo of a send matched while sending ------------------ */
@@ -1122,7 +1163,8 @@ int main(void)
         T(stall_timeout_counts_from_progress), T(reset_waits_from_the_start),
         T(nothing_waits_its_whole_time), T(unconsumed_input_and_its_end),
         T(udp_failure_shows_the_datagram), T(udp_expected_datagram_too_large),
-        T(match_init_failures), T(match_free_twice), T(stall_timeout_for_each_reading_matcher),
+        T(match_init_failures), T(match_free_twice), T(row_init_failures),
+        T(expect_on_a_closed_connection), T(stall_timeout_for_each_reading_matcher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
