@@ -215,6 +215,8 @@ static void ladder_log_lines(void **state)
         "  1.000000 9: no number  [ok, ms]\n"
         "  1.000000 x: not a line number  [ok, 1 ms]\n"
         "  1.000000 10:   [ok, 1 ms]\n"
+        "  1.000000 : no line number  [ok, 1 ms]\n"
+        "  1.000000 1000000000: ten digits  [ok, 1 ms]\n"
         "garbage 11: x  [ok, 1 ms]\n"
         "  1.000000capture: 9 packets, 100 dropped by the kernel\n"
         "  1.000000 capture: 3 packets, 12 dropped by the kernel\n"
@@ -283,6 +285,7 @@ static void ladder_log_edges(void **state)
     static const char clock_end[] = "  0.000000 clock: 0 is 17";
     static const char frac_end[] = "  0.000000 clock: 0 is 17.";
     static const char big[] = "  0.000000 clock: 0 is 9999999999999.5\n";
+    static const char step_end[] = "  1.000000 5:";
     static const char ep_end[] = "  0.1 endpoint  a tcp 1.2.3.4:5 6.7.8.9:10\n"
                                  "  0.1 endpoint b tcp 1.2.3.4:5 6.7.8.9:10 ";
     struct nr_ladder_log log;
@@ -298,6 +301,11 @@ static void ladder_log_edges(void **state)
     nr_ladder_log_free(&log);
     assert_int_equal(nr_ladder_log_parse((const uint8_t *)big, sizeof(big) - 1, &log), 0);
     assert_true(log.clock_us > 0);
+    nr_ladder_log_free(&log);
+    /* a step line cut after its number's colon */
+    assert_int_equal(nr_ladder_log_parse(at_page_end(step_end, sizeof(step_end) - 1),
+                                         sizeof(step_end) - 1, &log), 0);
+    assert_int_equal(log.nsteps, 0);
     nr_ladder_log_free(&log);
     /* an endpoint line at the very end; one whose name is empty (two spaces) */
     assert_int_equal(nr_ladder_log_parse(at_page_end(ep_end, sizeof(ep_end) - 1),
