@@ -86,7 +86,8 @@ struct nr_tsa {
     int64_t nextseq_ns, lastack_ns;
     uint32_t window;
     int win_scale;             /* -1 unknown, -2 not negotiated */
-    uint32_t dupacks;
+    int32_t dupacks;           /* duplicate ACKs in a row; -1: an ACKed-unseen flag
+                                * was raised against this direction since its last ACK */
     uint32_t last_flags;       /* bits (1 << NR_TA_*) of the last segment */
 };
 

@@ -40,19 +40,16 @@ static void learn_scale(struct nr_conn *c, int dir, const struct nr_pkt *p)
 }
 
 /* The segment-level checks before the retransmission class; returns the
- * flags raised and whether to skip to the end (probe, keep-alive ACK). */
+ * flags raised (a probe, a keep-alive ACK or a probe's ACK ends them). */
 static uint32_t window_checks(const struct nr_conn *c, int dir, const struct nr_pkt *p,
-                              uint32_t seglen, uint32_t win, int *done)
+                              uint32_t seglen, uint32_t win)
 {
     const struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
     uint32_t fl = p->flags, seq = p->seq, ack = p->ack, t = 0;
     int plain = !(fl & SYN_FIN_RST);
 
-    *done = 0;
-    if (seglen == 1 && seq == f->nextseq && r->window == 0) {
-        *done = 1;
+    if (seglen == 1 && seq == f->nextseq && r->window == 0)
         return F(NR_TA_ZERO_WIN_PROBE);
-    }
     if (win == 0 && plain)
         t |= F(NR_TA_ZERO_WIN);
     if (f->nextseq && sd(seq, f->nextseq) > 0 && !(fl & NR_TCP_RST))
@@ -64,37 +61,33 @@ static uint32_t window_checks(const struct nr_conn *c, int dir, const struct nr_
     if (seglen > 0 && r->win_scale != -1 && plain &&
         seq + seglen == r->lastack + (r->win_scale >= 0 ? r->window << r->win_scale : r->window))
         t |= F(NR_TA_WIN_FULL);
-    if (seglen == 0 && plain && seq == f->nextseq && win == f->window) {
-        if (win && ack == f->lastack && (r->last_flags & F(NR_TA_KEEP_ALIVE))) {
-            *done = 1;
-            return t | F(NR_TA_KEEP_ALIVE_ACK);
-        }
-        if (win == 0 && (ack == f->lastack || ack == f->lastack + 1) &&
-            (r->last_flags & F(NR_TA_ZERO_WIN_PROBE))) {
-            *done = 1;
-            return t; /* zero window probe ACK: not counted */
-        }
-        if (win && ack == f->lastack)
-            t |= F(NR_TA_DUP_ACK);
-    }
+    /* (tshark's zero window probe ACK, a repeated zero window after a
+     * probe, is not counted and ends the checks: only a duplicate ACK,
+     * which needs a window, could follow) */
+    if (seglen == 0 && plain && seq == f->nextseq && win && win == f->window &&
+        ack == f->lastack)
+        t |= r->last_flags & F(NR_TA_KEEP_ALIVE) ? F(NR_TA_KEEP_ALIVE_ACK) : F(NR_TA_DUP_ACK);
     return t;
 }
 
-/* Retransmission, fast retransmission, out-of-order or spurious. */
+/* Spurious retransmission (bytes the peer acknowledged already), fast
+ * retransmission, out-of-order or retransmission, in tshark 4.0's order. */
 static uint32_t rexmit_class(const struct nr_conn *c, int dir, const struct nr_pkt *p,
                              uint32_t seglen, int64_t ts)
 {
     const struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
-    uint32_t seq = p->seq;
+    uint32_t seq = p->seq, end = seq + seglen + ((p->flags & (NR_TCP_SYN | NR_TCP_FIN)) ? 1 : 0);
     int behind = f->nextseq && sd(seq, f->nextseq) < 0;
     int64_t ooo = c->ta_rtt_ns > 0 ? c->ta_rtt_ns : 3000000;
 
-    if (behind && r->dupacks >= 2 && r->lastack == seq && ts - r->lastack_ns < 20000000)
-        return F(NR_TA_FAST_RETRANS) | F(NR_TA_RETRANS);
-    if (behind && ts - f->nextseq_ns < ooo && f->nextseq != seq + seglen)
-        return F(NR_TA_OOO);
+    if (seglen > 1 && seq == f->nextseq - 1)
+        behind = 0; /* new data after a possible zero window probe */
     if (seglen > 0 && r->lastack && sd(seq + seglen, r->lastack) <= 0)
         return F(NR_TA_SPURIOUS) | F(NR_TA_RETRANS);
+    if (behind && r->dupacks >= 2 && r->lastack == seq && ts - r->lastack_ns < 20000000)
+        return F(NR_TA_FAST_RETRANS) | F(NR_TA_RETRANS);
+    if (behind && ts - f->nextseq_ns < ooo && f->nextseq != end)
+        return F(NR_TA_OOO);
     return behind ? F(NR_TA_RETRANS) : 0;
 }
 
@@ -103,7 +96,6 @@ void nr_flow_ana_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int6
     struct nr_tsa *f = &c->tsa[dir], *r = &c->tsa[!dir];
     uint32_t fl = p->flags, seq = p->seq, ack = p->ack;
     uint32_t seglen = (uint32_t)p->wirelen, win, t, nextseq;
-    int done;
 
     if ((fl & (NR_TCP_SYN | NR_TCP_ACK)) == NR_TCP_SYN)
         c->ta_syn_ns = ts;
@@ -120,19 +112,24 @@ void nr_flow_ana_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int6
         r->base_set = 1;
         r->base_seq = ack - 1;
     }
-    t = window_checks(c, dir, p, seglen, win, &done);
+    t = window_checks(c, dir, p, seglen, win);
     if (!(t & F(NR_TA_DUP_ACK)))
         f->dupacks = 0;
     else
-        f->dupacks++;
-    if (!done) {
-        if (r->maxseqtobeacked && sd(ack, r->maxseqtobeacked) > 0 && (fl & NR_TCP_ACK)) {
-            t |= F(NR_TA_ACK_LOST);
+        f->dupacks = f->dupacks < 0 ? 1 : f->dupacks + 1;
+    /* ACKed unseen: once per missing run; while the sender of those bytes
+     * sends no new ACK, further ACKs past them are not flagged again */
+    if (r->maxseqtobeacked && sd(ack, r->maxseqtobeacked) > 0 && (fl & NR_TCP_ACK)) {
+        if (sd(r->maxseqtobeacked, r->nextseq) > 0) {
             r->maxseqtobeacked = r->nextseq;
+            t |= F(NR_TA_ACK_LOST);
+        } else if (r->dupacks == 0) {
+            t |= F(NR_TA_ACK_LOST);
+            r->dupacks = -1;
         }
-        if ((seglen > 0 || (fl & (NR_TCP_SYN | NR_TCP_FIN))) && !(t & F(NR_TA_KEEP_ALIVE)))
-            t |= rexmit_class(c, dir, p, seglen, ts);
     }
+    if ((seglen > 0 || (fl & (NR_TCP_SYN | NR_TCP_FIN))) && !(t & F(NR_TA_KEEP_ALIVE)))
+        t |= rexmit_class(c, dir, p, seglen, ts);
     nextseq = seq + seglen + ((fl & (NR_TCP_SYN | NR_TCP_FIN)) ? 1 : 0);
     if (!(t & F(NR_TA_ZERO_WIN_PROBE))) {
         if (!f->nextseq || sd(nextseq, f->nextseq) > 0) {

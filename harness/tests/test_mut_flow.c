@@ -263,6 +263,7 @@ static const struct step spurious[] = {
     { 1, A, 1, 21, 0, W, 0, -1, "" },
     { 0, P | A, 1, 1, 20, W, 500, -1, "retransmission spurious_retransmission" },
     { 0, P | A, 11, 1, 10, W, 500, -1, "retransmission spurious_retransmission" },
+    { 0, P | A, 1, 1, 21, W, 500, -1, "retransmission" }, /* one byte past the ACK */
 };
 
 /* ACKed unseen: the peer acknowledges bytes never captured. */
@@ -353,6 +354,47 @@ static const struct step midstream_server_new_syn[] = {
     { 1, S, 5000, 0, 0, W, 0, -1, "" },
 };
 
+/* Probes of tshark's finer rules (expectations filled from tshark). */
+static const struct step ack_lost_twice[] = {
+    HS,
+    { 0, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 1, A, 1, 31, 0, W, 0, -1, "ack_lost_segment" },
+    { 1, P | A, 1, 31, 7, W, 0, -1, "" },
+    { 1, A, 8, 31, 0, W, 0, -1, "duplicate_ack" },
+    { 1, A, 8, 31, 0, W, 0, -1, "duplicate_ack" },
+    { 0, A, 11, 8, 0, W, 0, -1, "" },
+    { 1, A, 8, 31, 0, W, 0, -1, "ack_lost_segment duplicate_ack" },
+};
+static const struct step one_below_next[] = {
+    HS,
+    { 0, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 0, P | A, 10, 1, 5, W, 0, -1, "" },
+};
+static const struct step spurious_fast[] = {
+    { 0, S, 0, 0, 0, W, 0, -1, "" },
+    { 1, S | A, 0, 1, 0, W, 20, -1, "" },
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 0, P | A, 1, 1, 20, W, 0, -1, "" },
+    { 1, A, 1, 21, 0, W, 0, -1, "" },
+    { 0, P | A, 1, 1, 10, W, 0, -1, "retransmission spurious_retransmission" },
+};
+static const struct step fin_resend_fast[] = {
+    HS,
+    { 0, F | A, 1, 1, 0, W, 0, -1, "" },
+    { 0, F | A, 1, 1, 0, W, 0, -1, "retransmission" },
+};
+
+/* Duplicate ACKs from a side whose own bytes were just ACKed unseen. */
+static const struct step dup_after_ack_lost[] = {
+    HS,
+    { 0, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 1, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 0, A, 11, 31, 0, W, 0, -1, "ack_lost_segment" },
+    { 1, A, 11, 1, 0, W, 0, -1, "duplicate_ack" },
+    { 1, A, 11, 1, 0, W, 0, -1, "duplicate_ack" },
+    { 0, P | A, 1, 31, 10, W, 0, -1, "retransmission fast_retransmission" },
+};
+
 static void tshark_flags_per_packet(void **state)
 {
     static const struct flow_case cases[] = {
@@ -378,6 +420,12 @@ static void tshark_flags_per_packet(void **state)
         CASE("closed-same-isn", 1000, 5000, closed_same_isn),
         CASE("midstream-server-syn", 1000, 5000, midstream_server_syn),
         CASE("midstream-server-new-syn", 1000, 5000, midstream_server_new_syn),
+        CASE("ack-lost-twice", 1000, 5000, ack_lost_twice),
+        CASE("one-below-next", 1000, 5000, one_below_next),
+        CASE("spurious-fast", 1000, 5000, spurious_fast),
+        CASE("fin-resend-fast", 1000, 5000, fin_resend_fast),
+        CASE("dup-after-ack-lost", 1000, 5000, dup_after_ack_lost),
+        CASE("ack-lost-twice-wrap", 0xfffffffau, 0xfffffff0u, ack_lost_twice),
     };
 
     (void)state;
@@ -795,6 +843,45 @@ static void zeek_sizes(void **state)
     nr_flowtab_free(ft);
 }
 
+/* A SYN-ACK seen before its SYN (ports no server list names): the SYN is
+ * the same connection (zeek's IsReuse), whose roles then flip (the SYN's
+ * sender originates); a SYN with another number is a new connection. */
+static void syn_after_its_syn_ack(void **state)
+{
+    for (int other = 0; other < 2; other++) {
+        struct nr_flowtab *ft = nr_flowtab_new(NULL);
+        struct nr_pkt p = mkpkt(4, IPPROTO_TCP, 0x0a000002, 9999, 0x0a000001, 40001, S | A);
+        const struct nr_conn *c;
+        (void)state;
+        assert_non_null(ft);
+        p.seq = 5000;
+        p.ack = 1001;
+        p.caplen = p.wirelen = 0;
+        assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), 0);
+        p = mkpkt(4, IPPROTO_TCP, 0x0a000001, 40001, 0x0a000002, 9999, S);
+        p.seq = other ? 7000 : 1000;
+        p.caplen = p.wirelen = 0;
+        assert_int_equal(nr_flowtab_add(ft, &p, 2, 60), other);
+        p = mkpkt(4, IPPROTO_TCP, 0x0a000001, 40001, 0x0a000002, 9999, A);
+        p.seq = other ? 7001 : 1001;
+        p.ack = 5001;
+        p.caplen = p.wirelen = 0;
+        assert_int_equal(nr_flowtab_add(ft, &p, 3, 60), other);
+        nr_flowtab_finish(ft);
+        c = nr_flowtab_conn(ft, (size_t)other);
+        if (!other) {
+            assert_int_equal(c->port[0], 40001);
+            assert_true(c->flipped);
+            assert_true(c->handshake);
+            check_conn(c, "S1", "Hs^A", 0, 0);
+        } else {
+            assert_int_equal(nr_flowtab_count(ft), 2);
+            check_conn(nr_flowtab_conn(ft, 0), "OTH", "H", 0, 0);
+        }
+        nr_flowtab_free(ft);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -805,6 +892,7 @@ int main(void)
         cmocka_unit_test(many_flows_are_kept_apart),
         cmocka_unit_test(first_packet_roles),
         cmocka_unit_test(zeek_sizes),
+        cmocka_unit_test(syn_after_its_syn_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
