@@ -7,6 +7,7 @@
  * stream that ends early or goes silent, extra data, the wrong length,
  * data during `nothing`, a reset for an EOF and back, the wrong sender. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -879,6 +880,34 @@ static void expect_on_a_closed_connection(void **st)
     step_fails_with(1, "  no open connection named 'zz'\n");
 }
 
+
+/* An expect on a TCP listener (the parser refuses it; here the name is
+ * changed after parsing) names the fix. */
+static void expect_on_a_listener(void **st)
+{
+    (void)st;
+    start(IPPROTO_TCP, "listen b = tcp 127.0.0.1:0\nexpect a \"x\"\n");
+    assert_int_equal(run_step(1), 0);
+    snprintf(F.scn.steps.v[2].name, sizeof(F.scn.steps.v[2].name), "b");
+    step_fails_with(2, "  'b' is a listener: accept a connection first\n");
+}
+
+/* `nothing within 0ms` looks once and holds at once (not the step timeout). */
+static void nothing_within_zero(void **st)
+{
+    int64_t t0;
+    (void)st;
+    start(IPPROTO_TCP, "expect a nothing within 0ms\n");
+    t0 = nr_now_ms();
+    step_passes(1);
+    assert_true(nr_now_ms() - t0 < 200);
+    teardown(NULL);
+    start(IPPROTO_UDP, "expect a nothing within 0ms\n");
+    t0 = nr_now_ms();
+    step_passes(1);
+    assert_true(nr_now_ms() - t0 < 200);
+}
+
 /* ---- lookahead: the echo of a send matched while sending ------------------ */
 
 /* The peer echoes everything, with one byte flipped at flip (or none). */
@@ -926,12 +955,16 @@ static const char *echo_run(const char *steps)
 
 static void lookahead_matches_the_echo_while_sending(void **st)
 {
-    const char *log;
+    const char *log, *p;
     (void)st;
     log = echo_run("send a pattern 16777216\nshutdown a write\nexpect a pattern 16777216\n"
                    "expect a eof\n");
     if (!strstr(log, "of 'a' matched ahead, while sending"))
         fail_msg("the echo was not matched ahead:\n%s", log);
+    /* the step's line after the time stamp (indented in an instance) */
+    p = strstr(log, " 5: ");
+    if (!p || !isdigit((unsigned char)p[-1]) || !strstr(p, " bytes of 'a' matched ahead"))
+        fail_msg("no '5: N bytes of 'a' matched ahead' line:\n%s", log);
 }
 
 static void lookahead_stops_at_a_differing_byte(void **st)
@@ -939,11 +972,19 @@ static void lookahead_stops_at_a_differing_byte(void **st)
     struct echo e = { .flip = 12345678 };
     (void)st;
     start(IPPROTO_TCP, "send a pattern 16777216\nshutdown a write\nexpect a pattern 16777216\n");
+    F.c.index = 0; /* as in a repeat: its log lines are indented */
     assert_int_equal(pthread_create(&e.th, NULL, echo_main, &e), 0);
     step_passes(1);
     step_passes(2);
     step_fails_with(3, "bytes differ: expected 16777216 bytes, 12345678 matched");
     pthread_join(e.th, NULL);
+    fflush(F.st.log);
+    {
+        const char *p = strstr(F.log, "   5: ");
+        if (!p || !isdigit((unsigned char)p[-1]) || !isdigit((unsigned char)p[6]) ||
+            !strstr(p, " bytes of 'a' matched ahead, while sending\n"))
+            fail_msg("no indented lookahead line:\n%s", F.log);
+    }
 }
 
 /* Only an expect of bytes is matched ahead; another kind waits its turn. */
@@ -1164,7 +1205,7 @@ int main(void)
         T(nothing_waits_its_whole_time), T(unconsumed_input_and_its_end),
         T(udp_failure_shows_the_datagram), T(udp_expected_datagram_too_large),
         T(match_init_failures), T(match_free_twice), T(row_init_failures),
-        T(expect_on_a_closed_connection), T(stall_timeout_for_each_reading_matcher),
+        T(expect_on_a_closed_connection), T(expect_on_a_listener), T(nothing_within_zero), T(stall_timeout_for_each_reading_matcher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
