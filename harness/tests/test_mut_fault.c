@@ -135,6 +135,35 @@ static void max_pieces_bound(void **state)
     }
 }
 
+/* slicer sizes are avg +- var and at least 1: with avg 1 var 1 both 1 and
+ * 2 come (and nothing else); with avg 3 var 1, 2, 3 and 4. */
+static void slice_sizes(void **state)
+{
+    static const uint64_t avg[] = { 1, 3 };
+    static struct nr_piece out[2048];
+
+    (void)state;
+    for (size_t a = 0; a < 2; a++) {
+        struct nr_faults f = { 0 };
+        struct nr_toxic sl = { .kind = NR_TOX_SLICER, .bytes = avg[a], .var = 1 };
+        struct nr_tcp_state st = { 0 };
+        struct nr_tcp_plan plan;
+        struct nr_rng r = { .s = 7 };
+        unsigned seen[8] = { 0 };
+
+        nr_faults_add(&f, &sl);
+        assert_int_equal(nr_tcp_plan(&f, &r, &st, 1000, 0, out, nr_tcp_max_pieces(&f, 1000),
+                                     &plan), 0);
+        for (size_t i = 0; i + 1 < plan.npieces; i++) /* the last may be cut short */
+            seen[out[i].len < 8 ? out[i].len : 7]++;
+        for (uint64_t k = 0; k < 8; k++) {
+            int want = k >= (avg[a] > 1 ? avg[a] - 1 : 1) && k <= avg[a] + 1;
+            if ((seen[k] > 0) != want)
+                fail_msg("avg %d var 1: %u slices of %d bytes", (int)avg[a], seen[k], (int)k);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +174,7 @@ int main(void)
         cmocka_unit_test(ledger_name_bound),
         cmocka_unit_test(chance_threshold),
         cmocka_unit_test(max_pieces_bound),
+        cmocka_unit_test(slice_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
