@@ -339,6 +339,7 @@ static const struct step closed_same_isn[] = {
     { 1, F | A, 1, 2, 0, W, 0, -1, "" },
     { 0, A, 2, 2, 0, W, 0, -1, "" },
     { 0, S, 0, 0, 0, W, 0, -1, "retransmission" },
+    { 1, S | A, 0, 1, 0, W, 0, -1, "retransmission" },
 };
 /* Midstream, then a SYN from the server at the sequence number the
  * client's first ACK implied: zeek's new connection, tshark's same stream. */
