@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -164,6 +165,68 @@ static void slice_sizes(void **state)
     }
 }
 
+/* Names at the table's ends; a kind past the last is neither added nor
+ * removed; removing kind 0 removes only it. */
+static void toxic_sets(void **state)
+{
+    struct { struct nr_faults f; uint8_t after[64]; } g;
+    struct nr_toxic bad = { .kind = NR_TOX_COUNT, .ms = 5 };
+    struct nr_toxic lat = { .kind = NR_TOX_LATENCY, .ms = 5 };
+    struct nr_toxic bw = { .kind = NR_TOX_BANDWIDTH, .bytes = 5 };
+    static const uint8_t zero[64];
+
+    (void)state;
+    assert_string_equal(nr_tox_name(NR_TOX_COUNT), "?");
+    assert_string_equal(nr_tox_name(NR_TOX_LATENCY), "latency");
+    assert_string_equal(nr_tox_name(NR_TOX_TRUNCATE), "truncate");
+    for (int k = 0; k < NR_TOX_COUNT; k++) {
+        const char *n = nr_tox_name((enum nr_tox_kind)k);
+        assert_int_equal(nr_tox_lookup(n, strlen(n)), k);
+    }
+    assert_int_equal(nr_tox_lookup("latencyx", 8), -1);
+    assert_int_equal(nr_tox_lookup("latencyx", 7), NR_TOX_LATENCY);
+    memset(&g, 0, sizeof(g));
+    nr_faults_add(&g.f, &bad);
+    assert_int_equal(g.f.on, 0);
+    assert_memory_equal(g.after, zero, sizeof(zero));
+    nr_faults_add(&g.f, &lat);
+    nr_faults_add(&g.f, &bw);
+    assert_int_equal(g.f.on, 3u);
+    nr_faults_remove(&g.f, NR_TOX_COUNT);
+    assert_int_equal(g.f.on, 3u);
+    nr_faults_remove(&g.f, 0);
+    assert_int_equal(g.f.on, 2u);
+    nr_faults_remove(&g.f, -1);
+    assert_int_equal(g.f.on, 0);
+}
+
+/* latency ms +- jitter: the first draw from state 0 (...cdaf) is 3552
+ * modulo 4001, so 10 ms +- 2 ms is 11.552 ms; a jitter that would go below
+ * 0 gives 0 (0 ms +- 5 ms: 3262 - 5000 < 0). */
+static void latency_jitter(void **state)
+{
+    static const struct { uint64_t ms, jitter; int64_t want; } cases[] = {
+        { 10, 2, 11552 }, { 0, 5, 0 }, { 7, 0, 7000 },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct nr_faults f = { 0 };
+        struct nr_toxic lat = { .kind = NR_TOX_LATENCY, .ms = cases[i].ms,
+                                .jitter_ms = cases[i].jitter };
+        struct nr_tcp_state st = { 0 };
+        struct nr_tcp_plan plan;
+        struct nr_piece out[1];
+        struct nr_rng r = { .s = 0 };
+
+        nr_faults_add(&f, &lat);
+        assert_int_equal(nr_tcp_plan(&f, &r, &st, 10, 1000000, out, 1, &plan), 0);
+        assert_int_equal(plan.npieces, 1);
+        assert_int_equal(out[0].at_us - 1000000, cases[i].want);
+        assert_int_equal(plan.delayed, cases[i].want > 0 ? 10 : 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +238,8 @@ int main(void)
         cmocka_unit_test(chance_threshold),
         cmocka_unit_test(max_pieces_bound),
         cmocka_unit_test(slice_sizes),
+        cmocka_unit_test(toxic_sets),
+        cmocka_unit_test(latency_jitter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
