@@ -170,6 +170,9 @@ static void malformed_heads(void **state)
     BAD("HTTP/1.1 200 OK\r\nA : v\r\n\r\n", "header name at offset 18");
     BAD("HTTP/1.1 200 OK\r\nA\0B: v\r\n\r\n", "header name at offset 18");
     BAD("HTTP/1.1 200 OK\r\nA: v\0w\r\n\r\n", "control character in header value");
+    BAD("HTTP/1.1 200 OK\r\nA: v\x1fw\r\n\r\n", "control character in header value");
+    BAD("HTTP/1.1 200 OK\r\nA: v\x7fw\r\n\r\n", "control character in header value");
+    BAD("HTTP/1.1 200 O\x1fK\r\n\r\n", "control character in reason at offset 14");
     BAD("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n", "overflow");
     BAD("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", "overflow");
     BAD("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "non-digit");

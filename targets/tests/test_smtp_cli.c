@@ -129,7 +129,8 @@ static void connect_errors(void **state)
 /* With SOURCE_DATE_EPOCH the message is reproducible: the Date is that
  * time, the Message-ID's hex part the FNV-1a 64 of the epoch text, the
  * subject and the body (computed apart: 04007b2696258a76); an epoch that
- * is not a number of seconds is a usage error and prints nothing. */
+ * is not a number of seconds is a usage error and prints nothing.  A
+ * --max-size of the message's length takes it, one less refuses it (10). */
 static void dry_run_reproducible(void **state)
 {
     static const char want[] = "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
@@ -143,6 +144,9 @@ static void dry_run_reproducible(void **state)
                                "\r\n";
     char *args[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to",
                      "b@example.org", "--subject", "hi", "--dry-run", NULL };
+    char size[24], want_err[128];
+    char *sized[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to",
+                      "b@example.org", "--subject", "hi", "--dry-run", "--max-size", size, NULL };
     char *good[] = { "SOURCE_DATE_EPOCH=1700000000", NULL };
     char *bad[] = { "SOURCE_DATE_EPOCH=17x", NULL };
     char out[2048], err[1024];
@@ -153,6 +157,16 @@ static void dry_run_reproducible(void **state)
     assert_int_equal(run_args(args, bad, out, err, sizeof(err)), 2);
     assert_string_equal(out, "");
     assert_string_equal(err, "smtp-send: SOURCE_DATE_EPOCH is not a number of seconds\n");
+    /* --max-size: a message of exactly that size goes, one byte more does not */
+    snprintf(size, sizeof(size), "%zu", strlen(want));
+    assert_int_equal(run_args(sized, good, out, err, sizeof(out)), 0);
+    assert_string_equal(out, want);
+    snprintf(size, sizeof(size), "%zu", strlen(want) - 1);
+    assert_int_equal(run_args(sized, good, out, err, sizeof(err)), 10);
+    assert_string_equal(out, "");
+    snprintf(want_err, sizeof(want_err), "smtp-send: the message is %zu bytes, over --max-size %zu\n",
+             strlen(want), strlen(want) - 1);
+    assert_string_equal(err, want_err);
 }
 
 /* --attach FILE in a dry run: the file's bytes go base64 in a second

@@ -153,6 +153,24 @@ static void test_ehlo_keywords(void **state)
     assert_false(e.pipelining || e.size || e.auth_plain || e.auth_login);
 }
 
+/* max_lines is input: a call keeps it, so the next reply parsed with the
+ * same struct has the same limit. */
+static void test_max_lines_kept(void **state)
+{
+    const char *two = "250-a\r\n250 b\r\n", *three = "250-a\r\n250-b\r\n250 c\r\n";
+    struct ss_reply r = { .max_lines = 2 };
+
+    (void)state;
+    assert_int_equal(ss_reply_parse((const uint8_t *)two, strlen(two), &r, NULL), (long)strlen(two));
+    assert_int_equal(r.max_lines, 2);
+    assert_int_equal(ss_reply_parse((const uint8_t *)three, strlen(three), &r, NULL),
+                     SS_REPLY_MALFORMED);
+    assert_int_equal(r.max_lines, 2);
+    r.max_lines = 3;
+    assert_int_equal(ss_reply_parse((const uint8_t *)three, strlen(three), &r, NULL),
+                     (long)strlen(three));
+}
+
 /* SIZE alone is advertised with no limit; its argument is taken up to
  * 2^63 - 1, and one that is 2^63, has a non-digit or is empty after the
  * space is not taken (RFC 1870). */
@@ -195,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_ehlo_keywords),
         cmocka_unit_test(test_ehlo_size),
+        cmocka_unit_test(test_max_lines_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
