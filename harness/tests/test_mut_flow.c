@@ -385,6 +385,17 @@ static const struct step fin_resend_fast[] = {
     { 0, F | A, 1, 1, 0, W, 0, -1, "retransmission" },
 };
 
+/* Midstream, closed, then a SYN at the number before the first byte seen:
+ * zeek's new connection, tshark's same stream (its base was seq - 1). */
+static const struct step midstream_closed_syn[] = {
+    { 0, P | A, 1, 1, 5, W, 0, -1, "" },
+    { 1, A, 1, 6, 0, W, 0, -1, "" },
+    { 0, F | A, 6, 1, 0, W, 0, -1, "" },
+    { 1, F | A, 1, 7, 0, W, 0, -1, "" },
+    { 0, A, 7, 2, 0, W, 0, -1, "" },
+    { 0, S, 0, 0, 0, W, 0, -1, "retransmission" },
+};
+
 /* Duplicate ACKs from a side whose own bytes were just ACKed unseen. */
 static const struct step dup_after_ack_lost[] = {
     HS,
@@ -426,12 +437,17 @@ static void tshark_flags_per_packet(void **state)
         CASE("spurious-fast", 1000, 5000, spurious_fast),
         CASE("fin-resend-fast", 1000, 5000, fin_resend_fast),
         CASE("dup-after-ack-lost", 1000, 5000, dup_after_ack_lost),
+        CASE("midstream-closed-syn", 1000, 5000, midstream_closed_syn),
         CASE("ack-lost-twice-wrap", 0xfffffffau, 0xfffffff0u, ack_lost_twice),
     };
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         check_case(&cases[i]);
+    assert_string_equal(nr_ta_name(NR_TA_RETRANS), "retransmission");
+    assert_string_equal(nr_ta_name(NR_TA_KEEP_ALIVE_ACK), "keep_alive_ack");
+    assert_string_equal(nr_ta_name(NR_TA_COUNT), "?");
+    assert_string_equal(nr_ta_name(-1), "?");
 }
 
 /* --- zeek's side and the table --------------------------------------------- */
