@@ -227,6 +227,44 @@ static void latency_jitter(void **state)
     }
 }
 
+/* limit_data reached with a reset_peer after more bytes: a close, not a
+ * reset; 100000 B/s goes out in 1000-byte slices 10 ms apart; a slicer of
+ * 5 bytes bounds 100 bytes at 21 slices. */
+static void limits_and_pace(void **state)
+{
+    struct nr_faults f = { 0 };
+    struct nr_toxic lim = { .kind = NR_TOX_LIMIT_DATA, .bytes = 5 };
+    struct nr_toxic rst = { .kind = NR_TOX_RESET_PEER, .bytes = 100, .by_bytes = 1 };
+    struct nr_toxic bw = { .kind = NR_TOX_BANDWIDTH, .bytes = 100000 };
+    struct nr_toxic sl = { .kind = NR_TOX_SLICER, .bytes = 5 };
+    struct nr_tcp_state st = { 0 };
+    struct nr_tcp_plan plan;
+    struct nr_piece out[16];
+    struct nr_rng r = { .s = 0 };
+
+    (void)state;
+    nr_faults_add(&f, &lim);
+    nr_faults_add(&f, &rst);
+    assert_int_equal(nr_tcp_plan(&f, &r, &st, 10, 0, out, 16, &plan), 0);
+    assert_int_equal(plan.action, NR_TCP_CLOSE);
+    assert_int_equal(plan.kept, 5);
+    assert_int_equal(plan.cut, 5);
+    memset(&f, 0, sizeof(f));
+    memset(&st, 0, sizeof(st));
+    nr_faults_add(&f, &bw);
+    assert_int_equal(nr_tcp_plan(&f, &r, &st, 5000, 0, out, 16, &plan), 0);
+    assert_int_equal(plan.npieces, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(out[i].len, 1000);
+        assert_int_equal(out[i].off, 1000 * i);
+        assert_int_equal(out[i].at_us, 10000 * (int64_t)i);
+    }
+    assert_int_equal(st.free_us, 50000);
+    memset(&f, 0, sizeof(f));
+    nr_faults_add(&f, &sl);
+    assert_int_equal(nr_tcp_max_pieces(&f, 100), 21);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +278,7 @@ int main(void)
         cmocka_unit_test(slice_sizes),
         cmocka_unit_test(toxic_sets),
         cmocka_unit_test(latency_jitter),
+        cmocka_unit_test(limits_and_pace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

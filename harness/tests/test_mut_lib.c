@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -223,6 +224,7 @@ static void ladder_log_lines(void **state)
         "1.000000 capture: 1 packets, 5 dropped by the kernel\n"
         "1.000000 capture: none dropped by the kernel";
     struct nr_ladder_log log;
+    struct mallinfo2 before, after;
 
     (void)state;
     assert_int_equal(nr_ladder_log_parse((const uint8_t *)text, sizeof(text) - 1, &log), 0);
@@ -257,6 +259,13 @@ static void ladder_log_lines(void **state)
     assert_null(log.steps);
     assert_int_equal(log.nsteps, 0);
     assert_int_equal(log.nnames, 0);
+    /* everything freed: a second parse and free leave the heap as it was */
+    before = mallinfo2();
+    int rc = nr_ladder_log_parse((const uint8_t *)text, sizeof(text) - 1, &log);
+    nr_ladder_log_free(&log);
+    after = mallinfo2();
+    assert_int_equal(rc, 0);
+    assert_int_equal(after.uordblks, before.uordblks);
     /* nothing at all */
     assert_int_equal(nr_ladder_log_parse((const uint8_t *)"", 0, &log), 0);
     assert_int_equal(log.nsteps, 0);
@@ -286,6 +295,8 @@ static void ladder_log_edges(void **state)
     static const char frac_end[] = "  0.000000 clock: 0 is 17.";
     static const char big[] = "  0.000000 clock: 0 is 9999999999999.5\n";
     static const char step_end[] = "  1.000000 5:";
+    static const char blank_end[] = "  0.1 capture: 1 dropped by the kerne\n   ";
+    static const char clock13[] = "0.0 clock: 0 is 5\n";
     static const char ep_end[] = "  0.1 endpoint  a tcp 1.2.3.4:5 6.7.8.9:10\n"
                                  "  0.1 endpoint b tcp 1.2.3.4:5 6.7.8.9:10 ";
     struct nr_ladder_log log;
@@ -302,6 +313,16 @@ static void ladder_log_edges(void **state)
     assert_int_equal(nr_ladder_log_parse((const uint8_t *)big, sizeof(big) - 1, &log), 0);
     assert_true(log.clock_us > 0);
     nr_ladder_log_free(&log);
+    /* a drop count whose words are cut short; a blank line ending the log */
+    assert_int_equal(nr_ladder_log_parse(at_page_end(blank_end, sizeof(blank_end) - 1),
+                                         sizeof(blank_end) - 1, &log), 0);
+    assert_int_equal(log.dropped, 0);
+    nr_ladder_log_free(&log);
+    /* the shortest clock line */
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)clock13, sizeof(clock13) - 1, &log), 0);
+    assert_int_equal(log.have_clock, 1);
+    assert_int_equal(log.clock_us, 5000000);
+    nr_ladder_log_free(&log);
     /* a step line cut after its number's colon */
     assert_int_equal(nr_ladder_log_parse(at_page_end(step_end, sizeof(step_end) - 1),
                                          sizeof(step_end) - 1, &log), 0);
@@ -316,8 +337,15 @@ static void ladder_log_edges(void **state)
     nr_ladder_log_free(&log);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    /* glibc's per-thread cache keeps freed blocks counted as in use: without
+     * it mallinfo2 shows whether the ladder log frees all it allocated */
+    if (!getenv("GLIBC_TUNABLES")) {
+        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
+        execv("/proc/self/exe", argv);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(likely_server_ports),
         cmocka_unit_test(activation_fd_cloexec),
