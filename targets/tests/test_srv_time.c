@@ -208,6 +208,8 @@ static void socket_activation(void **state)
     itest_stop(&s);
 }
 
+/* SIGTERM with three clients connected: the log says so, and the server
+ * exits 0 within 1 s. */
 static void sigterm_with_clients(void **state)
 {
     struct itest_srv s;
@@ -219,6 +221,8 @@ static void sigterm_with_clients(void **state)
         fds[i] = itest_connect(&s);
     expect_reply(fds[0], "hi\n");
     assert_int_equal(nr_write_all(fds[1], "pending", 7, 2000), 0);
+    nr_proc_signal(&s.proc, SIGTERM);
+    itest_expect_log(&s, "tcp-time: shutting down", "tcp-time: shutting down, closing 3 clients");
     itest_stop(&s); /* exit 0 within 1 s, clients still connected */
     for (int i = 0; i < 3; i++)
         close(fds[i]);
