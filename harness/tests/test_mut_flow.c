@@ -899,6 +899,25 @@ static void syn_after_its_syn_ack(void **state)
     }
 }
 
+/* nr_flow_tcp_packet (nr_flow_int.h) returns 0 when nothing failed. */
+static void tcp_packet_returns_zero(void **state)
+{
+    struct nr_flow_opts keep = { .keep_data = 1 };
+    struct nr_flowtab *ft = nr_flowtab_new(&keep);
+    struct nr_pkt p = mkpkt(4, IPPROTO_TCP, 0x0a000001, 40001, 0x0a000002, 9999, S);
+
+    (void)state;
+    assert_non_null(ft);
+    p.caplen = p.wirelen = 0;
+    assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), 0);
+    p.flags = A;
+    p.seq = 1001;
+    p.caplen = p.wirelen = 1;
+    assert_int_equal(nr_flow_tcp_packet(nr_flowtab_conn(ft, 0), 0, &p, &keep), 0);
+    assert_int_equal(nr_flowtab_conn(ft, 0)->stream[0].len, 1);
+    nr_flowtab_free(ft);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -910,6 +929,7 @@ int main(void)
         cmocka_unit_test(first_packet_roles),
         cmocka_unit_test(zeek_sizes),
         cmocka_unit_test(syn_after_its_syn_ack),
+        cmocka_unit_test(tcp_packet_returns_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
