@@ -899,6 +899,68 @@ static void syn_after_its_syn_ack(void **state)
     }
 }
 
+/* zeek's endpoint states across unusual orders (conn_state and history). */
+static void zeek_state_orders(void **state)
+{
+    /* a SYN at the start guessed from a midstream first packet: the same
+     * connection, its originator back to SYN_SENT */
+    static const struct step partial_then_syn[] = {
+        { 0, A, 1, 1, 0, W, 0, -1, NULL },
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+    };
+    /* the responder's FIN then RST, the originator's FIN: the responder
+     * counts as closed again (SF, not RSTR) */
+    static const struct step fin_rst_fin[] = {
+        HS,
+        { 1, F | A, 1, 1, 0, W, 0, -1, NULL },
+        { 1, R, 2, 0, 0, W, 0, -1, NULL },
+        { 0, F | A, 1, 2, 0, W, 0, -1, NULL },
+    };
+    /* a RST after both FINs leaves it SF */
+    static const struct step rst_after_close[] = {
+        HS,
+        { 0, F | A, 1, 1, 0, W, 0, -1, NULL },
+        { 1, F | A, 1, 2, 0, W, 0, -1, NULL },
+        { 0, R, 2, 0, 0, W, 0, -1, NULL },
+    };
+    /* after the originator's FIN only, its RST resets it */
+    static const struct step rst_after_own_fin[] = {
+        HS,
+        { 0, F | A, 1, 1, 0, W, 0, -1, NULL },
+        { 0, R, 2, 0, 0, W, 0, -1, NULL },
+    };
+    /* a midstream responder answering a midstream originator */
+    static const struct step midstream_both[] = {
+        { 0, P | A, 1, 1, 3, W, 0, -1, NULL },
+        { 1, P | A, 1, 4, 2, W, 0, -1, NULL },
+        { 0, F | A, 4, 3, 0, W, 0, -1, NULL },
+        { 1, F | A, 3, 5, 0, W, 0, -1, NULL },
+    };
+    static const struct {
+        const char *name;
+        const struct step *st;
+        size_t n;
+        const char *state, *history;
+    } cases[] = {
+        { "partial-then-syn", partial_then_syn, 2, "S0", "AS" },
+        { "fin-rst-fin", fin_rst_fin, 6, "SF", "ShAfrF" },
+        { "rst-after-close", rst_after_close, 6, "SF", "ShAFfR" },
+        { "rst-after-own-fin", rst_after_own_fin, 5, "RSTO", "ShAFR" },
+        { "midstream-both", midstream_both, 4, "SF", "DdFf" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct nr_flowtab *ft = feed(cases[i].name, 1000, 5000, cases[i].st, cases[i].n);
+        const struct nr_conn *c = nr_flowtab_conn(ft, 0);
+        assert_int_equal(nr_flowtab_count(ft), 1);
+        if (strcmp(nr_conn_state(c), cases[i].state) || strcmp(c->history, cases[i].history))
+            fail_msg("%s: %s %s, want %s %s", cases[i].name, nr_conn_state(c), c->history,
+                     cases[i].state, cases[i].history);
+        nr_flowtab_free(ft);
+    }
+}
+
 /* nr_flow_tcp_packet (nr_flow_int.h) returns 0 when nothing failed. */
 static void tcp_packet_returns_zero(void **state)
 {
@@ -930,6 +992,7 @@ int main(void)
         cmocka_unit_test(zeek_sizes),
         cmocka_unit_test(syn_after_its_syn_ack),
         cmocka_unit_test(tcp_packet_returns_zero),
+        cmocka_unit_test(zeek_state_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
