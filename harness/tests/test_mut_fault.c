@@ -265,6 +265,88 @@ static void limits_and_pace(void **state)
     assert_int_equal(nr_tcp_max_pieces(&f, 100), 21);
 }
 
+/* One datagram's verdict under each toxic at 100%: a drop is only a drop;
+ * corruption of a 1-byte datagram flips a bit of byte 0; reorder holds for
+ * its gap (1 when none given); truncate cuts to its size; delay only when
+ * on; a verdict's corruption never writes past the length given. */
+static void udp_verdicts(void **state)
+{
+    struct nr_toxic drop = { .kind = NR_TOX_DROP, .bp = 10000 };
+    struct nr_toxic cor = { .kind = NR_TOX_CORRUPT, .bp = 10000 };
+    struct nr_toxic reo = { .kind = NR_TOX_REORDER, .bp = 10000 };
+    struct nr_toxic dup = { .kind = NR_TOX_DUPLICATE, .bp = 10000 };
+    struct nr_toxic trunc = { .kind = NR_TOX_TRUNCATE, .bytes = 4 };
+    struct nr_toxic delay = { .kind = NR_TOX_DELAY, .ms = 3 };
+    struct nr_faults f = { 0 };
+    struct nr_udp_verdict v;
+    struct nr_rng r = { .s = 1 };
+    uint8_t buf[8] = { 0 }, zero[8] = { 0 };
+
+    (void)state;
+    nr_faults_add(&f, &drop);
+    nr_faults_add(&f, &cor);
+    nr_faults_add(&f, &dup);
+    nr_udp_decide(&f, &r, 10, &v);
+    assert_int_equal(v.drop, 1);
+    assert_int_equal(v.copies, 0);
+    assert_int_equal(v.corrupt_at, -1);
+    memset(&f, 0, sizeof(f));
+    nr_faults_add(&f, &cor);
+    nr_faults_add(&f, &reo);
+    nr_faults_add(&f, &dup);
+    nr_udp_decide(&f, &r, 1, &v);
+    assert_int_equal(v.drop, 0);
+    assert_int_equal(v.copies, 2);
+    assert_int_equal(v.len, 1);
+    assert_int_equal(v.corrupt_at, 0);
+    assert_true(v.corrupt_mask != 0 && (v.corrupt_mask & (v.corrupt_mask - 1)) == 0);
+    assert_int_equal(v.hold, 1);
+    assert_int_equal(v.delay_us, 0);
+    nr_udp_corrupt(&v, buf, 1);
+    assert_int_equal(buf[0], v.corrupt_mask);
+    reo.gap = 3;
+    nr_faults_add(&f, &reo);
+    nr_faults_add(&f, &trunc);
+    nr_faults_add(&f, &delay);
+    nr_udp_decide(&f, &r, 10, &v);
+    assert_int_equal(v.hold, 3);
+    assert_int_equal(v.len, 4);
+    assert_true(v.corrupt_at >= 0 && v.corrupt_at < 4);
+    assert_int_equal(v.delay_us, 3000);
+    nr_udp_decide(&f, &r, 4, &v); /* exactly the truncation size */
+    assert_int_equal(v.len, 4);
+    v.corrupt_at = 5;
+    memset(buf, 0, sizeof(buf));
+    nr_udp_corrupt(&v, buf, 3);
+    assert_memory_equal(buf, zero, sizeof(buf));
+    /* bandwidth 101 B/s: 1-byte slices 9900 us apart (10^6 / 101, rounded down) */
+    {
+        struct nr_faults g = { 0 };
+        struct nr_toxic bw = { .kind = NR_TOX_BANDWIDTH, .bytes = 101 };
+        struct nr_tcp_state st = { 0 };
+        struct nr_tcp_plan plan;
+        struct nr_piece out[8];
+
+        nr_faults_add(&g, &bw);
+        assert_int_equal(nr_tcp_plan(&g, &r, &st, 2, 0, out, 8, &plan), 0);
+        assert_int_equal(plan.npieces, 2);
+        assert_int_equal(out[1].at_us, 9900);
+        assert_int_equal(st.free_us, 19800);
+    }
+    /* a slow_close removed again: the FIN goes at once */
+    {
+        struct nr_faults g = { 0 };
+        struct nr_toxic sc = { .kind = NR_TOX_SLOW_CLOSE, .ms = 50 };
+        int both = 7;
+
+        nr_faults_add(&g, &sc);
+        assert_int_equal(nr_tcp_fin(&g, 1000, &both), 51000);
+        assert_int_equal(both, 0);
+        nr_faults_remove(&g, NR_TOX_SLOW_CLOSE);
+        assert_int_equal(nr_tcp_fin(&g, 1000, &both), 1000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +361,7 @@ int main(void)
         cmocka_unit_test(toxic_sets),
         cmocka_unit_test(latency_jitter),
         cmocka_unit_test(limits_and_pace),
+        cmocka_unit_test(udp_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
