@@ -27,6 +27,7 @@
 #include "../src/exec_conn.h"
 #include "../src/exec_match.h"
 #include "../src/run.h"
+#include "../../targets/tests/fault_inproc.h"
 
 #define STEP_MS 300 /* the scenario's step timeout: how long a failing wait takes */
 
@@ -252,6 +253,8 @@ static const struct match_case match_cases[] = {
     { "/^a$/", "ab", EXEC_IN_DATAGRAM, EXEC_MATCH_MORE, 0, NULL },
     { "until \"\\r\\n\"", "abc\r\ndef", EXEC_IN_OPEN, EXEC_MATCH_DONE, 5, NULL },
     { "until \"\\r\\n\"", "abc\r", EXEC_IN_OPEN, EXEC_MATCH_MORE, 0, NULL },
+    { "until \"\\r\\n\"", "\r\nabc", EXEC_IN_OPEN, EXEC_MATCH_DONE, 2, NULL }, /* at 0 */
+    { "until \"\\r\\n\"", "", EXEC_IN_OPEN, EXEC_MATCH_MORE, 0, NULL },
     { "until \"\\r\\n\"", "abc\n\r", EXEC_IN_EOF, EXEC_MATCH_MORE, 0, NULL },
     { "length 4", "abcdef", EXEC_IN_OPEN, EXEC_MATCH_DONE, 4, NULL },
     { "length 4", "abcd", EXEC_IN_DATAGRAM, EXEC_MATCH_DONE, 4, NULL },
@@ -798,12 +801,7 @@ static void match_init_failures(void **st)
     struct nr_match odd;
     (void)st;
     start(IPPROTO_TCP, "set r = x\nexpect a /${r}/\n");
-    F.st.vars = calloc(1, sizeof(*F.st.vars));
-    assert_non_null(F.st.vars);
-    snprintf(F.st.vars[0].name, sizeof(F.st.vars[0].name), "r");
-    F.st.vars[0].val = (uint8_t *)strdup("a(");
-    F.st.vars[0].len = 2;
-    F.st.nvars = 1;
+    assert_int_equal(exec_setvar(&F.st, "r", "a(", 2), 0);
     s = &F.scn.steps.v[2];
     assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), -1);
     if (!F.c.fail || !strstr(F.c.fail, "  bad regex /a(/: "))
@@ -1160,6 +1158,54 @@ static void udp_expected_datagram_too_large(void **st)
     step_fails_with(2, "  datagram differs: expected 65536 bytes, got 1 (from");
 }
 
+/* ---- out of memory ------------------------------------------------------------ */
+
+/* A mismatch whose hexdump cannot be made still fails, saying why. */
+static void out_of_memory_in_the_mismatch_report(void **st)
+{
+    const struct nr_step *s;
+    struct exec_match m;
+    unsigned long hit;
+    (void)st;
+    start(IPPROTO_TCP, "expect a \"hello\"\n");
+    s = &F.scn.steps.v[1];
+    for (int n = 1; n <= 2; n++) { /* the expected bytes, the received ones */
+        char spec[16];
+        assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), 0);
+        m.done = 3;
+        snprintf(spec, sizeof(spec), "malloc:%d", n);
+        fault_inproc_set(spec);
+        m.row->report(&F.c, s, &m, (const uint8_t *)"p!", 2, EXEC_IN_EOF, "EOF");
+        hit = fault_inproc_off();
+        exec_match_free(&m);
+        assert_int_equal(hit, 1);
+        if (!F.c.fail || !strstr(F.c.fail, "expect a \"hello\"\n  EOF\n") ||
+            strstr(F.c.fail, "matched"))
+            fail_msg("%s: got %s", spec, F.c.fail ? F.c.fail : "(none)");
+        free(F.c.fail);
+        F.c.fail = NULL;
+    }
+}
+
+/* A UDP expect that cannot allocate its buffer fails with -1. */
+static void out_of_memory_receiving_a_datagram(void **st)
+{
+    int r;
+    unsigned long hit;
+    (void)st;
+    start(IPPROTO_UDP, "expect a \"hi\"\n");
+    datagram("hi", 0);
+    F.c.seq = &F.scn.steps;
+    F.c.seq_at = 1;
+    fault_inproc_set("malloc:1");
+    r = exec_expect(&F.c, &F.scn.steps.v[1]);
+    hit = fault_inproc_off();
+    assert_int_equal(hit, 1);
+    assert_int_equal(r, -1);
+    if (!F.c.fail || !strstr(F.c.fail, "expect a \"hi\"\n  out of memory\n"))
+        fail_msg("got %s", F.c.fail ? F.c.fail : "(none)");
+}
+
 static void udp_none_arrives(void **st)
 {
     (void)st;
@@ -1188,7 +1234,7 @@ static void udp_from_the_wrong_sender(void **st)
 
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         T(matcher_table), T(matcher_in_pieces), T(matcher_regex_window),
@@ -1201,11 +1247,14 @@ int main(void)
         T(udp_length), T(udp_regex), T(udp_regex_empty_datagram),
         T(udp_stream_claims), T(udp_none_arrives), T(udp_nothing),
         T(udp_from_the_wrong_sender), T(udp_received_is_recorded), T(udp_refused),
+        T(out_of_memory_in_the_mismatch_report), T(out_of_memory_receiving_a_datagram),
         T(stall_timeout_counts_from_progress), T(reset_waits_from_the_start),
         T(nothing_waits_its_whole_time), T(unconsumed_input_and_its_end),
         T(udp_failure_shows_the_datagram), T(udp_expected_datagram_too_large),
         T(match_init_failures), T(match_free_twice), T(row_init_failures),
         T(expect_on_a_closed_connection), T(expect_on_a_listener), T(nothing_within_zero), T(stall_timeout_for_each_reading_matcher),
     };
+    (void)argc;
+    fault_inproc_init(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

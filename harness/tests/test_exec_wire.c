@@ -18,6 +18,7 @@
 
 #include "../src/exec.h"
 #include "pktgen.h"
+#include "../../targets/tests/fault_inproc.h"
 
 #define S NR_TCP_SYN
 #define A NR_TCP_ACK
@@ -74,6 +75,9 @@ static struct exec_record rec(int proto, uint16_t lport, uint16_t pport,
     return r;
 }
 
+static char *rlog; /* the step log of the last judge() */
+static size_t rloglen;
+
 /* Judge the capture written so far against records; returns the failure
  * message (owned) or NULL. */
 static char *judge(struct exec_record *records, size_t n)
@@ -87,11 +91,15 @@ static char *judge(struct exec_record *records, size_t n)
     st.scn = &scn;
     st.records = records;
     st.nrecords = n;
+    free(rlog);
+    rlog = NULL;
+    st.log = open_memstream(&rlog, &rloglen);
     pthread_mutex_init(&st.lock, NULL);
     memset(&c, 0, sizeof(c));
     c.st = &st;
     c.index = -1;
     exec_wire_judge(&c, pcap_path);
+    fclose(st.log);
     pthread_mutex_destroy(&st.lock);
     return c.fail;
 }
@@ -435,6 +443,9 @@ static struct nr_scn wscn;
 static char *wlog;
 static size_t wloglen;
 static const char *wvar = "0"; /* the value of ${n} when judged */
+static struct exec_record *wscn_records; /* records judged with a claim, or NULL */
+static const char *wfault;  /* armed around exec_wire_judge (fault_inproc_set), or NULL */
+static unsigned long whit;  /* calls it failed */
 
 /* Judge the capture against one claim step (the last of "set n = 0\nconnect
  * a = PROTO 127.0.0.1:80\nCLAIM", ${n} being wvar) about record r (its sides from r's ports), or,
@@ -471,13 +482,21 @@ static char *judge_text(const char *text, const struct exec_record *r)
         w.index = -1;
         st.wires = &w;
         st.nwires = 1;
+        if (wscn_records) {
+            st.records = wscn_records;
+            st.nrecords = 1;
+        }
     } else {
         for (size_t i = 0; i < wscn.steps.n; i++)
             if (exec_wire_note(&c, &wscn.steps.v[i]) != 0) /* 0 or -1 (exec.h) */
                 fail_msg("exec_wire_note of step %zu: not 0, failure: %s", i,
                          c.fail ? c.fail : "(none)");
     }
+    if (wfault)
+        fault_inproc_set(wfault);
     exec_wire_judge(&c, pcap_path);
+    if (wfault)
+        whit = fault_inproc_off();
     fclose(st.log);
     if (!r)
         free(st.wires);
@@ -758,7 +777,8 @@ static void flow_selection_fails(void **st)
     flow_fails("flow f = tcp to 127.0.0.2:80\nwire f state SF\n", 2, "no such flow");
     flow_fails("flow f = tcp to [::1]:80\nwire f state SF\n", 2, "no such flow");
     flow_fails("flow f = tcp from 80\nwire f state SF\n", 2, "no such flow");
-    flow_fails("flow f = tcp to 80 from 40002\nwire f state SF\n", 2, "no such flow");
+    flow_fails("flow f = tcp to 80 from 40002\nwire f state SF\n", 2,
+               "  wire: flow 'f' (tcp to 80 from 40002): no such flow in the capture\n");
     flow_fails("flow f = tcp to 80 index 0\nwire f state SF\nwire f state S0\n", 3,
                "state is SF");
 }
@@ -774,6 +794,14 @@ static void flows_count(void **st)
                "    #0 tcp 127.0.0.1:40000 -> 127.0.0.1:80 SF ShADdFf  (matches)\n");
     flow_fails("flows tcp to 80 count 1\n", 1, "    #2 udp 127.0.0.1:40002 -> 127.0.0.1:80 S0 -\n");
     flow_fails("flows udp to 80 count 0\n", 1, "  wire: 1 flows udp to 80, expected 0\n");
+    pg_open_file(&sink, pcap_path);
+    for (int i = 0; i < 33; i++)
+        udp((uint16_t)(41000 + i), 53, "q");
+    flow_fails("flows udp to 53 count 32\n", 1,
+               "  wire: 33 flows udp to 53, expected 32\n  flows seen (33; client -> server, "
+               "state, history):\n    #0 udp 127.0.0.1:41000 -> 127.0.0.1:53 S0 -  (matches)\n");
+    flow_fails("flows udp to 53 count 32\n", 1,
+               "    #31 udp 127.0.0.1:41031 -> 127.0.0.1:53 S0 -  (matches)\n    ... and 1 more\n");
 }
 
 
@@ -841,9 +869,80 @@ static void claim_about_nothing_known(void **st)
     nr_scn_free(&wscn);
 }
 
+
+/* ---- out of memory: a failed allocation never passes the check ------------- */
+
+/* Judge an echo connection and a true claim about it with the Nth call of
+ * fn failing, for every N until one is past the last call.  A failure then
+ * blames the memory, never the connection (no "the wire carried 0 bytes"
+ * for a digest that could not be made); a fallback (the C library's) may
+ * pass.  The first calloc and the first malloc are the judge's own (its
+ * probes, the relay pairs): they fail it. */
+static void out_of_memory_fails_the_check(void **st)
+{
+    static const char *const fns[] = { "malloc", "calloc", "realloc" };
+    struct exec_record r = rec(IPPROTO_TCP, 40000, 80, "hello", "hi");
+    char *f;
+    int failed = 0;
+    (void)st;
+    conn_ending(0, 0);
+    wscn_records = &r;
+    f = judge_claim(IPPROTO_TCP, CLIENT, "wire a bytes us 5");
+    if (f)
+        fail_msg("%s", f);
+    for (size_t i = 0; i < 3; i++)
+        for (int n = 1; n < 400; n++) {
+            char spec[32];
+            snprintf(spec, sizeof(spec), "%s:%d", fns[i], n);
+            wfault = spec;
+            f = judge_claim(IPPROTO_TCP, CLIENT, "wire a bytes us 5");
+            wfault = NULL;
+            if (!whit) {
+                free(f);
+                break;
+            }
+            if (f && !strstr(f, "out of memory") && !strstr(f, "Cannot allocate memory"))
+                fail_msg("%s: a failure that does not blame the memory:\n%s", spec, f);
+            if (n == 1 && i < 2 && (!f || !strstr(f, "  wire: out of memory\n")))
+                fail_msg("%s: got %s", spec, f ? f : "(passed)");
+            failed += f != NULL;
+            free(f);
+        }
+    wscn_records = NULL;
+    assert_true(failed >= 10);
+}
+
+
+/* Sockets the capture cannot or need not show: a unix socket (logged), a
+ * listener, one without a peer, a UDP socket that carried nothing. */
+static void records_not_in_the_capture(void **st)
+{
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 81, "x", "y"),
+                               rec(IPPROTO_TCP, 40001, 81, "x", "y"),
+                               rec(IPPROTO_TCP, 40002, 81, "x", "y"),
+                               rec(IPPROTO_UDP, 40003, 81, "", "") };
+    (void)st;
+    snprintf(r[0].name, sizeof(r[0].name), "u");
+    r[0].is_unix = 1;
+    r[1].listener = 1;
+    r[2].have_peer = 0;
+    echo_conn(40000, 1000);
+    assert_passes(r, 4);
+    if (!rlog || !strstr(rlog, " wire: u is a unix socket: not in the capture, not checked\n"))
+        fail_msg("no log line for the unix socket:\n%s", rlog ? rlog : "");
+    r[3].sent = 1; /* a UDP socket that sent must be there */
+    assert_fails_with(r, 4, "wire: connection 'a' (127.0.0.1:40003 -> 127.0.0.1:81) is not in the "
+                            "capture");
+    r[3] = rec(IPPROTO_UDP, 40003, 81, "", "");
+    r[3].received = 1;
+    assert_fails_with(r, 4, "is not in the capture");
+    r[2].have_peer = 1;
+    assert_fails_with(r, 3, "wire: connection 'a' (127.0.0.1:40002 -> 127.0.0.1:81) is not in");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         T(tcp_bytes_as_sent_pass),
@@ -882,8 +981,14 @@ int main(void)
         T(flows_count),
         T(flow_definition_from_bad_variables),
         T(claim_about_nothing_known),
+        T(out_of_memory_fails_the_check),
+        T(records_not_in_the_capture),
     };
-    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    int r;
+    (void)argc;
+    fault_inproc_init(argv);
+    r = cmocka_run_group_tests(tests, NULL, NULL);
     free(wlog);
+    free(rlog);
     return r;
 }
