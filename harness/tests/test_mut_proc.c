@@ -30,6 +30,7 @@
 #include "nr_net.h"
 #include "nr_proc.h"
 #include "nr_sockinfo.h"
+#include "../../targets/tests/fault_inproc.h"
 
 static char dir[64];
 
@@ -829,9 +830,40 @@ static void server_of_a_process_tree(void **st)
     close(sv[1]);
 }
 
+
+/* Out of memory while listing a process tree's sockets: -1, and errbuf
+ * names the pid and the cause, for each growth of its sets in turn. */
+static void server_search_out_of_memory(void **st)
+{
+    char out[64], err[NR_ERRBUF_SIZE], want[96];
+    int port, fd = sock_on(SOCK_STREAM, "127.0.0.1", &port, 1), failed = 0;
+    (void)st;
+    snprintf(want, sizeof(want), "cannot list the sockets of pid %d: Cannot allocate memory",
+             (int)getpid());
+    for (int n = 1; n < 100; n++) {
+        char spec[32];
+        unsigned long hit;
+        int r;
+        snprintf(spec, sizeof(spec), "realloc:%d", n);
+        err[0] = '\0';
+        fault_inproc_set(spec);
+        r = nr_sock_find_server(0, getpid(), out, sizeof(out), err);
+        hit = fault_inproc_off();
+        if (!hit) {
+            assert_int_equal(r, 1);
+            break;
+        }
+        if (r != -1 || strcmp(err, want) != 0)
+            fail_msg("%s: %d '%s'", spec, r, err);
+        failed++;
+    }
+    assert_true(failed >= 3); /* the tree, the pids and parents, the inodes */
+    close(fd);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         T(find_in_bindir_then_path),
@@ -853,7 +885,10 @@ int main(void)
         T(status_as_text),
         T(server_by_port),
         T(server_of_a_process_tree),
+        T(server_search_out_of_memory),
     };
+    (void)argc;
+    fault_inproc_init(argv);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
