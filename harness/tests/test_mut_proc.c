@@ -312,7 +312,9 @@ static void spawn_resets_signals_and_group(void **st)
     struct nr_proc p;
     sigset_t block, old;
     (void)st;
+    signal(SIGHUP, SIG_IGN); /* the first, one in the middle and the last signal */
     signal(SIGUSR1, SIG_IGN);
+    signal(SIGRTMAX, SIG_IGN);
     sigemptyset(&block);
     sigaddset(&block, SIGUSR2);
     sigprocmask(SIG_BLOCK, &block, &old);
@@ -321,7 +323,9 @@ static void spawn_resets_signals_and_group(void **st)
     assert_int_equal(getpgid(p.pid), p.pid);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGUSR1, SIG_DFL);
+    signal(SIGRTMAX, SIG_DFL);
     assert_true(WIFSIGNALED(p.status));
     assert_int_equal(WTERMSIG(p.status), SIGUSR1);
     {
@@ -415,6 +419,7 @@ static void spawn_failures_say_why(void **st)
 }
 
 /* ---- waiting, signalling, stopping ---------------------------------------- */
+
 
 static void wait_is_bounded_and_remembers(void **st)
 {
@@ -861,6 +866,87 @@ static void server_search_out_of_memory(void **st)
     close(fd);
 }
 
+
+/* Open descriptors of this process. */
+static int count_fds(void)
+{
+    char path[64];
+    int n = 0;
+
+    for (int fd = 0; fd < 1024; fd++) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n += access(path, F_OK) == 0;
+    }
+    return n;
+}
+
+/* Spawning, failing to spawn and releasing leave no descriptor open. */
+static void spawn_leaves_no_descriptor(void **st)
+{
+    char err[NR_ERRBUF_SIZE], *bad[] = { "/nonexistent/prog", NULL };
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    int before = count_fds(), fd = socket(AF_INET, SOCK_STREAM, 0);
+    (void)st;
+    assert_true(fd >= 0);
+    s.activation_fd = fd;
+    assert_int_equal(spawn_sh("exit 0", &s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    nr_proc_release(&p);
+    s.activation_fd = -1;
+    s.argv = bad;
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    close(fd);
+    assert_int_equal(count_fds(), before);
+}
+
+/* The program is looked up in the PATH of the child's environment. */
+static void spawn_uses_the_childs_path(void **st)
+{
+    char err[NR_ERRBUF_SIZE], path[300], *argv[] = { "prog", NULL }, *extra[] = { path, NULL };
+    struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    make_file("d1", 0);
+    make_file("d1/prog", 0755);
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1); /* not in this PATH */
+    snprintf(path, sizeof(path), "PATH=%s/d1", dir);
+    s.env_extra = extra;
+    assert_int_equal(nr_proc_spawn(&s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
+    nr_proc_release(&p);
+}
+
+/* A child dies with the process that spawned it (the parent-death
+ * signal): here a helper process spawns it and exits. */
+static void child_dies_with_its_parent(void **st)
+{
+    int sv[2];
+    pid_t helper, child = -1;
+    (void)st;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    helper = fork();
+    assert_true(helper >= 0);
+    if (helper == 0) {
+        char err[NR_ERRBUF_SIZE], *argv[] = { "sleep", "5", NULL };
+        struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+        struct nr_proc p;
+        int ok = nr_proc_spawn(&s, &p, err) == 0;
+        pid_t c = ok ? p.pid : -1;
+        if (write(sv[1], &c, sizeof(c)) != sizeof(c))
+            _exit(1);
+        usleep(50000);
+        _exit(0);
+    }
+    assert_int_equal(read(sv[0], &child, sizeof(child)), (ssize_t)sizeof(child));
+    assert_true(child > 0);
+    assert_int_equal(waitpid(helper, NULL, 0), helper);
+    assert_true(gone(child)); /* an orphan: the subreaper (us) reaps it */
+    close(sv[0]);
+    close(sv[1]);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -886,6 +972,9 @@ int main(int argc, char **argv)
         T(server_by_port),
         T(server_of_a_process_tree),
         T(server_search_out_of_memory),
+        T(spawn_leaves_no_descriptor),
+        T(spawn_uses_the_childs_path),
+        T(child_dies_with_its_parent),
     };
     (void)argc;
     fault_inproc_init(argv);
