@@ -113,22 +113,42 @@ static const char want[] =
     "ev 56000000-56000000 f27 1>0 c0 band 0 flags 11 marks 02 pkts 1 back 0 zwin 0 bytes 0 seq 1 ack 1004 win 65535 prev 0\n"
     "ev 57000000-57000000 f28 0>1 c0 band 0 flags 10 marks 00 pkts 1 back 0 zwin 0 bytes 0 seq 1004 ack 2 win 65535 prev 0\n";
 
-static void whole_ladder(void **state)
+/* Write the capture, read its ladder under o into *l (free it, then
+ * done_ladder). */
+static void read_ladder(const struct nr_ladder_opts *o, struct nr_ladder *l)
+{
+    char err[NR_ERRBUF_SIZE];
+
+    write_capture();
+    if (nr_ladder_read(path, NULL, 0, o, NULL, l, err) < 0)
+        fail_msg("%s", err);
+}
+
+static void done_ladder(struct nr_ladder *l)
+{
+    nr_ladder_free(l);
+    unlink(path);
+}
+
+/* The ladder of the capture under o, dumped, must be want. */
+static void ladder_is(const struct nr_ladder_opts *o, const char *want_text)
 {
     struct nr_ladder l;
+    char *text;
+
+    read_ladder(o, &l);
+    text = dump(&l);
+    assert_string_equal(text, want_text);
+    free(text);
+    done_ladder(&l);
+}
+
+static void whole_ladder(void **state)
+{
     struct nr_ladder_opts o = { 0 };
-    char err[NR_ERRBUF_SIZE], *text;
 
     (void)state;
-    write_capture();
-    if (nr_ladder_read(path, NULL, 0, &o, NULL, &l, err) < 0)
-        fail_msg("%s", err);
-    text = dump(&l);
-    assert_string_equal(text, want);
-    free(text);
-    nr_ladder_free(&l);
-    unlink(path);
-    strcpy(path + strlen(path) - 6, "XXXXXX");
+    ladder_is(&o, want);
 }
 
 static const char want_limited[] =
@@ -147,21 +167,11 @@ static const char want_limited[] =
  * 2 ms on. */
 static void limited_ladder(void **state)
 {
-    struct nr_ladder l;
     struct nr_ladder_opts o = { .max_events = 6, .max_lanes = 2, .band_min = 20, .has_flow = 1,
                                 .flow_index = 0, .from_ns = 2000000 };
-    char err[NR_ERRBUF_SIZE], *text;
 
     (void)state;
-    write_capture();
-    if (nr_ladder_read(path, NULL, 0, &o, NULL, &l, err) < 0)
-        fail_msg("%s", err);
-    text = dump(&l);
-    assert_string_equal(text, want_limited);
-    free(text);
-    nr_ladder_free(&l);
-    unlink(path);
-    strcpy(path + strlen(path) - 6, "XXXXXX");
+    ladder_is(&o, want_limited);
 }
 
 /* Two lanes for three connections: the third lane is the lane of others,
@@ -170,12 +180,9 @@ static void lane_of_others(void **state)
 {
     struct nr_ladder l;
     struct nr_ladder_opts o = { .max_lanes = 2 };
-    char err[NR_ERRBUF_SIZE];
 
     (void)state;
-    write_capture();
-    if (nr_ladder_read(path, NULL, 0, &o, NULL, &l, err) < 0)
-        fail_msg("%s", err);
+    read_ladder(&o, &l);
     assert_int_equal(l.nlanes, 3);
     assert_string_equal(l.lanes[2].addr, "");
     assert_int_equal(l.lanes[2].others, 3);
@@ -184,31 +191,23 @@ static void lane_of_others(void **state)
     assert_int_equal(l.ev[7].to, 2);
     assert_int_equal(l.ev[9].from, 2); /* the second connection's SYN */
     assert_int_equal(l.ev[9].to, 1);
-    nr_ladder_free(&l);
-    unlink(path);
-    strcpy(path + strlen(path) - 6, "XXXXXX");
+    done_ladder(&l);
 }
 
 /* A burst of exactly band_min packets is a band (15 here: the 10 data
  * segments and 5 ACKs), one packet fewer than band_min is not. */
 static void band_at_its_minimum(void **state)
 {
-    char err[NR_ERRBUF_SIZE];
-
     (void)state;
     for (uint32_t min = 15; min <= 16; min++) {
         struct nr_ladder l;
         struct nr_ladder_opts o = { .band_min = min };
 
-        write_capture();
-        if (nr_ladder_read(path, NULL, 0, &o, NULL, &l, err) < 0)
-            fail_msg("%s", err);
+        read_ladder(&o, &l);
         assert_int_equal(l.ev[3].band, min == 15);
         assert_int_equal(l.ev[3].npkts, min == 15 ? 15 : 1);
         assert_int_equal(l.nev, min == 15 ? 14 : 28);
-        nr_ladder_free(&l);
-        unlink(path);
-        strcpy(path + strlen(path) - 6, "XXXXXX");
+        done_ladder(&l);
     }
 }
 
