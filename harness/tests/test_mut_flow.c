@@ -852,6 +852,11 @@ static void zeek_sizes(void **state)
     ft = FEED("rst-after-ack1", 1000, 5000, rst_after_ack1);
     check_conn(nr_flowtab_conn(ft, 0), "RSTOS0", "SaR", 0, 0);
     nr_flowtab_free(ft);
+    ft = feed("syn-alone", 1000, 5000, rst_after_odd_ack, 1); /* the responder never started */
+    assert_int_equal(nr_conn_zeek_size(nr_flowtab_conn(ft, 0), 0), 0);
+    assert_int_equal(nr_conn_zeek_size(nr_flowtab_conn(ft, 0), 1), 0);
+    assert_false(nr_flowtab_conn(ft, 0)->zep[1].started);
+    nr_flowtab_free(ft);
     ft = FEED("rst-far", 1000, 5000, rst_far);
     check_conn(nr_flowtab_conn(ft, 0), "RSTO", "ShADR", 10, 0);
     nr_flowtab_free(ft);
