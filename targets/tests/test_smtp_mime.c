@@ -289,6 +289,92 @@ static void test_hello_domain(void **state)
     ss_buf_free(&b);
 }
 
+/* A subject that needs encoding goes in encoded words of at most 45 bytes
+ * of text each, never splitting a UTF-8 sequence of 2, 3 or 4 bytes: a
+ * word ends before a sequence that would take it past 45. */
+static void test_subject_words(void **state)
+{
+    static const struct {
+        const char *subject, *want;
+    } cases[] = {
+        { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9" "b",
+          "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=?=\r\n"
+          " =?utf-8?B?w6li?=\r\n" },
+        { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac" "b",
+          "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh4oKs?=\r\n"
+          " =?utf-8?B?Yg==?=\r\n" },
+        { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xf0\x9f\x98\x80" "c",
+          "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWHwn5iA?=\r\n"
+          " =?utf-8?B?Yw==?=\r\n" },
+        { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac",
+          "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==?=\r\n"
+          " =?utf-8?B?4oKs?=\r\n" },
+    };
+    struct ss_msg m = base_msg("", NULL, 0);
+    struct ss_buf b;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        m.subject = cases[i].subject;
+        build(&m, &b);
+        if (!strstr((char *)b.p, cases[i].want))
+            fail_msg("case %zu: no '%s' in '%s'", i, cases[i].want, (char *)b.p);
+        ss_buf_free(&b);
+    }
+}
+
+/* The same at every lead byte the UTF-8 length depends on: the sequence
+ * (lead, three 0x80s) starts 45 - len or 46 - len bytes in, so it ends the
+ * first word exactly or begins the second; a stray byte (a continuation
+ * byte, 0xf8 and above) is one byte long. */
+static void test_subject_lead_bytes(void **state)
+{
+    static const struct {
+        int pre;
+        unsigned char lead;
+        const char *want;
+    } cases[] = {
+        { 44, 0xbf, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWG/?=\r\n =?utf-8?B?gICAeg==?=\r\n" },
+        { 45, 0xbf, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh?=\r\n =?utf-8?B?v4CAgHo=?=\r\n" },
+        { 43, 0xc2, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYcKA?=\r\n =?utf-8?B?gIB6?=\r\n" },
+        { 44, 0xc2, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=?=\r\n =?utf-8?B?woCAgHo=?=\r\n" },
+        { 43, 0xdf, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYd+A?=\r\n =?utf-8?B?gIB6?=\r\n" },
+        { 44, 0xdf, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=?=\r\n =?utf-8?B?34CAgHo=?=\r\n" },
+        { 42, 0xe0, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh4ICA?=\r\n =?utf-8?B?gHo=?=\r\n" },
+        { 43, 0xe0, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==?=\r\n =?utf-8?B?4ICAgHo=?=\r\n" },
+        { 42, 0xe1, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh4YCA?=\r\n =?utf-8?B?gHo=?=\r\n" },
+        { 43, 0xe1, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==?=\r\n =?utf-8?B?4YCAgHo=?=\r\n" },
+        { 42, 0xef, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh74CA?=\r\n =?utf-8?B?gHo=?=\r\n" },
+        { 43, 0xef, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==?=\r\n =?utf-8?B?74CAgHo=?=\r\n" },
+        { 41, 0xf0, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWHwgICA?=\r\n =?utf-8?B?eg==?=\r\n" },
+        { 42, 0xf0, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh?=\r\n =?utf-8?B?8ICAgHo=?=\r\n" },
+        { 41, 0xf1, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWHxgICA?=\r\n =?utf-8?B?eg==?=\r\n" },
+        { 42, 0xf1, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh?=\r\n =?utf-8?B?8YCAgHo=?=\r\n" },
+        { 41, 0xf4, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWH0gICA?=\r\n =?utf-8?B?eg==?=\r\n" },
+        { 42, 0xf4, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh?=\r\n =?utf-8?B?9ICAgHo=?=\r\n" },
+        { 42, 0xf8, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh+ICA?=\r\n =?utf-8?B?gHo=?=\r\n" },
+        { 43, 0xf8, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==?=\r\n =?utf-8?B?+ICAgHo=?=\r\n" },
+        { 42, 0xf9, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh+YCA?=\r\n =?utf-8?B?gHo=?=\r\n" },
+        { 43, 0xf9, "Subject: =?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==?=\r\n =?utf-8?B?+YCAgHo=?=\r\n" },
+    };
+    struct ss_msg m = base_msg("", NULL, 0);
+    struct ss_buf b;
+    char subj[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(subj, 'a', (size_t)cases[i].pre);
+        subj[cases[i].pre] = (char)cases[i].lead;
+        memcpy(subj + cases[i].pre + 1, "\x80\x80\x80z", 5);
+        m.subject = subj;
+        build(&m, &b);
+        if (!strstr((char *)b.p, cases[i].want))
+            fail_msg("lead 0x%02x at %d: no '%s' in '%s'", cases[i].lead, cases[i].pre, cases[i].want,
+                     (char *)b.p);
+        ss_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +389,8 @@ int main(void)
         cmocka_unit_test(test_addr_bounds),
         cmocka_unit_test(test_hello_domain),
         cmocka_unit_test(test_b64_tail_bounds),
+        cmocka_unit_test(test_subject_words),
+        cmocka_unit_test(test_subject_lead_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
