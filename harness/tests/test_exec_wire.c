@@ -821,6 +821,9 @@ static void flow_definition_from_bad_variables(void **st)
         { "4294967296", "flow f = tcp to 80 index ${n}\n", "got '4294967296'" },
         { "10000000000", "flow f = tcp to 80 index ${n}\n", "got '10000000000'" },
         { "", "flows tcp to ${n}x count 1\n", "got 'x'" },
+        { "123456", "flow f = tcp to ${n}\n", "got '123456'" },
+        { "8a", "flow f = tcp to ${n}\n", "got '8a'" },
+        { "[::1]:0", "flow f = tcp to ${n}\n", "got '[::1]:0'" },
     };
     char errbuf[NR_ERRBUF_SIZE];
     (void)st;
@@ -928,8 +931,9 @@ static void records_not_in_the_capture(void **st)
     r[2].have_peer = 0;
     echo_conn(40000, 1000);
     assert_passes(r, 4);
-    if (!rlog || !strstr(rlog, " wire: u is a unix socket: not in the capture, not checked\n"))
-        fail_msg("no log line for the unix socket:\n%s", rlog ? rlog : "");
+    if (!rlog || !strstr(rlog, " wire: u is a unix socket: not in the capture, not checked\n") ||
+        !strstr(rlog, " capture: 8 frames, 1 connections/flows\n"))
+        fail_msg("no log line for the capture or the unix socket:\n%s", rlog ? rlog : "");
     r[3].sent = 1; /* a UDP socket that sent must be there */
     assert_fails_with(r, 4, "wire: connection 'a' (127.0.0.1:40003 -> 127.0.0.1:81) is not in the "
                             "capture");
@@ -938,6 +942,80 @@ static void records_not_in_the_capture(void **st)
     assert_fails_with(r, 4, "is not in the capture");
     r[2].have_peer = 1;
     assert_fails_with(r, 3, "wire: connection 'a' (127.0.0.1:40002 -> 127.0.0.1:81) is not in");
+}
+
+
+/* The largest index; a flow of the enclosing context (a repeat's body sees
+ * the scenario's flows), the claim noted with the instance's index. */
+static void flow_names_latest_and_outer(void **st)
+{
+    (void)st;
+    flows_two();
+    flow_fails("flow f = tcp to 80 index 4294967295\nwire f state S0\n", 2,
+               "only 2 flows match, so no index 4294967295");
+    {
+        struct exec_state st_ = { .scn = &wscn };
+        struct exec_ctx outer = { .st = &st_, .index = -1 }, inner = { .st = &st_, .index = 2,
+                                                                       .outer = &outer };
+        const char *text = "flow f = tcp to 80 index 1\nwire f rst server\n";
+        char errbuf[NR_ERRBUF_SIZE];
+        memset(&wscn, 0, sizeof(wscn));
+        assert_int_equal(nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &wscn, errbuf), 0);
+        pthread_mutex_init(&st_.lock, NULL);
+        assert_int_equal(exec_wire_note(&outer, &wscn.steps.v[0]), 0);
+        assert_int_equal(exec_wire_note(&inner, &wscn.steps.v[1]), 0);
+        assert_int_equal(st_.nwires, 1);
+        assert_int_equal(st_.wires[0].index, 2);
+        assert_int_equal(st_.wires[0].sel.index, 1);
+        assert_string_equal(st_.wires[0].sel.text, "tcp to 80 index 1");
+        exec_wire_judge(&outer, pcap_path);
+        if (outer.fail)
+            fail_msg("%s", outer.fail);
+        free(st_.wires);
+        free(outer.flows);
+        pthread_mutex_destroy(&st_.lock);
+        nr_scn_free(&wscn);
+    }
+}
+
+/* Noting a flow or a count whose Nth allocation fails (its ends' text,
+ * its list) fails with -1, for every N. */
+static void note_out_of_memory(void **st)
+{
+    static const char *const texts[] = { "flow f = tcp to 80\n", "flows tcp to 80 count 1\n" };
+    char errbuf[NR_ERRBUF_SIZE];
+    (void)st;
+    for (size_t i = 0; i < 2; i++)
+        for (int n = 1;; n++) {
+            struct exec_state st_ = { .scn = &wscn };
+            struct exec_ctx c = { .st = &st_, .index = -1 };
+            char spec[32];
+            unsigned long hit;
+            int r;
+            memset(&wscn, 0, sizeof(wscn));
+            assert_int_equal(nr_scn_parse((const uint8_t *)texts[i], strlen(texts[i]), "t.scn",
+                                          &wscn, errbuf), 0);
+            pthread_mutex_init(&st_.lock, NULL);
+            snprintf(spec, sizeof(spec), "realloc:%d", n);
+            fault_inproc_set(spec);
+            r = exec_wire_note(&c, &wscn.steps.v[0]);
+            hit = fault_inproc_off();
+            if (hit && (r != -1 || !c.fail || !strstr(c.fail, "t.scn:1: ") ||
+                        !strstr(c.fail, "\n  out of memory")))
+                fail_msg("%s: %d, %s", spec, r, c.fail ? c.fail : "(no failure)");
+            if (hit)
+                assert_int_equal(c.nflows + st_.nwires, 0);
+            free(c.fail);
+            free(c.flows);
+            free(st_.wires);
+            pthread_mutex_destroy(&st_.lock);
+            nr_scn_free(&wscn);
+            if (!hit) {
+                assert_int_equal(r, 0);
+                assert_true(n > 1);
+                break;
+            }
+        }
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -983,6 +1061,8 @@ int main(int argc, char **argv)
         T(claim_about_nothing_known),
         T(out_of_memory_fails_the_check),
         T(records_not_in_the_capture),
+        T(flow_names_latest_and_outer),
+        T(note_out_of_memory),
     };
     int r;
     (void)argc;
