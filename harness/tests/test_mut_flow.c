@@ -50,6 +50,7 @@ struct flow_case {
     uint32_t isn[2];
     const struct step *steps;
     size_t n;
+    uint16_t server_port; /* 0: 8080, one of zeek's likely server ports */
 };
 
 /* A TCP segment with an optional window scale option. */
@@ -57,7 +58,7 @@ static size_t frame_of(uint8_t *b, const struct flow_case *fc, const struct step
 {
     static const uint8_t data[20000] = { 'a' };
     uint32_t ip[2] = { 0x0a000001, 0x0a000002 };
-    uint16_t port[2] = { 40000, 8080 };
+    uint16_t port[2] = { 40000, fc->server_port ? fc->server_port : 8080 };
     size_t hl = s->wscale >= 0 ? 24 : 20, h;
     uint8_t *t;
 
@@ -142,7 +143,7 @@ static struct nr_flowtab *run_case(const struct flow_case *fc)
     return ft;
 }
 
-#define CASE(nm, c, s, st) { nm, { c, s }, st, sizeof(st) / sizeof(st[0]) }
+#define CASE(nm, c, s, st) { nm, { c, s }, st, sizeof(st) / sizeof(st[0]), 0 }
 #define W 8192
 
 static void check_case(const struct flow_case *fc)
@@ -780,11 +781,17 @@ static void first_packet_roles(void **state)
 }
 
 /* Feed steps (flags not checked) and return the table. */
+static struct nr_flowtab *feed_port(const char *name, uint32_t isn_c, uint32_t isn_s,
+                                    const struct step *st, size_t n, uint16_t server_port)
+{
+    struct flow_case fc = { name, { isn_c, isn_s }, st, n, server_port };
+    return run_case(&fc);
+}
+
 static struct nr_flowtab *feed(const char *name, uint32_t isn_c, uint32_t isn_s,
                                const struct step *st, size_t n)
 {
-    struct flow_case fc = { name, { isn_c, isn_s }, st, n };
-    return run_case(&fc);
+    return feed_port(name, isn_c, isn_s, st, n, 0);
 }
 #define FEED(name, c, s, st) feed(name, c, s, st, sizeof(st) / sizeof(st[0]))
 
@@ -837,6 +844,30 @@ static void zeek_sizes(void **state)
         { 0, P | A, 1, 1, 10, W, 0, -1, NULL },
         { 0, R, 1 + 10 + 1048576, 0, 0, W, 0, -1, NULL },
     };
+    /* data and a FIN across the wrap, never acknowledged: from the last
+     * sequence number (its wrap counted), the FIN not counted */
+    static const struct step unacked_wrap[] = {
+        HS,
+        { 0, P | A, 1, 1, 20, W, 0, -1, NULL },
+        { 0, F | A, 21, 1, 0, W, 0, -1, NULL },
+    };
+    /* a side never seen, whose bytes are acknowledged: each ACK restarts its
+     * numbers (it is inactive), so its size stays 0 */
+    static const struct step acked_only[] = {
+        { 0, A, 1, 1, 0, W, 0, -1, NULL },
+        { 0, A, 1, 11, 0, W, 0, -1, NULL },
+    };
+    /* reset from SYN_SENT with nothing acknowledged: the RST's position */
+    static const struct step syn_rst_ahead[] = {
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+        { 0, R, 100, 0, 0, W, 0, -1, NULL },
+    };
+    /* a FIN after the sender's RST, nothing sent before: it still counts */
+    static const struct step fin_after_rst[] = {
+        HS,
+        { 0, R, 1, 0, 0, W, 0, -1, NULL },
+        { 0, F | A, 51, 1, 0, W, 0, -1, NULL },
+    };
     struct nr_flowtab *ft;
 
     (void)state;
@@ -856,6 +887,18 @@ static void zeek_sizes(void **state)
     assert_int_equal(nr_conn_zeek_size(nr_flowtab_conn(ft, 0), 0), 0);
     assert_int_equal(nr_conn_zeek_size(nr_flowtab_conn(ft, 0), 1), 0);
     assert_false(nr_flowtab_conn(ft, 0)->zep[1].started);
+    nr_flowtab_free(ft);
+    ft = FEED("unacked-wrap", 0xfffffff8u, 5000, unacked_wrap);
+    check_conn(nr_flowtab_conn(ft, 0), "S2", "ShADF", 20, 0);
+    nr_flowtab_free(ft);
+    ft = FEED("acked-only", 1000, 5000, acked_only);
+    assert_int_equal(nr_conn_zeek_size(nr_flowtab_conn(ft, 0), 1), 0);
+    nr_flowtab_free(ft);
+    ft = FEED("syn-rst-ahead", 1000, 5000, syn_rst_ahead);
+    check_conn(nr_flowtab_conn(ft, 0), "RSTOS0", "SR", 99, 0);
+    nr_flowtab_free(ft);
+    ft = FEED("fin-after-rst", 1000, 5000, fin_after_rst);
+    check_conn(nr_flowtab_conn(ft, 0), "RSTO", "ShARFG", 50, 0);
     nr_flowtab_free(ft);
     ft = FEED("rst-far", 1000, 5000, rst_far);
     check_conn(nr_flowtab_conn(ft, 0), "RSTO", "ShADR", 10, 0);
@@ -941,29 +984,96 @@ static void zeek_state_orders(void **state)
         { 0, F | A, 4, 3, 0, W, 0, -1, NULL },
         { 1, F | A, 3, 5, 0, W, 0, -1, NULL },
     };
+    /* the originator's SYN-ACK again at a new number: its endpoint starts
+     * over, so no second 'H' (zeek's init_endpoint) */
+    static const struct step synack_twice[] = {
+        { 1, S | A, 0, 1, 0, W, 0, -1, NULL },
+        { 1, S | A, 700, 1, 0, W, 0, -1, NULL },
+    };
+    /* a SYN-ACK and then a FIN from the same side: no role flip (only its
+     * ACK or data would flip it) */
+    static const struct step synack_fin[] = {
+        { 1, S | A, 0, 1, 0, W, 0, -1, NULL },
+        { 1, F | A, 1, 1, 0, W, 0, -1, NULL },
+    };
     static const struct {
         const char *name;
         const struct step *st;
         size_t n;
         const char *state, *history;
+        uint16_t server_port; /* 9999: no likely server port, the first sender originates */
     } cases[] = {
-        { "partial-then-syn", partial_then_syn, 2, "S0", "AS" },
-        { "fin-rst-fin", fin_rst_fin, 6, "SF", "ShAfrF" },
-        { "rst-after-close", rst_after_close, 6, "SF", "ShAFfR" },
-        { "rst-after-own-fin", rst_after_own_fin, 5, "RSTO", "ShAFR" },
-        { "midstream-both", midstream_both, 4, "SF", "DdFf" },
+        { "partial-then-syn", partial_then_syn, 2, "S0", "AS", 0 },
+        { "fin-rst-fin", fin_rst_fin, 6, "SF", "ShAfrF", 0 },
+        { "rst-after-close", rst_after_close, 6, "SF", "ShAFfR", 0 },
+        { "rst-after-own-fin", rst_after_own_fin, 5, "RSTO", "ShAFR", 0 },
+        { "midstream-both", midstream_both, 4, "SF", "DdFf", 0 },
+        { "syn-ack-twice", synack_twice, 2, "OTH", "H", 9999 },
+        { "syn-ack-then-fin", synack_fin, 2, "SH", "HF", 9999 },
     };
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct nr_flowtab *ft = feed(cases[i].name, 1000, 5000, cases[i].st, cases[i].n);
+        struct nr_flowtab *ft = feed_port(cases[i].name, 1000, 5000, cases[i].st, cases[i].n,
+                                          cases[i].server_port);
         const struct nr_conn *c = nr_flowtab_conn(ft, 0);
         assert_int_equal(nr_flowtab_count(ft), 1);
         if (strcmp(nr_conn_state(c), cases[i].state) || strcmp(c->history, cases[i].history))
             fail_msg("%s: %s %s, want %s %s", cases[i].name, nr_conn_state(c), c->history,
                      cases[i].state, cases[i].history);
+        if (!strcmp(cases[i].name, "midstream-both")) { /* both streams started midstream */
+            assert_int_equal(c->stream[0].len, 3);
+            assert_int_equal(c->stream[1].len, 2);
+        }
+        if (!strcmp(cases[i].name, "fin-rst-fin")) { /* the responder's FIN first, then ours */
+            assert_int_equal(c->fin_seen, 3);
+            assert_int_equal(c->first_fin, 1);
+            assert_int_equal(c->nchunks, 2);
+            assert_int_equal(c->chunks[0].dir, 1);
+            assert_int_equal(c->chunks[1].dir, 0);
+            assert_int_equal(c->chunks[1].kind, NR_CHUNK_FIN);
+        }
         nr_flowtab_free(ft);
     }
+}
+
+/* The handshake needs the responder's SYN; a SYN with the first ISN after a
+ * RST is a new connection (zeek: the endpoint's close was reported); without
+ * keep_data no chunk is kept, not even a FIN. */
+static void handshake_reuse_and_no_chunks(void **state)
+{
+    static const struct step no_synack[] = {
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+        { 0, A, 1, 1, 0, W, 0, -1, NULL },
+    };
+    static const struct step rst_then_syn[] = {
+        HS,
+        { 0, R, 1, 0, 0, W, 0, -1, NULL },
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+    };
+    struct nr_flowtab *ft;
+    struct nr_flow_opts none = { 0 };
+    struct pg_sink sk = { 0 };
+    struct pg_conn k;
+
+    (void)state;
+    ft = FEED("no-synack", 1000, 5000, no_synack);
+    assert_false(nr_flowtab_conn(ft, 0)->handshake);
+    nr_flowtab_free(ft);
+    ft = FEED("rst-then-syn", 1000, 5000, rst_then_syn);
+    assert_int_equal(nr_flowtab_count(ft), 2);
+    nr_flowtab_free(ft);
+    sk.ft = nr_flowtab_new(&none);
+    assert_non_null(sk.ft);
+    pg_conn_init(&k, &sk, 40000, 8080, 1000, 5000);
+    pg_handshake(&k);
+    pg_seg(&k, 0, A, "abc", 3);
+    pg_close(&k, 0);
+    nr_flowtab_finish(sk.ft);
+    assert_int_equal(nr_flowtab_conn(sk.ft, 0)->nchunks, 0);
+    assert_int_equal(nr_flowtab_conn(sk.ft, 0)->stream[0].len, 0);
+    assert_int_equal(nr_flowtab_conn(sk.ft, 0)->rs[0].delivered, 3);
+    nr_flowtab_free(sk.ft);
 }
 
 /* nr_flow_tcp_packet (nr_flow_int.h) returns 0 when nothing failed. */
@@ -998,6 +1108,7 @@ int main(void)
         cmocka_unit_test(syn_after_its_syn_ack),
         cmocka_unit_test(tcp_packet_returns_zero),
         cmocka_unit_test(zeek_state_orders),
+        cmocka_unit_test(handshake_reuse_and_no_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
