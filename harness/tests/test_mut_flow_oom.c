@@ -202,6 +202,18 @@ static void frag_allocations(void **state)
         assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
         assert_memory_equal(p.payload, d, 16);
     }
+    /* the datagram that could not grow is gone: its later fragments start
+     * a new one, timed from the first of them (30 s of capture time) */
+    p = frag(9, 0, 1, d, 8);
+    fault_inproc_set("realloc:1");
+    r = nr_frag_add(t, &p, 0);
+    assert_int_equal(fault_inproc_off(), 1);
+    assert_int_equal(r, -1);
+    p = frag(9, 8, 0, d + 8, 8);
+    assert_int_equal(nr_frag_add(t, &p, 29 * 1000000000LL), NR_FRAG_HELD);
+    p = frag(9, 0, 1, d, 8);
+    assert_int_equal(nr_frag_add(t, &p, 31 * 1000000000LL), NR_FRAG_DONE);
+    assert_int_equal(nr_frag_stats(t)->timeouts, 0);
     nr_frag_finish(t);
     assert_int_equal(nr_frag_stats(t)->incomplete, 0);
     nr_frag_free(t);

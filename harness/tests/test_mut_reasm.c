@@ -43,6 +43,12 @@ static void impossible_lengths_ignored(void **state)
     assert_int_equal(k.len, 0);
     assert_int_equal(r.next, 100);
     assert_int_equal(r.delivered, 0);
+    /* a segment wholly before next: a retransmission, counted */
+    r.next = 200;
+    assert_int_equal(nr_reasm_add(&r, 150, (const uint8_t *)"abcdef", 6, 6, deliver, &k),
+                     NR_REASM_RETRANS);
+    assert_int_equal(r.retrans, 1);
+    r.next = 100;
     /* the same segment with sane lengths is taken */
     assert_int_equal(nr_reasm_add(&r, 100, (const uint8_t *)"abcdef", 4, 6, deliver, &k),
                      NR_REASM_NEW);
