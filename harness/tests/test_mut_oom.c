@@ -1,0 +1,179 @@
+/* Out-of-memory paths of harness/lib's scenario, template, step-log and
+ * capture readers, with the fault injector armed inside this process
+ * (targets/tests/fault_inproc.h): every allocation of one call is failed
+ * in turn, and each time the call must fail as its comment says (exactly
+ * -1, "out of memory" in its message, nothing handed out) until a run with
+ * no failure succeeds. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../targets/tests/fault_inproc.h"
+#include "nr_err.h"
+#include "nr_ladder.h"
+#include "nr_pktfile.h"
+#include "nr_scn.h"
+#include "nr_scn_lex.h"
+
+static const char scenario[] = "set v = \"value\"\n"
+                               "connect a = tcp 127.0.0.1:9 retry within 1s\n"
+                               "send a \"x${v}y\" * 2\n"
+                               "repeat 2\n"
+                               "  expect a /re${v}/ within 10ms\n"
+                               "end\n";
+
+/* fn:k for k = 1, 2, ... until a call fails nothing: every failed call
+ * returns -1 with "out of memory" in err; at least one was failed. */
+#define EACH_ALLOC(fn, call, cleanup)                                                          \
+    do {                                                                                       \
+        unsigned k, failed = 0;                                                                \
+        for (k = 1; k < 500; k++) {                                                            \
+            char spec[32];                                                                     \
+            int rc_;                                                                           \
+            unsigned long hit;                                                                 \
+            snprintf(spec, sizeof(spec), "%s:%u", fn, k);                                      \
+            err[0] = '\0';                                                                     \
+            fault_inproc_set(spec);                                                            \
+            rc_ = (call);                                                                      \
+            hit = fault_inproc_off();                                                          \
+            if (!hit) {                                                                        \
+                assert_int_equal(rc_, 0);                                                      \
+                cleanup;                                                                       \
+                break;                                                                         \
+            }                                                                                  \
+            failed++;                                                                          \
+            if (rc_ != -1 || !strstr(err, "out of memory"))                                    \
+                fail_msg("%s: %d '%s'", spec, rc_, err);                                       \
+        }                                                                                      \
+        assert_true(failed > 0 || strcmp(fn, "calloc") == 0);                                  \
+    } while (0)
+
+static void read_file_oom(void **state)
+{
+    char path[] = "/tmp/nr-oom-XXXXXX", err[NR_ERRBUF_SIZE], want[64];
+    uint8_t *buf = (uint8_t *)"keep";
+    size_t len = 3;
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, scenario, sizeof(scenario) - 1), (ssize_t)sizeof(scenario) - 1);
+    close(fd);
+    fault_inproc_set("realloc:1");
+    assert_int_equal(nr_scn_read_file(path, &buf, &len, err), -1);
+    assert_int_equal(fault_inproc_off(), 1);
+    snprintf(want, sizeof(want), "%s: out of memory", path);
+    assert_string_equal(err, want);
+    assert_string_equal((const char *)buf, "keep");
+    assert_int_equal(len, 3);
+    unlink(path);
+}
+
+static int lookup(void *ctx, const char *name, const uint8_t **val, size_t *len)
+{
+    (void)name;
+    *val = ctx;
+    *len = strlen(ctx);
+    return 0;
+}
+
+static void template_oom(void **state)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_tmpl t = { 0 };
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    uint64_t *v = NULL;
+    static char big[300];
+
+    (void)state;
+    memset(big, 'b', sizeof(big) - 1);
+    fault_inproc_set("malloc:1");
+    assert_int_equal(nr_tmpl_add_var(&t, "v", 1), -1);
+    fault_inproc_off();
+    assert_int_equal(t.nsegs, 0);
+    fault_inproc_set("realloc:1");
+    assert_int_equal(nr_tmpl_add_lit(&t, (const uint8_t *)"ab", 2), -1); /* the segment table */
+    fault_inproc_off();
+    assert_int_equal(t.nsegs, 0);
+    assert_int_equal(nr_tmpl_add_lit(&t, (const uint8_t *)"ab", 2), 0);
+    fault_inproc_set("realloc:1");
+    assert_int_equal(nr_tmpl_add_lit(&t, (const uint8_t *)"cd", 2), -1); /* the literal grows */
+    fault_inproc_off();
+    assert_int_equal(t.segs[0].len, 2);
+    assert_string_equal((const char *)t.segs[0].data, "ab");
+    assert_int_equal(nr_tmpl_add_var(&t, "v", 1), 0);
+    EACH_ALLOC("realloc", nr_tmpl_expand(&t, lookup, big, &out, &outlen, err),
+               free(out));
+    assert_int_equal(outlen, 2 + 299);
+    nr_tmpl_free(&t);
+    fault_inproc_set("realloc:1");
+    assert_int_equal(nr_scn_grow((void **)&v, 0, sizeof(*v)), -1);
+    fault_inproc_off();
+    assert_null(v);
+}
+
+static void scenario_oom(void **state)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_scn s;
+
+    (void)state;
+    EACH_ALLOC("malloc", nr_scn_parse((const uint8_t *)scenario, sizeof(scenario) - 1, "o.scn",
+                                      &s, err), nr_scn_free(&s));
+    EACH_ALLOC("realloc", nr_scn_parse((const uint8_t *)scenario, sizeof(scenario) - 1, "o.scn",
+                                       &s, err), nr_scn_free(&s));
+    EACH_ALLOC("calloc", nr_scn_parse((const uint8_t *)scenario, sizeof(scenario) - 1, "o.scn",
+                                      &s, err), nr_scn_free(&s));
+}
+
+/* nr_ladder_log_parse: -1 when out of memory, nothing to free. */
+static void ladder_log_oom(void **state)
+{
+    static const char text[] = "  0.1 endpoint a tcp 127.0.0.1:1 127.0.0.1:2\n"
+                               "  0.2 3: send a \"x\"  [ok, 1 ms]\n";
+    struct nr_ladder_log log;
+    const char *fns[] = { "realloc:1", "realloc:2", "malloc:1" };
+    unsigned hits = 0;
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        fault_inproc_set(fns[i]);
+        int rc = nr_ladder_log_parse((const uint8_t *)text, sizeof(text) - 1, &log);
+        unsigned long hit = fault_inproc_off();
+        if (!hit) { /* ASan's strndup does not call malloc */
+            assert_int_equal(rc, 0);
+            nr_ladder_log_free(&log);
+            continue;
+        }
+        assert_int_equal(rc, -1);
+        assert_int_equal(log.nsteps, 0);
+        assert_int_equal(log.nnames, 0);
+        assert_null(log.steps);
+        assert_null(log.names);
+        hits++;
+    }
+    assert_true(hits >= 2);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(read_file_oom),
+        cmocka_unit_test(template_oom),
+        cmocka_unit_test(scenario_oom),
+        cmocka_unit_test(ladder_log_oom),
+    };
+
+    (void)argc;
+    fault_inproc_init(argv);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
