@@ -147,6 +147,9 @@ static void builders_contract(void **state)
     assert_int_equal(t.nsegs, 1);
     assert_int_equal(t.segs[0].len, 2);
     assert_string_equal((const char *)t.segs[0].data, "ab");
+    assert_int_equal(nr_tmpl_add_lit(&t, (const uint8_t *)"cd", 1), 0); /* one byte more */
+    assert_int_equal(t.segs[0].len, 3);
+    assert_string_equal((const char *)t.segs[0].data, "abc");
     assert_int_equal(nr_tmpl_add_var(&t, "vv", 1), 0); /* a copy of name[0..1) */
     assert_int_equal(t.nsegs, 2);
     assert_int_equal(t.segs[1].is_var, 1);
