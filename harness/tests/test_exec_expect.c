@@ -1180,6 +1180,19 @@ static void udp_failure_shows_the_datagram(void **st)
     step_fails_with(1, want);
     if (!strstr(F.fail, "\n> 00000000  ") || !strstr(F.fail, "|  47 6f 6f 64 62 79 65   -"))
         fail_msg("the datagram is not shown from offset 0:\n%s", F.fail);
+    teardown(NULL);
+    /* at most its first 256 bytes */
+    {
+        char big[301];
+        memset(big, 'G', 300);
+        big[300] = '\0';
+        start(IPPROTO_UDP, "expect a /^Hello/\n");
+        datagram(big, 0);
+        step_fails_with(1, "  datagram of 300 bytes does not match /^Hello/\n"
+                           "  the datagram (300 bytes, from 127.0.0.1:");
+        if (!strstr(F.fail, "\n  ... 208 more bytes\n"))
+            fail_msg("not the first 256 bytes:\n%s", F.fail);
+    }
 }
 
 /* A UDP expect of more than 65536 bytes cannot hold; 65536 can. */
