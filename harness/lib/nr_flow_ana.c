@@ -120,7 +120,7 @@ void nr_flow_ana_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int6
     /* ACKed unseen: once per missing run; while the sender of those bytes
      * sends no new ACK, further ACKs past them are not flagged again */
     if (r->maxseqtobeacked && sd(ack, r->maxseqtobeacked) > 0 && (fl & NR_TCP_ACK)) {
-        if (sd(r->maxseqtobeacked, r->nextseq) > 0) {
+        if (r->maxseqtobeacked > r->nextseq) { /* as tshark: plain numbers, not modulo 2^32 */
             r->maxseqtobeacked = r->nextseq;
             t |= F(NR_TA_ACK_LOST);
         } else if (r->dupacks == 0) {

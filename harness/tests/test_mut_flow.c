@@ -397,6 +397,17 @@ static const struct step midstream_closed_syn[] = {
     { 0, S, 0, 0, 0, W, 0, -1, "retransmission" },
 };
 
+/* ACKed unseen across the client's sequence wrap (tshark compares the
+ * highest number to be ACKed with the next one as plain numbers). */
+static const struct step ack_lost_across_wrap[] = {
+    HS,
+    { 0, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 0, P | A, 21, 1, 10, W, 0, -1, "lost_segment" },
+    { 1, A, 1, 41, 0, W, 0, -1, "ack_lost_segment" },
+    { 1, P | A, 1, 41, 5, W, 0, -1, "ack_lost_segment" },
+    { 1, A, 6, 41, 0, W, 0, -1, "duplicate_ack" },
+};
+
 /* Duplicate ACKs from a side whose own bytes were just ACKed unseen. */
 static const struct step dup_after_ack_lost[] = {
     HS,
@@ -439,6 +450,7 @@ static void tshark_flags_per_packet(void **state)
         CASE("fin-resend-fast", 1000, 5000, fin_resend_fast),
         CASE("dup-after-ack-lost", 1000, 5000, dup_after_ack_lost),
         CASE("midstream-closed-syn", 1000, 5000, midstream_closed_syn),
+        CASE("ack-lost-across-wrap", 0xfffffff0u, 5000, ack_lost_across_wrap),
         CASE("ack-lost-twice-wrap", 0xfffffffau, 0xfffffff0u, ack_lost_twice),
     };
 
