@@ -1008,6 +1008,11 @@ static void zeek_state_orders(void **state)
         { 1, S | A, 0, 1, 0, W, 0, -1, NULL },
         { 1, F | A, 1, 1, 0, W, 0, -1, NULL },
     };
+    /* SYN+FIN after the handshake: 'Q' (its own mask bit, whatever came before) */
+    static const struct step synfin_late[] = {
+        HS,
+        { 0, S | F | A, 1, 1, 0, W, 0, -1, NULL },
+    };
     static const struct {
         const char *name;
         const struct step *st;
@@ -1022,6 +1027,7 @@ static void zeek_state_orders(void **state)
         { "midstream-both", midstream_both, 4, "SF", "DdFf", 0 },
         { "syn-ack-twice", synack_twice, 2, "OTH", "H", 9999 },
         { "syn-ack-then-fin", synack_fin, 2, "SH", "HF", 9999 },
+        { "syn-fin-late", synfin_late, 4, "S2", "ShAQG", 0 },
     };
 
     (void)state;
