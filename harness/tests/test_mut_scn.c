@@ -285,6 +285,19 @@ static void expand_errors(void **state)
     assert_int_equal(expand_ref(&vs, "abcdefghijklmnopqrstuvwxyz01234.port", out, sizeof(out),
                                 err), 0);
     assert_string_equal(out, "<2>");
+    {   /* a long name then a short one in one template: "a", not more */
+        struct nr_tmpl t = { 0 };
+        uint8_t *o = NULL;
+        size_t olen = 0;
+        static const char longer[] = "abcdefghijklmnopqrstuvwxyz01234.port";
+
+        assert_int_equal(nr_tmpl_add_var(&t, longer, sizeof(longer) - 1), 0);
+        assert_int_equal(nr_tmpl_add_var(&t, "a.port", 6), 0);
+        assert_int_equal(nr_tmpl_expand(&t, vars_lookup, &vs, &o, &olen, err), 0);
+        assert_string_equal((char *)o, "21");
+        free(o);
+        nr_tmpl_free(&t);
+    }
     assert_int_equal(expand_ref(&vs, "abcdefghijklmnopqrstuvwxyz012345.port", out, sizeof(out),
                                 err), -1);
     assert_string_equal(err, "variable name too long in 'abcdefghijklmnopqrstuvwxyz012345.port'");
@@ -346,6 +359,11 @@ static void read_file_limit(void **state)
     assert_int_equal(nr_scn_read_file(path, &buf, &len, err), -1);
     snprintf(want, sizeof(want), "%s: cannot open: %s", path, strerror(ENOENT));
     assert_string_equal(err, want);
+    {
+        struct nr_scn scn;
+        assert_int_equal(nr_scn_load(path, &scn, err), -1); /* exactly -1, as nr_scn_parse */
+        assert_string_equal(err, want);
+    }
     /* a small file: every byte, in order */
     strcpy(path + strlen(path) - 6, "XXXXXX");
     fd = mkstemp(path);
