@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -253,14 +254,46 @@ static void many_conns_bare_rst(void **state)
     strcpy(path + strlen(path) - 6, "XXXXXX");
 }
 
-int main(void)
+/* Reading a ladder and freeing it gives back every byte (mallinfo2 with
+ * glibc's thread cache off: see main). */
+static void read_and_free_leave_nothing(void **state)
 {
+    struct nr_ladder l;
+    struct nr_ladder_opts o = { .band_min = 4 };
+    struct mallinfo2 before, after;
+
+    (void)state;
+    read_ladder(&o, &l);
+    done_ladder(&l);
+    write_capture();
+    before = mallinfo2();
+    {
+        char err[NR_ERRBUF_SIZE];
+        int rc = nr_ladder_read(path, NULL, 0, &o, NULL, &l, err);
+        if (rc == 0)
+            nr_ladder_free(&l);
+        after = mallinfo2();
+        assert_int_equal(rc, 0);
+    }
+    unlink(path);
+    assert_int_equal(after.uordblks, before.uordblks);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    /* glibc's per-thread cache keeps freed blocks counted as in use */
+    if (!getenv("GLIBC_TUNABLES")) {
+        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
+        execv("/proc/self/exe", argv);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(whole_ladder),
         cmocka_unit_test(limited_ladder),
         cmocka_unit_test(lane_of_others),
         cmocka_unit_test(band_at_its_minimum),
         cmocka_unit_test(many_conns_bare_rst),
+        cmocka_unit_test(read_and_free_leave_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
