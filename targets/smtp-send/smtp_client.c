@@ -132,8 +132,11 @@ static int hello(struct xact *x, struct ss_ehlo *e)
         return code;
     if (code != 220)
         return refused(x, SS_EREFUSED, "refused the session");
-    if (ss_cmd_hello(&x->out, "EHLO", x->s->helo) < 0)
+    if (ss_cmd_hello(&x->out, "EHLO", x->s->helo) < 0) {
+        if (x->out.oom) /* a domain it took, but no memory to write it */
+            return nr_seterr(x->errbuf, "EHLO: out of memory"), SS_ELOCAL;
         return nr_seterr(x->errbuf, "invalid EHLO domain '%.64s'", x->s->helo), SS_ELOCAL;
+    }
     code = command(x, "EHLO", e);
     if (code == 250) {
         x->res->esmtp = 1;
@@ -205,7 +208,8 @@ static int envelope(struct xact *x, const struct ss_ehlo *e)
     int code, batch = e->pipelining;
 
     if (ss_cmd_mail(&x->out, x->s->from, e->size ? (uint64_t)x->s->msg_len : 0) < 0)
-        return nr_seterr(x->errbuf, "invalid sender address"), SS_ELOCAL;
+        return nr_seterr(x->errbuf, x->out.oom ? "MAIL FROM: out of memory" : "invalid sender address"),
+               SS_ELOCAL;
     for (size_t i = 0; batch && i < x->s->nto; i++)
         if (ss_cmd_rcpt(&x->out, x->s->to[i]) < 0)
             return nr_seterr(x->errbuf, "invalid recipient address"), SS_ELOCAL;
