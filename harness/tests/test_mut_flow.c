@@ -408,6 +408,14 @@ static const struct step ack_lost_across_wrap[] = {
     { 1, A, 6, 41, 0, W, 0, -1, "duplicate_ack" },
 };
 
+/* A one-byte FIN one below the next sequence number (not a keep-alive: it
+ * carries a FIN). */
+static const struct step fin_one_below[] = {
+    HS,
+    { 0, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 0, F | A, 10, 1, 1, W, 0, -1, "out_of_order" },
+};
+
 /* Duplicate ACKs from a side whose own bytes were just ACKed unseen. */
 static const struct step dup_after_ack_lost[] = {
     HS,
@@ -451,6 +459,7 @@ static void tshark_flags_per_packet(void **state)
         CASE("dup-after-ack-lost", 1000, 5000, dup_after_ack_lost),
         CASE("midstream-closed-syn", 1000, 5000, midstream_closed_syn),
         CASE("ack-lost-across-wrap", 0xfffffff0u, 5000, ack_lost_across_wrap),
+        CASE("fin-one-below", 1000, 5000, fin_one_below),
         CASE("ack-lost-twice-wrap", 0xfffffffau, 0xfffffff0u, ack_lost_twice),
     };
 
@@ -555,6 +564,13 @@ static void flip_swaps_every_side(void **state)
     assert_int_equal(ch[2].dir, 1);
     assert_true(c->flipped);
     assert_string_equal(c->history, "^");
+    /* first FIN and RST flip back (0 is a direction too) */
+    nr_flow_flip(c);
+    assert_int_equal(c->first_fin, 0);
+    assert_int_equal(c->first_rst, 1);
+    nr_flow_flip(c);
+    assert_int_equal(c->first_rst, 0);
+    assert_int_equal(c->first_fin, 1);
     /* both bits set, none set, no first FIN or RST: unchanged */
     c->rst_dirs = 3;
     c->fin_kept = 0;
@@ -572,7 +588,7 @@ static void flip_swaps_every_side(void **state)
     assert_int_equal(c->first_seen, 3);
     assert_int_equal(c->first_fin, -1);
     assert_int_equal(c->first_rst, -1);
-    assert_string_equal(c->history, "^^");
+    assert_string_equal(c->history, "^^^^");
     free(c);
 }
 

@@ -97,12 +97,50 @@ static void hold_limit_exact(void **state)
     nr_reasm_free(&r);
 }
 
+/* Callbacks: a segment with nothing captured gives one gap and no empty
+ * data run; held ranges never overlap (the parts of a longer copy around a
+ * held range are held, the held range once). */
+static int calls;
+
+static void count(void *ctx, const uint8_t *data, size_t len, int gap)
+{
+    (void)data;
+    (void)gap;
+    calls++;
+    if (len == 0)
+        (*(int *)ctx)++;
+}
+
+static void no_empty_runs_and_no_overlap(void **state)
+{
+    struct nr_reasm r;
+    int empty = 0;
+
+    (void)state;
+    nr_reasm_start(&r, 100, 1);
+    calls = 0;
+    assert_int_equal(nr_reasm_add(&r, 100, (const uint8_t *)"", 0, 5, count, &empty), NR_REASM_NEW);
+    assert_int_equal(calls, 1);
+    assert_int_equal(empty, 0);
+    assert_int_equal(r.next, 105);
+    /* held [115, 120), then [110, 125) around it */
+    assert_int_equal(nr_reasm_add(&r, 115, (const uint8_t *)"HHHHH", 5, 5, count, &empty),
+                     NR_REASM_OOO);
+    assert_int_equal(nr_reasm_add(&r, 110, (const uint8_t *)"aaaaaXXXXXbbbbb", 15, 15, count,
+                                  &empty), NR_REASM_OOO);
+    assert_int_equal(r.nsegs, 3);
+    assert_int_equal(r.held, 15 + 3 * NR_REASM_SEG_COST);
+    nr_reasm_free(&r);
+    assert_int_equal(r.held, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(impossible_lengths_ignored),
         cmocka_unit_test(skip_to_a_held_segment),
         cmocka_unit_test(hold_limit_exact),
+        cmocka_unit_test(no_empty_runs_and_no_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
