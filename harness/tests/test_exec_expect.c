@@ -22,6 +22,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "../src/exec.h"
 #include "../src/exec_conn.h"
@@ -1254,6 +1255,47 @@ static void out_of_memory_receiving_a_datagram(void **st)
         fail_msg("got %s", F.c.fail ? F.c.fail : "(none)");
 }
 
+/* A unix datagram may be larger than the 64 KiB the runner keeps: a
+ * length claim judges its whole size (exec_match.h: sizes_only). */
+static void unix_datagram_longer_than_the_buffer(void **st)
+{
+    enum { N = 70000 };
+    static char big[N];
+    char *text, errbuf[NR_ERRBUF_SIZE];
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd, sndbuf = 1 << 20;
+    (void)st;
+    memset(&F, 0, sizeof(F));
+    F.peer = F.lfd = -1;
+    assert_true(asprintf(&text, "timeout %dms\nlisten a = unixgram @nr-test-exec-expect-%d\n"
+                                "expect a length %d\nexpect a length %d\n",
+                         STEP_MS, (int)getpid(), N, N - 1) > 0);
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &F.scn, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    free(text);
+    F.o.time_scale = 1.0;
+    F.st.scn = &F.scn;
+    F.st.o = &F.o;
+    F.st.step_timeout = F.scn.step_timeout_ms;
+    F.st.t0 = nr_now_ms();
+    F.st.deadline = F.st.t0 + 20000;
+    pthread_mutex_init(&F.st.lock, NULL);
+    F.c.st = &F.st;
+    F.c.index = -1;
+    assert_int_equal(run_step(0), 0);
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+    snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "nr-test-exec-expect-%d", (int)getpid());
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sendto(fd, big, N, 0, (struct sockaddr *)&sa,
+                                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                                            strlen(sa.sun_path + 1))), N);
+    close(fd);
+    step_passes(1);
+    step_fails_with(2, "  datagram of 70000 bytes, expected 69999\n");
+}
+
 static void udp_none_arrives(void **st)
 {
     (void)st;
@@ -1294,6 +1336,7 @@ int main(int argc, char **argv)
         T(udp_bytes_prefix_datagram), T(udp_length), T(udp_regex), T(udp_regex_empty_datagram),
         T(udp_stream_claims), T(udp_failure_shows_the_datagram), T(udp_expected_datagram_too_large),
         T(udp_from_the_wrong_sender), T(udp_received_is_recorded), T(udp_refused),
+        T(unix_datagram_longer_than_the_buffer),
         T(bytes_mismatch_message), T(unconsumed_input_and_its_end),
         T(deadline_cuts_bytes_left_in_the_buffer), T(nothing_within_zero),
         T(bytes_arriving_in_pieces), T(matcher_regex_window), T(tcp_table), T(pattern_whole),

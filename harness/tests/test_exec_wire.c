@@ -1018,6 +1018,44 @@ static void note_out_of_memory(void **st)
         }
 }
 
+
+/* Three connections on one port pair: the one that carries the socket's
+ * bytes is picked, in the middle too. */
+static void tcp_reused_port_pair_three_times(void **st)
+{
+    struct exec_record r[] = { rec(IPPROTO_TCP, 40000, 80, "two", "ok") };
+    (void)st;
+    conn_of_pair(1000, "one", "ok");
+    conn_of_pair(50000, "two", "ok");
+    conn_of_pair(90000, "six", "ok");
+    assert_passes(r, 1);
+}
+
+/* A hole in the other leg's stream breaks the relayed leg's comparison:
+ * judged first, the relayed leg fails, not only the leg with the hole. */
+static void relay_other_leg_with_a_hole_fails(void **st)
+{
+    struct exec_record r[2], t;
+    struct pg_conn kc, ku;
+    (void)st;
+    relay_legs(r, "hello world", "");
+    t = r[0]; /* the upstream leg first */
+    r[0] = r[1];
+    r[1] = t;
+    pg_conn_init(&kc, &sink, 40000, 9000, 1000, 7000);
+    pg_conn_init(&ku, &sink, 40001, 80, 3000, 9000);
+    pg_handshake(&kc);
+    pg_handshake(&ku);
+    pg_seg(&kc, 0, A, "hello", 5);
+    kc.seq[0] += 1; /* " " never captured */
+    pg_seg(&kc, 0, A, "world", 5);
+    pg_seg(&ku, 0, A, "hello world", 11);
+    pg_close(&kc, 0);
+    pg_close(&ku, 0);
+    assert_fails_with(r, 2, "'a' (127.0.0.1:40001 -> 127.0.0.1:80): the 11 bytes on the wire are "
+                            "not the bytes the proxy's other leg received");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -1063,6 +1101,8 @@ int main(int argc, char **argv)
         T(records_not_in_the_capture),
         T(flow_names_latest_and_outer),
         T(note_out_of_memory),
+        T(tcp_reused_port_pair_three_times),
+        T(relay_other_leg_with_a_hole_fails),
     };
     int r;
     (void)argc;

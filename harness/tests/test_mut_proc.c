@@ -320,6 +320,14 @@ static void spawn_resets_signals_and_group(void **st)
     sigprocmask(SIG_BLOCK, &block, &old);
     assert_int_equal(spawn_sh("grep -E '^Sig(Blk|Ign)' /proc/$$/status; kill -USR1 $$; sleep 5",
                               &s, &p, err), 0);
+    {
+        /* the caller's own mask is as it was (spawn blocks all around fork) */
+        sigset_t now;
+        sigprocmask(SIG_SETMASK, NULL, &now);
+        assert_true(sigismember(&now, SIGUSR2));
+        assert_false(sigismember(&now, SIGTERM));
+        assert_false(sigismember(&now, SIGCHLD));
+    }
     assert_int_equal(getpgid(p.pid), p.pid);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     sigprocmask(SIG_SETMASK, &old, NULL);
