@@ -272,6 +272,9 @@ static void limits_and_keys(void **state)
     assert_int_equal(p.wirelen, 65535);
     p = frag4(22, 0, 0, big, 65536); /* longer than any datagram */
     assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_BAD);
+    p = frag4(22, 0, 0, big, 8); /* a length past 2^32 (no decoder gives one) */
+    p.wirelen = ((size_t)1 << 32) + 8;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_BAD);
     p = frag4(22, 65536, 0, big, 0); /* an offset past it */
     assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_BAD);
     p = frag4(23, 65535, 1, big, 1); /* ends at 65536 */
