@@ -96,6 +96,27 @@ static int run_step(size_t i)
     return -1;
 }
 
+/* Parse the scenario text into F, make its state and context, and run its
+ * first step. */
+static void begin(const char *text)
+{
+    char errbuf[NR_ERRBUF_SIZE];
+
+    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &F.scn, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    F.o.time_scale = 1.0;
+    F.st.scn = &F.scn;
+    F.st.o = &F.o;
+    F.st.step_timeout = F.scn.step_timeout_ms;
+    F.st.t0 = nr_now_ms();
+    F.st.deadline = F.st.t0 + 20000;
+    F.st.log = open_memstream(&F.log, &F.loglen);
+    pthread_mutex_init(&F.st.lock, NULL);
+    F.c.st = &F.st;
+    F.c.index = -1;
+    assert_int_equal(run_step(0), 0);
+}
+
 /* Parse "connect a = PROTO 127.0.0.1:PORT" + steps (PORT: a socket of the
  * test's, also written for "{port}" in steps), and run the connect; for
  * TCP accept it as the peer.  proto -1: "listen a = udp 127.0.0.1:0"
@@ -103,7 +124,7 @@ static int run_step(size_t i)
 static void start(int proto, const char *steps)
 {
     int listener = proto < 0;
-    char *text, *p, errbuf[NR_ERRBUF_SIZE];
+    char *text, *p;
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t sl = sizeof(sa);
 
@@ -130,20 +151,8 @@ static void start(int proto, const char *steps)
         free(text);
         text = t;
     }
-    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &F.scn, errbuf) < 0)
-        fail_msg("%s", errbuf);
+    begin(text);
     free(text);
-    F.o.time_scale = 1.0;
-    F.st.scn = &F.scn;
-    F.st.o = &F.o;
-    F.st.step_timeout = F.scn.step_timeout_ms;
-    F.st.t0 = nr_now_ms();
-    F.st.deadline = F.st.t0 + 20000;
-    F.st.log = open_memstream(&F.log, &F.loglen);
-    pthread_mutex_init(&F.st.lock, NULL);
-    F.c.st = &F.st;
-    F.c.index = -1;
-    assert_int_equal(run_step(0), 0);
     if (proto == IPPROTO_TCP)
         assert_true((F.peer = accept4(F.lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0);
 }
@@ -1261,7 +1270,7 @@ static void unix_datagram_longer_than_the_buffer(void **st)
 {
     enum { N = 70000 };
     static char big[N];
-    char *text, errbuf[NR_ERRBUF_SIZE];
+    char *text;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     int fd, sndbuf = 1 << 20;
     (void)st;
@@ -1270,19 +1279,8 @@ static void unix_datagram_longer_than_the_buffer(void **st)
     assert_true(asprintf(&text, "timeout %dms\nlisten a = unixgram @nr-test-exec-expect-%d\n"
                                 "expect a length %d\nexpect a length %d\n",
                          STEP_MS, (int)getpid(), N, N - 1) > 0);
-    if (nr_scn_parse((const uint8_t *)text, strlen(text), "t.scn", &F.scn, errbuf) < 0)
-        fail_msg("%s", errbuf);
+    begin(text);
     free(text);
-    F.o.time_scale = 1.0;
-    F.st.scn = &F.scn;
-    F.st.o = &F.o;
-    F.st.step_timeout = F.scn.step_timeout_ms;
-    F.st.t0 = nr_now_ms();
-    F.st.deadline = F.st.t0 + 20000;
-    pthread_mutex_init(&F.st.lock, NULL);
-    F.c.st = &F.st;
-    F.c.index = -1;
-    assert_int_equal(run_step(0), 0);
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_true(fd >= 0);
     assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
