@@ -167,6 +167,24 @@ static void dry_run_reproducible(void **state)
     snprintf(want_err, sizeof(want_err), "smtp-send: the message is %zu bytes, over --max-size %zu\n",
              strlen(want), strlen(want) - 1);
     assert_string_equal(err, want_err);
+    /* the body is part of the Message-ID's hash: another body, another id */
+    {
+        char path[] = "/tmp/smtpbody.XXXXXX", out2[2048];
+        char *with_body[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to",
+                              "b@example.org", "--subject", "hi", "--dry-run", "--body-file", path,
+                              NULL };
+        const char *id;
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "x\n", 2), 2);
+        close(fd);
+        assert_int_equal(run_args(with_body, good, out2, err, sizeof(out2)), 0);
+        unlink(path);
+        id = strstr(out2, "Message-ID: <");
+        assert_non_null(id);
+        if (!strncmp(id, "Message-ID: <04007b2696258a76.", 30))
+            fail_msg("the same Message-ID with a body: '%.60s'", id);
+    }
 }
 
 /* --attach FILE in a dry run: the file's bytes go base64 in a second

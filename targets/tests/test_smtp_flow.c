@@ -288,15 +288,21 @@ static void failures(void **state)
                                          "RCPT TO:<c@d.test>\r\nDATA\r\n" };
     static const struct want w_local = { SS_ELOCAL, "between 1 and 100 recipients", "connect", 0, "",
                                          "" };
+    static const char *many[SS_MAX_RCPT + 1];
     struct ss_session s = session();
     struct ss_result res;
 
     (void)state;
+    for (size_t i = 0; i < SS_MAX_RCPT + 1; i++)
+        many[i] = "c@d.test";
     run(&s, NULL, none, &w_closed, &res);
     run(&s, "220 hi", NULL, &w_mid, &res);
     run(&s, "2x0 hi\r\n", none, &w_bad, &res);
     run(&s, "220 hi\r\n", unexpected, &w_unexp, &res);
     s.nto = 0;
+    run(&s, "220 hi\r\n", none, &w_local, &res);
+    s.to = many; /* SS_MAX_RCPT + 1 */
+    s.nto = SS_MAX_RCPT + 1;
     run(&s, "220 hi\r\n", none, &w_local, &res);
 }
 
