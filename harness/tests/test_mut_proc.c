@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -955,6 +956,31 @@ static void child_dies_with_its_parent(void **st)
     close(sv[1]);
 }
 
+
+/* What spawning and searching allocate is freed: 300 failed spawns (the
+ * environment is built first) and 20 searches of the process tree leave
+ * the heap as it was, within a few hundred bytes. */
+static void no_heap_growth(void **st)
+{
+    char err[NR_ERRBUF_SIZE], out[64], *argv[] = { "no-such-prog-xyz", NULL };
+    struct nr_spawn s = { .argv = argv, .activation_fd = -1, .bindir = "/nonexistent" };
+    struct nr_proc p;
+    size_t before;
+    (void)st;
+    assert_int_equal(nr_proc_spawn(&s, &p, err), -1); /* warm up */
+    before = mallinfo2().uordblks;
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(nr_proc_spawn(&s, &p, err), -1);
+    if (mallinfo2().uordblks > before + 512)
+        fail_msg("failed spawns left %zu bytes", mallinfo2().uordblks - before);
+    assert_true(nr_sock_find_server(0, getpid(), out, sizeof(out), err) >= 0);
+    before = mallinfo2().uordblks;
+    for (int i = 0; i < 20; i++)
+        assert_true(nr_sock_find_server(0, getpid(), out, sizeof(out), err) >= 0);
+    if (mallinfo2().uordblks > before + 512)
+        fail_msg("searches left %zu bytes", mallinfo2().uordblks - before);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -983,6 +1009,7 @@ int main(int argc, char **argv)
         T(spawn_leaves_no_descriptor),
         T(spawn_uses_the_childs_path),
         T(child_dies_with_its_parent),
+        T(no_heap_growth),
     };
     (void)argc;
     fault_inproc_init(argv);
