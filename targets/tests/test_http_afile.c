@@ -185,6 +185,28 @@ static void commit_fails_cleanly(void **state)
     rmdir(path);
 }
 
+/* With stdin closed the temp file is descriptor 0: an abort closes it and
+ * removes the file, like any other. */
+static void abort_with_fd_zero(void **state)
+{
+    char path[128], names[256], errbuf[NR_ERRBUF_SIZE];
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), fd;
+    struct hg_afile a;
+
+    (void)state;
+    assert_true(saved >= 0);
+    snprintf(path, sizeof(path), "%s/body", dir);
+    close(0);
+    assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
+    fd = a.fd;
+    hg_afile_abort(&a);
+    assert_int_equal(fcntl(0, F_GETFD), -1);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    assert_ret_equal(fd, 0);
+    assert_string_equal(entries(names), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(abort_removes_the_temp_file, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_fails_cleanly, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(commit_fails_cleanly, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(abort_with_fd_zero, mkdir_tmp, rm_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,7 +138,8 @@ static int wanted(const char *t)
     return 0;
 }
 
-/* The options every server shares: --help, an unknown option, an extra
+/* The options every server shares: --help (with the shared options'
+ * lines), an unknown option, an extra
  * argument, --port out of range or malformed, a port in use. */
 static void shared_options(void **state)
 {
@@ -155,6 +156,8 @@ static void shared_options(void **state)
         snprintf(want, sizeof(want), "usage: %s [options]\n", t);
         cli_run(&r, t, "--help", NULL);
         cli_expect(&r, 0, 1, want);
+        cli_expect(&r, 0, 1, "  -b, --bind ADDR   address to listen on"); /* the shared lines */
+        cli_expect(&r, 0, 1, "SIGINT/SIGTERM stop it.\n");
         cli_run(&r, t, "-h", NULL);
         cli_expect(&r, 0, 1, want);
         cli_run(&r, t, "--no-such-option", NULL);
