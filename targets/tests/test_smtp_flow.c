@@ -202,6 +202,7 @@ static void refusals(void **state)
 {
     static const char *const r_ehlo[] = { "421 busy\r\n", "221 bye\r\n", NULL };
     static const char *const r_mail[] = { "250 mx\r\n", "550 no sender\r\n", "221 bye\r\n", NULL };
+    static const char *const r_mail_gone[] = { "250 mx\r\n", "550 no sender\r\n", NULL };
     static const char *const r_rcpt[] = { "250 mx\r\n", "250 s\r\n", "550 no such\r\n",
                                           "221 bye\r\n", NULL };
     static const char *const r_data[] = { "250 mx\r\n", "250 s\r\n", "250 r\r\n", "554 no data\r\n",
@@ -237,6 +238,7 @@ static void refusals(void **state)
     run(&s, "554 go away\r\n", bye, &w_greet, &res);
     run(&s, "220 hi\r\n", r_ehlo, &w_ehlo, &res);
     run(&s, "220 hi\r\n", r_mail, &w_mail, &res);
+    run(&s, "220 hi\r\n", r_mail_gone, &w_mail, &res); /* no reply to QUIT: the refusal stays */
     run(&s, "220 hi\r\n", r_rcpt, &w_rcpt, &res);
     assert_int_equal(res.naccepted, 0);
     assert_int_equal(res.rcpt_code[0], 550);
