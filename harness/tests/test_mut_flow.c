@@ -39,7 +39,7 @@ struct step {
     int64_t seq, ack; /* relative; ack is sent only with A */
     uint16_t len;     /* payload bytes ('a'...) */
     uint16_t win;
-    int64_t dt_ms;    /* capture time since the previous packet (0: 1 ms) */
+    int64_t dt_ms;    /* capture time since the previous packet (0: 1 ms, -1: none) */
     int wscale;       /* window scale option (SYN only), -1: none */
     const char *want; /* tshark's analysis flags on this packet, by name (NULL: not checked) */
 };
@@ -120,7 +120,7 @@ static struct nr_flowtab *run_case(const struct flow_case *fc)
         size_t n = frame_of(frame, fc, s), had = nr_flowtab_count(ft);
         long ci;
 
-        t += (s->dt_ms ? s->dt_ms : 1) * MS;
+        t += (s->dt_ms < 0 ? 0 : s->dt_ms ? s->dt_ms : 1) * MS;
         assert_int_equal(nr_pkt_decode(DLT_EN10MB, frame, n, &p), NR_PKT_TCP);
         for (size_t k = 0; k < had && k < MAX_CONNS; k++)
             memcpy(snap[k], nr_flowtab_conn(ft, k)->ta, sizeof(snap[k]));
@@ -416,6 +416,22 @@ static const struct step fin_one_below[] = {
     { 0, F | A, 10, 1, 1, W, 0, -1, "out_of_order" },
 };
 
+/* One byte fills a window of one. */
+static const struct step winfull_one[] = {
+    { 0, S, 0, 0, 0, W, 0, -1, "" },
+    { 1, S | A, 0, 1, 0, 1, 0, -1, "" },
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 0, P | A, 1, 1, 1, W, 0, -1, "window_full" },
+};
+/* A handshake within one timestamp: no RTT, the 3 ms threshold. */
+static const struct step rtt_zero[] = {
+    { 0, S, 0, 0, 0, W, 0, -1, "" },
+    { 1, S | A, 0, 1, 0, W, -1, -1, "" },
+    { 0, A, 1, 1, 0, W, -1, -1, "" },
+    { 0, P | A, 101, 1, 100, W, 0, -1, "lost_segment" },
+    { 0, P | A, 1, 1, 100, W, 2, -1, "retransmission" },
+};
+
 /* Duplicate ACKs from a side whose own bytes were just ACKed unseen. */
 static const struct step dup_after_ack_lost[] = {
     HS,
@@ -460,6 +476,8 @@ static void tshark_flags_per_packet(void **state)
         CASE("midstream-closed-syn", 1000, 5000, midstream_closed_syn),
         CASE("ack-lost-across-wrap", 0xfffffff0u, 5000, ack_lost_across_wrap),
         CASE("fin-one-below", 1000, 5000, fin_one_below),
+        CASE("window-full-one-byte", 1000, 5000, winfull_one),
+        CASE("rtt-zero", 1000, 5000, rtt_zero),
         CASE("ack-lost-twice-wrap", 0xfffffffau, 0xfffffff0u, ack_lost_twice),
     };
 
@@ -568,6 +586,11 @@ static void flip_swaps_every_side(void **state)
     nr_flow_flip(c);
     assert_int_equal(c->first_fin, 0);
     assert_int_equal(c->first_rst, 1);
+    assert_int_equal(c->rst_dirs, 1);
+    assert_int_equal(c->fin_kept, 2);
+    assert_int_equal(c->fin_pending, 1);
+    assert_int_equal(c->fin_seen, 2);
+    assert_int_equal(c->first_seen, 1);
     nr_flow_flip(c);
     assert_int_equal(c->first_rst, 0);
     assert_int_equal(c->first_fin, 1);
@@ -879,6 +902,14 @@ static void zeek_sizes(void **state)
         { 0, P | A, 1, 1, 20, W, 0, -1, NULL },
         { 0, F | A, 21, 1, 0, W, 0, -1, NULL },
     };
+    /* 20 bytes acknowledged unseen across the wrap, then an older ACK
+     * arriving late: the highest acknowledged number counts */
+    static const struct step acked_nofin[] = {
+        HS,
+        { 0, P | A, 1, 1, 10, W, 0, -1, NULL },
+        { 1, A, 1, 31, 0, W, 0, -1, NULL },
+        { 1, A, 1, 21, 0, W, 0, -1, NULL },
+    };
     /* a side never seen, whose bytes are acknowledged: each ACK restarts its
      * numbers (it is inactive), so its size stays 0 */
     static const struct step acked_only[] = {
@@ -915,6 +946,9 @@ static void zeek_sizes(void **state)
     assert_int_equal(nr_conn_zeek_size(nr_flowtab_conn(ft, 0), 0), 0);
     assert_int_equal(nr_conn_zeek_size(nr_flowtab_conn(ft, 0), 1), 0);
     assert_false(nr_flowtab_conn(ft, 0)->zep[1].started);
+    nr_flowtab_free(ft);
+    ft = FEED("acked-wrap-nofin", 0xfffffff8u, 5000, acked_nofin);
+    check_conn(nr_flowtab_conn(ft, 0), "S1", "ShADaG", 30, 0);
     nr_flowtab_free(ft);
     ft = FEED("unacked-wrap", 0xfffffff8u, 5000, unacked_wrap);
     check_conn(nr_flowtab_conn(ft, 0), "S2", "ShADF", 20, 0);
@@ -1080,6 +1114,11 @@ static void handshake_reuse_and_no_chunks(void **state)
         { 0, S, 0, 0, 0, W, 0, -1, NULL },
         { 0, A, 1, 1, 0, W, 0, -1, NULL },
     };
+    static const struct step both_reset[] = {
+        HS,
+        { 0, R | A, 1, 1, 0, W, 0, -1, NULL },
+        { 1, R | A, 1, 1, 0, W, 0, -1, NULL },
+    };
     static const struct step rst_then_syn[] = {
         HS,
         { 0, R, 1, 0, 0, W, 0, -1, NULL },
@@ -1096,6 +1135,21 @@ static void handshake_reuse_and_no_chunks(void **state)
     nr_flowtab_free(ft);
     ft = FEED("rst-then-syn", 1000, 5000, rst_then_syn);
     assert_int_equal(nr_flowtab_count(ft), 2);
+    nr_flowtab_free(ft);
+    ft = FEED("both-reset", 1000, 5000, both_reset);
+    assert_int_equal(nr_flowtab_conn(ft, 0)->first_rst, 0); /* the originator's came first */
+    assert_int_equal(nr_flowtab_conn(ft, 0)->rst_dirs, 3);
+    nr_flowtab_free(ft);
+    /* nr_flow_tcp_is_reuse (nr_flow_int.h) says 1 for a SYN with a new number */
+    ft = FEED("reuse", 1000, 5000, both_reset);
+    {
+        struct nr_pkt p = mkpkt(4, IPPROTO_TCP, 0x0a000001, 40000, 0x0a000002, 8080, S);
+        p.seq = 777;
+        assert_int_equal(nr_flow_tcp_is_reuse(nr_flowtab_conn(ft, 0), &p), 1);
+        p.seq = 1000;
+        p.flags = A;
+        assert_int_equal(nr_flow_tcp_is_reuse(nr_flowtab_conn(ft, 0), &p), 0);
+    }
     nr_flowtab_free(ft);
     sk.ft = nr_flowtab_new(&none);
     assert_non_null(sk.ft);
