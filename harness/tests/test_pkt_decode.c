@@ -521,6 +521,14 @@ static void ipv4_lengths_and_fragments(void **state)
     assert_int_equal(p.caplen, 1);
     assert_int_equal(p.wirelen, 2);
     assert_int_equal(p.reason, NR_R_TRUNC_DATA);
+    f[3] = 28;
+    f[25] = 8; /* an empty datagram: a header of 8 bytes and nothing else */
+    assert_int_equal(nr_pkt_decode(228, f, 28, &p), NR_PKT_UDP);
+    assert_int_equal(p.wirelen, 0);
+    assert_int_equal(p.caplen, 0);
+    assert_int_equal(p.reason, NR_R_NONE);
+    f[3] = 30;
+    f[25] = 10;
     f[9] = 1; /* ICMP */
     assert_int_equal(nr_pkt_decode(228, f, 30, &p), NR_PKT_SKIP_L4);
     assert_int_equal(p.proto, 1);
