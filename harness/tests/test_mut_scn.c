@@ -378,8 +378,11 @@ static void read_file_limit(void **state)
     assert_string_equal(err, want);
     {
         struct nr_scn scn;
+        memset(&scn, 0x5a, sizeof(scn));
         assert_int_equal(nr_scn_load(path, &scn, err), -1); /* exactly -1, as nr_scn_parse */
         assert_string_equal(err, want);
+        assert_int_equal(scn.steps.n, 0); /* *out left empty */
+        assert_null(scn.steps.v);
     }
     /* a small file: every byte, in order */
     strcpy(path + strlen(path) - 6, "XXXXXX");
