@@ -564,6 +564,34 @@ static void file_end_flushes(void **state)
     assert_int_equal(out.st.frames, 0);
 }
 
+/* A classic pcap written big-endian (magic a1b2c3d4 in that byte order,
+ * and the nanosecond a1b23c4d) is read: its one record, its time. */
+static void classic_big_endian(void **state)
+{
+    static const uint32_t magics[] = { 0xa1b2c3d4u, 0xa1b23c4du };
+
+    (void)state;
+    for (size_t m = 0; m < 2; m++) {
+        uint8_t cap[24 + 16 + 60] = { 0 };
+        struct nr_pktfile out;
+        char err[NR_ERRBUF_SIZE];
+
+        w32(cap, magics[m], 1);
+        cap[4] = 0, cap[5] = 2, cap[6] = 0, cap[7] = 4; /* version 2.4 */
+        w32(cap + 16, 65535, 1);                        /* snaplen */
+        w32(cap + 20, 1, 1);                            /* Ethernet */
+        w32(cap + 24, 7, 1);                            /* seconds */
+        w32(cap + 28, 9, 1);                            /* us or ns */
+        w32(cap + 32, 60, 1);
+        w32(cap + 36, 60, 1);
+        cap[40 + 12] = 0x08; /* an Ethernet frame of zeros, type IPv4 */
+        assert_int_equal(nr_pktfile_read_mem(cap, sizeof(cap), NULL, &out, err), 0);
+        assert_int_equal(out.st.frames, 1);
+        assert_int_equal(out.pcapng, 0);
+        nr_pktfile_free(&out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +603,7 @@ int main(void)
         cmocka_unit_test(block_errors),
         cmocka_unit_test(timestamp_edges),
         cmocka_unit_test(file_end_flushes),
+        cmocka_unit_test(classic_big_endian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
