@@ -981,6 +981,23 @@ static void no_heap_growth(void **st)
         fail_msg("searches left %zu bytes", mallinfo2().uordblks - before);
 }
 
+
+/* Out of memory for the child's environment: -1, said. */
+static void spawn_out_of_memory(void **st)
+{
+    char err[NR_ERRBUF_SIZE] = "", *argv[] = { "/bin/true", NULL };
+    struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+    struct nr_proc p;
+    int r;
+    (void)st;
+    fault_inproc_set("calloc:1");
+    r = nr_proc_spawn(&s, &p, err);
+    assert_int_equal(fault_inproc_off(), 1);
+    assert_int_equal(r, -1);
+    assert_string_equal(err, "out of memory");
+    assert_int_equal(p.pid, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -1010,6 +1027,7 @@ int main(int argc, char **argv)
         T(spawn_uses_the_childs_path),
         T(child_dies_with_its_parent),
         T(no_heap_growth),
+        T(spawn_out_of_memory),
     };
     (void)argc;
     fault_inproc_init(argv);
