@@ -19,6 +19,7 @@
 #include "../../targets/tests/fault_inproc.h"
 #include "nr_err.h"
 #include "nr_ladder.h"
+#include "nr_pcapng.h"
 #include "nr_pktfile.h"
 #include "nr_scn.h"
 #include "nr_scn_lex.h"
@@ -193,6 +194,30 @@ static void ladder_read_oom(void **state)
     unlink(path);
 }
 
+/* A pcapng interface that cannot be added: -1, "out of memory", the
+ * table as it was. */
+static void pcapng_interface_oom(void **state)
+{
+    /* an interface description block: link type 1, snaplen 0, 20 bytes */
+    static const uint8_t idb[] = { 1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0,
+                                   0, 0, 0, 0, 20, 0, 0, 0 };
+    struct nr_pcapng g = { .in_section = 1 };
+    struct nr_pcapng_pkt pkt;
+    char err[NR_ERRBUF_SIZE] = "";
+    int rc;
+
+    (void)state;
+    fault_inproc_set("realloc:1");
+    rc = nr_pcapng_block(&g, idb, sizeof(idb), &pkt, err);
+    assert_int_equal(fault_inproc_off(), 1);
+    assert_int_equal(rc, -1);
+    assert_string_equal(err, "out of memory");
+    assert_int_equal(g.nifs, 0);
+    assert_int_equal(nr_pcapng_block(&g, idb, sizeof(idb), &pkt, err), 0);
+    assert_int_equal(g.nifs, 1);
+    nr_pcapng_free(&g);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +226,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(scenario_oom),
         cmocka_unit_test(ladder_log_oom),
         cmocka_unit_test(ladder_read_oom),
+        cmocka_unit_test(pcapng_interface_oom),
     };
 
     (void)argc;
