@@ -101,7 +101,7 @@ void nr_flow_ana_packet(struct nr_conn *c, int dir, const struct nr_pkt *p, int6
         c->ta_syn_ns = ts;
     else if ((fl & (NR_TCP_SYN | NR_TCP_ACK | NR_TCP_RST | NR_TCP_FIN)) == NR_TCP_ACK &&
              c->ta_syn_ns && !c->ta_rtt_ns && c->tsa[!dir].base_set)
-        c->ta_rtt_ns = ts - c->ta_syn_ns > 0 ? ts - c->ta_syn_ns : 1;
+        c->ta_rtt_ns = ts - c->ta_syn_ns >= 0 ? ts - c->ta_syn_ns : 1; /* 0: taken again */
     learn_scale(c, dir, p);
     win = p->win; /* as tshark: the header's window; only window_full scales it */
     if (!f->base_set) {

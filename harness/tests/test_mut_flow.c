@@ -432,6 +432,16 @@ static const struct step rtt_zero[] = {
     { 0, P | A, 1, 1, 100, W, 2, -1, "retransmission" },
 };
 
+/* The same with the data at that timestamp too and the resend on a FIN
+ * (which never takes the RTT). */
+static const struct step rtt_zero_fin[] = {
+    { 0, S, 0, 0, 0, W, 0, -1, "" },
+    { 1, S | A, 0, 1, 0, W, -1, -1, "" },
+    { 0, A, 1, 1, 0, W, -1, -1, "" },
+    { 0, P | A, 101, 1, 100, W, -1, -1, "lost_segment" },
+    { 0, F | A, 1, 1, 100, W, 2, -1, "out_of_order" },
+};
+
 /* Duplicate ACKs from a side whose own bytes were just ACKed unseen. */
 static const struct step dup_after_ack_lost[] = {
     HS,
@@ -478,6 +488,7 @@ static void tshark_flags_per_packet(void **state)
         CASE("fin-one-below", 1000, 5000, fin_one_below),
         CASE("window-full-one-byte", 1000, 5000, winfull_one),
         CASE("rtt-zero", 1000, 5000, rtt_zero),
+        CASE("rtt-zero-fin", 1000, 5000, rtt_zero_fin),
         CASE("ack-lost-twice-wrap", 0xfffffffau, 0xfffffff0u, ack_lost_twice),
     };
 
