@@ -134,6 +134,30 @@ static void no_empty_runs_and_no_overlap(void **state)
     assert_int_equal(r.held, 0);
 }
 
+/* A segment one byte old is trimmed and delivered; one whose captured part
+ * is all old gives only its uncaptured new bytes as a gap; the stream may be
+ * skipped exactly NR_REASM_WINDOW ahead. */
+static void trims_and_window_edge(void **state)
+{
+    struct nr_reasm r;
+    struct sink k = { "", 0 };
+
+    (void)state;
+    nr_reasm_start(&r, 100, 1);
+    assert_int_equal(nr_reasm_add(&r, 100, (const uint8_t *)"ab", 2, 2, deliver, &k), NR_REASM_NEW);
+    assert_int_equal(nr_reasm_add(&r, 101, (const uint8_t *)"bcd", 3, 3, deliver, &k),
+                     NR_REASM_NEW | NR_REASM_RETRANS);
+    assert_string_equal(k.text, "abcd");
+    assert_int_equal(nr_reasm_add(&r, 99, (const uint8_t *)"xy", 2, 10, deliver, &k),
+                     NR_REASM_NEW | NR_REASM_RETRANS);
+    assert_string_equal(k.text, "abcd[gap 5]");
+    assert_int_equal(r.delivered, 4);
+    assert_int_equal(r.next, 109);
+    nr_reasm_skip_to(&r, 109 + NR_REASM_WINDOW, deliver, &k);
+    assert_int_equal(r.gap_bytes, 5 + (uint64_t)NR_REASM_WINDOW);
+    nr_reasm_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +165,7 @@ int main(void)
         cmocka_unit_test(skip_to_a_held_segment),
         cmocka_unit_test(hold_limit_exact),
         cmocka_unit_test(no_empty_runs_and_no_overlap),
+        cmocka_unit_test(trims_and_window_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -340,6 +340,35 @@ static void byte_cap_counts_what_is_allocated(void **state)
     nr_frag_free(t);
 }
 
+/* A repeated last fragment is an overlap, not a second end; a last
+ * fragment ending exactly at the held data fits; completed datagrams give
+ * back all they held (two new ones then fit without dropping anything). */
+static void repeats_and_accounting(void **state)
+{
+    struct nr_fragtab *t = nr_frag_new();
+    struct nr_pkt p;
+
+    (void)state;
+    make_dgram();
+    p = frag4(30, 16, 0, dgram + 16, 16);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(30, 16, 0, dgram + 16, 16);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(30, 0, 1, dgram, 16);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    p = frag4(31, 8, 1, dgram + 8, 8);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(31, 0, 0, dgram, 16);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(nr_frag_stats(t)->overlaps, 2);
+    for (uint32_t id = 32; id < 34; id++) {
+        p = frag4(id, 0, 1, dgram, 8);
+        assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    }
+    assert_int_equal(nr_frag_stats(t)->overflows, 0);
+    nr_frag_free(t);
+}
+
 /* Random fragments of a few datagrams: any offsets, lengths, ends and
  * snap cuts.  Nothing crashes (ASan/UBSan in make check), a completed
  * datagram is within bounds, and memory stays under the cap. */
@@ -391,6 +420,7 @@ int main(void)
         cmocka_unit_test(ipv6_takes_the_first_fragments_next_header),
         cmocka_unit_test(limits_and_keys),
         cmocka_unit_test(byte_cap_counts_what_is_allocated),
+        cmocka_unit_test(repeats_and_accounting),
         cmocka_unit_test(random_hostile_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
