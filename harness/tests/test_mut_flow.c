@@ -820,6 +820,7 @@ static void first_packet_roles(void **state)
         { IPPROTO_TCP, A, 40000, 8080, 0, NULL },
         { IPPROTO_TCP, A, 8080, 80, 0, NULL },     /* both: the lower port is the server */
         { IPPROTO_TCP, A, 80, 8080, 1, NULL },
+        { IPPROTO_TCP, A, 80, 80, 0, NULL },       /* the same port: as it came */
         { IPPROTO_TCP, S | A, 80, 8080, 0, NULL }, /* both, a SYN-ACK: as it came */
     };
 
