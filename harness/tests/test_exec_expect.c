@@ -826,6 +826,19 @@ static void match_init_failures(void **st)
     assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), -1);
     if (!F.c.fail || !strstr(F.c.fail, "\n  bad regex /a(/: Unmatched ( or \\(\n"))
         fail_msg("got: %s", F.c.fail ? F.c.fail : "(none)");
+    {
+        /* a failed init keeps nothing: 200 of them leave the heap as it was */
+        size_t before = mallinfo2().uordblks;
+        for (int i = 0; i < 200; i++) {
+            free(F.c.fail);
+            F.c.fail = NULL;
+            assert_int_equal(exec_match_init(&F.c, s, &s->u.expect, &m), -1);
+        }
+        free(F.c.fail);
+        F.c.fail = NULL;
+        if (mallinfo2().uordblks > before + 512)
+            fail_msg("200 failed inits left %zu bytes", mallinfo2().uordblks - before);
+    }
     free(F.c.fail);
     F.c.fail = NULL;
     memset(&m, 0, sizeof(m)); /* the row's init alone: -1 too */
