@@ -442,6 +442,21 @@ static const struct step rtt_zero_fin[] = {
     { 0, F | A, 1, 1, 100, W, 2, -1, "out_of_order" },
 };
 
+/* The server's first bytes seen are not its first (ten lost), then its
+ * SYN at the number the client's ACK implied: tshark's base came from
+ * that ACK. */
+static const struct step midstream_server_gap_syn[] = {
+    { 0, A, 1, 1, 0, W, 0, -1, "" },
+    { 1, P | A, 11, 1, 10, W, 0, -1, "" },
+    { 1, S, 0, 0, 0, W, 0, -1, "out_of_order" },
+};
+/* An ACK one byte past what was sent. */
+static const struct step ack_one_past[] = {
+    HS,
+    { 0, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 1, A, 1, 12, 0, W, 0, -1, "ack_lost_segment" },
+};
+
 /* Duplicate ACKs from a side whose own bytes were just ACKed unseen. */
 static const struct step dup_after_ack_lost[] = {
     HS,
@@ -489,6 +504,8 @@ static void tshark_flags_per_packet(void **state)
         CASE("window-full-one-byte", 1000, 5000, winfull_one),
         CASE("rtt-zero", 1000, 5000, rtt_zero),
         CASE("rtt-zero-fin", 1000, 5000, rtt_zero_fin),
+        CASE("midstream-server-gap-syn", 1000, 5000, midstream_server_gap_syn),
+        CASE("ack-one-past", 1000, 5000, ack_one_past),
         CASE("ack-lost-twice-wrap", 0xfffffffau, 0xfffffff0u, ack_lost_twice),
     };
 
