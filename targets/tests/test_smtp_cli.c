@@ -120,6 +120,10 @@ static void connect_errors(void **state)
         fail_msg("stderr '%s'", err);
     close(pending);
     close(lfd);
+    /* [V6]:PORT: the address inside the brackets is the one connected to */
+    assert_int_equal(run_smtp("[::1]:1", err, sizeof(err)), 3);
+    if (strncmp(err, "smtp-send: network error: connect to [::1]:1: ", 46) != 0)
+        fail_msg("stderr '%s'", err);
     /* not loopback: refused before any connect */
     assert_int_equal(run_smtp("192.0.2.1:25", err, sizeof(err)), 2);
     if (!strstr(err, "192.0.2.1"))
