@@ -7,6 +7,7 @@
  * after a protocol error); transport failures, limits and out of memory
  * (the fault injector in-process) too. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -98,7 +99,7 @@ static void run(const struct ss_session *s, const char *greeting, const char *co
     struct script sc = { .greeting = greeting, .replies = replies };
     char err[NR_ERRBUF_SIZE] = "";
     pthread_t th;
-    int sv[2], rc;
+    int sv[2], rc, nonblock = 1;
 
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     sc.fd = sv[1];
@@ -114,12 +115,15 @@ static void run(const struct ss_session *s, const char *greeting, const char *co
     } else {
         assert_int_equal(pthread_create(&th, NULL, serve, &sc), 0);
         rc = ss_send_fd(sv[0], s, res, err);
+        nonblock = fcntl(sv[0], F_GETFL) & O_NONBLOCK; /* ss_send_fd sets it (smtp_client.h) */
         close(sv[0]);
         pthread_join(th, NULL);
         close(sv[1]);
     }
     if (rc != w->rc || strcmp(err, w->err) != 0)
         fail_msg("rc %d err '%s', want %d '%s'", rc, err, w->rc, w->err);
+    if (!nonblock && w->rc != SS_ELOCAL)
+        fail_msg("the descriptor was not made non-blocking");
     if (w->stage && strcmp(res->stage, w->stage) != 0)
         fail_msg("stage '%s', want '%s'", res->stage, w->stage);
     assert_int_equal(res->code, w->code);
