@@ -459,6 +459,8 @@ static void ethernet_vlans_and_types(void **state)
     f[0] = 0x55;
     assert_int_equal(nr_pkt_decode(12, f, 30, &p), NR_PKT_ERROR);
     assert_int_equal(p.reason, NR_R_BAD_IPVER);
+    assert_int_equal(nr_pkt_decode(12, f, 1, &p), NR_PKT_ERROR); /* one byte is enough to tell */
+    assert_int_equal(p.reason, NR_R_BAD_IPVER);
 }
 
 /* IPv4: the total length bounds the payload (Ethernet padding is not
