@@ -2,6 +2,7 @@
  * whose captured length exceeds its wire length (or whose wire length is
  * past 2^31) is ignored; skipping up to the start of a held segment
  * delivers the gap before it and keeps the segment held until it is due. */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +38,8 @@ static void impossible_lengths_ignored(void **state)
 
     (void)state;
     nr_reasm_start(&r, 100, 1);
+    /* an empty segment: nothing happened, 0 as nr_reasm.h says */
+    assert_int_equal(nr_reasm_add(&r, 100, (const uint8_t *)"", 0, 0, deliver, &k), 0);
     assert_int_equal(nr_reasm_add(&r, 100, (const uint8_t *)"abcdef", 6, 4, deliver, &k), 0);
     assert_int_equal(nr_reasm_add(&r, 100, (const uint8_t *)"abcdef", 6, 0x80000000u, deliver, &k),
                      0);
@@ -158,6 +161,30 @@ static void trims_and_window_edge(void **state)
     nr_reasm_free(&r);
 }
 
+/* A held segment is freed once it is delivered: filling the hole 200
+ * times leaves the heap where it was (before nr_reasm_free). */
+static void delivered_segments_are_freed(void **state)
+{
+    struct nr_reasm r;
+    struct sink k = { "", 0 };
+    size_t before;
+
+    (void)state;
+    nr_reasm_start(&r, 0, 1);
+    before = mallinfo2().uordblks;
+    for (uint32_t i = 0; i < 200; i++) {
+        k.len = 0;
+        assert_int_equal(nr_reasm_add(&r, 8 * i + 4, (const uint8_t *)"efgh", 4, 4, deliver, &k),
+                         NR_REASM_OOO);
+        assert_int_equal(nr_reasm_add(&r, 8 * i, (const uint8_t *)"abcd", 4, 4, deliver, &k),
+                         NR_REASM_NEW);
+        assert_string_equal(k.text, "abcdefgh");
+        assert_null(r.head);
+    }
+    assert_true(mallinfo2().uordblks <= before + 256);
+    nr_reasm_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +193,7 @@ int main(void)
         cmocka_unit_test(hold_limit_exact),
         cmocka_unit_test(no_empty_runs_and_no_overlap),
         cmocka_unit_test(trims_and_window_edge),
+        cmocka_unit_test(delivered_segments_are_freed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
