@@ -394,6 +394,17 @@ static void read_file_limit(void **state)
     assert_int_equal(len, 10);
     assert_memory_equal(buf, "sleep 1ms\n", 10);
     free(buf);
+    {   /* nr_scn_load frees the text it read: load and free leave the heap
+         * as it was (mallinfo2: see main) */
+        struct nr_scn scn;
+        size_t before = mallinfo2().uordblks;
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(nr_scn_load(path, &scn, err), 0);
+            assert_int_equal(scn.steps.n, 1);
+            nr_scn_free(&scn);
+        }
+        assert_int_equal(mallinfo2().uordblks, before);
+    }
     /* a directory cannot be read */
     assert_int_equal(nr_scn_read_file("/", &buf, &len, err), -1);
     snprintf(want, sizeof(want), "/: cannot read: %s", strerror(EISDIR));
