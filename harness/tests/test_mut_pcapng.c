@@ -380,6 +380,12 @@ static void blocks_both_orders(void **state)
         assert_int_equal(pkt.dlt, 113);
         assert_int_equal(pkt.ts_ns, 2005000000);
         assert_int_equal(pkt.len, 4);
+        /* the same on interface 1: its link type, microseconds, no offset */
+        const uint32_t opb1[] = { pair(1, 0, be), 0, 5, 4, 4, 0x65666768 };
+        mkblk(&k, be, 2, opb1, 6);
+        assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
+        assert_int_equal(pkt.dlt, 1);
+        assert_int_equal(pkt.ts_ns, 5000);
         /* a simple packet: interface 0, cut to its snap length 6 */
         mkblk(&k, be, 3, spb, 3);
         assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
