@@ -371,7 +371,9 @@ def write_table(a, muts, eq, wall, out_path):
     out += ['', 'Sources: %s; SEED=%s MAX=%s JOBS=%s, wall time %.0f s%s.' % (
                 a['rev'], a['seed'], a['max'], a['jobs'], wall,
                 '; stopped with %d of the %d mutants not run' % (a['stopped'], len(muts))
-                if a.get('stopped') else ''), '',
+                if a.get('stopped') else '') +
+            (' The survivors of %s run again; %d of them gone (their line changed).' % (
+                a['rejudged'], a['gone']) if a.get('rejudged') else ''), '',
             '| # | file:line | operator | mutated line | result | by | s |',
             '| --- | --- | --- | --- | --- | --- | --- |'] + rows
     eqs = [(m, eq[equiv_key(m)]) for m in muts
@@ -400,6 +402,42 @@ def row(name, s):
         s['stillborn'], s['equivalent'], rate, per)
 
 
+def draw(a, files):
+    """SEED shuffles each file's mutants; MAX are taken round-robin across the
+    files (so a long file does not crowd out the others).  Returns (mutants,
+    how many the files have)."""
+    rng = random.Random(a.seed)
+    pools = []
+    for f in files:
+        ms = enumerate_mutants(a, f)
+        rng.shuffle(ms)
+        pools.append(ms)
+    total = sum(len(ms) for ms in pools)
+    muts = []
+    while len(muts) < min(a.max, total):
+        for ms in pools:
+            if ms and len(muts) < a.max:
+                muts.append(ms.pop())
+    return muts, total
+
+
+def relocate(a, prior):
+    """The mutants of an earlier run in this commit: the same operator turning
+    the same line text into the same new text, nearest the old line number
+    (lines move when code above them changes).  Returns (found, gone, count)."""
+    found, gone, pools = [], [], {}
+    for m in prior:
+        if m['file'] not in pools:
+            pools[m['file']] = enumerate_mutants(a, m['file'])
+        same = [c for c in pools[m['file']]
+                if c['op'] == m['op'] and c['orig'] == m['orig'] and c['new'] == m['new']]
+        if same:
+            found.append(min(same, key=lambda c: abs(c['line'] - m['line'])))
+        else:
+            gone.append(m)
+    return found, gone, len(prior)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--root', default='.')
@@ -414,6 +452,9 @@ def main():
     p.add_argument('--build-timeout', type=float, default=600)
     p.add_argument('--out', default=None, help='markdown table (default WORK/mutation.md)')
     p.add_argument('--list', action='store_true', help='print the chosen mutants and stop')
+    p.add_argument('--rejudge', metavar='JSON',
+                   help="run the survivors of a finished run's results.json again on this "
+                        "commit (each found by its line's text; a changed line is 'gone')")
     p.add_argument('--retable', metavar='JSON',
                    help="rewrite the table of a finished run's results.json (after editing the equivalents)")
     a = p.parse_args()
@@ -423,6 +464,13 @@ def main():
         write_table(res['meta'], res['mutants'], read_equiv(a.equiv), res['meta']['wall'],
                     a.out or os.path.join(os.path.dirname(a.retable), 'mutation.md'))
         return
+    if a.rejudge:
+        with open(a.rejudge, encoding='utf-8') as f:
+            prior = json.load(f)
+        eq0 = read_equiv(a.equiv)
+        again = [m for m in prior['mutants']
+                 if m['result'].startswith('survived') and equiv_key(m) not in eq0]
+        a.files = ' '.join(dict.fromkeys(m['file'] for m in again))
     if not a.files:
         sys.exit('no --files given')
     a.root, a.work = os.path.abspath(a.root), os.path.abspath(a.work)
@@ -450,20 +498,13 @@ def main():
     for f in files:
         if not plan_for(rules, f)[1]:
             sys.exit('%s: no tests in %s for this file' % (f, a.map))
-    # SEED shuffles each file's mutants; MAX are taken round-robin across the
-    # files (so a long file does not crowd out the others), run in file/line order.
-    rng = random.Random(a.seed)
-    pools = []
-    for f in files:
-        ms = enumerate_mutants(a, f)
-        rng.shuffle(ms)
-        pools.append(ms)
-    total = sum(len(ms) for ms in pools)
-    muts = []
-    while len(muts) < min(a.max, total):
-        for ms in pools:
-            if ms and len(muts) < a.max:
-                muts.append(ms.pop())
+    if a.rejudge:
+        muts, gone, total = relocate(a, again)
+        for m in gone:
+            print('gone: %s:%d %s: %s (the line is not in this commit)' % (
+                m['file'], m['line'], m['op'], m['new'].strip()), flush=True)
+    else:
+        muts, total = draw(a, files)
     order = {f: i for i, f in enumerate(files)}
     muts.sort(key=lambda m: (order[m['file']], m['line'], m['col'], m['op']))
     print('%d mutants of %d in %d files' % (len(muts), total, len(files)), flush=True)
@@ -508,6 +549,9 @@ def main():
     for t in threads:
         t.join()
     meta = {'rev': a.rev, 'seed': a.seed, 'max': a.max, 'jobs': a.jobs, 'wall': time.time() - t0}
+    if a.rejudge:
+        meta['rejudged'] = '%s (%s SEED=%s)' % (a.rejudge, prior['meta']['rev'], prior['meta']['seed'])
+        meta['gone'] = len(gone)
     if todo:
         meta['stopped'] = len(todo)   # mutants never run (WORK/stop)
     with open(os.path.join(a.work, 'results.json'), 'w', encoding='utf-8') as f:

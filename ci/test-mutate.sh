@@ -48,5 +48,20 @@ mut --max 5 --seed 8 --list >"$work/c"
 cmp -s "$work/a" "$work/b" && ! cmp -s "$work/a" "$work/c" && [ "$(wc -l <"$work/a")" -eq 6 ] &&
     echo "ok    SEED and MAX pick the mutants deterministically" ||
     { echo "FAIL  SEED/MAX selection"; bad=1; }
+
+# --rejudge: the survivors of the run above, again, on a later version of
+# the fixture whose test now checks is_small and whose line 24 changed.
+cp -r "$fx" "$work/fx2"
+sed -i 's/count_to(3) == 3 \&\&/count_to(3) == 3 \&\& is_small(9) \&\& !is_small(10) \&\&/' "$work/fx2/test_calc.c"
+sed -i 's/^    int i = 0;$/    int i = 0; \/* counts up *\//' "$work/fx2/calc.c"
+/usr/bin/python3 "$dir/mutate.py" --root "$work/fx2" --map "$work/fx2/mutate.map" \
+    --equiv "$work/fx2/mutate.equiv" --work "$work/w2" --timeout 1 --jobs 2 \
+    --rejudge "$work/w/results.json" --out "$work/table2" >"$work/log2" 2>&1 ||
+    { cat "$work/log2"; exit 1; }
+if grep -q '^gone: calc.c:24 constant+1' "$work/log2" &&
+   grep -Eq '^\| \*\*total\*\* \| 3 \| 3 \| 0 \| 0 \| 0 \| 100% \|' "$work/table2" &&
+   grep -Eq '\| calc.c:34 \| constant-1 \| `return v < 9;` \| killed \| test_calc \|' "$work/table2"; then
+    echo "ok    --rejudge runs a run's survivors again: a new test kills them, a changed line is gone"
+else echo "FAIL  --rejudge"; bad=1; sed 's/^/      /' "$work/log2"; fi
 [ "$bad" -eq 0 ] || sed 's/^/      /' "$work/table"
 exit "$bad"
