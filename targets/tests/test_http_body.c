@@ -187,6 +187,10 @@ static void limits_and_sink_errors(void **state)
                      HG_BODY_ETOOBIG);
     hg_body_init(&b, HG_BODY_LENGTH, 4, 0, 4, NULL, NULL);
     assert_int_equal(hg_body_feed(&b, (const uint8_t *)"abcd", 4, NULL, err), HG_BODY_DONE);
+    /* The largest chunk size taken is 2^63 - 1 (2^63 is an overflow). */
+    hg_body_init(&b, HG_BODY_CHUNKED, 0, 0, 0, NULL, NULL);
+    assert_int_equal(hg_body_feed(&b, (const uint8_t *)"7fffffffffffffff\r\nab", 20, NULL, err),
+                     HG_BODY_MORE);
     hg_body_init(&b, HG_BODY_CLOSE, 0, 0, 0, refuse, NULL);
     assert_int_equal(hg_body_feed(&b, (const uint8_t *)"x", 1, NULL, err), HG_BODY_ESINK);
     memset(line, ' ', sizeof(line));

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -119,12 +121,39 @@ static void resolves(void **state)
     assert_non_null(strstr(err, "too long"));
 }
 
+/* The parser reads only buf[0..len): each input is placed at the very end
+ * of a readable page followed by an unreadable one, so a read past it is a
+ * crash, and the result must be the one of an ordinary copy. */
+static void reads_only_len_bytes(void **state)
+{
+    static const char *const in[] = { "http", "h", "http:", "http://h", "http://h:80/p?q",
+                                      "x+y-z.w", "http://[::1]" };
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char err[NR_ERRBUF_SIZE];
+    struct hg_url u, v;
+    uint8_t *map;
+
+    (void)state;
+    map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + page, page, PROT_NONE), 0);
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        size_t n = strlen(in[i]);
+        uint8_t *at = map + page - n;
+
+        memcpy(at, in[i], n);
+        assert_int_equal(hg_url_parse(at, n, &u, err), parse(in[i], &v, err));
+    }
+    munmap(map, 2 * page);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses),
         cmocka_unit_test(rejects),
         cmocka_unit_test(resolves),
+        cmocka_unit_test(reads_only_len_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
