@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "fault_inproc.h"
 #include "http-get/atomic_file.h"
 #include "tnames.h"
 
@@ -207,7 +208,63 @@ static void abort_with_fd_zero(void **state)
     assert_string_equal(entries(names), "");
 }
 
-int main(void)
+/* Opening leaves the process's umask as it found it (it reads the umask to
+ * set the temp file's mode). */
+static void open_keeps_the_umask(void **state)
+{
+    char path[128], errbuf[NR_ERRBUF_SIZE];
+    struct hg_afile a;
+    mode_t old = umask(027);
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/body", dir);
+    assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
+    assert_int_equal(umask(old), 027);
+    hg_afile_abort(&a);
+}
+
+/* Out of memory at each allocation in turn: either -1 "out of memory", no
+ * descriptor, nothing on disk, and neither the descriptor nor the string
+ * the struct's old (uninitialised) fields named closed or freed; or (an allocation the C library can do
+ * without) 0 with the temp file in the target's directory.  The sweep ends
+ * at the first run in which nothing failed. */
+static void open_fails_cleanly_out_of_memory(void **state)
+{
+    char path[128], names[256], errbuf[NR_ERRBUF_SIZE], rule[32];
+    int mine = open("/dev/null", O_RDONLY | O_CLOEXEC), r;
+    static char not_yours[] = "not-yours";
+    unsigned long failed = 1;
+    struct hg_afile a;
+
+    (void)state;
+    assert_true(mine >= 0);
+    snprintf(path, sizeof(path), "%s/body", dir);
+    for (int n = 1; failed; n++) {
+        a.fd = mine;
+        a.tmp = not_yours;
+        errbuf[0] = '\0';
+        snprintf(rule, sizeof(rule), "malloc:%d", n);
+        assert_int_equal(fault_inproc_set(rule), 1);
+        r = hg_afile_open(&a, path, errbuf);
+        failed = fault_inproc_off();
+        if (r < 0) {
+            assert_true(failed);
+            assert_ret_equal(r, -1);
+            assert_non_null(strstr(errbuf, "out of memory"));
+            assert_ret_equal(a.fd, -1);
+            assert_null(a.tmp);
+            assert_string_equal(entries(names), "");
+            assert_int_not_equal(fcntl(mine, F_GETFD), -1);
+        } else {
+            assert_ret_equal(r, 0);
+            assert_non_null(strstr(entries(names), ".body."));
+        }
+        hg_afile_abort(&a);
+    }
+    close(mine);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(commit_leaves_only_the_file, mkdir_tmp, rm_tmp),
@@ -215,6 +272,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(open_fails_cleanly, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(commit_fails_cleanly, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(abort_with_fd_zero, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(open_keeps_the_umask, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(open_fails_cleanly_out_of_memory, mkdir_tmp, rm_tmp),
     };
+
+    (void)argc;
+    fault_inproc_init(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
