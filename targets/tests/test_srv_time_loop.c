@@ -86,10 +86,30 @@ static void errors(void **state)
     assert_ret_equal(tt_loop_del(l, file), -ENOENT);
     assert_ret_equal(tt_loop_del(l, sv[0]), 0);
     assert_ret_equal(tt_loop_del(l, sv[0]), -ENOENT);
+    /* Every descriptor number not registered, whatever the table's size. */
+    for (int fd = 0; fd < 1100; fd++) {
+        assert_ret_equal(tt_loop_mod(l, fd, EPOLLOUT), -ENOENT);
+        assert_ret_equal(tt_loop_del(l, fd), -ENOENT);
+    }
     close(file);
     close(sv[0]);
     close(sv[1]);
     tt_loop_destroy(l);
+}
+
+/* Destroying a loop releases every descriptor it made: the lowest free
+ * number before create is the lowest free one again after destroy. */
+static void destroy_releases_descriptors(void **state)
+{
+    int before = open("/dev/null", O_RDONLY | O_CLOEXEC), after;
+
+    (void)state;
+    assert_true(before >= 0);
+    close(before);
+    tt_loop_destroy(loop());
+    after = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    close(after);
+    assert_int_equal(after, before);
 }
 
 /* A round returns how many events it dispatched; nothing ready within the
@@ -325,6 +345,7 @@ int main(void)
         cmocka_unit_test(reused_number_gets_new_events_only),
         cmocka_unit_test(high_descriptor),
         cmocka_unit_test(descriptor_zero),
+        cmocka_unit_test(destroy_releases_descriptors),
         cmocka_unit_test(server_listens_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
