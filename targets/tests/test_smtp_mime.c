@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "smtp-send/smtp_cmd.h"
+#include "fault_inproc.h"
 #include "tests/smtp_mime_check.h"
 
 static const char *const to1[] = { "bob@b.test" };
@@ -131,6 +132,7 @@ static void test_forms(void **state)
     assert_string_equal(ss_mime_type("x.tar.gz"), "application/gzip");
     assert_string_equal(ss_mime_type("noext"), "application/octet-stream");
     assert_string_equal(ss_mime_type("dot.dir/file"), "application/octet-stream");
+    assert_string_equal(ss_mime_type("dir/report.PDF"), "application/pdf");
     ss_buf_free(&b);
 }
 
@@ -375,7 +377,42 @@ static void test_subject_lead_bytes(void **state)
     }
 }
 
-int main(void)
+/* Out of memory at each allocation of a build with five parts (more than
+ * fit the builder's own table) in turn: -1 "out of memory", or 0 when the
+ * allocation was one the C library can do without; never a crash. */
+static void test_out_of_memory(void **state)
+{
+    static const char *const fns[] = { "calloc", "malloc", "realloc" };
+    struct ss_part parts[5];
+    struct ss_msg m;
+    struct ss_buf b;
+    char err[256], rule[32];
+    unsigned long failed;
+    int r;
+
+    (void)state;
+    for (int i = 0; i < 5; i++)
+        parts[i] = (struct ss_part){ "p.txt", (const uint8_t *)"data", 4 };
+    m = base_msg("body\r\n", parts, 5);
+    for (size_t f = 0; f < sizeof(fns) / sizeof(fns[0]); f++) {
+        failed = 1;
+        for (int n = 1; failed; n++) {
+            memset(&b, 0, sizeof(b));
+            err[0] = '\0';
+            snprintf(rule, sizeof(rule), "%s:%d", fns[f], n);
+            assert_int_equal(fault_inproc_set(rule), 1);
+            r = ss_mime_build(&m, &b, err);
+            failed = fault_inproc_off();
+            if (r < 0) {
+                assert_true(failed);
+                assert_string_equal(err, "out of memory");
+            }
+            ss_buf_free(&b);
+        }
+    }
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64_vectors),
@@ -391,6 +428,10 @@ int main(void)
         cmocka_unit_test(test_b64_tail_bounds),
         cmocka_unit_test(test_subject_words),
         cmocka_unit_test(test_subject_lead_bytes),
+        cmocka_unit_test(test_out_of_memory),
     };
+
+    (void)argc;
+    fault_inproc_init(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
