@@ -945,6 +945,12 @@ static void zeek_sizes(void **state)
         { 0, A, 1, 1, 0, W, 0, -1, NULL },
         { 0, A, 1, 11, 0, W, 0, -1, NULL },
     };
+    /* data midstream without a SYN, then the sender's RST: the history
+     * does not start with S, so zeek's RSTOS0 pattern does not match */
+    static const struct step data_rst_nosyn[] = {
+        { 0, P, 1, 0, 5, W, 0, -1, NULL },
+        { 0, R, 6, 0, 0, W, 0, -1, NULL },
+    };
     /* reset from SYN_SENT with nothing acknowledged: the RST's position */
     static const struct step syn_rst_ahead[] = {
         { 0, S, 0, 0, 0, W, 0, -1, NULL },
@@ -987,6 +993,10 @@ static void zeek_sizes(void **state)
     nr_flowtab_free(ft);
     ft = FEED("syn-rst-ahead", 1000, 5000, syn_rst_ahead);
     check_conn(nr_flowtab_conn(ft, 0), "RSTOS0", "SR", 99, 0);
+    nr_flowtab_free(ft);
+    ft = FEED("data-rst-nosyn", 1000, 5000, data_rst_nosyn);
+    assert_string_equal(nr_flowtab_conn(ft, 0)->history, "DR");
+    assert_string_equal(nr_conn_state(nr_flowtab_conn(ft, 0)), "OTH");
     nr_flowtab_free(ft);
     ft = FEED("fin-after-rst", 1000, 5000, fin_after_rst);
     check_conn(nr_flowtab_conn(ft, 0), "RSTO", "ShARFG", 50, 0);
