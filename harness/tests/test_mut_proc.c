@@ -787,6 +787,21 @@ static void server_by_port(void **st)
         snprintf(want, sizeof(want), "[::1]:%d", port);
         assert_finds(port, 0, want);
         close(fd);
+        /* an address with every 32-bit word of its own: ::ffff:127.0.0.1,
+         * which /proc/net/tcp6 shows as 0000000000000000FFFF00000100007F */
+        struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
+        socklen_t sl = sizeof(sa6);
+        int zero = 0;
+        assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.1", &sa6.sin6_addr), 1);
+        fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)), 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)), 0);
+        assert_int_equal(listen(fd, 1), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa6, &sl), 0);
+        port = ntohs(sa6.sin6_port);
+        snprintf(want, sizeof(want), "[::ffff:127.0.0.1]:%d", port);
+        assert_finds(port, 0, want);
+        close(fd);
     }
 }
 
