@@ -116,8 +116,8 @@ static int keep_body(void *ctx, const uint8_t *data, size_t n)
     return 0;
 }
 
-/* Set: the sink's head callback refuses every interim (1xx) head and
- * takes the final one. */
+/* 1: the sink's head callback refuses every interim (1xx) head and takes
+ * the final one; 2: it refuses every head. */
 static int refuse_heads;
 
 static int refuse_head(void *ctx, const struct hg_response *r, const uint8_t *block, size_t len)
@@ -125,7 +125,7 @@ static int refuse_head(void *ctx, const struct hg_response *r, const uint8_t *bl
     (void)ctx;
     (void)block;
     (void)len;
-    return r->status < 200 ? -1 : HG_HEAD_BODY;
+    return r->status < 200 || refuse_heads > 1 ? -1 : HG_HEAD_BODY;
 }
 
 /* What one response must give. */
@@ -314,7 +314,7 @@ static void redirect_location(void **state)
 
 /* An interim head the sink refuses ends the exchange with HG_FETCH_ELOCAL
  * (the caller could not store what it was given), although the final head
- * would have been taken. */
+ * would have been taken; so does a refused final head. */
 static void head_refused(void **state)
 {
     static const char resp[] = "HTTP/1.1 100 Continue\r\n\r\n"
@@ -325,6 +325,9 @@ static void head_refused(void **state)
     refuse_heads = 1;
     exchange("interim head refused by the sink", (const uint8_t *)resp, sizeof(resp) - 1, NULL,
              0, 0, &w);
+    refuse_heads = 2;
+    exchange("final head refused by the sink", (const uint8_t *)resp + 25, sizeof(resp) - 26,
+             NULL, 0, 0, &w);
     refuse_heads = 0;
 }
 
