@@ -6,6 +6,7 @@
  * connections on one port pair, the one carrying the socket's bytes) is
  * shown holding, then falsified alone. */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -881,6 +882,37 @@ static void claim_about_nothing_known(void **st)
  * for a digest that could not be made); a fallback (the C library's) may
  * pass.  The first calloc and the first malloc are the judge's own (its
  * probes, the relay pairs): they fail it. */
+/* Judge claim with the Nth call of fn failing, for every N until one is
+ * past the last call; every failure must blame the memory, and with
+ * judges_first the first call (the judge's own) must fail it.  Returns how
+ * many failed; *reading (if not NULL) counts those that failed while
+ * reading the capture. */
+static int judge_each_failure(const char *fn, int proto, uint16_t lport, uint16_t pport,
+                              const char *claim, int judges_first, int *reading)
+{
+    int failed = 0;
+    for (int n = 1; n < 400; n++) {
+        char spec[32], *f;
+        snprintf(spec, sizeof(spec), "%s:%d", fn, n);
+        wfault = spec;
+        f = judge_claim(proto, lport, pport, claim);
+        wfault = NULL;
+        if (!whit) {
+            free(f);
+            break;
+        }
+        if (f && !strstr(f, "out of memory") && !strstr(f, "Cannot allocate memory"))
+            fail_msg("%s: a failure that does not blame the memory:\n%s", spec, f);
+        if (n == 1 && judges_first && (!f || !strstr(f, "  wire: out of memory\n")))
+            fail_msg("%s: got %s", spec, f ? f : "(passed)");
+        if (reading && f && strstr(f, "  wire: out of memory while reading the capture\n"))
+            ++*reading;
+        failed += f != NULL;
+        free(f);
+    }
+    return failed;
+}
+
 static void out_of_memory_fails_the_check(void **st)
 {
     static const char *const fns[] = { "malloc", "calloc", "realloc" };
@@ -894,25 +926,40 @@ static void out_of_memory_fails_the_check(void **st)
     if (f)
         fail_msg("%s", f);
     for (size_t i = 0; i < 3; i++)
-        for (int n = 1; n < 400; n++) {
-            char spec[32];
-            snprintf(spec, sizeof(spec), "%s:%d", fns[i], n);
-            wfault = spec;
-            f = judge_claim(IPPROTO_TCP, CLIENT, "wire a bytes us 5");
-            wfault = NULL;
-            if (!whit) {
-                free(f);
-                break;
-            }
-            if (f && !strstr(f, "out of memory") && !strstr(f, "Cannot allocate memory"))
-                fail_msg("%s: a failure that does not blame the memory:\n%s", spec, f);
-            if (n == 1 && i < 2 && (!f || !strstr(f, "  wire: out of memory\n")))
-                fail_msg("%s: got %s", spec, f ? f : "(passed)");
-            failed += f != NULL;
-            free(f);
-        }
+        failed += judge_each_failure(fns[i], IPPROTO_TCP, CLIENT, "wire a bytes us 5", i < 2, NULL);
     wscn_records = NULL;
     assert_true(failed >= 10);
+}
+
+/* The same for a UDP flow, whose datagrams are listed (realloc'd) as they
+ * are read: a failed realloc there is "out of memory while reading the
+ * capture", never a crash. */
+static void out_of_memory_udp_fails_the_check(void **st)
+{
+    int reading = 0;
+    (void)st;
+    udp(40000, 80, "abc");
+    udp(80, 40000, "Hello");
+    judge_each_failure("realloc", IPPROTO_UDP, CLIENT, "wire a datagrams 2", 0, &reading);
+    assert_true(reading >= 1);
+}
+
+/* Judging frees all it made: 40 judgements of a TCP connection leave the
+ * heap where one left it (the first sets up the C library's own). */
+static void judge_frees_its_digests(void **st)
+{
+    size_t before;
+    char *f;
+    (void)st;
+    conn_ending(0, 0);
+    f = judge_claim(IPPROTO_TCP, CLIENT, "wire a bytes us 5");
+    if (f)
+        fail_msg("%s", f);
+    before = mallinfo2().uordblks;
+    for (int i = 0; i < 40; i++)
+        assert_null(judge_claim(IPPROTO_TCP, CLIENT, "wire a bytes us 5"));
+    if (mallinfo2().uordblks > before + 4096)
+        fail_msg("40 judgements left %zu bytes", mallinfo2().uordblks - before);
 }
 
 
@@ -1098,6 +1145,8 @@ int main(int argc, char **argv)
         T(flow_definition_from_bad_variables),
         T(claim_about_nothing_known),
         T(out_of_memory_fails_the_check),
+        T(out_of_memory_udp_fails_the_check),
+        T(judge_frees_its_digests),
         T(records_not_in_the_capture),
         T(flow_names_latest_and_outer),
         T(note_out_of_memory),
