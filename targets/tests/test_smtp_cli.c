@@ -338,6 +338,31 @@ static void session_one_of_two_accepted(void **state)
                              "sent: 250 queued as 1\n");
 }
 
+/* Every recipient refused: nothing is sent, and stderr says why in one
+ * line (the exit code is the one for refused recipients). */
+static void session_all_refused(void **state)
+{
+    static const char *const rcpt[] = { "550 no such user", NULL };
+    struct smtpd d = { .rcpt = rcpt };
+    char server[64], out[4096], err[1024];
+    char *args[] = { "--server", server, "--from", "a@example.org", "--to", "b@example.org",
+                     "--subject", "hi", NULL };
+    pthread_t th;
+    int port, code;
+
+    (void)state;
+    d.lfd = listener(1, &port);
+    snprintf(server, sizeof(server), "127.0.0.1:%d", port);
+    assert_int_equal(pthread_create(&th, NULL, smtpd_main, &d), 0);
+    code = run_args(args, NULL, out, err, sizeof(err));
+    pthread_join(th, NULL);
+    close(d.lfd);
+    assert_int_equal(code, 7);
+    assert_string_equal(out, "RCPT b@example.org: 550 no such user\n");
+    assert_string_equal(err, "smtp-send: RCPT TO refused every recipient; the last said: "
+                             "550 no such user\n");
+}
+
 /* Run smtp-send with the arguments of the NULL-terminated list args and
  * expect exit code want with stderr beginning with err_prefix. */
 static void expect_exit(char **args, int want, const char *err_prefix)
@@ -448,18 +473,24 @@ static void usage_errors(void **state)
     expect_exit(t, 0, "");
     size[6] = "1073741824";
     expect_exit(size, 0, "");
+    size[6] = "1"; /* the smallest value taken: the message is then over it (10) */
+    expect_exit(size, 10, "smtp-send: the message is ");
 }
 
-/* A file that cannot be read: exit 10 naming it and the reason.  A
- * directory opens but does not read: its descriptor is closed all the
- * same (one close more than for a file that does not open, counted by
- * the fault injector). */
+/* A file that cannot be read, or a password file with a NUL byte: exit 10
+ * naming it and the reason.  A directory opens but does not read: its
+ * descriptor is closed all the same (one close more than for a file that
+ * does not open, counted by the fault injector). */
 static void unreadable_files(void **state)
 {
     static char out[8192], err[8192];
     char dir[] = "/tmp/smtpdir.XXXXXX", want[160];
     char *body[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--body-file", "/nonexistent/body", NULL };
     char *att[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--attach", NULL, NULL };
+    char pwfile[64];
+    char *pass[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--user", "u", "--password-file",
+                     pwfile, NULL };
+    FILE *pw;
     struct fault f;
     unsigned long closes_missing;
 
@@ -478,6 +509,14 @@ static void unreadable_files(void **state)
     assert_int_equal(fault_count(&f, "close"), closes_missing + 1);
     assert_int_equal(fault_count(&f, "close_ebadf"), 0);
     fault_done(&f);
+    /* a password file whose first line holds a NUL byte */
+    snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
+    pw = fopen(pwfile, "w");
+    assert_non_null(pw);
+    assert_int_equal(fwrite("a\0b\n", 1, 4, pw), 4);
+    assert_int_equal(fclose(pw), 0);
+    expect_exit(pass, 10, "smtp-send: NUL byte in the password file\n");
+    unlink(pwfile);
     rmdir(dir);
 }
 
@@ -489,6 +528,7 @@ int main(void)
         cmocka_unit_test(attach_dry_run),
         cmocka_unit_test(attach_big_and_max_size),
         cmocka_unit_test(session_one_of_two_accepted),
+        cmocka_unit_test(session_all_refused),
         cmocka_unit_test(repeat_limits),
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(unreadable_files),
