@@ -54,6 +54,18 @@ static char *dump(const struct nr_ladder *l)
 
 static char path[] = "/tmp/nr-mut-ladder-XXXXXX";
 
+/* A new capture file at path, open in s. */
+static void open_capture(struct pg_sink *s)
+{
+    int fd;
+
+    strcpy(path + strlen(path) - 6, "XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(pg_open_file(s, path), 0);
+}
+
 /* The capture: see the file comment. */
 static void write_capture(void)
 {
@@ -212,6 +224,38 @@ static void band_at_its_minimum(void **state)
     }
 }
 
+/* A pause longer than band_gap_ns ends a burst: three data segments, 30 ms,
+ * three more are two bands of 3 (band_min 3), not one of 6. */
+static void pause_ends_a_burst(void **state)
+{
+    struct pg_sink s = { .t_ns = 1000000000000LL };
+    struct pg_conn a;
+    struct nr_ladder l;
+    struct nr_ladder_opts o = { .band_min = 3 };
+    char err[NR_ERRBUF_SIZE];
+
+    (void)state;
+    open_capture(&s);
+    pg_conn_init(&a, &s, 40000, 7000, 1000, 5000);
+    pg_handshake(&a);                                      /* frames 1-3 */
+    for (int i = 0; i < 6; i++) {                          /* frames 4-9 */
+        if (i == 3)
+            s.t_ns += 30000000;
+        pg_seg(&a, 0, NR_TCP_ACK, "data", 4);
+    }
+    pg_close_file(&s);
+    if (nr_ladder_read(path, NULL, 0, &o, NULL, &l, err) < 0)
+        fail_msg("%s", err);
+    assert_int_equal(l.nev, 5);
+    for (size_t i = 3; i < 5; i++) {
+        assert_int_equal(l.ev[i].band, 1);
+        assert_int_equal(l.ev[i].npkts, 3);
+        assert_int_equal(l.ev[i].frame, 4 + 3 * (i - 3));
+    }
+    nr_ladder_free(&l);
+    unlink(path);
+}
+
 /* 70 connections (past the first table of 64); a bare RST after the
  * handshake has no relative ack (0), its seq is relative. */
 static void many_conns_bare_rst(void **state)
@@ -292,6 +336,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(limited_ladder),
         cmocka_unit_test(lane_of_others),
         cmocka_unit_test(band_at_its_minimum),
+        cmocka_unit_test(pause_ends_a_burst),
         cmocka_unit_test(many_conns_bare_rst),
         cmocka_unit_test(read_and_free_leave_nothing),
     };
