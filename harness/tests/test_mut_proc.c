@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -425,6 +427,54 @@ static void spawn_failures_say_why(void **st)
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
     nr_proc_release(&p);
+}
+
+/* A signal (its handler installed without SA_RESTART) that interrupts the
+ * wait for the child's exec does not hide the exec's failure: a thread
+ * sends SIGUSR1 to the spawning one without pause during 20 spawns. */
+static volatile sig_atomic_t usr1_seen;
+static atomic_int usr1_stop;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen++;
+}
+
+static void *usr1_storm(void *arg)
+{
+    pthread_t to = *(pthread_t *)arg;
+    while (!atomic_load(&usr1_stop))
+        pthread_kill(to, SIGUSR1);
+    return NULL;
+}
+
+static void spawn_failure_seen_through_signals(void **st)
+{
+    char err[NR_ERRBUF_SIZE], *argv[] = { "/nonexistent/prog", NULL };
+    struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+    struct sigaction sa = { .sa_handler = on_usr1 }, old;
+    pthread_t self = pthread_self(), storm;
+    struct nr_proc p;
+    (void)st;
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    atomic_store(&usr1_stop, 0);
+    assert_int_equal(pthread_create(&storm, NULL, usr1_storm, &self), 0);
+    for (int i = 0; i < 20; i++) {
+        int rc = nr_proc_spawn(&s, &p, err);
+        if (rc != -1 || strcmp(err, "cannot run '/nonexistent/prog' (/nonexistent/prog): No such "
+                                    "file or directory") != 0) {
+            atomic_store(&usr1_stop, 1);
+            pthread_join(storm, NULL);
+            if (rc == 0)
+                nr_proc_stop(&p, 1000), nr_proc_release(&p);
+            fail_msg("spawn %d: %d '%s'", i, rc, rc ? err : "");
+        }
+    }
+    atomic_store(&usr1_stop, 1);
+    assert_int_equal(pthread_join(storm, NULL), 0);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    assert_true(usr1_seen > 0);
 }
 
 /* ---- waiting, signalling, stopping ---------------------------------------- */
@@ -1026,6 +1076,7 @@ int main(int argc, char **argv)
         T(spawn_activation_fd),
         T(spawn_resets_signals_and_group),
         T(spawn_failures_say_why),
+        T(spawn_failure_seen_through_signals),
         T(wait_is_bounded_and_remembers),
         T(signal_main_or_group),
         T(stop_terminates_or_kills),
