@@ -228,6 +228,27 @@ static void sigterm_with_clients(void **state)
         close(fds[i]);
 }
 
+/* A client that shuts down its sending side: the log names it and the
+ * replies still owed (none), and the server then closes the connection. */
+static void client_eof_logged(void **state)
+{
+    struct itest_srv s;
+    char name[NR_ADDRSTR_SIZE], prefix[NR_ADDRSTR_SIZE + 32], want[NR_ADDRSTR_SIZE + 64];
+    int fd;
+
+    (void)state;
+    itest_start(&s, "tcp-time", NULL);
+    fd = itest_connect(&s);
+    itest_peer_name(fd, name, sizeof(name));
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    snprintf(prefix, sizeof(prefix), "tcp-time: %s: EOF", name);
+    snprintf(want, sizeof(want), "tcp-time: %s: EOF, 0 bytes of replies pending", name);
+    itest_expect_log(&s, prefix, want);
+    itest_expect_eof(fd, 2000);
+    close(fd);
+    itest_stop(&s);
+}
+
 /* Send "x"; returns 1 when the reply comes, 0 when the server closed the
  * connection instead (EOF or reset), within 2 s. */
 static int served(int fd)
@@ -333,6 +354,7 @@ int main(void)
         cmocka_unit_test(ipv6),
         cmocka_unit_test(socket_activation),
         cmocka_unit_test(sigterm_with_clients),
+        cmocka_unit_test(client_eof_logged),
         cmocka_unit_test(emfile_sheds_and_recovers),
         cmocka_unit_test(bad_options),
     };
