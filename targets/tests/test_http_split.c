@@ -331,6 +331,38 @@ static void head_refused(void **state)
     refuse_heads = 0;
 }
 
+/* A peer that answers and stops reading before the request is sent: the
+ * request's write fails (EPIPE), and the response it did send is still
+ * read and delivered (an AF_UNIX stream pair, whose writer fails at once
+ * once the reader has shut down). */
+static void response_despite_failed_request(void **state)
+{
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    char errbuf[NR_ERRBUF_SIZE] = "";
+    struct hg_url u = { .host = "127.0.0.1", .host_len = 9, .port = 80, .path = "/p",
+                        .path_len = 2 };
+    struct hg_req req = { .url = &u, .timeout_ms = 1000, .max_header_bytes = 4096,
+                          .max_headers = 20 };
+    static struct body b;
+    struct hg_sink sink = { .body = keep_body, .ctx = &b };
+    struct hg_result res;
+    int sv[2], rc;
+
+    (void)state;
+    b.len = 0;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(write(sv[1], resp, sizeof(resp) - 1), (ssize_t)(sizeof(resp) - 1));
+    assert_int_equal(shutdown(sv[1], SHUT_RDWR), 0);
+    rc = hg_fetch_fd(sv[0], &req, &sink, &res, errbuf);
+    close(sv[0]);
+    close(sv[1]);
+    if (rc != HG_FETCH_OK)
+        fail_msg("hg_fetch_fd %d (%s), want HG_FETCH_OK", rc, errbuf);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(b.len, 2);
+    assert_memory_equal(b.buf, "ok", 2);
+}
+
 static void until_close(void **state)
 {
     const struct want w = { HG_FETCH_OK, 200, "body until close", NULL };
@@ -361,6 +393,7 @@ int main(void)
         cmocka_unit_test(redirect_location),
         cmocka_unit_test(head_refused),
         cmocka_unit_test(until_close),
+        cmocka_unit_test(response_despite_failed_request),
         cmocka_unit_test(truncated_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
