@@ -15,7 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -264,6 +269,43 @@ static void open_fails_cleanly_out_of_memory(void **state)
     close(mine);
 }
 
+/* fchmod of the temp file failing (EIO, made by a seccomp filter in a
+ * child): -1 with errbuf naming the chmod and the reason, and nothing left
+ * on disk. */
+static void open_fails_cleanly_on_chmod(void **state)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fchmod, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+    char path[128], names[256], errbuf[NR_ERRBUF_SIZE] = "";
+    struct hg_afile a;
+    int status;
+    pid_t pid;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/body", dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+            _exit(3);
+        if (hg_afile_open(&a, path, errbuf) != -1 || a.fd != -1)
+            _exit(4);
+        if (!strstr(errbuf, "chmod ") || !strstr(errbuf, "Input/output error"))
+            _exit(5);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_string_equal(entries(names), "");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +316,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(abort_with_fd_zero, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_keeps_the_umask, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_fails_cleanly_out_of_memory, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(open_fails_cleanly_on_chmod, mkdir_tmp, rm_tmp),
     };
 
     (void)argc;
