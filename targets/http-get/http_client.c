@@ -118,8 +118,10 @@ static long read_head(struct xfer *x)
             if (rc > 0 && x->resp.status >= 200)
                 return rc;
             if (rc > 0 && x->sink->head &&
-                x->sink->head(x->sink->ctx, &x->resp, x->hbuf, (size_t)rc) < 0)
+                x->sink->head(x->sink->ctx, &x->resp, x->hbuf, (size_t)rc) < 0) {
+                nr_seterr(x->errbuf, "the head sink refused the %d head", x->resp.status);
                 return HG_FETCH_ELOCAL;
+            }
             if (rc > 0) { /* interim 1xx: drop it and parse what follows */
                 memmove(x->hbuf, x->hbuf + rc, x->have - (size_t)rc);
                 x->have -= (size_t)rc;
@@ -214,6 +216,7 @@ int hg_fetch_fd(int fd, const struct hg_req *req, const struct hg_sink *sink,
     keep_head(&x);
     rc = sink->head ? sink->head(sink->ctx, &x.resp, x.hbuf, (size_t)head) : HG_HEAD_BODY;
     if (rc < 0) {
+        nr_seterr(x.errbuf, "the head sink refused the %d head", x.resp.status);
         rc = HG_FETCH_ELOCAL;
         goto out;
     }

@@ -172,6 +172,8 @@ static void exchange(const char *what, const uint8_t *resp, size_t len, const si
         fail_msg("%s: server: %s", what, p.err);
     if (rc != w->rc)
         fail_msg("%s: hg_fetch_fd %d (%s), want %d", what, rc, errbuf, w->rc);
+    if (rc < 0 && !errbuf[0])
+        fail_msg("%s: hg_fetch_fd %d with nothing in errbuf", what, rc);
     if (memcmp(p.req, "GET /p HTTP/1.1\r\n", 17) != 0)
         fail_msg("%s: request '%s'", what, p.req);
     if (w->rc != HG_FETCH_OK)
