@@ -10,6 +10,7 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -941,6 +942,17 @@ static int parse_seed(const char *text, uint64_t *seed)
     return *text >= '0' && *text <= '9' && !*end && errno == 0 ? 0 : -1;
 }
 
+/* --time-scale X: a finite number above 0, nothing after it (atof took
+ * "inf", "nan" and "2x").  Returns 0 / -1. */
+static int parse_scale(const char *text, double *scale)
+{
+    char *end;
+
+    errno = 0;
+    *scale = strtod(text, &end);
+    return end != text && !*end && errno == 0 && isfinite(*scale) && *scale > 0 ? 0 : -1;
+}
+
 /* Options of the command itself rather than of how scenarios run. */
 struct run_cli {
     unsigned shard_k, shard_n; /* --shard K/N; shard_n 0: every scenario */
@@ -1028,7 +1040,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct defines 
         case O_HEARTBEAT: if ((cli->heartbeat_ms = parse_duration(optarg)) < 0) goto bad; break;
         case O_SEED: if (parse_seed(optarg, &o->seed) < 0) goto bad; o->seed_given = 1; break;
         case O_REMOTE: o->allow_remote = 1; break;
-        case O_SCALE: o->time_scale = atof(optarg); if (o->time_scale <= 0) goto bad; break;
+        case O_SCALE: if (parse_scale(optarg, &o->time_scale) < 0) goto bad; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }

@@ -296,6 +296,26 @@ static void skip_fails_unless_allowed(void **state)
                                NULL), 0);
 }
 
+/* --time-scale takes a finite number above 0 and nothing else: anything
+ * else is a usage error (exit 2) naming the value, and nothing runs. */
+static void bad_time_scale_is_a_usage_error(void **state)
+{
+    static const char *const bad[] = { "nan", "inf", "-inf", "2x", "0", "-1", "", "1e999" };
+
+    (void)state;
+    ru_write("ts.scn", "sleep 1ms\n");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char want[64];
+
+        assert_int_equal(ru_netrig("run", "-a", "art", "--no-capture", "--time-scale", bad[i],
+                                   "ts.scn", NULL), 2);
+        snprintf(want, sizeof(want), "bad value for --time-scale: '%s'", bad[i]);
+        ru_assert_contains(ru_err(), want);
+    }
+    assert_int_equal(ru_netrig("run", "-a", "art", "--no-capture", "--time-scale", "0.5",
+                               "ts.scn", NULL), 0);
+}
+
 /* A report that cannot be written is a usage error found before anything
  * runs. */
 static void unwritable_report_runs_nothing(void **state)
@@ -676,6 +696,7 @@ int main(void)
         cmocka_unit_test(killing_netrig_leaves_no_process),
         cmocka_unit_test(interrupt_reports_not_run),
         cmocka_unit_test(skip_fails_unless_allowed),
+        cmocka_unit_test(bad_time_scale_is_a_usage_error),
         cmocka_unit_test(unwritable_report_runs_nothing),
         cmocka_unit_test(malformed_files_are_errors_and_good_ones_run),
         cmocka_unit_test(forked_children_are_waited_for),
