@@ -20,6 +20,7 @@
 
 #include "nr_ladder.h"
 #include "pktgen.h"
+#include "heap_exact.h"
 
 /* The ladder as text: one line per lane, then one per event. */
 static char *dump(const struct nr_ladder *l)
@@ -326,11 +327,7 @@ static void read_and_free_leave_nothing(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    /* glibc's per-thread cache keeps freed blocks counted as in use */
-    if (!getenv("GLIBC_TUNABLES")) {
-        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
-        execv("/proc/self/exe", argv);
-    }
+    heap_exact_init(argv); /* mallinfo2 exact for the leak checks */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(whole_ladder),
         cmocka_unit_test(limited_ladder),

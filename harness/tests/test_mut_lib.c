@@ -23,6 +23,7 @@
 #include "nr_ladder.h"
 #include "nr_err.h"
 #include "nr_net.h"
+#include "heap_exact.h"
 
 /* zeek's likely_server_ports with its default scripts (zeek a13de64), as
  * nr_flow.h documents them. */
@@ -340,12 +341,7 @@ static void ladder_log_edges(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    /* glibc's per-thread cache keeps freed blocks counted as in use: without
-     * it mallinfo2 shows whether the ladder log frees all it allocated */
-    if (!getenv("GLIBC_TUNABLES")) {
-        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
-        execv("/proc/self/exe", argv);
-    }
+    heap_exact_init(argv); /* mallinfo2 exact: does the ladder log free all it took */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(likely_server_ports),
         cmocka_unit_test(activation_fd_cloexec),

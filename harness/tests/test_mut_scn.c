@@ -24,6 +24,7 @@
 #include "nr_err.h"
 #include "nr_scn.h"
 #include "nr_scn_lex.h"
+#include "heap_exact.h"
 
 /* The bytes of the one literal segment of the payload of step idx of s. */
 static void expect_payload(const struct nr_scn *s, size_t idx, const void *want, size_t len)
@@ -506,11 +507,7 @@ static void scale_edges(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    /* glibc's per-thread cache keeps freed blocks counted as in use */
-    if (!getenv("GLIBC_TUNABLES")) {
-        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
-        execv("/proc/self/exe", argv);
-    }
+    heap_exact_init(argv); /* mallinfo2 exact for the leak checks */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hex_digits_both_cases),
         cmocka_unit_test(not_hex_digits),

@@ -17,6 +17,7 @@
 
 #include "nr_err.h"
 #include "nr_scn.h"
+#include "heap_exact.h"
 
 /* s printed (malloc'd text). */
 static char *print(const struct nr_scn *s)
@@ -424,11 +425,7 @@ static void every_bundled_scenario(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    /* glibc's per-thread cache keeps freed blocks counted as in use */
-    if (!getenv("GLIBC_TUNABLES")) {
-        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
-        execv("/proc/self/exe", argv);
-    }
+    heap_exact_init(argv); /* mallinfo2 exact for the leak checks */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_step_kind_and_option),
         cmocka_unit_test(a_changed_step_prints_otherwise),
