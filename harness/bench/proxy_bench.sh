@@ -1,10 +1,12 @@
 #!/bin/sh
 # harness/bench/proxy_bench.sh [BUILD] - what the fault proxy costs.
 #
-# 1. A 64 MiB echo through tcp-echo-mt, direct and through a proxy with no
-#    toxic, side by side, RUNS times each (alternating), with and without
-#    the packet capture; the figure is the `expect` step's wall time from
-#    each run's step log (median, min, max).
+# 1. A 64 MiB echo through tcp-echo-mt, direct, through a proxy with no
+#    toxic, and through socat (a plain user-space relay, the baseline: what
+#    any relay's two extra loopback connections cost), side by side, RUNS
+#    times each (interleaved), with and without the packet capture; the
+#    figure is the send and expect steps' wall time from each run's step
+#    log (median, min, max).
 # 2. Latency accuracy: `latency 20ms` and `latency 100ms` on the way up,
 #    SAMPLES round trips of a byte each through an echo server: the measured
 #    one-way delay (round trip minus the direct round trip) at the median.
@@ -37,6 +39,19 @@ send a pattern 67108864
 expect a pattern 67108864 within 60s
 close a
 SCN
+# socat relays one connection (-b: its read/write size; 1 MiB, as the
+# proxy's splice turn) and exits 0 when both sides have closed.
+cat >"$work/socat.scn" <<'SCN'
+deadline 120s
+target srv = tcp-echo-mt --port 0
+target relay ready port 9100 = socat -b 1048576 TCP-LISTEN:9100,reuseaddr TCP:${srv}
+connect a = tcp ${relay}
+send a pattern 67108864
+expect a pattern 67108864 within 60s
+close a
+exit relay 0 within 10s
+SCN
+command -v socat >/dev/null || { echo "proxy_bench: socat missing (make deps)" >&2; exit 2; }
 
 # The 1-minute load average.
 load() {
@@ -66,9 +81,10 @@ for cap in capture no-capture; do
     [ "$cap" = no-capture ] && opt=--no-capture
     : >"$work/direct.$cap"
     : >"$work/proxied.$cap"
+    : >"$work/socat.$cap"
     i=0
     while [ "$i" -lt "$runs" ]; do
-        for kind in direct proxied; do
+        for kind in direct proxied socat; do
             rm -rf "$work/art"
             # shellcheck disable=SC2086 # opt is one or two words
             "$netrig" run $opt -k -a "$work/art" "$work/$kind.scn" >"$work/out" 2>&1 ||
@@ -81,12 +97,15 @@ done
 
 echo "64 MiB echo through tcp-echo-mt, $runs runs each (send + expect steps, ms: median min max)"
 echo "load average (1 min): $load_before before, $(load) after the echoes"
-printf '%-12s %-22s %-22s %s\n' capture direct proxied "proxy cost (medians)"
+printf '%-12s %-16s %-16s %-16s %-12s %s\n' capture direct proxied socat \
+    "proxy cost" "socat cost (medians)"
 for cap in capture no-capture; do
     d=$(stats "$work/direct.$cap")
     p=$(stats "$work/proxied.$cap")
-    printf '%-12s %-22s %-22s %s\n' "$cap" "$d" "$p" \
-        "$(echo "$d $p" | awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }')"
+    s=$(stats "$work/socat.$cap")
+    printf '%-12s %-16s %-16s %-16s %-12s %s\n' "$cap" "$d" "$p" "$s" \
+        "$(echo "$d $p" | awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }')" \
+        "$(echo "$d $s" | awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }')"
 done
 
 # Latency accuracy: SAMPLES round trips of one byte, direct and through
