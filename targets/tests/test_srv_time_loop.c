@@ -291,6 +291,35 @@ static void descriptor_zero(void **state)
     close(saved);
 }
 
+/* The loop's own epoll descriptor may be number 0 (stdin closed when the
+ * loop is made): creation succeeds and the loop works on it. */
+static void loop_on_descriptor_zero(void **state)
+{
+    struct seen s = { .del_fd = -1, .reuse_fd = -1 };
+    char link[64] = "";
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), sv[2];
+    struct tt_loop *l;
+
+    (void)state;
+    assert_true(saved >= 0);
+    close(0);
+    l = loop();
+    assert_true(readlink("/proc/self/fd/0", link, sizeof(link) - 1) > 0);
+    assert_string_equal(link, "anon_inode:[eventpoll]");
+    pair(sv);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 1);
+    assert_int_equal(s.fd, sv[0]);
+    tt_loop_destroy(l);
+    /* destroy closed it: 0 is the lowest free number again */
+    assert_int_equal(fcntl(0, F_GETFD), -1);
+    close(sv[0]);
+    close(sv[1]);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+}
+
 /* A tcp-time server takes one listening socket (made non-blocking); a
  * second is -EBUSY and left as it was, also when the first is descriptor
  * 0.  A descriptor that cannot be made non-blocking or watched is refused
@@ -345,6 +374,7 @@ int main(void)
         cmocka_unit_test(reused_number_gets_new_events_only),
         cmocka_unit_test(high_descriptor),
         cmocka_unit_test(descriptor_zero),
+        cmocka_unit_test(loop_on_descriptor_zero),
         cmocka_unit_test(destroy_releases_descriptors),
         cmocka_unit_test(server_listens_once),
     };
