@@ -190,6 +190,35 @@ static void udp_buffers_oom(void **state)
     expect_start_fails("malloc:2", "udp-echo: out of memory", "udp-echo", NULL);
 }
 
+/* udp-echo's receive failing (recvmsg: ENOMEM) is logged with its cause;
+ * the datagram, still queued, is answered by the next receive. */
+static void udp_recv_fails(void **state)
+{
+    struct itest_srv s;
+    struct fault f;
+    char reply[64], want[128];
+    ssize_t n;
+    int fd;
+
+    (void)state;
+    itest_env = fault_env(&f, "recvmsg:1", 0);
+    itest_start(&s, "udp-echo", NULL);
+    itest_env = NULL;
+    fd = socket(s.addr.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&s.addr.ss, s.addr.len), 0);
+    assert_int_equal(send(fd, "ping", 4, 0), 4);
+    if (nr_wait_fd(fd, POLLIN, 2000) <= 0)
+        fail_msg("no reply within 2 s after a failed receive");
+    n = recv(fd, reply, sizeof(reply), MSG_DONTWAIT);
+    assert_int_equal(n, 12);
+    assert_memory_equal(reply, "Hello, ping!", 12);
+    snprintf(want, sizeof(want), "udp-echo: recvmsg: %s", strerror(ENOMEM));
+    itest_expect_log(&s, "udp-echo: recvmsg:", want);
+    close(fd);
+    stop_faulty(&s, &f, 1);
+}
+
 /* tcp-time cannot make a new client non-blocking: that client is closed
  * with the error logged, and the next one is served. */
 static void time_client_nonblock_fails(void **state)
@@ -445,6 +474,7 @@ int main(void)
         cmocka_unit_test(time_table_oom_at_start),
         cmocka_unit_test(time_create_oom),
         cmocka_unit_test(udp_buffers_oom),
+        cmocka_unit_test(udp_recv_fails),
         cmocka_unit_test(time_client_nonblock_fails),
         cmocka_unit_test(time_client_watch_fails),
         cmocka_unit_test(time_reply_oom),

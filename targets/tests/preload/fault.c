@@ -2,7 +2,7 @@
  * Nth call of an allocation or system call fail the way the C library or
  * the kernel may make it fail, so a test can drive a target into the error
  * paths no well-behaved machine reaches (out of memory, no thread, a
- * failing close).
+ * failing close or receive).
  *
  * Environment:
  *   NR_FAULT="FN:N[+][/E][,...]"  fail the Nth call (counted from 1,
@@ -16,6 +16,7 @@
  *         fcntl                       -1, errno EBADF, nothing done
  *         epoll_ctl                   -1, errno ENOSPC, nothing done
  *         eventfd                     -1, errno EMFILE
+ *         recvmsg                     -1, errno ENOMEM, nothing received
  *   NR_FAULT_ARM=accept  count calls only from the moment the first
  *       accept/accept4 returns a connection (so "fcntl:1" is the first
  *       fcntl a server makes for its first client, however many it made
@@ -23,11 +24,10 @@
  *       constructor on (what a sanitizer's runtime does before is not).
  *   NR_FAULT_STATS=PATH  at exit, write one line to PATH:
  *       "malloc=N realloc=N calloc=N pthread_create=N close=N fcntl=N
- *        epoll_ctl=N eventfd=N injected=N close_ebadf=N" (calls counted as
- *       above, calls failed, closes of a descriptor that was not open
- *       whenever made), so a test can
- *       size a sweep over N, check the injector really ran, and see a
- *       descriptor closed twice.
+ *        epoll_ctl=N eventfd=N recvmsg=N injected=N close_ebadf=N" (calls
+ *       counted as above, calls failed, closes of a descriptor that was
+ *       not open whenever made), so a test can size a sweep over N, check
+ *       the injector really ran, and see a descriptor closed twice.
  *
  * In-process use: a test program run with this library preloaded can arm
  * it around one call of its own code (see fault_inproc.h):
@@ -59,10 +59,11 @@
 #define FI_RULES 8
 
 enum fi_fn { FI_MALLOC, FI_REALLOC, FI_CALLOC, FI_PTHREAD_CREATE, FI_CLOSE, FI_FCNTL,
-             FI_EPOLL_CTL, FI_EVENTFD, FI_NFN };
+             FI_EPOLL_CTL, FI_EVENTFD, FI_RECVMSG, FI_NFN };
 
 static const char *const fi_names[FI_NFN] = {
     "malloc", "realloc", "calloc", "pthread_create", "close", "fcntl", "epoll_ctl", "eventfd",
+    "recvmsg",
 };
 
 /* One rule of NR_FAULT: fail call number `nth` of fn, and later ones when
@@ -95,6 +96,7 @@ static int (*real_close)(int);
 static int (*real_fcntl)(int, int, ...);
 static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 static int (*real_eventfd)(unsigned int, int);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
 
@@ -171,6 +173,7 @@ static void fi_init(void)
     real_fcntl = dlsym(RTLD_NEXT, "fcntl");
     real_epoll_ctl = dlsym(RTLD_NEXT, "epoll_ctl");
     real_eventfd = dlsym(RTLD_NEXT, "eventfd");
+    real_recvmsg = dlsym(RTLD_NEXT, "recvmsg");
     real_accept = dlsym(RTLD_NEXT, "accept");
     real_accept4 = dlsym(RTLD_NEXT, "accept4");
     atomic_store(&ready, 2);
@@ -257,6 +260,21 @@ static int fi_fail(int fn, int def)
     return 0;
 }
 
+/* Count one call of fn (resolving the real functions first if need be);
+ * returns -1 with errno set when this call is to fail, else 0. */
+static int fi_enter(int fn, int def)
+{
+    int e;
+
+    if (atomic_load(&ready) != 2)
+        fi_init();
+    if ((e = fi_fail(fn, def))) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 EXPORT void *malloc(size_t n)
 {
     int e;
@@ -335,15 +353,7 @@ EXPORT int close(int fd)
  * passed on as a pointer-sized value. */
 static int fcntl_common(int fd, int cmd, void *arg)
 {
-    int e;
-
-    if (atomic_load(&ready) != 2)
-        fi_init();
-    if ((e = fi_fail(FI_FCNTL, EBADF))) {
-        errno = e;
-        return -1;
-    }
-    return real_fcntl(fd, cmd, arg);
+    return fi_enter(FI_FCNTL, EBADF) < 0 ? -1 : real_fcntl(fd, cmd, arg);
 }
 
 EXPORT int fcntl(int fd, int cmd, ...)
@@ -362,28 +372,17 @@ EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-    int e;
-
-    if (atomic_load(&ready) != 2)
-        fi_init();
-    if ((e = fi_fail(FI_EPOLL_CTL, ENOSPC))) {
-        errno = e;
-        return -1;
-    }
-    return real_epoll_ctl(epfd, op, fd, ev);
+    return fi_enter(FI_EPOLL_CTL, ENOSPC) < 0 ? -1 : real_epoll_ctl(epfd, op, fd, ev);
 }
 
 EXPORT int eventfd(unsigned int initval, int flags)
 {
-    int e;
+    return fi_enter(FI_EVENTFD, EMFILE) < 0 ? -1 : real_eventfd(initval, flags);
+}
 
-    if (atomic_load(&ready) != 2)
-        fi_init();
-    if ((e = fi_fail(FI_EVENTFD, EMFILE))) {
-        errno = e;
-        return -1;
-    }
-    return real_eventfd(initval, flags);
+EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+    return fi_enter(FI_RECVMSG, ENOMEM) < 0 ? -1 : real_recvmsg(fd, m, flags);
 }
 
 EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
