@@ -43,7 +43,8 @@ long ss_reply_parse(const uint8_t *buf, size_t len, struct ss_reply *r, char *er
 
 /* The text of line i (0-based) of a parsed reply, without code, separator
  * and CRLF, through *text and *text_len.  Returns 0, or -1 when i is out of
- * range. */
+ * range or the last ss_reply_parse into r did not return a complete reply
+ * (incomplete or malformed: no line is given then). */
 int ss_reply_line(const struct ss_reply *r, size_t i, const uint8_t **text, size_t *text_len);
 
 /* What an EHLO reply advertises (RFC 5321 4.1.1.1; RFC 1870, 2920, 4954). */

@@ -145,6 +145,43 @@ static void b64_lines(void **state)
     ss_buf_free(&b);
 }
 
+/* EHLO/HELO: "VERB domain\r\n" for a domain of 1 to 255 bytes, each from
+ * '!' to '~'; any other byte, at the first, a middle or the last place,
+ * and a length of 0 or 256, is -1 with nothing appended. */
+static void hello_domain(void **state)
+{
+    struct ss_buf b = { 0 };
+    char d[258];
+
+    (void)state;
+    assert_ret_equal(ss_cmd_hello(&b, "EHLO", "!x~"), 0);
+    holds(&b, "EHLO !x~\r\n");
+    ss_buf_free(&b);
+    for (int c = 1; c < 256; c++) {
+        int ok = c >= 0x21 && c <= 0x7e;
+        for (size_t at = 0; at < 3; at++) {
+            char want[300];
+            snprintf(d, sizeof(d), "abc");
+            d[at] = (char)c;
+            if (ss_cmd_hello(&b, "HELO", d) != (ok ? 0 : -1))
+                fail_msg("byte 0x%02x at %zu of 3: want %s", c, at, ok ? "0" : "-1");
+            snprintf(want, sizeof(want), "HELO %s\r\n", d);
+            holds(&b, ok ? want : "");
+            ss_buf_free(&b);
+        }
+    }
+    assert_ret_equal(ss_cmd_hello(&b, "EHLO", ""), -1);
+    memset(d, 'h', sizeof(d));
+    d[255] = '\0';
+    assert_ret_equal(ss_cmd_hello(&b, "EHLO", d), 0);
+    assert_ret_equal(b.len, 5 + 255 + 2);
+    ss_buf_free(&b);
+    d[255] = 'h';
+    d[256] = '\0';
+    assert_ret_equal(ss_cmd_hello(&b, "EHLO", d), -1);
+    holds(&b, "");
+}
+
 /* MAIL, RCPT: the exact command; SIZE only when non-zero; an address
  * ss_addr_ok refuses is -1 with nothing appended (MAIL takes the empty
  * reverse path, RCPT does not). */
@@ -250,6 +287,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(buf_growth),
         cmocka_unit_test(buf_failures),
         cmocka_unit_test(b64_lines),
+        cmocka_unit_test(hello_domain),
         cmocka_unit_test(mail_and_rcpt),
         cmocka_unit_test(auth_lines),
         cmocka_unit_test(data_stuffing),

@@ -269,6 +269,48 @@ static void test_b64_tail_bounds(void **state)
     ss_buf_free(&b);
 }
 
+/* The body goes 7bit exactly when it is printable ASCII (0x20-0x7e) or
+ * TAB, lines of at most 998 bytes, no bare CR and a final LF (README);
+ * anything else goes quoted-printable, and both decode to the body. */
+static void test_body_7bit_bounds(void **state)
+{
+    static char body[1100];
+    char why[160];
+
+    (void)state;
+    for (int c = 1; c < 256; c++) {
+        struct ss_msg m;
+        struct ss_buf b;
+        int seven = (c >= 0x20 && c <= 0x7e) || c == '\t';
+        if (c == '\n' || c == '\r')
+            continue;
+        snprintf(body, sizeof(body), "a%cb\n", c);
+        m = base_msg(body, NULL, 0);
+        build(&m, &b);
+        if (!strstr((char *)b.p, seven ? "Content-Transfer-Encoding: 7bit\r\n"
+                                       : "Content-Transfer-Encoding: quoted-printable\r\n"))
+            fail_msg("byte 0x%02x: want %s in '%s'", c, seven ? "7bit" : "quoted-printable",
+                     (char *)b.p);
+        ss_buf_free(&b);
+        if (smc_roundtrip(&m, why) != 0)
+            fail_msg("byte 0x%02x: %s", c, why);
+    }
+    for (size_t len = 997; len <= 999; len++) {
+        struct ss_msg m;
+        struct ss_buf b;
+        memset(body, 'x', len);
+        memcpy(body + len, "\r\n", 3);
+        m = base_msg(body, NULL, 0);
+        build(&m, &b);
+        if (!strstr((char *)b.p, len <= 998 ? "Content-Transfer-Encoding: 7bit\r\n"
+                                            : "Content-Transfer-Encoding: quoted-printable\r\n"))
+            fail_msg("a line of %zu bytes: the wrong encoding", len);
+        ss_buf_free(&b);
+        if (smc_roundtrip(&m, why) != 0)
+            fail_msg("a line of %zu bytes: %s", len, why);
+    }
+}
+
 /* The EHLO domain: printable ASCII from '!' to '~', 1 to 255 bytes. */
 static void test_hello_domain(void **state)
 {
@@ -424,6 +466,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dot_stuffing),
         cmocka_unit_test(test_checker_catches_corruption),
         cmocka_unit_test(test_addr_bounds),
+        cmocka_unit_test(test_body_7bit_bounds),
         cmocka_unit_test(test_hello_domain),
         cmocka_unit_test(test_b64_tail_bounds),
         cmocka_unit_test(test_subject_words),

@@ -153,6 +153,50 @@ static void test_ehlo_keywords(void **state)
     assert_false(e.pipelining || e.size || e.auth_plain || e.auth_login);
 }
 
+/* ss_reply_line: each line's text without code, separator and CRLF (a bare
+ * code: empty), -1 past the last line, and -1 for every line when the last
+ * parse did not give a complete reply (incomplete or malformed), though it
+ * counted the lines it had checked. */
+static void test_reply_lines(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *lines[4];
+    } cases[] = {
+        { "250-mx.test\r\n250-SIZE 1000\r\n250 PIPELINING\r\n", { "mx.test", "SIZE 1000", "PIPELINING" } },
+        { "250-\r\n250\r\n", { "", "" } },
+        { "220\r\n", { "" } },
+        { "554-a\tb\r\n554 \r\n", { "a\tb", "" } },
+    };
+    static const char *const unfinished[] = { "250-a\r\n250-b\r\n250 c", "250-a\r\n251 b\r\n" };
+    struct ss_reply r = { 0 };
+    const uint8_t *t;
+    size_t n, i;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        assert_int_equal(ss_reply_parse((const uint8_t *)cases[k].in, strlen(cases[k].in), &r, NULL),
+                         (long)strlen(cases[k].in));
+        for (i = 0; cases[k].lines[i]; i++) {
+            t = NULL;
+            n = 99;
+            assert_int_equal(ss_reply_line(&r, i, &t, &n), 0);
+            if (n != strlen(cases[k].lines[i]) || (n && memcmp(t, cases[k].lines[i], n) != 0))
+                fail_msg("'%s' line %zu: '%.*s', want '%s'", cases[k].in, i, (int)n,
+                         t ? (const char *)t : "", cases[k].lines[i]);
+        }
+        assert_int_equal(r.nlines, i);
+        assert_int_equal(ss_reply_line(&r, i, &t, &n), -1);
+        assert_int_equal(ss_reply_line(&r, (size_t)-1, &t, &n), -1);
+    }
+    for (size_t k = 0; k < sizeof(unfinished) / sizeof(unfinished[0]); k++) {
+        assert_true(ss_reply_parse((const uint8_t *)unfinished[k], strlen(unfinished[k]), &r, NULL) < 0);
+        assert_true(r.nlines > 0);
+        for (i = 0; i <= r.nlines; i++)
+            assert_int_equal(ss_reply_line(&r, i, &t, &n), -1);
+    }
+}
+
 /* max_lines is input: a call keeps it, so the next reply parsed with the
  * same struct has the same limit. */
 static void test_max_lines_kept(void **state)
@@ -212,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_malformed_at_offset),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_ehlo_keywords),
+        cmocka_unit_test(test_reply_lines),
         cmocka_unit_test(test_ehlo_size),
         cmocka_unit_test(test_max_lines_kept),
     };
