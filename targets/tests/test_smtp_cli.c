@@ -192,32 +192,108 @@ static void dry_run_reproducible(void **state)
 }
 
 /* --attach FILE in a dry run: the file's bytes go base64 in a second
- * part of a multipart/mixed message. */
+ * part of a multipart/mixed message.  With SOURCE_DATE_EPOCH the whole
+ * message is fixed: the Message-ID's hex part is the FNV-1a 64 of the
+ * epoch text, the subject, the body and each attachment's bytes, and the
+ * boundary's the same hash continued over the 8 bytes "boundary" (both
+ * computed apart: 997099139d0a4da6 and 09a48578270d8ccc). */
 static void attach_dry_run(void **state)
 {
-    char path[] = "/tmp/smtpatt.XXXXXX", out[8192], err[1024];
-    char *args[16];
-    int fd, n = 0;
+    static const char want[] =
+        "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+        "From: a@example.org\r\n"
+        "To: b@example.org\r\n"
+        "Subject: hi\r\n"
+        "Message-ID: <997099139d0a4da6.1700000000@localhost>\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"=_netrig_09a48578270d8ccc\"\r\n"
+        "\r\n"
+        "This is a multipart message in MIME format.\r\n"
+        "\r\n"
+        "--=_netrig_09a48578270d8ccc\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n"
+        "Content-Transfer-Encoding: 7bit\r\n"
+        "\r\n"
+        "\r\n"
+        "--=_netrig_09a48578270d8ccc\r\n"
+        "Content-Type: text/plain\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "Content-Disposition: attachment;\r\n"
+        " filename=\"hello.txt\"\r\n"
+        "\r\n"
+        "aGVsbG8=\r\n"
+        "\r\n"
+        "--=_netrig_09a48578270d8ccc--\r\n";
+    char dir[] = "/tmp/smtpatt.XXXXXX", path[64], out[8192], err[1024];
+    char *args[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to", "b@example.org",
+                     "--attach", path, "--dry-run", "--subject", "hi", NULL };
+    char *epoch[] = { "SOURCE_DATE_EPOCH=1700000000", NULL };
+    FILE *f;
 
     (void)state;
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "hello", 5), 5);
-    close(fd);
-    args[n++] = "--server";
-    args[n++] = "127.0.0.1:1";
-    args[n++] = "--from";
-    args[n++] = "a@example.org";
-    args[n++] = "--to";
-    args[n++] = "b@example.org";
-    args[n++] = "--attach";
-    args[n++] = path;
-    args[n++] = "--dry-run";
-    args[n] = NULL;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/hello.txt", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite("hello", 1, 5, f), 5);
+    assert_int_equal(fclose(f), 0);
     assert_int_equal(run_args(args, NULL, out, err, sizeof(out)), 0);
-    unlink(path);
     if (!strstr(out, "aGVsbG8=") || !strstr(out, "multipart/mixed"))
         fail_msg("no base64 attachment in '%s'", out);
+    assert_int_equal(run_args(args, epoch, out, err, sizeof(out)), 0);
+    unlink(path);
+    rmdir(dir);
+    assert_string_equal(err, "");
+    assert_string_equal(out, want);
+}
+
+/* --server's limits (README: HOST:PORT or [V6]:PORT): a port from 1 to
+ * 65535, a host of at most 255 bytes (bracketed or not).  Each accepted
+ * form is connected to (a port nothing listens on: exit 3 naming the
+ * address; 255 bytes of host are 0...0177.0.0.1, a numeric 127.0.0.1);
+ * each refused one is a usage error (2) before any connect. */
+static void server_limits(void **state)
+{
+    static const char usage[] = "smtp-send: --server wants HOST:PORT or [V6]:PORT, got '";
+    char err[1024], want[128], server[600], host[300];
+    int port;
+
+    (void)state;
+    close(listener(1, &port)); /* bound and closed: refused */
+    for (size_t len = 254; len <= 256; len++) {
+        for (int bracket = 0; bracket < 2; bracket++) {
+            memset(host, '0', len);
+            memcpy(host + len - 9, "177.0.0.1", 10);
+            snprintf(server, sizeof(server), bracket ? "[%s]:%d" : "%s:%d", host, port);
+            snprintf(want, sizeof(want), len <= 255 ? "smtp-send: network error: connect to 127.0.0.1:%d: "
+                                                    : usage, port);
+            if (run_smtp(server, err, sizeof(err)) != (len <= 255 ? 3 : 2) ||
+                strncmp(err, want, strlen(want)) != 0)
+                fail_msg("a host of %zu bytes%s: stderr '%s', want '%s...'", len,
+                         bracket ? " in brackets" : "", err, want);
+        }
+    }
+    static const struct {
+        const char *server;
+        int code;
+    } cases[] = {
+        { "127.0.0.1:1", 3 }, { "127.0.0.1:65535", 3 }, { "[::1]:65535", 3 },
+        { "127.0.0.1:0", 2 }, { "127.0.0.1:65536", 2 }, { "[::1]:0", 2 }, { "127.0.0.1:", 2 },
+        { "127.0.0.1:-1", 2 }, { "127.0.0.1:25x", 2 }, { "127.0.0.1", 2 }, { ":25", 2 },
+        { "::1:25", 2 }, { "[::1]25", 2 }, { "[::1:25", 2 }, { "[:25", 2 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *ep = strrchr(cases[i].server, ':') + 1;
+        int got = run_smtp(cases[i].server, err, sizeof(err));
+        if (cases[i].code == 3)
+            snprintf(want, sizeof(want), "smtp-send: network error: connect to %.*s%s: ",
+                     (int)(ep - cases[i].server), cases[i].server, ep);
+        else
+            snprintf(want, sizeof(want), "%s%s'\n", usage, cases[i].server);
+        if (got != cases[i].code || strncmp(err, want, strlen(want)) != 0)
+            fail_msg("--server %s: exit %d, stderr '%s'; want %d, '%s...'", cases[i].server, got,
+                     err, cases[i].code, want);
+    }
 }
 
 /* Attachments are read whole, however many reads that takes (100000
@@ -526,6 +602,7 @@ int main(void)
         cmocka_unit_test(connect_errors),
         cmocka_unit_test(dry_run_reproducible),
         cmocka_unit_test(attach_dry_run),
+        cmocka_unit_test(server_limits),
         cmocka_unit_test(attach_big_and_max_size),
         cmocka_unit_test(session_one_of_two_accepted),
         cmocka_unit_test(session_all_refused),
