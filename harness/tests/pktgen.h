@@ -1,4 +1,4 @@
-/* pktgen.h - crafted Ethernet/IPv4 TCP and UDP frames for the packet
+/* pktgen.h - crafted Ethernet/IPv4 (and IPv6 UDP) frames for the packet
  * analysis tests: build frames, feed them to an nr_flowtab, or write them to
  * a pcap file with pcap_dump. */
 #ifndef PKTGEN_H
@@ -61,18 +61,48 @@ static inline size_t pg_tcp4(uint8_t *b, uint32_t src, uint16_t sport, uint32_t 
     return h + 20 + len;
 }
 
-static inline size_t pg_udp4(uint8_t *b, uint32_t src, uint16_t sport, uint32_t dst,
-                             uint16_t dport, const void *data, size_t len)
+/* A UDP header and its data at u.  Returns their length. */
+static inline size_t pg_udp_at(uint8_t *u, uint16_t sport, uint16_t dport, const void *data,
+                               size_t len)
 {
-    size_t h = pg_eth_ip4(b, src, dst, 17, 8 + len);
-    uint8_t *u = b + h;
     pg_be16(u, sport);
     pg_be16(u + 2, dport);
     pg_be16(u + 4, (unsigned)(8 + len));
     pg_be16(u + 6, 0);
     if (len)
         memcpy(u + 8, data, len);
-    return h + 8 + len;
+    return 8 + len;
+}
+
+static inline size_t pg_udp4(uint8_t *b, uint32_t src, uint16_t sport, uint32_t dst,
+                             uint16_t dport, const void *data, size_t len)
+{
+    size_t h = pg_eth_ip4(b, src, dst, 17, 8 + len);
+    return h + pg_udp_at(b + h, sport, dport, data, len);
+}
+
+/* Ethernet + IPv6 (no extension headers) header for proto with l4len bytes
+ * after it.  Returns the header length (54). */
+static inline size_t pg_eth_ip6(uint8_t *b, const uint8_t src[16], const uint8_t dst[16],
+                                int proto, size_t l4len)
+{
+    memset(b, 0, 54);
+    pg_be16(b + 12, 0x86dd);
+    b[14] = 0x60;
+    pg_be16(b + 18, (unsigned)l4len);
+    b[20] = (uint8_t)proto;
+    b[21] = 64;
+    memcpy(b + 22, src, 16);
+    memcpy(b + 38, dst, 16);
+    return 54;
+}
+
+/* A UDP datagram in an Ethernet/IPv6 frame.  Returns its length. */
+static inline size_t pg_udp6(uint8_t *b, const uint8_t src[16], uint16_t sport,
+                             const uint8_t dst[16], uint16_t dport, const void *data, size_t len)
+{
+    size_t h = pg_eth_ip6(b, src, dst, 17, 8 + len);
+    return h + pg_udp_at(b + h, sport, dport, data, len);
 }
 
 /* Where crafted frames go: a flow table (decoded here) and/or a pcap file. */

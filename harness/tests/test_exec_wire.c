@@ -6,6 +6,7 @@
  * connections on one port pair, the one carrying the socket's bytes) is
  * shown holding, then falsified alone. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -784,6 +785,41 @@ static void flow_selection_fails(void **st)
                "state is SF");
 }
 
+/* IPv6 flows: an end given as [ADDR]:PORT matches a flow on that address
+ * (all 16 bytes of it) and port only, never an IPv4 flow whose address
+ * starts with the same bytes. */
+static void udp6(const char *src, uint16_t sport, const char *dst, uint16_t dport, const char *data)
+{
+    static uint8_t f[200];
+    uint8_t s6[16], d6[16];
+
+    assert_int_equal(inet_pton(AF_INET6, src, s6), 1);
+    assert_int_equal(inet_pton(AF_INET6, dst, d6), 1);
+    pg_emit(&sink, f, pg_udp6(f, s6, sport, d6, dport, data, strlen(data)));
+}
+
+static void flow_over_ipv6(void **st)
+{
+    (void)st;
+    udp6("::1", 40005, "::1", 80, "v6");          /* #0 [::1]:40005 -> [::1]:80 */
+    udp6("::1", 40006, "7f00:1::", 80, "other"); /* #1 to an address starting 127.0.0.1 */
+    udp(40007, 80, "v4");                         /* #2 127.0.0.1:40007 -> 127.0.0.1:80 */
+    flow_passes("flow f = udp to [::1]:80\nwire f datagrams 1\nwire f bytes client 2\n");
+    flow_passes("flow f = udp to [::1]:80 from [::1]:40005\nwire f bytes client 2\n");
+    flow_passes("flow f = udp to [7f00:1::]:80\nwire f bytes client 5\n");
+    flow_passes("flow f = udp to 127.0.0.1:80\nwire f bytes client 2\n");
+    flow_passes("flows udp to 80 count 3\nflows udp to [::1]:80 count 1\n"
+                "flows udp to 127.0.0.1:80 count 1\nflows udp from [::1]:40006 count 1\n");
+    flow_fails("flow f = udp to [::2]:80\nwire f datagrams 1\n", 2,
+               "  wire: flow 'f' (udp to [::2]:80): no such flow in the capture\n");
+    flow_fails("flow f = udp to [::1]:81\nwire f datagrams 1\n", 2, "no such flow");
+    flow_fails("flow f = udp to [::1]:80 from [::1]:40006\nwire f datagrams 1\n", 2,
+               "no such flow");
+    flow_fails("flow f = tcp to [::1]:80\nwire f datagrams 1\n", 2, "no such flow");
+    flow_fails("flows udp to [::1]:80 count 2\n", 1,
+               "  wire: 1 flows udp to [::1]:80, expected 2\n");
+}
+
 static void flows_count(void **st)
 {
     (void)st;
@@ -1142,6 +1178,7 @@ int main(int argc, char **argv)
         T(flow_claims_by_side),
         T(flow_selection_fails),
         T(flows_count),
+        T(flow_over_ipv6),
         T(flow_definition_from_bad_variables),
         T(claim_about_nothing_known),
         T(out_of_memory_fails_the_check),
