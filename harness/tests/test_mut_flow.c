@@ -257,6 +257,16 @@ static const struct step ooo_nortt[] = {
     { 0, P | A, 301, 1, 100, W, 4, -1, "retransmission" },
 };
 
+/* Within the 3 ms, a resend ending one short of the next sequence number
+ * is out of order; one ending exactly at it is a retransmission. */
+static const struct step resend_to_next[] = {
+    { 0, P | A, 1, 1, 100, W, 0, -1, "" },
+    { 0, P | A, 101, 1, 100, W, 0, -1, "" },
+    { 0, P | A, 101, 1, 99, W, 1, -1, "out_of_order" },
+    { 0, P | A, 101, 1, 100, W, 1, -1, "retransmission" },
+    { 0, P | A, 51, 1, 150, W, -1, -1, "retransmission" },
+};
+
 /* Spurious: data the peer had acknowledged already. */
 static const struct step spurious[] = {
     HS,
@@ -480,6 +490,7 @@ static void tshark_flags_per_packet(void **state)
         CASE("other-resend", 1000, 5000, otherresend),
         CASE("out-of-order-rtt", 1000, 5000, ooo_rtt),
         CASE("out-of-order-no-rtt", 1000, 5000, ooo_nortt),
+        CASE("resend-to-next", 1000, 5000, resend_to_next),
         CASE("spurious", 1000, 5000, spurious),
         CASE("ack-unseen", 1000, 5000, ackunseen),
         CASE("window-full", 1000, 5000, winfull),
