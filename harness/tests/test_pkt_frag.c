@@ -377,6 +377,41 @@ static void repeats_and_accounting(void **state)
     nr_frag_free(t);
 }
 
+/* The first copy of a byte wins across every growth of the buffers: the
+ * bytes held before a growth (to 2, 4 and 6 KiB here, the last fragment
+ * first) keep their bits, so later overlapping copies change nothing and
+ * the datagram completes only when every byte came. */
+static void held_bytes_survive_each_growth(void **state)
+{
+    static uint8_t a[6144], x[6144];
+    struct nr_fragtab *t = nr_frag_new();
+    struct nr_pkt p;
+
+    (void)state;
+    memset(a, 'a', sizeof(a));
+    memset(x, 'X', sizeof(x));
+    p = frag4(40, 0, 1, a, 2048); /* 2 KiB */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(40, 4000, 1, a + 4000, 96); /* grows to 4 KiB */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(40, 6000, 0, a + 6000, 144); /* to 6 KiB: the end, 6144 */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(40, 1024, 1, x, 3072); /* over all of 1024..2048, and 1024 new bytes */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(40, 3072, 1, x, 2048); /* over 4000..4096, new bytes around it */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(40, 5120, 1, x, 1024); /* over 6000..6144 */
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(p.wirelen, 6144);
+    for (uint32_t i = 0; i < 6144; i++) {
+        int held_first = i < 2048 || (i >= 4000 && i < 4096) || i >= 6000;
+        if (p.payload[i] != (held_first ? 'a' : 'X'))
+            fail_msg("byte %u is '%c'", i, p.payload[i]);
+    }
+    assert_int_equal(nr_frag_stats(t)->overlaps, 3);
+    nr_frag_free(t);
+}
+
 /* Random fragments of a few datagrams: any offsets, lengths, ends and
  * snap cuts.  Nothing crashes (ASan/UBSan in make check), a completed
  * datagram is within bounds, and memory stays under the cap. */
@@ -429,6 +464,7 @@ int main(void)
         cmocka_unit_test(limits_and_keys),
         cmocka_unit_test(byte_cap_counts_what_is_allocated),
         cmocka_unit_test(repeats_and_accounting),
+        cmocka_unit_test(held_bytes_survive_each_growth),
         cmocka_unit_test(random_hostile_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
