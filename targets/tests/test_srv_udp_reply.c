@@ -149,6 +149,41 @@ static void handler_drops_truncated_and_too_big(void **state)
     close(sp[1]);
 }
 
+/* Handle the next datagram on fd into an event first filled with junk
+ * (a caller's reused struct): returns the outcome. */
+static enum udp_outcome handle_into_junk(int fd, const struct udp_ctx *c, struct udp_event *ev)
+{
+    memset(ev, 0xA5, sizeof(*ev));
+    assert_int_equal(udp_handle_datagram(fd, c, ev), 1);
+    return ev->outcome;
+}
+
+/* The fields an outcome does not use are 0, whatever the struct held. */
+static void handler_clears_unused_fields(void **state)
+{
+    struct udp_event ev;
+    struct udp_ctx c;
+    int sp[2];
+
+    (void)state;
+    pair(sp, &c, 100);
+    assert_int_equal(send(sp[0], "ok", 2, 0), 2);
+    assert_int_equal(send(sp[0], big_in, 101, 0), 101);
+    assert_int_equal(handle_into_junk(sp[1], &c, &ev), UDP_REPLIED);
+    assert_int_equal(ev.err, 0);
+    assert_int_equal(ev.peer.len, 0); /* a socketpair's peer is unnamed */
+    assert_int_equal(handle_into_junk(sp[1], &c, &ev), UDP_TRUNCATED);
+    assert_int_equal(ev.out_len, 0);
+    assert_int_equal(ev.err, 0);
+    c.max_payload = 10; /* "Hello, ab!" fits, "Hello, abc!" does not */
+    assert_int_equal(send(sp[0], "abc", 3, 0), 3);
+    assert_int_equal(handle_into_junk(sp[1], &c, &ev), UDP_TOO_BIG);
+    assert_int_equal(ev.out_len, 11);
+    assert_int_equal(ev.err, 0);
+    close(sp[0]);
+    close(sp[1]);
+}
+
 /* Reads the `count` datagrams queued on fd after a pause: the peer of a
  * full queue that reads it a little later. */
 struct drainer {
@@ -240,6 +275,7 @@ int main(void)
         cmocka_unit_test(max_payload_limits),
         cmocka_unit_test(handler_keeps_boundaries),
         cmocka_unit_test(handler_drops_truncated_and_too_big),
+        cmocka_unit_test(handler_clears_unused_fields),
         cmocka_unit_test(handler_waits_out_eagain),
         cmocka_unit_test(handler_reports_send_error_at_once),
     };

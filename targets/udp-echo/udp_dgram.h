@@ -25,7 +25,9 @@ enum udp_outcome {
     UDP_SEND_FAILED       /* sendmsg failed (err), or found no room for UDP_SEND_STALL_MS */
 };
 
-/* What one call did, for the caller's log line. */
+/* What one call did, for the caller's log line.  The fields an outcome
+ * does not use are 0 (err unless UDP_SEND_FAILED, out_len of a truncated
+ * datagram). */
 struct udp_event {
     enum udp_outcome outcome;
     size_t in_len;        /* real datagram length (also when truncated) */
