@@ -73,6 +73,16 @@ static int rm_tmp(void **state)
     return 0;
 }
 
+/* How many of the descriptors 0-1023 are open (a test opens far fewer). */
+static int open_fds(void)
+{
+    int n = 0;
+
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) >= 0;
+    return n;
+}
+
 /* The descriptors an abort must never close (stdin and its neighbours). */
 static void low_fds_open(void)
 {
@@ -87,6 +97,7 @@ static void commit_leaves_only_the_file(void **state)
     struct hg_afile a;
     struct stat st;
     mode_t old = umask(027);
+    int fds;
     FILE *f;
 
     (void)state;
@@ -95,13 +106,16 @@ static void commit_leaves_only_the_file(void **state)
     assert_non_null(f);
     fputs("an older, longer body", f);
     fclose(f);
+    fds = open_fds();
     assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
     assert_true(a.fd > 2);
+    assert_int_equal(open_fds(), fds + 1); /* the temp file */
     assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"new ", 4, errbuf), 0);
     assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"body", 4, errbuf), 0);
     snprintf(want, sizeof(want), "%s body", a.tmp + strlen(dir) + 1); /* temp, old file */
     assert_string_equal(entries(names), want);
     assert_ret_equal(hg_afile_commit(&a, errbuf), 0);
+    assert_int_equal(open_fds(), fds); /* neither the file's nor the directory's left open */
     assert_ret_equal(a.fd, -1);
     assert_null(a.path);
     assert_null(a.tmp);
@@ -127,6 +141,8 @@ static void abort_removes_the_temp_file(void **state)
     char path[128], names[256], want[64], errbuf[NR_ERRBUF_SIZE];
     struct hg_afile a;
 
+    int fds = open_fds();
+
     (void)state;
     snprintf(path, sizeof(path), "%s/body", dir);
     assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
@@ -140,6 +156,7 @@ static void abort_removes_the_temp_file(void **state)
     assert_null(a.tmp);
     assert_null(a.path);
     assert_string_equal(entries(names), "");
+    assert_int_equal(open_fds(), fds);
     hg_afile_abort(&a);
     low_fds_open();
 }
@@ -149,10 +166,12 @@ static void open_fails_cleanly(void **state)
 {
     char path[128], errbuf[NR_ERRBUF_SIZE] = "";
     struct hg_afile a;
+    int fds = open_fds();
 
     (void)state;
     snprintf(path, sizeof(path), "%s/missing/body", dir);
     assert_ret_equal(hg_afile_open(&a, path, errbuf), -1);
+    assert_int_equal(open_fds(), fds);
     assert_non_null(strstr(errbuf, "cannot create a temp file in"));
     assert_non_null(strstr(errbuf, "missing"));
     assert_ret_equal(a.fd, -1);
@@ -177,9 +196,11 @@ static void commit_fails_cleanly(void **state)
     fd = open(inner, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
     close(fd);
+    fd = open_fds();
     assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
     assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"x", 1, errbuf), 0);
     assert_ret_equal(hg_afile_commit(&a, errbuf), -1);
+    assert_int_equal(open_fds(), fd);
     assert_non_null(strstr(errbuf, "rename to"));
     assert_ret_equal(a.fd, -1);
     assert_null(a.tmp);
