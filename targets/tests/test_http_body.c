@@ -156,6 +156,86 @@ static void chunked_malformed(void **state)
     ERR("0\r\n:v\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "bad trailer field");
     ERR("0\r\nA: \x7f\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "control character");
     ERR("0\r\n\rX", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "expected LF after last chunk");
+    /* Whitespace may follow the size, never sit inside it. */
+    ERR("1 2\r\nx\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED,
+        "bad chunk size at offset 102");
+    ERR("1\t2\r\nx\r\n0\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED, "bad chunk size");
+    /* A NUL is no token character. */
+    ERR("0\r\nX\0Y: v\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED,
+        "bad trailer field name at offset 104");
+    ERR("0\r\n\0: v\r\n\r\n", HG_BODY_CHUNKED, HG_BODY_EMALFORMED,
+        "bad trailer field at offset 103");
+}
+
+/* RFC 9110 tchar, written out: the bytes a trailer field name may hold. */
+static int tchar(int ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch > 0 && memchr("!#$%&'*+-.^_`|~", ch, 15) != NULL);
+}
+
+static int tchar_or_colon(int ch)
+{
+    return tchar(ch) || ch == ':';
+}
+
+/* Field-value and chunk-extension bytes: HTAB, SP, VCHAR, obs-text. */
+static int text(int ch)
+{
+    return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+}
+
+/* Every byte value in each place of the chunked framing: as a chunk size
+ * digit, in a chunk extension, as the first and a later byte of a trailer
+ * field name, and in a trailer value.  Accepted exactly when the grammar
+ * allows it; refused as malformed otherwise. */
+static void every_byte_in_every_place(void **state)
+{
+    /* '@' stands for the byte: in a chunk extension (a CR there ends the
+     * line: then "\r\r" is bad); as the first byte of a trailer name (a CR
+     * there is the final CRLF's); as a later one (':' ends the name: "N::v"
+     * is fine); in a trailer value. */
+    static const struct {
+        const char *in;
+        int (*ok)(int ch);
+    } places[] = {
+        { "1;x@y\r\nz\r\n0\r\n\r\n", text },
+        { "0\r\n@N: v\r\n\r\n", tchar },
+        { "0\r\nN@M: v\r\n\r\n", tchar_or_colon },
+        { "0\r\nN: a@b\r\n\r\n", text },
+    };
+    char in[64], err[NR_ERRBUF_SIZE], want[32];
+    struct out o;
+
+    (void)state;
+    for (int ch = 0; ch < 256; ch++) {
+        int hex = (ch >= '0' && ch <= '9') ? ch - '0'
+                  : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+                  : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10 : -1;
+        size_t n;
+        int rc;
+
+        /* A one-digit chunk size: that many bytes of data. */
+        n = (size_t)snprintf(in, sizeof(in), "%c\r\n%.*s\r\n0\r\n\r\n", ch,
+                             hex > 0 ? hex : 0, "0123456789abcdef");
+        in[0] = (char)ch;
+        snprintf(want, sizeof(want), "%.*s", hex > 0 ? hex : 0, "0123456789abcdef");
+        rc = feed(in, n, HG_BODY_CHUNKED, 0, NULL, 0, &o, err);
+        if (hex < 0 && rc != HG_BODY_EMALFORMED)
+            fail_msg("chunk size byte 0x%02x: %s, want malformed", ch, rc_name(rc));
+        /* ("0": the last chunk, and the empty line after it ends the body) */
+        if (hex >= 0 && (rc != HG_BODY_DONE || o.len != strlen(want) ||
+                        memcmp(o.buf, want, o.len) != 0))
+            fail_msg("chunk size byte 0x%02x: %s, %zu bytes", ch, rc_name(rc), o.len);
+        for (size_t k = 0; k < sizeof(places) / sizeof(places[0]); k++) {
+            n = strlen(places[k].in);
+            memcpy(in, places[k].in, n);
+            *(char *)memchr(in, '@', n) = (char)ch;
+            rc = feed(in, n, HG_BODY_CHUNKED, 0, NULL, 0, &o, err);
+            if (rc != (places[k].ok(ch) ? HG_BODY_DONE : HG_BODY_EMALFORMED))
+                fail_msg("byte 0x%02x in %s: %s", ch, places[k].in, rc_name(rc));
+        }
+    }
 }
 
 static void chunked_truncated(void **state)
@@ -255,6 +335,7 @@ int main(void)
         cmocka_unit_test(chunked_valid),
         cmocka_unit_test(chunked_malformed),
         cmocka_unit_test(chunked_truncated),
+        cmocka_unit_test(every_byte_in_every_place),
         cmocka_unit_test(limits_and_sink_errors),
         cmocka_unit_test(trailer_and_size_line_limits),
     };
