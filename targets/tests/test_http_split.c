@@ -365,6 +365,75 @@ static void response_despite_failed_request(void **state)
     assert_memory_equal(b.buf, "ok", 2);
 }
 
+/* One exchange over an AF_UNIX stream pair whose other end already holds
+ * resp[0..len) and, unless close_after, stays open (so a client that does
+ * not see the end of what it needs waits and times out).  Returns
+ * hg_fetch_fd's result; the body is in *b. */
+static int pair_fetch(const char *resp, size_t len, int close_after, const struct hg_sink *sink,
+                      struct hg_result *res, char *errbuf)
+{
+    struct hg_url u = { .host = "127.0.0.1", .host_len = 9, .port = 80, .path = "/p",
+                        .path_len = 2 };
+    struct hg_req req = { .url = &u, .timeout_ms = 1000, .max_header_bytes = 256,
+                          .max_headers = 4 };
+    int sv[2], rc;
+
+    errbuf[0] = '\0';
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(write(sv[1], resp, len), (ssize_t)len);
+    if (close_after)
+        assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+    rc = hg_fetch_fd(sv[0], &req, sink, res, errbuf);
+    close(sv[0]);
+    close(sv[1]);
+    return rc;
+}
+
+/* Heads the client must refuse at once, as malformed, naming why and
+ * where, while the server keeps the connection open: a 101 (no protocol
+ * switch was asked for), also after an interim 100; a malformed status
+ * line; a head longer than max_header_bytes; a head cut by the close. */
+static void bad_heads(void **state)
+{
+    static char long_head[300]; /* a head of 259 bytes: its end not within 256 */
+    const struct {
+        const char *resp;
+        int close_after;
+        const char *why;
+    } cases[] = {
+        { "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"
+          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0,
+          "unexpected 101 Switching Protocols at offset 0" },
+        { "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching\r\n\r\n"
+          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0,
+          "unexpected 101 Switching Protocols at offset 25" },
+        { "HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok", 0, "bad status code at offset 10" },
+        { long_head, 0, "header block longer than 256 bytes at offset 256" },
+        { "HTTP/1.1 200 OK\r\nX\r\n\r\n", 1, "missing colon in header line at offset 18" },
+        { "HTTP/1.1 200 OK\r\nX: 1\r\n", 1, "truncated head: connection closed at offset 23" },
+        { "HTTP/1.1 100 Continue\r\n\r\n", 1, "empty reply: connection closed before the "
+          "status line at offset 25" },
+        { "", 1, "empty reply: connection closed before the status line at offset 0" },
+        { "HTTP/1.1 200 OK\r", 1, "truncated head: connection closed at offset 16" },
+    };
+    char errbuf[NR_ERRBUF_SIZE];
+    static struct body b;
+    struct hg_sink sink = { .body = keep_body, .ctx = &b };
+    struct hg_result res;
+
+    (void)state;
+    memset(long_head, 'a', 259);
+    memcpy(long_head, "HTTP/1.1 200 OK\r\nX: ", 20);
+    memcpy(long_head + 255, "\r\n\r\n", 4);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = pair_fetch(cases[i].resp, strlen(cases[i].resp), cases[i].close_after, &sink,
+                            &res, errbuf);
+        if (rc != HG_FETCH_EMALFORMED || !strstr(errbuf, cases[i].why))
+            fail_msg("case %zu: hg_fetch_fd %d (%s), want %d (%s)", i, rc, errbuf,
+                     HG_FETCH_EMALFORMED, cases[i].why);
+    }
+}
+
 static void until_close(void **state)
 {
     const struct want w = { HG_FETCH_OK, 200, "body until close", NULL };
@@ -397,6 +466,7 @@ int main(void)
         cmocka_unit_test(until_close),
         cmocka_unit_test(response_despite_failed_request),
         cmocka_unit_test(truncated_bodies),
+        cmocka_unit_test(bad_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
