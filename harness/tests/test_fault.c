@@ -13,6 +13,7 @@
 #include "nr_err.h"
 #include "nr_fault.h"
 #include "nr_scn.h"
+#include "heap_exact.h"
 
 #define RUN_MAX 4096
 
@@ -585,6 +586,10 @@ static void parser_errors(void **state)
           "t.scn:2:10: expected a ledger item" },
         { "proxy p = tcp 127.0.0.1:80\nledger p cut 5..2\n",
           "t.scn:2:14: expected a range N..M with N <= M" },
+        { "proxy p = tcp 127.0.0.1:80\nledger p cut 1..2 \"x\n", /* a lexer error after a range */
+          "t.scn:2:19: expected a closing '\"' for this string, got end of line" },
+        { "proxy p = tcp 127.0.0.1:80\nledger p cut 3 \"x\n", /* and after a count */
+          "t.scn:2:16: expected a closing '\"' for this string, got end of line" },
         { "proxy p = tcp 127.0.0.1:80\nledger p cut\n",
           "t.scn:2:13: expected a count N, a range N..M or '= [up|down] ITEM', got end of line" },
         { "proxy p = tcp 127.0.0.1:80\nledger p cut = up\n",
@@ -606,26 +611,29 @@ static void parser_errors(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rng_is_seeded),
-        cmocka_unit_test(names_round_trip),
-        cmocka_unit_test(no_toxic_passes_at_once),
-        cmocka_unit_test(latency_and_jitter),
-        cmocka_unit_test(bandwidth_paces),
-        cmocka_unit_test(slicer_cuts_small_writes),
-        cmocka_unit_test(max_pieces_bounds_the_plan),
-        cmocka_unit_test(limit_data_closes_at_the_limit),
-        cmocka_unit_test(relayed_bytes_count_toward_a_later_limit),
-        cmocka_unit_test(reset_peer_after_bytes),
-        cmocka_unit_test(close_and_timer_toxics),
-        cmocka_unit_test(udp_nothing_by_default),
-        cmocka_unit_test(udp_probabilities),
-        cmocka_unit_test(udp_effects),
-        cmocka_unit_test(udp_draws_are_stable),
-        cmocka_unit_test(parser_fields),
-        cmocka_unit_test(parser_errors),
+        heap_exact_test(rng_is_seeded),
+        heap_exact_test(names_round_trip),
+        heap_exact_test(no_toxic_passes_at_once),
+        heap_exact_test(latency_and_jitter),
+        heap_exact_test(bandwidth_paces),
+        heap_exact_test(slicer_cuts_small_writes),
+        heap_exact_test(max_pieces_bounds_the_plan),
+        heap_exact_test(limit_data_closes_at_the_limit),
+        heap_exact_test(relayed_bytes_count_toward_a_later_limit),
+        heap_exact_test(reset_peer_after_bytes),
+        heap_exact_test(close_and_timer_toxics),
+        heap_exact_test(udp_nothing_by_default),
+        heap_exact_test(udp_probabilities),
+        heap_exact_test(udp_effects),
+        heap_exact_test(udp_draws_are_stable),
+        heap_exact_test(parser_fields),
+        heap_exact_test(parser_errors),
     };
+
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

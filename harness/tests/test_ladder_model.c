@@ -16,6 +16,7 @@
 #include "nr_ladder.h"
 #include "nr_markup.h"
 #include "pktgen.h"
+#include "heap_exact.h"
 
 /* ---- escaping ------------------------------------------------------------ */
 
@@ -379,15 +380,18 @@ static void test_ladder_unreadable(void **state)
     assert_non_null(strstr(err, "No such file"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_esc_markup),     cmocka_unit_test(test_esc_utf8),
-        cmocka_unit_test(test_esc_controls),   cmocka_unit_test(test_log_parse),
-        cmocka_unit_test(test_ladder_small),   cmocka_unit_test(test_ladder_band),
-        cmocka_unit_test(test_ladder_gap),     cmocka_unit_test(test_ladder_options),
-        cmocka_unit_test(test_ladder_zero_window_band),
-        cmocka_unit_test(test_ladder_unreadable),
+        heap_exact_test(test_esc_markup),     heap_exact_test(test_esc_utf8),
+        heap_exact_test(test_esc_controls),   heap_exact_test(test_log_parse),
+        heap_exact_test(test_ladder_small),   heap_exact_test(test_ladder_band),
+        heap_exact_test(test_ladder_gap),     heap_exact_test(test_ladder_options),
+        heap_exact_test(test_ladder_zero_window_band),
+        heap_exact_test(test_ladder_unreadable),
     };
+
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

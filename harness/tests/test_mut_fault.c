@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "nr_fault.h"
+#include "heap_exact.h"
 
 /* splitmix64 from state 0: the reference implementation's first outputs. */
 static void splitmix64_reference(void **state)
@@ -347,21 +348,24 @@ static void udp_verdicts(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(splitmix64_reference),
-        cmocka_unit_test(seeded_stream),
-        cmocka_unit_test(bounds),
-        cmocka_unit_test(name_hash),
-        cmocka_unit_test(ledger_name_bound),
-        cmocka_unit_test(chance_threshold),
-        cmocka_unit_test(max_pieces_bound),
-        cmocka_unit_test(slice_sizes),
-        cmocka_unit_test(toxic_sets),
-        cmocka_unit_test(latency_jitter),
-        cmocka_unit_test(limits_and_pace),
-        cmocka_unit_test(udp_verdicts),
+        heap_exact_test(splitmix64_reference),
+        heap_exact_test(seeded_stream),
+        heap_exact_test(bounds),
+        heap_exact_test(name_hash),
+        heap_exact_test(ledger_name_bound),
+        heap_exact_test(chance_threshold),
+        heap_exact_test(max_pieces_bound),
+        heap_exact_test(slice_sizes),
+        heap_exact_test(toxic_sets),
+        heap_exact_test(latency_jitter),
+        heap_exact_test(limits_and_pace),
+        heap_exact_test(udp_verdicts),
     };
+
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

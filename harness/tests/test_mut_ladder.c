@@ -329,13 +329,13 @@ int main(int argc, char **argv)
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact for the leak checks */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(whole_ladder),
-        cmocka_unit_test(limited_ladder),
-        cmocka_unit_test(lane_of_others),
-        cmocka_unit_test(band_at_its_minimum),
-        cmocka_unit_test(pause_ends_a_burst),
-        cmocka_unit_test(many_conns_bare_rst),
-        cmocka_unit_test(read_and_free_leave_nothing),
+        heap_exact_test(whole_ladder),
+        heap_exact_test(limited_ladder),
+        heap_exact_test(lane_of_others),
+        heap_exact_test(band_at_its_minimum),
+        heap_exact_test(pause_ends_a_burst),
+        heap_exact_test(many_conns_bare_rst),
+        heap_exact_test(read_and_free_leave_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

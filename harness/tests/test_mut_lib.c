@@ -343,14 +343,14 @@ int main(int argc, char **argv)
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: does the ladder log free all it took */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(likely_server_ports),
-        cmocka_unit_test(activation_fd_cloexec),
-        cmocka_unit_test(numeric_hosts),
-        cmocka_unit_test(ladder_dropped),
-        cmocka_unit_test(loopback_addresses),
-        cmocka_unit_test(errbuf_helpers),
-        cmocka_unit_test(ladder_log_lines),
-        cmocka_unit_test(ladder_log_edges),
+        heap_exact_test(likely_server_ports),
+        heap_exact_fds_test(activation_fd_cloexec),
+        heap_exact_test(numeric_hosts),
+        heap_exact_test(ladder_dropped),
+        heap_exact_test(loopback_addresses),
+        heap_exact_test(errbuf_helpers),
+        heap_exact_test(ladder_log_lines),
+        heap_exact_test(ladder_log_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "nr_markup.h"
+#include "heap_exact.h"
 
 /* One sequence and the length nr_markup_utf8_len must give it. */
 struct utf8_case {
@@ -128,12 +129,15 @@ static void str_wrapper(void **state)
     free(out);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(utf8_boundaries),
-        cmocka_unit_test(escapes),
-        cmocka_unit_test(str_wrapper),
+        heap_exact_test(utf8_boundaries),
+        heap_exact_test(escapes),
+        heap_exact_test(str_wrapper),
     };
+
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

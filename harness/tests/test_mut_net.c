@@ -28,6 +28,7 @@
 
 #include "nr_err.h"
 #include "nr_net.h"
+#include "heap_exact.h"
 
 static char err[NR_ERRBUF_SIZE];
 
@@ -575,17 +576,20 @@ static void activation_counts(void **state)
     unsetenv("LISTEN_FDS");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(addr_parse_errors),   cmocka_unit_test(addr_parse_fields),
-        cmocka_unit_test(from_host_edges),     cmocka_unit_test(unix_addresses),
-        cmocka_unit_test(format_edges),        cmocka_unit_test(bind_sockets),
-        cmocka_unit_test(connect_tcp),         cmocka_unit_test(connect_timeout),
-        cmocka_unit_test(wait_fd),             cmocka_unit_test(write_all),
-        cmocka_unit_test(read_and_nonblock),   cmocka_unit_test(clock_and_deadlines),
-        cmocka_unit_test(activation_counts),
+        heap_exact_test(addr_parse_errors),   heap_exact_test(addr_parse_fields),
+        heap_exact_test(from_host_edges),     heap_exact_test(unix_addresses),
+        heap_exact_test(format_edges),        heap_exact_test(bind_sockets),
+        heap_exact_test(connect_tcp),         heap_exact_test(connect_timeout),
+        heap_exact_test(wait_fd),             heap_exact_test(write_all),
+        heap_exact_test(read_and_nonblock),   heap_exact_test(clock_and_deadlines),
+        heap_exact_fds_test(activation_counts),
     };
+
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     signal(SIGPIPE, SIG_IGN); /* a pipe without a reader: EPIPE from write() */
     alarm(60); /* a loop in the code under test ends the run, not the machine */
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include "nr_scn.h"
 #include "nr_scn_lex.h"
 #include "pktgen.h"
+#include "heap_exact.h"
 
 static const char scenario[] = "set v = \"value\"\n"
                                "connect a = tcp 127.0.0.1:9 retry within 1s\n"
@@ -221,15 +222,16 @@ static void pcapng_interface_oom(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(read_file_oom),
-        cmocka_unit_test(template_oom),
-        cmocka_unit_test(scenario_oom),
-        cmocka_unit_test(ladder_log_oom),
-        cmocka_unit_test(ladder_read_oom),
-        cmocka_unit_test(pcapng_interface_oom),
+        heap_exact_test(read_file_oom),
+        heap_exact_test(template_oom),
+        heap_exact_test(scenario_oom),
+        heap_exact_test(ladder_log_oom),
+        heap_exact_test(ladder_read_oom),
+        heap_exact_test(pcapng_interface_oom),
     };
 
     (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     fault_inproc_init(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@
 #include "nr_proc.h"
 #include "nr_sockinfo.h"
 #include "../../targets/tests/fault_inproc.h"
+#include "heap_exact.h"
 
 static char dir[64];
 
@@ -41,7 +44,18 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/nr-mut-proc.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    if (!mkdtemp(dir))
+        return -1;
+    return heap_exact_begin(state);
+}
+
+/* setup of a case that calls setenv (its copies are never freed): its
+ * descriptors are checked, not its heap. */
+static int setup_env(void **state)
+{
+    if (setup(state) < 0)
+        return -1;
+    return heap_exact_begin_fds(state);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -51,10 +65,15 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+/* Removes the case's directory; fails when the case leaked heap bytes or
+ * descriptors (heap_exact.h). */
 static int teardown(void **state)
 {
-    (void)state;
-    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int leaked = heap_exact_end(state);
+
+    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return -1;
+    return leaked;
 }
 
 /* dir/NAME with mode (a directory when mode is 0). */
@@ -347,6 +366,49 @@ static void spawn_resets_signals_and_group(void **st)
         assert_int_equal(blk, 0);
         assert_int_equal(ign & ~glibc, 0);
     }
+    nr_proc_release(&p);
+}
+
+/* While set, the parent's setpgid(child, child) in nr_proc_spawn (this
+ * definition is linked before libc's) waits until the child has exec'd, as
+ * a busy scheduler may have it: the parent's call then fails (EACCES) and
+ * only the child's own setpgid can have put it in its group. */
+static volatile int parent_setpgid_late;
+
+int setpgid(pid_t pid, pid_t pgid)
+{
+    if (parent_setpgid_late && pid != 0 && pid != getpid()) {
+        char self[PATH_MAX] = "", child[PATH_MAX], link[64];
+        ssize_t n;
+        if (readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
+            self[0] = '\0';
+        snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+        for (int i = 0; i < 3000; i++) { /* 3 s at most */
+            n = readlink(link, child, sizeof(child) - 1);
+            if (n > 0 && (size_t)n == strlen(self) && memcmp(child, self, (size_t)n) == 0) {
+                usleep(1000);
+                continue;
+            }
+            break;
+        }
+    }
+    return (int)syscall(SYS_setpgid, pid, pgid);
+}
+
+/* The child is in its own process group even when it has exec'd before
+ * the parent's setpgid ran. */
+static void spawn_group_when_the_child_execs_first(void **st)
+{
+    char err[NR_ERRBUF_SIZE];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    parent_setpgid_late = 1;
+    assert_int_equal(spawn_sh("exec sleep 5", &s, &p, err), 0);
+    parent_setpgid_late = 0;
+    assert_int_equal(getpgid(p.pid), p.pid);
+    assert_true(getpgid(p.pid) != getpgrp());
+    assert_int_equal(nr_proc_kill(&p, 5000), 1);
     nr_proc_release(&p);
 }
 
@@ -697,6 +759,22 @@ static void file_line_longer_than_the_buffer(void **st)
         fputs(i == 0 ? "ready long " : "y", f);
     fclose(f);
     assert_int_equal(nr_wait_file_line(path, "ready", line, sizeof(line), NULL, 50), 0);
+}
+
+/* A line whose newline is written alone, later: that one byte is a read of
+ * its own and still ends the line. */
+static void file_line_end_read_alone(void **st)
+{
+    char err[NR_ERRBUF_SIZE], line[32], out[256];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    snprintf(out, sizeof(out), "%s/out", dir);
+    assert_int_equal(spawn_sh("printf 'ready 1'; sleep 0.2; echo; exec sleep 5", &s, &p, err), 0);
+    assert_int_equal(nr_wait_file_line(out, "ready", line, sizeof(line), &p, 2000), 1);
+    assert_string_equal(line, "ready 1");
+    assert_int_equal(nr_proc_kill(&p, 5000), 1);
+    nr_proc_release(&p);
 }
 
 /* The child's output is read to its end before -ECHILD; the wait is
@@ -1064,6 +1142,7 @@ static void spawn_out_of_memory(void **st)
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T_ENV(fn) cmocka_unit_test_setup_teardown(fn, setup_env, teardown)
 
 int main(int argc, char **argv)
 {
@@ -1071,10 +1150,11 @@ int main(int argc, char **argv)
         T(find_in_bindir_then_path),
         T(find_empty_path_entry_is_the_current_directory),
         T(find_says_where_it_looked),
-        T(spawn_files_env_and_cwd),
+        T_ENV(spawn_files_env_and_cwd),
         T(spawn_defaults_to_dev_null),
-        T(spawn_activation_fd),
+        T_ENV(spawn_activation_fd),
         T(spawn_resets_signals_and_group),
+        T(spawn_group_when_the_child_execs_first),
         T(spawn_failures_say_why),
         T(spawn_failure_seen_through_signals),
         T(wait_is_bounded_and_remembers),
@@ -1084,6 +1164,7 @@ int main(int argc, char **argv)
         T(file_line_found_cut_and_anchored),
         T(file_line_longer_than_the_buffer),
         T(file_line_child_exit_and_timeout),
+        T(file_line_end_read_alone),
         T(parent_of_a_process_with_a_strange_name),
         T(status_as_text),
         T(server_by_port),
@@ -1096,7 +1177,12 @@ int main(int argc, char **argv)
         T(spawn_out_of_memory),
     };
     (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     fault_inproc_init(argv);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    /* NR_TEST_FILTER="server_*": only those cases (ci/mutate.map runs the
+     * socket searches in an ASan build for nr_sockinfo.c) */
+    if (getenv("NR_TEST_FILTER") && *getenv("NR_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("NR_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -509,17 +509,17 @@ int main(int argc, char **argv)
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact for the leak checks */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hex_digits_both_cases),
-        cmocka_unit_test(not_hex_digits),
-        cmocka_unit_test(long_expansion),
-        cmocka_unit_test(print_write_error),
-        cmocka_unit_test(builders_contract),
-        cmocka_unit_test(expand_address_fields),
-        cmocka_unit_test(expand_errors),
-        cmocka_unit_test(expand_empty),
-        cmocka_unit_test(read_file_limit),
-        cmocka_unit_test(read_file_eintr),
-        cmocka_unit_test(scale_edges),
+        heap_exact_test(hex_digits_both_cases),
+        heap_exact_test(not_hex_digits),
+        heap_exact_test(long_expansion),
+        heap_exact_test(print_write_error),
+        heap_exact_test(builders_contract),
+        heap_exact_test(expand_address_fields),
+        heap_exact_test(expand_errors),
+        heap_exact_test(expand_empty),
+        heap_exact_test(read_file_limit),
+        heap_exact_test(read_file_eintr),
+        heap_exact_test(scale_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

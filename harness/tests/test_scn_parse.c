@@ -12,6 +12,7 @@
 
 #include "nr_err.h"
 #include "nr_scn.h"
+#include "heap_exact.h"
 
 #define EXAMPLES "harness/doc/examples/"
 
@@ -1337,34 +1338,37 @@ static void durations(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations),
-        cmocka_unit_test(target_fields),
-        cmocka_unit_test(lifecycle_fields),
-        cmocka_unit_test(lifecycle_errors),
-        cmocka_unit_test(readiness_fields),
-        cmocka_unit_test(readiness_errors),
-        cmocka_unit_test(include_and_param),
-        cmocka_unit_test(include_errors),
-        cmocka_unit_test(unix_sockets),
-        cmocka_unit_test(socket_fields),
-        cmocka_unit_test(send_fields),
-        cmocka_unit_test(retry_and_udp_peer_fields),
-        cmocka_unit_test(flow_fields),
-        cmocka_unit_test(flow_and_peer_errors),
-        cmocka_unit_test(expect_fields),
-        cmocka_unit_test(simple_steps),
-        cmocka_unit_test(lexical),
-        cmocka_unit_test(blocks),
-        cmocka_unit_test(names_and_scopes),
-        cmocka_unit_test(errors),
-        cmocka_unit_test(errors_with_nul_and_long_lines),
-        cmocka_unit_test(examples),
-        cmocka_unit_test(tmpl_expand),
-        cmocka_unit_test(malformed_table),
-        cmocka_unit_test(random_bytes),
+        heap_exact_test(durations),
+        heap_exact_test(target_fields),
+        heap_exact_test(lifecycle_fields),
+        heap_exact_test(lifecycle_errors),
+        heap_exact_test(readiness_fields),
+        heap_exact_test(readiness_errors),
+        heap_exact_test(include_and_param),
+        heap_exact_test(include_errors),
+        heap_exact_test(unix_sockets),
+        heap_exact_test(socket_fields),
+        heap_exact_test(send_fields),
+        heap_exact_test(retry_and_udp_peer_fields),
+        heap_exact_test(flow_fields),
+        heap_exact_test(flow_and_peer_errors),
+        heap_exact_test(expect_fields),
+        heap_exact_test(simple_steps),
+        heap_exact_test(lexical),
+        heap_exact_test(blocks),
+        heap_exact_test(names_and_scopes),
+        heap_exact_test(errors),
+        heap_exact_test(errors_with_nul_and_long_lines),
+        heap_exact_test(examples),
+        heap_exact_test(tmpl_expand),
+        heap_exact_test(malformed_table),
+        heap_exact_test(random_bytes),
     };
+
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

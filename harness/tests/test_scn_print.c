@@ -427,11 +427,11 @@ int main(int argc, char **argv)
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact for the leak checks */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_step_kind_and_option),
-        cmocka_unit_test(a_changed_step_prints_otherwise),
-        cmocka_unit_test(whole_canonical_texts),
-        cmocka_unit_test(parse_and_free_leave_nothing),
-        cmocka_unit_test(every_bundled_scenario),
+        heap_exact_test(every_step_kind_and_option),
+        heap_exact_test(a_changed_step_prints_otherwise),
+        heap_exact_test(whole_canonical_texts),
+        heap_exact_test(parse_and_free_leave_nothing),
+        heap_exact_test(every_bundled_scenario),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

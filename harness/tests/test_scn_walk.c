@@ -14,6 +14,7 @@
 
 #include "nr_err.h"
 #include "nr_scn.h"
+#include "heap_exact.h"
 
 static const char scenario[] = "sleep 1ms\n"
                                "repeat 2\n"
@@ -135,12 +136,15 @@ static void scale_every_duration(void **st)
     nr_scn_free(&scn);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(before_visits_in_order), cmocka_unit_test(after_visits_bodies_first),
-        cmocka_unit_test(both_bracket_the_body), cmocka_unit_test(a_visit_stops_the_walk),
-        cmocka_unit_test(one_step), cmocka_unit_test(scale_every_duration),
+        heap_exact_test(before_visits_in_order), heap_exact_test(after_visits_bodies_first),
+        heap_exact_test(both_bracket_the_body), heap_exact_test(a_visit_stops_the_walk),
+        heap_exact_test(one_step), heap_exact_test(scale_every_duration),
     };
+
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
