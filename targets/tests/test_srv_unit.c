@@ -4,12 +4,16 @@
  * its failures exactly -1 with one line on stderr (no signalfd: out of
  * descriptors; a bind that fails; O_NONBLOCK refused, by the fault
  * injector in-process), srv_next_conn's connection and SRV_STOP, the log
- * lines, and srv_close closing everything, descriptor 0 included. */
+ * lines, srv_accept's failures (a transient one leaves the connection
+ * waiting; out of descriptors sheds it), and srv_close closing everything,
+ * descriptor 0 included. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,6 +33,25 @@
 #include "common/srv.h"
 #include "fault_inproc.h"
 #include "tnames.h"
+
+/* accept4 as srv.c calls it: the C library's, except that a set
+ * accept_fail makes the next call fail with that errno and take nothing
+ * from the queue (as a failing accept4 does), then clears it. */
+static int accept_fail;
+
+int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+    static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+
+    if (accept_fail) {
+        errno = accept_fail;
+        accept_fail = 0;
+        return -1;
+    }
+    if (!real_accept4)
+        real_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(RTLD_NEXT, "accept4");
+    return real_accept4(fd, sa, len, flags);
+}
 
 /* Entries of /proc/self/fd (less the directory's own descriptor). */
 static int open_fds(void)
@@ -425,6 +449,121 @@ static void activation(void **state)
     drain_sigterm();
 }
 
+/* A client connected to s, its connection waiting in s's queue. */
+static int connect_waiting(struct srv *s)
+{
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(c >= 0);
+    assert_int_equal(connect(c, (struct sockaddr *)&s->local.ss, s->local.len), 0);
+    assert_true(nr_wait_fd(s->fd, POLLIN, 2000) > 0);
+    return c;
+}
+
+/* The connection c reached the server as fd: a byte written there is read
+ * at c. */
+static void same_connection(int fd, int c)
+{
+    char b = 0;
+
+    assert_int_equal(write(fd, "k", 1), 1);
+    assert_true(nr_wait_fd(c, POLLIN, 2000) > 0);
+    assert_int_equal(read(c, &b, 1), 1);
+    assert_int_equal(b, 'k');
+}
+
+/* srv_accept's failures, as srv.h gives them: a transient one (no memory,
+ * a connection aborted, a firewall's EPERM) is -errno, nothing logged,
+ * nothing shed: the waiting connection is the next one accepted.  Out of
+ * descriptors (EMFILE, ENFILE) the waiting connection is taken through the
+ * reserve descriptor and closed (one line; the client sees it end; the
+ * reserve is taken again) and the result is -errno, or -EAGAIN when none
+ * waited.  With no reserve, one line and -errno after a back-off (no spin),
+ * and the connection still waits. */
+static void accept_failures(void **state)
+{
+    static const int transient[] = { ENOMEM, ECONNABORTED, EPERM, ENOBUFS };
+    static const int nofd[] = { EMFILE, ENFILE };
+    struct nr_addr peer;
+    struct timespec t0, t1;
+    struct srv s;
+    char want[128], b;
+    const char *err;
+    int before, c, fd, r;
+    long ms;
+
+    (void)state;
+    srv_init(&s, "tsrv", SOCK_STREAM, 0);
+    cap_start(1);
+    r = srv_start(&s);
+    cap_end();
+    assert_ret_equal(r, 0);
+    before = open_fds();
+    for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
+        c = connect_waiting(&s);
+        accept_fail = transient[i];
+        cap_start(2);
+        r = srv_accept(&s, &peer);
+        err = cap_end();
+        assert_ret_equal(r, -transient[i]);
+        assert_string_equal(err, "");
+        assert_ret_equal(open_fds(), before + 1);
+        fd = srv_accept(&s, &peer);
+        assert_true(fd >= 0);
+        same_connection(fd, c);
+        close(fd);
+        close(c);
+    }
+    for (size_t i = 0; i < sizeof(nofd) / sizeof(nofd[0]); i++) {
+        c = connect_waiting(&s);
+        accept_fail = nofd[i];
+        cap_start(2);
+        r = srv_accept(&s, &peer);
+        err = cap_end();
+        assert_ret_equal(r, -nofd[i]);
+        snprintf(want, sizeof(want), "tsrv: accept: %s: shedding one connection\n",
+                 strerror(nofd[i]));
+        assert_string_equal(err, want);
+        assert_true(nr_wait_fd(c, POLLIN, 2000) > 0);
+        assert_true(read(c, &b, 1) <= 0); /* EOF (or reset): shed */
+        assert_true(s.reserve_fd >= 0);
+        assert_int_equal(fcntl(s.reserve_fd, F_GETFD), FD_CLOEXEC);
+        assert_ret_equal(open_fds(), before + 1);
+        close(c);
+        assert_ret_equal(srv_accept(&s, &peer), -EAGAIN); /* nothing else waited */
+        /* out of descriptors with none waiting: -EAGAIN, silently */
+        accept_fail = nofd[i];
+        cap_start(2);
+        r = srv_accept(&s, &peer);
+        err = cap_end();
+        assert_ret_equal(r, -EAGAIN);
+        assert_string_equal(err, "");
+        assert_true(s.reserve_fd >= 0);
+        assert_ret_equal(open_fds(), before);
+    }
+    /* no reserve (it could not be reopened): back off, shed nothing */
+    close(s.reserve_fd);
+    s.reserve_fd = -1;
+    c = connect_waiting(&s);
+    accept_fail = EMFILE;
+    cap_start(2);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = srv_accept(&s, &peer);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    err = cap_end();
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_ret_equal(r, -EMFILE);
+    assert_string_equal(err, "tsrv: accept: Too many open files\n");
+    assert_true(ms >= 50);
+    assert_ret_equal(s.reserve_fd, -1);
+    fd = srv_accept(&s, &peer);
+    assert_true(fd >= 0);
+    same_connection(fd, c);
+    close(fd);
+    close(c);
+    srv_close(&s);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +573,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(close_with_sigfd_zero),
         cmocka_unit_test(start_failures),
         cmocka_unit_test(log_lines),
+        cmocka_unit_test(accept_failures),
         cmocka_unit_test(activation),
     };
 
