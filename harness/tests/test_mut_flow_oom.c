@@ -214,8 +214,19 @@ static void frag_allocations(void **state)
     p = frag(9, 0, 1, d, 8);
     assert_int_equal(nr_frag_add(t, &p, 31 * 1000000000LL), NR_FRAG_DONE);
     assert_int_equal(nr_frag_stats(t)->timeouts, 0);
+    /* a fragment inside the buffer already held (up to its last byte)
+     * needs no memory: it is held while every allocation would fail */
+    p = frag(10, 0, 1, d, 16);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    fault_inproc_set("realloc:1");
+    for (uint32_t end = 24; end <= 2048; end += 8) {
+        static const uint8_t z[8];
+        p = frag(10, end - 8, 1, z, 8);
+        assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    }
+    assert_int_equal(fault_inproc_off(), 0);
     nr_frag_finish(t);
-    assert_int_equal(nr_frag_stats(t)->incomplete, 0);
+    assert_int_equal(nr_frag_stats(t)->incomplete, 1);
     nr_frag_free(t);
 }
 
