@@ -10,6 +10,10 @@
 # 2. Latency accuracy: `latency 20ms` and `latency 100ms` on the way up,
 #    SAMPLES round trips of a byte each through an echo server: the measured
 #    one-way delay (round trip minus the direct round trip) at the median.
+# 3. The floor: harness/bench/relay_floor.c echoes the same 64 MiB through
+#    tcp-echo-mt direct, through the least a user-space relay can be (one
+#    blocking splice thread per direction) and through a kernel relay (a BPF
+#    sockmap redirect; root only), wall time and the machine's CPU.
 # Prints a table (harness/doc/faults.md quotes one) and the load average
 # before and after (figures taken on a busy machine are inflated by waiting
 # for a CPU: say so when quoting them).  RUNS=5 SAMPLES=50.
@@ -139,3 +143,8 @@ for ms in 20 100; do
         m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
         printf "%.2f %.2f %.2f", m, v[1], v[NR] }')  (direct round trip, median: ${base} ms)"
 done
+
+# The floor under any relay, netrig's or another: see relay_floor.c.
+echo
+${CC:-cc} -std=gnu11 -O2 -pthread -o "$work/relay_floor" harness/bench/relay_floor.c
+"$work/relay_floor" --runs "$runs" "$build/bin/tcp-echo-mt"
