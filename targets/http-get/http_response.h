@@ -61,7 +61,9 @@ struct hg_response {
  * when more bytes are needed, or HG_RESP_MALFORMED with a one-line reason in
  * errbuf (NR_ERRBUF_SIZE, may be NULL) and the offset in r->err_off.  A head
  * not complete within r->max_bytes is malformed.  Views in *r point into
- * buf and live as long as it does. */
+ * buf and live as long as it does.  Every output field is reset first
+ * (numbers 0, reason NULL, framing HG_BODY_CLOSE), so what a failed or
+ * incomplete parse did not reach never shows an earlier call's values. */
 long hg_resp_parse(const uint8_t *buf, size_t len, struct hg_response *r, char *errbuf);
 
 /* First header named name (ASCII case-insensitive), or NULL. */

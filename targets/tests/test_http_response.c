@@ -231,6 +231,51 @@ static void truncated(void **state)
     assert_named_equal(PARSE("", &r, err), HG_RESP_INCOMPLETE, rc_name);
 }
 
+/* A struct that held a complete head is reused: each parse resets every
+ * output field, so a failed or incomplete one shows only what it reached
+ * (http_response.h). */
+static void reused_struct_is_reset(void **state)
+{
+    static const char good[] = "HTTP/1.0 404 Nope\r\nContent-Length: 3\r\nA: b\r\n\r\n";
+    static const struct {
+        const char *in;
+        int minor, status;  /* what the failed parse reached */
+        size_t nheaders, err_off;
+        long rc;
+    } cases[] = {
+        { "", 0, 0, 0, 0, HG_RESP_INCOMPLETE },
+        { "HTTP/1.1 2x0 OK\r\n\r\n", 1, 0, 0, 10, HG_RESP_MALFORMED },
+        { "HTTP/1.1 200 OK\r\nA: b\r\nBad\r\n\r\n", 1, 200, 1, 26, HG_RESP_MALFORMED },
+        { "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 1, 200, 1, 17, HG_RESP_MALFORMED },
+    };
+    struct hg_header h[4];
+    struct hg_response r = { .headers = h, .max_headers = 4, .max_bytes = 4096 };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_named_equal(hg_resp_parse((const uint8_t *)good, sizeof(good) - 1, &r, NULL),
+                           (long)sizeof(good) - 1, rc_name);
+        assert_ret_equal(r.content_length, 3);
+        assert_named_equal(hg_resp_parse((const uint8_t *)cases[i].in, strlen(cases[i].in), &r,
+                                         NULL), cases[i].rc, rc_name);
+        assert_ret_equal(r.status, cases[i].status);
+        assert_ret_equal(r.minor, cases[i].minor);
+        if (cases[i].status)
+            assert_ptr_equal(r.reason, cases[i].in + 13);
+        else
+            assert_null(r.reason);
+        assert_ret_equal(r.reason_len, cases[i].status ? 2 : 0);
+        assert_ret_equal(r.nheaders, cases[i].nheaders);
+        assert_named_equal(r.framing, HG_BODY_CLOSE, framing_name);
+        assert_ret_equal(r.content_length, 0);
+        assert_ret_equal(r.err_off, cases[i].err_off);
+        /* and a complete head after a failure has no problem offset */
+        assert_named_equal(hg_resp_parse((const uint8_t *)good, sizeof(good) - 1, &r, NULL),
+                           (long)sizeof(good) - 1, rc_name);
+        assert_ret_equal(r.err_off, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +283,7 @@ int main(void)
         cmocka_unit_test(malformed_heads),
         cmocka_unit_test(limits),
         cmocka_unit_test(truncated),
+        cmocka_unit_test(reused_struct_is_reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
