@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "heap_exact.h"
+
 #include "nr_flow_int.h"
 #include "pktgen.h"
 
@@ -1233,20 +1235,22 @@ static void tcp_packet_returns_zero(void **state)
     nr_flowtab_free(ft);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(tshark_flags_per_packet),
-        cmocka_unit_test(flip_swaps_every_side),
-        cmocka_unit_test(keep_merges_and_grows),
-        cmocka_unit_test(endpoints_are_formatted),
-        cmocka_unit_test(many_flows_are_kept_apart),
-        cmocka_unit_test(first_packet_roles),
-        cmocka_unit_test(zeek_sizes),
-        cmocka_unit_test(syn_after_its_syn_ack),
-        cmocka_unit_test(tcp_packet_returns_zero),
-        cmocka_unit_test(zeek_state_orders),
-        cmocka_unit_test(handshake_reuse_and_no_chunks),
+        heap_exact_test(tshark_flags_per_packet),
+        heap_exact_test(flip_swaps_every_side),
+        heap_exact_test(keep_merges_and_grows),
+        heap_exact_test(endpoints_are_formatted),
+        heap_exact_test(many_flows_are_kept_apart),
+        heap_exact_test(first_packet_roles),
+        heap_exact_test(zeek_sizes),
+        heap_exact_test(syn_after_its_syn_ack),
+        heap_exact_test(tcp_packet_returns_zero),
+        heap_exact_test(zeek_state_orders),
+        heap_exact_test(handshake_reuse_and_no_chunks),
     };
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "heap_exact.h"
+
 #include "nr_err.h"
 #include "nr_pcapng.h"
 #include "nr_pktfile.h"
@@ -598,18 +600,20 @@ static void classic_big_endian(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(resolutions_offsets_snaplen),
-        cmocka_unit_test(truncated_file_record),
-        cmocka_unit_test(short_packet_block),
-        cmocka_unit_test(block_lengths),
-        cmocka_unit_test(blocks_both_orders),
-        cmocka_unit_test(block_errors),
-        cmocka_unit_test(timestamp_edges),
-        cmocka_unit_test(file_end_flushes),
-        cmocka_unit_test(classic_big_endian),
+        heap_exact_test(resolutions_offsets_snaplen),
+        heap_exact_test(truncated_file_record),
+        heap_exact_test(short_packet_block),
+        heap_exact_test(block_lengths),
+        heap_exact_test(blocks_both_orders),
+        heap_exact_test(block_errors),
+        heap_exact_test(timestamp_edges),
+        heap_exact_test(file_end_flushes),
+        heap_exact_test(classic_big_endian),
     };
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "heap_exact.h"
+
 #include "nr_reasm.h"
 
 /* What the delivery callback saw: bytes as they are, each gap as "[gap N]". */
@@ -185,15 +187,17 @@ static void delivered_segments_are_freed(void **state)
     nr_reasm_free(&r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(impossible_lengths_ignored),
-        cmocka_unit_test(skip_to_a_held_segment),
-        cmocka_unit_test(hold_limit_exact),
-        cmocka_unit_test(no_empty_runs_and_no_overlap),
-        cmocka_unit_test(trims_and_window_edge),
-        cmocka_unit_test(delivered_segments_are_freed),
+        heap_exact_test(impossible_lengths_ignored),
+        heap_exact_test(skip_to_a_held_segment),
+        heap_exact_test(hold_limit_exact),
+        heap_exact_test(no_empty_runs_and_no_overlap),
+        heap_exact_test(trims_and_window_edge),
+        heap_exact_test(delivered_segments_are_freed),
     };
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "heap_exact.h"
+
 #include "nr_frag.h"
 #include "nr_pkt.h"
 
@@ -451,21 +453,23 @@ static void random_hostile_fragments(void **state)
     nr_frag_free(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reassembles_in_any_order),
-        cmocka_unit_test(first_copy_of_a_byte_wins),
-        cmocka_unit_test(refuses_fragments_that_fit_no_datagram),
-        cmocka_unit_test(times_out_by_capture_time),
-        cmocka_unit_test(byte_cap_drops_the_oldest),
-        cmocka_unit_test(snap_cut_fragment_gives_a_captured_prefix),
-        cmocka_unit_test(ipv6_takes_the_first_fragments_next_header),
-        cmocka_unit_test(limits_and_keys),
-        cmocka_unit_test(byte_cap_counts_what_is_allocated),
-        cmocka_unit_test(repeats_and_accounting),
-        cmocka_unit_test(held_bytes_survive_each_growth),
-        cmocka_unit_test(random_hostile_fragments),
+        heap_exact_test(reassembles_in_any_order),
+        heap_exact_test(first_copy_of_a_byte_wins),
+        heap_exact_test(refuses_fragments_that_fit_no_datagram),
+        heap_exact_test(times_out_by_capture_time),
+        heap_exact_test(byte_cap_drops_the_oldest),
+        heap_exact_test(snap_cut_fragment_gives_a_captured_prefix),
+        heap_exact_test(ipv6_takes_the_first_fragments_next_header),
+        heap_exact_test(limits_and_keys),
+        heap_exact_test(byte_cap_counts_what_is_allocated),
+        heap_exact_test(repeats_and_accounting),
+        heap_exact_test(held_bytes_survive_each_growth),
+        heap_exact_test(random_hostile_fragments),
     };
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
