@@ -121,6 +121,65 @@ static void resolves(void **state)
     assert_non_null(strstr(err, "too long"));
 }
 
+/* Every byte value in each place of a URL, accepted exactly when
+ * http_url.h allows it: in the path (printable ASCII but SP: 0x21-0x7e),
+ * in the host (letters, digits, '-', '.', '_'; '/', '?' and '#' end it),
+ * in the port (digits; '/', '?' and '#' end it), as the scheme's first byte (only "http" in any
+ * case); and in a redirect target "x@y:z", which has a scheme (so it is
+ * refused as not http) exactly when '@' is a letter, digit, '+', '-', '.'
+ * or the ':' itself. */
+static void every_byte_in_every_place(void **state)
+{
+    char s[32], err[NR_ERRBUF_SIZE], out[64];
+    struct hg_url u, base;
+
+    (void)state;
+    assert_int_equal(parse("http://h/a", &base, err), 0);
+    for (int ch = 0; ch < 256; ch++) {
+        int printable = ch > 0x20 && ch < 0x7f, alpha = (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z',
+            digit = ch >= '0' && ch <= '9', ok, rc;
+
+        strcpy(s, "http://h/a@b");
+        s[10] = (char)ch;
+        rc = hg_url_parse((const uint8_t *)s, 12, &u, err);
+        if (rc != (printable ? 0 : -1) || (rc < 0 && !strstr(err, "invalid character at offset 10")))
+            fail_msg("byte 0x%02x in the path: %d (%s)", ch, rc, rc < 0 ? err : "");
+        if (rc == 0)
+            assert_int_equal(u.path_len, ch == '#' ? 2 : 4);
+
+        strcpy(s, "http://h@x/");
+        s[8] = (char)ch;
+        ok = printable && (alpha || digit || strchr("-._/?#", ch));
+        rc = hg_url_parse((const uint8_t *)s, 11, &u, err);
+        if (rc != (ok ? 0 : -1))
+            fail_msg("byte 0x%02x in the host: %d (%s)", ch, rc, rc < 0 ? err : "");
+        if (rc == 0)
+            assert_int_equal(u.host_len, strchr("/?#", ch) ? 1 : 3);
+
+        strcpy(s, "http://h:8@/");
+        s[10] = (char)ch;
+        rc = hg_url_parse((const uint8_t *)s, 12, &u, err);
+        ok = digit || (printable && strchr("/?#", ch)); /* these end the port */
+        if (rc != (ok ? 0 : -1))
+            fail_msg("byte 0x%02x in the port: %d (%s)", ch, rc, rc < 0 ? err : "");
+        if (rc == 0)
+            assert_int_equal(u.port, digit ? 80 + ch - '0' : 8);
+
+        strcpy(s, "@ttp://h/");
+        s[0] = (char)ch;
+        rc = hg_url_parse((const uint8_t *)s, 9, &u, err);
+        if (rc != ((ch | 0x20) == 'h' ? 0 : -1))
+            fail_msg("byte 0x%02x as the scheme's first: %d (%s)", ch, rc, rc < 0 ? err : "");
+
+        strcpy(s, "x@y:z");
+        s[1] = (char)ch;
+        ok = printable && !(alpha || digit || strchr("+-.:", ch));
+        rc = hg_url_resolve(&base, (const uint8_t *)s, 5, out, sizeof(out), err);
+        if (rc != (ok ? 0 : -1))
+            fail_msg("byte 0x%02x in a redirect target: %d (%s)", ch, rc, rc < 0 ? err : out);
+    }
+}
+
 /* The parser reads only buf[0..len): each input is placed at the very end
  * of a readable page followed by an unreadable one, so a read past it is a
  * crash, and the result must be the one of an ordinary copy. */
@@ -153,6 +212,7 @@ int main(void)
         cmocka_unit_test(parses),
         cmocka_unit_test(rejects),
         cmocka_unit_test(resolves),
+        cmocka_unit_test(every_byte_in_every_place),
         cmocka_unit_test(reads_only_len_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
