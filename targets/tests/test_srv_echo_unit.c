@@ -1,22 +1,62 @@
 /* Unit tests of the echo logic without a server: echo_pump and
- * echo_serve_conn over socketpairs and pipes, and tcp-echo-mt's connection
- * table driven with socketpairs. */
+ * echo_serve_conn over socketpairs and pipes (reads and sends interrupted
+ * by EINTR), and tcp-echo-mt's connection table driven with socketpairs
+ * (its failures by the fault injector, in process). */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "../harness/tests/heap_exact.h"
+#include "fault_inproc.h"
 #include "nr_net.h"
 #include "tcp-echo-mt/conns.h"
 #include "tcp-echo/echo.h"
+
+/* read and send for the code under test: the C library's, except that the
+ * next eintr_reads reads (eintr_sends sends) of descriptor eintr_fd fail
+ * with EINTR and move nothing, as a call a signal handler interrupted. */
+static int eintr_fd = -1, eintr_reads, eintr_sends;
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+    static ssize_t (*real_read)(int, void *, size_t);
+
+    if (fd == eintr_fd && eintr_reads > 0) {
+        eintr_reads--;
+        errno = EINTR;
+        return -1;
+    }
+    if (!real_read)
+        real_read = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+    return real_read(fd, buf, len);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    static ssize_t (*real_send)(int, const void *, size_t, int);
+
+    if (fd == eintr_fd && eintr_sends > 0) {
+        eintr_sends--;
+        errno = EINTR;
+        return -1;
+    }
+    if (!real_send)
+        real_send = (ssize_t (*)(int, const void *, size_t, int))dlsym(RTLD_NEXT, "send");
+    return real_send(fd, buf, len, flags);
+}
 
 static void pair(int sv[2])
 {
@@ -62,6 +102,36 @@ static void serve_conn_echoes_until_eof(void **state)
     close(sv[1]);
     read_exact(sv[0], back, sizeof(back));
     assert_memory_equal(out, back, sizeof(out));
+    expect_eof(sv[0]);
+    close(sv[0]);
+}
+
+/* A read or a send interrupted by a signal (EINTR) is no error and loses
+ * nothing (echo.h: only EOF, the stop fd, the idle bound or a real error
+ * end the pump): every byte comes back, in order, then 0 at EOF. */
+static void interrupted_calls_are_retried(void **state)
+{
+    const char out[] = "interrupted, not lost";
+    char back[sizeof(out) - 1];
+    uint64_t moved = 99;
+    int sv[2], r;
+
+    (void)state;
+    pair(sv);
+    assert_int_equal(nr_write_all(sv[0], out, sizeof(back), 1000), 0);
+    assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+    eintr_fd = sv[1];
+    eintr_reads = 2;
+    eintr_sends = 2;
+    r = echo_serve_conn(sv[1], -1, 1000, &moved);
+    eintr_fd = -1;
+    assert_int_equal(r, 0);
+    assert_int_equal(eintr_reads, 0); /* both interruptions happened */
+    assert_int_equal(eintr_sends, 0);
+    assert_int_equal(moved, sizeof(back));
+    close(sv[1]);
+    read_exact(sv[0], back, sizeof(back));
+    assert_memory_equal(out, back, sizeof(back));
     expect_eof(sv[0]);
     close(sv[0]);
 }
@@ -186,7 +256,77 @@ static void table_capacity_and_stop(void **state)
     close(sv[2][1]);
 }
 
-int main(void)
+/* emt_init's failures: -1 with one line in errbuf and nothing left
+ * allocated (heap bytes in use, exact: heap_exact_init), no memory for the
+ * slot table, no eventfd.  A table made after them works. */
+static void table_init_failures(void **state)
+{
+    char errbuf[NR_ERRBUF_SIZE], want[NR_ERRBUF_SIZE];
+    unsigned long failed;
+    struct srv s;
+    struct emt m;
+    size_t heap;
+    int r;
+
+    (void)state;
+    srv_init(&s, "unit", SOCK_STREAM, 0);
+    s.quiet = 1;
+    snprintf(want, sizeof(want), "eventfd: %s", strerror(EMFILE));
+    heap = mallinfo2().uordblks;
+    strcpy(errbuf, "untouched");
+    fault_inproc_set("calloc:1");
+    r = emt_init(&m, &s, 5, -1, errbuf);
+    failed = fault_inproc_off();
+    assert_int_equal(failed, 1);
+    assert_int_equal(r, -1);
+    assert_string_equal(errbuf, "out of memory for 5 connection slots");
+    strcpy(errbuf, "untouched");
+    fault_inproc_set("eventfd:1");
+    r = emt_init(&m, &s, 5, -1, errbuf);
+    failed = fault_inproc_off();
+    assert_int_equal(failed, 1);
+    assert_int_equal(r, -1);
+    assert_string_equal(errbuf, want);
+    assert_int_equal(mallinfo2().uordblks, heap);
+    assert_int_equal(emt_init(&m, &s, 1, -1, errbuf), 0);
+    assert_int_equal(emt_active(&m), 0);
+    assert_int_equal(emt_stop(&m, 100), 0);
+    emt_free(&m);
+}
+
+/* A thread that cannot be created: emt_start returns -errno with the fd
+ * untouched (still the caller's, open) and the slot still free: the only
+ * slot of a table of one takes the next connection. */
+static void table_thread_refused(void **state)
+{
+    char errbuf[NR_ERRBUF_SIZE], c;
+    struct srv s;
+    struct emt m;
+    int sv[2], r;
+
+    (void)state;
+    srv_init(&s, "unit", SOCK_STREAM, 0);
+    s.quiet = 1;
+    assert_int_equal(emt_init(&m, &s, 1, -1, errbuf), 0);
+    pair(sv);
+    fault_inproc_set("pthread_create:1");
+    r = emt_start(&m, sv[1], "peer");
+    fault_inproc_off();
+    assert_int_equal(r, -EAGAIN);
+    assert_int_equal(emt_active(&m), 0);
+    assert_int_equal(fcntl(sv[1], F_GETFD), FD_CLOEXEC); /* still open */
+    assert_int_equal(emt_start(&m, sv[1], "peer"), 0);
+    assert_int_equal(emt_active(&m), 1);
+    assert_int_equal(nr_write_all(sv[0], "y", 1, 1000), 0);
+    read_exact(sv[0], &c, 1);
+    assert_int_equal(c, 'y');
+    assert_int_equal(emt_stop(&m, 1000), 0);
+    expect_eof(sv[0]);
+    emt_free(&m);
+    close(sv[0]);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serve_conn_echoes_until_eof),
@@ -196,6 +336,13 @@ int main(void)
         cmocka_unit_test(pump_between_pipes),
         cmocka_unit_test(parse_int_bounds),
         cmocka_unit_test(table_capacity_and_stop),
+        cmocka_unit_test(interrupted_calls_are_retried),
+        cmocka_unit_test(table_init_failures),
+        cmocka_unit_test(table_thread_refused),
     };
+
+    (void)argc;
+    heap_exact_init(argv);
+    fault_inproc_init(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
