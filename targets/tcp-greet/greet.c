@@ -8,15 +8,15 @@
 #include "nr_cursor.h"
 #include "nr_net.h"
 
-/* Length of the UTF-8 sequence at the cursor, or -1 if malformed. */
-static int utf8_seq(struct nr_cursor *c)
+/* Length (1-4) of the well-formed UTF-8 sequence that starts with byte b0,
+ * its continuation bytes read from rest, or 0 if it is malformed or cut
+ * short. */
+static int utf8_seq(uint8_t b0, struct nr_cursor *rest)
 {
-    uint8_t b0, b;
+    uint8_t b;
     uint32_t cp;
     int n, i;
 
-    if (nr_cur_u8(c, &b0) < 0)
-        return -1;
     if (b0 < 0x80)
         return 1;
     if (b0 >= 0xc2 && b0 <= 0xdf) {
@@ -29,29 +29,30 @@ static int utf8_seq(struct nr_cursor *c)
         n = 4;
         cp = b0 & 0x07;
     } else {
-        return -1;
+        return 0;
     }
     for (i = 1; i < n; i++) {
-        if (nr_cur_u8(c, &b) < 0 || (b & 0xc0) != 0x80)
-            return -1;
+        if (nr_cur_u8(rest, &b) < 0 || (b & 0xc0) != 0x80)
+            return 0;
         cp = cp << 6 | (b & 0x3f);
     }
     if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
         (cp >= 0xd800 && cp <= 0xdfff))
-        return -1;
+        return 0;
     return n;
 }
 
 int greet_validate(const uint8_t *msg, size_t len, size_t *bad_off)
 {
-    struct nr_cursor c;
+    struct nr_cursor rest;
+    int n;
 
-    nr_cur_init(&c, msg, len);
-    while (nr_cur_left(&c) > 0) {
-        size_t at = c.off;
-        uint8_t b = *nr_cur_ptr(&c);
-        if (b == '\n' || b == '\r' || b == '\0' || utf8_seq(&c) < 0) {
-            *bad_off = at;
+    /* sequence by sequence, each the length utf8_seq says it is */
+    for (size_t off = 0; off < len; off += (size_t)n) {
+        nr_cur_init(&rest, msg + off + 1, len - off - 1);
+        n = utf8_seq(msg[off], &rest);
+        if (msg[off] == '\n' || msg[off] == '\r' || msg[off] == '\0' || n == 0) {
+            *bad_off = off;
             return -1;
         }
     }

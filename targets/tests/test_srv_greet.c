@@ -49,10 +49,17 @@ static void validate_rejects_bad_lines(void **state)
     assert_int_equal(greet_validate((const uint8_t *)"a\nb", 3, &bad), -1);
     assert_int_equal(bad, 1);
     assert_int_equal(greet_validate((const uint8_t *)"\xc0\xaf", 2, &bad), -1); /* overlong */
+    assert_int_equal(greet_validate((const uint8_t *)"\xed\xa0\x80", 3, &bad), -1); /* surrogate */
     assert_int_equal(greet_validate((const uint8_t *)"ab\xed\xa0\x80", 5, &bad), -1); /* surrogate */
     assert_int_equal(bad, 2);
     assert_int_equal(greet_validate((const uint8_t *)"\xe4\xbd", 2, &bad), -1); /* truncated */
     assert_int_equal(greet_validate((const uint8_t *)"\xf0\x9f\x98\x80", 4, &bad), 0);
+    /* len ends the message: a sequence it cuts is truncated, whatever follows */
+    assert_int_equal(greet_validate((const uint8_t *)"\xe4\xbd\xa0", 2, &bad), -1);
+    assert_int_equal(bad, 0);
+    assert_int_equal(greet_validate((const uint8_t *)"ab\xc3\xa9", 3, &bad), -1);
+    assert_int_equal(bad, 2);
+    assert_int_equal(greet_validate((const uint8_t *)"ab\xc3\xa9", 4, &bad), 0);
 }
 
 /* UTF-8 at every boundary of RFC 3629's table of well-formed sequences,
@@ -76,6 +83,9 @@ static void validate_utf8_boundaries(void **state)
         { "\xf7\xbf\xbf\xbf", 0 }, { "\xf8\x88\x80\x80\x80", 0 }, { "\xff", 0 },
         { "\xf0\x90\x80", 0 }, { "\xf0\x90\x80\xc0", 0 }, { "\xf0\x90\x7f\x80", 0 },
         { "\r", 0 }, { "\n", 0 }, { "\t", 1 },
+        /* a continuation byte or an overlong lead before three continuations:
+         * no 4-byte sequence either */
+        { "\x81\x80\x80\x80", 0 }, { "\x84\x8f\xbf\xbf", 0 }, { "\xc1\x80\x80\x80", 0 },
     };
     uint8_t buf[16];
     size_t bad;
