@@ -242,7 +242,8 @@ static int identity(const struct opts *o, const struct blob *body, const struct 
     return 0;
 }
 
-/* Split HOST:PORT / [V6]:PORT into host and port.  Returns 0 / -1. */
+/* Split HOST:PORT / [V6]:PORT into host and port (the port as the number
+ * it is: "0025" is "25").  Returns 0 / -1. */
 static int split_server(const char *s, char *host, size_t hcap, char *port, size_t pcap)
 {
     const char *colon = strrchr(s, ':');
@@ -259,7 +260,7 @@ static int split_server(const char *s, char *host, size_t hcap, char *port, size
             return -1;
         snprintf(host, hcap, "%.*s", (int)(colon - s), s);
     }
-    snprintf(port, pcap, "%s", colon + 1);
+    snprintf(port, pcap, "%ld", v);
     return 0;
 }
 

@@ -133,7 +133,8 @@ static void connect_errors(void **state)
 /* With SOURCE_DATE_EPOCH the message is reproducible: the Date is that
  * time, the Message-ID's hex part the FNV-1a 64 of the epoch text, the
  * subject and the body (computed apart: 04007b2696258a76); an epoch that
- * is not a number of seconds is a usage error and prints nothing.  A
+ * is not a number of seconds from 0 to 253402300799 (the end of 9999) is
+ * a usage error and prints nothing.  A
  * --max-size of the message's length takes it, one less refuses it (10). */
 static void dry_run_reproducible(void **state)
 {
@@ -152,15 +153,27 @@ static void dry_run_reproducible(void **state)
     char *sized[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to",
                       "b@example.org", "--subject", "hi", "--dry-run", "--max-size", size, NULL };
     char *good[] = { "SOURCE_DATE_EPOCH=1700000000", NULL };
-    char *bad[] = { "SOURCE_DATE_EPOCH=17x", NULL };
+    static const struct {
+        const char *env, *date; /* NULL: not a number of seconds */
+    } epochs[] = {
+        { "SOURCE_DATE_EPOCH=17x", NULL }, { "SOURCE_DATE_EPOCH=", NULL },
+        { "SOURCE_DATE_EPOCH=-1", NULL }, { "SOURCE_DATE_EPOCH=253402300800", NULL },
+        { "SOURCE_DATE_EPOCH=0", "Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n" },
+        { "SOURCE_DATE_EPOCH=253402300799", "Date: Fri, 31 Dec 9999 23:59:59 +0000\r\n" },
+    };
     char out[2048], err[1024];
 
     (void)state;
     assert_int_equal(run_args(args, good, out, err, sizeof(out)), 0);
     assert_string_equal(out, want);
-    assert_int_equal(run_args(args, bad, out, err, sizeof(err)), 2);
-    assert_string_equal(out, "");
-    assert_string_equal(err, "smtp-send: SOURCE_DATE_EPOCH is not a number of seconds\n");
+    for (size_t i = 0; i < sizeof(epochs) / sizeof(epochs[0]); i++) {
+        char *env[] = { (char *)epochs[i].env, NULL };
+        int code = run_args(args, env, out, err, sizeof(err));
+        if (epochs[i].date ? code != 0 || strncmp(out, epochs[i].date, strlen(epochs[i].date)) != 0
+                           : code != 2 || out[0] ||
+                                 strcmp(err, "smtp-send: SOURCE_DATE_EPOCH is not a number of seconds\n"))
+            fail_msg("%s: exit %d, stdout '%.60s', stderr '%s'", epochs[i].env, code, out, err);
+    }
     /* --max-size: a message of exactly that size goes, one byte more does not */
     snprintf(size, sizeof(size), "%zu", strlen(want));
     assert_int_equal(run_args(sized, good, out, err, sizeof(out)), 0);
@@ -248,7 +261,7 @@ static void attach_dry_run(void **state)
 }
 
 /* --server's limits (README: HOST:PORT or [V6]:PORT): a port from 1 to
- * 65535, a host of at most 255 bytes (bracketed or not).  Each accepted
+ * 65535 (leading zeros are still that port), a host of at most 255 bytes (bracketed or not).  Each accepted
  * form is connected to (a port nothing listens on: exit 3 naming the
  * address; 255 bytes of host are 0...0177.0.0.1, a numeric 127.0.0.1);
  * each refused one is a usage error (2) before any connect. */
@@ -282,22 +295,28 @@ static void server_limits(void **state)
         { "127.0.0.1:-1", 2 }, { "127.0.0.1:25x", 2 }, { "127.0.0.1", 2 }, { ":25", 2 },
         { "::1:25", 2 }, { "[::1]25", 2 }, { "[::1:25", 2 }, { "[:25", 2 },
     };
+    static const char *const zeros[] = { "127.0.0.1:00000000001", "127.0.0.1:1",
+                                         "[::1]:0065535", "[::1]:65535" };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *ep = strrchr(cases[i].server, ':') + 1;
         int got = run_smtp(cases[i].server, err, sizeof(err));
         if (cases[i].code == 3)
-            snprintf(want, sizeof(want), "smtp-send: network error: connect to %.*s%s: ",
-                     (int)(ep - cases[i].server), cases[i].server, ep);
+            snprintf(want, sizeof(want), "smtp-send: network error: connect to %s: ", cases[i].server);
         else
             snprintf(want, sizeof(want), "%s%s'\n", usage, cases[i].server);
         if (got != cases[i].code || strncmp(err, want, strlen(want)) != 0)
             fail_msg("--server %s: exit %d, stderr '%s'; want %d, '%s...'", cases[i].server, got,
                      err, cases[i].code, want);
     }
+    for (size_t i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i += 2) {
+        snprintf(want, sizeof(want), "smtp-send: network error: connect to %s: ", zeros[i + 1]);
+        if (run_smtp(zeros[i], err, sizeof(err)) != 3 || strncmp(err, want, strlen(want)) != 0)
+            fail_msg("--server %s: stderr '%s', want '%s...'", zeros[i], err, want);
+    }
 }
 
 /* Attachments are read whole, however many reads that takes (100000
- * bytes: two at least), and one over --max-size is refused on reading. */
+ * bytes: two at least), and one over --max-size is refused on reading;
+ * one of exactly --max-size bytes is read (the message is then over it). */
 static void attach_big_and_max_size(void **state)
 {
     static char out[262144];
@@ -320,31 +339,46 @@ static void attach_big_and_max_size(void **state)
     if (b64 < 133320)
         fail_msg("%zu base64 characters of 'xxx' groups: the attachment was cut", b64);
     args[9] = "--max-size";
-    args[10] = "50000";
+    args[10] = "100000"; /* the file is read, the message is over it */
     assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 10);
+    if (strncmp(err, "smtp-send: the message is ", 26) != 0)
+        fail_msg("--max-size 100000: stderr '%s'", err);
+    for (size_t i = 0; i < 2; i++) {
+        args[10] = i ? "50000" : "99999";
+        assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 10);
+        if (!strstr(err, "cannot read") || !strstr(err, "(over --max-size)"))
+            fail_msg("--max-size %s: stderr '%s'", args[10], err);
+    }
     unlink(path);
-    if (!strstr(err, "cannot read") || !strstr(err, "(over --max-size)"))
-        fail_msg("stderr '%s'", err);
 }
 
-/* A scripted SMTP server for one session on a loopback listener: greets,
- * answers EHLO, MAIL, each RCPT with the next of rcpt[] (NULL-terminated),
- * DATA, the end of data and QUIT; any other line gets 500. */
+/* A scripted SMTP server for one session on a loopback listener: sends
+ * script[0] (the greeting), then answers each command line with the next
+ * entry (CRLF added; an entry may hold more lines), and a DATA reply
+ * starting 354 takes the message up to its "." line, answered by the next
+ * entry.  "-" closes the connection at once, "~" says nothing until the
+ * client closes; past the script's end the connection is closed.  got
+ * receives the command lines (the message left out). */
 struct smtpd {
     int lfd;
-    const char *const *rcpt;
+    const char *const *script;
+    char got[4096];
+    size_t got_len;
 };
 
 static void *smtpd_main(void *arg)
 {
     struct smtpd *d = arg;
     char line[1024];
-    size_t len = 0;
-    int fd, in_data = 0, r = 0;
+    size_t len = 0, next = 1;
+    int fd, in_data = 0;
 
+    d->got_len = 0;
+    d->got[0] = '\0';
     if (nr_wait_fd(d->lfd, POLLIN, 5000) <= 0 || (fd = accept(d->lfd, NULL, NULL)) < 0)
         return NULL;
-    nr_write_all(fd, "220 hi\r\n", 8, 2000);
+    nr_write_all(fd, d->script[0], strlen(d->script[0]), 2000);
+    nr_write_all(fd, "\r\n", 2, 2000);
     while (nr_wait_fd(fd, POLLIN, 5000) > 0) {
         ssize_t n = nr_read(fd, line + len, sizeof(line) - 1 - len);
         char *eol;
@@ -353,39 +387,58 @@ static void *smtpd_main(void *arg)
         len += (size_t)n;
         while ((eol = memchr(line, '\n', len))) {
             size_t l = (size_t)(eol - line) + 1;
-            const char *reply = "500 what\r\n";
-            char buf[64];
-            if (in_data) {
-                if (l == 3 && line[0] == '.')
-                    in_data = 0, reply = "250 queued as 1\r\n";
-                else
-                    reply = NULL;
-            } else if (!strncmp(line, "EHLO", 4)) {
-                reply = "250 ok\r\n";
-            } else if (!strncmp(line, "MAIL", 4)) {
-                reply = "250 ok\r\n";
-            } else if (!strncmp(line, "RCPT", 4)) {
-                snprintf(buf, sizeof(buf), "%s\r\n", d->rcpt[r] ? d->rcpt[r] : "550 no");
-                r += d->rcpt[r] != NULL;
-                reply = buf;
-            } else if (!strncmp(line, "DATA", 4)) {
-                in_data = 1;
-                reply = "354 go\r\n";
-            } else if (!strncmp(line, "QUIT", 4)) {
-                nr_write_all(fd, "221 bye\r\n", 9, 2000);
-                close(fd);
-                return NULL;
+            const char *reply = d->script[next];
+            int answer = !in_data || (l == 3 && line[0] == '.');
+            if (!in_data && d->got_len + l < sizeof(d->got)) {
+                memcpy(d->got + d->got_len, line, l);
+                d->got_len += l;
+                d->got[d->got_len] = '\0';
             }
-            if (reply)
-                nr_write_all(fd, reply, strlen(reply), 2000);
             memmove(line, line + l, len - l);
             len -= l;
+            if (!answer)
+                continue;
+            next += reply != NULL;
+            if (!reply || !strcmp(reply, "-"))
+                goto done;
+            if (!strcmp(reply, "~")) {
+                while (nr_wait_fd(fd, POLLIN, 5000) > 0 && nr_read(fd, line, sizeof(line)) > 0)
+                    ;
+                goto done;
+            }
+            in_data = !strncmp(reply, "354", 3);
+            nr_write_all(fd, reply, strlen(reply), 2000);
+            nr_write_all(fd, "\r\n", 2, 2000);
         }
         if (len == sizeof(line) - 1)
             len = 0; /* a long body line: not a command */
     }
+done:
     close(fd);
     return NULL;
+}
+
+/* Run smtp-send with args (the server's address put where "SERVER" is)
+ * against the scripted server d; returns its exit code. */
+static int run_session(struct smtpd *d, char **args, char *out, char *err, size_t len)
+{
+    char server[64];
+    pthread_t th;
+    int port, code;
+
+    d->lfd = listener(1, &port);
+    snprintf(server, sizeof(server), "127.0.0.1:%d", port);
+    for (char **a = args; *a; a++)
+        if (!strcmp(*a, "SERVER"))
+            *a = server;
+    assert_int_equal(pthread_create(&th, NULL, smtpd_main, d), 0);
+    code = run_args(args, NULL, out, err, len);
+    pthread_join(th, NULL);
+    close(d->lfd);
+    for (char **a = args; *a; a++)
+        if (*a == server)
+            *a = "SERVER";
+    return code;
 }
 
 /* A whole session with the binary: two recipients, the second refused;
@@ -393,50 +446,108 @@ static void *smtpd_main(void *arg)
  * the final reply; nothing on stderr. */
 static void session_one_of_two_accepted(void **state)
 {
-    static const char *const rcpt[] = { "250 ok", "550 no such user", NULL };
-    struct smtpd d = { .rcpt = rcpt };
-    char server[64], out[4096], err[1024];
-    char *args[] = { "--server", server, "--from", "a@example.org", "--to", "b@example.org",
+    static const char *const script[] = { "220 hi", "250 ok", "250 ok", "250 ok", "550 no such user",
+                                          "354 go", "250 queued as 1", "221 bye", NULL };
+    static struct smtpd d = { .script = script };
+    char out[4096], err[1024];
+    char *args[] = { "--server", "SERVER", "--from", "a@example.org", "--to", "b@example.org",
                      "--to", "c@example.org", "--subject", "hi", NULL };
-    pthread_t th;
-    int port;
 
     (void)state;
-    d.lfd = listener(1, &port);
-    snprintf(server, sizeof(server), "127.0.0.1:%d", port);
-    assert_int_equal(pthread_create(&th, NULL, smtpd_main, &d), 0);
-    assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 0);
-    pthread_join(th, NULL);
-    close(d.lfd);
+    assert_int_equal(run_session(&d, args, out, err, sizeof(err)), 0);
     assert_string_equal(err, "");
     assert_string_equal(out, "RCPT b@example.org: 250 ok\n"
                              "RCPT c@example.org: 550 no such user\n"
                              "sent: 250 queued as 1\n");
+    assert_string_equal(d.got, "EHLO localhost\r\nMAIL FROM:<a@example.org>\r\n"
+                               "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\nQUIT\r\n");
 }
 
 /* Every recipient refused: nothing is sent, and stderr says why in one
  * line (the exit code is the one for refused recipients). */
 static void session_all_refused(void **state)
 {
-    static const char *const rcpt[] = { "550 no such user", NULL };
-    struct smtpd d = { .rcpt = rcpt };
-    char server[64], out[4096], err[1024];
-    char *args[] = { "--server", server, "--from", "a@example.org", "--to", "b@example.org",
+    static const char *const script[] = { "220 hi", "250 ok", "250 ok", "550 no such user",
+                                          "221 bye", NULL };
+    static struct smtpd d = { .script = script };
+    char out[4096], err[1024];
+    char *args[] = { "--server", "SERVER", "--from", "a@example.org", "--to", "b@example.org",
                      "--subject", "hi", NULL };
-    pthread_t th;
-    int port, code;
 
     (void)state;
-    d.lfd = listener(1, &port);
-    snprintf(server, sizeof(server), "127.0.0.1:%d", port);
-    assert_int_equal(pthread_create(&th, NULL, smtpd_main, &d), 0);
-    code = run_args(args, NULL, out, err, sizeof(err));
-    pthread_join(th, NULL);
-    close(d.lfd);
-    assert_int_equal(code, 7);
+    assert_int_equal(run_session(&d, args, out, err, sizeof(err)), 7);
     assert_string_equal(out, "RCPT b@example.org: 550 no such user\n");
     assert_string_equal(err, "smtp-send: RCPT TO refused every recipient; the last said: "
                              "550 no such user\n");
+}
+
+/* Each failing session ends with the README's exit code and one line on
+ * stderr naming the step: 3 the server closed the connection, 4 no reply
+ * within -t, 5 a malformed reply, 6 the sender refused, 8 DATA refused,
+ * 9 the greeting refused. */
+static void session_exit_codes(void **state)
+{
+    static const char *const closed[] = { "220 hi", "-", NULL };
+    static const char *const silent[] = { "220 hi", "250 ok", "~", NULL };
+    static const char *const malformed[] = { "220 hi", "250 ok", "2x0 what", NULL };
+    static const char *const sender[] = { "220 hi", "250 ok", "553 no such sender", "221 bye", NULL };
+    static const char *const data[] = { "220 hi", "250 ok", "250 ok", "250 ok", "554 no data",
+                                        "221 bye", NULL };
+    static const char *const greeting[] = { "554 go away", "221 bye", NULL };
+    static const struct {
+        const char *const *script;
+        int code;
+        const char *err;
+    } cases[] = {
+        { closed, 3, "smtp-send: " }, { silent, 4, "smtp-send: MAIL FROM: no reply for 300 ms" },
+        { malformed, 5, "smtp-send: " }, { sender, 6, "smtp-send: " }, { data, 8, "smtp-send: " },
+        { greeting, 9, "smtp-send: " },
+    };
+    static struct smtpd d;
+    char out[4096], err[1024];
+    char *args[] = { "--server", "SERVER", "--from", "a@example.org", "--to", "b@example.org",
+                     "-t", "300", NULL };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int got;
+        d.script = cases[i].script;
+        got = run_session(&d, args, out, err, sizeof(err));
+        if (got != cases[i].code || strncmp(err, cases[i].err, strlen(cases[i].err)) != 0 ||
+            strchr(err, '\n') != err + strlen(err) - 1)
+            fail_msg("case %zu: exit %d, stderr '%s'; want %d, one line '%s...'", i, got, err,
+                     cases[i].code, cases[i].err);
+    }
+}
+
+/* --user with --password-file: AUTH PLAIN of the file's first line, its
+ * line break (LF or CRLF) left out, and the message is sent. */
+static void session_auth_password(void **state) /* AHUAczNjcmV0: base64 of "\0u\0s3cret" */
+{
+    static const char *const script[] = { "220 hi", "250-hi\r\n250 AUTH PLAIN", "235 ok", "250 ok",
+                                          "250 ok", "354 go", "250 queued", "221 bye", NULL };
+    static const char *const files[] = { "s3cret\r\nsecond\n", "s3cret\nx\r\n", "s3cret" };
+    static const char want[] = "EHLO localhost\r\nAUTH PLAIN AHUAczNjcmV0\r\nMAIL FROM:";
+    static struct smtpd d = { .script = script };
+    char dir[] = "/tmp/smtppw.XXXXXX", pwfile[64], out[4096], err[1024];
+    char *args[] = { "--server", "SERVER", "--from", "a@example.org", "--to", "b@example.org",
+                     "--user", "u", "--password-file", pwfile, "-q", NULL };
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        FILE *f = fopen(pwfile, "w");
+        assert_non_null(f);
+        assert_int_equal(fputs(files[i], f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+        if (run_session(&d, args, out, err, sizeof(err)) != 0 || err[0] || out[0])
+            fail_msg("password file %zu: stdout '%s' stderr '%s'", i, out, err);
+        if (strncmp(d.got, want, strlen(want)) != 0)
+            fail_msg("password file %zu: the server got '%s'", i, d.got);
+    }
+    unlink(pwfile);
+    rmdir(dir);
 }
 
 /* Run smtp-send with the arguments of the NULL-terminated list args and
@@ -456,7 +567,7 @@ static void repeat_limits(void **state)
 {
     static char names[101][32], out[262144], err[4096];
     char path[] = "/tmp/smtpatt.XXXXXX", want[96];
-    char *args[256];
+    char *args[256], *epoch[] = { "SOURCE_DATE_EPOCH=1", NULL };
     int n, fd;
 
     (void)state;
@@ -493,7 +604,9 @@ static void repeat_limits(void **state)
         args[n++] = path;
     }
     args[n] = NULL;
-    assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 0);
+    /* every attachment goes into the reproducible ids, and only those */
+    assert_int_equal(run_args(args, epoch, out, err, sizeof(err)), 0);
+    assert_string_equal(err, "");
     args[n++] = "--attach";
     args[n++] = "/the/65th";
     args[n] = NULL;
@@ -509,6 +622,8 @@ static void usage_errors(void **state)
     static char out[8192], err[8192];
     char *help[] = { "-h", NULL };
     char *extra[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "stray", NULL };
+    char *unknown[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--bogus", NULL };
+    char *no_arg[] = { "--from", "a@b", "--dry-run", "--to", "c@d", "--to", NULL };
     char *no_from[] = { "--to", "c@d", "--dry-run", NULL };
     char *no_to[] = { "--from", "a@b", "--dry-run", NULL };
     char *no_server[] = { "--from", "a@b", "--to", "c@d", NULL };
@@ -527,6 +642,13 @@ static void usage_errors(void **state)
     assert_int_equal(strncmp(out, "usage: smtp-send --server HOST:PORT", 35), 0);
     assert_string_equal(err, "");
     expect_exit(extra, 2, "smtp-send: unexpected argument 'stray'\n");
+    /* getopt's own message (after the program's path), then the usage */
+    assert_int_equal(run_args(unknown, NULL, out, err, sizeof(err)), 2);
+    if (!strstr(err, "smtp-send: unrecognized option '--bogus'\nusage: smtp-send"))
+        fail_msg("--bogus: stderr '%.200s'", err);
+    assert_int_equal(run_args(no_arg, NULL, out, err, sizeof(err)), 2);
+    if (!strstr(err, "smtp-send: option '--to' requires an argument\nusage: smtp-send"))
+        fail_msg("--to at the end: stderr '%.200s'", err);
     expect_exit(no_from, 2, required);
     expect_exit(no_to, 2, required);
     expect_exit(no_server, 2, required);
@@ -554,14 +676,15 @@ static void usage_errors(void **state)
 }
 
 /* A file that cannot be read, or a password file with a NUL byte: exit 10
- * naming it and the reason.  A directory opens but does not read: its
+ * naming it and the reason (the body first, before any attachment).  A directory opens but does not read: its
  * descriptor is closed all the same (one close more than for a file that
  * does not open, counted by the fault injector). */
 static void unreadable_files(void **state)
 {
     static char out[8192], err[8192];
     char dir[] = "/tmp/smtpdir.XXXXXX", want[160];
-    char *body[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--body-file", "/nonexistent/body", NULL };
+    char *body[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--body-file", "/nonexistent/body",
+                     "--attach", "/nonexistent/att", NULL };
     char *att[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--attach", NULL, NULL };
     char pwfile[64];
     char *pass[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--user", "u", "--password-file",
@@ -606,6 +729,8 @@ int main(void)
         cmocka_unit_test(attach_big_and_max_size),
         cmocka_unit_test(session_one_of_two_accepted),
         cmocka_unit_test(session_all_refused),
+        cmocka_unit_test(session_exit_codes),
+        cmocka_unit_test(session_auth_password),
         cmocka_unit_test(repeat_limits),
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(unreadable_files),
