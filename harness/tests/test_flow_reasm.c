@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "heap_exact.h"
+
 #include "nr_reasm.h"
 
 struct sink {
@@ -310,21 +312,23 @@ static void longer_retransmission_of_held_segment(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(in_order),
-        cmocka_unit_test(out_of_order),
-        cmocka_unit_test(overlaps_and_retransmissions),
-        cmocka_unit_test(sequence_wraparound),
-        cmocka_unit_test(gap_at_flush),
-        cmocka_unit_test(snap_truncated_segment_is_a_gap),
-        cmocka_unit_test(out_of_order_list_is_bounded),
-        cmocka_unit_test(early_loss_with_many_held_segments_loses_nothing),
-        cmocka_unit_test(held_bytes_first_copy_wins),
-        cmocka_unit_test(junk_far_ahead_and_acked_holes),
-        cmocka_unit_test(without_keep_no_data_is_passed),
-        cmocka_unit_test(longer_retransmission_of_held_segment),
+        heap_exact_test(in_order),
+        heap_exact_test(out_of_order),
+        heap_exact_test(overlaps_and_retransmissions),
+        heap_exact_test(sequence_wraparound),
+        heap_exact_test(gap_at_flush),
+        heap_exact_test(snap_truncated_segment_is_a_gap),
+        heap_exact_test(out_of_order_list_is_bounded),
+        heap_exact_test(early_loss_with_many_held_segments_loses_nothing),
+        heap_exact_test(held_bytes_first_copy_wins),
+        heap_exact_test(junk_far_ahead_and_acked_holes),
+        heap_exact_test(without_keep_no_data_is_passed),
+        heap_exact_test(longer_retransmission_of_held_segment),
     };
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

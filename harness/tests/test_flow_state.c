@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "heap_exact.h"
+
 #include "pktgen.h"
 
 #define S NR_TCP_SYN
@@ -22,7 +24,7 @@ static struct pg_conn cn;
 static int setup(void **state)
 {
     struct nr_flow_opts o = { .keep_data = 1 };
-    (void)state;
+    heap_exact_begin(state); /* the table and all it holds are checked for leaks */
     memset(&sink, 0, sizeof(sink));
     sink.ft = nr_flowtab_new(&o);
     pg_conn_init(&cn, &sink, 40000, 80, 1000, 0xfffffff0u);
@@ -31,9 +33,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    (void)state;
     nr_flowtab_free(sink.ft);
-    return 0;
+    return heap_exact_end(state);
 }
 
 static const struct nr_conn *only(void)
@@ -515,7 +516,7 @@ static void stream_observer_sees_what_keep_data_keeps(void **st)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         T(st_s0), T(st_s1), T(st_sf), T(st_rej), T(st_s2), T(st_s3), T(st_rsto), T(st_rstr),
@@ -526,7 +527,9 @@ int main(void)
         T(history_syn_with_fin_or_rst_is_q), T(history_syn_ack_first_is_caret),
         T(history_logarithmic_letters), T(rst_payload_is_not_stream_data),
         T(handshake_needs_the_final_ack), T(longer_retransmission_of_a_held_segment),
-        cmocka_unit_test(stream_observer_sees_what_keep_data_keeps),
+        heap_exact_test(stream_observer_sees_what_keep_data_keeps),
     };
+    (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1157,6 +1157,31 @@ static void zeek_state_orders(void **state)
     }
 }
 
+/* Segments held against a start guessed before the SYN (an ACK came
+ * first, then bytes after a gap) are dropped when the SYN shows the real
+ * start: the stream is what follows that SYN, and nothing held is lost
+ * (heap_exact_test). */
+static void syn_after_held_segments(void **state)
+{
+    static const struct step late_syn[] = {
+        { 0, A, 1, 1, 0, W, 0, -1, NULL },     /* the guessed start: 1 */
+        { 0, P | A, 6, 1, 5, W, 0, -1, NULL }, /* held after a gap */
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },     /* the SYN before it: the same connection */
+        { 0, P | A, 1, 1, 5, W, 0, -1, NULL },
+        { 0, P | A, 6, 1, 5, W, 0, -1, NULL },
+    };
+    struct nr_flowtab *ft;
+    const struct nr_conn *c;
+
+    (void)state;
+    ft = FEED("late-syn", 1000, 5000, late_syn);
+    c = nr_flowtab_conn(ft, 0);
+    assert_int_equal(nr_flowtab_count(ft), 1);
+    assert_int_equal(c->stream[0].len, 10);
+    assert_int_equal(c->rs[0].delivered, 10);
+    nr_flowtab_free(ft);
+}
+
 /* The handshake needs the responder's SYN; a SYN with the first ISN after a
  * RST is a new connection (zeek: the endpoint's close was reported); without
  * keep_data no chunk is kept, not even a FIN. */
@@ -1249,6 +1274,7 @@ int main(int argc, char **argv)
         heap_exact_test(tcp_packet_returns_zero),
         heap_exact_test(zeek_state_orders),
         heap_exact_test(handshake_reuse_and_no_chunks),
+        heap_exact_test(syn_after_held_segments),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
