@@ -128,16 +128,14 @@ static void slurp(const char *path, char *buf, size_t cap)
 /* Set: run_client gives no -o, so the body goes to stdout. */
 static int client_to_stdout;
 
-/* Run http-get with "-o OUTDIR/body" (unless client_to_stdout), args
- * (NULL-terminated) and url. */
-static void run_client(struct run *r, const char *url, ...)
+/* Start http-get with "-o OUTDIR/body" (unless client_to_stdout), args and
+ * url as *p; run_finish waits for it. */
+static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list ap)
 {
     const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
     char path[512], errbuf[NR_ERRBUF_SIZE];
     char *argv[24];
-    struct nr_proc p;
     int argc = 0;
-    va_list ap;
 
     snprintf(r->dir, sizeof(r->dir), "/tmp/hgtest.XXXXXX");
     assert_non_null(mkdtemp(r->dir));
@@ -152,24 +150,50 @@ static void run_client(struct run *r, const char *url, ...)
         argv[argc++] = "-o";
         argv[argc++] = r->file;
     }
-    va_start(ap, url);
     for (char *a; (a = va_arg(ap, char *)) && argc < 18;)
         argv[argc++] = a;
-    va_end(ap);
     argv[argc++] = (char *)url;
     argv[argc] = NULL;
     struct nr_spawn sp = { .argv = argv, .env_extra = client_env, .stdout_path = r->so,
                            .stderr_path = r->se, .activation_fd = -1 };
-    if (nr_proc_spawn(&sp, &p, errbuf) < 0)
+    if (nr_proc_spawn(&sp, p, errbuf) < 0)
         fail_msg("%s", errbuf);
-    if (nr_proc_wait(&p, 20000) != 1) {
-        nr_proc_stop(&p, 100);
+}
+
+/* Wait for the client run_start started: its exit code and stderr. */
+static void run_finish(struct run *r, struct nr_proc *p)
+{
+    if (nr_proc_wait(p, 20000) != 1) {
+        nr_proc_stop(p, 100);
         fail_msg("http-get did not exit");
     }
-    nr_proc_release(&p);
-    assert_true(WIFEXITED(p.status));
-    r->code = WEXITSTATUS(p.status);
+    nr_proc_release(p);
+    assert_true(WIFEXITED(p->status));
+    r->code = WEXITSTATUS(p->status);
     slurp(r->se, r->err, sizeof(r->err));
+}
+
+/* Run http-get with "-o OUTDIR/body" (unless client_to_stdout), args
+ * (NULL-terminated) and url. */
+static void run_client(struct run *r, const char *url, ...)
+{
+    struct nr_proc p;
+    va_list ap;
+
+    va_start(ap, url);
+    run_start(r, &p, url, ap);
+    va_end(ap);
+    run_finish(r, &p);
+}
+
+/* As run_client, for run_finish to wait for later. */
+static void run_client_bg(struct run *r, struct nr_proc *p, const char *url, ...)
+{
+    va_list ap;
+
+    va_start(ap, url);
+    run_start(r, p, url, ap);
+    va_end(ap);
 }
 
 /* Names in the -o directory. */
@@ -318,6 +342,68 @@ static void follows_redirect(void **state)
     run_client(&r, url, "-L", "--max-redirs", "1", NULL);
     srv_end(&s);
     expect_failure(&r, 4, "too many redirects");
+}
+
+/* With -L, exactly the statuses the help names (301 302 303 307 308) are
+ * followed; any other 3xx is an HTTP error naming it. */
+static void redirect_statuses(void **state)
+{
+    char url[128], resp[128], why[32];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    for (int status = 300; status <= 309; status++) {
+        int follow = status == 301 || status == 302 || status == 303 || status == 307 ||
+                     status == 308;
+        snprintf(resp, sizeof(resp), "HTTP/1.1 %d R\r\nLocation: /next\r\nContent-Length: 0"
+                 "\r\n\r\n", status);
+        srv_run(&s, 0, resp, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+        url_of(&s, "/", url, sizeof(url));
+        run_client(&r, url, "-L", "-q", NULL);
+        srv_end(&s);
+        if (follow) {
+            expect_body(&r, "done");
+            assert_int_equal(s.served, 2);
+            assert_memory_equal(s.req[1], "GET /next HTTP/1.1\r\n", 20);
+        } else {
+            snprintf(why, sizeof(why), "HTTP status %d", status);
+            expect_failure(&r, 4, why);
+            assert_int_not_equal(memcmp(s.req[1], "GET ", 4), 0); /* no second request */
+        }
+    }
+}
+
+/* Without -t the timeout is the documented 5000 ms: a server that accepts
+ * and never answers gets "no data for 5000 ms" and exit 6.  The client is
+ * started by the first case and waited for by the last, so its 5 s pass
+ * while the other cases run. */
+static struct {
+    int lfd;
+    struct nr_proc p;
+    struct run r;
+} silent;
+
+static void default_timeout_start(void **state)
+{
+    char url[128], err[NR_ERRBUF_SIZE];
+    struct nr_addr a;
+
+    (void)state;
+    assert_int_equal(nr_addr_parse("127.0.0.1:0", &a, err), 0);
+    silent.lfd = nr_bind_socket(&a, SOCK_STREAM, 1, err); /* never accepted: the backlog holds it */
+    assert_true(silent.lfd >= 0);
+    assert_int_equal(nr_local_addr(silent.lfd, &a, err), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", nr_addr_port((struct sockaddr *)&a.ss));
+    run_client_bg(&silent.r, &silent.p, url, NULL);
+}
+
+static void default_timeout_end(void **state)
+{
+    (void)state;
+    run_finish(&silent.r, &silent.p);
+    close(silent.lfd);
+    expect_failure(&silent.r, 6, "timeout: no data for 5000 ms");
 }
 
 /* Without --max-redirs, -L follows 5 redirects and refuses the 6th. */
@@ -601,6 +687,7 @@ static void redirect_at_url_max(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(default_timeout_start),
         cmocka_unit_test(content_length),
         cmocka_unit_test(chunked_and_close),
         cmocka_unit_test(http_errors),
@@ -614,6 +701,8 @@ int main(void)
         cmocka_unit_test(one_byte_per_read),
         cmocka_unit_test(local_faults),
         cmocka_unit_test(redirect_at_url_max),
+        cmocka_unit_test(redirect_statuses),
+        cmocka_unit_test(default_timeout_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
