@@ -29,6 +29,8 @@ static const struct utf8_case utf8_cases[] = {
     { "\x7f", 1, 1 },
     { "\x80", 1, 0 },                 /* a continuation byte first */
     { "\xbf", 1, 0 },
+    { "\x80\x90\x80\x80", 4, 0 },     /* not a first byte, though a 4-byte form follows */
+    { "\xc1\x90\x80\x80", 4, 0 },
     { "\xc0\x80", 2, 0 },             /* overlong two-byte forms */
     { "\xc1\xbf", 2, 0 },
     { "\xc2\x80", 2, 2 },             /* U+0080 */
@@ -55,6 +57,7 @@ static const struct utf8_case utf8_cases[] = {
     { "\xf4\x8f\xbf\xbf", 4, 4 },     /* U+10FFFF */
     { "\xf4\x90\x80\x80", 4, 0 },     /* past U+10FFFF */
     { "\xf5\x80\x80\x80", 4, 0 },     /* no such first byte */
+    { "\xf8\x90\x80\x80", 4, 0 },
     { "\xff", 1, 0 },
 };
 
