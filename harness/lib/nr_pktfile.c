@@ -472,9 +472,9 @@ int nr_pktfile_read_file(const char *path, const struct nr_pktfile_opts *o,
 {
     struct src s = { .fd = -1 };
     struct stat stt;
-    int rc;
+    int rc, is_stdin = strcmp(path, "-") == 0;
 
-    if (strcmp(path, "-") == 0) {
+    if (is_stdin) {
         s.fd = 0;
     } else if ((s.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         memset(out, 0, sizeof(*out));
@@ -486,7 +486,7 @@ int nr_pktfile_read_file(const char *path, const struct nr_pktfile_opts *o,
         posix_fadvise(s.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
     rc = run(&s, o, out, path, errbuf);
-    if (s.fd > 0)
+    if (!is_stdin) /* what it opened, even as descriptor 0 */
         close(s.fd);
     return rc;
 }

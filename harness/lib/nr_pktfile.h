@@ -60,7 +60,8 @@ struct nr_pktfile {
  * holds nothing to free.  With o->partial_ok, a capture damaged after its
  * headers returns 1: errbuf says what is wrong where, and *out holds every
  * complete record before the damage (free it).  Free a success with
- * nr_pktfile_free. */
+ * nr_pktfile_free.  The file it opened is closed when it returns (whatever
+ * its descriptor); stdin is left open. */
 int nr_pktfile_read_file(const char *path, const struct nr_pktfile_opts *o,
                          struct nr_pktfile *out, char *errbuf);
 

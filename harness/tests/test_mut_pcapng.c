@@ -254,6 +254,77 @@ static void short_packet_block(void **state)
         fail_msg("error '%s'", err);
 }
 
+/* A block cut by one byte at the end of the file is damage named at its
+ * offset; what came before it is kept with partial_ok. */
+static void block_cut_by_one_byte(void **state)
+{
+    static struct cap c;
+    struct seen seen = { 0 };
+    struct nr_pktfile_opts o = { .partial_ok = 1, .fn = observe, .ctx = &seen };
+    struct nr_pktfile pf;
+    char err[NR_ERRBUF_SIZE] = "";
+
+    (void)state;
+    c.n = 0;
+    shb(&c);
+    idb(&c, 0, -1, 0);
+    epb(&c, 0, 1, 20); /* at 52 */
+    epb(&c, 0, 2, 20); /* at 104, 52 bytes */
+    assert_int_equal(nr_pktfile_read_mem(c.b, c.n - 1, &o, &pf, err), 1);
+    if (!strstr(err, "block at offset 104: truncated (51 of 52 bytes)"))
+        fail_msg("error '%s'", err);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(pf.st.frames, 1);
+    nr_pktfile_free(&pf);
+    assert_int_equal(nr_pktfile_read_mem(c.b, c.n, &o, &pf, err), 0);
+    assert_int_equal(pf.st.frames, 2);
+    nr_pktfile_free(&pf);
+}
+
+/* A capture file to read: the two-record classic pcap of 88 bytes. */
+static void write_capture(char *path)
+{
+    static const uint8_t hdr[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+                                     0,    0,    0,    0,    0xff, 0xff, 0, 0, 1, 0, 0, 0 };
+    uint8_t rec[16 + 20] = { 1, 0, 0, 0, 5, 0, 0, 0, 20, 0, 0, 0, 20, 0, 0, 0 };
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, hdr, sizeof(hdr)), sizeof(hdr));
+    assert_int_equal(write(fd, rec, sizeof(rec)), sizeof(rec));
+    assert_int_equal(write(fd, rec, sizeof(rec)), sizeof(rec));
+    assert_int_equal(close(fd), 0);
+}
+
+/* The file read is closed when the call returns, even when it was opened
+ * as descriptor 0 (stdin closed); "-" reads stdin and leaves it open. */
+static void read_file_closes_what_it_opened(void **state)
+{
+    char path[] = "/tmp/mutpcap.XXXXXX", err[NR_ERRBUF_SIZE] = "";
+    struct nr_pktfile pf;
+    int saved = dup(0), fd;
+
+    (void)state;
+    assert_true(saved >= 0);
+    write_capture(path);
+    close(0);
+    assert_int_equal(nr_pktfile_read_file(path, NULL, &pf, err), 0);
+    assert_int_equal(pf.st.frames, 2);
+    nr_pktfile_free(&pf);
+    errno = 0;
+    if (fcntl(0, F_GETFD) != -1 || errno != EBADF)
+        fail_msg("the capture opened as descriptor 0 is still open");
+    fd = open(path, O_RDONLY);
+    assert_int_equal(fd, 0); /* stdin is now the capture */
+    assert_int_equal(nr_pktfile_read_file("-", NULL, &pf, err), 0);
+    assert_int_equal(pf.st.frames, 2);
+    nr_pktfile_free(&pf);
+    assert_int_not_equal(fcntl(0, F_GETFD), -1);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    unlink(path);
+}
+
 /* --- the block functions themselves, in either byte order ---------------- */
 
 /* A block of type t in byte order be (1: big-endian) from 32-bit words
@@ -606,6 +677,8 @@ int main(int argc, char **argv)
         heap_exact_test(resolutions_offsets_snaplen),
         heap_exact_test(truncated_file_record),
         heap_exact_test(short_packet_block),
+        heap_exact_test(block_cut_by_one_byte),
+        heap_exact_test(read_file_closes_what_it_opened),
         heap_exact_test(block_lengths),
         heap_exact_test(blocks_both_orders),
         heap_exact_test(block_errors),
