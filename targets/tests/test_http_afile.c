@@ -281,6 +281,7 @@ static void open_fails_cleanly_out_of_memory(void **state)
             assert_null(a.tmp);
             assert_string_equal(entries(names), "");
             assert_int_not_equal(fcntl(mine, F_GETFD), -1);
+            low_fds_open();
         } else {
             assert_ret_equal(r, 0);
             assert_non_null(strstr(entries(names), ".body."));
@@ -290,41 +291,112 @@ static void open_fails_cleanly_out_of_memory(void **state)
     close(mine);
 }
 
-/* fchmod of the temp file failing (EIO, made by a seccomp filter in a
- * child): -1 with errbuf naming the chmod and the reason, and nothing left
- * on disk. */
-static void open_fails_cleanly_on_chmod(void **state)
+/* In a child whose system call sysno fails with EIO (a seccomp filter):
+ * open path (fail_in_commit: open it before the filter, then commit) and
+ * exit 0 when the call returns -1 with errbuf naming `what` and the
+ * reason and the descriptor closed.  The parent asserts that exit and an
+ * empty directory. */
+static void fails_cleanly_on(long sysno, int fail_in_commit, const char *what)
 {
     struct sock_filter f[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fchmod, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)sysno, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
     char path[128], names[256], errbuf[NR_ERRBUF_SIZE] = "";
     struct hg_afile a;
-    int status;
+    int status, r;
     pid_t pid;
 
-    (void)state;
     snprintf(path, sizeof(path), "%s/body", dir);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        if (fail_in_commit && hg_afile_open(&a, path, errbuf) < 0)
+            _exit(2);
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
             prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
             _exit(3);
-        if (hg_afile_open(&a, path, errbuf) != -1 || a.fd != -1)
+        r = fail_in_commit ? hg_afile_commit(&a, errbuf) : hg_afile_open(&a, path, errbuf);
+        if (r != -1 || a.fd != -1 || a.tmp || a.path)
             _exit(4);
-        if (!strstr(errbuf, "chmod ") || !strstr(errbuf, "Input/output error"))
+        if (!strstr(errbuf, what) || !strstr(errbuf, "Input/output error"))
             _exit(5);
         _exit(0);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("%s failing: the child exited %d", what, WEXITSTATUS(status));
     assert_string_equal(entries(names), "");
+}
+
+/* fchmod of the temp file failing: -1 naming the chmod, nothing on disk. */
+static void open_fails_cleanly_on_chmod(void **state)
+{
+    (void)state;
+    fails_cleanly_on(__NR_fchmod, 0, "chmod ");
+}
+
+/* fsync of the temp file failing at the commit: -1 naming the fsync, the
+ * temp file removed, no file at the target. */
+static void commit_fails_cleanly_on_fsync(void **state)
+{
+    (void)state;
+    fails_cleanly_on(__NR_fsync, 1, "fsync ");
+}
+
+/* Closing the temp file failing at the commit (the injector closes it and
+ * returns EIO, as Linux does): -1 naming the close, the temp file removed,
+ * no descriptor left and none closed twice. */
+static void commit_fails_cleanly_on_close(void **state)
+{
+    char path[128], names[256], errbuf[NR_ERRBUF_SIZE] = "";
+    struct hg_afile a;
+    int fds = open_fds(), r;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/body", dir);
+    assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
+    assert_int_equal(fault_inproc_set("close:1"), 1);
+    r = hg_afile_commit(&a, errbuf);
+    assert_int_equal(fault_inproc_off(), 1);
+    assert_ret_equal(r, -1);
+    if (!strstr(errbuf, "close ") || !strstr(errbuf, "Input/output error"))
+        fail_msg("errbuf '%s' does not name the close and its reason", errbuf);
+    assert_ret_equal(a.fd, -1);
+    assert_null(a.tmp);
+    assert_string_equal(entries(names), "");
+    assert_int_equal(open_fds(), fds);
+    low_fds_open();
+}
+
+/* Out of memory at each allocation of a commit in turn: the directory's
+ * name is only needed to sync the directory, so the commit still succeeds,
+ * leaves the file, and closes no descriptor but its own. */
+static void commit_out_of_memory(void **state)
+{
+    char path[128], names[256], errbuf[NR_ERRBUF_SIZE], rule[32];
+    unsigned long failed = 1;
+    struct hg_afile a;
+    int fds = open_fds(), r;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/body", dir);
+    for (int n = 1; failed; n++) {
+        assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
+        assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"x", 1, errbuf), 0);
+        snprintf(rule, sizeof(rule), "malloc:%d", n);
+        assert_int_equal(fault_inproc_set(rule), 1);
+        r = hg_afile_commit(&a, errbuf);
+        failed = fault_inproc_off();
+        assert_ret_equal(r, 0);
+        assert_string_equal(entries(names), "body");
+        assert_int_equal(open_fds(), fds);
+        low_fds_open();
+    }
 }
 
 int main(int argc, char **argv)
@@ -338,6 +410,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(open_keeps_the_umask, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_fails_cleanly_out_of_memory, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_fails_cleanly_on_chmod, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(commit_fails_cleanly_on_fsync, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(commit_fails_cleanly_on_close, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(commit_out_of_memory, mkdir_tmp, rm_tmp),
     };
 
     (void)argc;
