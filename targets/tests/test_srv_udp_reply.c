@@ -184,6 +184,31 @@ static void handler_clears_unused_fields(void **state)
     close(sp[1]);
 }
 
+/* An empty datagram is handled whatever errno held before the call (a
+ * stale EINTR included); an event with nothing received holds no outcome. */
+static void handler_empty_datagram_stale_errno(void **state)
+{
+    struct udp_event ev;
+    struct udp_ctx c;
+    char buf[16];
+    int sp[2];
+
+    (void)state;
+    pair(sp, &c, 100);
+    memset(&ev, 0xA5, sizeof(ev));
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 0);
+    assert_int_equal(ev.outcome, 0);
+    assert_int_equal(send(sp[0], "", 0, 0), 0);
+    errno = EINTR;
+    assert_int_equal(udp_handle_datagram(sp[1], &c, &ev), 1);
+    assert_int_equal(ev.outcome, UDP_REPLIED);
+    assert_int_equal(ev.in_len, 0);
+    assert_int_equal(recv(sp[0], buf, sizeof(buf), MSG_DONTWAIT), 8);
+    assert_memory_equal(buf, "Hello, !", 8);
+    close(sp[0]);
+    close(sp[1]);
+}
+
 /* Reads the `count` datagrams queued on fd after a pause: the peer of a
  * full queue that reads it a little later. */
 struct drainer {
@@ -276,6 +301,7 @@ int main(void)
         cmocka_unit_test(handler_keeps_boundaries),
         cmocka_unit_test(handler_drops_truncated_and_too_big),
         cmocka_unit_test(handler_clears_unused_fields),
+        cmocka_unit_test(handler_empty_datagram_stale_errno),
         cmocka_unit_test(handler_waits_out_eagain),
         cmocka_unit_test(handler_reports_send_error_at_once),
     };

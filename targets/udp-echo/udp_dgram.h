@@ -19,7 +19,7 @@ struct udp_ctx {
 };
 
 enum udp_outcome {
-    UDP_REPLIED,          /* the reply was sent */
+    UDP_REPLIED = 1,      /* the reply was sent (0 is no outcome: no datagram handled) */
     UDP_TRUNCATED,        /* datagram longer than insize: dropped */
     UDP_TOO_BIG,          /* reply longer than max_payload: not sent */
     UDP_SEND_FAILED       /* sendmsg failed (err), or found no room for UDP_SEND_STALL_MS */
