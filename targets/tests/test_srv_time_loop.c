@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -320,6 +322,149 @@ static void loop_on_descriptor_zero(void **state)
     close(saved);
 }
 
+/* Writes one byte to fd after a pause. */
+struct late_writer {
+    int fd, pause_ms;
+};
+
+static void *write_late(void *arg)
+{
+    struct late_writer *w = arg;
+
+    usleep((useconds_t)w->pause_ms * 1000);
+    if (write(w->fd, "x", 1) != 1)
+        return arg;
+    return NULL;
+}
+
+/* A negative timeout waits for the next event however long it takes (here
+ * 100 ms): the round returns it dispatched, not 0. */
+static void negative_timeout_waits(void **state)
+{
+    struct tt_loop *l = loop();
+    struct seen s = { .del_fd = -1, .reuse_fd = -1 };
+    struct late_writer w = { .pause_ms = 100 };
+    pthread_t t;
+    void *res;
+    int sv[2];
+
+    (void)state;
+    pair(sv);
+    w.fd = sv[1];
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
+    assert_int_equal(pthread_create(&t, NULL, write_late, &w), 0);
+    assert_ret_equal(tt_loop_run_once(l, -1), 1);
+    assert_int_equal(pthread_join(t, &res), 0);
+    assert_null(res);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.fd, sv[0]);
+    tt_loop_destroy(l);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* No descriptor free for the epoll instance (RLIMIT_NOFILE at the lowest
+ * free number): creation fails with NULL and the cause in errbuf. */
+static void create_fails_without_descriptors(void **state)
+{
+    char errbuf[NR_ERRBUF_SIZE] = "", want[NR_ERRBUF_SIZE];
+    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct rlimit old, low;
+    struct tt_loop *l;
+
+    (void)state;
+    assert_true(lowest >= 0);
+    close(lowest);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    l = tt_loop_create(errbuf);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_null(l);
+    snprintf(want, sizeof(want), "epoll_create1: %s", strerror(EMFILE));
+    assert_string_equal(errbuf, want);
+}
+
+/* Drains the byte that made fd readable and counts the call. */
+static void on_io_drain(struct tt_loop *l, int fd, uint32_t events, void *arg)
+{
+    char c;
+
+    (void)l;
+    (void)events;
+    if (read(fd, &c, 1) == 1)
+        ++*(int *)arg;
+}
+
+/* Descriptors numbered at each edge of the table's sizes (64, 128, 256
+ * entries: one below, at, one above), each the first of a new loop and
+ * then all in one loop, are watched and served. */
+static void table_edges(void **state)
+{
+    static const int nums[] = { 63, 64, 65, 127, 128, 129, 255, 256, 257 };
+    const int n = (int)(sizeof(nums) / sizeof(nums[0]));
+    struct tt_loop *all = loop();
+    int sv[2], calls = 0;
+
+    (void)state;
+    pair(sv);
+    for (int i = 0; i < n; i++) {
+        struct tt_loop *l = loop();
+        assert_int_equal(fcntl(nums[i], F_GETFD), -1); /* free */
+        assert_int_equal(dup2(sv[0], nums[i]), nums[i]);
+        assert_ret_equal(tt_loop_add(l, nums[i], EPOLLIN, on_io_drain, &calls), 0);
+        assert_int_equal(write(sv[1], "x", 1), 1);
+        assert_ret_equal(tt_loop_run_once(l, 1000), 1);
+        assert_int_equal(calls, i + 1);
+        assert_ret_equal(tt_loop_mod(l, nums[i], EPOLLIN | EPOLLOUT), 0);
+        assert_ret_equal(tt_loop_del(l, nums[i]), 0);
+        tt_loop_destroy(l);
+        assert_ret_equal(tt_loop_add(all, nums[i], EPOLLOUT, on_io, &(struct seen){ 0 }), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        assert_ret_equal(tt_loop_mod(all, nums[i], EPOLLIN), 0);
+        assert_ret_equal(tt_loop_del(all, nums[i]), 0);
+        assert_ret_equal(tt_loop_del(all, nums[i]), -ENOENT);
+        close(nums[i]);
+    }
+    tt_loop_destroy(all);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* More descriptors ready than one round fetches (64): every one is
+ * dispatched exactly once over the rounds, none twice, none invented. */
+static void more_ready_than_one_round(void **state)
+{
+    enum { N = 70 };
+    struct tt_loop *l = loop();
+    int sv[N][2], calls = 0, n, rounds = 0, total = 0;
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        pair(sv[i]);
+        assert_ret_equal(tt_loop_add(l, sv[i][0], EPOLLIN, on_io_drain, &calls), 0);
+        assert_int_equal(write(sv[i][1], "x", 1), 1);
+    }
+    while ((n = tt_loop_run_once(l, 0)) > 0) {
+        assert_true(n <= 64);
+        total += n;
+        rounds++;
+    }
+    assert_ret_equal(n, 0);
+    assert_int_equal(total, N);
+    assert_int_equal(calls, N);
+    assert_int_equal(rounds, 2);
+    for (int i = 0; i < N; i++) {
+        char c;
+        assert_int_equal(recv(sv[i][0], &c, 1, MSG_DONTWAIT), -1); /* drained once, by its callback */
+        close(sv[i][0]);
+        close(sv[i][1]);
+    }
+    tt_loop_destroy(l);
+}
+
 /* A tcp-time server takes one listening socket (made non-blocking); a
  * second is -EBUSY and left as it was, also when the first is descriptor
  * 0.  A descriptor that cannot be made non-blocking or watched is refused
@@ -375,6 +520,10 @@ int main(void)
         cmocka_unit_test(high_descriptor),
         cmocka_unit_test(descriptor_zero),
         cmocka_unit_test(loop_on_descriptor_zero),
+        cmocka_unit_test(negative_timeout_waits),
+        cmocka_unit_test(create_fails_without_descriptors),
+        cmocka_unit_test(table_edges),
+        cmocka_unit_test(more_ready_than_one_round),
         cmocka_unit_test(destroy_releases_descriptors),
         cmocka_unit_test(server_listens_once),
     };
