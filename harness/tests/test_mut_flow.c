@@ -383,6 +383,8 @@ static const struct step one_below_next[] = {
     HS,
     { 0, P | A, 1, 1, 10, W, 0, -1, "" },
     { 0, P | A, 10, 1, 5, W, 0, -1, "" },
+    { 0, P | A, 14, 1, 2, W, 500, -1, "" }, /* two bytes: not a keep-alive */
+    { 0, P | A, 15, 1, 1, W, 500, -1, "keep_alive" },
 };
 static const struct step spurious_fast[] = {
     { 0, S, 0, 0, 0, W, 0, -1, "" },
@@ -1157,6 +1159,29 @@ static void zeek_state_orders(void **state)
     }
 }
 
+/* A SYN-ACK seen first from a port zeek does not take for a server's: the
+ * history is "H" until the other side's first ACK flips the roles, then
+ * "^h" and that ACK (zeek: OTH, ^hA). */
+static void synack_first_flips_on_the_ack(void **state)
+{
+    static const struct step st[] = {
+        { 1, S | A, 0, 1, 0, W, 0, -1, NULL },
+        { 0, A, 1, 1, 0, W, 0, -1, NULL },
+    };
+    struct nr_flowtab *ft;
+    const struct nr_conn *c;
+
+    (void)state;
+    ft = feed_port("synack-first-no-server-port", 1000, 5000, st, 2, 5555);
+    c = nr_flowtab_conn(ft, 0);
+    assert_int_equal(nr_flowtab_count(ft), 1);
+    assert_string_equal(c->history, "^hA");
+    assert_string_equal(nr_conn_state(c), "OTH");
+    assert_true(c->flipped);
+    assert_int_equal(c->port[1], 5555);
+    nr_flowtab_free(ft);
+}
+
 /* Segments held against a start guessed before the SYN (an ACK came
  * first, then bytes after a gap) are dropped when the SYN shows the real
  * start: the stream is what follows that SYN, and nothing held is lost
@@ -1275,6 +1300,7 @@ int main(int argc, char **argv)
         heap_exact_test(zeek_state_orders),
         heap_exact_test(handshake_reuse_and_no_chunks),
         heap_exact_test(syn_after_held_segments),
+        heap_exact_test(synack_first_flips_on_the_ack),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
