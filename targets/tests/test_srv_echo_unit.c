@@ -26,17 +26,18 @@
 #include "tcp-echo/echo.h"
 
 /* read and send for the code under test: the C library's, except that the
- * next eintr_reads reads (eintr_sends sends) of descriptor eintr_fd fail
- * with EINTR and move nothing, as a call a signal handler interrupted. */
-static int eintr_fd = -1, eintr_reads, eintr_sends;
+ * next fail_reads reads (fail_sends sends) of descriptor fail_fd fail with
+ * fail_errno and move nothing (EINTR: as a call a signal handler
+ * interrupted). */
+static int fail_fd = -1, fail_errno = EINTR, fail_reads, fail_sends;
 
 ssize_t read(int fd, void *buf, size_t len)
 {
     static ssize_t (*real_read)(int, void *, size_t);
 
-    if (fd == eintr_fd && eintr_reads > 0) {
-        eintr_reads--;
-        errno = EINTR;
+    if (fd == fail_fd && fail_reads > 0) {
+        fail_reads--;
+        errno = fail_errno;
         return -1;
     }
     if (!real_read)
@@ -48,9 +49,9 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     static ssize_t (*real_send)(int, const void *, size_t, int);
 
-    if (fd == eintr_fd && eintr_sends > 0) {
-        eintr_sends--;
-        errno = EINTR;
+    if (fd == fail_fd && fail_sends > 0) {
+        fail_sends--;
+        errno = fail_errno;
         return -1;
     }
     if (!real_send)
@@ -120,20 +121,50 @@ static void interrupted_calls_are_retried(void **state)
     pair(sv);
     assert_int_equal(nr_write_all(sv[0], out, sizeof(back), 1000), 0);
     assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
-    eintr_fd = sv[1];
-    eintr_reads = 2;
-    eintr_sends = 2;
+    fail_fd = sv[1];
+    fail_errno = EINTR;
+    fail_reads = 2;
+    fail_sends = 2;
     r = echo_serve_conn(sv[1], -1, 1000, &moved);
-    eintr_fd = -1;
+    fail_fd = -1;
     assert_int_equal(r, 0);
-    assert_int_equal(eintr_reads, 0); /* both interruptions happened */
-    assert_int_equal(eintr_sends, 0);
+    assert_int_equal(fail_reads, 0); /* both interruptions happened */
+    assert_int_equal(fail_sends, 0);
     assert_int_equal(moved, sizeof(back));
     close(sv[1]);
     read_exact(sv[0], back, sizeof(back));
     assert_memory_equal(out, back, sizeof(back));
     expect_eof(sv[0]);
     close(sv[0]);
+}
+
+/* Any other read or send error ends the pump at once with -errno (a reset
+ * connection is not retried as if nothing were there yet), with the count
+ * of what was echoed before it. */
+static void io_errors_end_the_pump(void **state)
+{
+    static const int errs[] = { ECONNRESET, EHOSTUNREACH, EIO };
+    uint64_t moved = 99;
+    int sv[2], r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+        for (int on_send = 0; on_send <= 1; on_send++) {
+            pair(sv);
+            assert_int_equal(nr_write_all(sv[0], "ab", 2, 1000), 0);
+            fail_fd = sv[1];
+            fail_errno = errs[i];
+            fail_reads = !on_send;
+            fail_sends = on_send;
+            r = echo_serve_conn(sv[1], -1, 1000, &moved);
+            fail_fd = -1;
+            assert_int_equal(r, -errs[i]);
+            assert_int_equal(moved, 0);
+            assert_int_equal(fail_reads + fail_sends, 0);
+            close(sv[0]);
+            close(sv[1]);
+        }
+    }
 }
 
 /* A readable stop fd ends the pump at once, even with a silent peer. */
@@ -337,6 +368,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(parse_int_bounds),
         cmocka_unit_test(table_capacity_and_stop),
         cmocka_unit_test(interrupted_calls_are_retried),
+        cmocka_unit_test(io_errors_end_the_pump),
         cmocka_unit_test(table_init_failures),
         cmocka_unit_test(table_thread_refused),
     };
