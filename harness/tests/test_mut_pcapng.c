@@ -4,6 +4,7 @@
  * finer than nanoseconds) and if_tsoffset give the right nanoseconds; a
  * simple packet block is cut to its interface's snap length; the capture
  * is reported as pcapng with the first interface's link type. */
+#define _GNU_SOURCE /* memrchr (fault_inproc.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "heap_exact.h"
+#include "tests/fault_inproc.h"
 
 #include "nr_err.h"
 #include "nr_pcapng.h"
@@ -323,6 +325,82 @@ static void read_file_closes_what_it_opened(void **state)
     assert_int_equal(dup2(saved, 0), 0);
     close(saved);
     unlink(path);
+}
+
+/* A TCP segment from 10.0.0.1:40000 to 10.0.0.2:80 with 5 bytes, as a
+ * frame of f (Ethernet): its length. */
+static size_t tcp_frame(uint8_t *f)
+{
+    return pg_tcp4(f, 0x0a000001, 40000, 0x0a000002, 80, 1000, 0, NR_TCP_SYN, 1000, "hello", 5);
+}
+
+/* Words (a record's header or a block's fields), then a frame. */
+static void put_record(struct cap *c, const uint32_t *w, size_t nw, const uint8_t *f, size_t n)
+{
+    for (size_t i = 0; i < nw; i++)
+        put32(c, w[i]);
+    memcpy(c->b + c->n, f, n);
+    c->n += n;
+}
+
+/* Every allocation of a read failing in turn (malloc, calloc, realloc):
+ * -1 with the memory blamed, and nothing left to free (heap_exact_test);
+ * the same capture read whole once the fault is off.  Classic pcap and
+ * pcapng. */
+static void read_out_of_memory(void **state)
+{
+    static const char *const fns[] = { "malloc", "calloc", "realloc" };
+    static struct cap classic, ng;
+    uint8_t f[128];
+    size_t n = tcp_frame(f), at;
+    struct cap *caps[2] = { &classic, &ng };
+    int failed = 0;
+
+    (void)state;
+    classic.n = 0;
+    put32(&classic, 0xa1b2c3d4);
+    put16(&classic, 2);
+    put16(&classic, 4);
+    for (int i = 0; i < 3; i++)
+        put32(&classic, i == 2 ? 65535 : 0);
+    put32(&classic, 1);
+    put_record(&classic, (const uint32_t[]){ 1, 0, (uint32_t)n, (uint32_t)n }, 4, f, n);
+    ng.n = 0;
+    shb(&ng);
+    idb(&ng, 0, -1, 0);
+    at = begin_block(&ng, 6);
+    put_record(&ng, (const uint32_t[]){ 0, 0, 1, (uint32_t)n, (uint32_t)n }, 5, f, n);
+    end_block(&ng, at);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < 3; i++) {
+            for (int nth = 1; nth < 100; nth++) {
+                struct nr_pktfile pf;
+                char spec[32], err[NR_ERRBUF_SIZE] = "";
+                unsigned long hit;
+                int rc;
+                snprintf(spec, sizeof(spec), "%s:%d", fns[i], nth);
+                fault_inproc_set(spec);
+                rc = nr_pktfile_read_mem(caps[k]->b, caps[k]->n, NULL, &pf, err);
+                hit = fault_inproc_off();
+                if (!hit) {
+                    if (rc != 0)
+                        fail_msg("%s, capture %d: %d, %s", spec, k, rc, err);
+                    assert_int_equal(pf.st.tcp, 1);
+                    assert_int_equal(nr_flowtab_count(pf.ft), 1);
+                    nr_pktfile_free(&pf);
+                    break;
+                }
+                if (rc == 0) { /* a failure something else absorbed */
+                    nr_pktfile_free(&pf);
+                    continue;
+                }
+                if (rc != -1 || (!strstr(err, "out of memory") && !strstr(err, "Cannot allocate")))
+                    fail_msg("%s, capture %d: returned %d, '%s'", spec, k, rc, err);
+                failed++;
+            }
+        }
+    }
+    assert_true(failed >= 6);
 }
 
 /* --- the block functions themselves, in either byte order ---------------- */
@@ -679,6 +757,7 @@ int main(int argc, char **argv)
         heap_exact_test(short_packet_block),
         heap_exact_test(block_cut_by_one_byte),
         heap_exact_test(read_file_closes_what_it_opened),
+        heap_exact_test(read_out_of_memory),
         heap_exact_test(block_lengths),
         heap_exact_test(blocks_both_orders),
         heap_exact_test(block_errors),
@@ -688,5 +767,6 @@ int main(int argc, char **argv)
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
+    fault_inproc_init(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
