@@ -128,27 +128,6 @@ static inline void etest_reset(int fd)
     close(fd);
 }
 
-/* User+system CPU time of process pid so far, in milliseconds. */
-static inline long etest_cpu_ms(pid_t pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long ut = 0, st = 0;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "r");
-    assert_non_null(f);
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the command name may hold spaces */
-    assert_non_null(p);
-    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-    assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st), 2);
-    return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
-}
-
 /* Start target with its fd limit set to nofile (via sh's ulimit before exec). */
 static inline void etest_start_limited(struct itest_srv *s, const char *target, int nofile)
 {
@@ -205,7 +184,7 @@ static inline int etest_log_has(const struct itest_srv *s, const char *needle)
  * episode costs it little CPU time (a spinning accept loop would burn it). */
 static inline void etest_expect_shed(struct itest_srv *s, int n, int fds)
 {
-    long cpu0 = etest_cpu_ms(s->proc.pid);
+    long cpu0 = itest_cpu_ms(s);
     int fd[32];
     char c;
 
@@ -221,7 +200,7 @@ static inline void etest_expect_shed(struct itest_srv *s, int n, int fds)
     }
     assert_int_equal(itest_fd_settle(s, fds, 2000), fds);
     assert_true(etest_log_has(s, "Too many open files"));
-    assert_true(etest_cpu_ms(s->proc.pid) - cpu0 < 500);
+    assert_true(itest_cpu_ms(s) - cpu0 < 500);
 }
 
 /* ---- test bodies shared by both servers ---- */

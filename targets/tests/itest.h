@@ -216,6 +216,40 @@ static void itest_expect_log(struct itest_srv *s, const char *prefix, const char
         fail_msg("log line '%s', want '%s'", line, want);
 }
 
+/* CPU time the server has used so far (user + system), in milliseconds
+ * (clock-tick resolution). */
+static long itest_cpu_ms(struct itest_srv *s)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut = 0, st = 0;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)s->proc.pid);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command name may hold spaces */
+    assert_non_null(p);
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st), 2);
+    return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/* Assert the server sleeps while nothing happens: over idle_ms it uses at
+ * most one clock tick of CPU (a server that spins uses them all). */
+static void itest_expect_idle(struct itest_srv *s, int idle_ms)
+{
+    long t0 = itest_cpu_ms(s), used;
+
+    usleep((useconds_t)idle_ms * 1000);
+    used = itest_cpu_ms(s) - t0;
+    if (used * sysconf(_SC_CLK_TCK) > 1000)
+        fail_msg("the idle server used %ld ms of CPU in %d ms: it spins", used, idle_ms);
+}
+
 /* SIGTERM the server; assert it exits with status 0 within 1 s (under ASan
  * a leak makes the exit status non-zero).  Removes its temp files. */
 static void itest_stop(struct itest_srv *s)

@@ -49,6 +49,7 @@ static void one_client(void **state)
     fd = itest_connect(&s);
     expect_reply(fd, "hello\n");
     expect_reply(fd, "again");
+    itest_expect_idle(&s, 300); /* a connected client with nothing to say */
     close(fd);
     assert_int_equal(itest_fd_settle(&s, base, 2000), base);
     itest_stop(&s);
@@ -129,6 +130,7 @@ static void stalled_client_does_not_block_others(void **state)
     slow = itest_connect(&s);
     sent = stall(slow);
     print_message("slow client stalled after %zu bytes\n", sent);
+    itest_expect_idle(&s, 300); /* reads paused, output waiting for room */
     fast = itest_connect(&s);
     expect_reply(fast, "still served?\n");
     expect_reply(fast, "yes\n");

@@ -1,4 +1,7 @@
 /* Integration test: udp-echo over real UDP sockets. */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "itest.h"
 
 #include "udp-echo/hello_reply.h"
@@ -223,6 +226,46 @@ static void sigterm_exits_promptly(void **state)
     itest_stop(&s);
 }
 
+/* Sends datagrams to the server as fast as it can until told to stop. */
+struct flood {
+    int fd;
+    atomic_int stop;
+    unsigned long sent;
+};
+
+static void *flood_run(void *arg)
+{
+    struct flood *f = arg;
+
+    while (!atomic_load(&f->stop))
+        if (send(f->fd, "flood", 5, MSG_DONTWAIT) == 5)
+            f->sent++;
+    return NULL;
+}
+
+/* An idle server sleeps; a server flooded with datagrams still notices
+ * SIGTERM (it checks for it between bursts) and exits 0 within 1 s. */
+static void idle_then_sigterm_in_a_flood(void **state)
+{
+    struct flood f = { .sent = 0 };
+    struct itest_srv s;
+    pthread_t t;
+
+    (void)state;
+    itest_start(&s, "udp-echo", NULL);
+    f.fd = udp_client(&s);
+    exchange(f.fd, "first", 5);
+    itest_expect_idle(&s, 400);
+    atomic_init(&f.stop, 0);
+    assert_int_equal(pthread_create(&t, NULL, flood_run, &f), 0);
+    usleep(200000);
+    itest_stop(&s);
+    atomic_store(&f.stop, 1);
+    pthread_join(t, NULL);
+    assert_true(f.sent > 0);
+    close(f.fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +278,7 @@ int main(void)
         cmocka_unit_test(socket_activation),
         cmocka_unit_test(rejects_stream_activation),
         cmocka_unit_test(sigterm_exits_promptly),
+        cmocka_unit_test(idle_then_sigterm_in_a_flood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
