@@ -184,6 +184,7 @@ static void option_tristate(void **state)
     assert_ret_equal(s.quiet, 1);
     assert_ret_equal(srv_option(&s, 'p', "0"), 0);
     assert_ret_equal(s.port, 0);
+    errno = ERANGE; /* left by an earlier call: not strtol's */
     assert_ret_equal(srv_option(&s, 'p', "65535"), 0);
     assert_ret_equal(s.port, 65535);
     assert_ret_equal(srv_option(&s, 'h', NULL), 1);
@@ -564,6 +565,67 @@ static void accept_failures(void **state)
     srv_close(&s);
 }
 
+/* The address text srv_next_conn gives for client c: its local address. */
+static void expect_peer(int c, const char *peerstr)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    char want[NR_ADDRSTR_SIZE];
+
+    assert_int_equal(getsockname(c, (struct sockaddr *)&a, &alen), 0);
+    snprintf(want, sizeof(want), "127.0.0.1:%u", ntohs(a.sin_port));
+    assert_string_equal(peerstr, want);
+}
+
+/* Descriptor 0 is a descriptor like any other (a server may close its
+ * stdin): a connection accepted as 0 comes out of srv_next_conn with its
+ * peer; shedding works when the shed connection, then the reserve, is 0. */
+static void accept_as_descriptor_zero(void **state)
+{
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), c, fd, r;
+    char peer[NR_ADDRSTR_SIZE], want[128], b;
+    const char *err;
+    struct srv s;
+
+    (void)state;
+    assert_true(saved >= 0);
+    srv_init(&s, "tsrv", SOCK_STREAM, 0);
+    cap_start(1);
+    r = srv_start(&s);
+    cap_end();
+    assert_ret_equal(r, 0);
+    c = connect_waiting(&s);
+    memset(peer, 'x', sizeof(peer) - 1);
+    peer[sizeof(peer) - 1] = '\0';
+    close(0);
+    fd = srv_next_conn(&s, peer);
+    assert_ret_equal(fd, 0);
+    expect_peer(c, peer);
+    same_connection(0, c);
+    close(c);
+    assert_int_equal(dup2(saved, 0), 0);
+
+    snprintf(want, sizeof(want), "tsrv: accept: %s: shedding one connection\n", strerror(EMFILE));
+    for (int round = 0; round < 2; round++) {
+        c = connect_waiting(&s);
+        cap_start(2);
+        if (round == 0)
+            close(0); /* the shed connection is 0, and the reserve after it */
+        accept_fail = EMFILE;
+        r = srv_accept(&s, (struct nr_addr[1]){ 0 });
+        err = cap_end();
+        assert_ret_equal(r, -EMFILE);
+        assert_string_equal(err, want);
+        assert_ret_equal(s.reserve_fd, 0);
+        assert_true(nr_wait_fd(c, POLLIN, 2000) > 0);
+        assert_true(read(c, &b, 1) <= 0);
+        close(c);
+    }
+    srv_close(&s);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +636,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(start_failures),
         cmocka_unit_test(log_lines),
         cmocka_unit_test(accept_failures),
+        cmocka_unit_test(accept_as_descriptor_zero),
         cmocka_unit_test(activation),
     };
 
