@@ -190,6 +190,17 @@ static void udp_buffers_oom(void **state)
     expect_start_fails("malloc:2", "udp-echo: out of memory", "udp-echo", NULL);
 }
 
+/* udp-echo's wait for datagrams failing (poll: ENOMEM) is fatal: it says
+ * why and exits 1. */
+static void udp_poll_fails(void **state)
+{
+    char want[128];
+
+    (void)state;
+    snprintf(want, sizeof(want), "udp-echo: poll: %s", strerror(ENOMEM));
+    expect_start_fails("poll:1", want, "udp-echo", NULL);
+}
+
 /* udp-echo's receive failing (recvmsg: ENOMEM) is logged with its cause;
  * the datagram, still queued, is answered by the next receive. */
 static void udp_recv_fails(void **state)
@@ -475,6 +486,7 @@ int main(void)
         cmocka_unit_test(time_create_oom),
         cmocka_unit_test(udp_buffers_oom),
         cmocka_unit_test(udp_recv_fails),
+        cmocka_unit_test(udp_poll_fails),
         cmocka_unit_test(time_client_nonblock_fails),
         cmocka_unit_test(time_client_watch_fails),
         cmocka_unit_test(time_reply_oom),
