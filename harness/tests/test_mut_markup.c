@@ -54,6 +54,7 @@ static const struct utf8_case utf8_cases[] = {
     { "\xf0\x90\x80\x80", 4, 4 },     /* U+10000 */
     { "\xf0\x90\x80\x80", 3, 0 },
     { "\xf0\x90\x80\x7f", 4, 0 },     /* fourth byte not a continuation */
+    { "\xf1\x80\x80\x80", 4, 4 },     /* U+40000: the first byte's lowest bit counts */
     { "\xf4\x8f\xbf\xbf", 4, 4 },     /* U+10FFFF */
     { "\xf4\x90\x80\x80", 4, 0 },     /* past U+10FFFF */
     { "\xf5\x80\x80\x80", 4, 0 },     /* no such first byte */
