@@ -238,6 +238,30 @@ static long itest_cpu_ms(struct itest_srv *s)
     return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
 }
 
+/* Wait up to 2 s for the server's scheduling state (/proc/PID/stat: 'S'
+ * sleeping, 'T' stopped...) to be `state`. */
+static void itest_wait_state(struct itest_srv *s, char state)
+{
+    char path[64], buf[512], *p = NULL;
+    int64_t deadline = nr_now_ms() + 2000;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)s->proc.pid);
+    do {
+        FILE *f = fopen(path, "r");
+        size_t n;
+
+        assert_non_null(f);
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        if (p && p[1] == ' ' && p[2] == state)
+            return;
+        usleep(2000);
+    } while (nr_ms_left(deadline) > 0);
+    fail_msg("the server's state is not '%c' within 2 s: %s", state, p ? p : buf);
+}
+
 /* Assert the server sleeps while nothing happens: over idle_ms it uses at
  * most one clock tick of CPU (a server that spins uses them all). */
 static void itest_expect_idle(struct itest_srv *s, int idle_ms)

@@ -55,6 +55,25 @@ static void one_client(void **state)
     itest_stop(&s);
 }
 
+/* Stopped (SIGSTOP) and continued while waiting for events, tcp-time
+ * goes on serving: the wait's EINTR on resumption is not an error. */
+static void stopped_and_continued(void **state)
+{
+    struct itest_srv s;
+    int fd;
+
+    (void)state;
+    itest_start(&s, "tcp-time", NULL);
+    fd = itest_connect(&s);
+    expect_reply(fd, "before\n");
+    assert_int_equal(kill(s.proc.pid, SIGSTOP), 0);
+    itest_wait_state(&s, 'T'); /* stopped: a SIGCONT before would cancel the stop */
+    assert_int_equal(kill(s.proc.pid, SIGCONT), 0);
+    expect_reply(fd, "after\n");
+    close(fd);
+    itest_stop(&s);
+}
+
 static void concurrent(struct itest_srv *s, int n)
 {
     char msg[64];
@@ -348,6 +367,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_client),
+        cmocka_unit_test(stopped_and_continued),
         cmocka_unit_test(read_size_one),
         cmocka_unit_test(two_and_hundred_clients),
         cmocka_unit_test(stalled_client_does_not_block_others),
