@@ -96,7 +96,9 @@ int hg_afile_commit(struct hg_afile *a, char *errbuf)
     }
     free(a->tmp);
     a->tmp = NULL;
-    dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    dfd = -1;
+    if (dir) /* NULL when out of memory: the directory is not synced */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);

@@ -31,6 +31,26 @@
 
 static char dir[64];
 
+/* fsync as the code under test calls it (this definition is linked in
+ * before the C library's): each call's file kind and inode, in order. */
+static struct {
+    int n;
+    mode_t kind[4];
+    ino_t ino[4];
+} syncs;
+
+int fsync(int fd)
+{
+    struct stat st;
+
+    if (syncs.n < 4 && fstat(fd, &st) == 0) {
+        syncs.kind[syncs.n] = st.st_mode & S_IFMT;
+        syncs.ino[syncs.n] = st.st_ino;
+    }
+    syncs.n++;
+    return (int)syscall(SYS_fsync, fd);
+}
+
 static int mkdir_tmp(void **state)
 {
     (void)state;
@@ -114,8 +134,15 @@ static void commit_leaves_only_the_file(void **state)
     assert_ret_equal(hg_afile_write(&a, (const uint8_t *)"body", 4, errbuf), 0);
     snprintf(want, sizeof(want), "%s body", a.tmp + strlen(dir) + 1); /* temp, old file */
     assert_string_equal(entries(names), want);
+    assert_int_equal(stat(a.tmp, &st), 0);
+    syncs.n = 0;
     assert_ret_equal(hg_afile_commit(&a, errbuf), 0);
     assert_int_equal(open_fds(), fds); /* neither the file's nor the directory's left open */
+    /* synced: the temp file's data, then the directory holding its new name */
+    assert_int_equal(syncs.n, 2);
+    assert_true(syncs.kind[0] == S_IFREG && syncs.ino[0] == st.st_ino);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_true(syncs.kind[1] == S_IFDIR && syncs.ino[1] == st.st_ino);
     assert_ret_equal(a.fd, -1);
     assert_null(a.path);
     assert_null(a.tmp);
@@ -212,26 +239,46 @@ static void commit_fails_cleanly(void **state)
     rmdir(path);
 }
 
-/* With stdin closed the temp file is descriptor 0: an abort closes it and
- * removes the file, like any other. */
-static void abort_with_fd_zero(void **state)
+/* With stdin closed the temp file is descriptor 0.  An abort closes it
+ * and removes the file, like any other; a commit closes it, and then the
+ * directory's descriptor is 0 too: it is synced and closed like any other.
+ * Either way 0 is left closed. */
+static void stdin_closed(int commit)
 {
     char path[128], names[256], errbuf[NR_ERRBUF_SIZE];
-    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), fd;
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), fd, stdin_after;
     struct hg_afile a;
 
-    (void)state;
     assert_true(saved >= 0);
     snprintf(path, sizeof(path), "%s/body", dir);
     close(0);
     assert_ret_equal(hg_afile_open(&a, path, errbuf), 0);
     fd = a.fd;
-    hg_afile_abort(&a);
-    assert_int_equal(fcntl(0, F_GETFD), -1);
+    syncs.n = 0;
+    if (commit)
+        assert_ret_equal(hg_afile_commit(&a, errbuf), 0);
+    else
+        hg_afile_abort(&a);
+    stdin_after = fcntl(0, F_GETFD);
     assert_int_equal(dup2(saved, 0), 0);
     close(saved);
     assert_ret_equal(fd, 0);
-    assert_string_equal(entries(names), "");
+    assert_int_equal(stdin_after, -1);
+    assert_int_equal(syncs.n, commit ? 2 : 0);
+    assert_true(!commit || syncs.kind[1] == S_IFDIR);
+    assert_string_equal(entries(names), commit ? "body" : "");
+}
+
+static void abort_with_fd_zero(void **state)
+{
+    (void)state;
+    stdin_closed(0);
+}
+
+static void commit_with_fd_zero(void **state)
+{
+    (void)state;
+    stdin_closed(1);
 }
 
 /* Opening leaves the process's umask as it found it (it reads the umask to
@@ -407,6 +454,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(open_fails_cleanly, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(commit_fails_cleanly, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(abort_with_fd_zero, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(commit_with_fd_zero, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_keeps_the_umask, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_fails_cleanly_out_of_memory, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(open_fails_cleanly_on_chmod, mkdir_tmp, rm_tmp),
