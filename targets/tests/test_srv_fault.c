@@ -182,6 +182,17 @@ static void time_create_oom(void **state)
     expect_start_fails("calloc:2", "tcp-time: out of memory", "tcp-time", NULL);
 }
 
+/* tcp-time's wait for events failing (epoll_wait: EINVAL) is fatal: it
+ * says why and exits 1. */
+static void time_wait_fails(void **state)
+{
+    char want[128];
+
+    (void)state;
+    snprintf(want, sizeof(want), "tcp-time: event loop: %s", strerror(EINVAL));
+    expect_start_fails("epoll_wait:1", want, "tcp-time", NULL);
+}
+
 /* udp-echo cannot allocate its buffers: it says so and exits 1. */
 static void udp_buffers_oom(void **state)
 {
@@ -484,6 +495,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(time_table_oom_at_start),
         cmocka_unit_test(time_create_oom),
+        cmocka_unit_test(time_wait_fails),
         cmocka_unit_test(udp_buffers_oom),
         cmocka_unit_test(udp_recv_fails),
         cmocka_unit_test(udp_poll_fails),

@@ -18,6 +18,7 @@
  *         eventfd                     -1, errno EMFILE
  *         recvmsg                     -1, errno ENOMEM, nothing received
  *         poll                        -1, errno ENOMEM, no revents set
+ *         epoll_wait                  -1, errno EINVAL, no event
  *   NR_FAULT_ARM=accept  count calls only from the moment the first
  *       accept/accept4 returns a connection (so "fcntl:1" is the first
  *       fcntl a server makes for its first client, however many it made
@@ -25,10 +26,11 @@
  *       constructor on (what a sanitizer's runtime does before is not).
  *   NR_FAULT_STATS=PATH  at exit, write one line to PATH:
  *       "malloc=N realloc=N calloc=N pthread_create=N close=N fcntl=N
- *        epoll_ctl=N eventfd=N recvmsg=N poll=N injected=N close_ebadf=N"
- *       (calls counted as above, calls failed, closes of a descriptor that was
- *       not open whenever made), so a test can size a sweep over N, check
- *       the injector really ran, and see a descriptor closed twice.
+ *        epoll_ctl=N eventfd=N recvmsg=N poll=N epoll_wait=N injected=N
+ *        close_ebadf=N" (calls counted as above, calls failed, closes of a
+ *       descriptor that was not open whenever made), so a test can size a
+ *       sweep over N, check the injector really ran, and see a descriptor
+ *       closed twice.
  *
  * In-process use: a test program run with this library preloaded can arm
  * it around one call of its own code (see fault_inproc.h):
@@ -61,11 +63,12 @@
 #define FI_RULES 8
 
 enum fi_fn { FI_MALLOC, FI_REALLOC, FI_CALLOC, FI_PTHREAD_CREATE, FI_CLOSE, FI_FCNTL,
-             FI_EPOLL_CTL, FI_EVENTFD, FI_RECVMSG, FI_POLL, FI_NFN };
+             FI_EPOLL_CTL, FI_EVENTFD, FI_RECVMSG, FI_POLL, FI_EPOLL_WAIT,
+             FI_NFN };
 
 static const char *const fi_names[FI_NFN] = {
     "malloc", "realloc", "calloc", "pthread_create", "close", "fcntl", "epoll_ctl", "eventfd",
-    "recvmsg", "poll",
+    "recvmsg", "poll", "epoll_wait",
 };
 
 /* One rule of NR_FAULT: fail call number `nth` of fn, and later ones when
@@ -100,6 +103,7 @@ static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 static int (*real_eventfd)(unsigned int, int);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
 
@@ -178,6 +182,7 @@ static void fi_init(void)
     real_eventfd = dlsym(RTLD_NEXT, "eventfd");
     real_recvmsg = dlsym(RTLD_NEXT, "recvmsg");
     real_poll = dlsym(RTLD_NEXT, "poll");
+    real_epoll_wait = dlsym(RTLD_NEXT, "epoll_wait");
     real_accept = dlsym(RTLD_NEXT, "accept");
     real_accept4 = dlsym(RTLD_NEXT, "accept4");
     atomic_store(&ready, 2);
@@ -392,6 +397,11 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
     return fi_enter(FI_POLL, ENOMEM) < 0 ? -1 : real_poll(fds, n, timeout_ms);
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
+{
+    return fi_enter(FI_EPOLL_WAIT, EINVAL) < 0 ? -1 : real_epoll_wait(epfd, evs, max, timeout_ms);
 }
 
 EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
