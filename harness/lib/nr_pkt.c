@@ -381,7 +381,7 @@ int nr_pkt_decode(int dlt, const uint8_t *frame, size_t caplen, struct nr_pkt *p
 {
     struct nr_cursor c;
 
-    memset(p, 0, offsetof(struct nr_pkt, src));
+    memset(p, 0, offsetof(struct nr_pkt, seq)); /* up to the addresses and ports */
     p->payload = NULL;
     p->caplen = p->wirelen = 0;
     p->flags = 0;

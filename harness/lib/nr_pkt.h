@@ -94,7 +94,8 @@ struct nr_pkt {
  * (NR_R_TRUNC_DATA, NR_R_BAD_TCPOPT) with a decoded status.  Whatever *p
  * held before, a status without a transport or fragment leaves payload
  * NULL and caplen, wirelen and flags 0, and ipver, proto, fragment,
- * reason and iplen are 0 until a header sets them. */
+ * reason, iplen, the addresses and the ports are 0 until a header sets
+ * them. */
 int nr_pkt_decode(int dlt, const uint8_t *frame, size_t caplen, struct nr_pkt *p);
 
 /* Decode the TCP or UDP header of a reassembled datagram: p->payload holds

@@ -629,8 +629,12 @@ static void ipv6_extension_lengths(void **state)
     assert_int_equal(nr_pkt_decode(229, f, 40, &p), NR_PKT_SKIP_L4);
     assert_int_equal(p.proto, 59);
     ip6_hdr(f, 8, 58);
+    f[40] = 128; /* an echo request, decoded into the p of a TCP segment */
     assert_int_equal(nr_pkt_decode(229, f, 48, &p), NR_PKT_SKIP_L4);
     assert_int_equal(p.proto, 58);
+    assert_int_equal(p.sport, 0); /* no ports without a transport header */
+    assert_int_equal(p.dport, 0);
+    assert_int_equal(p.dst[15], 2);
     ip6_hdr(f, 1, 0);
     assert_int_equal(nr_pkt_decode(229, f, 41, &p), NR_PKT_ERROR);
     assert_int_equal(p.reason, NR_R_BAD_IPLEN);
