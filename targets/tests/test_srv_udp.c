@@ -244,12 +244,14 @@ static void *flood_run(void *arg)
 }
 
 /* An idle server sleeps; a server flooded with datagrams still notices
- * SIGTERM (it checks for it between bursts) and exits 0 within 1 s. */
+ * SIGTERM (it checks for it between bursts), says it is shutting down
+ * within 1 s and exits 0. */
 static void idle_then_sigterm_in_a_flood(void **state)
 {
     struct flood f = { .sent = 0 };
     struct itest_srv s;
     pthread_t t;
+    int64_t t0;
 
     (void)state;
     itest_start(&s, "udp-echo", NULL);
@@ -259,6 +261,11 @@ static void idle_then_sigterm_in_a_flood(void **state)
     atomic_init(&f.stop, 0);
     assert_int_equal(pthread_create(&t, NULL, flood_run, &f), 0);
     usleep(200000);
+    t0 = nr_now_ms();
+    nr_proc_signal(&s.proc, SIGTERM);
+    itest_expect_log(&s, "udp-echo: shutting down", "udp-echo: shutting down");
+    if (nr_now_ms() - t0 > 1000)
+        fail_msg("SIGTERM noticed after %lld ms of flood", (long long)(nr_now_ms() - t0));
     itest_stop(&s);
     atomic_store(&f.stop, 1);
     pthread_join(t, NULL);
