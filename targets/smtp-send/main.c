@@ -151,9 +151,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-/* Read all of path (at most max bytes) into *b (malloc'd, owned by the
- * caller).  Returns 0, or -1 with a message printed. */
-static int read_file(const char *path, long max, struct blob *b)
+/* Read all of path (at most max bytes, the limit that limit names in the
+ * message) into *b (malloc'd, owned by the caller).  Returns 0, or -1 with
+ * a message printed. */
+static int read_file(const char *path, long max, const char *limit, struct blob *b)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     size_t cap = 0;
@@ -188,8 +189,10 @@ static int read_file(const char *path, long max, struct blob *b)
     close(fd);
     return 0;
 fail:
-    fprintf(stderr, "smtp-send: cannot read '%s': %s%s\n", path, strerror(errno),
-            errno == EFBIG ? " (over --max-size)" : "");
+    if (errno == EFBIG)
+        fprintf(stderr, "smtp-send: cannot read '%s': %s (over %s)\n", path, strerror(errno), limit);
+    else
+        fprintf(stderr, "smtp-send: cannot read '%s': %s\n", path, strerror(errno));
     if (fd >= 0)
         close(fd);
     free(b->p);
@@ -330,12 +333,13 @@ static int send_message(const struct opts *o, const struct ss_buf *msg, const ch
     return exit_code(rc);
 }
 
-/* The first line of the password file, without its line break. */
+/* The first line of the password file (at most 4096 bytes), without its
+ * line break. */
 static int read_password(const char *path, struct blob *b)
 {
     uint8_t *nl, *np;
 
-    if (read_file(path, 4096, b) < 0)
+    if (read_file(path, 4096, "4096 bytes, the most a password file holds", b) < 0)
         return -1;
     nl = memchr(b->p ? b->p : (uint8_t *)"", '\n', b->len);
     if (nl)
@@ -370,10 +374,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (parse_args(argc, argv, &o) < 0)
         return EX_USAGE;
-    if (o.body_file && read_file(o.body_file, o.max_size, &body) < 0)
+    if (o.body_file && read_file(o.body_file, o.max_size, "--max-size", &body) < 0)
         goto out;
     for (size_t i = 0; i < o.nattach; i++) {
-        if (read_file(o.attach[i], o.max_size, &files[i]) < 0)
+        if (read_file(o.attach[i], o.max_size, "--max-size", &files[i]) < 0)
             goto out;
         parts[i] = (struct ss_part){ o.attach[i], files[i].p, files[i].len };
     }

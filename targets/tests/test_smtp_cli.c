@@ -2,7 +2,9 @@
  * connection is a network error (3), a connect that never completes is a
  * timeout (4), a non-loopback server is refused before any connect (2);
  * each with its one-line reason on stderr. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <netinet/in.h>
@@ -13,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -205,7 +209,7 @@ static void dry_run_reproducible(void **state)
 }
 
 /* --attach FILE in a dry run: the file's bytes go base64 in a second
- * part of a multipart/mixed message.  With SOURCE_DATE_EPOCH the whole
+ * part of a multipart/mixed message, dated now.  With SOURCE_DATE_EPOCH the whole
  * message is fixed: the Message-ID's hex part is the FNV-1a 64 of the
  * epoch text, the subject, the body and each attachment's bytes, and the
  * boundary's the same hash continued over the 8 bytes "boundary" (both
@@ -241,6 +245,7 @@ static void attach_dry_run(void **state)
     char *args[] = { "--server", "127.0.0.1:1", "--from", "a@example.org", "--to", "b@example.org",
                      "--attach", path, "--dry-run", "--subject", "hi", NULL };
     char *epoch[] = { "SOURCE_DATE_EPOCH=1700000000", NULL };
+    struct tm tm;
     FILE *f;
 
     (void)state;
@@ -253,6 +258,9 @@ static void attach_dry_run(void **state)
     assert_int_equal(run_args(args, NULL, out, err, sizeof(out)), 0);
     if (!strstr(out, "aGVsbG8=") || !strstr(out, "multipart/mixed"))
         fail_msg("no base64 attachment in '%s'", out);
+    memset(&tm, 0, sizeof(tm));
+    if (!strptime(out, "Date: %a, %d %b %Y %H:%M:%S +0000\r\n", &tm) || labs((long)(timegm(&tm) - time(NULL))) > 600)
+        fail_msg("without SOURCE_DATE_EPOCH, not the time now: '%.60s'", out);
     assert_int_equal(run_args(args, epoch, out, err, sizeof(out)), 0);
     unlink(path);
     rmdir(dir);
@@ -261,10 +269,11 @@ static void attach_dry_run(void **state)
 }
 
 /* --server's limits (README: HOST:PORT or [V6]:PORT): a port from 1 to
- * 65535 (leading zeros are still that port), a host of at most 255 bytes (bracketed or not).  Each accepted
- * form is connected to (a port nothing listens on: exit 3 naming the
- * address; 255 bytes of host are 0...0177.0.0.1, a numeric 127.0.0.1);
- * each refused one is a usage error (2) before any connect. */
+ * 65535 (leading zeros are still that port), a host of at most 255 bytes
+ * (bracketed or not).  Each accepted form is connected to (a port nothing
+ * listens on: exit 3 naming the address; 255 bytes of host are
+ * 0...0177.0.0.1, a numeric 127.0.0.1); each refused one is a usage error
+ * (2) before any connect. */
 static void server_limits(void **state)
 {
     static const char usage[] = "smtp-send: --server wants HOST:PORT or [V6]:PORT, got '";
@@ -273,7 +282,7 @@ static void server_limits(void **state)
 
     (void)state;
     close(listener(1, &port)); /* bound and closed: refused */
-    for (size_t len = 254; len <= 256; len++) {
+    for (size_t len = 255; len <= 256; len++) {
         for (int bracket = 0; bracket < 2; bracket++) {
             memset(host, '0', len);
             memcpy(host + len - 9, "177.0.0.1", 10);
@@ -290,10 +299,9 @@ static void server_limits(void **state)
         const char *server;
         int code;
     } cases[] = {
-        { "127.0.0.1:1", 3 }, { "127.0.0.1:65535", 3 }, { "[::1]:65535", 3 },
+        { "127.0.0.1:65535", 3 }, { "[::1]:65535", 3 },
         { "127.0.0.1:0", 2 }, { "127.0.0.1:65536", 2 }, { "[::1]:0", 2 }, { "127.0.0.1:", 2 },
-        { "127.0.0.1:-1", 2 }, { "127.0.0.1:25x", 2 }, { "127.0.0.1", 2 }, { ":25", 2 },
-        { "::1:25", 2 }, { "[::1]25", 2 }, { "[::1:25", 2 }, { "[:25", 2 },
+        { "127.0.0.1", 2 }, { ":25", 2 }, { "::1:25", 2 }, { "[::1]25", 2 }, { "[::1:25", 2 },
     };
     static const char *const zeros[] = { "127.0.0.1:00000000001", "127.0.0.1:1",
                                          "[::1]:0065535", "[::1]:65535" };
@@ -343,8 +351,13 @@ static void attach_big_and_max_size(void **state)
     assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 10);
     if (strncmp(err, "smtp-send: the message is ", 26) != 0)
         fail_msg("--max-size 100000: stderr '%s'", err);
-    for (size_t i = 0; i < 2; i++) {
-        args[10] = i ? "50000" : "99999";
+    for (size_t i = 0; i < 3; i++) {
+        if (i == 2) { /* 65535 bytes: the first read buffer (64 KiB) is one byte over it */
+            fd = open(path, O_WRONLY | O_CLOEXEC);
+            assert_int_equal(ftruncate(fd, 65535), 0);
+            close(fd);
+        }
+        args[10] = i == 0 ? "99999" : i == 1 ? "50000" : "65534";
         assert_int_equal(run_args(args, NULL, out, err, sizeof(err)), 10);
         if (!strstr(err, "cannot read") || !strstr(err, "(over --max-size)"))
             fail_msg("--max-size %s: stderr '%s'", args[10], err);
@@ -356,8 +369,9 @@ static void attach_big_and_max_size(void **state)
  * script[0] (the greeting), then answers each command line with the next
  * entry (CRLF added; an entry may hold more lines), and a DATA reply
  * starting 354 takes the message up to its "." line, answered by the next
- * entry.  "-" closes the connection at once, "~" says nothing until the
- * client closes; past the script's end the connection is closed.  got
+ * entry.  An entry "!TEXT" sends TEXT (if any) and closes the connection
+ * at once, "~" says nothing until the client closes; past the script's
+ * end the connection is closed.  got
  * receives the command lines (the message left out). */
 struct smtpd {
     int lfd;
@@ -399,7 +413,7 @@ static void *smtpd_main(void *arg)
             if (!answer)
                 continue;
             next += reply != NULL;
-            if (!reply || !strcmp(reply, "-"))
+            if (!reply)
                 goto done;
             if (!strcmp(reply, "~")) {
                 while (nr_wait_fd(fd, POLLIN, 5000) > 0 && nr_read(fd, line, sizeof(line)) > 0)
@@ -407,8 +421,13 @@ static void *smtpd_main(void *arg)
                 goto done;
             }
             in_data = !strncmp(reply, "354", 3);
+            if (reply[0] == '!' && !reply[1])
+                goto done;
+            reply += reply[0] == '!';
             nr_write_all(fd, reply, strlen(reply), 2000);
             nr_write_all(fd, "\r\n", 2, 2000);
+            if (reply != d->script[next - 1])
+                goto done;
         }
         if (len == sizeof(line) - 1)
             len = 0; /* a long body line: not a command */
@@ -419,8 +438,10 @@ done:
 }
 
 /* Run smtp-send with args (the server's address put where "SERVER" is)
- * against the scripted server d; returns its exit code. */
-static int run_session(struct smtpd *d, char **args, char *out, char *err, size_t len)
+ * and the extra environment env (may be NULL) against the scripted server
+ * d; returns its exit code. */
+static int run_session(struct smtpd *d, char **args, char *const *env, char *out, char *err,
+                       size_t len)
 {
     char server[64];
     pthread_t th;
@@ -432,7 +453,7 @@ static int run_session(struct smtpd *d, char **args, char *out, char *err, size_
         if (!strcmp(*a, "SERVER"))
             *a = server;
     assert_int_equal(pthread_create(&th, NULL, smtpd_main, d), 0);
-    code = run_args(args, NULL, out, err, len);
+    code = run_args(args, env, out, err, len);
     pthread_join(th, NULL);
     close(d->lfd);
     for (char **a = args; *a; a++)
@@ -454,7 +475,7 @@ static void session_one_of_two_accepted(void **state)
                      "--to", "c@example.org", "--subject", "hi", NULL };
 
     (void)state;
-    assert_int_equal(run_session(&d, args, out, err, sizeof(err)), 0);
+    assert_int_equal(run_session(&d, args, NULL, out, err, sizeof(err)), 0);
     assert_string_equal(err, "");
     assert_string_equal(out, "RCPT b@example.org: 250 ok\n"
                              "RCPT c@example.org: 550 no such user\n"
@@ -475,19 +496,21 @@ static void session_all_refused(void **state)
                      "--subject", "hi", NULL };
 
     (void)state;
-    assert_int_equal(run_session(&d, args, out, err, sizeof(err)), 7);
+    assert_int_equal(run_session(&d, args, NULL, out, err, sizeof(err)), 7);
     assert_string_equal(out, "RCPT b@example.org: 550 no such user\n");
     assert_string_equal(err, "smtp-send: RCPT TO refused every recipient; the last said: "
                              "550 no such user\n");
 }
 
 /* Each failing session ends with the README's exit code and one line on
- * stderr naming the step: 3 the server closed the connection, 4 no reply
+ * stderr naming the step: 3 the server closed the connection (also in the
+ * middle of a 2 MB message: a write then fails, no SIGPIPE), 4 no reply
  * within -t, 5 a malformed reply, 6 the sender refused, 8 DATA refused,
  * 9 the greeting refused. */
 static void session_exit_codes(void **state)
 {
-    static const char *const closed[] = { "220 hi", "-", NULL };
+    static const char *const closed[] = { "220 hi", "!", NULL };
+    static const char *const in_data[] = { "220 hi", "250 ok", "250 ok", "250 ok", "!354 go", NULL };
     static const char *const silent[] = { "220 hi", "250 ok", "~", NULL };
     static const char *const malformed[] = { "220 hi", "250 ok", "2x0 what", NULL };
     static const char *const sender[] = { "220 hi", "250 ok", "553 no such sender", "221 bye", NULL };
@@ -499,39 +522,54 @@ static void session_exit_codes(void **state)
         int code;
         const char *err;
     } cases[] = {
-        { closed, 3, "smtp-send: " }, { silent, 4, "smtp-send: MAIL FROM: no reply for 300 ms" },
+        { closed, 3, "smtp-send: " }, { in_data, 3, "smtp-send: " }, { silent, 4, "smtp-send: MAIL FROM: no reply for 300 ms" },
         { malformed, 5, "smtp-send: " }, { sender, 6, "smtp-send: " }, { data, 8, "smtp-send: " },
         { greeting, 9, "smtp-send: " },
     };
     static struct smtpd d;
-    char out[4096], err[1024];
+    static char big[2 << 20];
+    char out[4096], err[1024], body[] = "/tmp/smtpbody.XXXXXX";
     char *args[] = { "--server", "SERVER", "--from", "a@example.org", "--to", "b@example.org",
-                     "-t", "300", NULL };
+                     "-t", "300", "--body-file", body, NULL };
+    int fd;
 
     (void)state;
+    memset(big, 'x', sizeof(big));
+    for (size_t i = 999; i < sizeof(big); i += 1000)
+        big[i] = '\n';
+    fd = mkstemp(body);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+    close(fd);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int got;
         d.script = cases[i].script;
-        got = run_session(&d, args, out, err, sizeof(err));
+        got = run_session(&d, args, NULL, out, err, sizeof(err));
         if (got != cases[i].code || strncmp(err, cases[i].err, strlen(cases[i].err)) != 0 ||
             strchr(err, '\n') != err + strlen(err) - 1)
             fail_msg("case %zu: exit %d, stderr '%s'; want %d, one line '%s...'", i, got, err,
                      cases[i].code, cases[i].err);
     }
+    unlink(body);
 }
 
 /* --user with --password-file: AUTH PLAIN of the file's first line, its
- * line break (LF or CRLF) left out, and the message is sent. */
-static void session_auth_password(void **state) /* AHUAczNjcmV0: base64 of "\0u\0s3cret" */
+ * line break (LF or CRLF) left out, and the message is sent.  A file of
+ * 4096 bytes is taken, one of 4097 is exit 10 naming that limit. */
+static void session_auth_password(void **state) /* AHUAczNjcmV0, AHUA: base64 of "\0u\0s3cret", "\0u\0" */
 {
     static const char *const script[] = { "220 hi", "250-hi\r\n250 AUTH PLAIN", "235 ok", "250 ok",
                                           "250 ok", "354 go", "250 queued", "221 bye", NULL };
-    static const char *const files[] = { "s3cret\r\nsecond\n", "s3cret\nx\r\n", "s3cret" };
-    static const char want[] = "EHLO localhost\r\nAUTH PLAIN AHUAczNjcmV0\r\nMAIL FROM:";
+    static const char *const files[][2] = {
+        { "s3cret\r\nsecond\n", "AHUAczNjcmV0" }, { "s3cret\r", "AHUAczNjcmV0" }, { "", "AHUA" },
+    };
+    char want[256], big[4098];
     static struct smtpd d = { .script = script };
     char dir[] = "/tmp/smtppw.XXXXXX", pwfile[64], out[4096], err[1024];
     char *args[] = { "--server", "SERVER", "--from", "a@example.org", "--to", "b@example.org",
                      "--user", "u", "--password-file", pwfile, "-q", NULL };
+    char *dry[] = { "--from", "a@example.org", "--to", "b@example.org", "--dry-run", "--user", "u",
+                    "--password-file", pwfile, NULL };
 
     (void)state;
     assert_non_null(mkdtemp(dir));
@@ -539,15 +577,124 @@ static void session_auth_password(void **state) /* AHUAczNjcmV0: base64 of "\0u\
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         FILE *f = fopen(pwfile, "w");
         assert_non_null(f);
-        assert_int_equal(fputs(files[i], f) >= 0, 1);
+        assert_int_equal(fputs(files[i][0], f) >= 0, 1);
         assert_int_equal(fclose(f), 0);
-        if (run_session(&d, args, out, err, sizeof(err)) != 0 || err[0] || out[0])
+        if (run_session(&d, args, NULL, out, err, sizeof(err)) != 0 || err[0] || out[0])
             fail_msg("password file %zu: stdout '%s' stderr '%s'", i, out, err);
+        snprintf(want, sizeof(want), "EHLO localhost\r\nAUTH PLAIN %s\r\nMAIL FROM:", files[i][1]);
         if (strncmp(d.got, want, strlen(want)) != 0)
             fail_msg("password file %zu: the server got '%s'", i, d.got);
     }
+    memset(big, 'x', sizeof(big));
+    memcpy(big, "s3cret\n", 7);
+    for (size_t len = 4096; len <= 4097; len++) {
+        FILE *f = fopen(pwfile, "w");
+        int code;
+        assert_non_null(f);
+        assert_int_equal(fwrite(big, 1, len, f), len);
+        assert_int_equal(fclose(f), 0);
+        code = run_args(dry, NULL, out, err, sizeof(err));
+        snprintf(want, sizeof(want), "smtp-send: cannot read '%s': File too large (over 4096 bytes, "
+                 "the most a password file holds)\n", pwfile);
+        if (len == 4096 ? code != 0 : code != 10 || strcmp(err, want) != 0)
+            fail_msg("a password file of %zu bytes: exit %d, stderr '%s'", len, code, err);
+    }
     unlink(pwfile);
     rmdir(dir);
+}
+
+/* A dry run whose stdout cannot take the message (/dev/full, or a pipe
+ * whose reader left) is a local I/O error (10); --allow-remote lets a non-loopback server be connected
+ * to (TEST-NET-1: a network error or a timeout, never refused as 2). */
+static void full_stdout_and_remote(void **state)
+{
+    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char path[512], errbuf[NR_ERRBUF_SIZE], err[1024];
+    char *argv[] = { path, "--from", "a@b", "--to", "c@d", "--dry-run", NULL, NULL, NULL };
+    char dir[] = "/tmp/smtpfifo.XXXXXX", fifo[64], body[64];
+    FILE *f;
+    int rfd;
+    char *remote[] = { "--server", "192.0.2.1:25", "--from", "a@b", "--to", "c@d", "-t", "300",
+                       "--allow-remote", NULL };
+    struct nr_spawn sp = { .argv = argv, .stdout_path = "/dev/full", .activation_fd = -1 };
+    struct nr_proc p;
+    int code;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/smtp-send", bin);
+    if (nr_proc_spawn(&sp, &p, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    nr_proc_release(&p);
+    assert_true(WIFEXITED(p.status));
+    assert_int_equal(WEXITSTATUS(p.status), 10);
+    /* a reader that goes away in the middle of a 1 MB message: EPIPE, not
+     * SIGPIPE, so still exit 10 */
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    snprintf(body, sizeof(body), "%s/body", dir);
+    f = fopen(body, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, "%0999d\n", i);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(rfd >= 0);
+    argv[6] = "--body-file";
+    argv[7] = body;
+    sp.stdout_path = fifo;
+    if (nr_proc_spawn(&sp, &p, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    assert_int_equal(nr_wait_fd(rfd, POLLIN, 5000), 1);
+    assert_int_equal(read(rfd, errbuf, 1), 1);
+    close(rfd);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    nr_proc_release(&p);
+    unlink(fifo);
+    unlink(body);
+    rmdir(dir);
+    if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 10)
+        fail_msg("stdout closed early: status 0x%x, want exit 10", (unsigned)p.status);
+    code = run_args(remote, NULL, err, err, sizeof(err));
+    if (code != 3 && code != 4)
+        fail_msg("--allow-remote 192.0.2.1:25: exit %d, stderr '%s'", code, err);
+}
+
+/* Every descriptor smtp-send opens it closes: each attachment read adds
+ * one close, and a session one more than the same dry run (the socket). */
+static void descriptors_closed(void **state)
+{
+    static const char *const script[] = { "220 hi", "250 ok", "250 ok", "250 ok", "354 go",
+                                          "250 queued", "221 bye", NULL };
+    static struct smtpd d = { .script = script };
+    char att[] = "/tmp/smtpatt.XXXXXX", out[8192], err[1024];
+    char *dry[] = { "--from", "a@b.test", "--to", "c@d.test", "--dry-run", NULL, NULL, NULL, NULL, NULL };
+    char *session[] = { "--server", "SERVER", "--from", "a@b.test", "--to", "c@d.test", "-q", NULL };
+    unsigned long base, two, sent;
+    struct fault f;
+    int fd;
+
+    (void)state;
+    fd = mkstemp(att);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(run_args(dry, fault_env(&f, "", 0), out, err, sizeof(out)), 0);
+    base = fault_count(&f, "close");
+    fault_done(&f);
+    dry[5] = dry[7] = "--attach";
+    dry[6] = dry[8] = att;
+    assert_int_equal(run_args(dry, fault_env(&f, "", 0), out, err, sizeof(out)), 0);
+    two = fault_count(&f, "close");
+    assert_int_equal(fault_count(&f, "close_ebadf"), 0);
+    fault_done(&f);
+    unlink(att);
+    assert_int_equal(two, base + 2);
+    assert_int_equal(run_session(&d, session, fault_env(&f, "", 0), out, err, sizeof(err)), 0);
+    sent = fault_count(&f, "close");
+    assert_int_equal(fault_count(&f, "close_ebadf"), 0);
+    fault_done(&f);
+    assert_int_equal(sent, base + 1);
 }
 
 /* Run smtp-send with the arguments of the NULL-terminated list args and
@@ -627,6 +774,7 @@ static void usage_errors(void **state)
     char *no_from[] = { "--to", "c@d", "--dry-run", NULL };
     char *no_to[] = { "--from", "a@b", "--dry-run", NULL };
     char *no_server[] = { "--from", "a@b", "--to", "c@d", NULL };
+    char *bad_from[] = { "--from", "a b@c", "--to", "c@d", "--dry-run", NULL };
     char *user_only[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--user", "u", NULL };
     char *pass_only[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--password-file", "/p", NULL };
     char *t[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "-t", NULL, NULL };
@@ -653,6 +801,7 @@ static void usage_errors(void **state)
     expect_exit(no_to, 2, required);
     expect_exit(no_server, 2, required);
     expect_exit(user_only, 2, "smtp-send: --user and --password-file go together\n");
+    expect_exit(bad_from, 2, "smtp-send: invalid sender address 'a b@c'\n");
     expect_exit(pass_only, 2, "smtp-send: --user and --password-file go together\n");
     for (size_t i = 0; i < sizeof(bad_t) / sizeof(bad_t[0]); i++) {
         t[6] = (char *)bad_t[i];
@@ -734,6 +883,8 @@ int main(void)
         cmocka_unit_test(repeat_limits),
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(unreadable_files),
+        cmocka_unit_test(full_stdout_and_remote),
+        cmocka_unit_test(descriptors_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
