@@ -832,6 +832,30 @@ static void many_flows_are_kept_apart(void **state)
     nr_flowtab_free(ft);
 }
 
+/* The same addresses and ports over UDP, TCP and IPv6 are three flows,
+ * for thousands of them (enough that some share a hash bucket). */
+static void same_ends_other_protocol_or_version(void **state)
+{
+    struct nr_flowtab *ft = nr_flowtab_new(NULL);
+    enum { N = 3000 };
+    struct nr_pkt p;
+
+    (void)state;
+    assert_non_null(ft);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t src = 0x0a000000 + i / 50;
+        uint16_t sport = (uint16_t)(20000 + i % 50);
+        p = mkpkt(4, IPPROTO_UDP, src, sport, 0x0b000001, 53, 0);
+        assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), 3 * (long)i);
+        p = mkpkt(4, IPPROTO_TCP, src, sport, 0x0b000001, 53, A);
+        assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), 3 * (long)i + 1);
+        p = mkpkt(6, IPPROTO_UDP, src, sport, 0x0b000001, 53, 0);
+        assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), 3 * (long)i + 2);
+    }
+    assert_int_equal(nr_flowtab_count(ft), 3 * N);
+    nr_flowtab_free(ft);
+}
+
 /* zeek's originator of a flow's first packet (WantConnection with the
  * likely server ports) and the UDP conn_states. */
 static void first_packet_roles(void **state)
@@ -1293,6 +1317,7 @@ int main(int argc, char **argv)
         heap_exact_test(keep_merges_and_grows),
         heap_exact_test(endpoints_are_formatted),
         heap_exact_test(many_flows_are_kept_apart),
+        heap_exact_test(same_ends_other_protocol_or_version),
         heap_exact_test(first_packet_roles),
         heap_exact_test(zeek_sizes),
         heap_exact_test(syn_after_its_syn_ack),
