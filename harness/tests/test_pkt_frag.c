@@ -282,6 +282,13 @@ static void limits_and_keys(void **state)
     p = frag4(23, 65535, 1, big, 1); /* ends at 65536 */
     p.ipver = 6;
     assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_BAD);
+    p = frag4(26, 65535, 0, big, 0); /* an empty last one at the largest offset */
+    p.ipver = 6;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    p = frag4(26, 0, 1, big, 65535);
+    p.ipver = 6;
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(p.wirelen, 65535);
 
     /* an empty last fragment gives the end; a fragment ending at it fits */
     p = frag4(24, 32, 0, dgram, 0);
@@ -306,7 +313,7 @@ static void limits_and_keys(void **state)
     assert_int_equal(p.wirelen, 32);
     assert_memory_equal(p.payload, dgram, 32);
     assert_int_equal(p.reason, NR_R_NONE);
-    assert_int_equal(nr_frag_stats(t)->reassembled, 3);
+    assert_int_equal(nr_frag_stats(t)->reassembled, 4);
     assert_int_equal(nr_frag_stats(t)->overlaps, 0);
     nr_frag_finish(t);
     assert_int_equal(nr_frag_stats(t)->incomplete, 4);
