@@ -374,6 +374,64 @@ static void redirect_statuses(void **state)
     }
 }
 
+/* Only 2xx bodies are written (the help): 200 and 299 give theirs on
+ * stdout and exit 0; 300 (not followed without -L) exits 4 with nothing on
+ * stdout. */
+static void only_2xx_bodies(void **state)
+{
+    static const struct {
+        int status, code;
+        const char *out;
+    } cases[] = { { 200, 0, "body" }, { 299, 0, "body" }, { 300, 4, "" }, { 199, 5, "" } };
+    char resp[128], out[64];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    client_to_stdout = 1;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* (a 199 is interim: the "body" after it is no status line) */
+        snprintf(resp, sizeof(resp), "HTTP/1.1 %d S\r\nContent-Length: 4\r\n\r\nbody",
+                 cases[i].status);
+        FETCH(r, s, 0, resp, "-q", NULL);
+        slurp(r.so, out, sizeof(out));
+        if (r.code != cases[i].code || strcmp(out, cases[i].out) != 0)
+            fail_msg("status %d: exit %d, stdout '%s' (stderr '%s'): want %d, '%s'",
+                     cases[i].status, r.code, out, r.err, cases[i].code, cases[i].out);
+        cleanup(&r);
+    }
+    client_to_stdout = 0;
+}
+
+/* A redirect to follow without a usable Location (none, or one longer than
+ * HG_URL_MAX) is an HTTP error saying so, and nothing more is requested. */
+static void redirect_without_location(void **state)
+{
+    static char resp[HG_URL_MAX + 128];
+    char url[128];
+    struct srv s;
+    struct run r;
+    int n;
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        n = snprintf(resp, sizeof(resp), "HTTP/1.1 302 Found\r\n%sContent-Length: 0\r\n",
+                     i ? "Location: /" : "");
+        if (i) { /* a Location of HG_URL_MAX + 1 bytes */
+            memset(resp + n - 19, 'a', HG_URL_MAX);
+            n += HG_URL_MAX;
+            snprintf(resp + n - 19, sizeof(resp) - (size_t)(n - 19), "\r\nContent-Length: 0\r\n");
+        }
+        strcat(resp, "\r\n");
+        srv_run(&s, 0, resp, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+        url_of(&s, "/", url, sizeof(url));
+        run_client(&r, url, "-L", "-q", NULL);
+        srv_end(&s);
+        expect_failure(&r, 4, "redirect 302 without usable Location");
+        assert_int_not_equal(memcmp(s.req[1], "GET ", 4), 0); /* no second request */
+    }
+}
+
 /* Without -t the timeout is the documented 5000 ms: a server that accepts
  * and never answers gets "no data for 5000 ms" and exit 6.  The client is
  * started by the first case and waited for by the last, so its 5 s pass
@@ -702,6 +760,8 @@ int main(void)
         cmocka_unit_test(local_faults),
         cmocka_unit_test(redirect_at_url_max),
         cmocka_unit_test(redirect_statuses),
+        cmocka_unit_test(only_2xx_bodies),
+        cmocka_unit_test(redirect_without_location),
         cmocka_unit_test(default_timeout_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
