@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -357,6 +358,97 @@ static void table_thread_refused(void **state)
     close(sv[0]);
 }
 
+/* One emt_stop call, made by its own thread so that a call that never
+ * returns cannot hang the test. */
+struct stop_call {
+    struct emt *m;
+    int timeout_ms, left;
+};
+
+static void *stop_call_main(void *arg)
+{
+    struct stop_call *c = arg;
+
+    c->left = emt_stop(c->m, c->timeout_ms);
+    return NULL;
+}
+
+/* Milliseconds emt_stop(m, timeout_ms) took, its result in *left; -1 when it
+ * had not returned 3 s past timeout_ms (the call is then left running). */
+static long timed_stop(struct emt *m, int timeout_ms, int *left)
+{
+    static struct stop_call c; /* outlives a call left running */
+    struct timespec t0, t1, give_up;
+    pthread_t t;
+
+    c = (struct stop_call){ .m = m, .timeout_ms = timeout_ms, .left = -1 };
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(pthread_create(&t, NULL, stop_call_main, &c), 0);
+    clock_gettime(CLOCK_REALTIME, &give_up);
+    give_up.tv_sec += timeout_ms / 1000 + 3;
+    if (pthread_timedjoin_np(t, NULL, &give_up) != 0) {
+        pthread_detach(t);
+        return -1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *left = c.left;
+    return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+}
+
+/* emt_stop waits at most timeout_ms in all, and that long for a thread
+ * that cannot finish: one whose log line is stuck on a full stderr pipe is
+ * counted after 999 ms, then after 1000 ms (a bound just under and at a
+ * whole second), and joined once its line can be written. */
+static void stop_wait_is_bounded(void **state)
+{
+    static char fill[65536];
+    char errbuf[NR_ERRBUF_SIZE];
+    int p[2], sv[2], saved, left[3];
+    long ms[3];
+    struct srv s;
+    struct emt m;
+
+    (void)state;
+    srv_init(&s, "unit", SOCK_STREAM, 0);
+    assert_int_equal(emt_init(&m, &s, 1, -1, errbuf), 0);
+    assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+    while (write(p[1], fill, sizeof(fill)) > 0)
+        ;
+    assert_int_equal(fcntl(p[1], F_SETFL, 0), 0); /* full, and blocking */
+    pair(sv);
+    fflush(stderr);
+    saved = dup(2);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(p[1], 2), 2);
+    assert_int_equal(emt_start(&m, sv[1], "stuck"), 0);
+    /* nothing may touch stderr from here until the pipe is drained: the
+     * stuck thread holds its lock */
+    ms[0] = timed_stop(&m, 999, &left[0]);
+    ms[1] = ms[0] < 0 ? -1 : timed_stop(&m, 1000, &left[1]);
+    dup2(saved, 2);
+    close(saved);
+    while (read(p[0], fill, sizeof(fill)) > 0)
+        ;
+    if (ms[1] < 0)
+        fail_msg("emt_stop(%d) did not return", ms[0] < 0 ? 999 : 1000);
+    ms[2] = timed_stop(&m, 2000, &left[2]);
+    if (ms[2] < 0)
+        fail_msg("emt_stop(2000) did not return");
+    assert_int_equal(left[0], 1);
+    if (ms[0] < 990 || ms[0] > 1400)
+        fail_msg("emt_stop(999) took %ld ms", ms[0]);
+    assert_int_equal(left[1], 1);
+    if (ms[1] < 990 || ms[1] > 1400)
+        fail_msg("emt_stop(1000) took %ld ms", ms[1]);
+    assert_int_equal(left[2], 0);
+    assert_true(ms[2] < 1000);
+    emt_free(&m);
+    expect_eof(sv[0]);
+    close(sv[0]);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +463,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(io_errors_end_the_pump),
         cmocka_unit_test(table_init_failures),
         cmocka_unit_test(table_thread_refused),
+        cmocka_unit_test(stop_wait_is_bounded),
     };
 
     (void)argc;
