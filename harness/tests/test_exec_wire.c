@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../src/exec.h"
+#include "heap_exact.h"
 #include "pktgen.h"
 #include "../../targets/tests/fault_inproc.h"
 
@@ -929,6 +930,11 @@ static int judge_each_failure(const char *fn, int proto, uint16_t lport, uint16_
     int failed = 0;
     for (int n = 1; n < 400; n++) {
         char spec[32], *f;
+        size_t before;
+        free(wlog); /* the step log of the judgement before */
+        wlog = NULL;
+        pg_close_file(&sink); /* the capture is written */
+        before = mallinfo2().uordblks;
         snprintf(spec, sizeof(spec), "%s:%d", fn, n);
         wfault = spec;
         f = judge_claim(proto, lport, pport, claim);
@@ -945,6 +951,11 @@ static int judge_each_failure(const char *fn, int proto, uint16_t lport, uint16_
             ++*reading;
         failed += f != NULL;
         free(f);
+        free(wlog);
+        wlog = NULL;
+        if (mallinfo2().uordblks != before)
+            fail_msg("%s: the judgement left %lld heap bytes", spec,
+                     (long long)mallinfo2().uordblks - (long long)before);
     }
     return failed;
 }
@@ -1192,6 +1203,7 @@ int main(int argc, char **argv)
     };
     int r;
     (void)argc;
+    heap_exact_init(argv); /* mallinfo2 exact: failed judgements are checked for leaks */
     fault_inproc_init(argv);
     r = cmocka_run_group_tests(tests, NULL, NULL);
     free(wlog);
