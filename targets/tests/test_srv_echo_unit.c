@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -166,6 +167,28 @@ static void io_errors_end_the_pump(void **state)
             close(sv[1]);
         }
     }
+}
+
+/* A failing poll ends the pump with its -errno: with RLIMIT_NOFILE under
+ * the 2 descriptors it polls, poll gives EINVAL. */
+static void poll_error_ends_the_pump(void **state)
+{
+    struct rlimit old, one;
+    uint64_t moved = 99;
+    int sv[2], r;
+
+    (void)state;
+    pair(sv);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    one = old;
+    one.rlim_cur = 1;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &one), 0);
+    r = echo_serve_conn(sv[1], -1, 1000, &moved);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(r, -EINVAL);
+    assert_int_equal(moved, 0);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 /* A readable stop fd ends the pump at once, even with a silent peer. */
@@ -326,6 +349,40 @@ static void table_init_failures(void **state)
     emt_free(&m);
 }
 
+/* Descriptor 0 is a descriptor like any other (tcp-echo-mt makes its
+ * table before its socket, so with stdin closed the eventfd is 0): the
+ * table is made, serves, and is stopped with it. */
+static void table_stop_fd_zero(void **state)
+{
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), sv[2], r;
+    char errbuf[NR_ERRBUF_SIZE], c;
+    struct srv s;
+    struct emt m;
+
+    (void)state;
+    assert_true(saved >= 0);
+    srv_init(&s, "unit", SOCK_STREAM, 0);
+    s.quiet = 1;
+    pair(sv);
+    close(0);
+    r = emt_init(&m, &s, 1, -1, errbuf);
+    if (r == 0 && m.stop_fd != 0)
+        emt_free(&m);
+    assert_int_equal(r, 0);
+    assert_int_equal(m.stop_fd, 0);
+    assert_int_equal(emt_start(&m, sv[1], "peer"), 0);
+    assert_int_equal(nr_write_all(sv[0], "z", 1, 1000), 0);
+    read_exact(sv[0], &c, 1);
+    assert_int_equal(c, 'z');
+    assert_int_equal(emt_stop(&m, 1000), 0);
+    expect_eof(sv[0]);
+    emt_free(&m);
+    assert_int_equal(fcntl(0, F_GETFD), -1); /* emt_free closed it */
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    close(sv[0]);
+}
+
 /* A thread that cannot be created: emt_start returns -errno with the fd
  * untouched (still the caller's, open) and the slot still free: the only
  * slot of a table of one takes the next connection. */
@@ -461,8 +518,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(table_capacity_and_stop),
         cmocka_unit_test(interrupted_calls_are_retried),
         cmocka_unit_test(io_errors_end_the_pump),
+        cmocka_unit_test(poll_error_ends_the_pump),
         cmocka_unit_test(table_init_failures),
         cmocka_unit_test(table_thread_refused),
+        cmocka_unit_test(table_stop_fd_zero),
         cmocka_unit_test(stop_wait_is_bounded),
     };
 
