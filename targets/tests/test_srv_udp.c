@@ -243,13 +243,15 @@ static void *flood_run(void *arg)
     return NULL;
 }
 
-/* An idle server sleeps; a server flooded with datagrams still notices
+/* A datagram is logged with its sender, sizes and reply; an idle server
+ * sleeps; a server flooded with datagrams still notices
  * SIGTERM (it checks for it between bursts), says it is shutting down
  * within 1 s and exits 0. */
 static void idle_then_sigterm_in_a_flood(void **state)
 {
     struct flood f = { .sent = 0 };
     struct itest_srv s;
+    char name[NR_ADDRSTR_SIZE], want[160];
     pthread_t t;
     int64_t t0;
 
@@ -257,6 +259,9 @@ static void idle_then_sigterm_in_a_flood(void **state)
     itest_start(&s, "udp-echo", NULL);
     f.fd = udp_client(&s);
     exchange(f.fd, "first", 5);
+    itest_peer_name(f.fd, name, sizeof(name));
+    snprintf(want, sizeof(want), "udp-echo: datagram from %s: 5 bytes, replied 13 bytes", name);
+    itest_expect_log(&s, "udp-echo: datagram from", want);
     itest_expect_idle(&s, 400);
     atomic_init(&f.stop, 0);
     assert_int_equal(pthread_create(&t, NULL, flood_run, &f), 0);
