@@ -166,6 +166,7 @@ static void dry_run_reproducible(void **state)
         { "SOURCE_DATE_EPOCH=253402300799", "Date: Fri, 31 Dec 9999 23:59:59 +0000\r\n" },
     };
     char out[2048], err[1024];
+    struct fault f;
 
     (void)state;
     assert_int_equal(run_args(args, good, out, err, sizeof(out)), 0);
@@ -200,11 +201,19 @@ static void dry_run_reproducible(void **state)
         assert_int_equal(write(fd, "x\n", 2), 2);
         close(fd);
         assert_int_equal(run_args(with_body, good, out2, err, sizeof(out2)), 0);
-        unlink(path);
         id = strstr(out2, "Message-ID: <");
         assert_non_null(id);
         if (!strncmp(id, "Message-ID: <04007b2696258a76.", 30))
             fail_msg("the same Message-ID with a body: '%.60s'", id);
+        /* the body's close failing (EIO, the file read whole) changes nothing:
+         * the epoch is read after it all the same */
+        fault_env(&f, "close:1", 0);
+        f.env[4] = good[0];
+        assert_int_equal(run_args(with_body, f.env, out, err, sizeof(out)), 0);
+        assert_int_equal(fault_count(&f, "injected"), 1);
+        fault_done(&f);
+        unlink(path);
+        assert_string_equal(out, out2);
     }
 }
 
@@ -482,6 +491,41 @@ static void session_one_of_two_accepted(void **state)
                              "sent: 250 queued as 1\n");
     assert_string_equal(d.got, "EHLO localhost\r\nMAIL FROM:<a@example.org>\r\n"
                                "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\nQUIT\r\n");
+}
+
+/* The most recipients (100) in a session: one RCPT line each on stdout,
+ * in order, then the final reply; nothing else. */
+static void session_most_recipients(void **state)
+{
+    static const char *script[100 + 7]; /* NULL-terminated */
+    static char names[100][24], want[100 * 48 + 64];
+    static struct smtpd d = { .script = script };
+    static char out[8192], err[1024];
+    char *args[2 * 100 + 8];
+    size_t n = 0, w = 0;
+
+    (void)state;
+    script[0] = "220 hi";
+    script[1] = script[2] = "250 ok";
+    args[n++] = "--server";
+    args[n++] = "SERVER";
+    args[n++] = "--from";
+    args[n++] = "a@b.test";
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof(names[i]), "r%d@b.test", i);
+        script[3 + i] = "250 ok";
+        args[n++] = "--to";
+        args[n++] = names[i];
+        w += (size_t)snprintf(want + w, sizeof(want) - w, "RCPT %s: 250 ok\n", names[i]);
+    }
+    snprintf(want + w, sizeof(want) - w, "sent: 250 queued\n");
+    script[103] = "354 go";
+    script[104] = "250 queued";
+    script[105] = "221 bye";
+    args[n] = NULL;
+    assert_int_equal(run_session(&d, args, NULL, out, err, sizeof(out)), 0);
+    assert_string_equal(err, "");
+    assert_string_equal(out, want);
 }
 
 /* Every recipient refused: nothing is sent, and stderr says why in one
@@ -878,6 +922,7 @@ int main(void)
         cmocka_unit_test(attach_big_and_max_size),
         cmocka_unit_test(session_one_of_two_accepted),
         cmocka_unit_test(session_all_refused),
+        cmocka_unit_test(session_most_recipients),
         cmocka_unit_test(session_exit_codes),
         cmocka_unit_test(session_auth_password),
         cmocka_unit_test(repeat_limits),
