@@ -231,6 +231,98 @@ static void truncated(void **state)
     assert_named_equal(PARSE("", &r, err), HG_RESP_INCOMPLETE, rc_name);
 }
 
+/* RFC 9110 tchar and field/reason text, written out. */
+static int tchar(int ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch > 0 && memchr("!#$%&'*+-.^_`|~", ch, 15) != NULL);
+}
+
+static int text(int ch)
+{
+    return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+}
+
+/* Every byte value in each place of a head ('@' in the templates): the
+ * minor version and each status digit (digits only, the first not 0), the
+ * reason, a header name (tokens; ':' ends it) and value (text; CR and LF
+ * make a bare CR or LF), a Content-Length digit (or trailing blank).  Accepted exactly when
+ * http_response.h allows it, with the value read right; refused as
+ * malformed at the byte's offset otherwise. */
+static void every_byte_in_every_place(void **state)
+{
+    static const struct {
+        const char *in;
+        int place;
+    } t[] = {
+        { "HTTP/1.@ 200 OK\r\n\r\n", 0 },   { "HTTP/1.1 @00 OK\r\n\r\n", 1 },
+        { "HTTP/1.1 2@0 OK\r\n\r\n", 2 },   { "HTTP/1.1 20@ OK\r\n\r\n", 2 },
+        { "HTTP/1.1 200 O@K\r\n\r\n", 3 },  { "HTTP/1.1 200 OK\r\nA@B: v\r\n\r\n", 4 },
+        { "HTTP/1.1 200 OK\r\nA: v@w\r\n\r\n", 3 },
+        { "HTTP/1.1 200 OK\r\nContent-Length: 1@\r\n\r\n", 5 },
+    };
+    struct hg_header h[2];
+    struct hg_response r = { .headers = h, .max_headers = 2, .max_bytes = 4096 };
+    char in[64], err[NR_ERRBUF_SIZE];
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+        size_t n = strlen(t[k].in), at = (size_t)(strchr(t[k].in, '@') - t[k].in);
+
+        for (int ch = 0; ch < 256; ch++) {
+            int digit = ch >= '0' && ch <= '9', ok;
+            size_t want_off;
+            long rc;
+
+            memcpy(in, t[k].in, n);
+            in[at] = (char)ch;
+            switch (t[k].place) {
+            case 0: case 2: ok = digit; break;
+            case 5: ok = digit || ch == ' ' || ch == '\t'; break; /* trailing blanks trimmed */
+            case 1: ok = digit && ch != '0'; break;
+            case 3: ok = text(ch); break;
+            default: ok = tchar(ch) || ch == ':'; break;
+            }
+            rc = hg_resp_parse((const uint8_t *)in, n, &r, err);
+            if (ok ? rc != (long)n : rc != HG_RESP_MALFORMED)
+                fail_msg("byte 0x%02x at %zu of %s: %s (%s)", ch, at, t[k].in, rc_name(rc),
+                         rc < 0 ? err : "");
+            /* (a bad Content-Length is reported at its line) */
+            want_off = t[k].place == 5 && text(ch) ? 17 : at;
+            if (!ok && ch != '\r' && ch != '\n' && r.err_off != want_off)
+                fail_msg("byte 0x%02x at %zu of %s: malformed at %zu", ch, at, t[k].in, r.err_off);
+            if (ok && t[k].place == 0)
+                assert_int_equal(r.minor, ch - '0');
+            if (ok && (t[k].place == 1 || t[k].place == 2))
+                assert_int_equal(r.status, t[k].place == 1 ? (ch - '0') * 100
+                                           : at == 10 ? 200 + (ch - '0') * 10 : 200 + ch - '0');
+            if (ok && t[k].place == 5)
+                assert_int_equal(r.content_length, digit ? 10 + (uint64_t)(ch - '0') : 1);
+        }
+    }
+}
+
+/* Header names are looked up in any ASCII case: 'A'-'Z' and 'a'-'z' fold,
+ * nothing else does ('`' and '^' stay themselves). */
+static void header_lookup_folds_letters_only(void **state)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nAZaz`^: 1\r\nX-Y: 2\r\n\r\n";
+    struct hg_header h[2];
+    struct hg_response r = { .headers = h, .max_headers = 2, .max_bytes = 4096 };
+
+    (void)state;
+    assert_named_equal(hg_resp_parse((const uint8_t *)head, sizeof(head) - 1, &r, NULL),
+                       (long)sizeof(head) - 1, rc_name);
+    assert_ptr_equal(hg_resp_header(&r, "azAZ`^"), &h[0]);
+    assert_ptr_equal(hg_resp_header(&r, "AZAZ`^"), &h[0]);
+    assert_ptr_equal(hg_resp_header(&r, "azaz`^"), &h[0]);
+    assert_null(hg_resp_header(&r, "azaz@~"));
+    assert_null(hg_resp_header(&r, "AZaz`"));
+    assert_ptr_equal(hg_resp_header(&r, "x-y"), &h[1]);
+    assert_null(hg_resp_header(&r, "x-"));
+    assert_null(hg_resp_header(&r, "x-yz"));
+}
+
 /* A struct that held a complete head is reused: each parse resets every
  * output field, so a failed or incomplete one shows only what it reached
  * (http_response.h). */
@@ -284,6 +376,8 @@ int main(void)
         cmocka_unit_test(limits),
         cmocka_unit_test(truncated),
         cmocka_unit_test(reused_struct_is_reset),
+        cmocka_unit_test(every_byte_in_every_place),
+        cmocka_unit_test(header_lookup_folds_letters_only),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
