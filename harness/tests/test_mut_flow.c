@@ -261,6 +261,14 @@ static const struct step ooo_nortt[] = {
 
 /* Within the 3 ms, a resend ending one short of the next sequence number
  * is out of order; one ending exactly at it is a retransmission. */
+/* One byte missing is a lost segment too. */
+static const struct step lost_one_byte[] = {
+    HS,
+    { 0, P | A, 1, 1, 10, W, 0, -1, "" },
+    { 0, P | A, 12, 1, 10, W, 0, -1, "lost_segment" },
+    { 0, P | A, 22, 1, 10, W, 0, -1, "" },
+};
+
 static const struct step resend_to_next[] = {
     { 0, P | A, 1, 1, 100, W, 0, -1, "" },
     { 0, P | A, 101, 1, 100, W, 0, -1, "" },
@@ -495,6 +503,7 @@ static void tshark_flags_per_packet(void **state)
         CASE("out-of-order-rtt", 1000, 5000, ooo_rtt),
         CASE("out-of-order-no-rtt", 1000, 5000, ooo_nortt),
         CASE("resend-to-next", 1000, 5000, resend_to_next),
+        CASE("lost-one-byte", 1000, 5000, lost_one_byte),
         CASE("spurious", 1000, 5000, spurious),
         CASE("ack-unseen", 1000, 5000, ackunseen),
         CASE("window-full", 1000, 5000, winfull),

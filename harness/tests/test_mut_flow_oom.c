@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "nr_flow_int.h"
 #include "nr_frag.h"
 #include "nr_reasm.h"
 #include "pktgen.h"
@@ -90,6 +91,32 @@ static void table_allocations(void **state)
     p = udp(1000, "d");
     assert_int_equal(nr_flowtab_add(ft, &p, 1, 60), 0);
     nr_flowtab_free(ft);
+}
+
+/* nr_flow_keep (nr_flow_int.h: 0 or -1): a chunk list or a stream buffer
+ * that cannot grow is -1, and what was kept stays as it was. */
+static void keep_returns_minus_one(void **state)
+{
+    struct nr_conn c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.proto = IPPROTO_UDP;
+    fault_inproc_set("realloc:1"); /* the chunk list */
+    assert_int_equal(nr_flow_keep(&c, 0, NR_CHUNK_FIN, NULL, 0, 0), -1);
+    assert_int_equal(fault_inproc_off(), 1);
+    fault_inproc_set("realloc:1"); /* the stream's bytes */
+    assert_int_equal(nr_flow_keep(&c, 1, NR_CHUNK_DATA, (const uint8_t *)"abc", 3, 0), -1);
+    assert_int_equal(fault_inproc_off(), 1);
+    fault_inproc_set("realloc:2"); /* the chunk list after the bytes */
+    assert_int_equal(nr_flow_keep(&c, 1, NR_CHUNK_DATA, (const uint8_t *)"abc", 3, 0), -1);
+    assert_int_equal(fault_inproc_off(), 1);
+    assert_int_equal(c.nchunks, 0);
+    assert_int_equal(nr_flow_keep(&c, 1, NR_CHUNK_DATA, (const uint8_t *)"abc", 3, 0), 0);
+    assert_int_equal(c.nchunks, 1);
+    assert_int_equal(c.stream[1].len, 3);
+    free(c.chunks);
+    free(c.stream[1].data);
 }
 
 /* TCP: stream bytes or a FIN that cannot be kept make the packet's
@@ -235,6 +262,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table_allocations),
         cmocka_unit_test(tcp_keep_failures),
+        cmocka_unit_test(keep_returns_minus_one),
         cmocka_unit_test(reasm_hold_failure),
         cmocka_unit_test(frag_allocations),
     };
