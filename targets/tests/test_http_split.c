@@ -434,6 +434,32 @@ static void bad_heads(void **state)
     }
 }
 
+/* A peer that has shut down before the request, with nothing sent: the
+ * request's failure is the error (HG_FETCH_ENET naming the send and
+ * EPIPE), not an empty reply. */
+static void request_failed_and_no_reply(void **state)
+{
+    char errbuf[NR_ERRBUF_SIZE] = "";
+    struct hg_url u = { .host = "127.0.0.1", .host_len = 9, .port = 80, .path = "/p",
+                        .path_len = 2 };
+    struct hg_req req = { .url = &u, .timeout_ms = 1000, .max_header_bytes = 4096,
+                          .max_headers = 20 };
+    struct hg_sink sink = { 0 };
+    struct hg_result res;
+    int sv[2], rc;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(shutdown(sv[1], SHUT_RDWR), 0);
+    rc = hg_fetch_fd(sv[0], &req, &sink, &res, errbuf);
+    close(sv[0]);
+    close(sv[1]);
+    if (rc != HG_FETCH_ENET || !strstr(errbuf, "sending the request") ||
+        !strstr(errbuf, strerror(EPIPE)))
+        fail_msg("hg_fetch_fd %d (%s), want HG_FETCH_ENET naming the request's EPIPE", rc,
+                 errbuf);
+}
+
 static void until_close(void **state)
 {
     const struct want w = { HG_FETCH_OK, 200, "body until close", NULL };
@@ -467,6 +493,7 @@ int main(void)
         cmocka_unit_test(response_despite_failed_request),
         cmocka_unit_test(truncated_bodies),
         cmocka_unit_test(bad_heads),
+        cmocka_unit_test(request_failed_and_no_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
