@@ -256,7 +256,8 @@ static void auth_lines(void **state)
 }
 
 /* DATA transparency: a leading dot doubled on every line, bare CR and LF
- * become CRLF, a final CRLF added when missing, then ".\r\n". */
+ * become CRLF, a final CRLF added when missing, then ".\r\n"; the input
+ * is read within its n bytes (a CR last included). */
 static void data_stuffing(void **state)
 {
     static const struct {
@@ -270,12 +271,20 @@ static void data_stuffing(void **state)
         { "a\rb\nc\r", "a\r\nb\r\nc\r\n.\r\n" },
         { "\r\n\r\n", "\r\n\r\n.\r\n" },
         { "x\n\n.y", "x\r\n\r\n..y\r\n.\r\n" },
+        { "a\r", "a\r\n.\r\n" },
+        { "\r", "\r\n.\r\n" },
     };
     struct ss_buf b = { 0 };
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_ret_equal(ss_data_stuff(&b, (const uint8_t *)cases[i].in, strlen(cases[i].in)), 0);
+        /* a heap copy of exactly n bytes: no byte past them is read (ASan) */
+        size_t n = strlen(cases[i].in);
+        uint8_t *in = malloc(n ? n : 1);
+        assert_non_null(in);
+        memcpy(in, cases[i].in, n);
+        assert_ret_equal(ss_data_stuff(&b, in, n), 0);
+        free(in);
         holds(&b, cases[i].out);
         ss_buf_free(&b);
     }
