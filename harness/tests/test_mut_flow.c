@@ -1192,6 +1192,29 @@ static void zeek_state_orders(void **state)
     }
 }
 
+/* The originator's SYN again after its bytes crossed the 2^32 wrap: zeek
+ * starts the endpoint's sequence space over (no wrap counted), so the size
+ * is what follows that SYN. */
+static void syn_again_after_a_wrap(void **state)
+{
+    static const struct step st[] = {
+        HS,
+        { 0, P | A, 1, 1, 32, W, 0, -1, NULL },
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+        { 0, P | A, 33, 1, 8, W, 0, -1, NULL },
+    };
+    struct nr_flowtab *ft;
+    const struct nr_conn *c;
+
+    (void)state;
+    ft = FEED("syn-again-after-wrap", 0xfffffff0u, 5000, st);
+    c = nr_flowtab_conn(ft, 0);
+    assert_int_equal(nr_flowtab_count(ft), 1);
+    assert_int_equal(nr_conn_zeek_size(c, 0), 40);
+    assert_string_equal(c->history, "ShAD");
+    nr_flowtab_free(ft);
+}
+
 /* A SYN-ACK seen first from a port zeek does not take for a server's: the
  * history is "H" until the other side's first ACK flips the roles, then
  * "^h" and that ACK (zeek: OTH, ^hA). */
@@ -1335,6 +1358,7 @@ int main(int argc, char **argv)
         heap_exact_test(handshake_reuse_and_no_chunks),
         heap_exact_test(syn_after_held_segments),
         heap_exact_test(synack_first_flips_on_the_ack),
+        heap_exact_test(syn_again_after_a_wrap),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
