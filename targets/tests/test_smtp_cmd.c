@@ -70,6 +70,9 @@ static void buf_growth(void **state)
     assert_ret_equal(ss_buf_str(&b, "hello"), 0);
     assert_ret_equal(ss_buf_fmt(&b, " %d-%s", 42, "x"), 0);
     holds(&b, "hello 42-x");
+    assert_ret_equal(ss_buf_fmt(&b, "%s", ""), 0); /* nothing to append is no failure */
+    holds(&b, "hello 42-x");
+    assert_false(b.oom);
     ss_buf_free(&b);
 }
 
