@@ -349,6 +349,31 @@ static void byte_cap_counts_what_is_allocated(void **state)
     nr_frag_free(t);
 }
 
+/* Buffers are whole 2 KiB steps: a datagram holding 2049 bytes has 4 KiB
+ * (and its bitmap) counted, so 2000 of them pass NR_FRAG_MAX_BYTES and
+ * push out the oldest; the newest is whole, every byte where it was put. */
+static void byte_cap_rounds_up_to_a_step(void **state)
+{
+    static uint8_t z[2049];
+    struct nr_fragtab *t = nr_frag_new();
+    struct nr_pkt p;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(z); i++)
+        z[i] = (uint8_t)(i % 251);
+    for (uint32_t id = 0; id < 2000; id++) {
+        p = frag4(5000 + id, 0, 1, z, sizeof(z));
+        assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_HELD);
+    }
+    assert_true(nr_frag_stats(t)->overflows > 0);
+    p = frag4(5000 + 1999, 2049, 0, z, 7);
+    assert_int_equal(nr_frag_add(t, &p, 0), NR_FRAG_DONE);
+    assert_int_equal(p.wirelen, 2056);
+    assert_memory_equal(p.payload, z, sizeof(z));
+    assert_memory_equal(p.payload + sizeof(z), z, 7);
+    nr_frag_free(t);
+}
+
 /* A repeated last fragment is an overlap, not a second end; a last
  * fragment ending exactly at the held data fits; completed datagrams give
  * back exactly what they held (after 200 of them a second small datagram
@@ -473,6 +498,7 @@ int main(int argc, char **argv)
         heap_exact_test(limits_and_keys),
         heap_exact_test(byte_cap_counts_what_is_allocated),
         heap_exact_test(repeats_and_accounting),
+        heap_exact_test(byte_cap_rounds_up_to_a_step),
         heap_exact_test(held_bytes_survive_each_growth),
         heap_exact_test(random_hostile_fragments),
     };
