@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -432,6 +433,41 @@ static void redirect_without_location(void **state)
     }
 }
 
+/* SIGINT, SIGTERM or SIGHUP while the body is being read into -o FILE:
+ * the client dies of that signal and leaves no temp file behind. */
+static void signal_removes_the_temp_file(void **state)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    char url[128];
+    struct nr_proc p;
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        int64_t deadline = nr_now_ms() + 5000;
+
+        /* half a body, then the server waits (until the client is gone) */
+        srv_run(&s, 5000, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", NULL);
+        url_of(&s, "/x", url, sizeof(url));
+        run_client_bg(&r, &p, url, "-q", NULL);
+        /* the temp file is made after the handlers are set; the request
+         * comes after both */
+        while ((dir_entries(r.outdir) == 0 || !s.req[0][0]) && nr_ms_left(deadline) > 0)
+            usleep(1000);
+        usleep(20000); /* the client is reading the body */
+        assert_int_equal(dir_entries(r.outdir), 1);
+        assert_int_equal(kill(p.pid, sigs[i]), 0);
+        assert_int_equal(nr_proc_wait(&p, 5000), 1);
+        nr_proc_release(&p);
+        srv_end(&s);
+        if (!WIFSIGNALED(p.status) || WTERMSIG(p.status) != sigs[i])
+            fail_msg("signal %d: wait status 0x%x", sigs[i], p.status);
+        assert_int_equal(dir_entries(r.outdir), 0);
+        cleanup(&r);
+    }
+}
+
 /* Without -t the timeout is the documented 5000 ms: a server that accepts
  * and never answers gets "no data for 5000 ms" and exit 6.  The client is
  * started by the first case and waited for by the last, so its 5 s pass
@@ -762,6 +798,7 @@ int main(void)
         cmocka_unit_test(redirect_statuses),
         cmocka_unit_test(only_2xx_bodies),
         cmocka_unit_test(redirect_without_location),
+        cmocka_unit_test(signal_removes_the_temp_file),
         cmocka_unit_test(default_timeout_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
