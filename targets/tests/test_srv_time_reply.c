@@ -1,6 +1,9 @@
 /* Unit tests: tcp-time's reply formatting at its limits, and the reactor
  * server driven through socketpairs with a fixed clock. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "../harness/tests/heap_exact.h"
+#include "fault_inproc.h"
 #include "nr_net.h"
 #include "tcp-time/time_reply.h"
 #include "tcp-time/tt_server.h"
@@ -241,17 +246,229 @@ static void destroy_closes_clients(void **state)
     }
 }
 
-int main(void)
+/* The server's log lines, kept for the test to read. */
+struct log {
+    char lines[8][320];
+    int n;
+};
+
+static void keep_log(void *ctx, const char *line)
+{
+    struct log *lg = ctx;
+
+    if (lg->n < 8)
+        snprintf(lg->lines[lg->n++], sizeof(lg->lines[0]), "%s", line);
+}
+
+static time_t log_clock(void *ctx)
+{
+    (void)ctx;
+    return T0;
+}
+
+/* A server whose log goes to *lg and whose clock says T0. */
+static struct tt_server *logged_server(struct log *lg, size_t read_size)
+{
+    struct tt_config cfg = { .clock = log_clock, .log = keep_log, .ctx = lg,
+                             .read_size = read_size };
+    char errbuf[NR_ERRBUF_SIZE];
+    struct tt_server *s = tt_server_create(&cfg, errbuf);
+
+    if (!s)
+        fail_msg("%s", errbuf);
+    lg->n = 0;
+    return s;
+}
+
+/* A clock beyond what the calendar can show: the reply is dated as of the
+ * epoch, not refused. */
+static void clock_beyond_calendar(void **state)
+{
+    time_t now = (time_t)INT64_MAX;
+    struct tt_server *s = new_server(&now, 0);
+    char buf[64];
+    int sp[2];
+
+    (void)state;
+    if (sizeof(time_t) < 8)
+        skip();
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    assert_int_equal(tt_server_add_client(s, sp[1], NULL), 0);
+    assert_int_equal(write(sp[0], "late", 4), 4);
+    pump_read(s, sp[0], buf, 31);
+    assert_memory_equal(buf, "[Thu Jan  1 00:00:00 1970] late", 31);
+    close(sp[0]);
+    tt_server_destroy(s);
+}
+
+/* With no accept hook the server accepts by itself: a TCP client is
+ * served and logged by its address; a client may be descriptor 0. */
+static void own_accept_and_descriptor_zero(void **state)
+{
+    struct log lg;
+    struct tt_server *s = logged_server(&lg, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sin);
+    char buf[64], want[128], name[NR_ADDRSTR_SIZE];
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd, sp[2], saved;
+
+    (void)state;
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+    assert_int_equal(tt_server_listen(s, lfd), 0);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    sl = sizeof(sin);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+    nr_addr_format((struct sockaddr *)&sin, name, sizeof(name));
+    assert_int_equal(write(fd, "tcp", 3), 3);
+    pump_read(s, fd, buf, TT_PREFIX_LEN + 3);
+    assert_memory_equal(buf, P0 "tcp", TT_PREFIX_LEN + 3);
+    snprintf(want, sizeof(want), "connection from %s", name);
+    assert_true(lg.n >= 1);
+    assert_string_equal(lg.lines[0], want);
+    assert_int_equal(tt_server_clients(s), 1);
+
+    /* descriptor 0, a socketpair end: served, named by its number */
+    saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    assert_true(saved >= 0);
+    close(0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    assert_int_equal(sp[0], 0);
+    assert_int_equal(tt_server_add_client(s, 0, NULL), 0);
+    assert_string_equal(lg.lines[1], "connection from fd 0");
+    assert_int_equal(write(sp[1], "zero", 4), 4);
+    pump_read(s, sp[1], buf, TT_PREFIX_LEN + 4);
+    assert_memory_equal(buf, P0 "zero", TT_PREFIX_LEN + 4);
+    assert_int_equal(tt_server_clients(s), 2);
+    tt_server_destroy(s);
+    assert_int_equal(nr_read(sp[1], buf, 1), 0); /* the server closed 0 */
+    assert_int_equal(fcntl(0, F_GETFD), -1);
+    close(sp[1]);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    close(fd);
+    close(lfd);
+}
+
+/* A client is named by its IPv4 or IPv6 address, anything else by its
+ * descriptor number. */
+static void client_names(void **state)
+{
+    struct log lg;
+    struct tt_server *s = logged_server(&lg, 0);
+    struct nr_addr a = { 0 };
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a.ss;
+    char want[64];
+    int sp[3][2];
+
+    (void)state;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp[i]), 0);
+    s6->sin6_family = AF_INET6;
+    s6->sin6_addr = in6addr_loopback;
+    s6->sin6_port = htons(4242);
+    a.len = sizeof(*s6);
+    assert_int_equal(tt_server_add_client(s, sp[0][1], &a), 0);
+    assert_string_equal(lg.lines[0], "connection from [::1]:4242");
+    a.ss.ss_family = AF_UNIX;
+    a.len = sizeof(sa_family_t) + 1;
+    assert_int_equal(tt_server_add_client(s, sp[1][1], &a), 0);
+    snprintf(want, sizeof(want), "connection from fd %d", sp[1][1]);
+    assert_string_equal(lg.lines[1], want);
+    a.ss.ss_family = AF_INET6;
+    a.len = 0; /* no address at all */
+    assert_int_equal(tt_server_add_client(s, sp[2][1], &a), 0);
+    snprintf(want, sizeof(want), "connection from fd %d", sp[2][1]);
+    assert_string_equal(lg.lines[2], want);
+    tt_server_destroy(s);
+    for (int i = 0; i < 3; i++)
+        close(sp[i][0]);
+}
+
+/* Every allocation failing in turn: the server is not created ("out of
+ * memory" in errbuf), a client is refused (-ENOMEM, its descriptor
+ * closed; so too when it cannot be made non-blocking or watched), a client whose reply finds no memory is closed saying why, and
+ * the others go on. */
+static void allocations_fail(void **state)
+{
+    static const char *const create[] = { "calloc:1", "malloc:1", "calloc:2" };
+    struct tt_config cfg = { 0 };
+    char errbuf[NR_ERRBUF_SIZE], buf[64], want[128];
+    struct tt_server *s;
+    struct log lg;
+    int sp[2], sq[2];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(create) / sizeof(create[0]); i++) {
+        strcpy(errbuf, "untouched");
+        fault_inproc_set(create[i]);
+        s = tt_server_create(&cfg, errbuf);
+        assert_int_equal(fault_inproc_off(), 1);
+        assert_null(s);
+        assert_string_equal(errbuf, "out of memory");
+    }
+    s = logged_server(&lg, 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    fault_inproc_set("calloc:1");
+    assert_int_equal(tt_server_add_client(s, sp[1], NULL), -ENOMEM);
+    assert_int_equal(fault_inproc_off(), 1);
+    assert_int_equal(fcntl(sp[1], F_GETFD), -1);
+    assert_int_equal(nr_read(sp[0], buf, 1), 0);
+    close(sp[0]);
+    /* nor when it cannot be made non-blocking or watched */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+        fault_inproc_set(i ? "epoll_ctl:1" : "fcntl:1");
+        assert_int_equal(tt_server_add_client(s, sp[1], NULL), i ? -ENOSPC : -EBADF);
+        assert_int_equal(fault_inproc_off(), 1);
+        assert_int_equal(fcntl(sp[1], F_GETFD), -1);
+        assert_int_equal(nr_read(sp[0], buf, 1), 0);
+        close(sp[0]);
+    }
+    assert_int_equal(tt_server_clients(s), 0);
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sq), 0);
+    assert_int_equal(tt_server_add_client(s, sp[1], NULL), 0);
+    assert_int_equal(tt_server_add_client(s, sq[1], NULL), 0);
+    assert_int_equal(write(sp[0], "a", 1), 1);
+    fault_inproc_set("realloc:1");
+    for (int i = 0; i < 100 && tt_server_clients(s) == 2; i++)
+        assert_true(tt_server_run_once(s, 10) >= 0);
+    assert_int_equal(fault_inproc_off(), 1);
+    assert_int_equal(tt_server_clients(s), 1);
+    assert_int_equal(nr_read(sp[0], buf, 1), 0);
+    snprintf(want, sizeof(want), "fd %d: closed (%s)", sp[1], strerror(ENOMEM));
+    assert_string_equal(lg.lines[lg.n - 1], want);
+    assert_int_equal(write(sq[0], "b", 1), 1);
+    pump_read(s, sq[0], buf, TT_PREFIX_LEN + 1);
+    assert_memory_equal(buf, P0 "b", TT_PREFIX_LEN + 1);
+    tt_server_destroy(s);
+    close(sp[0]);
+    close(sq[0]);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fixed_time_exact_string),
-        cmocka_unit_test(matches_ctime),
-        cmocka_unit_test_setup(every_weekday_and_month, utc),
-        cmocka_unit_test(size_limits),
-        cmocka_unit_test(beyond_calendar),
-        cmocka_unit_test(server_replies_then_closes_on_eof),
-        cmocka_unit_test(one_reply_per_read_chunk),
-        cmocka_unit_test(destroy_closes_clients),
+        heap_exact_test(fixed_time_exact_string),
+        heap_exact_fds_test(matches_ctime), /* setenv keeps memory */
+        heap_exact_fds_test(every_weekday_and_month),
+        heap_exact_test(size_limits),
+        heap_exact_test(beyond_calendar),
+        heap_exact_test(server_replies_then_closes_on_eof),
+        heap_exact_test(one_reply_per_read_chunk),
+        heap_exact_test(destroy_closes_clients),
+        heap_exact_test(clock_beyond_calendar),
+        heap_exact_test(own_accept_and_descriptor_zero),
+        heap_exact_test(client_names),
+        heap_exact_test(allocations_fail),
     };
+    (void)argc;
+    heap_exact_init(argv);
+    fault_inproc_init(argv);
     return cmocka_run_group_tests(tests, utc, NULL);
 }
