@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "../harness/tests/heap_exact.h"
 #include "nr_err.h"
 #include "tcp-time/reactor.h"
 #include "tcp-time/tt_server.h"
@@ -509,23 +510,25 @@ static void server_listens_once(void **state)
     close(b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(errors),
-        cmocka_unit_test(dispatch_and_timeout),
-        cmocka_unit_test(interrupted),
-        cmocka_unit_test(stale_event_skipped),
-        cmocka_unit_test(reused_number_gets_new_events_only),
-        cmocka_unit_test(high_descriptor),
-        cmocka_unit_test(descriptor_zero),
-        cmocka_unit_test(loop_on_descriptor_zero),
-        cmocka_unit_test(negative_timeout_waits),
-        cmocka_unit_test(create_fails_without_descriptors),
-        cmocka_unit_test(table_edges),
-        cmocka_unit_test(more_ready_than_one_round),
-        cmocka_unit_test(destroy_releases_descriptors),
-        cmocka_unit_test(server_listens_once),
+        heap_exact_test(errors),
+        heap_exact_test(dispatch_and_timeout),
+        heap_exact_test(interrupted),
+        heap_exact_test(stale_event_skipped),
+        heap_exact_test(reused_number_gets_new_events_only),
+        heap_exact_test(high_descriptor),
+        heap_exact_test(descriptor_zero),
+        heap_exact_test(loop_on_descriptor_zero),
+        heap_exact_test(negative_timeout_waits),
+        heap_exact_test(create_fails_without_descriptors),
+        heap_exact_test(table_edges),
+        heap_exact_test(more_ready_than_one_round),
+        heap_exact_test(destroy_releases_descriptors),
+        heap_exact_test(server_listens_once),
     };
+    (void)argc;
+    heap_exact_init(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
