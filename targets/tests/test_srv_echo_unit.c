@@ -9,9 +9,11 @@
 #include <malloc.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -59,6 +61,41 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
     if (!real_send)
         real_send = (ssize_t (*)(int, const void *, size_t, int))dlsym(RTLD_NEXT, "send");
     return real_send(fd, buf, len, flags);
+}
+
+/* pthread_mutex_lock and _unlock for the code under test: the C
+ * library's, with the locking discipline checked.  An unlock by a thread
+ * that does not hold the mutex (glibc records its owner) is counted in
+ * lock_misuse; a lock still unavailable after 5 s (never released) aborts
+ * the test instead of hanging it. */
+static atomic_int lock_misuse;
+
+int pthread_mutex_lock(pthread_mutex_t *mx)
+{
+    struct timespec deadline;
+    int r;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 5;
+    r = pthread_mutex_timedlock(mx, &deadline);
+    if (r == ETIMEDOUT) {
+        static const char msg[] = "test: a mutex was not released within 5 s\n";
+
+        (void)!write(2, msg, sizeof(msg) - 1);
+        abort();
+    }
+    return r;
+}
+
+int pthread_mutex_unlock(pthread_mutex_t *mx)
+{
+    static int (*real_unlock)(pthread_mutex_t *);
+
+    if (mx->__data.__owner != gettid())
+        atomic_fetch_add(&lock_misuse, 1);
+    if (!real_unlock)
+        real_unlock = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_unlock");
+    return real_unlock(mx);
 }
 
 static void pair(int sv[2])
@@ -305,6 +342,7 @@ static void table_capacity_and_stop(void **state)
     expect_eof(sv[1][0]); /* the stopped threads closed their ends */
     expect_eof(extra[0]);
     emt_free(&m);
+    assert_int_equal(lock_misuse, 0); /* every unlock by the lock's holder */
     close(sv[1][0]);
     close(extra[0]);
     close(sv[2][0]);
@@ -347,6 +385,7 @@ static void table_init_failures(void **state)
     assert_int_equal(emt_active(&m), 0);
     assert_int_equal(emt_stop(&m, 100), 0);
     emt_free(&m);
+    assert_int_equal(lock_misuse, 0); /* every unlock by the lock's holder */
 }
 
 /* Descriptor 0 is a descriptor like any other (tcp-echo-mt makes its
@@ -377,6 +416,7 @@ static void table_stop_fd_zero(void **state)
     assert_int_equal(emt_stop(&m, 1000), 0);
     expect_eof(sv[0]);
     emt_free(&m);
+    assert_int_equal(lock_misuse, 0); /* every unlock by the lock's holder */
     assert_int_equal(fcntl(0, F_GETFD), -1); /* emt_free closed it */
     assert_int_equal(dup2(saved, 0), 0);
     close(saved);
@@ -412,6 +452,7 @@ static void table_thread_refused(void **state)
     assert_int_equal(emt_stop(&m, 1000), 0);
     expect_eof(sv[0]);
     emt_free(&m);
+    assert_int_equal(lock_misuse, 0); /* every unlock by the lock's holder */
     close(sv[0]);
 }
 
@@ -500,6 +541,7 @@ static void stop_wait_is_bounded(void **state)
     assert_int_equal(left[2], 0);
     assert_true(ms[2] < 1000);
     emt_free(&m);
+    assert_int_equal(lock_misuse, 0); /* every unlock by the lock's holder */
     expect_eof(sv[0]);
     close(sv[0]);
     close(p[0]);
