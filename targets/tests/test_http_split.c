@@ -460,6 +460,32 @@ static void request_failed_and_no_reply(void **state)
                  errbuf);
 }
 
+/* A peer that never reads, with the client's send queue already full:
+ * the request makes no progress for timeout_ms, and that is the error
+ * (HG_FETCH_ETIMEOUT naming the request), without waiting for a reply. */
+static void request_stalls(void **state)
+{
+    char errbuf[NR_ERRBUF_SIZE] = "", junk[4096] = { 0 };
+    struct hg_url u = { .host = "127.0.0.1", .host_len = 9, .port = 80, .path = "/p",
+                        .path_len = 2 };
+    struct hg_req req = { .url = &u, .timeout_ms = 100, .max_header_bytes = 4096,
+                          .max_headers = 20 };
+    struct hg_sink sink = { 0 };
+    struct hg_result res;
+    int sv[2], rc;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    while (send(sv[0], junk, sizeof(junk), MSG_NOSIGNAL) > 0)
+        ;
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    rc = hg_fetch_fd(sv[0], &req, &sink, &res, errbuf);
+    close(sv[0]);
+    close(sv[1]);
+    if (rc != HG_FETCH_ETIMEOUT || !strstr(errbuf, "no progress sending the request for 100 ms"))
+        fail_msg("hg_fetch_fd %d (%s), want HG_FETCH_ETIMEOUT naming the request", rc, errbuf);
+}
+
 static void until_close(void **state)
 {
     const struct want w = { HG_FETCH_OK, 200, "body until close", NULL };
@@ -494,6 +520,7 @@ int main(void)
         cmocka_unit_test(truncated_bodies),
         cmocka_unit_test(bad_heads),
         cmocka_unit_test(request_failed_and_no_reply),
+        cmocka_unit_test(request_stalls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
