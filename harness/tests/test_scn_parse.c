@@ -185,6 +185,13 @@ static void lifecycle_fields(void **state)
     assert_int_equal(t->u.exit.expect.kind, NR_END_CLEAN);
     assert_int_equal(t->timeout_ms, 1000);
     nr_scn_free(&s);
+    /* signal numbers 1-64, both ends */
+    parse_ok("target t = prog\nstop t signal 64 expect signal 1\n", &s);
+    t = only_step(&s, 1, NR_S_STOP);
+    assert_int_equal(t->u.exit.sig, 64);
+    assert_int_equal(t->u.exit.expect.kind, NR_END_SIGNAL);
+    assert_int_equal(t->u.exit.expect.code, 1);
+    nr_scn_free(&s);
 }
 
 /* Readiness of programs that print no "listening on": ready /regex/ on
@@ -462,6 +469,8 @@ static void lifecycle_errors(void **state)
         { TGT "stop t signal\n",
           "t.scn:2:14: expected a signal like TERM, KILL, SEGV or a number 1-64, got end of line" },
         { TGT "stop t signal 0\n", "t.scn:2:15: expected a signal like TERM" },
+        { TGT "stop t signal 65\n",
+          "t.scn:2:15: expected a signal like TERM, KILL, SEGV or a number 1-64, got '65'" },
         { TGT "stop t within 1s expect 3\n", "t.scn:2:18: expected end of line, got 'expect'" },
         { TGT "exit t\n",
           "t.scn:2:7: expected an exit code 0-255, 'signal SIG' or 'clean', got end of line" },
@@ -1028,6 +1037,8 @@ static void errors(void **state)
         { "listen u = udp 127.0.0.1:1\naccept a = u\n", "t.scn:2:12: expected a TCP listener, got 'u' (a UDP listener)" },
         { "accept a = nol\n", "t.scn:1:12: expected a listener defined earlier, got 'nol'" },
         { "connect c = sctp 127.0.0.1:1\n", "t.scn:1:13: expected 'tcp', 'udp', 'unix' or 'unixgram', got 'sctp'" },
+        { CONN "send c /x\n", /* not lexed as a regex */
+          "t.scn:2:8: expected a payload: \"string\", x\"hex\", file PATH or pattern N, got '/x'" },
         { CONN "send c 12\n", "t.scn:2:8: expected a payload: \"string\", x\"hex\", file PATH or pattern N, got '12'" },
         { CONN "send c \"a\" * 0\n", "t.scn:2:14: expected a repeat count >= 1, got '0'" },
         { CONN "send c \"a\" chunk 0\n", "t.scn:2:18: expected a chunk size >= 1, got '0'" },
