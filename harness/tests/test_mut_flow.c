@@ -1264,8 +1264,9 @@ static void syn_after_held_segments(void **state)
 }
 
 /* The handshake needs the responder's SYN; a SYN with the first ISN after a
- * RST is a new connection (zeek: the endpoint's close was reported); without
- * keep_data no chunk is kept, not even a FIN. */
+ * RST, or after a FIN from its SYN_SENT endpoint, is a new connection
+ * (zeek: the endpoint's close was reported); without keep_data no chunk is
+ * kept, not even a FIN. */
 static void handshake_reuse_and_no_chunks(void **state)
 {
     static const struct step no_synack[] = {
@@ -1276,6 +1277,11 @@ static void handshake_reuse_and_no_chunks(void **state)
         HS,
         { 0, R | A, 1, 1, 0, W, 0, -1, NULL },
         { 1, R | A, 1, 1, 0, W, 0, -1, NULL },
+    };
+    static const struct step syn_fin_syn[] = { /* a FIN closes a SYN_SENT endpoint */
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
+        { 0, F, 1, 0, 0, W, 0, -1, NULL },
+        { 0, S, 0, 0, 0, W, 0, -1, NULL },
     };
     static const struct step rst_then_syn[] = {
         HS,
@@ -1292,6 +1298,9 @@ static void handshake_reuse_and_no_chunks(void **state)
     assert_false(nr_flowtab_conn(ft, 0)->handshake);
     nr_flowtab_free(ft);
     ft = FEED("rst-then-syn", 1000, 5000, rst_then_syn);
+    assert_int_equal(nr_flowtab_count(ft), 2);
+    nr_flowtab_free(ft);
+    ft = FEED("syn-fin-syn", 1000, 5000, syn_fin_syn);
     assert_int_equal(nr_flowtab_count(ft), 2);
     nr_flowtab_free(ft);
     ft = FEED("both-reset", 1000, 5000, both_reset);
