@@ -282,30 +282,38 @@ static void time_client_watch_fails(void **state)
     stop_faulty(&s, &f, 1);
 }
 
-/* tcp-time cannot allocate a client's reply buffer: the client, logged as
- * connected, is closed with "Cannot allocate memory", the next one is
- * served. */
-static void time_reply_oom(void **state)
+/* A tcp-time client whose reply finds no memory (realloc), whose read
+ * fails (ECONNRESET) or whose reply's write fails (EPIPE) is closed, its
+ * log naming the cause after its connection line; no descriptor is kept
+ * for it and the next client is served. */
+static void time_client_error_closes(void **state)
 {
-    struct itest_srv s;
-    struct fault f;
-    char want[160], peer[NR_ADDRSTR_SIZE];
-    int fd, fd0;
+    static const struct {
+        const char *spec;
+        int err;
+    } cases[] = { { "realloc:1", ENOMEM }, { "read:1/104", ECONNRESET }, { "write:1/32", EPIPE } };
 
     (void)state;
-    start_faulty(&s, &f, "realloc:1", "tcp-time", NULL);
-    fd0 = itest_fd_count(&s);
-    fd = itest_connect(&s);
-    itest_peer_name(fd, peer, sizeof(peer));
-    assert_int_equal(nr_write_all(fd, "a\n", 2, 2000), 0);
-    expect_dropped_fd(fd);
-    snprintf(want, sizeof(want), "tcp-time: connection from %s", peer);
-    itest_expect_log(&s, "tcp-time: connection from", want);
-    snprintf(want, sizeof(want), "tcp-time: %s: closed (%s)", peer, strerror(ENOMEM));
-    itest_expect_log(&s, "tcp-time: 127.0.0.1:", want);
-    assert_int_equal(itest_fd_settle(&s, fd0, 2000), fd0);
-    expect_served(&s, "b\n", "] b");
-    stop_faulty(&s, &f, 1);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct itest_srv s;
+        struct fault f;
+        char want[160], peer[NR_ADDRSTR_SIZE];
+        int fd, fd0;
+
+        start_faulty(&s, &f, cases[i].spec, "tcp-time", NULL);
+        fd0 = itest_fd_count(&s);
+        fd = itest_connect(&s);
+        itest_peer_name(fd, peer, sizeof(peer));
+        assert_int_equal(nr_write_all(fd, "a\n", 2, 2000), 0);
+        expect_dropped_fd(fd);
+        snprintf(want, sizeof(want), "tcp-time: connection from %s", peer);
+        itest_expect_log(&s, "tcp-time: connection from", want);
+        snprintf(want, sizeof(want), "tcp-time: %s: closed (%s)", peer, strerror(cases[i].err));
+        itest_expect_log(&s, "tcp-time: 127.0.0.1:", want);
+        assert_int_equal(itest_fd_settle(&s, fd0, 2000), fd0);
+        expect_served(&s, "b\n", "] b");
+        stop_faulty(&s, &f, 1);
+    }
 }
 
 /* tcp-echo-mt cannot start a thread for a connection: it logs why, resets
@@ -501,7 +509,7 @@ int main(void)
         cmocka_unit_test(udp_poll_fails),
         cmocka_unit_test(time_client_nonblock_fails),
         cmocka_unit_test(time_client_watch_fails),
-        cmocka_unit_test(time_reply_oom),
+        cmocka_unit_test(time_client_error_closes),
         cmocka_unit_test(echo_mt_thread_fails),
         cmocka_unit_test(echo_mt_init_fails),
         cmocka_unit_test(echo_nonblock_fails),

@@ -19,6 +19,8 @@
  *         recvmsg                     -1, errno ENOMEM, nothing received
  *         poll                        -1, errno ENOMEM, no revents set
  *         epoll_wait                  -1, errno EINVAL, no event
+ *         read write                  -1, errno EIO, nothing moved (the C
+ *                                     library's own stdio is not counted)
  *   NR_FAULT_ARM=accept  count calls only from the moment the first
  *       accept/accept4 returns a connection (so "fcntl:1" is the first
  *       fcntl a server makes for its first client, however many it made
@@ -26,8 +28,8 @@
  *       constructor on (what a sanitizer's runtime does before is not).
  *   NR_FAULT_STATS=PATH  at exit, write one line to PATH:
  *       "malloc=N realloc=N calloc=N pthread_create=N close=N fcntl=N
- *        epoll_ctl=N eventfd=N recvmsg=N poll=N epoll_wait=N injected=N
- *        close_ebadf=N" (calls counted as above, calls failed, closes of a
+ *        epoll_ctl=N eventfd=N recvmsg=N poll=N epoll_wait=N read=N write=N
+ *        injected=N close_ebadf=N" (calls counted as above, calls failed, closes of a
  *       descriptor that was not open whenever made), so a test can size a
  *       sweep over N, check the injector really ran, and see a descriptor
  *       closed twice.
@@ -64,11 +66,11 @@
 
 enum fi_fn { FI_MALLOC, FI_REALLOC, FI_CALLOC, FI_PTHREAD_CREATE, FI_CLOSE, FI_FCNTL,
              FI_EPOLL_CTL, FI_EVENTFD, FI_RECVMSG, FI_POLL, FI_EPOLL_WAIT,
-             FI_NFN };
+             FI_READ, FI_WRITE, FI_NFN };
 
 static const char *const fi_names[FI_NFN] = {
     "malloc", "realloc", "calloc", "pthread_create", "close", "fcntl", "epoll_ctl", "eventfd",
-    "recvmsg", "poll", "epoll_wait",
+    "recvmsg", "poll", "epoll_wait", "read", "write",
 };
 
 /* One rule of NR_FAULT: fail call number `nth` of fn, and later ones when
@@ -104,6 +106,8 @@ static int (*real_eventfd)(unsigned int, int);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
 static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
 
@@ -183,6 +187,8 @@ static void fi_init(void)
     real_recvmsg = dlsym(RTLD_NEXT, "recvmsg");
     real_poll = dlsym(RTLD_NEXT, "poll");
     real_epoll_wait = dlsym(RTLD_NEXT, "epoll_wait");
+    real_read = dlsym(RTLD_NEXT, "read");
+    real_write = dlsym(RTLD_NEXT, "write");
     real_accept = dlsym(RTLD_NEXT, "accept");
     real_accept4 = dlsym(RTLD_NEXT, "accept4");
     atomic_store(&ready, 2);
@@ -246,7 +252,7 @@ __attribute__((destructor)) static void fi_fini(void)
     fd = open(stats_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
-    if (write(fd, line, off) < 0)
+    if (real_write(fd, line, off) < 0)
         off = 0;
     real_close(fd);
 }
@@ -402,6 +408,16 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
 {
     return fi_enter(FI_EPOLL_WAIT, EINVAL) < 0 ? -1 : real_epoll_wait(epfd, evs, max, timeout_ms);
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+    return fi_enter(FI_READ, EIO) < 0 ? -1 : real_read(fd, buf, n);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+    return fi_enter(FI_WRITE, EIO) < 0 ? -1 : real_write(fd, buf, n);
 }
 
 EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
