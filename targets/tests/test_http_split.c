@@ -434,6 +434,60 @@ static void bad_heads(void **state)
     }
 }
 
+static int skip_body(void *ctx, const struct hg_response *r, const uint8_t *block, size_t len)
+{
+    (void)ctx;
+    (void)r;
+    (void)block;
+    (void)len;
+    return HG_HEAD_SKIP;
+}
+
+static int refuse_body(void *ctx, const uint8_t *data, size_t n)
+{
+    (void)ctx;
+    (void)data;
+    (void)n;
+    return -1;
+}
+
+/* What the sink's answers do (http_client.h): a body sink that refuses
+ * ends the exchange with HG_FETCH_ELOCAL ("cannot store body"); a head
+ * callback's HG_HEAD_SKIP ends it at the head, unread body and all.  The
+ * result holds the final status, the minor version and the body bytes
+ * handed over. */
+static void sink_answers_and_result(void **state)
+{
+    static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhel";
+    char errbuf[NR_ERRBUF_SIZE];
+    static struct body b;
+    struct hg_sink refusing = { .body = refuse_body }, skipping = { .head = skip_body },
+                   keeping = { .body = keep_body, .ctx = &b };
+    struct hg_result res;
+    int rc;
+
+    (void)state;
+    rc = pair_fetch(resp, sizeof(resp) - 1, 1, &refusing, &res, errbuf);
+    if (rc != HG_FETCH_ELOCAL || !strstr(errbuf, "cannot store body"))
+        fail_msg("refusing body sink: %d (%s)", rc, errbuf);
+    rc = pair_fetch(resp, sizeof(resp) - 1, 0, &skipping, &res, errbuf);
+    if (rc != HG_FETCH_OK || res.status != 200 || res.minor != 0 || res.body_bytes != 0)
+        fail_msg("skipped body: %d (%s), status %d minor %d, %llu body bytes", rc, errbuf,
+                 res.status, res.minor, (unsigned long long)res.body_bytes);
+    b.len = 0;
+    rc = pair_fetch("HTTP/1.1 201 OK\r\nContent-Length: 5\r\n\r\nhello", 43, 0, &keeping,
+                    &res, errbuf);
+    if (rc != HG_FETCH_OK || res.status != 201 || res.minor != 1 || res.body_bytes != 5 ||
+        b.len != 5)
+        fail_msg("kept body: %d (%s), status %d minor %d, %llu body bytes", rc, errbuf,
+                 res.status, res.minor, (unsigned long long)res.body_bytes);
+    b.len = 0;
+    rc = pair_fetch(resp, sizeof(resp) - 1, 1, &keeping, &res, errbuf);
+    if (rc != HG_FETCH_EMALFORMED || res.body_bytes != 3 || !strstr(errbuf, "after 3 of 5"))
+        fail_msg("cut body: %d (%s), %llu body bytes", rc, errbuf,
+                 (unsigned long long)res.body_bytes);
+}
+
 /* A peer that has shut down before the request, with nothing sent: the
  * request's failure is the error (HG_FETCH_ENET naming the send and
  * EPIPE), not an empty reply. */
@@ -521,6 +575,7 @@ int main(void)
         cmocka_unit_test(bad_heads),
         cmocka_unit_test(request_failed_and_no_reply),
         cmocka_unit_test(request_stalls),
+        cmocka_unit_test(sink_answers_and_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
