@@ -32,8 +32,10 @@
 /* read and send for the code under test: the C library's, except that the
  * next fail_reads reads (fail_sends sends) of descriptor fail_fd fail with
  * fail_errno and move nothing (EINTR: as a call a signal handler
- * interrupted). */
+ * interrupted); a failing send takes its errno from send_errnos[] first,
+ * while it has entries. */
 static int fail_fd = -1, fail_errno = EINTR, fail_reads, fail_sends;
+static int send_errnos[4], n_send_errnos;
 
 ssize_t read(int fd, void *buf, size_t len)
 {
@@ -56,6 +58,11 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
     if (fd == fail_fd && fail_sends > 0) {
         fail_sends--;
         errno = fail_errno;
+        if (n_send_errnos > 0) {
+            errno = send_errnos[0];
+            memmove(send_errnos, send_errnos + 1, sizeof(send_errnos) - sizeof(send_errnos[0]));
+            n_send_errnos--;
+        }
         return -1;
     }
     if (!real_send)
@@ -203,6 +210,21 @@ static void io_errors_end_the_pump(void **state)
             close(sv[0]);
             close(sv[1]);
         }
+        /* the same error on a later write, of what the first could not take */
+        pair(sv);
+        assert_int_equal(nr_write_all(sv[0], "ab", 2, 1000), 0);
+        fail_fd = sv[1];
+        send_errnos[0] = EAGAIN;
+        send_errnos[1] = errs[i];
+        n_send_errnos = 2;
+        fail_sends = 2;
+        r = echo_serve_conn(sv[1], -1, 1000, &moved);
+        fail_fd = -1;
+        assert_int_equal(r, -errs[i]);
+        assert_int_equal(moved, 0);
+        assert_int_equal(fail_sends, 0);
+        close(sv[0]);
+        close(sv[1]);
     }
 }
 
@@ -388,6 +410,59 @@ static void table_init_failures(void **state)
     assert_int_equal(lock_misuse, 0); /* every unlock by the lock's holder */
 }
 
+/* Mappings of this process (/proc/self/maps lines): a thread that ended
+ * and was never joined keeps its stack and guard mapped. */
+static int mappings(void)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    int n = 0, ch;
+
+    assert_non_null(f);
+    while ((ch = getc(f)) != EOF)
+        n += ch == '\n';
+    fclose(f);
+    return n;
+}
+
+/* Wait (at most 2 s) until no connection of m is running. */
+static void wait_idle(struct emt *m)
+{
+    for (int i = 0; i < 400 && emt_active(m) > 0; i++)
+        usleep(5000);
+    assert_int_equal(emt_active(m), 0);
+}
+
+/* A finished thread is joined when its slot is taken again: 30 clients
+ * served one after another through a table of one slot leave no thread
+ * stack behind. */
+static void table_joins_finished_threads(void **state)
+{
+    char errbuf[NR_ERRBUF_SIZE], c;
+    int sv[2], before = 0;
+    struct srv s;
+    struct emt m;
+
+    (void)state;
+    srv_init(&s, "unit", SOCK_STREAM, 0);
+    s.quiet = 1;
+    assert_int_equal(emt_init(&m, &s, 1, -1, errbuf), 0);
+    for (int i = 0; i < 31; i++) {
+        if (i == 1)
+            before = mappings(); /* the first thread's stack is cached */
+        pair(sv);
+        assert_int_equal(emt_start(&m, sv[1], "peer"), 0);
+        assert_int_equal(nr_write_all(sv[0], "q", 1, 1000), 0);
+        read_exact(sv[0], &c, 1);
+        close(sv[0]); /* its thread sees EOF, closes sv[1] and ends */
+        wait_idle(&m);
+    }
+    if (mappings() > before + 8)
+        fail_msg("%d mappings more after 30 threads", mappings() - before);
+    assert_int_equal(emt_stop(&m, 1000), 0);
+    emt_free(&m);
+    assert_int_equal(lock_misuse, 0);
+}
+
 /* Descriptor 0 is a descriptor like any other (tcp-echo-mt makes its
  * table before its socket, so with stdin closed the eventfd is 0): the
  * table is made, serves, and is stopped with it. */
@@ -564,6 +639,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(table_init_failures),
         cmocka_unit_test(table_thread_refused),
         cmocka_unit_test(table_stop_fd_zero),
+        cmocka_unit_test(table_joins_finished_threads),
         cmocka_unit_test(stop_wait_is_bounded),
     };
 
