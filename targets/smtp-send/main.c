@@ -333,14 +333,14 @@ static int send_message(const struct opts *o, const struct ss_buf *msg, const ch
     return exit_code(rc);
 }
 
-/* The first line of the password file (at most 4096 bytes), without its
- * line break. */
+/* The first line of the password file (at most 4096 bytes) without its
+ * line break.  Returns EX_OK, or an exit code with a message printed. */
 static int read_password(const char *path, struct blob *b)
 {
     uint8_t *nl, *np;
 
     if (read_file(path, 4096, "4096 bytes, the most a password file holds", b) < 0)
-        return -1;
+        return EX_LOCAL;
     nl = memchr(b->p ? b->p : (uint8_t *)"", '\n', b->len);
     if (nl)
         b->len = (size_t)(nl - b->p);
@@ -348,16 +348,16 @@ static int read_password(const char *path, struct blob *b)
         b->len--;
     if (memchr(b->p ? b->p : (uint8_t *)"", '\0', b->len)) {
         fprintf(stderr, "smtp-send: NUL byte in the password file\n");
-        return -1;
+        return EX_LOCAL;
     }
     np = realloc(b->p, b->len + 1);
     if (!np) {
         fprintf(stderr, "smtp-send: out of memory\n");
-        return -1;
+        return EX_INTERNAL;
     }
     b->p = np;
     b->p[b->len] = '\0';
-    return 0;
+    return EX_OK;
 }
 
 int main(int argc, char **argv)
@@ -381,7 +381,7 @@ int main(int argc, char **argv)
             goto out;
         parts[i] = (struct ss_part){ o.attach[i], files[i].p, files[i].len };
     }
-    if (o.password_file && read_password(o.password_file, &pass) < 0)
+    if (o.password_file && (code = read_password(o.password_file, &pass)) != EX_OK)
         goto out;
     m = (struct ss_msg){ .from = o.from, .to = o.to, .nto = o.nto, .subject = o.subject,
                          .body = body.p, .body_len = body.len, .parts = parts,

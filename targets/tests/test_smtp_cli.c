@@ -493,8 +493,8 @@ static void session_one_of_two_accepted(void **state)
                                "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\nQUIT\r\n");
 }
 
-/* The most recipients (100) in a session: one RCPT line each on stdout,
- * in order, then the final reply; nothing else. */
+/* The most recipients (100) in a session (pipelined): one RCPT line each
+ * on stdout, in order, then the final reply; nothing else. */
 static void session_most_recipients(void **state)
 {
     static const char *script[100 + 7]; /* NULL-terminated */
@@ -506,7 +506,8 @@ static void session_most_recipients(void **state)
 
     (void)state;
     script[0] = "220 hi";
-    script[1] = script[2] = "250 ok";
+    script[1] = "250-hi\r\n250 PIPELINING"; /* MAIL and the RCPTs in one write */
+    script[2] = "250 ok";
     args[n++] = "--server";
     args[n++] = "SERVER";
     args[n++] = "--from";
@@ -871,7 +872,8 @@ static void usage_errors(void **state)
 }
 
 /* A file that cannot be read, or a password file with a NUL byte: exit 10
- * naming it and the reason (the body first, before any attachment).  A directory opens but does not read: its
+ * naming it and the reason (the body first, before any attachment); no
+ * memory for the password: exit 1.  A directory opens but does not read: its
  * descriptor is closed all the same (one close more than for a file that
  * does not open, counted by the fault injector). */
 static void unreadable_files(void **state)
@@ -910,6 +912,16 @@ static void unreadable_files(void **state)
     assert_int_equal(fwrite("a\0b\n", 1, 4, pw), 4);
     assert_int_equal(fclose(pw), 0);
     expect_exit(pass, 10, "smtp-send: NUL byte in the password file\n");
+    /* out of memory keeping the password (the second realloc, after the
+     * read's own): exit 1, as README's table says */
+    pw = fopen(pwfile, "w");
+    assert_non_null(pw);
+    assert_int_equal(fputs("pw\n", pw) >= 0, 1);
+    assert_int_equal(fclose(pw), 0);
+    assert_int_equal(run_args(pass, fault_env(&f, "realloc:2", 0), out, err, sizeof(err)), 1);
+    assert_string_equal(err, "smtp-send: out of memory\n");
+    assert_int_equal(fault_count(&f, "injected"), 1);
+    fault_done(&f);
     unlink(pwfile);
     rmdir(dir);
 }
