@@ -422,6 +422,62 @@ static void every_bundled_scenario(void **state)
                  nfiles);
 }
 
+/* text (len bytes) parsed: 0, or -1 with the message in err. */
+static int parse_text(const char *text, size_t len, char *err)
+{
+    struct nr_scn s;
+
+    err[0] = '\0';
+    if (nr_scn_parse((const uint8_t *)text, len, "t.scn", &s, err) < 0)
+        return -1;
+    nr_scn_free(&s);
+    return 0;
+}
+
+/* A lexer error right after any token of any step (every_kind's lines cut
+ * after each of their tokens, then an unterminated string) fails the
+ * parse, with the lexer's message at that place: no step goes on after
+ * the token it asked for could not be read. */
+static void lexer_error_after_every_token(void **state)
+{
+    static const char bad[] = " \"x\n";
+    char err[NR_ERRBUF_SIZE], want[64];
+    const char *line = every_kind;
+    size_t tried = 0;
+    int r;
+
+    (void)state;
+    for (unsigned lineno = 1; *line; lineno++) {
+        const char *nl = strchr(line, '\n');
+        size_t before = (size_t)(line - every_kind), n = (size_t)(nl - line);
+        char *text = malloc(before + n + sizeof(bad));
+
+        assert_non_null(text);
+        memcpy(text, every_kind, before + n);
+        for (size_t j = 0; j <= n; j++) {
+            if (j < n && line[j] != ' ')
+                continue;
+            /* a cut inside a string or a regex is no token boundary */
+            text[before + j] = '\n';
+            if (parse_text(text, before + j + 1, err) < 0 && strstr(err, "expected a closing")) {
+                text[before + j] = ' ';
+                continue;
+            }
+            memcpy(text + before + j, bad, sizeof(bad) - 1);
+            snprintf(want, sizeof(want), "t.scn:%u:%zu: expected a closing '\"'", lineno, j + 2);
+            r = parse_text(text, before + j + sizeof(bad) - 1, err);
+            if (r != -1 || strncmp(err, want, strlen(want)) != 0)
+                fail_msg("line %u cut after '%.*s': %d (%s), want -1 (%s)", lineno, (int)j, line,
+                         r, err[0] ? err : "no error", want);
+            memcpy(text + before + j, line + j, n - j);
+            tried++;
+        }
+        free(text);
+        line = nl + 1;
+    }
+    assert_true(tried > 300);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -432,6 +488,7 @@ int main(int argc, char **argv)
         heap_exact_test(whole_canonical_texts),
         heap_exact_test(parse_and_free_leave_nothing),
         heap_exact_test(every_bundled_scenario),
+        heap_exact_test(lexer_error_after_every_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
