@@ -80,7 +80,12 @@ static void errors(void **state)
     assert_ret_equal(tt_loop_mod(l, 100000, EPOLLOUT), -ENOENT);
     assert_ret_equal(tt_loop_del(l, sv[0]), -ENOENT);
     assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
-    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), -EEXIST);
+    assert_ret_equal(tt_loop_add(l, sv[0], EPOLLOUT, on_io, &s), -EEXIST);
+    /* the refused add left the first registration as it was */
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    assert_ret_equal(tt_loop_run_once(l, 1000), 1);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.events, EPOLLIN);
     /* epoll refuses a regular file: the add fails and registers nothing. */
     file = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
     assert_true(file >= 0);
