@@ -180,6 +180,67 @@ static void every_byte_in_every_place(void **state)
     }
 }
 
+/* Every limit at N-1, N and N+1: a URL of HG_URL_MAX bytes, a host of 253,
+ * a port of 5 digits, an IPv6 literal of 45 characters (INET6_ADDRSTRLEN
+ * less its NUL); the Host value and a resolved target in buffers of their
+ * length + 1 (fits), and of their length (does not). */
+static void limits(void **state)
+{
+    static char s[HG_URL_MAX + 16];
+    char err[NR_ERRBUF_SIZE], out[64];
+    struct hg_url u;
+    size_t n;
+
+    (void)state;
+    for (size_t len = HG_URL_MAX - 1; len <= HG_URL_MAX + 1; len++) {
+        memset(s, 'a', len);
+        memcpy(s, "http://h/", 9);
+        assert_int_equal(hg_url_parse((const uint8_t *)s, len, &u, err),
+                         len <= HG_URL_MAX ? 0 : -1);
+    }
+    for (size_t len = 252; len <= 254; len++) {
+        memset(s, 'h', 7 + len);
+        memcpy(s, "http://", 7);
+        assert_int_equal(hg_url_parse((const uint8_t *)s, 7 + len, &u, err), len <= 253 ? 0 : -1);
+        if (len > 253)
+            assert_non_null(strstr(err, "too long host"));
+        else
+            assert_int_equal(u.host_len, len);
+    }
+    assert_int_equal(parse("http://h:0080/", &u, err), 0);
+    assert_int_equal(u.port, 80);
+    assert_int_equal(parse("http://h:00080/", &u, err), 0);
+    assert_int_equal(u.port, 80);
+    assert_int_equal(parse("http://h:000080/", &u, err), -1);
+    assert_non_null(strstr(err, "bad port"));
+    assert_int_equal(parse("http://h:1/", &u, err), 0);
+    assert_int_equal(u.port, 1);
+    /* 43, 45 and 46 characters between the brackets: 46 do not fit the
+     * buffer, refused before inet_pton sees them */
+    assert_int_equal(parse("http://[0000:0000:0000:0000:0000:ffff:1.255.255.255]/", &u, err), 0);
+    assert_int_equal(parse("http://[0000:0000:0000:0000:0000:ffff:255.255.255.255]/", &u, err),
+                     0);
+    assert_int_equal(u.host_len, 45);
+    assert_int_equal(parse("http://[0000:0000:0000:0000:0000:ffff:0255.255.255.255]/", &u, err),
+                     -1);
+    assert_non_null(strstr(err, "bad IPv6 address (zones are not supported)"));
+    /* Host header "h:8080" (6 bytes) */
+    assert_int_equal(parse("http://h:8080/", &u, err), 0);
+    assert_int_equal(hg_url_host_header(&u, out, 7), 6);
+    assert_string_equal(out, "h:8080");
+    assert_int_equal(hg_url_host_header(&u, out, 6), -1);
+    assert_int_equal(hg_url_host_header(&u, out, 0), -1);
+    /* "http://h:8080/x" (15 bytes) resolved */
+    n = strlen("http://h:8080/x");
+    assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"x", 1, out, n + 1, err), 0);
+    assert_string_equal(out, "http://h:8080/x");
+    assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"x", 1, out, n, err), -1);
+    assert_non_null(strstr(err, "too long (more than 14 bytes)"));
+    assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"http://h:8080/x", n, out, n + 1, err),
+                     0);
+    assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"http://h:8080/x", n, out, n, err), -1);
+}
+
 /* The parser reads only buf[0..len): each input is placed at the very end
  * of a readable page followed by an unreadable one, so a read past it is a
  * crash, and the result must be the one of an ordinary copy. */
@@ -213,6 +274,7 @@ int main(void)
         cmocka_unit_test(rejects),
         cmocka_unit_test(resolves),
         cmocka_unit_test(every_byte_in_every_place),
+        cmocka_unit_test(limits),
         cmocka_unit_test(reads_only_len_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
