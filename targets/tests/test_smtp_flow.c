@@ -174,7 +174,8 @@ static void auth_login_whole(void **state)
     assert_string_equal(res.rcpt_text[0], "fwd");
 }
 
-/* EHLO refused with a 5xx: HELO instead; then no AUTH can be offered. */
+/* EHLO refused with a 5xx (500 the lowest): HELO instead; then no AUTH
+ * can be offered. */
 static void helo_fallback_then_no_auth(void **state)
 {
     static const char *const replies[] = { "502 no\r\n", "250 hello\r\n", "221 bye\r\n", NULL };
@@ -186,7 +187,7 @@ static void helo_fallback_then_no_auth(void **state)
     static const struct want w2 = { SS_OK, "", "end of data", 250, "q",
                                     "EHLO h.test\r\nHELO h.test\r\nMAIL FROM:<a@b.test>\r\n"
                                     "RCPT TO:<c@d.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n" };
-    static const char *const helo_refused[] = { "502 no\r\n", "550 go\r\n", "221 bye\r\n", NULL };
+    static const char *const helo_refused[] = { "500 no\r\n", "550 go\r\n", "221 bye\r\n", NULL };
     static const struct want w3 = { SS_EREFUSED, "HELO refused: 550 go", "HELO", 550, "go",
                                     "EHLO h.test\r\nHELO h.test\r\nQUIT\r\n" };
     struct ss_session s = session_auth();
@@ -201,7 +202,8 @@ static void helo_fallback_then_no_auth(void **state)
     run(&s, "220 hi\r\n", helo_refused, &w3, &res);
 }
 
-/* Each refusal: its class, "STAGE what: CODE text", and a QUIT. */
+/* Each refusal: its class, "STAGE what: CODE text", and a QUIT (DATA
+ * answered 400, the lowest refusal). */
 static void refusals(void **state)
 {
     static const char *const r_ehlo[] = { "421 busy\r\n", "221 bye\r\n", NULL };
@@ -209,7 +211,7 @@ static void refusals(void **state)
     static const char *const r_mail_gone[] = { "250 mx\r\n", "550 no sender\r\n", NULL };
     static const char *const r_rcpt[] = { "250 mx\r\n", "250 s\r\n", "550 no such\r\n",
                                           "221 bye\r\n", NULL };
-    static const char *const r_data[] = { "250 mx\r\n", "250 s\r\n", "250 r\r\n", "554 no data\r\n",
+    static const char *const r_data[] = { "250 mx\r\n", "250 s\r\n", "250 r\r\n", "400 no data\r\n",
                                           "221 bye\r\n", NULL };
     static const char *const r_msg[] = { "250 mx\r\n", "250 s\r\n", "250 r\r\n", "354 go\r\n",
                                          "552 too much\r\n", "221 bye\r\n", NULL };
@@ -225,7 +227,7 @@ static void refusals(void **state)
     static const struct want w_rcpt = {
         SS_ERCPT, "RCPT TO refused every recipient; the last said: 550 no such", "RCPT TO", 550,
         "no such", "EHLO h.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nQUIT\r\n" };
-    static const struct want w_data = { SS_EMSG, "DATA refused: 554 no data", "DATA", 554, "no data",
+    static const struct want w_data = { SS_EMSG, "DATA refused: 400 no data", "DATA", 400, "no data",
                                         "EHLO h.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n"
                                         "DATA\r\nQUIT\r\n" };
     static const struct want w_msg = { SS_EMSG, "end of data refused the message: 552 too much",
