@@ -283,6 +283,42 @@ static void block_cut_by_one_byte(void **state)
     nr_pktfile_free(&pf);
 }
 
+/* A block whose length is impossible: damage named with the block's
+ * offset and what is wrong with the length. */
+static void bad_block_length_named(void **state)
+{
+    static struct cap c;
+    struct nr_pktfile_opts o = { .partial_ok = 1 };
+    struct nr_pktfile pf;
+    char err[NR_ERRBUF_SIZE] = "";
+    size_t at;
+
+    (void)state;
+    c.n = 0;
+    shb(&c);
+    idb(&c, 0, -1, 0);
+    at = c.n;
+    epb(&c, 0, 1, 20);
+    c.b[at + 4] = 13; /* a length that is not a multiple of 4 */
+    assert_int_equal(nr_pktfile_read_mem(c.b, c.n, &o, &pf, err), 1);
+    if (!strstr(err, ": block at offset 52: ") || !strstr(err, "13"))
+        fail_msg("error '%s'", err);
+    nr_pktfile_free(&pf);
+}
+
+/* A path that opens but cannot be read (a directory): -1 naming the read
+ * error, at once. */
+static void unreadable_path(void **state)
+{
+    struct nr_pktfile pf;
+    char err[NR_ERRBUF_SIZE] = "";
+
+    (void)state;
+    assert_int_equal(nr_pktfile_read_file("/tmp", NULL, &pf, err), -1);
+    if (!strstr(err, "/tmp") || !strstr(err, strerror(EISDIR)))
+        fail_msg("error '%s'", err);
+}
+
 /* A capture file to read: the two-record classic pcap of 88 bytes. */
 static void write_capture(char *path)
 {
@@ -585,6 +621,7 @@ static void block_errors(void **state)
     mkblk(&k, 0, 3, spb_none, 1);
     assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), 1);
     assert_int_equal(pkt.caplen, 0);
+    assert_int_equal(pkt.ts_ns, 0); /* a simple packet block has no time */
     mkblk(&k, 0, 6, epb_if1, 5);
     assert_int_equal(nr_pcapng_block(&g, k.b, k.len, &pkt, err), -1);
     assert_string_equal(err, "packet for interface 1, but 1 interfaces are described");
@@ -756,6 +793,8 @@ int main(int argc, char **argv)
         heap_exact_test(truncated_file_record),
         heap_exact_test(short_packet_block),
         heap_exact_test(block_cut_by_one_byte),
+        heap_exact_test(bad_block_length_named),
+        heap_exact_test(unreadable_path),
         heap_exact_test(read_file_closes_what_it_opened),
         heap_exact_test(read_out_of_memory),
         heap_exact_test(block_lengths),
