@@ -291,15 +291,13 @@ static void bad_block_length_named(void **state)
     struct nr_pktfile_opts o = { .partial_ok = 1 };
     struct nr_pktfile pf;
     char err[NR_ERRBUF_SIZE] = "";
-    size_t at;
 
     (void)state;
     c.n = 0;
     shb(&c);
-    idb(&c, 0, -1, 0);
-    at = c.n;
+    idb(&c, 0, -1, 0); /* the packet block at 52 */
     epb(&c, 0, 1, 20);
-    c.b[at + 4] = 13; /* a length that is not a multiple of 4 */
+    c.b[52 + 4] = 13; /* a length that is not a multiple of 4 */
     assert_int_equal(nr_pktfile_read_mem(c.b, c.n, &o, &pf, err), 1);
     if (!strstr(err, ": block at offset 52: ") || !strstr(err, "13"))
         fail_msg("error '%s'", err);
