@@ -105,6 +105,26 @@ int pthread_mutex_unlock(pthread_mutex_t *mx)
     return real_unlock(mx);
 }
 
+/* pthread_create for the code under test: the C library's (through the
+ * fault injector), noting the largest stack asked for since last_stack was
+ * zeroed (a NULL attr: the default, 8 MiB here). */
+static size_t last_stack;
+
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    size_t size = 8u << 20;
+
+    if (attr)
+        pthread_attr_getstacksize(attr, &size);
+    if (size > last_stack)
+        last_stack = size;
+    if (!real_create)
+        real_create = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+            dlsym(RTLD_NEXT, "pthread_create");
+    return real_create(t, attr, fn, arg);
+}
+
 static void pair(int sv[2])
 {
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -434,7 +454,7 @@ static void wait_idle(struct emt *m)
 
 /* A finished thread is joined when its slot is taken again: 30 clients
  * served one after another through a table of one slot leave no thread
- * stack behind. */
+ * stack behind; and no thread asked for a stack over 1 MiB. */
 static void table_joins_finished_threads(void **state)
 {
     char errbuf[NR_ERRBUF_SIZE], c;
@@ -446,6 +466,7 @@ static void table_joins_finished_threads(void **state)
     srv_init(&s, "unit", SOCK_STREAM, 0);
     s.quiet = 1;
     assert_int_equal(emt_init(&m, &s, 1, -1, errbuf), 0);
+    last_stack = 0;
     for (int i = 0; i < 31; i++) {
         if (i == 1)
             before = mappings(); /* the first thread's stack is cached */
@@ -458,6 +479,9 @@ static void table_joins_finished_threads(void **state)
     }
     if (mappings() > before + 8)
         fail_msg("%d mappings more after 30 threads", mappings() - before);
+    /* and each had a small stack (conns.c: thousands of them must fit) */
+    if (last_stack == 0 || last_stack > (1u << 20))
+        fail_msg("a connection thread's stack is %zu bytes", last_stack);
     assert_int_equal(emt_stop(&m, 1000), 0);
     emt_free(&m);
     assert_int_equal(lock_misuse, 0);
