@@ -215,6 +215,32 @@ static void test_ladder_small(void **state)
     nr_ladder_log_free(&log);
 }
 
+/* A wildcard address in the step log ([::] or 0.0.0.0, with the port)
+ * names the endpoint on that port, whatever its address; another port
+ * does not. */
+static void test_ladder_wildcard_names(void **state)
+{
+    static const char names[] = "  0.1 endpoint srv target [::]:7000\n"
+                                "  0.1 endpoint any target 0.0.0.0:40000\n"
+                                "  0.1 endpoint no target [::]:7001\n";
+    struct nr_ladder_log log;
+    struct nr_ladder l;
+    struct pg_conn k;
+    struct cap c;
+
+    (void)state;
+    cap_conn(&c, &k);
+    pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "x", 1);
+    pg_close(&k, 0);
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)names, strlen(names), &log), 0);
+    cap_ladder(&c, NULL, &log, &l);
+    assert_int_equal(l.nlanes, 2);
+    assert_string_equal(l.lanes[0].name, "any");
+    assert_string_equal(l.lanes[1].name, "srv");
+    nr_ladder_free(&l);
+    nr_ladder_log_free(&log);
+}
+
 /* A burst of data is one band; whatever is special stays an arrow. */
 static void test_ladder_band(void **state)
 {
@@ -385,7 +411,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         heap_exact_test(test_esc_markup),     heap_exact_test(test_esc_utf8),
         heap_exact_test(test_esc_controls),   heap_exact_test(test_log_parse),
-        heap_exact_test(test_ladder_small),   heap_exact_test(test_ladder_band),
+        heap_exact_test(test_ladder_small),   heap_exact_test(test_ladder_wildcard_names),
+           heap_exact_test(test_ladder_band),
         heap_exact_test(test_ladder_gap),     heap_exact_test(test_ladder_options),
         heap_exact_test(test_ladder_zero_window_band),
         heap_exact_test(test_ladder_unreadable),
