@@ -311,6 +311,120 @@ static void test_body_7bit_bounds(void **state)
     }
 }
 
+/* Quoted-printable lines are filled: a soft break comes only when the
+ * next character would pass 75 (76 with the '='); a file name is its
+ * last path component, even of one byte. */
+static void test_qp_fill_and_name(void **state)
+{
+    static char body[101], want[256];
+    struct ss_part part = { "x/a", (const uint8_t *)"x", 1 };
+    struct ss_msg m;
+    struct ss_buf b;
+
+    (void)state;
+    memset(body, 'a', 100);
+    m = base_msg(body, &part, 1);
+    build(&m, &b);
+    snprintf(want, sizeof(want), "quoted-printable\r\n\r\n%.75s=\r\n%.25s=\r\n", body, body);
+    if (!strstr((char *)b.p, want))
+        fail_msg("no '%s' in '%s'", want, (char *)b.p);
+    assert_non_null(strstr((char *)b.p, " filename=\"a\"\r\n"));
+    ss_buf_free(&b);
+}
+
+/* Each limit ss_mime_build checks (smtp_mime.h) taken at N, refused at
+ * N + 1 with -1 and its message: subject bytes, a control byte in it,
+ * message id length and form, boundary seed length and characters,
+ * attachment name length (of its last path component), no recipient;
+ * an address of SS_ADDR_MAX bytes taken, one more refused. */
+static void test_check_limits(void **state)
+{
+    static char big[1024];
+    struct ss_part part = { NULL, (const uint8_t *)"x", 1 };
+    const char *to_big[1];
+    struct ss_buf b = { 0 };
+    struct ss_msg m;
+    char err[256], name[300];
+
+    (void)state;
+#define TAKEN(what) do { \
+        assert_int_equal(ss_mime_build(&m, &b, err), 0); \
+        ss_buf_free(&b); \
+    } while (0)
+#define REFUSED(msg) do { \
+        err[0] = '\0'; \
+        assert_int_equal(ss_mime_build(&m, &b, err), -1); \
+        assert_string_equal(err, msg); \
+        ss_buf_free(&b); \
+    } while (0)
+    memset(big, 'a', sizeof(big));
+    m = base_msg("", NULL, 0);
+    big[900] = '\0';
+    m.subject = big;
+    TAKEN();
+    big[900] = 'a';
+    big[901] = '\0';
+    REFUSED("subject longer than 900 bytes");
+    big[901] = 'a';
+    m.subject = "a\x7f";
+    REFUSED("control character in the subject");
+    m.subject = "a\x1f";
+    REFUSED("control character in the subject");
+    m.subject = "\t";
+    REFUSED("control character in the subject");
+    m.subject = " ~\x80";
+    TAKEN();
+    m = base_msg("", NULL, 0);
+    big[200] = '\0';
+    m.message_id = big;
+    TAKEN();
+    big[200] = 'a';
+    big[201] = '\0';
+    REFUSED("invalid message id");
+    big[201] = 'a';
+    m.message_id = "";
+    REFUSED("invalid message id");
+    m.message_id = "a b";
+    REFUSED("invalid message id");
+    m = base_msg("", NULL, 0);
+    big[50] = '\0';
+    m.boundary_seed = big;
+    TAKEN();
+    big[50] = 'a';
+    big[51] = '\0';
+    REFUSED("invalid boundary seed");
+    big[51] = 'a';
+    m.boundary_seed = "";
+    REFUSED("invalid boundary seed");
+    m.boundary_seed = "AZaz09=_.-";
+    TAKEN();
+    m.boundary_seed = "a+";
+    REFUSED("invalid boundary seed");
+    m = base_msg("", &part, 1);
+    memset(name, 'n', sizeof(name));
+    memcpy(name, "d/", 2);
+    name[2 + 255] = '\0'; /* a last component of 255 bytes */
+    part.name = name;
+    TAKEN();
+    name[2 + 255] = 'n';
+    name[2 + 256] = '\0';
+    REFUSED("attachment name longer than 255 bytes");
+    m = base_msg("", NULL, 0);
+    m.nto = 0;
+    REFUSED("no recipient");
+    m = base_msg("", NULL, 0);
+    memcpy(big, "a@", 2);
+    big[254] = '\0';
+    to_big[0] = big;
+    m.to = to_big;
+    TAKEN();
+    big[254] = 'a';
+    big[255] = '\0';
+    REFUSED("invalid recipient address 'a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'");
+#undef TAKEN
+#undef REFUSED
+}
+
 /* The EHLO domain: printable ASCII from '!' to '~', 1 to 255 bytes. */
 static void test_hello_domain(void **state)
 {
@@ -467,6 +581,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_checker_catches_corruption),
         cmocka_unit_test(test_addr_bounds),
         cmocka_unit_test(test_body_7bit_bounds),
+        cmocka_unit_test(test_check_limits),
+        cmocka_unit_test(test_qp_fill_and_name),
         cmocka_unit_test(test_hello_domain),
         cmocka_unit_test(test_b64_tail_bounds),
         cmocka_unit_test(test_subject_words),
