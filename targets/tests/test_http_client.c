@@ -39,6 +39,10 @@ struct srv {
     char req[MAX_CONN][8192];
 };
 
+/* Set: the servers srv_run starts end each connection with an RST
+ * (SO_LINGER 0). */
+static int srv_reset;
+
 static void *serve(void *arg)
 {
     struct srv *s = arg;
@@ -62,6 +66,10 @@ static void *serve(void *arg)
         nr_write_all(fd, s->resp[i], strlen(s->resp[i]), 2000);
         if (s->stall_ms)
             nr_wait_fd(fd, POLLIN, s->stall_ms); /* ends early when the client closes */
+        if (srv_reset) {
+            struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
         close(fd);
         s->served++;
     }
@@ -129,6 +137,9 @@ static void slurp(const char *path, char *buf, size_t cap)
 /* Set: run_client gives no -o, so the body goes to stdout. */
 static int client_to_stdout;
 
+/* Set: the client's stdout is this file instead of its run's own. */
+static const char *client_stdout;
+
 /* Start http-get with "-o OUTDIR/body" (unless client_to_stdout), args and
  * url as *p; run_finish waits for it. */
 static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list ap)
@@ -155,7 +166,8 @@ static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list
         argv[argc++] = a;
     argv[argc++] = (char *)url;
     argv[argc] = NULL;
-    struct nr_spawn sp = { .argv = argv, .env_extra = client_env, .stdout_path = r->so,
+    struct nr_spawn sp = { .argv = argv, .env_extra = client_env,
+                           .stdout_path = client_stdout ? client_stdout : r->so,
                            .stderr_path = r->se, .activation_fd = -1 };
     if (nr_proc_spawn(&sp, p, errbuf) < 0)
         fail_msg("%s", errbuf);
@@ -431,6 +443,31 @@ static void redirect_without_location(void **state)
         expect_failure(&r, 4, "redirect 302 without usable Location");
         assert_int_not_equal(memcmp(s.req[1], "GET ", 4), 0); /* no second request */
     }
+}
+
+/* A connection reset after part of a head is a network error (exit 3)
+ * naming the read and the reset; a body that cannot be written to stdout
+ * (/dev/full) is a local error (exit 7) naming the write and its reason. */
+static void reset_and_stdout_errors(void **state)
+{
+    char url[128];
+    struct srv s;
+    struct run r;
+
+    (void)state;
+    srv_reset = 1;
+    srv_run(&s, 0, "HTTP/1.1 200 OK\r\n", NULL);
+    url_of(&s, "/x", url, sizeof(url));
+    run_client(&r, url, "-q", NULL);
+    srv_end(&s);
+    srv_reset = 0;
+    expect_failure(&r, 3, "http-get: network error: read: Connection reset by peer");
+    client_to_stdout = 1;
+    client_stdout = "/dev/full";
+    FETCH(r, s, 0, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody", "-q", NULL);
+    client_stdout = NULL;
+    client_to_stdout = 0;
+    expect_failure(&r, 7, "http-get: write to stdout: No space left on device");
 }
 
 /* SIGINT, SIGTERM or SIGHUP while the body is being read into -o FILE:
@@ -799,6 +836,7 @@ int main(void)
         cmocka_unit_test(only_2xx_bodies),
         cmocka_unit_test(redirect_without_location),
         cmocka_unit_test(signal_removes_the_temp_file),
+        cmocka_unit_test(reset_and_stdout_errors),
         cmocka_unit_test(default_timeout_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
