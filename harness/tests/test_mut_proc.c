@@ -491,6 +491,37 @@ static void spawn_failures_say_why(void **st)
     nr_proc_release(&p);
 }
 
+/* With a cwd, a program found by an absolute path runs by that path: a
+ * symlink is not resolved (a script sees the name it was found by in $0). */
+static void spawn_keeps_the_path_found(void **st)
+{
+    char err[NR_ERRBUF_SIZE], bindir[256], real[256], link[256], out[256], want[300];
+    struct nr_spawn s = { .activation_fd = -1, .cwd = "/" };
+    struct nr_proc p;
+    FILE *f;
+    (void)st;
+    make_file("bin", 0);
+    snprintf(real, sizeof(real), "%s/real.sh", dir);
+    f = fopen(real, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\necho \"$0\"\n", f);
+    fclose(f);
+    assert_int_equal(chmod(real, 0755), 0);
+    snprintf(link, sizeof(link), "%s/bin/link", dir);
+    assert_int_equal(symlink("../real.sh", link), 0);
+    snprintf(bindir, sizeof(bindir), "%s/bin", dir);
+    s.bindir = bindir;
+    snprintf(out, sizeof(out), "%s/out", dir);
+    s.stdout_path = out;
+    s.argv = (char *[]){ "link", NULL };
+    assert_int_equal(nr_proc_spawn(&s, &p, err), 0);
+    assert_int_equal(nr_proc_wait(&p, 5000), 1);
+    assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
+    nr_proc_release(&p);
+    snprintf(want, sizeof(want), "%s\n", link);
+    assert_string_equal(slurp("out"), want);
+}
+
 /* A signal (its handler installed without SA_RESTART) that interrupts the
  * wait for the child's exec does not hide the exec's failure: a thread
  * sends SIGUSR1 to the spawning one without pause during 20 spawns. */
@@ -1156,6 +1187,7 @@ int main(int argc, char **argv)
         T(spawn_resets_signals_and_group),
         T(spawn_group_when_the_child_execs_first),
         T(spawn_failures_say_why),
+        T(spawn_keeps_the_path_found),
         T(spawn_failure_seen_through_signals),
         T(wait_is_bounded_and_remembers),
         T(signal_main_or_group),
