@@ -332,6 +332,27 @@ static void test_qp_fill_and_name(void **state)
     ss_buf_free(&b);
 }
 
+/* *field (a text of m) of n bytes 'a' is taken, of n + 1 refused with
+ * the message want. */
+static void at_limit(struct ss_msg *m, const char **field, size_t n, const char *want)
+{
+    static char text[1024];
+    struct ss_buf b = { 0 };
+    char err[256];
+
+    memset(text, 'a', n + 1);
+    text[n] = '\0';
+    *field = text;
+    assert_int_equal(ss_mime_build(m, &b, err), 0);
+    ss_buf_free(&b);
+    text[n] = 'a';
+    text[n + 1] = '\0';
+    err[0] = '\0';
+    assert_int_equal(ss_mime_build(m, &b, err), -1);
+    assert_string_equal(err, want);
+    ss_buf_free(&b);
+}
+
 /* Each limit ss_mime_build checks (smtp_mime.h) taken at N, refused at
  * N + 1 with -1 and its message: subject bytes, a control byte in it,
  * message id length and form, boundary seed length and characters,
@@ -359,13 +380,7 @@ static void test_check_limits(void **state)
     } while (0)
     memset(big, 'a', sizeof(big));
     m = base_msg("", NULL, 0);
-    big[900] = '\0';
-    m.subject = big;
-    TAKEN();
-    big[900] = 'a';
-    big[901] = '\0';
-    REFUSED("subject longer than 900 bytes");
-    big[901] = 'a';
+    at_limit(&m, &m.subject, 900, "subject longer than 900 bytes");
     m.subject = "a\x7f";
     REFUSED("control character in the subject");
     m.subject = "a\x1f";
@@ -375,25 +390,13 @@ static void test_check_limits(void **state)
     m.subject = " ~\x80";
     TAKEN();
     m = base_msg("", NULL, 0);
-    big[200] = '\0';
-    m.message_id = big;
-    TAKEN();
-    big[200] = 'a';
-    big[201] = '\0';
-    REFUSED("invalid message id");
-    big[201] = 'a';
+    at_limit(&m, &m.message_id, 200, "invalid message id");
     m.message_id = "";
     REFUSED("invalid message id");
     m.message_id = "a b";
     REFUSED("invalid message id");
     m = base_msg("", NULL, 0);
-    big[50] = '\0';
-    m.boundary_seed = big;
-    TAKEN();
-    big[50] = 'a';
-    big[51] = '\0';
-    REFUSED("invalid boundary seed");
-    big[51] = 'a';
+    at_limit(&m, &m.boundary_seed, 50, "invalid boundary seed");
     m.boundary_seed = "";
     REFUSED("invalid boundary seed");
     m.boundary_seed = "AZaz09=_.-";
