@@ -344,22 +344,30 @@ static void *write_late(void *arg)
 }
 
 /* A negative timeout waits for the next event however long it takes (here
- * 100 ms): the round returns it dispatched, not 0. */
+ * 100 ms): the round returns it dispatched, not 0.  (A watchdog alarm after
+ * 3 s ends a wait that would never end: the round then returns 0.) */
 static void negative_timeout_waits(void **state)
 {
+    struct sigaction sa = { .sa_handler = on_alarm }, old;
     struct tt_loop *l = loop();
     struct seen s = { .del_fd = -1, .reuse_fd = -1 };
     struct late_writer w = { .pause_ms = 100 };
     pthread_t t;
     void *res;
-    int sv[2];
+    int sv[2], n;
 
     (void)state;
     pair(sv);
     w.fd = sv[1];
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0); /* no SA_RESTART */
     assert_ret_equal(tt_loop_add(l, sv[0], EPOLLIN, on_io, &s), 0);
     assert_int_equal(pthread_create(&t, NULL, write_late, &w), 0);
-    assert_ret_equal(tt_loop_run_once(l, -1), 1);
+    alarm(3);
+    n = tt_loop_run_once(l, -1);
+    alarm(0);
+    sigaction(SIGALRM, &old, NULL);
+    assert_ret_equal(n, 1);
     assert_int_equal(pthread_join(t, &res), 0);
     assert_null(res);
     assert_int_equal(s.calls, 1);
