@@ -792,6 +792,58 @@ static void file_line_longer_than_the_buffer(void **st)
     assert_int_equal(nr_wait_file_line(path, "ready", line, sizeof(line), NULL, 50), 0);
 }
 
+/* Calls of open() with one path and of waitpid() for one pid, counted
+ * (these definitions are linked before libc's): how often a wait polls. */
+static const char *counted_path;
+static pid_t counted_pid;
+static atomic_int opens_counted, waits_counted;
+
+int open(const char *path, int flags, ...)
+{
+    int mode = 0;
+
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, int);
+        va_end(ap);
+    }
+    if (counted_path && strcmp(path, counted_path) == 0)
+        opens_counted++;
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+pid_t waitpid(pid_t pid, int *status, int options)
+{
+    if (counted_pid && pid == counted_pid)
+        waits_counted++;
+    return (pid_t)syscall(SYS_wait4, pid, status, options, NULL);
+}
+
+/* A wait without a pidfd to poll looks again every 2 ms or so, it does
+ * not spin: a file that is not there, a child without its pidfd. */
+static void waits_do_not_spin(void **st)
+{
+    char err[NR_ERRBUF_SIZE], line[16], path[256];
+    struct nr_spawn s = { .activation_fd = -1 };
+    struct nr_proc p;
+    (void)st;
+    snprintf(path, sizeof(path), "%s/absent", dir);
+    counted_path = path;
+    assert_int_equal(nr_wait_file_line(path, "x", line, sizeof(line), NULL, 100), 0);
+    counted_path = NULL;
+    if (opens_counted < 2 || opens_counted > 60)
+        fail_msg("%d looks at the file in 100 ms, want 2-60 (one each 2 ms)", (int)opens_counted);
+    assert_int_equal(spawn_sh("exec sleep 5", &s, &p, err), 0);
+    nr_proc_release(&p); /* no pidfd */
+    counted_pid = p.pid;
+    assert_int_equal(nr_proc_wait(&p, 100), 0);
+    counted_pid = 0;
+    if (waits_counted < 2 || waits_counted > 60)
+        fail_msg("%d looks at the child in 100 ms, want 2-60 (one each 2 ms)", (int)waits_counted);
+    assert_int_equal(nr_proc_kill(&p, 5000), 1);
+}
+
 /* A line whose newline is written alone, later: that one byte is a read of
  * its own and still ends the line. */
 static void file_line_end_read_alone(void **st)
@@ -1197,6 +1249,7 @@ int main(int argc, char **argv)
         T(file_line_longer_than_the_buffer),
         T(file_line_child_exit_and_timeout),
         T(file_line_end_read_alone),
+        T(waits_do_not_spin),
         T(parent_of_a_process_with_a_strange_name),
         T(status_as_text),
         T(server_by_port),
