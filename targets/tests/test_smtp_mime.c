@@ -353,6 +353,65 @@ static void at_limit(struct ss_msg *m, const char **field, size_t n, const char 
     ss_buf_free(&b);
 }
 
+/* The file name's forms: plain filename="..." for printable ASCII up to
+ * 60 bytes without '"' or '\\'; otherwise RFC 2231, each byte as is when
+ * it is an attr-char (RFC 2231: ALPHA DIGIT !#$&+-.^_`|~) and %XX when
+ * not, in one filename*= when the encoded value is at most 54 characters,
+ * else in continuations of at most 54 encoded characters each. */
+static void test_name_forms(void **state)
+{
+    static const char attr[] = "!#$&+-.^_`|~";
+    struct ss_part part = { NULL, (const uint8_t *)"x", 1 };
+    struct ss_msg m = base_msg("", &part, 1);
+    char name[80], want[160];
+    struct ss_buf b;
+
+    (void)state;
+    for (int c = 1; c < 256; c++) {
+        int as_is = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    strchr(attr, c);
+        if (c == '/')
+            continue; /* a path separator: not in the name */
+        snprintf(name, sizeof(name), "\x7f%c", c); /* 0x7f: not plain */
+        part.name = name;
+        build(&m, &b);
+        if (as_is)
+            snprintf(want, sizeof(want), " filename*=utf-8''%%7F%c\r\n", c);
+        else
+            snprintf(want, sizeof(want), " filename*=utf-8''%%7F%%%02X\r\n", c);
+        if (!strstr((char *)b.p, want))
+            fail_msg("byte 0x%02x: no '%s' in '%s'", c, want, (char *)b.p);
+        ss_buf_free(&b);
+    }
+    for (size_t n = 59; n <= 61; n++) { /* 60 bytes plain, 61 not */
+        memset(name, 'p', n);
+        name[n] = '\0';
+        build(&m, &b);
+        if (n <= 60)
+            snprintf(want, sizeof(want), " filename=\"%s\"\r\n", name);
+        else /* 61 encoded characters: 54 and 7 */
+            snprintf(want, sizeof(want), " filename*0*=utf-8''%.54s;\r\n filename*1*=%s\r\n", name,
+                     name + 54);
+        if (!strstr((char *)b.p, want))
+            fail_msg("a name of %zu bytes: no '%s' in '%s'", n, want, (char *)b.p);
+        ss_buf_free(&b);
+    }
+    for (size_t n = 53; n <= 55; n++) { /* %7F and n - 3 more: 54 encoded in one piece, 55 not */
+        memset(name, 'q', n);
+        memcpy(name, "\x7f", 1);
+        name[n - 2] = '\0';
+        build(&m, &b);
+        if (n <= 54)
+            snprintf(want, sizeof(want), ";\r\n filename*=utf-8''%%7F%s\r\n", name + 1);
+        else
+            snprintf(want, sizeof(want), ";\r\n filename*0*=utf-8''%%7F%.51s;\r\n filename*1*=%s\r\n",
+                     name + 1, name + 1 + 51);
+        if (!strstr((char *)b.p, want))
+            fail_msg("%zu encoded characters: no '%s' in '%s'", n, want, (char *)b.p);
+        ss_buf_free(&b);
+    }
+}
+
 /* Each limit ss_mime_build checks (smtp_mime.h) taken at N, refused at
  * N + 1 with -1 and its message: subject bytes, a control byte in it,
  * message id length and form, boundary seed length and characters,
@@ -586,6 +645,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_addr_bounds),
         cmocka_unit_test(test_body_7bit_bounds),
         cmocka_unit_test(test_check_limits),
+        cmocka_unit_test(test_name_forms),
         cmocka_unit_test(test_qp_fill_and_name),
         cmocka_unit_test(test_hello_domain),
         cmocka_unit_test(test_b64_tail_bounds),
