@@ -258,12 +258,13 @@ int hg_url_resolve(const struct hg_url *base, const uint8_t *loc, size_t len, ch
     } else {
         put(&s, "http://", 7);
         put_authority(&s, base);
-        if (len > 0 && (l[0] == '?' || l[0] == '#')) {
+        if (len > 0 && l[0] == '?') {
             put_path(&s, bp[0] == '?' ? "/" : bp, bp[0] == '?' ? 1 : bpl);
             put(&s, l, len);
-        } else if (len == 0) {
+        } else if (len == 0 || l[0] == '#') { /* the base's path and query */
             put(&s, bp[0] == '?' ? "/" : "", bp[0] == '?');
             put(&s, bp, base->path_len);
+            put(&s, l, len);
         } else {
             char merged[HG_URL_MAX * 2];
             size_t m = 0, dir = bpl;

@@ -107,6 +107,16 @@ static void resolves(void **state)
     resolve_one("http://h/a/b/c", ".", "http://h/a/b/");
     resolve_one("http://h/a/b/c?q", "?r", "http://h/a/b/c?r");
     resolve_one("http://h/a?q", "", "http://h/a?q");
+    /* a fragment alone keeps the base's query (RFC 3986 5.2.2) */
+    resolve_one("http://h/a/b?q", "#f", "http://h/a/b?q#f");
+    resolve_one("http://h/a/b", "#f", "http://h/a/b#f");
+    /* a base whose path is only a query: its path is "/" */
+    resolve_one("http://h?q", "", "http://h/?q");
+    resolve_one("http://h?q", "#f", "http://h/?q#f");
+    resolve_one("http://h?q", "?r", "http://h/?r");
+    resolve_one("http://h?q", "x", "http://h/x");
+    resolve_one("http://h/a/b?q", "/", "http://h/");
+    resolve_one("http://h/a/b?q", "//x", "http://x");
     resolve_one("http://[::1]:8080/a", "b", "http://[::1]:8080/b");
     resolve_one("http://h", "x", "http://h/x");
     resolve_one("http://h/a/", "/x/../y/", "http://h/y/");
