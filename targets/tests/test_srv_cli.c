@@ -203,11 +203,12 @@ static void port_in_use(void **state)
 }
 
 /* One option of a target: the range its message names, values it must
- * refuse (at most 5) and the values at its bounds it must accept. */
+ * refuse (at most 5) and the values at its bounds (and at most one more)
+ * it must accept. */
 struct bound_case {
     const char *target, *opt, *range;
     const char *bad[5];
-    const char *good[2];
+    const char *good[3];
 };
 
 static const struct bound_case bounds[] = {
@@ -217,10 +218,10 @@ static const struct bound_case bounds[] = {
       { "-1", "86400001", "", "5s", "99999999999999999999" }, { "0", "86400000" } },
     { "tcp-echo-mt", "--max-conns", "1-65536", { "0", "65537", "two" }, { "1", "65536" } },
     { "udp-echo", "--bufsize", "1-1048576", { "0", "1048577", "", "1k" }, { "1", "1048576" } },
-    { "tcp-time", "--read-size", "1-16777216", { "0", "16777217", "", "-5" },
-      { "1", "16777216" } },
-    { "tcp-time", "--out-cap", "1-1073741824", { "0", "1073741825", "4x" },
-      { "1", "1073741824" } },
+    { "tcp-time", "--read-size", "1-16777216", { "0", "16777217", "", "-5", "+5" },
+      { "1", "16777216", "09" } },
+    { "tcp-time", "--out-cap", "1-1073741824", { "0", "1073741825", "4x", " 5" },
+      { "1", "1073741824", "9" } },
 };
 
 /* Each target's own options at and past their bounds. */
@@ -237,7 +238,7 @@ static void option_bounds(void **state)
         snprintf(range, sizeof(range), "expected %s", b->range);
         for (size_t j = 0; j < 5 && b->bad[j]; j++)
             refuse(b->target, b->opt, b->bad[j], range);
-        for (size_t j = 0; j < 2; j++)
+        for (size_t j = 0; j < 3 && b->good[j]; j++)
             accept_value(b->target, b->opt, b->good[j]);
     }
 }
