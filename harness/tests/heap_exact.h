@@ -20,28 +20,32 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-/* Re-execute this program (same argv) with glibc's per-thread cache off,
- * unless GLIBC_TUNABLES is set already (by that re-execution or by the
- * caller).  Returns only when it is set. */
 static inline void *heap_exact_idle(void *arg)
 {
     return arg;
 }
 
+/* Re-execute this program (same argv) with glibc's per-thread cache off,
+ * unless GLIBC_TUNABLES turns it off already (that re-execution did, or
+ * the caller); the caller's other tunables are kept. */
 static inline void heap_exact_init(char **argv)
 {
-    pthread_t t;
+    const char *t = getenv("GLIBC_TUNABLES");
+    pthread_t th;
 
-    if (!getenv("GLIBC_TUNABLES")) {
-        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
+    if (!t || !strstr(t, "glibc.malloc.tcache_count=0")) {
+        char v[1024];
+        snprintf(v, sizeof(v), "%s%sglibc.malloc.tcache_count=0", t ? t : "", t && *t ? ":" : "");
+        setenv("GLIBC_TUNABLES", v, 1);
         execv("/proc/self/exe", argv);
     }
     /* the first thread's TLS block is kept with its cached stack: taken
      * here, not in the first case that starts a thread */
-    if (pthread_create(&t, NULL, heap_exact_idle, NULL) == 0)
-        pthread_join(t, NULL);
+    if (pthread_create(&th, NULL, heap_exact_idle, NULL) == 0)
+        pthread_join(th, NULL);
 }
 
 /* Open descriptors of this process (the listing's own not counted);
