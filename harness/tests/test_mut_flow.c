@@ -1215,6 +1215,26 @@ static void syn_again_after_a_wrap(void **state)
     nr_flowtab_free(ft);
 }
 
+/* nr_flowtab_free without nr_flowtab_finish frees the segments still held
+ * out of order, in both directions (heap_exact_test). */
+static void free_with_segments_held(void **state)
+{
+    struct nr_flow_opts keep = { .keep_data = 1 };
+    struct pg_sink sk = { 0 };
+    struct pg_conn k;
+
+    (void)state;
+    for (int dir = 0; dir < 2; dir++) {
+        sk.ft = nr_flowtab_new(&keep);
+        assert_non_null(sk.ft);
+        pg_conn_init(&k, &sk, 40000, 8080, 1000, 5000);
+        pg_handshake(&k);
+        pg_seg_at(&k, dir, A, k.seq[dir] + 10, "late", 4); /* after a gap: held */
+        assert_int_equal(nr_flowtab_conn(sk.ft, 0)->rs[dir].nsegs, 1);
+        nr_flowtab_free(sk.ft);
+    }
+}
+
 /* A SYN-ACK seen first from a port zeek does not take for a server's: the
  * history is "H" until the other side's first ACK flips the roles, then
  * "^h" and that ACK (zeek: OTH, ^hA). */
@@ -1368,6 +1388,7 @@ int main(int argc, char **argv)
         heap_exact_test(syn_after_held_segments),
         heap_exact_test(synack_first_flips_on_the_ack),
         heap_exact_test(syn_again_after_a_wrap),
+        heap_exact_test(free_with_segments_held),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
