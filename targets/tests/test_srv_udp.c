@@ -1,6 +1,8 @@
 /* Integration test: udp-echo over real UDP sockets. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 
 #include "itest.h"
 
@@ -278,6 +280,82 @@ static void idle_then_sigterm_in_a_flood(void **state)
     close(f.fd);
 }
 
+/* udp-echo handles at most a burst of datagrams between checks for a stop
+ * signal.  Its stderr is a pipe kept full, so it blocks logging the first
+ * datagram, inside its burst; 200 more queue and SIGTERM comes; then the
+ * pipe is drained: it must stop after its burst of 64 datagrams, not
+ * serve all that wait. */
+static void stop_checked_between_bursts(void **state)
+{
+    char dir[64] = "/tmp/itest.XXXXXX", fifo[96], out[96], line[256], errbuf[NR_ERRBUF_SIZE];
+    char path[512], *argv[] = { path, "--port", "0", NULL };
+    static char junk[65536], buf[1 << 16];
+    struct itest_srv s;
+    size_t have = 0, logged = 0;
+    int rfd, wfd, fd, stopped = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof(fifo), "%s/err", dir);
+    snprintf(out, sizeof(out), "%s/out", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    wfd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(rfd >= 0 && wfd >= 0);
+    memset(junk, '#', sizeof(junk));
+    while (write(wfd, junk, sizeof(junk)) > 0 || errno != EAGAIN)
+        ;
+    for (size_t n = 1024; n > 0; n /= 2) /* fill the last bytes too */
+        while (write(wfd, junk, n) > 0)
+            ;
+    close(wfd);
+    itest_bin("udp-echo", path, sizeof(path));
+    struct nr_spawn sp = { .argv = argv, .stdout_path = out, .stderr_path = fifo, .activation_fd = -1 };
+    if (nr_proc_spawn(&sp, &s.proc, errbuf) < 0)
+        fail_msg("%s", errbuf);
+    if (nr_wait_file_line(out, "listening on ", line, sizeof(line), &s.proc, 5000) != 1)
+        fail_msg("no readiness line");
+    assert_int_equal(nr_addr_parse(line + strlen("listening on "), &s.addr, errbuf), 0);
+    fd = udp_client(&s);
+    exchange(fd, "first", 5); /* answered; now blocked logging it */
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(send(fd, "queued", 6, 0), 6);
+    usleep(20000);
+    nr_proc_signal(&s.proc, SIGTERM);
+    /* drain the pipe, counting the datagrams logged before the stop */
+    for (int64_t deadline = nr_now_ms() + 5000; !stopped;) {
+        ssize_t n;
+        char *nl;
+        if (nr_wait_fd(rfd, POLLIN, nr_ms_left(deadline)) <= 0)
+            fail_msg("udp-echo did not stop within 5 s (%zu datagrams logged)", logged);
+        n = read(rfd, buf + have, sizeof(buf) - 1 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = '\0';
+        while ((nl = strchr(buf, '\n'))) {
+            *nl = '\0';
+            logged += strstr(buf, "udp-echo: datagram from") != NULL;
+            stopped |= strcmp(buf, "udp-echo: shutting down") == 0;
+            have -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, have + 1);
+        }
+        if (have == sizeof(buf) - 1) /* the junk: no line break in it */
+            have = 0;
+    }
+    if (!stopped || logged != 64)
+        fail_msg("%zu datagrams handled in the burst SIGTERM came in (stopped: %d), want "
+                 "64 (BURST)", logged, stopped);
+    assert_int_equal(nr_proc_wait(&s.proc, 2000), 1);
+    assert_true(WIFEXITED(s.proc.status) && WEXITSTATUS(s.proc.status) == 0);
+    nr_proc_release(&s.proc);
+    close(fd);
+    close(rfd);
+    unlink(fifo);
+    unlink(out);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +369,7 @@ int main(void)
         cmocka_unit_test(rejects_stream_activation),
         cmocka_unit_test(sigterm_exits_promptly),
         cmocka_unit_test(idle_then_sigterm_in_a_flood),
+        cmocka_unit_test(stop_checked_between_bursts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
