@@ -120,6 +120,17 @@ static void resolves(void **state)
     resolve_one("http://[::1]:8080/a", "b", "http://[::1]:8080/b");
     resolve_one("http://h", "x", "http://h/x");
     resolve_one("http://h/a/", "/x/../y/", "http://h/y/");
+    /* dot segments are whole segments of one or two dots only */
+    resolve_one("http://h/a/b/c", ".../x", "http://h/a/b/.../x");
+    resolve_one("http://h/a/b/c", ".x/..y/z.", "http://h/a/b/.x/..y/z.");
+    resolve_one("http://h/a/b/c", "./", "http://h/a/b/");
+    resolve_one("http://h/a/b/c", "../", "http://h/a/");
+    resolve_one("http://h/a/b/c", "x/./y", "http://h/a/b/x/y");
+    resolve_one("http://h/a/b/c", "x/../y", "http://h/a/b/y");
+    resolve_one("http://h/a/b/c", "/..", "http://h/");
+    resolve_one("http://h/a/b/c", "/.", "http://h/");
+    resolve_one("http://h/a/b/c", "/a/b/../../..?q", "http://h/?q");
+    resolve_one("http://h/a/b/c", "/a//../b", "http://h/a/b");
     assert_int_equal(parse("http://h/a", &u, err), 0);
     assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"https://x/", 10, small,
                                     sizeof(small), err), -1);
