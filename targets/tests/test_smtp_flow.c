@@ -202,6 +202,28 @@ static void helo_fallback_then_no_auth(void **state)
     run(&s, "220 hi\r\n", helo_refused, &w3, &res);
 }
 
+/* The result keeps the first line's text cut to 255 bytes: 254 and 255
+ * whole, 256 cut (and the rest of the result untouched). */
+static void long_reply_text(void **state)
+{
+    static const char *const bye[] = { "221 bye\r\n", NULL };
+    static const char pre[] = "greeting refused the session: 554 ";
+    static char greeting[320], text[300], err[NR_ERRBUF_SIZE];
+    struct ss_session s = session();
+    struct ss_result res;
+
+    (void)state;
+    for (size_t n = 254; n <= 256; n++) {
+        struct want w = { SS_EREFUSED, err, "greeting", 554, text, "QUIT\r\n" };
+        memset(text, 'x', n);
+        text[n] = '\0';
+        snprintf(greeting, sizeof(greeting), "554 %s\r\n", text);
+        text[n < 255 ? n : 255] = '\0';
+        snprintf(err, sizeof(err), "%s%.*s", pre, (int)(sizeof(err) - sizeof(pre)), text); /* cut as errbuf is */
+        run(&s, greeting, bye, &w, &res);
+    }
+}
+
 /* Each refusal: its class, "STAGE what: CODE text", and a QUIT (DATA
  * answered 400, the lowest refusal). */
 static void refusals(void **state)
@@ -445,6 +467,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(auth_login_whole),
         cmocka_unit_test(helo_fallback_then_no_auth),
         cmocka_unit_test(refusals),
+        cmocka_unit_test(long_reply_text),
         cmocka_unit_test(size_exceeded),
         cmocka_unit_test(failures),
         cmocka_unit_test(limits_and_faults),
