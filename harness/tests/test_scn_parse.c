@@ -1037,6 +1037,8 @@ static void errors(void **state)
         { "listen u = udp 127.0.0.1:1\naccept a = u\n", "t.scn:2:12: expected a TCP listener, got 'u' (a UDP listener)" },
         { "accept a = nol\n", "t.scn:1:12: expected a listener defined earlier, got 'nol'" },
         { "connect c = sctp 127.0.0.1:1\n", "t.scn:1:13: expected 'tcp', 'udp', 'unix' or 'unixgram', got 'sctp'" },
+        { CONN "close c /x\n", "t.scn:2:9: expected end of line, got '/x'" }, /* no regex */
+        { CONN "abort c /x\n", "t.scn:2:9: expected end of line, got '/x'" },
         { CONN "send c /x\n", /* not lexed as a regex */
           "t.scn:2:8: expected a payload: \"string\", x\"hex\", file PATH or pattern N, got '/x'" },
         { CONN "send c 12\n", "t.scn:2:8: expected a payload: \"string\", x\"hex\", file PATH or pattern N, got '12'" },
