@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -141,11 +142,9 @@ static int parse_hex_addr(const char *hex, uint8_t *raw, size_t rawlen)
     if (strlen(hex) != 2 * rawlen)
         return -1;
     for (size_t w = 0; w < rawlen / 4; w++) {
-        char word[9];
         uint32_t v;
-        memcpy(word, hex + 8 * w, 8);
-        word[8] = '\0';
-        v = (uint32_t)strtoul(word, NULL, 16);
+        /* 8 of the 2 * rawlen hex digits scan_table matched: no terminator needed */
+        sscanf(hex + 8 * w, "%8" SCNx32, &v);
         memcpy(raw + 4 * w, &v, 4);
     }
     return 0;
