@@ -178,7 +178,9 @@ static void auth_login_whole(void **state)
  * can be offered. */
 static void helo_fallback_then_no_auth(void **state)
 {
-    static const char *const replies[] = { "502 no\r\n", "250 hello\r\n", "221 bye\r\n", NULL };
+    /* the refused EHLO's lines name extensions: none of them counts */
+    static const char *const replies[] = { "502-no\r\n502 AUTH PLAIN LOGIN\r\n", "250 hello\r\n",
+                                           "221 bye\r\n", NULL };
     static const struct want w = {
         SS_EREFUSED, "AUTH: the server offers neither AUTH PLAIN nor AUTH LOGIN (no EHLO)",
         "AUTH", 250, "hello", "EHLO h.test\r\nHELO h.test\r\nQUIT\r\n" };
@@ -203,7 +205,9 @@ static void helo_fallback_then_no_auth(void **state)
 }
 
 /* The result keeps the first line's text cut to 255 bytes: 254 and 255
- * whole, 256 cut (and the rest of the result untouched). */
+ * whole, 256 cut (and the rest of the result untouched); a recipient's
+ * text cut to 127.  A user name or password with a line break is
+ * SS_ELOCAL before any AUTH line, for PLAIN and LOGIN alike. */
 static void long_reply_text(void **state)
 {
     static const char *const bye[] = { "221 bye\r\n", NULL };
@@ -221,6 +225,37 @@ static void long_reply_text(void **state)
         text[n < 255 ? n : 255] = '\0';
         snprintf(err, sizeof(err), "%s%.*s", pre, (int)(sizeof(err) - sizeof(pre)), text); /* cut as errbuf is */
         run(&s, greeting, bye, &w, &res);
+    }
+    /* a recipient's text is cut to 127 */
+    {
+        static const char *rcpt[] = { "250 mx\r\n", "250 s\r\n", NULL, "221 bye\r\n", NULL };
+        static const struct want w = { SS_ERCPT, NULL, "RCPT TO", 550, NULL,
+                                       "EHLO h.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nQUIT\r\n" };
+        struct want w2 = w;
+        memset(text, 'y', 128);
+        text[128] = '\0';
+        snprintf(greeting, sizeof(greeting), "550 %s\r\n", text);
+        rcpt[2] = greeting;
+        snprintf(err, sizeof(err), "RCPT TO refused every recipient; the last said: 550 %.128s", text);
+        w2.err = err;
+        w2.text = text;
+        run(&s, "220 hi\r\n", rcpt, &w2, &res);
+        assert_int_equal(strlen(res.rcpt_text[0]), 127);
+        assert_memory_equal(res.rcpt_text[0], text, 127);
+    }
+    /* credentials no AUTH line can carry: refused before anything is sent */
+    {
+        static const char *const plain[] = { "250-mx\r\n250 AUTH PLAIN\r\n", "221 bye\r\n", NULL };
+        static const char *const login[] = { "250-mx\r\n250 AUTH LOGIN\r\n", "221 bye\r\n", NULL };
+        static const struct want w = { SS_ELOCAL, "AUTH: unusable user name or password", "AUTH", 250,
+                                       "mx", "EHLO h.test\r\n" };
+        s = session_auth();
+        s.user = "t\rm";
+        run(&s, "220 hi\r\n", plain, &w, &res);
+        run(&s, "220 hi\r\n", login, &w, &res);
+        s.user = "tim";
+        s.password = "p\nw";
+        run(&s, "220 hi\r\n", login, &w, &res);
     }
 }
 
