@@ -334,6 +334,18 @@ static void pump_between_pipes(void **state)
     close(b[1]);
 }
 
+/* echo_result_str names each result of echo_pump (echo.h). */
+static void result_words(void **state)
+{
+    (void)state;
+    assert_string_equal(echo_result_str(0), "closed");
+    assert_string_equal(echo_result_str(ECHO_STOPPED), "stopped");
+    assert_string_equal(echo_result_str(-ECONNRESET), strerror(ECONNRESET));
+    assert_string_equal(echo_result_str(-ETIMEDOUT), strerror(ETIMEDOUT));
+    assert_string_equal(echo_result_str(-EPERM), strerror(EPERM)); /* -1 */
+    assert_string_equal(echo_result_str(2), "unknown");
+}
+
 static void parse_int_bounds(void **state)
 {
     int v = -1;
@@ -655,6 +667,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(idle_bound_times_out),
         cmocka_unit_test(closed_peer_is_an_error),
         cmocka_unit_test(pump_between_pipes),
+        cmocka_unit_test(result_words),
         cmocka_unit_test(parse_int_bounds),
         cmocka_unit_test(table_capacity_and_stop),
         cmocka_unit_test(interrupted_calls_are_retried),
