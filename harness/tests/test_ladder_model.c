@@ -241,6 +241,36 @@ static void test_ladder_wildcard_names(void **state)
     nr_ladder_log_free(&log);
 }
 
+/* The names of one endpoint are joined by ' ' while the whole fits in a
+ * lane's name (63 bytes and its NUL); a name that does not fit is left
+ * out, not cut. */
+static void test_ladder_names_fit(void **state)
+{
+    static const char a31[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", b31[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    char names[512], want[64];
+    struct nr_ladder_log log;
+    struct nr_ladder l;
+    struct pg_conn k;
+    struct cap c;
+
+    (void)state;
+    for (int extra = 0; extra < 2; extra++) { /* 31 + 1 + 31 bytes fit; 31 + 1 + 32 do not */
+        snprintf(names, sizeof(names),
+                 "  0.1 endpoint %s target 127.0.0.1:7000\n"
+                 "  0.1 endpoint %s%s target 127.0.0.1:7000\n", a31, b31, extra ? "b" : "");
+        cap_conn(&c, &k);
+        pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "x", 1);
+        pg_close(&k, 0);
+        assert_int_equal(nr_ladder_log_parse((const uint8_t *)names, strlen(names), &log), 0);
+        cap_ladder(&c, NULL, &log, &l);
+        assert_int_equal(l.nlanes, 2);
+        snprintf(want, sizeof(want), "%s%s%s", a31, extra ? "" : " ", extra ? "" : b31);
+        assert_string_equal(l.lanes[1].name, want);
+        nr_ladder_free(&l);
+        nr_ladder_log_free(&log);
+    }
+}
+
 /* A burst of data is one band; whatever is special stays an arrow. */
 static void test_ladder_band(void **state)
 {
@@ -412,6 +442,7 @@ int main(int argc, char **argv)
         heap_exact_test(test_esc_markup),     heap_exact_test(test_esc_utf8),
         heap_exact_test(test_esc_controls),   heap_exact_test(test_log_parse),
         heap_exact_test(test_ladder_small),   heap_exact_test(test_ladder_wildcard_names),
+        heap_exact_test(test_ladder_names_fit),
            heap_exact_test(test_ladder_band),
         heap_exact_test(test_ladder_gap),     heap_exact_test(test_ladder_options),
         heap_exact_test(test_ladder_zero_window_band),
