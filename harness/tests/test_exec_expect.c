@@ -1361,10 +1361,13 @@ static void udp_none_arrives(void **st)
 static void udp_nothing(void **st)
 {
     (void)st;
-    start(IPPROTO_UDP, "expect a nothing within 100ms\nexpect a nothing within 100ms\n");
+    start(IPPROTO_UDP, "expect a nothing within 100ms\nexpect a nothing within 100ms\n"
+                       "expect a nothing within 100ms\n");
     step_passes(1);
     datagram("hi", 0);
     step_fails_with(2, "expected no datagram, got one of 2 bytes");
+    datagram("", 0); /* an empty datagram is a datagram */
+    step_fails_with(3, "expected no datagram, got one of 0 bytes");
 }
 
 static void udp_from_the_wrong_sender(void **st)
