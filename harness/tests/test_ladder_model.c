@@ -215,6 +215,20 @@ static void test_ladder_small(void **state)
     nr_ladder_log_free(&log);
 }
 
+/* One TCP connection 127.0.0.1:40000 -> :7000 carrying "x", read into a
+ * ladder with the step log names (log and l to be freed). */
+static void named_ladder(const char *names, struct nr_ladder_log *log, struct nr_ladder *l)
+{
+    struct pg_conn k;
+    struct cap c;
+
+    cap_conn(&c, &k);
+    pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "x", 1);
+    pg_close(&k, 0);
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)names, strlen(names), log), 0);
+    cap_ladder(&c, NULL, log, l);
+}
+
 /* A wildcard address in the step log ([::] or 0.0.0.0, with the port)
  * names the endpoint on that port, whatever its address; another port
  * does not. */
@@ -225,15 +239,9 @@ static void test_ladder_wildcard_names(void **state)
                                 "  0.1 endpoint no target [::]:7001\n";
     struct nr_ladder_log log;
     struct nr_ladder l;
-    struct pg_conn k;
-    struct cap c;
 
     (void)state;
-    cap_conn(&c, &k);
-    pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "x", 1);
-    pg_close(&k, 0);
-    assert_int_equal(nr_ladder_log_parse((const uint8_t *)names, strlen(names), &log), 0);
-    cap_ladder(&c, NULL, &log, &l);
+    named_ladder(names, &log, &l);
     assert_int_equal(l.nlanes, 2);
     assert_string_equal(l.lanes[0].name, "any");
     assert_string_equal(l.lanes[1].name, "srv");
@@ -250,19 +258,13 @@ static void test_ladder_names_fit(void **state)
     char names[512], want[64];
     struct nr_ladder_log log;
     struct nr_ladder l;
-    struct pg_conn k;
-    struct cap c;
 
     (void)state;
     for (int extra = 0; extra < 2; extra++) { /* 31 + 1 + 31 bytes fit; 31 + 1 + 32 do not */
         snprintf(names, sizeof(names),
                  "  0.1 endpoint %s target 127.0.0.1:7000\n"
                  "  0.1 endpoint %s%s target 127.0.0.1:7000\n", a31, b31, extra ? "b" : "");
-        cap_conn(&c, &k);
-        pg_seg(&k, 0, NR_TCP_PSH | NR_TCP_ACK, "x", 1);
-        pg_close(&k, 0);
-        assert_int_equal(nr_ladder_log_parse((const uint8_t *)names, strlen(names), &log), 0);
-        cap_ladder(&c, NULL, &log, &l);
+        named_ladder(names, &log, &l);
         assert_int_equal(l.nlanes, 2);
         snprintf(want, sizeof(want), "%s%s%s", a31, extra ? "" : " ", extra ? "" : b31);
         assert_string_equal(l.lanes[1].name, want);
