@@ -1235,6 +1235,26 @@ static void free_with_segments_held(void **state)
     }
 }
 
+/* A FIN carrying data, then the same FIN alone at the number after that
+ * data: one FIN (zeek compares where each FIN ends). */
+static void fin_resent_without_its_data(void **state)
+{
+    static const struct step st[] = {
+        HS,
+        { 0, F | A, 1, 1, 5, W, 0, -1, NULL },
+        { 0, F | A, 6, 1, 0, W, 0, -1, NULL },
+    };
+    struct nr_flowtab *ft;
+    const char *h;
+
+    (void)state;
+    ft = FEED("fin-resent-without-data", 1000, 5000, st);
+    h = nr_flowtab_conn(ft, 0)->history;
+    if (!strchr(h, 'F') || strchr(h, 'F') != strrchr(h, 'F'))
+        fail_msg("history %s: not one F", h);
+    nr_flowtab_free(ft);
+}
+
 /* A SYN-ACK seen first from a port zeek does not take for a server's: the
  * history is "H" until the other side's first ACK flips the roles, then
  * "^h" and that ACK (zeek: OTH, ^hA). */
@@ -1389,6 +1409,7 @@ int main(int argc, char **argv)
         heap_exact_test(synack_first_flips_on_the_ack),
         heap_exact_test(syn_again_after_a_wrap),
         heap_exact_test(free_with_segments_held),
+        heap_exact_test(fin_resent_without_its_data),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
