@@ -451,6 +451,70 @@ static void allocations_fail(void **state)
     close(sq[0]);
 }
 
+/* An accept hook that returns a script of results, then -EAGAIN. */
+struct acc {
+    struct log lg; /* first: keep_log reads the context as a struct log */
+    int results[8];
+    int n, calls;
+};
+
+static int scripted_accept(void *ctx, int listen_fd, struct nr_addr *peer)
+{
+    struct acc *a = ctx;
+
+    (void)listen_fd;
+    peer->len = 0;
+    return a->calls < a->n ? a->results[a->calls++] : (a->calls++, -EAGAIN);
+}
+
+/* One readiness of the listening socket: transient accept errors
+ * (EINTR, ECONNABORTED, EPROTO, and EMFILE or ENFILE from the hook, which
+ * shed a connection) are passed over silently, a connection (here on
+ * descriptor 0) is served, EAGAIN ends the round silently; any other error
+ * is logged and ends the round. */
+static void accept_errors(void **state)
+{
+    struct acc a = { .results = { -EINTR, -ECONNABORTED, -EPROTO, -EMFILE, -ENFILE, 0 }, .n = 6 };
+    struct tt_config cfg = { .clock = log_clock, .log = keep_log, .accept = scripted_accept,
+                             .ctx = &a };
+    char errbuf[NR_ERRBUF_SIZE], buf[64], want[128];
+    struct tt_server *s = tt_server_create(&cfg, errbuf);
+    int lsv[2], csv[2], saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+
+    (void)state;
+    assert_non_null(s);
+    assert_true(saved >= 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsv), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csv), 0);
+    assert_int_equal(dup2(csv[1], 0), 0);
+    close(csv[1]);
+    assert_int_equal(tt_server_listen(s, lsv[0]), 0);
+    assert_int_equal(write(lsv[1], "!", 1), 1); /* "a connection waits" */
+    assert_int_equal(tt_server_run_once(s, 1000), 1);
+    assert_int_equal(a.calls, 7);
+    assert_int_equal(a.lg.n, 1);
+    assert_string_equal(a.lg.lines[0], "connection from fd 0");
+    assert_int_equal(tt_server_clients(s), 1);
+    assert_int_equal(write(csv[0], "ok", 2), 2);
+    pump_read(s, csv[0], buf, TT_PREFIX_LEN + 2);
+    assert_memory_equal(buf, P0 "ok", TT_PREFIX_LEN + 2);
+
+    a.results[0] = -ENOMEM;
+    a.n = 1;
+    a.calls = 0;
+    assert_int_equal(tt_server_run_once(s, 1000), 1);
+    assert_int_equal(a.calls, 1);
+    snprintf(want, sizeof(want), "accept: %s", strerror(ENOMEM));
+    assert_int_equal(a.lg.n, 2);
+    assert_string_equal(a.lg.lines[1], want);
+    tt_server_destroy(s);
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    close(csv[0]);
+    close(lsv[0]);
+    close(lsv[1]);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +530,7 @@ int main(int argc, char **argv)
         heap_exact_test(own_accept_and_descriptor_zero),
         heap_exact_test(client_names),
         heap_exact_test(allocations_fail),
+        heap_exact_test(accept_errors),
     };
     (void)argc;
     heap_exact_init(argv);
