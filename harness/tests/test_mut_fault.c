@@ -316,10 +316,11 @@ static void udp_verdicts(void **state)
     assert_int_equal(v.delay_us, 3000);
     nr_udp_decide(&f, &r, 4, &v); /* exactly the truncation size */
     assert_int_equal(v.len, 4);
-    v.corrupt_at = 5;
-    memset(buf, 0, sizeof(buf));
-    nr_udp_corrupt(&v, buf, 3);
-    assert_memory_equal(buf, zero, sizeof(buf));
+    for (v.corrupt_at = 3; v.corrupt_at <= 5; v.corrupt_at += 2) { /* at the length, past it */
+        memset(buf, 0, sizeof(buf));
+        nr_udp_corrupt(&v, buf, 3);
+        assert_memory_equal(buf, zero, sizeof(buf));
+    }
     /* bandwidth 101 B/s: 1-byte slices 9900 us apart (10^6 / 101, rounded down) */
     {
         struct nr_faults g = { 0 };
