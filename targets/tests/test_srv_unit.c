@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -565,6 +566,42 @@ static void accept_failures(void **state)
     srv_close(&s);
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* A signal other than SIGINT/SIGTERM, caught by a handler, ends
+ * srv_next_conn's wait with -EINTR (srv.h: a transient failure, call
+ * again), and the next call still takes a connection. */
+static void next_conn_interrupted(void **state)
+{
+    struct itimerval t = { .it_value = { .tv_sec = 0, .tv_usec = 30000 } };
+    struct sigaction sa = { .sa_handler = on_alarm }, old;
+    char peer[NR_ADDRSTR_SIZE];
+    struct srv s;
+    int r, c, fd;
+
+    (void)state;
+    srv_init(&s, "tsrv", SOCK_STREAM, 0);
+    cap_start(1);
+    r = srv_start(&s);
+    cap_end();
+    assert_ret_equal(r, 0);
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+    assert_int_equal(setitimer(ITIMER_REAL, &t, NULL), 0);
+    r = srv_next_conn(&s, peer);
+    sigaction(SIGALRM, &old, NULL);
+    assert_ret_equal(r, -EINTR);
+    c = connect_waiting(&s);
+    fd = srv_next_conn(&s, peer);
+    assert_true(fd >= 0);
+    close(fd);
+    close(c);
+    srv_close(&s);
+}
+
 /* The address text srv_next_conn gives for client c: its local address. */
 static void expect_peer(int c, const char *peerstr)
 {
@@ -637,6 +674,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(log_lines),
         cmocka_unit_test(accept_failures),
         cmocka_unit_test(accept_as_descriptor_zero),
+        cmocka_unit_test(next_conn_interrupted),
         cmocka_unit_test(activation),
     };
 
