@@ -624,6 +624,12 @@ static void ipv6_extension_lengths(void **state)
         if (n == 17)
             assert_int_equal(p.reason, NR_R_BAD_IPV6EXT);
     }
+    /* a hop-by-hop header that fills the payload exactly, then nothing */
+    ip6_hdr(f, 8, 0);
+    memset(f + 40, 0, 8);
+    f[40] = 59;
+    assert_int_equal(nr_pkt_decode(229, f, 48, &p), NR_PKT_SKIP_L4);
+    assert_int_equal(p.proto, 59);
     /* no next header; ICMPv6; an extension header cut after one byte */
     ip6_hdr(f, 0, 59);
     assert_int_equal(nr_pkt_decode(229, f, 40, &p), NR_PKT_SKIP_L4);
