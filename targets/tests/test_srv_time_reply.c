@@ -454,7 +454,7 @@ static void allocations_fail(void **state)
 /* An accept hook that returns a script of results, then -EAGAIN. */
 struct acc {
     struct log lg; /* first: keep_log reads the context as a struct log */
-    int results[8];
+    int results[80];
     int n, calls;
 };
 
@@ -471,7 +471,7 @@ static int scripted_accept(void *ctx, int listen_fd, struct nr_addr *peer)
  * (EINTR, ECONNABORTED, EPROTO, and EMFILE or ENFILE from the hook, which
  * shed a connection) are passed over silently, a connection (here on
  * descriptor 0) is served, EAGAIN ends the round silently; any other error
- * is logged and ends the round. */
+ * is logged and ends the round; a round makes at most 64 accepts. */
 static void accept_errors(void **state)
 {
     struct acc a = { .results = { -EINTR, -ECONNABORTED, -EPROTO, -EMFILE, -ENFILE, 0 }, .n = 6 };
@@ -507,6 +507,14 @@ static void accept_errors(void **state)
     snprintf(want, sizeof(want), "accept: %s", strerror(ENOMEM));
     assert_int_equal(a.lg.n, 2);
     assert_string_equal(a.lg.lines[1], want);
+
+    /* at most a burst of 64 accepts per readiness */
+    for (int i = 0; i < 70; i++)
+        a.results[i] = -EMFILE;
+    a.n = 70;
+    a.calls = 0;
+    assert_int_equal(tt_server_run_once(s, 1000), 1);
+    assert_int_equal(a.calls, 64);
     tt_server_destroy(s);
     assert_int_equal(dup2(saved, 0), 0);
     close(saved);
