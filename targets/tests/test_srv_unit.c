@@ -102,6 +102,19 @@ static const char *cap_end(void)
     return text;
 }
 
+/* srv_start a stream server "tsrv" on an ephemeral port (readiness line
+ * captured and dropped). */
+static void start_listening(struct srv *s)
+{
+    int r;
+
+    srv_init(s, "tsrv", SOCK_STREAM, 0);
+    cap_start(1);
+    r = srv_start(s);
+    cap_end();
+    assert_ret_equal(r, 0);
+}
+
 /* The same for stdout inside a capture of stderr: cap_end_out leaves the
  * text in out_text. */
 static int out_saved = -1;
@@ -495,11 +508,7 @@ static void accept_failures(void **state)
     long ms;
 
     (void)state;
-    srv_init(&s, "tsrv", SOCK_STREAM, 0);
-    cap_start(1);
-    r = srv_start(&s);
-    cap_end();
-    assert_ret_equal(r, 0);
+    start_listening(&s);
     before = open_fds();
     for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
         c = connect_waiting(&s);
@@ -583,11 +592,7 @@ static void next_conn_interrupted(void **state)
     int r, c, fd;
 
     (void)state;
-    srv_init(&s, "tsrv", SOCK_STREAM, 0);
-    cap_start(1);
-    r = srv_start(&s);
-    cap_end();
-    assert_ret_equal(r, 0);
+    start_listening(&s);
     sigemptyset(&sa.sa_mask);
     assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
     assert_int_equal(setitimer(ITIMER_REAL, &t, NULL), 0);
@@ -626,11 +631,7 @@ static void accept_as_descriptor_zero(void **state)
 
     (void)state;
     assert_true(saved >= 0);
-    srv_init(&s, "tsrv", SOCK_STREAM, 0);
-    cap_start(1);
-    r = srv_start(&s);
-    cap_end();
-    assert_ret_equal(r, 0);
+    start_listening(&s);
     c = connect_waiting(&s);
     memset(peer, 'x', sizeof(peer) - 1);
     peer[sizeof(peer) - 1] = '\0';
