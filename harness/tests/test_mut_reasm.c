@@ -135,6 +135,13 @@ static void no_empty_runs_and_no_overlap(void **state)
                                   &empty), NR_REASM_OOO);
     assert_int_equal(r.nsegs, 3);
     assert_int_equal(r.held, 15 + 3 * NR_REASM_SEG_COST);
+    /* ahead of the hole with none of its bytes captured: nothing held, and
+     * no retransmission (none of its bytes came before) */
+    assert_int_equal(nr_reasm_add(&r, 200, (const uint8_t *)"", 0, 10, count, &empty) &
+                         (NR_REASM_RETRANS | NR_REASM_OOO),
+                     0);
+    assert_int_equal(r.nsegs, 3);
+    assert_int_equal(r.retrans, 0);
     nr_reasm_free(&r);
     assert_int_equal(r.held, 0);
 }
