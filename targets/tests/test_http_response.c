@@ -105,6 +105,9 @@ static void valid_heads(void **state)
     assert_true(PARSE("HTTP/1.1 200 Fine\r\nTransfer-Encoding: , chunked \t, \t ,\r\n\r\n", &r,
                       err) > 0);
     assert_named_equal(r.framing, HG_BODY_CHUNKED, framing_name);
+    /* elements right after a comma, with no blank */
+    assert_true(PARSE("HTTP/1.1 200 Fine\r\nTransfer-Encoding: ,,chunked\r\n\r\n", &r, err) > 0);
+    assert_named_equal(r.framing, HG_BODY_CHUNKED, framing_name);
     assert_true(PARSE("HTTP/1.1 204 No\r\nContent-Length: 3\r\n\r\n", &r, err) > 0);
     assert_named_equal(r.framing, HG_BODY_NONE, framing_name);
     /* 304 has no body whatever it announces; 303 and 305 do (make mutate) */
