@@ -621,7 +621,8 @@ static void expect_peer(int c, const char *peerstr)
 
 /* Descriptor 0 is a descriptor like any other (a server may close its
  * stdin): a connection accepted as 0 comes out of srv_next_conn with its
- * peer; shedding works when the shed connection, then the reserve, is 0. */
+ * peer; shedding works when the shed connection, then the reserve, is 0;
+ * srv_close closes a reserve at 0. */
 static void accept_as_descriptor_zero(void **state)
 {
     int saved = fcntl(0, F_DUPFD_CLOEXEC, 3), c, fd, r;
@@ -660,6 +661,7 @@ static void accept_as_descriptor_zero(void **state)
         close(c);
     }
     srv_close(&s);
+    assert_int_equal(fcntl(0, F_GETFD), -1); /* the reserve at 0 closed too */
     assert_int_equal(dup2(saved, 0), 0);
     close(saved);
 }
