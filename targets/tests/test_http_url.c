@@ -262,6 +262,29 @@ static void limits(void **state)
     assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"http://h:8080/x", n, out, n, err), -1);
 }
 
+/* A base path and a relative target that together are longer than
+ * HG_URL_MAX resolve when their dot segments shorten the result enough:
+ * '/' + 3000 'a' + "/b" with "../" + 2000 'c' is http://h/ + 2000 'c'. */
+static void long_merge_shortened_by_dot_segments(void **state)
+{
+    static char base[3100], loc[2100], out[HG_URL_MAX + 1], want[2100];
+    char err[NR_ERRBUF_SIZE];
+    struct hg_url u;
+
+    (void)state;
+    memcpy(base, "http://h/", 9);
+    memset(base + 9, 'a', 3000);
+    memcpy(base + 3009, "/b", 3);
+    memcpy(loc, "../", 3);
+    memset(loc + 3, 'c', 2000);
+    memcpy(want, "http://h/", 9);
+    memset(want + 9, 'c', 2000);
+    assert_int_equal(parse(base, &u, err), 0);
+    if (hg_url_resolve(&u, (const uint8_t *)loc, 2003, out, sizeof(out), err) < 0)
+        fail_msg("%s", err);
+    assert_string_equal(out, want);
+}
+
 /* The parser reads only buf[0..len): each input is placed at the very end
  * of a readable page followed by an unreadable one, so a read past it is a
  * crash, and the result must be the one of an ordinary copy. */
@@ -296,6 +319,7 @@ int main(void)
         cmocka_unit_test(resolves),
         cmocka_unit_test(every_byte_in_every_place),
         cmocka_unit_test(limits),
+        cmocka_unit_test(long_merge_shortened_by_dot_segments),
         cmocka_unit_test(reads_only_len_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
