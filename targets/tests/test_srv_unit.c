@@ -353,6 +353,19 @@ static void start_failures(void **state)
     srv_close(&s);
     assert_ret_equal(open_fds(), before);
 
+    /* an address this host does not have: bind fails, and its line says so */
+    srv_init(&s, "tsrv", SOCK_STREAM, 0);
+    srv_option(&s, 'b', "192.0.2.1");
+    cap_start(2);
+    r = srv_start(&s);
+    err = cap_end();
+    assert_ret_equal(r, -1);
+    assert_non_null(strstr(err, strerror(EADDRNOTAVAIL)));
+    assert_int_equal(strncmp(err, "tsrv: ", 6), 0);
+    assert_non_null(strstr(err, "192.0.2.1"));
+    srv_close(&s);
+    assert_ret_equal(open_fds(), before);
+
     /* O_NONBLOCK refused: the fault injector fails the first fcntl */
     srv_init(&s, "tsrv", SOCK_STREAM, 0);
     cap_start(2);
