@@ -114,9 +114,9 @@ static int socket_inodes(const struct numset *tree, struct numset *inodes)
 /* The client's view of a bound address: wildcards become loopback. */
 static void client_addr(int v6, const uint8_t *raw, int port, char *out, size_t outlen)
 {
-    struct sockaddr_storage ss;
+    /* zero, so the fields not set below (flow info, scope id) are 0 */
+    struct sockaddr_storage ss = { 0 };
 
-    memset(&ss, 0, sizeof(ss));
     if (v6) {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
         a->sin6_family = AF_INET6;
