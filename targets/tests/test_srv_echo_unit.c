@@ -248,22 +248,52 @@ static void io_errors_end_the_pump(void **state)
     }
 }
 
+/* One echo_serve_conn call, made by its own thread so that a pump that
+ * never returns cannot hang the test. */
+struct serve_call {
+    int fd, r;
+    uint64_t moved;
+};
+
+static void *serve_call_main(void *arg)
+{
+    struct serve_call *c = arg;
+
+    c->r = echo_serve_conn(c->fd, -1, 1000, &c->moved);
+    return NULL;
+}
+
 /* A failing poll ends the pump with its -errno: with RLIMIT_NOFILE under
- * the 2 descriptors it polls, poll gives EINVAL. */
+ * the 2 descriptors it polls, poll gives EINVAL.  (A pump that retried it
+ * would spin forever: given up after 3 s.) */
 static void poll_error_ends_the_pump(void **state)
 {
+    static struct serve_call c; /* outlives a call left running */
+    struct timespec give_up;
     struct rlimit old, one;
-    uint64_t moved = 99;
-    int sv[2], r;
+    uint64_t moved;
+    pthread_t t;
+    int sv[2], r, joined = 0;
 
     (void)state;
     pair(sv);
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
     one = old;
     one.rlim_cur = 1;
+    c = (struct serve_call){ .fd = sv[1], .r = 99, .moved = 99 };
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &one), 0);
-    r = echo_serve_conn(sv[1], -1, 1000, &moved);
+    r = pthread_create(&t, NULL, serve_call_main, &c);
+    if (r == 0) {
+        clock_gettime(CLOCK_REALTIME, &give_up);
+        give_up.tv_sec += 3;
+        joined = pthread_timedjoin_np(t, NULL, &give_up) == 0;
+    }
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(r, 0);
+    if (!joined)
+        fail_msg("the pump did not end within 3 s of a poll failing");
+    r = c.r;
+    moved = c.moved;
     assert_int_equal(r, -EINVAL);
     assert_int_equal(moved, 0);
     close(sv[0]);
