@@ -76,12 +76,14 @@ stats() {
         printf "%.0f %.0f %.0f", m, v[1], v[NR] }'
 }
 
-# The capture gets a 64 MiB ring (the default is 24 MiB): through the
+# The capture gets a 256 MiB ring (the default is 24 MiB): through the
 # proxy every byte is captured twice, and the runner's pacing counts it
 # once, so a fast 64 MiB echo sometimes overran the default ring (about 1
-# run in 60 at load 3), which makes the run an error and stops the bench.
+# run in 60 at load 3); socat's bytes are not paced at all (the runner
+# paces only what it and its proxies move), and a 64 MiB ring lost a
+# frame of them.  A lost frame makes the run an error and stops the bench.
 for cap in capture no-capture; do
-    opt="--capture-buffer 64M"
+    opt="--capture-buffer 256M"
     [ "$cap" = no-capture ] && opt=--no-capture
     : >"$work/direct.$cap"
     : >"$work/proxied.$cap"

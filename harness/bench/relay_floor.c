@@ -45,8 +45,8 @@
 #define CHUNK (1u << 20)   /* write, read and splice size; the pipe's size */
 #define MAX_RUNS 64
 
-enum mode { M_DIRECT, M_SPLICE, M_SOCKMAP, M_COUNT };
-static const char *const mode_name[M_COUNT] = { "direct", "splice", "sockmap" };
+enum mode { M_DIRECT, M_COPY, M_SPLICE, M_SOCKMAP, M_COUNT };
+static const char *const mode_name[M_COUNT] = { "direct", "copy", "splice", "sockmap" };
 
 static size_t total_bytes = 64u << 20;
 
@@ -151,6 +151,33 @@ static double echo_once(int port)
 struct splice_dir {
     int from, to;
 };
+
+/* One direction of the copying relay: read and write through a 1 MiB
+ * buffer until the source ends, then FIN on. */
+static void *copy_dir_run(void *arg)
+{
+    struct splice_dir *d = arg;
+    char *buf = malloc(CHUNK);
+
+    if (!buf)
+        die("malloc");
+    for (;;) {
+        ssize_t n = read(d->from, buf, CHUNK), off = 0;
+
+        if (n <= 0)
+            break;
+        while (off < n) {
+            ssize_t m = write(d->to, buf + off, (size_t)(n - off));
+
+            if (m <= 0)
+                die("write to the other connection");
+            off += m;
+        }
+    }
+    shutdown(d->to, SHUT_WR);
+    free(buf);
+    return NULL;
+}
 
 /* One direction of the splice relay: until the source ends, then FIN on. */
 static void *splice_dir_run(void *arg)
@@ -266,13 +293,14 @@ static void relay_child(enum mode mode, int lfd, int lport, int upstream)
 
     if (a < 0)
         die("accept");
-    if (mode == M_SPLICE) {
+    if (mode == M_SPLICE || mode == M_COPY) {
+        void *(*run)(void *) = mode == M_SPLICE ? splice_dir_run : copy_dir_run;
         struct splice_dir up = { a, b }, down = { b, a };
         pthread_t t;
 
-        if (pthread_create(&t, NULL, splice_dir_run, &up) != 0)
+        if (pthread_create(&t, NULL, run, &up) != 0)
             die("pthread_create");
-        splice_dir_run(&down);
+        run(&down);
         pthread_join(t, NULL);
     } else {
         struct pollfd p = { .fd = a, .events = POLLRDHUP };
