@@ -468,8 +468,9 @@ def main():
         with open(a.rejudge, encoding='utf-8') as f:
             prior = json.load(f)
         eq0 = read_equiv(a.equiv)
+        # a stopped run's mutants that did not run have no result
         again = [m for m in prior['mutants']
-                 if m['result'].startswith('survived') and equiv_key(m) not in eq0]
+                 if m.get('result', '').startswith('survived') and equiv_key(m) not in eq0]
         a.files = ' '.join(dict.fromkeys(m['file'] for m in again))
     if not a.files:
         sys.exit('no --files given')

@@ -63,5 +63,20 @@ if grep -q '^gone: calc.c:24 constant+1' "$work/log2" &&
    grep -Eq '\| calc.c:34 \| constant-1 \| `return v < 9;` \| killed \| test_calc \|' "$work/table2"; then
     echo "ok    --rejudge runs a run's survivors again: a new test kills them, a changed line is gone"
 else echo "FAIL  --rejudge"; bad=1; sed 's/^/      /' "$work/log2"; fi
+# a stopped run (touch WORK/stop): the mutants it did not run have no result
+/usr/bin/python3 - "$work/w/results.json" "$work/stopped.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for m in r['mutants']:
+    if not m['result'].startswith('survived'):
+        del m['result'], m['by']
+json.dump(r, open(sys.argv[2], 'w'))
+PY
+if /usr/bin/python3 "$dir/mutate.py" --root "$work/fx2" --map "$work/fx2/mutate.map" \
+       --equiv "$work/fx2/mutate.equiv" --work "$work/w3" --timeout 1 --jobs 2 \
+       --rejudge "$work/stopped.json" --out "$work/table3" >"$work/log3" 2>&1 &&
+   grep -Eq '^\| \*\*total\*\* \| 3 \| 3 \| 0 \| 0 \| 0 \| 100% \|' "$work/table3"; then
+    echo "ok    --rejudge takes a stopped run's results (mutants without a result)"
+else echo "FAIL  --rejudge of a stopped run"; bad=1; sed 's/^/      /' "$work/log3"; fi
 [ "$bad" -eq 0 ] || sed 's/^/      /' "$work/table"
 exit "$bad"
