@@ -233,9 +233,11 @@ def read_equiv(path):
         with open(path, encoding='utf-8') as f:
             for raw in f:
                 if raw.strip() and not raw.startswith('#'):
+                    # FILE:LINE | OP | LINE | REASON; the LINE may hold ' | '
+                    # itself (`a << 6 | b`): it is all between OP and REASON
                     parts = [p.strip() for p in raw.rstrip('\n').split(' | ')]
-                    if len(parts) == 4:
-                        eq[tuple(parts[:3])] = parts[3]
+                    if len(parts) >= 4:
+                        eq[(parts[0], parts[1], ' | '.join(parts[2:-1]))] = parts[-1]
     return eq
 
 # --- running -------------------------------------------------------------

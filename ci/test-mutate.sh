@@ -78,5 +78,14 @@ if /usr/bin/python3 "$dir/mutate.py" --root "$work/fx2" --map "$work/fx2/mutate.
    grep -Eq '^\| \*\*total\*\* \| 3 \| 3 \| 0 \| 0 \| 0 \| 100% \|' "$work/table3"; then
     echo "ok    --rejudge takes a stopped run's results (mutants without a result)"
 else echo "FAIL  --rejudge of a stopped run"; bad=1; sed 's/^/      /' "$work/log3"; fi
+# an equivalent whose line holds ' | ' itself (a bitwise or) is keyed by
+# all of it: the reason is the last field
+printf '%s\n' 'a.c:3 | constant-1 | cp = cp << 6 | (b & 0x3e); | only range-checked' >"$work/eq"
+if /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import mutate
+eq = mutate.read_equiv(sys.argv[2])
+sys.exit(eq != {("a.c:3", "constant-1", "cp = cp << 6 | (b & 0x3e);"): "only range-checked"})' \
+       "$dir" "$work/eq"; then
+    echo "ok    an equivalent's line may hold ' | '"
+else echo "FAIL  an equivalent whose line holds ' | ' is not read"; bad=1; fi
 [ "$bad" -eq 0 ] || sed 's/^/      /' "$work/table"
 exit "$bad"
