@@ -312,6 +312,27 @@ static const char *fifo_read_until(int fd, const char *want, int timeout_ms)
 /* A connection thread that cannot finish at shutdown (its last log line
  * stuck on a full stderr pipe) is not waited for past 800 ms: the server
  * says how many threads did not finish and exits 1 (usage text). */
+/* Reads what the fifo rfd holds now; whether it held text (also split
+ * between two reads). */
+static int fifo_drain_has(int rfd, const char *text)
+{
+    static char acc[4096 + 64];
+    static size_t keep;
+    size_t tl = strlen(text);
+    ssize_t got;
+    int found = 0;
+
+    while ((got = read(rfd, acc + keep, sizeof(acc) - 1 - keep)) > 0) {
+        size_t len = keep + (size_t)got;
+
+        acc[len] = '\0';
+        found |= strstr(acc, text) != NULL;
+        keep = len < tl ? len : tl - 1; /* a text cut by the read's end */
+        memmove(acc, acc + len - keep, keep);
+    }
+    return found;
+}
+
 static void stuck_thread_exit_status(void **state)
 {
     static const char down[] = T ": shutting down (1 clients)\n";
@@ -352,13 +373,11 @@ static void stuck_thread_exit_status(void **state)
     usleep(1300 * 1000); /* past the 800 ms the server waits for its threads */
     snprintf(want, sizeof(want), T ": 1 connection threads did not finish\n");
     assert_non_null(strstr(fifo_read_until(rfd, want, 3000), down));
-    for (int i = 0; i < 100 && (r = nr_proc_wait(&s.proc, 50)) != 1; i++) {
-        ssize_t got;
-
-        while ((got = read(rfd, fill, sizeof(fill) - 1)) > 0) { /* keep stderr flowing */
-            fill[got] = '\0';
-            tsan_leak |= strstr(fill, "ThreadSanitizer: thread leak") != NULL;
-        }
+    for (int i = 0; i < 100 && r != 1; i++) {
+        r = nr_proc_wait(&s.proc, 50);
+        /* keep stderr flowing; once it exited, what it wrote last (the
+         * sanitizer's report) is still in the fifo: read it too */
+        tsan_leak |= fifo_drain_has(rfd, "ThreadSanitizer: thread leak");
     }
     if (r != 1) {
         nr_proc_signal(&s.proc, SIGKILL);
