@@ -36,7 +36,7 @@
 #   run            SCN=one scenario OUT=scratch: the HTML report, JUnit and
 #                  artifacts; must fail: a failing scenario (report written).
 #   bench-run      N1=1 R64=1 MIB=2 REPS=1: every table, the 64 MiB runs passed.
-#   bench-proxy    RUNS=1 SAMPLES=3: both tables (harness/bench/proxy_bench.sh
+#   bench-proxy    RUNS=1 SAMPLES=3: every table (harness/bench/proxy_bench.sh
 #                  belongs to the faults work; only invoked here).
 #   fuzz-test      the fuzz library's tests through their make target.
 # Nothing here needs a network or root beyond what make check needs.
@@ -145,10 +145,13 @@ if [ "$part" = run ] || [ "$part" = all ]; then
 
     mk bench-proxy bench-proxy RUNS=1 SAMPLES=3
     check "make bench-proxy RUNS=1 SAMPLES=3 (exit $(rc bench-proxy))" test "$(rc bench-proxy)" = 0
-    check "both tables: the proxy's cost with and without capture, the latency toxic's accuracy" sh -c "
-        test \$(grep -Ec '^(capture|no-capture) +[0-9]+ [0-9]+ [0-9]+ +[0-9]+ [0-9]+ [0-9]+ +[-+][0-9.]+%' '$work/bench-proxy.out') = 2 &&
+    check "every table: the proxy's and socat's cost with and without capture, the latency toxic's accuracy, the relay floor" sh -c "
+        test \$(grep -Ec '^(capture|no-capture) +[0-9]+ [0-9]+ [0-9]+ +[0-9]+ [0-9]+ [0-9]+ +[0-9]+ [0-9]+ [0-9]+ +[-+][0-9.]+% +[-+][0-9.]+%\$' '$work/bench-proxy.out') = 2 &&
         grep -Eq '^latency 20ms: [0-9.]+ ' '$work/bench-proxy.out' &&
-        grep -Eq '^latency 100ms: [0-9.]+ ' '$work/bench-proxy.out'"
+        grep -Eq '^latency 100ms: [0-9.]+ ' '$work/bench-proxy.out' &&
+        grep -Eq '^direct +[0-9]+ \( *[0-9]+- *[0-9]+\) +[0-9]+ ' '$work/bench-proxy.out' &&
+        test \$(grep -Ec '^(copy|splice) +[0-9]+ .*%\$' '$work/bench-proxy.out') = 2 &&
+        grep -Eq '^(sockmap +[0-9]+ .*%|sockmap: not available here .*)\$' '$work/bench-proxy.out'"
     [ "$(rc bench-proxy)" = 0 ] || show bench-proxy
 
     mk fuzz-test fuzz-test

@@ -8,6 +8,8 @@
  * (one writer thread, one reader: both directions at once) three ways:
  *
  *   direct   client -> echo server
+ *   copy     client -> relay -> echo server, the relay reading and writing
+ *            through a 1 MiB buffer, one thread per direction (as socat)
  *   splice   client -> relay -> echo server, the relay the least a user
  *            space relay can be: one thread per direction, blocking
  *            splice(2) through a 1 MiB pipe, no poll, no copy
