@@ -1113,6 +1113,14 @@ static void zeek_state_orders(void **state)
         { 1, R, 2, 0, 0, W, 0, -1, NULL },
         { 0, F | A, 1, 2, 0, W, 0, -1, NULL },
     };
+    /* the responder's RST (no FIN before it), then the originator's FIN:
+     * the responder stays reset (RSTR; zeek turns a reset peer back into
+     * closed only when it had sent a FIN before its RST) */
+    static const struct step rst_then_fin[] = {
+        HS,
+        { 1, R, 1, 0, 0, W, 0, -1, NULL },
+        { 0, F | A, 1, 1, 0, W, 0, -1, NULL },
+    };
     /* a RST after both FINs leaves it SF */
     static const struct step rst_after_close[] = {
         HS,
@@ -1159,6 +1167,7 @@ static void zeek_state_orders(void **state)
     } cases[] = {
         { "partial-then-syn", partial_then_syn, 2, "S0", "AS", 0 },
         { "fin-rst-fin", fin_rst_fin, 6, "SF", "ShAfrF", 0 },
+        { "rst-then-fin", rst_then_fin, 5, "RSTR", "ShArF", 0 },
         { "rst-after-close", rst_after_close, 6, "SF", "ShAFfR", 0 },
         { "rst-after-own-fin", rst_after_own_fin, 5, "RSTO", "ShAFR", 0 },
         { "midstream-both", midstream_both, 4, "SF", "DdFf", 0 },
