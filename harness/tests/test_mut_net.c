@@ -558,7 +558,8 @@ static void clock_and_deadlines(void **state)
     assert_int_equal(nr_ms_left(nr_now_ms() + INT32_MAX + 100), INT32_MAX);
 }
 
-/* LISTEN_FDS must be at least 1; without LISTEN_PID nothing is taken. */
+/* LISTEN_FDS must be at least 1 (a decimal count: "9" is nine sockets);
+ * without LISTEN_PID nothing is taken. */
 static void activation_counts(void **state)
 {
     char pid[32];
@@ -574,6 +575,12 @@ static void activation_counts(void **state)
     setenv("LISTEN_FDS", "1", 1);
     assert_int_equal(nr_activation_fd(), -1);
     unsetenv("LISTEN_FDS");
+    /* this process with 9 sockets (a decimal count): the first is fd 3 */
+    setenv("LISTEN_PID", pid, 1);
+    setenv("LISTEN_FDS", "9", 1);
+    assert_int_equal(nr_activation_fd(), 3);
+    assert_null(getenv("LISTEN_PID"));
+    assert_null(getenv("LISTEN_FDS"));
 }
 
 int main(int argc, char **argv)
