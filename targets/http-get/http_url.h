@@ -30,7 +30,10 @@ struct hg_url {
 int hg_url_parse(const uint8_t *buf, size_t len, struct hg_url *u, char *errbuf);
 
 /* Write the Host header value ("host", "host:8080", "[::1]:8080") into
- * out[cap] as a C string.  Returns its length, or -1 when it does not fit. */
+ * out[cap] as a C string.  Returns its length, or -1 when it does not fit
+ * (then out, when cap > 0, is still a C string: a prefix of the value, ""
+ * when not even its first piece fits).  Nothing past out[cap - 1] is
+ * ever written. */
 int hg_url_host_header(const struct hg_url *u, char *out, size_t cap);
 
 /* Resolve a Location header value loc[0..len) against base (RFC 3986 section

@@ -204,7 +204,8 @@ static void every_byte_in_every_place(void **state)
 /* Every limit at N-1, N and N+1: a URL of HG_URL_MAX bytes, a host of 253,
  * a port of 5 digits, an IPv6 literal of 45 characters (INET6_ADDRSTRLEN
  * less its NUL); the Host value and a resolved target in buffers of their
- * length + 1 (fits), and of their length (does not). */
+ * length + 1 (fits), and of their length (does not: -1, a prefix of the
+ * Host value as a C string, nothing written past the buffer). */
 static void limits(void **state)
 {
     static char s[HG_URL_MAX + 16];
@@ -249,8 +250,23 @@ static void limits(void **state)
     assert_int_equal(parse("http://h:8080/", &u, err), 0);
     assert_int_equal(hg_url_host_header(&u, out, 7), 6);
     assert_string_equal(out, "h:8080");
+    /* too small: -1, out a C string that is a prefix of the value, and
+     * nothing written past out[cap - 1] */
+    memset(out, 'X', sizeof(out));
     assert_int_equal(hg_url_host_header(&u, out, 6), -1);
+    assert_non_null(memchr(out, '\0', 6));
+    assert_int_equal(strncmp(out, "h:8080", strlen(out)), 0);
+    assert_int_equal(out[6], 'X');
+    out[0] = 'X';
     assert_int_equal(hg_url_host_header(&u, out, 0), -1);
+    assert_int_equal(out[0], 'X');
+    /* "[::1]" does not fit 1 byte: the '[' already does not */
+    assert_int_equal(parse("http://[::1]/", &u, err), 0);
+    memset(out, 'X', sizeof(out));
+    assert_int_equal(hg_url_host_header(&u, out, 1), -1);
+    assert_int_equal(out[0], '\0');
+    assert_int_equal(out[1], 'X');
+    assert_int_equal(parse("http://h:8080/", &u, err), 0);
     /* "http://h:8080/x" (15 bytes) resolved */
     n = strlen("http://h:8080/x");
     assert_int_equal(hg_url_resolve(&u, (const uint8_t *)"x", 1, out, n + 1, err), 0);
