@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -332,6 +334,35 @@ static void test_qp_fill_and_name(void **state)
     ss_buf_free(&b);
 }
 
+/* The builder reads only body[0..body_len): a quoted-printable body
+ * ("\xc3\xa9 ", ending in a space, no final line break) placed at the very
+ * end of a readable page followed by an unreadable one, so a read past it
+ * is a crash; its last space is encoded (it ends the line), then a soft
+ * break. */
+static void test_qp_reads_only_body(void **state)
+{
+    static const char body[] = "\xc3\xa9 ";
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n = sizeof(body) - 1;
+    struct ss_msg m;
+    struct ss_buf b;
+    uint8_t *map;
+
+    (void)state;
+    map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + page, page, PROT_NONE), 0);
+    memcpy(map + page - n, body, n);
+    m = base_msg("", NULL, 0);
+    m.body = map + page - n;
+    m.body_len = n;
+    build(&m, &b);
+    if (!strstr((char *)b.p, "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                             "=C3=A9=20=\r\n"))
+        fail_msg("no '=C3=A9=20=' body in '%s'", (char *)b.p);
+    ss_buf_free(&b);
+    munmap(map, 2 * page);
+}
+
 /* *field (a text of m) of n bytes 'a' is taken, of n + 1 refused with
  * the message want. */
 static void at_limit(struct ss_msg *m, const char **field, size_t n, const char *want)
@@ -651,6 +682,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_check_limits),
         cmocka_unit_test(test_name_forms),
         cmocka_unit_test(test_qp_fill_and_name),
+        cmocka_unit_test(test_qp_reads_only_body),
         cmocka_unit_test(test_hello_domain),
         cmocka_unit_test(test_b64_tail_bounds),
         cmocka_unit_test(test_subject_words),
