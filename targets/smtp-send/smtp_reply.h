@@ -28,7 +28,9 @@ struct ss_reply {
     size_t max_lines;
     int code;                 /* 200..559 */
     size_t nlines;
-    const uint8_t *first;     /* text of the first line (after "CODE-"/"CODE ") */
+    const uint8_t *first;     /* text of the first line (after "CODE-"/"CODE "),
+                                 ending at its CRLF (empty there after a bare
+                                 "CODE"); as ss_reply_line(r, 0) gives it */
     size_t first_len;
     const uint8_t *block;     /* the whole reply, CRLFs included */
     size_t block_len;

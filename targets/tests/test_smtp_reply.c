@@ -41,6 +41,8 @@ static void test_ok_every_prefix(void **state)
         size_t n = strlen(c->in);
         char buf[256], err[NR_ERRBUF_SIZE] = "";
         struct ss_reply r = { 0 };
+        const uint8_t *t;
+        size_t t_len;
 
         for (size_t k = 0; k < n; k++) {
             long rc = ss_reply_parse((const uint8_t *)c->in, k, &r, err);
@@ -52,6 +54,12 @@ static void test_ok_every_prefix(void **state)
         assert_int_equal(r.nlines, c->nlines);
         assert_int_equal(r.first_len, strlen(c->first));
         assert_memory_equal(r.first, c->first, r.first_len);
+        /* the first line's text is a view of it that ends at its CRLF (also
+         * when empty, after a bare code), the one ss_reply_line gives */
+        assert_memory_equal(r.first + r.first_len, "\r\n", 2);
+        assert_int_equal(ss_reply_line(&r, 0, &t, &t_len), 0);
+        assert_ptr_equal(t, r.first);
+        assert_int_equal(t_len, r.first_len);
         /* followed by the next reply (pipelining): stops at its own end */
         snprintf(buf, sizeof(buf), "%s250 next\r\n", c->in);
         assert_int_equal(ss_reply_parse((const uint8_t *)buf, strlen(buf), &r, err), (long)n);
@@ -67,6 +75,7 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
     { "220 mx\n", 6, "bare LF" },
     { "220 m\rx\r\n", 5, "bare CR" },
+    { "220 m\rx", 5, "bare CR" }, /* known bare before any CRLF arrived */
     { "22x ok\r\n", 2, "not 3 digits" },
     { "x", 0, "not 3 digits" },
     { "620 ok\r\n", 0, "out of range" },
