@@ -784,6 +784,54 @@ static void classic_big_endian(void **state)
     }
 }
 
+/* A block larger than the reader's first 64 KiB buffer (an EPB of a
+ * 70000-byte frame, built on the heap): the buffer grows to hold it, and
+ * the frame comes out whole.  An alarm ends the run if the growth never
+ * ends (a failure, not a hang). */
+static void block_over_64k(void **state)
+{
+    enum { CAPLEN = 70000 };
+    static struct cap c;
+    size_t head, total;
+    uint8_t *buf, *p;
+    struct seen seen = { 0 };
+    struct nr_pktfile_opts o = { .fn = observe, .ctx = &seen };
+    struct nr_pktfile pf;
+    char err[NR_ERRBUF_SIZE] = "";
+    uint32_t blen = 32 + CAPLEN; /* header 8, fields 20, frame, trailer 4 */
+    int rc;
+
+    (void)state;
+    c.n = 0;
+    shb(&c);
+    idb(&c, 0, -1, 0);
+    head = c.n;
+    total = head + blen;
+    buf = calloc(1, total);
+    assert_non_null(buf);
+    memcpy(buf, c.b, head);
+    p = buf + head;
+    w32(p, 6, 0);
+    w32(p + 4, blen, 0);
+    w32(p + 8, 0, 0);       /* interface 0 */
+    w32(p + 12, 0, 0);      /* time, high */
+    w32(p + 16, 7, 0);      /* time, low: 7 us */
+    w32(p + 20, CAPLEN, 0); /* captured */
+    w32(p + 24, CAPLEN, 0); /* on the wire */
+    w32(p + blen - 4, blen, 0);
+    alarm(3); /* the read takes well under 1 ms */
+    rc = nr_pktfile_read_mem(buf, total, &o, &pf, err);
+    alarm(0);
+    free(buf);
+    if (rc != 0)
+        fail_msg("read: %d, %s", rc, err);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.caplen[0], CAPLEN);
+    assert_int_equal(seen.ts[0], 7000);
+    assert_int_equal(pf.st.frames, 1);
+    nr_pktfile_free(&pf);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +849,7 @@ int main(int argc, char **argv)
         heap_exact_test(timestamp_edges),
         heap_exact_test(file_end_flushes),
         heap_exact_test(classic_big_endian),
+        heap_exact_test(block_over_64k),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
