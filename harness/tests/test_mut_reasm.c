@@ -194,6 +194,37 @@ static void delivered_segments_are_freed(void **state)
     nr_reasm_free(&r);
 }
 
+/* A held segment that the in-order segment's uncaptured tail reaches into:
+ * the captured bytes, the uncaptured rest as a gap (nr_reasm.h), then the
+ * held bytes past that gap, and nothing left held. */
+static void held_segment_after_an_uncaptured_tail(void **state)
+{
+    struct nr_reasm r;
+    struct sink k = { "", 0 };
+    uint8_t held[100], now[50];
+    char want[256];
+
+    (void)state;
+    memset(held, 'A', 50);
+    memset(held + 50, 'B', 50);
+    memset(now, 'x', sizeof(now));
+    snprintf(want, sizeof(want), "%.50s[gap 100]%.50s", (const char *)now,
+             (const char *)held + 50);
+    nr_reasm_start(&r, 1000, 1);
+    assert_int_equal(nr_reasm_add(&r, 1100, held, 100, 100, deliver, &k), NR_REASM_OOO);
+    assert_int_equal(r.nsegs, 1);
+    /* [1000, 1150): 50 bytes captured, 100 not */
+    assert_int_equal(nr_reasm_add(&r, 1000, now, 50, 150, deliver, &k), NR_REASM_NEW);
+    assert_string_equal(k.text, want);
+    assert_int_equal(r.next, 1200);
+    assert_int_equal(r.delivered, 100);
+    assert_int_equal(r.gap_bytes, 100);
+    assert_int_equal(r.nsegs, 0);
+    assert_null(r.head);
+    assert_int_equal(r.held, 0);
+    nr_reasm_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +234,7 @@ int main(int argc, char **argv)
         heap_exact_test(no_empty_runs_and_no_overlap),
         heap_exact_test(trims_and_window_edge),
         heap_exact_test(delivered_segments_are_freed),
+        heap_exact_test(held_segment_after_an_uncaptured_tail),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
