@@ -1150,6 +1150,29 @@ static void relay_other_leg_with_a_hole_fails(void **st)
                             "not the bytes the proxy's other leg received");
 }
 
+/* 18 connections one after another (capture connections 0..17, past the
+ * first 16 digests the check keeps before it grows its table): connection
+ * 16's socket is judged by its own bytes, right and wrong. */
+static void tcp_eighteen_connections(void **st)
+{
+    struct exec_record r[1];
+    char up[16];
+    (void)st;
+    for (int i = 0; i < 18; i++) {
+        struct pg_conn k;
+        snprintf(up, sizeof(up), "conn %02d", i);
+        pg_conn_init(&k, &sink, (uint16_t)(40000 + i), 80, 1000 + 100000 * (uint32_t)i, 7000);
+        pg_handshake(&k);
+        pg_seg(&k, 0, A, up, strlen(up));
+        pg_seg(&k, 1, A, up, strlen(up));
+        pg_close(&k, 0);
+    }
+    r[0] = rec(IPPROTO_TCP, 40016, 80, "conn 16", "conn 16");
+    assert_passes(r, 1);
+    r[0] = rec(IPPROTO_TCP, 40016, 80, "conn 17", "conn 16");
+    assert_fails_with(r, 1, "the 7 bytes on the wire differ");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -1200,6 +1223,7 @@ int main(int argc, char **argv)
         T(note_out_of_memory),
         T(tcp_reused_port_pair_three_times),
         T(relay_other_leg_with_a_hole_fails),
+        T(tcp_eighteen_connections),
     };
     int r;
     (void)argc;
