@@ -338,6 +338,23 @@ static void ladder_log_edges(void **state)
     nr_ladder_log_free(&log);
 }
 
+/* A step's line number has up to nine digits: 999999999 is read whole,
+ * 1000000000 makes the line no step (the sample above has it among others). */
+static void ladder_log_line_limit(void **state)
+{
+    static const char text[] = "  0.100000 999999999: send a \"x\"  [ok, 1 ms]\n"
+                               "  0.200000 1000000000: sleep 1ms  [ok, 1 ms]\n";
+    struct nr_ladder_log log;
+
+    (void)state;
+    assert_int_equal(nr_ladder_log_parse((const uint8_t *)text, sizeof(text) - 1, &log), 0);
+    assert_int_equal(log.nsteps, 1);
+    assert_int_equal(log.steps[0].line, 999999999);
+    assert_string_equal(log.steps[0].text, "send a \"x\"");
+    assert_int_equal(log.steps[0].end_us, 100000);
+    nr_ladder_log_free(&log);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -351,6 +368,7 @@ int main(int argc, char **argv)
         heap_exact_test(errbuf_helpers),
         heap_exact_test(ladder_log_lines),
         heap_exact_test(ladder_log_edges),
+        heap_exact_test(ladder_log_line_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
