@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1151,6 +1152,56 @@ static void spawn_uses_the_childs_path(void **st)
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
     nr_proc_release(&p);
+    /* also when PATH is the first entry of the child's environment: ours
+     * is empty for the spawn, so env_extra's PATH comes first */
+    {
+        extern char **environ;
+        char **saved = environ, *empty[] = { NULL };
+        int rc;
+        environ = empty;
+        rc = nr_proc_spawn(&s, &p, err);
+        environ = saved;
+        assert_int_equal(rc, 0);
+        assert_int_equal(nr_proc_wait(&p, 5000), 1);
+        assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
+        nr_proc_release(&p);
+    }
+}
+
+/* The spawn needs only the descriptors it uses: with only fds 1 and 2 open
+ * and a limit of 7, its /dev/null copies take 4, 5 and 6 (the lowest free
+ * numbers >= 4, as nr_proc.c keeps them clear of 0-3) and its error pipe
+ * 0 and 3.  This test's fork reports by its exit code: 0 ran and exited 0,
+ * 2 the spawn failed, 3 no exit seen, 4 not 0, 5 no limit set. */
+static void spawn_within_seven_descriptors(void **st)
+{
+    pid_t pid;
+    int status;
+    (void)st;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[NR_ERRBUF_SIZE], *argv[] = { "true", NULL };
+        struct nr_spawn s = { .argv = argv, .activation_fd = -1 };
+        struct rlimit rl = { 7, 7 };
+        struct nr_proc p;
+        close(0);
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+            for (int fd = 3; fd < 1024; fd++)
+                close(fd);
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            _exit(5);
+        if (nr_proc_spawn(&s, &p, err) < 0) {
+            fprintf(stderr, "spawn_within_seven_descriptors: %s\n", err);
+            _exit(2);
+        }
+        if (nr_proc_wait(&p, 5000) != 1)
+            _exit(3);
+        _exit(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0 ? 0 : 4);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* A child dies with the process that spawned it (the parent-death
@@ -1257,6 +1308,7 @@ int main(int argc, char **argv)
         T(server_search_out_of_memory),
         T(spawn_leaves_no_descriptor),
         T(spawn_uses_the_childs_path),
+        T(spawn_within_seven_descriptors),
         T(child_dies_with_its_parent),
         T(no_heap_growth),
         T(spawn_out_of_memory),
