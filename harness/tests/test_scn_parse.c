@@ -451,6 +451,8 @@ static void lifecycle_errors(void **state)
     } cases[] = {
         { TGT "stop t 0\n", "t.scn:2:8: expected 'expect CODE' (the outcome stop waits for "
                             "follows 'expect'), got '0'" },
+        { TGT "stop t 9\n", "t.scn:2:8: expected 'expect CODE' (the outcome stop waits for "
+                            "follows 'expect'), got '9'" }, /* the last digit too */
         { TGT "stop t signal TERM 0\n", "t.scn:2:20: expected 'expect CODE' (the outcome stop "
                                         "waits for follows 'expect'), got '0'" },
         { TGT "stop t expect\n",
@@ -1034,6 +1036,9 @@ static void errors(void **state)
         { "repeat 2\n" CONN "end\nsend c \"x\"\n", "t.scn:4:6: expected a connection or UDP listener defined earlier, got 'c'" },
         { "connect r = tcp 127.0.0.1:1 refused\nsend r \"x\"\n", "t.scn:2:6: expected an open connection, got 'r' (closed at line 1)" },
         { "set a = \"a\\q\"\n", "t.scn:1:11: expected an escape \\n \\r \\t \\0 \\\\ \\\" \\$ or \\xHH, got '\\q'" },
+        /* a bad \x escape is quoted whole: the backslash, x and both digits */
+        { "set a = \"a\\xG1\"\n", "t.scn:1:11: expected an escape \\n \\r \\t \\0 \\\\ \\\" \\$ or \\xHH, got '\\xG1'" },
+        { "set a = \"a\\x4G\"\n", "t.scn:1:11: expected an escape \\n \\r \\t \\0 \\\\ \\\" \\$ or \\xHH, got '\\x4G'" },
         { "listen u = udp 127.0.0.1:1\naccept a = u\n", "t.scn:2:12: expected a TCP listener, got 'u' (a UDP listener)" },
         { "accept a = nol\n", "t.scn:1:12: expected a listener defined earlier, got 'nol'" },
         { "connect c = sctp 127.0.0.1:1\n", "t.scn:1:13: expected 'tcp', 'udp', 'unix' or 'unixgram', got 'sctp'" },
