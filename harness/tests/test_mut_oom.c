@@ -89,6 +89,39 @@ static int lookup(void *ctx, const char *name, const uint8_t **val, size_t *len)
     return 0;
 }
 
+/* How many allocations (malloc, realloc or calloc) nr_tmpl_expand of t
+ * makes, counted by failing each in turn (gcc may turn the first
+ * realloc(NULL, n) into malloc(n)); each failure is -1, the run that fails
+ * nothing gives want bytes of 'c' and a NUL. */
+static unsigned expand_allocs(const struct nr_tmpl *t, size_t want)
+{
+    static const char *const fns[] = { "malloc", "realloc", "calloc" };
+    char err[NR_ERRBUF_SIZE], spec[32];
+    unsigned n = 0;
+
+    for (size_t f = 0; f < 3; f++) {
+        for (unsigned k = 1; k < 100; k++) {
+            uint8_t *out;
+            size_t outlen;
+            snprintf(spec, sizeof(spec), "%s:%u", fns[f], k);
+            fault_inproc_set(spec);
+            int rc = nr_tmpl_expand(t, lookup, NULL, &out, &outlen, err);
+            if (fault_inproc_off() == 0) {
+                assert_int_equal(rc, 0);
+                assert_int_equal(outlen, want);
+                for (size_t i = 0; i < want; i++)
+                    assert_int_equal(out[i], 'c');
+                assert_int_equal(out[want], 0);
+                free(out);
+                break;
+            }
+            assert_int_equal(rc, -1);
+            n++;
+        }
+    }
+    return n;
+}
+
 static void template_oom(void **state)
 {
     char err[NR_ERRBUF_SIZE];
@@ -119,10 +152,49 @@ static void template_oom(void **state)
                free(out));
     assert_int_equal(outlen, 2 + 299);
     nr_tmpl_free(&t);
+    /* the result grows by doubling from 64 bytes, room for its NUL
+     * included: 63 bytes take one allocation, 64 take two */
+    {
+        static uint8_t lit[64];
+        memset(lit, 'c', sizeof(lit));
+        assert_int_equal(nr_tmpl_add_lit(&t, lit, 63), 0);
+        assert_int_equal(expand_allocs(&t, 63), 1);
+        assert_int_equal(nr_tmpl_add_lit(&t, lit, 1), 0);
+        assert_int_equal(expand_allocs(&t, 64), 2);
+        nr_tmpl_free(&t);
+    }
     fault_inproc_set("realloc:1");
     assert_int_equal(nr_scn_grow((void **)&v, 0, sizeof(*v)), -1);
     fault_inproc_off();
     assert_null(v);
+}
+
+static int lex_one(struct lx *l, struct lx_tok *t, const char *line)
+{
+    lx_line(l, (const uint8_t *)line, strlen(line), 1);
+    return lx_next(l, t, 0);
+}
+
+/* lx_next of a quoted string: 0, or exactly -1 with "t.scn:1:1: out of
+ * memory" when an allocation fails, the token left with nothing to free. */
+static void lexer_oom(void **state)
+{
+    char err[NR_ERRBUF_SIZE];
+    uint8_t *scratch = malloc(NR_SCN_LINE_MAX);
+    struct lx l = { .path = "t.scn", .errbuf = err };
+    struct lx_tok t;
+
+    (void)state;
+    assert_non_null(scratch);
+    l.scratch = scratch;
+    EACH_ALLOC("malloc", lex_one(&l, &t, "\"ab\""), lx_tok_clear(&t));
+    EACH_ALLOC("realloc", lex_one(&l, &t, "\"ab\""), lx_tok_clear(&t));
+    assert_int_equal(lex_one(&l, &t, "\"ab\""), 0);
+    assert_int_equal(t.kind, LX_STRING);
+    assert_int_equal(t.tmpl.nsegs, 1);
+    assert_string_equal((const char *)t.tmpl.segs[0].data, "ab");
+    lx_tok_clear(&t);
+    free(scratch);
 }
 
 static void scenario_oom(void **state)
@@ -224,6 +296,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         heap_exact_test(read_file_oom),
         heap_exact_test(template_oom),
+        heap_exact_test(lexer_oom),
         heap_exact_test(scenario_oom),
         heap_exact_test(ladder_log_oom),
         heap_exact_test(ladder_read_oom),
