@@ -38,7 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -85,8 +87,12 @@ static int connect_port(int port)
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+    struct timeval idle = { .tv_sec = 60 }; /* a stuck echo fails, not hangs */
+
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
         die("connect");
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &idle, sizeof(idle));
     return fd;
 }
 
@@ -334,6 +340,8 @@ static pid_t start_echo(const char *prog, int *port)
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
 
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with us, however we end */
+
         dup2(p[1], STDOUT_FILENO);
         if (null >= 0)
             dup2(null, STDERR_FILENO); /* its per-connection log */
@@ -411,8 +419,10 @@ int main(int argc, char **argv)
                 relay = fork();
                 if (relay < 0)
                     die("fork");
-                if (relay == 0)
+                if (relay == 0) {
+                    prctl(PR_SET_PDEATHSIG, SIGKILL);
                     relay_child((enum mode)m, lfd, port, echo_port);
+                }
                 close(lfd);
             }
             busy0 = machine_busy_ms();

@@ -144,7 +144,8 @@ static int parse_hex_addr(const char *hex, uint8_t *raw, size_t rawlen)
     for (size_t w = 0; w < rawlen / 4; w++) {
         uint32_t v;
         /* 8 of the 2 * rawlen hex digits scan_table matched: no terminator needed */
-        sscanf(hex + 8 * w, "%8" SCNx32, &v);
+        if (sscanf(hex + 8 * w, "%8" SCNx32, &v) != 1)
+            return -1;
         memcpy(raw + 4 * w, &v, 4);
     }
     return 0;
