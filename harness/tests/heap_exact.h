@@ -38,9 +38,20 @@ static inline void heap_exact_init(char **argv)
 
     if (!t || !strstr(t, "glibc.malloc.tcache_count=0")) {
         char v[1024];
-        snprintf(v, sizeof(v), "%s%sglibc.malloc.tcache_count=0", t ? t : "", t && *t ? ":" : "");
+        if (getenv("HEAP_EXACT_REEXECUTED")) { /* once only: no loop */
+            fprintf(stderr, "heap_exact: GLIBC_TUNABLES lost its tcache_count=0\n");
+            exit(1);
+        }
+        if ((size_t)snprintf(v, sizeof(v), "%s%sglibc.malloc.tcache_count=0", t ? t : "",
+                             t && *t ? ":" : "") >= sizeof(v)) {
+            fprintf(stderr, "heap_exact: GLIBC_TUNABLES too long to add tcache_count=0\n");
+            exit(1);
+        }
         setenv("GLIBC_TUNABLES", v, 1);
+        setenv("HEAP_EXACT_REEXECUTED", "1", 1);
         execv("/proc/self/exe", argv);
+        perror("heap_exact: re-executing with the per-thread cache off");
+        exit(1);
     }
     /* the first thread's TLS block is kept with its cached stack: taken
      * here, not in the first case that starts a thread */
@@ -65,6 +76,15 @@ static inline int heap_exact_fds(void)
     return n - 1;
 }
 
+/* Heap bytes in use: the main arena's chunks and the mmap'd ones (large
+ * blocks, which uordblks leaves out). */
+static inline size_t heap_exact_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+
+    return mi.uordblks + mi.hblkhd;
+}
+
 static size_t heap_exact_bytes_at_start;
 static int heap_exact_fds_at_start, heap_exact_bytes_checked;
 
@@ -73,7 +93,7 @@ static inline int heap_exact_begin(void **state)
 {
     (void)state;
     heap_exact_fds_at_start = heap_exact_fds(); /* its opendir gives back all it took */
-    heap_exact_bytes_at_start = mallinfo2().uordblks;
+    heap_exact_bytes_at_start = heap_exact_bytes();
     heap_exact_bytes_checked = 1;
     return 0;
 }
@@ -90,10 +110,14 @@ static inline int heap_exact_begin_fds(void **state)
  * bytes in use or descriptors open that were not there before it. */
 static inline int heap_exact_end(void **state)
 {
-    size_t bytes = mallinfo2().uordblks;
+    size_t bytes = heap_exact_bytes();
     int fds = heap_exact_fds();
 
     (void)state;
+    if (fds < 0 || heap_exact_fds_at_start < 0) {
+        fprintf(stderr, "heap_exact: /proc/self/fd cannot be read: descriptors not checked\n");
+        return -1;
+    }
     if (!heap_exact_bytes_checked)
         bytes = heap_exact_bytes_at_start;
     if (bytes == heap_exact_bytes_at_start && fds == heap_exact_fds_at_start)

@@ -927,8 +927,8 @@ static void claim_about_nothing_known(void **st)
 static int judge_each_failure(const char *fn, int proto, uint16_t lport, uint16_t pport,
                               const char *claim, int judges_first, int *reading)
 {
-    int failed = 0;
-    for (int n = 1; n < 400; n++) {
+    int failed = 0, n;
+    for (n = 1; n < 400; n++) {
         char spec[32], *f;
         size_t before;
         free(wlog); /* the step log of the judgement before */
@@ -957,6 +957,8 @@ static int judge_each_failure(const char *fn, int proto, uint16_t lport, uint16_
             fail_msg("%s: the judgement left %lld heap bytes", spec,
                      (long long)mallinfo2().uordblks - (long long)before);
     }
+    if (n == 400) /* the sweep must reach a judgement with no allocation left to fail */
+        fail_msg("%s: still failing allocations after 399 of them", fn);
     return failed;
 }
 

@@ -833,16 +833,16 @@ static void waits_do_not_spin(void **st)
     counted_path = path;
     assert_int_equal(nr_wait_file_line(path, "x", line, sizeof(line), NULL, 100), 0);
     counted_path = NULL;
-    if (opens_counted < 2 || opens_counted > 60)
-        fail_msg("%d looks at the file in 100 ms, want 2-60 (one each 2 ms)", (int)opens_counted);
+    if (opens_counted < 1 || opens_counted > 60)
+        fail_msg("%d looks at the file in 100 ms, want 1-60 (one each 2 ms)", (int)opens_counted);
     assert_int_equal(spawn_sh("exec sleep 5", &s, &p, err), 0);
     nr_proc_release(&p); /* no pidfd */
     counted_pid = p.pid;
     assert_int_equal(nr_proc_wait(&p, 100), 0);
     counted_pid = 0;
-    if (waits_counted < 2 || waits_counted > 60)
-        fail_msg("%d looks at the child in 100 ms, want 2-60 (one each 2 ms)", (int)waits_counted);
-    assert_int_equal(nr_proc_kill(&p, 5000), 1);
+    assert_int_equal(nr_proc_kill(&p, 5000), 1); /* before any verdict: nothing outlives it */
+    if (waits_counted < 1 || waits_counted > 60)
+        fail_msg("%d looks at the child in 100 ms, want 1-60 (one each 2 ms)", (int)waits_counted);
 }
 
 /* A line whose newline is written alone, later: that one byte is a read of
