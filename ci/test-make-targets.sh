@@ -146,7 +146,7 @@ if [ "$part" = run ] || [ "$part" = all ]; then
     mk bench-proxy bench-proxy RUNS=1 SAMPLES=3
     check "make bench-proxy RUNS=1 SAMPLES=3 (exit $(rc bench-proxy))" test "$(rc bench-proxy)" = 0
     check "every table: the proxy's and socat's cost with and without capture, the latency toxic's accuracy, the relay floor" sh -c "
-        test \$(grep -Ec '^(capture|no-capture) +[0-9]+ [0-9]+ [0-9]+ +[0-9]+ [0-9]+ [0-9]+ +[0-9]+ [0-9]+ [0-9]+ +[-+][0-9.]+% +[-+][0-9.]+%\$' '$work/bench-proxy.out') = 2 &&
+        test \$(grep -Ec '^(capture|no-capture) +[0-9]+ [0-9]+ [0-9]+ +[0-9]+ [0-9]+ [0-9]+ +[0-9]+ [0-9]+ [0-9]+ +[-+][0-9.]+% \([-+][0-9.]+%\) +[-+][0-9.]+% \([-+][0-9.]+%\)\$' '$work/bench-proxy.out') = 2 &&
         grep -Eq '^latency 20ms: [0-9.]+ ' '$work/bench-proxy.out' &&
         grep -Eq '^latency 100ms: [0-9.]+ ' '$work/bench-proxy.out' &&
         grep -Eq '^direct +[0-9]+ \( *[0-9]+- *[0-9]+\) +[0-9]+ ' '$work/bench-proxy.out' &&

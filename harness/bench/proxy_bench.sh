@@ -6,14 +6,18 @@
 #    any relay's two extra loopback connections cost), side by side, RUNS
 #    times each (interleaved), with and without the packet capture; the
 #    figure is the send and expect steps' wall time from each run's step
-#    log (median, min, max).
+#    log (median, min, max), and the cost: the median of each round's
+#    ratio to the direct run of the same round (on a shared machine the
+#    speed drifts between rounds more than a relay costs), and the ratio
+#    of the medians.
 # 2. Latency accuracy: `latency 20ms` and `latency 100ms` on the way up,
 #    SAMPLES round trips of a byte each through an echo server: the measured
 #    one-way delay (round trip minus the direct round trip) at the median.
-# 3. The floor: harness/bench/relay_floor.c echoes the same 64 MiB through
-#    tcp-echo-mt direct, through the least a user-space relay can be (one
-#    blocking splice thread per direction) and through a kernel relay (a BPF
-#    sockmap redirect; root only), wall time and the machine's CPU.
+# 3. Other relays: harness/bench/relay_floor.c echoes the same 64 MiB
+#    through tcp-echo-mt direct, through minimal user-space relays (a
+#    blocking copy thread and a splice thread per direction) and through a
+#    kernel relay (a BPF sockmap redirect; root only), wall time and the
+#    machine's CPU.
 # Prints a table (harness/doc/faults.md quotes one) and the load average
 # before and after (figures taken on a busy machine are inflated by waiting
 # for a CPU: say so when quoting them).  RUNS=5 SAMPLES=50.
@@ -43,8 +47,9 @@ send a pattern 67108864
 expect a pattern 67108864 within 60s
 close a
 SCN
-# socat relays one connection (-b: its read/write size; 1 MiB, as the
-# proxy's splice turn) and exits 0 when both sides have closed.
+# socat relays one connection (-b: its read/write size; 1 MiB, larger than
+# socat's 8 KiB default and netrig's 256 KiB) and exits 0 when both sides
+# have closed.
 cat >"$work/socat.scn" <<'SCN'
 deadline 120s
 target srv = tcp-echo-mt --port 0
@@ -67,6 +72,19 @@ load_before=$(load)
 step_ms() {
     sed -n 's/.* a pattern 67108864.*  \[ok, \([0-9.]*\) ms\]/\1/p' "$1" |
         awk '{ t += $1 } END { printf "%.1f\n", t }'
+}
+
+# median: the median of the numbers on standard input, one per line
+median() {
+    sort -n | awk '{ v[NR] = $1 } END {
+        printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# paired BASE FILE: the median of FILE's ratios to BASE, line by line
+# (round by round), as a cost in percent
+paired() {
+    paste "$1" "$2" | awk '{ print $2 / $1 }' | median |
+        awk '{ printf "%+.1f%%", ($1 - 1) * 100 }'
 }
 
 # stats FILE: median min max of the numbers in FILE, one per line
@@ -103,15 +121,18 @@ done
 
 echo "64 MiB echo through tcp-echo-mt, $runs runs each (send + expect steps, ms: median min max)"
 echo "load average (1 min): $load_before before, $(load) after the echoes"
-printf '%-12s %-16s %-16s %-16s %-12s %s\n' capture direct proxied socat \
-    "proxy cost" "socat cost (medians)"
+echo "cost: the median of the rounds' ratios to direct (in brackets: the ratio of the medians)"
+printf '%-12s %-16s %-16s %-16s %-18s %s\n' capture direct proxied socat \
+    "proxy cost" "socat cost"
 for cap in capture no-capture; do
     d=$(stats "$work/direct.$cap")
     p=$(stats "$work/proxied.$cap")
     s=$(stats "$work/socat.$cap")
-    printf '%-12s %-16s %-16s %-16s %-12s %s\n' "$cap" "$d" "$p" "$s" \
-        "$(echo "$d $p" | awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }')" \
-        "$(echo "$d $s" | awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }')"
+    printf '%-12s %-16s %-16s %-16s %-18s %s\n' "$cap" "$d" "$p" "$s" \
+        "$(paired "$work/direct.$cap" "$work/proxied.$cap") ($(echo "$d $p" |
+            awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }'))" \
+        "$(paired "$work/direct.$cap" "$work/socat.$cap") ($(echo "$d $s" |
+            awk '{ printf "%+.1f%%", ($4 - $1) * 100 / $1 }'))"
 done
 
 # Latency accuracy: SAMPLES round trips of one byte, direct and through

@@ -58,7 +58,7 @@ static const char *const tox_names[NR_TOX_COUNT] = {
 
 static const char *const ledger_names[NR_L_COUNT] = {
     [NR_L_BYTES_IN] = "bytes_in",     [NR_L_BYTES_OUT] = "bytes_out",
-    [NR_L_SPLICED] = "spliced",
+    [NR_L_PLAIN] = "plain",
     [NR_L_DELAYED] = "delayed",       [NR_L_SLICES] = "slices",
     [NR_L_CUT] = "cut",               [NR_L_RESETS] = "resets",
     [NR_L_CLOSES] = "closes",         [NR_L_STALLS] = "stalls",

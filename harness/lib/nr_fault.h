@@ -150,7 +150,7 @@ int nr_tcp_plan(const struct nr_faults *f, struct nr_rng *r, struct nr_tcp_state
                 struct nr_tcp_plan *plan);
 
 /* Note len bytes relayed at now_us without a plan (no toxic was active on
- * the direction: the proxy moved them with splice): they count as planned,
+ * the direction: the proxy relayed them as read): they count as planned,
  * so a limit_data or reset_peer after bytes added later counts them, and a
  * later slice is not released before now_us. */
 void nr_tcp_relayed(struct nr_tcp_state *st, size_t len, int64_t now_us);
@@ -201,7 +201,7 @@ void nr_udp_corrupt(const struct nr_udp_verdict *v, uint8_t *buf, size_t len);
 enum nr_ledger_item {
     NR_L_BYTES_IN,    /* bytes read from the sender */
     NR_L_BYTES_OUT,   /* bytes written to the receiver */
-    NR_L_SPLICED,     /* of those, bytes relayed with splice (no toxic was active) */
+    NR_L_PLAIN,       /* of those, bytes relayed as read (no toxic was active) */
     NR_L_DELAYED,     /* bytes delivered later than read (latency, bandwidth, slicer) */
     NR_L_SLICES,      /* writes the slicer made */
     NR_L_CUT,         /* bytes read and never delivered (limit, reset, timeout, teardown) */

@@ -56,8 +56,8 @@ struct exec_record {
     size_t n_dg_sent, n_dg_recv;
     int cut;                        /* reset or aborted: unsent bytes may be lost */
     int is_unix;                    /* a unix-domain socket: not on the captured wire */
-    /* A TCP leg of the fault proxy that may relay bytes it never reads
-     * (splice): its hashes are not kept.  The proxy's other leg of the same
+    /* A TCP leg of the fault proxy, which does not hash the bytes it
+     * relays: its hashes are not kept.  The proxy's other leg of the same
      * connection has the same nonzero relay; the bytes this leg sent must
      * be, on the wire, the bytes the other leg received less the ranges in
      * relay_skip (offsets in that stream, in order: what a toxic swallowed);

@@ -381,7 +381,7 @@ static void relay_leg_reordered_fails(void **st)
                             "are not the bytes the proxy's other leg received");
 }
 
-/* The counts are the splice's: a leg that says it sent more or fewer than
+/* The counts are the relay's: a leg that says it sent more or fewer than
  * its wire carried fails, and so does one that sent more than the other
  * leg received on the wire. */
 static void relay_leg_count_differs_fails(void **st)

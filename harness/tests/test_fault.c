@@ -254,7 +254,7 @@ static void limit_data_closes_at_the_limit(void **state)
     assert_int_equal(p.action, NR_TCP_CLOSE);
 }
 
-/* Bytes the proxy relayed with no toxic (splice, no plan) count toward a
+/* Bytes the proxy relayed with no toxic (as read, no plan) count toward a
  * limit added later, as planned bytes do; and a plan made after them
  * releases nothing before they went. */
 static void relayed_bytes_count_toward_a_later_limit(void **state)
