@@ -43,6 +43,14 @@ struct srv {
  * (SO_LINGER 0). */
 static int srv_reset;
 
+/* What the running case started and has not ended yet.  A failed check
+ * leaves the case at once; its teardown (end_leftovers) then kills the
+ * client and ends the server, so neither outlives the case.  Both are in
+ * static storage (each case's struct srv and the clients' struct nr_proc
+ * are static), never on the case's stack, which is gone by then. */
+static struct srv *live_srv;
+static struct nr_proc *live_client;
+
 static void *serve(void *arg)
 {
     struct srv *s = arg;
@@ -89,6 +97,7 @@ static void srv_run(struct srv *s, int stall_ms, const char *r0, const char *r1)
     assert_true(s->lfd >= 0);
     assert_int_equal(nr_local_addr(s->lfd, &s->addr, err), 0);
     assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+    live_srv = s;
 }
 
 /* Like srv_run, with n (<= MAX_CONN) copies of one response. */
@@ -96,9 +105,11 @@ static void srv_run_n(struct srv *s, const char *resp, int n)
 {
     srv_run(s, 0, NULL, NULL);
     pthread_join(s->th, NULL); /* it served nothing: no response */
+    live_srv = NULL;
     for (int i = 0; i < n; i++)
         s->resp[i] = resp;
     assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+    live_srv = s;
 }
 
 static void srv_end(struct srv *s)
@@ -108,6 +119,7 @@ static void srv_end(struct srv *s)
     if (fd >= 0)
         shutdown(fd, SHUT_WR); /* and its read of a request at once */
     pthread_join(s->th, NULL);
+    live_srv = NULL;
     if (fd >= 0)
         close(fd);
     close(s->lfd);
@@ -141,7 +153,8 @@ static int client_to_stdout;
 static const char *client_stdout;
 
 /* Start http-get with "-o OUTDIR/body" (unless client_to_stdout), args and
- * url as *p; run_finish waits for it. */
+ * url as *p (static storage: the case's teardown kills it when a check
+ * fails before it is reaped); run_finish waits for it. */
 static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list ap)
 {
     const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
@@ -171,6 +184,7 @@ static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list
                            .stderr_path = r->se, .activation_fd = -1 };
     if (nr_proc_spawn(&sp, p, errbuf) < 0)
         fail_msg("%s", errbuf);
+    live_client = p;
 }
 
 /* Wait for the client run_start started: its exit code and stderr. */
@@ -181,6 +195,7 @@ static void run_finish(struct run *r, struct nr_proc *p)
         fail_msg("http-get did not exit");
     }
     nr_proc_release(p);
+    live_client = NULL;
     assert_true(WIFEXITED(p->status));
     r->code = WEXITSTATUS(p->status);
     slurp(r->se, r->err, sizeof(r->err));
@@ -190,7 +205,7 @@ static void run_finish(struct run *r, struct nr_proc *p)
  * (NULL-terminated) and url. */
 static void run_client(struct run *r, const char *url, ...)
 {
-    struct nr_proc p;
+    static struct nr_proc p;
     va_list ap;
 
     va_start(ap, url);
@@ -199,7 +214,7 @@ static void run_client(struct run *r, const char *url, ...)
     run_finish(r, &p);
 }
 
-/* As run_client, for run_finish to wait for later. */
+/* As run_client, for run_finish to wait for later (*p in static storage). */
 static void run_client_bg(struct run *r, struct nr_proc *p, const char *url, ...)
 {
     va_list ap;
@@ -275,7 +290,7 @@ static void url_of(const struct srv *s, const char *path, char *out, size_t cap)
 static void content_length(void **state)
 {
     char head[32], want[64], out[512];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -294,7 +309,7 @@ static void content_length(void **state)
 
 static void chunked_and_close(void **state)
 {
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -308,7 +323,7 @@ static void chunked_and_close(void **state)
 static void http_errors(void **state)
 {
     char out[64];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -336,7 +351,7 @@ static void http_errors(void **state)
 static void follows_redirect(void **state)
 {
     char url[128];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -362,7 +377,7 @@ static void follows_redirect(void **state)
 static void redirect_statuses(void **state)
 {
     char url[128], resp[128], why[32];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -397,7 +412,7 @@ static void only_2xx_bodies(void **state)
         const char *out;
     } cases[] = { { 200, 0, "body" }, { 299, 0, "body" }, { 300, 4, "" }, { 199, 5, "" } };
     char resp[128], out[64];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -422,7 +437,7 @@ static void redirect_without_location(void **state)
 {
     static char resp[HG_URL_MAX + 128];
     char url[128];
-    struct srv s;
+    static struct srv s;
     struct run r;
     int n;
 
@@ -451,7 +466,7 @@ static void redirect_without_location(void **state)
 static void reset_and_stdout_errors(void **state)
 {
     char url[128];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -475,9 +490,9 @@ static void reset_and_stdout_errors(void **state)
 static void signal_removes_the_temp_file(void **state)
 {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    static struct nr_proc p;
     char url[128];
-    struct nr_proc p;
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -497,6 +512,7 @@ static void signal_removes_the_temp_file(void **state)
         assert_int_equal(kill(p.pid, sigs[i]), 0);
         assert_int_equal(nr_proc_wait(&p, 5000), 1);
         nr_proc_release(&p);
+        live_client = NULL;
         srv_end(&s);
         if (!WIFSIGNALED(p.status) || WTERMSIG(p.status) != sigs[i])
             fail_msg("signal %d: wait status 0x%x", sigs[i], p.status);
@@ -527,6 +543,7 @@ static void default_timeout_start(void **state)
     assert_int_equal(nr_local_addr(silent.lfd, &a, err), 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", nr_addr_port((struct sockaddr *)&a.ss));
     run_client_bg(&silent.r, &silent.p, url, NULL);
+    live_client = NULL; /* the group's teardown ends it if default_timeout_end does not */
 }
 
 static void default_timeout_end(void **state)
@@ -541,7 +558,7 @@ static void default_timeout_end(void **state)
 static void default_max_redirs(void **state)
 {
     char url[128];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -556,7 +573,7 @@ static void default_max_redirs(void **state)
 
 static void malformed_responses(void **state)
 {
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -581,7 +598,7 @@ static void malformed_responses(void **state)
 
 static void stalling_server_times_out(void **state)
 {
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -594,7 +611,7 @@ static void stalling_server_times_out(void **state)
 static void network_and_local_errors(void **state)
 {
     char url[128];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -635,7 +652,7 @@ static void option_bounds(void **state)
           { "1", "9223372036854775807" } },
     };
     char url[128], want[160];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -673,7 +690,7 @@ static void chunked_cut_at_every_boundary(void **state)
                                         "0\r\n", "T: 1\r\n" };
     const char *body = strstr(full, "\r\n\r\n") + 4;
     char resp[sizeof(full)];
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -707,7 +724,7 @@ static void one_byte_per_read(void **state)
     static const char *const bodies[] = { "hello", "hello world, and more!!" };
     struct shortio io;
     struct shortio_stats st;
-    struct srv s;
+    static struct srv s;
     struct run r;
 
     (void)state;
@@ -727,7 +744,7 @@ static void one_byte_per_read(void **state)
 static unsigned long faulty_fetch(struct run *r, const char *spec, const char *counter)
 {
     struct fault f;
-    struct srv s;
+    static struct srv s;
     unsigned long n;
 
     client_env = fault_env(&f, spec, 0);
@@ -787,7 +804,7 @@ static void redirect_at_url_max(void **state)
 {
     static char loc[HG_URL_MAX + 2], resp[HG_URL_MAX + 128];
     char url[128];
-    struct srv s;
+    static struct srv s;
     struct run r;
     int n;
 
@@ -815,29 +832,58 @@ static void redirect_at_url_max(void **state)
     }
 }
 
+/* Each case's teardown: kill a client and end a server the case left
+ * running (a failed check), each wait bounded. */
+static int end_leftovers(void **state)
+{
+    (void)state;
+    if (live_client) {
+        nr_proc_kill(live_client, 5000);
+        nr_proc_release(live_client);
+        live_client = NULL;
+    }
+    if (live_srv)
+        srv_end(live_srv);
+    return 0;
+}
+
+/* The group's teardown: the client default_timeout_start started, when
+ * default_timeout_end did not reap it. */
+static int end_silent_client(void **state)
+{
+    (void)state;
+    if (silent.p.pid > 0 && !silent.p.reaped) {
+        nr_proc_kill(&silent.p, 5000);
+        nr_proc_release(&silent.p);
+    }
+    return 0;
+}
+
+#define CASE(f) cmocka_unit_test_teardown(f, end_leftovers)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(default_timeout_start),
-        cmocka_unit_test(content_length),
-        cmocka_unit_test(chunked_and_close),
-        cmocka_unit_test(http_errors),
-        cmocka_unit_test(follows_redirect),
-        cmocka_unit_test(default_max_redirs),
-        cmocka_unit_test(malformed_responses),
-        cmocka_unit_test(stalling_server_times_out),
-        cmocka_unit_test(network_and_local_errors),
-        cmocka_unit_test(option_bounds),
-        cmocka_unit_test(chunked_cut_at_every_boundary),
-        cmocka_unit_test(one_byte_per_read),
-        cmocka_unit_test(local_faults),
-        cmocka_unit_test(redirect_at_url_max),
-        cmocka_unit_test(redirect_statuses),
-        cmocka_unit_test(only_2xx_bodies),
-        cmocka_unit_test(redirect_without_location),
-        cmocka_unit_test(signal_removes_the_temp_file),
-        cmocka_unit_test(reset_and_stdout_errors),
-        cmocka_unit_test(default_timeout_end),
+        CASE(default_timeout_start),
+        CASE(content_length),
+        CASE(chunked_and_close),
+        CASE(http_errors),
+        CASE(follows_redirect),
+        CASE(default_max_redirs),
+        CASE(malformed_responses),
+        CASE(stalling_server_times_out),
+        CASE(network_and_local_errors),
+        CASE(option_bounds),
+        CASE(chunked_cut_at_every_boundary),
+        CASE(one_byte_per_read),
+        CASE(local_faults),
+        CASE(redirect_at_url_max),
+        CASE(redirect_statuses),
+        CASE(only_2xx_bodies),
+        CASE(redirect_without_location),
+        CASE(signal_removes_the_temp_file),
+        CASE(reset_and_stdout_errors),
+        CASE(default_timeout_end),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, end_silent_client);
 }
