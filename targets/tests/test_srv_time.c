@@ -1,6 +1,7 @@
 /* Integration test: tcp-time over real sockets. */
 #define _GNU_SOURCE
 #include "itest.h"
+#include "itest_reap.h"
 #include "time_itest.h"
 
 #include <regex.h>
@@ -56,7 +57,8 @@ static void one_client(void **state)
 }
 
 /* Stopped (SIGSTOP) and continued while waiting for events, tcp-time
- * goes on serving: the wait's EINTR on resumption is not an error. */
+ * goes on serving: the wait's EINTR on resumption is not an error.  (A
+ * failed check leaves it stopped: the teardown kills it.) */
 static void stopped_and_continued(void **state)
 {
     struct itest_srv s;
@@ -369,7 +371,7 @@ static void bad_options(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         cmocka_unit_test(one_client),
         cmocka_unit_test(stopped_and_continued),
         cmocka_unit_test(read_size_one),
@@ -384,5 +386,7 @@ int main(void)
         cmocka_unit_test(emfile_sheds_and_recovers),
         cmocka_unit_test(bad_options),
     };
+    /* a failed check leaves the server running: each case's teardown ends it */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
