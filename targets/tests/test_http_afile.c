@@ -8,7 +8,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -338,6 +340,31 @@ static void open_fails_cleanly_out_of_memory(void **state)
     close(mine);
 }
 
+/* Wait up to timeout_ms for the child pid to exit and reap it; a child
+ * still running then is SIGKILLed, reaped (waiting up to 5 s more) and
+ * the case fails.  Returns the child's wait status. */
+static int wait_child(pid_t pid, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = (int)syscall(SYS_pidfd_open, pid, 0), .events = POLLIN };
+    int status = 0, ready;
+
+    if (pfd.fd < 0) {
+        kill(pid, SIGKILL);
+        fail_msg("pidfd_open: %s", strerror(errno));
+    }
+    ready = poll(&pfd, 1, timeout_ms);
+    if (ready <= 0) {
+        kill(pid, SIGKILL);
+        poll(&pfd, 1, 5000);
+    }
+    close(pfd.fd);
+    if (waitpid(pid, &status, WNOHANG) != pid)
+        fail_msg("the child %d was not reaped", (int)pid);
+    if (ready <= 0)
+        fail_msg("the child did not exit within %d ms: killed", timeout_ms);
+    return status;
+}
+
 /* In a child whose system call sysno fails with EIO (a seccomp filter):
  * open path (fail_in_commit: open it before the filter, then commit) and
  * exit 0 when the call returns -1 with errbuf naming `what` and the
@@ -373,7 +400,7 @@ static void fails_cleanly_on(long sysno, int fail_in_commit, const char *what)
             _exit(5);
         _exit(0);
     }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    status = wait_child(pid, 10000);
     assert_true(WIFEXITED(status));
     if (WEXITSTATUS(status) != 0)
         fail_msg("%s failing: the child exited %d", what, WEXITSTATUS(status));
