@@ -348,12 +348,15 @@ int nr_tmpl_expand(const struct nr_tmpl *t,
                    int (*lookup)(void *ctx, const char *name, const uint8_t **val, size_t *len),
                    void *ctx, uint8_t **out, size_t *outlen, char *errbuf);
 
+#define NR_PATTERN_MUL 0x9e3779b97f4a7c15ull
+
 /* Byte `i` of the deterministic payload pattern used by `pattern N`:
  * not periodic at any power-of-two or small stride, so a dropped, duplicated
- * or reordered byte is always detected. */
+ * or reordered byte is always detected.  (exec_gen_fill makes runs of it
+ * faster, from the same formula.) */
 static inline uint8_t nr_pattern_byte(uint64_t i)
 {
-    uint64_t x = i * 0x9e3779b97f4a7c15ull;
+    uint64_t x = i * NR_PATTERN_MUL;
     return (uint8_t)(x >> 56 ^ i >> 8);
 }
 

