@@ -26,6 +26,17 @@
 #include "nr_net.h"
 #include "nr_proc.h"
 
+/* What the running case started and has not ended yet: a failed check
+ * leaves the case at once, and its teardown (end_leftovers) kills the
+ * child and ends the scripted server, so neither outlives the case.  Both
+ * are in static storage, never on the case's stack. */
+static struct nr_proc *live_child;
+static struct {
+    struct smtpd *d; /* NULL: no server thread */
+    pthread_t th;
+    int port;
+} live_smtpd;
+
 /* Run smtp-send with argv[1..] (NULL-terminated) and the extra
  * environment env (may be NULL); returns its exit code, its stdout in
  * out[len] and its stderr in err[len]. */
@@ -447,22 +458,24 @@ done:
 
 /* Run smtp-send with args (the server's address put where "SERVER" is)
  * and the extra environment env (may be NULL) against the scripted server
- * d; returns its exit code. */
+ * d (static storage: a failed check leaves it to the case's teardown);
+ * returns its exit code. */
 static int run_session(struct smtpd *d, char **args, char *const *env, char *out, char *err,
                        size_t len)
 {
     char server[64];
-    pthread_t th;
-    int port, code;
+    int code;
 
-    d->lfd = listener(1, &port);
-    snprintf(server, sizeof(server), "127.0.0.1:%d", port);
+    d->lfd = listener(1, &live_smtpd.port);
+    snprintf(server, sizeof(server), "127.0.0.1:%d", live_smtpd.port);
     for (char **a = args; *a; a++)
         if (!strcmp(*a, "SERVER"))
             *a = server;
-    assert_int_equal(pthread_create(&th, NULL, smtpd_main, d), 0);
+    assert_int_equal(pthread_create(&live_smtpd.th, NULL, smtpd_main, d), 0);
+    live_smtpd.d = d;
     code = run_args(args, env, out, err, len);
-    pthread_join(th, NULL);
+    pthread_join(live_smtpd.th, NULL);
+    live_smtpd.d = NULL;
     close(d->lfd);
     for (char **a = args; *a; a++)
         if (*a == server)
@@ -663,15 +676,17 @@ static void full_stdout_and_remote(void **state)
     char *remote[] = { "--server", "192.0.2.1:25", "--from", "a@b", "--to", "c@d", "-t", "300",
                        "--allow-remote", NULL };
     struct nr_spawn sp = { .argv = argv, .stdout_path = "/dev/full", .activation_fd = -1 };
-    struct nr_proc p;
+    static struct nr_proc p;
     int code;
 
     (void)state;
     snprintf(path, sizeof(path), "%s/smtp-send", bin);
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
+    live_child = &p;
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     nr_proc_release(&p);
+    live_child = NULL;
     assert_true(WIFEXITED(p.status));
     assert_int_equal(WEXITSTATUS(p.status), 10);
     /* a reader that goes away in the middle of a 1 MB message: EPIPE, not
@@ -692,11 +707,13 @@ static void full_stdout_and_remote(void **state)
     sp.stdout_path = fifo;
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
+    live_child = &p;
     assert_int_equal(nr_wait_fd(rfd, POLLIN, 5000), 1);
     assert_int_equal(read(rfd, errbuf, 1), 1);
     close(rfd);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     nr_proc_release(&p);
+    live_child = NULL;
     unlink(fifo);
     unlink(body);
     rmdir(dir);
@@ -925,24 +942,56 @@ static void unreadable_files(void **state)
     rmdir(dir);
 }
 
+/* Each case's teardown: kill a child and end a server thread the case
+ * left running (a failed check), each wait bounded. */
+static int end_leftovers(void **state)
+{
+    char err[NR_ERRBUF_SIZE], addr[32];
+    struct nr_addr a;
+    int fd = -1;
+
+    (void)state;
+    if (live_child) {
+        nr_proc_kill(live_child, 5000);
+        nr_proc_release(live_child);
+        live_child = NULL;
+    }
+    if (live_smtpd.d) {
+        /* a connection that closes at once ends a wait for one, or the
+         * session after its greeting (a session with the killed client has
+         * ended with it) */
+        snprintf(addr, sizeof(addr), "127.0.0.1:%d", live_smtpd.port);
+        if (nr_addr_parse(addr, &a, err) == 0)
+            fd = nr_connect_tcp(&a, 1000, NULL, NULL, NULL);
+        if (fd >= 0)
+            close(fd);
+        pthread_join(live_smtpd.th, NULL);
+        close(live_smtpd.d->lfd);
+        live_smtpd.d = NULL;
+    }
+    return 0;
+}
+
+#define CASE(f) cmocka_unit_test_teardown(f, end_leftovers)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(connect_errors),
-        cmocka_unit_test(dry_run_reproducible),
-        cmocka_unit_test(attach_dry_run),
-        cmocka_unit_test(server_limits),
-        cmocka_unit_test(attach_big_and_max_size),
-        cmocka_unit_test(session_one_of_two_accepted),
-        cmocka_unit_test(session_all_refused),
-        cmocka_unit_test(session_most_recipients),
-        cmocka_unit_test(session_exit_codes),
-        cmocka_unit_test(session_auth_password),
-        cmocka_unit_test(repeat_limits),
-        cmocka_unit_test(usage_errors),
-        cmocka_unit_test(unreadable_files),
-        cmocka_unit_test(full_stdout_and_remote),
-        cmocka_unit_test(descriptors_closed),
+        CASE(connect_errors),
+        CASE(dry_run_reproducible),
+        CASE(attach_dry_run),
+        CASE(server_limits),
+        CASE(attach_big_and_max_size),
+        CASE(session_one_of_two_accepted),
+        CASE(session_all_refused),
+        CASE(session_most_recipients),
+        CASE(session_exit_codes),
+        CASE(session_auth_password),
+        CASE(repeat_limits),
+        CASE(usage_errors),
+        CASE(unreadable_files),
+        CASE(full_stdout_and_remote),
+        CASE(descriptors_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
