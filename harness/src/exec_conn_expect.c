@@ -77,7 +77,7 @@ static int expect_stream(struct exec_ctx *c, const struct nr_step *s, struct exe
         }
         /* reading more lets the peer send more: not while the capture is
          * behind (waiting for it is no stall) */
-        if (row->paced && exec_pace(c, &pace, exec_rx_on_wire(k)))
+        if (row->paced && pace.cap && exec_pace(c, &pace, exec_rx_on_wire(k)))
             progress = nr_now_ms();
         if (exec_rx_wait(k, budget) > 0)
             progress = nr_now_ms();

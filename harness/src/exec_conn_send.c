@@ -222,7 +222,8 @@ int exec_send(struct exec_ctx *c, const struct nr_step *s)
             exec_gen_fill(&g, pos + done, buf, piece);
             r = write_draining(c, s, k, buf, piece, t, &progress);
             done += piece;
-            if (exec_pace(c, &pace, exec_rx_on_wire(k)))
+            /* (pace.cap first: without a capture, no ioctls per piece) */
+            if (pace.cap && exec_pace(c, &pace, exec_rx_on_wire(k)))
                 progress = nr_now_ms(); /* waiting for the capture is no stall */
         }
         pos += n;

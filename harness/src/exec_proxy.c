@@ -651,7 +651,9 @@ static int tcp_relay(struct exec_proxy *px, struct px_link *k, int d)
             return -1;
         if ((out = relay_out(px, k, d)) < 0)
             return -1;
-        if (in == 0 && out == 0)
+        /* nothing moved, or the receiver's socket filled up (a send now
+         * would only fail with EAGAIN: wait for POLLOUT) */
+        if ((in == 0 && out == 0) || held(dd))
             break;
         moved += (size_t)in;
     }
