@@ -152,13 +152,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 }
 
 /* Read all of path (at most max bytes, the limit that limit names in the
- * message) into *b (malloc'd, owned by the caller).  Returns 0, or -1 with
- * a message printed. */
+ * message) into *b (malloc'd, owned by the caller).  Returns EX_OK, or with
+ * a message printed EX_INTERNAL when out of memory (the buffer's realloc,
+ * or the read itself failing with ENOMEM), EX_LOCAL for anything else. */
 static int read_file(const char *path, long max, const char *limit, struct blob *b)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     size_t cap = 0;
     ssize_t n;
+    int code;
 
     b->p = NULL;
     b->len = 0;
@@ -187,8 +189,9 @@ static int read_file(const char *path, long max, const char *limit, struct blob 
         b->len += (size_t)n;
     }
     close(fd);
-    return 0;
+    return EX_OK;
 fail:
+    code = errno == ENOMEM ? EX_INTERNAL : EX_LOCAL;
     if (errno == EFBIG)
         fprintf(stderr, "smtp-send: cannot read '%s': %s (over %s)\n", path, strerror(errno), limit);
     else
@@ -197,7 +200,7 @@ fail:
         close(fd);
     free(b->p);
     b->p = NULL;
-    return -1;
+    return code;
 }
 
 /* FNV-1a over a few strings and blobs, for reproducible ids. */
@@ -338,9 +341,10 @@ static int send_message(const struct opts *o, const struct ss_buf *msg, const ch
 static int read_password(const char *path, struct blob *b)
 {
     uint8_t *nl, *np;
+    int code = read_file(path, 4096, "4096 bytes, the most a password file holds", b);
 
-    if (read_file(path, 4096, "4096 bytes, the most a password file holds", b) < 0)
-        return EX_LOCAL;
+    if (code != EX_OK)
+        return code;
     nl = memchr(b->p ? b->p : (uint8_t *)"", '\n', b->len);
     if (nl)
         b->len = (size_t)(nl - b->p);
@@ -369,15 +373,15 @@ int main(int argc, char **argv)
     struct ss_buf msg = { 0 };
     struct ss_msg m;
     char id[320], bnd[40], err[NR_ERRBUF_SIZE];
-    int code = EX_LOCAL;
+    int code = EX_LOCAL, rc;
 
     signal(SIGPIPE, SIG_IGN);
     if (parse_args(argc, argv, &o) < 0)
         return EX_USAGE;
-    if (o.body_file && read_file(o.body_file, o.max_size, "--max-size", &body) < 0)
+    if (o.body_file && (code = read_file(o.body_file, o.max_size, "--max-size", &body)) != EX_OK)
         goto out;
     for (size_t i = 0; i < o.nattach; i++) {
-        if (read_file(o.attach[i], o.max_size, "--max-size", &files[i]) < 0)
+        if ((code = read_file(o.attach[i], o.max_size, "--max-size", &files[i])) != EX_OK)
             goto out;
         parts[i] = (struct ss_part){ o.attach[i], files[i].p, files[i].len };
     }
@@ -389,8 +393,9 @@ int main(int argc, char **argv)
     code = EX_USAGE;
     if (identity(&o, &body, files, &m, id, sizeof(id), bnd, sizeof(bnd)) < 0)
         goto out;
-    if (ss_mime_build(&m, &msg, err) < 0) {
+    if ((rc = ss_mime_build(&m, &msg, err)) < 0) {
         fprintf(stderr, "smtp-send: %s\n", err);
+        code = rc == SS_MIME_NOMEM ? EX_INTERNAL : EX_USAGE;
         goto out;
     }
     code = EX_LOCAL;

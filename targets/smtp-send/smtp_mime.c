@@ -360,14 +360,16 @@ int ss_mime_build(const struct ss_msg *m, struct ss_buf *out, char *errbuf)
 {
     struct ss_buf stack[4] = { { 0 } }, *parts = stack, head = { 0 };
     char bnd[80];
-    int rc = -1;
+    int rc = SS_MIME_NOMEM;
 
     if (check_msg(m, errbuf) < 0)
         return -1;
     if (m->nparts + 1 > sizeof(stack) / sizeof(stack[0])) {
         parts = calloc(m->nparts + 1, sizeof(*parts));
-        if (!parts)
-            return nr_seterr(errbuf, "out of memory");
+        if (!parts) {
+            nr_seterr(errbuf, "out of memory");
+            return SS_MIME_NOMEM;
+        }
     }
     add_head(&head, m);
     ss_buf_str(&head, PREAMBLE);

@@ -56,9 +56,14 @@ struct ss_msg {
     const char *boundary_seed;     /* 1-50 characters of [A-Za-z0-9=_.-] */
 };
 
-/* Build the message into out (appended).  Returns 0, or -1 with errbuf
- * (NR_ERRBUF_SIZE) saying why: an invalid address, subject, message id or
- * seed, or out of memory.  The caller owns out. */
+/* ss_mime_build's result when an allocation failed (not -1: the message is
+ * valid, the machine is short of memory). */
+#define SS_MIME_NOMEM (-2)
+
+/* Build the message into out (appended).  Returns 0; -1 with errbuf
+ * (NR_ERRBUF_SIZE) saying why for an invalid address, subject, message id
+ * or seed; or SS_MIME_NOMEM with "out of memory" in errbuf.  The caller
+ * owns out (freed with ss_buf_free, also after a failure). */
 int ss_mime_build(const struct ss_msg *m, struct ss_buf *out, char *errbuf);
 
 /* The content type for a file name, from its extension (case-insensitive),

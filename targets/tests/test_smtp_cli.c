@@ -942,6 +942,43 @@ static void unreadable_files(void **state)
     rmdir(dir);
 }
 
+/* Out of memory is exit 1 (README: internal error) wherever it happens:
+ * reading a file (its buffer's realloc, or the read itself failing with
+ * ENOMEM) and building the message (every realloc failing: the file-less
+ * dry run's first is the builder's); never 10 (local I/O) or 2 (usage). */
+static void out_of_memory_is_internal(void **state)
+{
+    static char out[8192], err[8192];
+    static const struct {
+        const char *spec, *err; /* err: "%s" the body file's path */
+        int with_body;
+    } cases[] = {
+        { "realloc:1", "smtp-send: cannot read '%s': Cannot allocate memory\n", 1 },
+        { "read:1/12", "smtp-send: cannot read '%s': Cannot allocate memory\n", 1 },
+        { "realloc:1+", "smtp-send: out of memory\n", 0 },
+    };
+    char path[] = "/tmp/smtpbody.XXXXXX", want[160];
+    char *args[] = { "--from", "a@b", "--to", "c@d", "--dry-run", NULL, NULL, NULL };
+    struct fault f;
+    int fd = mkstemp(path), code;
+
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "body\n", 5), 5);
+    close(fd);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        args[5] = cases[i].with_body ? "--body-file" : NULL;
+        args[6] = path;
+        code = run_args(args, fault_env(&f, cases[i].spec, 0), out, err, sizeof(err));
+        snprintf(want, sizeof(want), cases[i].err, path);
+        if (code != 1 || strcmp(err, want) != 0 || out[0] || fault_count(&f, "injected") == 0)
+            fail_msg("%s: exit %d, stderr '%s', stdout '%.40s', %lu injected; want 1, '%s'",
+                     cases[i].spec, code, err, out, fault_count(&f, "injected"), want);
+        fault_done(&f);
+    }
+    unlink(path);
+}
+
 /* Each case's teardown: kill a child and end a server thread the case
  * left running (a failed check), each wait bounded. */
 static int end_leftovers(void **state)
@@ -990,6 +1027,7 @@ int main(void)
         CASE(repeat_limits),
         CASE(usage_errors),
         CASE(unreadable_files),
+        CASE(out_of_memory_is_internal),
         CASE(full_stdout_and_remote),
         CASE(descriptors_closed),
     };
