@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "itest.h"
+#include "itest_reap.h"
 
 #include "udp-echo/hello_reply.h"
 
@@ -358,7 +359,7 @@ static void stop_checked_between_bursts(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         cmocka_unit_test(one_and_three_in_a_row),
         cmocka_unit_test(empty_datagram),
         cmocka_unit_test(max_and_oversize),
@@ -371,5 +372,7 @@ int main(void)
         cmocka_unit_test(idle_then_sigterm_in_a_flood),
         cmocka_unit_test(stop_checked_between_bursts),
     };
+    /* a failed check leaves the server running: each case's teardown ends it */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
