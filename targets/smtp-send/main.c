@@ -72,13 +72,28 @@ static void usage(FILE *f)
         "10 local I/O error (cannot read a file, message over --max-size).\n");
 }
 
+/* A decimal number from min to max, of digits only (no sign or space
+ * before them, nothing after), into *out.  Returns 0, or -1. */
 static int number(const char *s, long min, long max, long *out)
 {
     char *end;
 
+    if (*s < '0' || *s > '9')
+        return -1;
     errno = 0;
     *out = strtol(s, &end, 10);
-    return *s && !*end && !errno && *out >= min && *out <= max ? 0 : -1;
+    return !*end && !errno && *out >= min && *out <= max ? 0 : -1;
+}
+
+/* number() for the option opt's value arg; a bad value is refused with a
+ * message naming opt and its range.  Returns 0, or -2 (message printed). */
+static int option_number(const char *opt, const char *arg, long min, long max, long *out)
+{
+    if (number(arg, min, max, out) == 0)
+        return 0;
+    fprintf(stderr, "smtp-send: %s wants a number from %ld to %ld (digits only), got '%s'\n", opt,
+            min, max, arg);
+    return -2;
 }
 
 /* Record a repeatable option's value; -1 when there are too many. */
@@ -120,8 +135,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_USER: o->user = optarg; break;
         case O_PASS: o->password_file = optarg; break;
         case O_HELO: o->helo = optarg; break;
-        case 't': ok = number(optarg, 1, 3600000, &v); o->timeout_ms = (int)v; break;
-        case O_MAXSIZE: ok = number(optarg, 1, 1L << 30, &v); o->max_size = v; break;
+        case 't': ok = option_number("-t", optarg, 1, 3600000, &v); o->timeout_ms = (int)v; break;
+        case O_MAXSIZE:
+            ok = option_number("--max-size", optarg, 1, 1L << 30, &v);
+            o->max_size = v;
+            break;
         case O_DRY: o->dry_run = 1; break;
         case O_REMOTE: o->allow_remote = 1; break;
         case 'q': o->quiet = 1; break;
@@ -129,7 +147,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         default: ok = -1;
         }
         if (ok < 0) {
-            if (opt != '?')
+            if (opt != '?' && ok == -1) /* -2: option_number said why */
                 fprintf(stderr, "smtp-send: bad value '%s' for option (or too many)\n", optarg);
             usage(stderr);
             return -1;

@@ -173,6 +173,7 @@ static void dry_run_reproducible(void **state)
     } epochs[] = {
         { "SOURCE_DATE_EPOCH=17x", NULL }, { "SOURCE_DATE_EPOCH=", NULL },
         { "SOURCE_DATE_EPOCH=-1", NULL }, { "SOURCE_DATE_EPOCH=253402300800", NULL },
+        { "SOURCE_DATE_EPOCH=+5", NULL }, { "SOURCE_DATE_EPOCH= 5", NULL },
         { "SOURCE_DATE_EPOCH=0", "Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n" },
         { "SOURCE_DATE_EPOCH=253402300799", "Date: Fri, 31 Dec 9999 23:59:59 +0000\r\n" },
     };
@@ -321,7 +322,7 @@ static void server_limits(void **state)
     } cases[] = {
         { "127.0.0.1:65535", 3 }, { "[::1]:65535", 3 },
         { "127.0.0.1:0", 2 }, { "127.0.0.1:65536", 2 }, { "127.0.0.1", 2 }, { ":25", 2 },
-        { "::1:25", 2 }, { "[::1:25", 2 },
+        { "::1:25", 2 }, { "[::1:25", 2 }, { "127.0.0.1:+25", 2 }, { "127.0.0.1: 25", 2 },
     };
     static const char *const zeros[] = { "127.0.0.1:00000000001", "127.0.0.1:1" };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -826,7 +827,9 @@ static void repeat_limits(void **state)
 }
 
 /* Each usage error exits 2 with its own message first; -h prints the usage
- * on stdout and exits 0; the numeric options' bounds are taken. */
+ * on stdout and exits 0; the numeric options' bounds are taken, and a
+ * value that is not all digits (a sign or a space before them too) is
+ * refused naming the option and its range. */
 static void usage_errors(void **state)
 {
     static char out[8192], err[8192];
@@ -842,8 +845,8 @@ static void usage_errors(void **state)
     char *pass_only[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--password-file", "/p", NULL };
     char *t[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "-t", NULL, NULL };
     char *size[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--max-size", NULL, NULL };
-    static const char *const bad_t[] = { "0", "3600001", "1x", "" };
-    static const char *const bad_size[] = { "0", "1073741825" };
+    static const char *const bad_t[] = { "0", "3600001", "1x", "", " 5", "+5", "-5", "5 " };
+    static const char *const bad_size[] = { "0", "1073741825", " 5", "+5" };
     static const char required[] =
         "smtp-send: --from, --to and --server (unless --dry-run) are required\nusage: smtp-send";
     char want[128];
@@ -868,13 +871,14 @@ static void usage_errors(void **state)
     expect_exit(pass_only, 2, "smtp-send: --user and --password-file go together\n");
     for (size_t i = 0; i < sizeof(bad_t) / sizeof(bad_t[0]); i++) {
         t[6] = (char *)bad_t[i];
-        snprintf(want, sizeof(want), "smtp-send: bad value '%s' for option (or too many)\n", bad_t[i]);
+        snprintf(want, sizeof(want), "smtp-send: -t wants a number from 1 to 3600000 (digits "
+                 "only), got '%s'\nusage: smtp-send", bad_t[i]);
         expect_exit(t, 2, want);
     }
     for (size_t i = 0; i < sizeof(bad_size) / sizeof(bad_size[0]); i++) {
         size[6] = (char *)bad_size[i];
-        snprintf(want, sizeof(want), "smtp-send: bad value '%s' for option (or too many)\n",
-                 bad_size[i]);
+        snprintf(want, sizeof(want), "smtp-send: --max-size wants a number from 1 to 1073741824 "
+                 "(digits only), got '%s'\nusage: smtp-send", bad_size[i]);
         expect_exit(size, 2, want);
     }
     t[6] = "1";
