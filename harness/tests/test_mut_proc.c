@@ -37,9 +37,34 @@
 #include "nr_proc.h"
 #include "nr_sockinfo.h"
 #include "../../targets/tests/fault_inproc.h"
+#include "../../targets/tests/itest_reap.h"
 #include "heap_exact.h"
 
 static char dir[64];
+
+/* While set, the parent's setpgid in nr_proc_spawn waits for the child's
+ * exec (see sys_setpgid below); a failed check may leave it set. */
+static volatile int parent_setpgid_late;
+
+/* Waits up to ms for the forked child pid (what: what it does, for the
+ * message) to exit, into *status; fails the case when it does not, after
+ * killing and reaping it. */
+static void wait_forked(pid_t pid, int *status, int ms, const char *what)
+{
+    int64_t give_up = nr_now_ms() + ms;
+    pid_t r;
+
+    while ((r = waitpid(pid, status, WNOHANG)) == 0 && nr_now_ms() < give_up)
+        usleep(2000);
+    if (r == pid)
+        return;
+    kill(pid, SIGKILL); /* teardown reaps it if it takes longer than this */
+    for (int i = 0; i < 1000 && r == 0; i++, usleep(2000))
+        r = waitpid(pid, status, WNOHANG);
+    fail_msg("waited %d ms for pid %d (%s) to exit: %s", ms, (int)pid, what,
+             r == pid ? "it had not, killed and reaped"
+             : r == 0 ? "it had not, killed (the teardown reaps it)" : strerror(errno));
+}
 
 static int setup(void **state)
 {
@@ -66,12 +91,22 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-/* Removes the case's directory; fails when the case leaked heap bytes or
- * descriptors (heap_exact.h). */
+/* Kills and reaps what the case left running (itest_reap.h: SIGKILL to
+ * each child's group, reaped within 5 s, named), removes the case's
+ * directory; fails when the case left a child running, or leaked heap
+ * bytes or descriptors (heap_exact.h). */
 static int teardown(void **state)
 {
-    int leaked = heap_exact_end(state);
+    int left = 0, leaked;
 
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ; /* exited (an orphaned zombie: a shell killed before it reaped its last command) */
+    for (int round = 0; round < 4 && itest_reap_children() != 0; round++)
+        left = 1; /* a round for those orphaned by the kills before it */
+    leaked = heap_exact_end(state);
+    parent_setpgid_late = 0;
+    if (left)
+        leaked = -1;
     if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         return -1;
     return leaked;
@@ -370,11 +405,11 @@ static void spawn_resets_signals_and_group(void **st)
     nr_proc_release(&p);
 }
 
-/* While set, the parent's setpgid(child, child) in nr_proc_spawn (this
- * definition is linked before libc's) waits until the child has exec'd, as
- * a busy scheduler may have it: the parent's call then fails (EACCES) and
- * only the child's own setpgid can have put it in its group. */
-static volatile int parent_setpgid_late;
+/* While parent_setpgid_late is set, the parent's setpgid(child, child) in
+ * nr_proc_spawn (this definition is linked before libc's) waits until the
+ * child has exec'd, as a busy scheduler may have it: the parent's call
+ * then fails (EACCES) and only the child's own setpgid can have put it in
+ * its group. */
 
 int setpgid(pid_t pid, pid_t pgid)
 {
@@ -1065,7 +1100,7 @@ static void server_of_a_process_tree(void **st)
     }
     kill(grand, SIGKILL);
     kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
+    wait_forked(child, NULL, 5000, "a fork SIGKILLed while its child listens");
     assert_true(gone(grand));
     close(sv[0]);
     close(sv[1]);
@@ -1199,7 +1234,7 @@ static void spawn_within_seven_descriptors(void **st)
             _exit(3);
         _exit(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0 ? 0 : 4);
     }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    wait_forked(pid, &status, 10000, "a spawn of 'true' under RLIMIT_NOFILE 7, and its wait");
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 }
@@ -1227,7 +1262,7 @@ static void child_dies_with_its_parent(void **st)
     }
     assert_int_equal(read(sv[0], &child, sizeof(child)), (ssize_t)sizeof(child));
     assert_true(child > 0);
-    assert_int_equal(waitpid(helper, NULL, 0), helper);
+    wait_forked(helper, NULL, 5000, "a fork that spawns 'sleep 5', sends its pid, then exits");
     assert_true(gone(child)); /* an orphan: the subreaper (us) reaps it */
     close(sv[0]);
     close(sv[1]);
