@@ -54,7 +54,8 @@ static void usage(FILE *f)
         "  --user NAME            authenticate (AUTH PLAIN, else LOGIN) as NAME ...\n"
         "  --password-file FILE   ... with the first line of FILE as the password\n"
         "                         (sent in the clear: plain TCP only)\n"
-        "  --helo DOMAIN          the name given in EHLO/HELO (default localhost)\n"
+        "  --helo DOMAIN          the name given in EHLO/HELO and the Message-ID's domain\n"
+        "                         (default localhost; 1 to 170 bytes)\n"
         "  -t, --timeout MS       connect timeout and longest wait for each reply or\n"
         "                         write (default 30000)\n"
         "  --max-size BYTES       largest message built (default 67108864)\n"
@@ -71,6 +72,10 @@ static void usage(FILE *f)
         "for the server's SIZE), 9 session refused (greeting, EHLO and HELO, AUTH),\n"
         "10 local I/O error (cannot read a file, message over --max-size).\n");
 }
+
+/* The longest --helo: it ends the Message-ID too, which holds at most 200
+ * bytes, 30 of them before the '@' with the longest date. */
+#define HELO_MAX 170
 
 /* A decimal number from min to max, of digits only (no sign or space
  * before them, nothing after), into *out.  Returns 0, or -1. */
@@ -164,6 +169,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
     }
     if (!o->user != !o->password_file) {
         fprintf(stderr, "smtp-send: --user and --password-file go together\n");
+        return -1;
+    }
+    if (!*o->helo || strlen(o->helo) > HELO_MAX) {
+        fprintf(stderr, "smtp-send: --helo wants 1 to %d bytes (it ends the Message-ID), got %zu\n",
+                HELO_MAX, strlen(o->helo));
+        return -1;
+    }
+    if (!ss_addr_ok(o->helo, 0)) {
+        fprintf(stderr, "smtp-send: --helo '%s': a space, control character or one of "
+                "<>(),;\"\\ is not allowed\n", o->helo);
         return -1;
     }
     return 0;

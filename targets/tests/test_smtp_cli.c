@@ -891,6 +891,37 @@ static void usage_errors(void **state)
     expect_exit(size, 10, "smtp-send: the message is ");
 }
 
+/* --helo is also the Message-ID's domain (README): 170 bytes are taken
+ * (with the longest date, the id's 200 bytes exactly), 171 and none are a
+ * usage error naming --helo and its limit, and so is a character a
+ * Message-ID cannot hold. */
+static void helo_limits(void **state)
+{
+    static char out[8192], err[8192], helo[172], want[128];
+    char *args[] = { "--from", "a@b", "--to", "c@d", "--dry-run", "--helo", helo, NULL };
+    char *epoch[] = { "SOURCE_DATE_EPOCH=253402300799", NULL };
+    static const char *const bad_chars[] = { "a<b", "a b", "a\"b", "a\\b" };
+    int code;
+
+    (void)state;
+    memset(helo, 'h', 170);
+    helo[170] = '\0';
+    code = run_args(args, epoch, out, err, sizeof(err));
+    snprintf(want, sizeof(want), ".253402300799@%.20s", helo);
+    if (code != 0 || !strstr(out, want) || err[0])
+        fail_msg("--helo of 170 bytes: exit %d, stderr '%s'", code, err);
+    strcpy(helo + 170, "h");
+    expect_exit(args, 2, "smtp-send: --helo wants 1 to 170 bytes (it ends the Message-ID), got 171\n");
+    helo[0] = '\0';
+    expect_exit(args, 2, "smtp-send: --helo wants 1 to 170 bytes (it ends the Message-ID), got 0\n");
+    for (size_t i = 0; i < sizeof(bad_chars) / sizeof(bad_chars[0]); i++) {
+        strcpy(helo, bad_chars[i]);
+        snprintf(want, sizeof(want), "smtp-send: --helo '%s': a space, control character or one "
+                 "of <>(),;\"\\ is not allowed\n", helo);
+        expect_exit(args, 2, want);
+    }
+}
+
 /* A file that cannot be read, or a password file with a NUL byte: exit 10
  * naming it and the reason (the body first, before any attachment); no
  * memory for the password: exit 1.  A directory opens but does not read: its
@@ -1030,6 +1061,7 @@ int main(void)
         CASE(session_auth_password),
         CASE(repeat_limits),
         CASE(usage_errors),
+        CASE(helo_limits),
         CASE(unreadable_files),
         CASE(out_of_memory_is_internal),
         CASE(full_stdout_and_remote),
