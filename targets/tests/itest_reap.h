@@ -4,11 +4,12 @@
  * case and ends each child of this process still there: SIGKILL to its
  * process group (nr_proc_spawn makes every child a group leader; a stopped
  * child dies of it too), reaped within 5 s, its itest temp directory
- * removed, and a line names it.  A case that passes its checks has stopped
- * its children itself: one found then fails the case.
+ * removed, and a line names it; before that, a hook of the file's own
+ * ends what else a case may leave (a thread).  A case that passes its
+ * checks has stopped all that itself: anything found then fails the case.
  *
  *     struct CMUnitTest tests[] = { ... };
- *     itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]));
+ *     itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
  *
  * Header-only: included once by each test program that uses it. */
 #ifndef ITEST_REAP_H
@@ -134,6 +135,7 @@ static int itest_reap_children(void)
  * running reached its end: a failed check (or skip()) leaves it 0. */
 static CMUnitTestFunction itest_reap_bodies[64];
 static int itest_reap_case_ended;
+static int (*itest_reap_also)(void);
 
 static void itest_reap_run(void **state)
 {
@@ -150,21 +152,25 @@ static void itest_reap_run(void **state)
  * own verdict (cmocka would report a failing teardown instead). */
 static int itest_reap_teardown(void **state)
 {
-    int r = itest_reap_children();
+    int also = itest_reap_also ? itest_reap_also() : 0, r = itest_reap_children();
 
     (void)state;
-    if (r != 0 && itest_reap_case_ended) {
+    if ((also || r) && itest_reap_case_ended) {
         print_message("teardown: the case passed its checks but left %s\n",
-                      r < 0 ? "a child it could not reap" : "children running");
+                      also < 0 || r < 0 ? "what it could not end" : "something running");
         return -1;
     }
     return 0;
 }
 
 /* Run every case of tests[0..n) (n <= 64, none with a state of its own)
- * through itest_reap_run, with itest_reap_teardown as its teardown. */
-static void itest_reap_every_case(struct CMUnitTest *tests, size_t n)
+ * through itest_reap_run, with itest_reap_teardown as its teardown; that
+ * calls also() first, when not NULL: it ends what else of the file's a
+ * case may leave (a thread...), saying so, and returns what itest_reap_children
+ * does (how many, or -1). */
+static void itest_reap_every_case(struct CMUnitTest *tests, size_t n, int (*also)(void))
 {
+    itest_reap_also = also;
     if (n > sizeof(itest_reap_bodies) / sizeof(itest_reap_bodies[0])) {
         fprintf(stderr, "itest_reap: %zu cases, room for %zu\n", n,
                 sizeof(itest_reap_bodies) / sizeof(itest_reap_bodies[0]));

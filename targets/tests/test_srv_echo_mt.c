@@ -412,6 +412,6 @@ int main(void)
     if (getenv("NR_TEST_SKIP"))
         cmocka_set_skip_filter(getenv("NR_TEST_SKIP"));
     /* a failed check leaves the server running: each case's teardown ends it */
-    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]));
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

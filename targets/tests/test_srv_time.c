@@ -387,6 +387,6 @@ int main(void)
         cmocka_unit_test(bad_options),
     };
     /* a failed check leaves the server running: each case's teardown ends it */
-    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]));
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /* Integration test: udp-echo over real UDP sockets. */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "itest.h"
 #include "itest_reap.h"
@@ -229,12 +231,16 @@ static void sigterm_exits_promptly(void **state)
     itest_stop(&s);
 }
 
-/* Sends datagrams to the server as fast as it can until told to stop. */
-struct flood {
-    int fd;
+/* Sends datagrams to the server as fast as it can until told to stop; one
+ * at a time, file-static so that the teardown can stop it after a failed
+ * check. */
+static struct flood {
+    int fd;         /* owned by the flood */
     atomic_int stop;
     unsigned long sent;
-};
+    pthread_t thread;
+    int running;    /* started, not yet joined */
+} flood;
 
 static void *flood_run(void *arg)
 {
@@ -246,28 +252,68 @@ static void *flood_run(void *arg)
     return NULL;
 }
 
+/* Start flooding on fd, which the flood then owns. */
+static void flood_start(int fd)
+{
+    flood.fd = fd;
+    flood.sent = 0;
+    atomic_init(&flood.stop, 0);
+    assert_int_equal(pthread_create(&flood.thread, NULL, flood_run, &flood), 0);
+    flood.running = 1;
+}
+
+/* Tell the flood thread to stop, join it within 2 s and close its socket.
+ * Returns 0, or -1 when it did not end (said so). */
+static int flood_stop(void)
+{
+    struct timespec ts;
+    int r;
+
+    atomic_store(&flood.stop, 1);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 2;
+    if ((r = pthread_timedjoin_np(flood.thread, NULL, &ts)) != 0) {
+        print_message("the flood thread did not end within 2 s of its stop: %s\n", strerror(r));
+        return -1;
+    }
+    flood.running = 0;
+    close(flood.fd);
+    return 0;
+}
+
+/* For itest_reap's teardown: stop a flood a failed check left sending.
+ * Returns 0 when there was none, 1 when stopped, -1 when it did not end. */
+static int flood_leftover(void)
+{
+    if (!flood.running)
+        return 0;
+    if (flood_stop() < 0)
+        return -1;
+    print_message("teardown: the flood thread left sending by the case: stopped and joined "
+                  "(%lu datagrams)\n", flood.sent);
+    return 1;
+}
+
 /* A datagram is logged with its sender, sizes and reply; an idle server
  * sleeps; a server flooded with datagrams still notices
  * SIGTERM (it checks for it between bursts), says it is shutting down
  * within 5 s and exits 0. */
 static void idle_then_sigterm_in_a_flood(void **state)
 {
-    struct flood f = { .sent = 0 };
     struct itest_srv s;
     char name[NR_ADDRSTR_SIZE], want[160];
-    pthread_t t;
     int64_t t0;
+    int fd;
 
     (void)state;
     itest_start(&s, "udp-echo", NULL);
-    f.fd = udp_client(&s);
-    exchange(f.fd, "first", 5);
-    itest_peer_name(f.fd, name, sizeof(name));
+    fd = udp_client(&s);
+    exchange(fd, "first", 5);
+    itest_peer_name(fd, name, sizeof(name));
     snprintf(want, sizeof(want), "udp-echo: datagram from %s: 5 bytes, replied 13 bytes", name);
     itest_expect_log(&s, "udp-echo: datagram from", want);
     itest_expect_idle(&s, 400);
-    atomic_init(&f.stop, 0);
-    assert_int_equal(pthread_create(&t, NULL, flood_run, &f), 0);
+    flood_start(fd);
     usleep(200000);
     t0 = nr_now_ms();
     nr_proc_signal(&s.proc, SIGTERM);
@@ -275,10 +321,9 @@ static void idle_then_sigterm_in_a_flood(void **state)
     if (nr_now_ms() - t0 > 5000) /* noticed at all, not how fast: stop_checked_between_bursts */
         fail_msg("SIGTERM noticed after %lld ms of flood", (long long)(nr_now_ms() - t0));
     itest_stop(&s);
-    atomic_store(&f.stop, 1);
-    pthread_join(t, NULL);
-    assert_true(f.sent > 0);
-    close(f.fd);
+    if (flood_stop() < 0)
+        fail_msg("the flood thread did not stop");
+    assert_true(flood.sent > 0);
 }
 
 /* udp-echo handles at most a burst of datagrams between checks for a stop
@@ -372,7 +417,8 @@ int main(void)
         cmocka_unit_test(idle_then_sigterm_in_a_flood),
         cmocka_unit_test(stop_checked_between_bursts),
     };
-    /* a failed check leaves the server running: each case's teardown ends it */
-    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]));
+    /* a failed check leaves the server, or the flood, running: each case's
+     * teardown ends them */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), flood_leftover);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
