@@ -734,6 +734,27 @@ static void reset_waits_from_the_start(void **st)
     assert_true(ms >= 280 && ms < 1000); /* from the last byte: 1100 ms */
 }
 
+/* eof and reset wait the step's time from its start, but stop at the
+ * scenario's deadline (unlike nothing, below). */
+static void eof_and_reset_stop_at_the_deadline(void **st)
+{
+    static const char *const steps[] = { "expect a eof within 3s\n",
+                                         "expect a reset within 3s\n" };
+    (void)st;
+    for (size_t k = 0; k < 2; k++) {
+        int64_t t0;
+        start(IPPROTO_TCP, steps[k]);
+        F.st.deadline = nr_now_ms() + 100;
+        t0 = nr_now_ms();
+        step_fails_with(1, "");
+        t0 = nr_now_ms() - t0;
+        if (t0 < 90 || t0 > 2000)
+            fail_msg("%s with the deadline 100 ms away: failed after %lld ms", steps[k],
+                     (long long)t0);
+        teardown(NULL);
+    }
+}
+
 /* nothing waits its whole time: the step timeout, or `within`; even past
  * the scenario's deadline (the others stop there). */
 static void nothing_waits_its_whole_time(void **st)
@@ -1278,6 +1299,47 @@ static void out_of_memory_in_the_mismatch_report(void **st)
     }
 }
 
+/* Each matcher's init that expands its text returns 0, or -1 after
+ * exec_fail (exec_match.h), whichever allocation fails: -1 when its own
+ * expansion's does (the first), either when regcomp's does (glibc gets
+ * over some of them), and 0 once none fails. */
+static void out_of_memory_in_a_matcher_init(void **st)
+{
+    static const char *const steps[] = { "expect a \"hello\"\n", "expect a until \"x\"\n",
+                                         "expect a /he+llo/\n" };
+    (void)st;
+    for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+        int r = -1, n;
+        start(IPPROTO_TCP, steps[k]);
+        for (n = 1; n < 20 && r != 0; n++) {
+            const struct nr_step *s = &F.scn.steps.v[1];
+            struct exec_match m;
+            char spec[16];
+            unsigned long hit;
+            memset(&m, 0, sizeof(m));
+            m.want = &s->u.expect;
+            m.row = exec_matcher(s->u.expect.kind);
+            snprintf(spec, sizeof(spec), "malloc:%d", n);
+            fault_inproc_set(spec);
+            r = m.row->init(&F.c, s, &m);
+            hit = fault_inproc_off();
+            exec_match_free(&m);
+            if ((r != 0 && r != -1) || (n == 1 && r != -1))
+                fail_msg("%s with %s failing: init returned %d", steps[k], spec, r);
+            if ((r == -1) != (F.c.fail != NULL))
+                fail_msg("%s with %s failing: returned %d, failure %s", steps[k], spec, r,
+                         F.c.fail ? F.c.fail : "(none)");
+            if (!hit && r != 0)
+                fail_msg("%s: init returned %d with no allocation failed", steps[k], r);
+            free(F.c.fail);
+            F.c.fail = NULL;
+        }
+        assert_int_equal(r, 0);
+        assert_true(n > 2); /* at least one allocation was failed */
+        teardown(NULL);
+    }
+}
+
 /* A UDP expect that cannot allocate its buffer fails with -1. */
 static void out_of_memory_receiving_a_datagram(void **st)
 {
@@ -1397,6 +1459,7 @@ int main(int argc, char **argv)
         T(unix_datagram_longer_than_the_buffer), T(expect_frees_its_match),
         T(bytes_mismatch_message), T(unconsumed_input_and_its_end),
         T(deadline_cuts_bytes_left_in_the_buffer), T(nothing_within_zero),
+        T(eof_and_reset_stop_at_the_deadline), T(out_of_memory_in_a_matcher_init),
         T(bytes_arriving_in_pieces), T(matcher_regex_window), T(tcp_table), T(pattern_whole),
         T(pattern_one_byte_wrong), T(nothing_but_late_data),
         T(rx_buffer_keeps_a_nul_after_its_bytes), T(lookahead_matches_the_echo_while_sending),
