@@ -84,8 +84,11 @@ static int parse_v6(struct nr_cursor *a, struct hg_url *u, char *errbuf)
         return nr_seterr(errbuf, "bad URL: missing ']' after IPv6 address");
     nr_cur_skip(a, 1);
     close--;
-    if ((size_t)close >= sizeof(tmp) || memchr(nr_cur_ptr(a), '%', (size_t)close))
+    if (memchr(nr_cur_ptr(a), '%', (size_t)close))
         return nr_seterr(errbuf, "bad URL: bad IPv6 address (zones are not supported)");
+    if ((size_t)close >= sizeof(tmp))
+        return nr_seterr(errbuf, "bad URL: IPv6 address of %ld characters (at most %zu)", close,
+                         sizeof(tmp) - 1);
     nr_cur_bytes(a, (size_t)close, &p);
     memcpy(tmp, p, (size_t)close);
     tmp[close] = '\0';

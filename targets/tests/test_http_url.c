@@ -238,14 +238,18 @@ static void limits(void **state)
     assert_int_equal(parse("http://h:1/", &u, err), 0);
     assert_int_equal(u.port, 1);
     /* 43, 45 and 46 characters between the brackets: 46 do not fit the
-     * buffer, refused before inet_pton sees them */
+     * buffer, refused before inet_pton sees them, as too long (not as a
+     * zone: there is none) */
     assert_int_equal(parse("http://[0000:0000:0000:0000:0000:ffff:1.255.255.255]/", &u, err), 0);
     assert_int_equal(parse("http://[0000:0000:0000:0000:0000:ffff:255.255.255.255]/", &u, err),
                      0);
     assert_int_equal(u.host_len, 45);
     assert_int_equal(parse("http://[0000:0000:0000:0000:0000:ffff:0255.255.255.255]/", &u, err),
                      -1);
-    assert_non_null(strstr(err, "bad IPv6 address (zones are not supported)"));
+    assert_string_equal(err, "bad URL: IPv6 address of 46 characters (at most 45)");
+    assert_int_equal(parse("http://[0000:0000:0000:0000:0000:ffff:0255.255.255.255%25eth0]/", &u,
+                           err), -1);
+    assert_string_equal(err, "bad URL: bad IPv6 address (zones are not supported)");
     /* Host header "h:8080" (6 bytes) */
     assert_int_equal(parse("http://h:8080/", &u, err), 0);
     assert_int_equal(hg_url_host_header(&u, out, 7), 6);
