@@ -1310,6 +1310,64 @@ static void spawn_out_of_memory(void **st)
     assert_int_equal(p.pid, 0);
 }
 
+/* ---- heap_exact.h's descriptor check -------------------------------------- */
+
+/* The check heap_exact.h makes for every case, made here around
+ * descriptor changes of its own: it fails a case that closes a descriptor
+ * it did not own and leaks another, the count unchanged (the leak at the
+ * closed one's number, or at another), and passes one that gives back
+ * what it took.  Its messages are read from a file put at fd 2.  (Its own
+ * setup and teardown would be these calls: it has none.) */
+static void heap_exact_sees_which_descriptors(void **st)
+{
+    char log[256], text[2048], want[160];
+    int owned = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int other = open("/dev/null", O_RDONLY | O_CLOEXEC), logfd, saved, leak, leak2, r1, r2, r3;
+    ssize_t n;
+
+    assert_true(owned >= 0 && other >= 0);
+    snprintf(log, sizeof(log), "/tmp/nr-heap-exact.XXXXXX");
+    logfd = mkostemp(log, O_CLOEXEC);
+    if (logfd >= 0)
+        unlink(log);
+    saved = fcntl(2, F_DUPFD_CLOEXEC, 0);
+    assert_true(logfd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(logfd, 2);
+    heap_exact_begin(st); /* closes owned, leaks /dev/zero at its number */
+    close(owned);
+    leak = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    r1 = heap_exact_end(st);
+    heap_exact_begin(st); /* closes other, leaks a copy at a higher number */
+    close(other);
+    leak2 = fcntl(leak, F_DUPFD_CLOEXEC, other + 10);
+    r2 = heap_exact_end(st);
+    heap_exact_begin(st); /* opens and closes: nothing left */
+    close(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    r3 = heap_exact_end(st);
+    dup2(saved, 2);
+    close(saved);
+    n = pread(logfd, text, sizeof(text) - 1, 0);
+    close(logfd);
+    close(leak);
+    close(leak2);
+    text[n > 0 ? n : 0] = '\0';
+    assert_int_equal(leak, owned);
+    if (r1 != -1 || r2 != -1 || r3 != 0)
+        fail_msg("heap_exact_end gave %d %d %d, want -1 -1 0; it said:\n%s", r1, r2, r3, text);
+    snprintf(want, sizeof(want), "fd %d was '/dev/null' before the case and is '/dev/zero' after",
+             owned);
+    if (!strstr(text, want))
+        fail_msg("no \"%s\" in:\n%s", want, text);
+    snprintf(want, sizeof(want), "fd %d ('/dev/null') was open before the case and is closed",
+             other);
+    if (!strstr(text, want))
+        fail_msg("no \"%s\" in:\n%s", want, text);
+    snprintf(want, sizeof(want), "fd %d ('/dev/zero') left open by the case", leak2);
+    if (!strstr(text, want))
+        fail_msg("no \"%s\" in:\n%s", want, text);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define T_ENV(fn) cmocka_unit_test_setup_teardown(fn, setup_env, teardown)
 
@@ -1347,6 +1405,7 @@ int main(int argc, char **argv)
         T(child_dies_with_its_parent),
         T(no_heap_growth),
         T(spawn_out_of_memory),
+        cmocka_unit_test(heap_exact_sees_which_descriptors),
     };
     (void)argc;
     heap_exact_init(argv); /* mallinfo2 exact: every case is checked for leaks */
