@@ -160,6 +160,17 @@ static void pump_read(struct tt_server *s, int fd, void *buf, size_t want)
     }
 }
 
+/* Assert the server closed its end of the socketpair whose other end is
+ * fd: EOF within 2 s (the pair blocks: a read could wait for ever). */
+static void expect_closed(int fd, const char *what)
+{
+    char c;
+
+    if (nr_wait_fd(fd, POLLIN, 2000) <= 0)
+        fail_msg("%s: no EOF on fd %d within 2 s", what, fd);
+    assert_int_equal(nr_read(fd, &c, 1), 0);
+}
+
 static struct tt_server *new_server(time_t *now, size_t read_size)
 {
     struct tt_config cfg = { .clock = fixed_clock, .ctx = now,
@@ -194,7 +205,7 @@ static void server_replies_then_closes_on_eof(void **state)
     for (int i = 0; i < 100 && tt_server_clients(s) > 0; i++)
         assert_true(tt_server_run_once(s, 10) >= 0);
     assert_int_equal(tt_server_clients(s), 0);
-    assert_int_equal(nr_read(sp[0], buf, 1), 0); /* EOF: the server closed its end */
+    expect_closed(sp[0], "the client after its EOF");
     close(sp[0]);
     tt_server_destroy(s);
 }
@@ -229,7 +240,6 @@ static void destroy_closes_clients(void **state)
 {
     time_t now = T0;
     struct tt_server *s = new_server(&now, 0);
-    char c;
     int sp[3][2];
 
     (void)state;
@@ -241,7 +251,7 @@ static void destroy_closes_clients(void **state)
     assert_int_equal(tt_server_add_client(s, -1, NULL), -EBADF);
     tt_server_destroy(s);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(nr_read(sp[i][0], &c, 1), 0);
+        expect_closed(sp[i][0], "a client at tt_server_destroy");
         close(sp[i][0]);
     }
 }
@@ -344,7 +354,7 @@ static void own_accept_and_descriptor_zero(void **state)
     assert_memory_equal(buf, P0 "zero", TT_PREFIX_LEN + 4);
     assert_int_equal(tt_server_clients(s), 2);
     tt_server_destroy(s);
-    assert_int_equal(nr_read(sp[1], buf, 1), 0); /* the server closed 0 */
+    expect_closed(sp[1], "descriptor 0 at tt_server_destroy");
     assert_int_equal(fcntl(0, F_GETFD), -1);
     close(sp[1]);
     assert_int_equal(dup2(saved, 0), 0);
@@ -416,7 +426,7 @@ static void allocations_fail(void **state)
     assert_int_equal(tt_server_add_client(s, sp[1], NULL), -ENOMEM);
     assert_int_equal(fault_inproc_off(), 1);
     assert_int_equal(fcntl(sp[1], F_GETFD), -1);
-    assert_int_equal(nr_read(sp[0], buf, 1), 0);
+    expect_closed(sp[0], "a client refused for want of memory");
     close(sp[0]);
     /* nor when it cannot be made non-blocking or watched */
     for (int i = 0; i < 2; i++) {
@@ -425,7 +435,7 @@ static void allocations_fail(void **state)
         assert_int_equal(tt_server_add_client(s, sp[1], NULL), i ? -ENOSPC : -EBADF);
         assert_int_equal(fault_inproc_off(), 1);
         assert_int_equal(fcntl(sp[1], F_GETFD), -1);
-        assert_int_equal(nr_read(sp[0], buf, 1), 0);
+        expect_closed(sp[0], i ? "a client epoll_ctl refused" : "a client fcntl refused");
         close(sp[0]);
     }
     assert_int_equal(tt_server_clients(s), 0);
@@ -440,7 +450,7 @@ static void allocations_fail(void **state)
         assert_true(tt_server_run_once(s, 10) >= 0);
     assert_int_equal(fault_inproc_off(), 1);
     assert_int_equal(tt_server_clients(s), 1);
-    assert_int_equal(nr_read(sp[0], buf, 1), 0);
+    expect_closed(sp[0], "a client whose reply found no memory");
     snprintf(want, sizeof(want), "fd %d: closed (%s)", sp[1], strerror(ENOMEM));
     assert_string_equal(lg.lines[lg.n - 1], want);
     assert_int_equal(write(sq[0], "b", 1), 1);
