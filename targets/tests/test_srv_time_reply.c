@@ -311,6 +311,34 @@ static void clock_beyond_calendar(void **state)
     tt_server_destroy(s);
 }
 
+/* A copy of descriptor 0 while a case puts a client there, else -1: a
+ * failed check skips the case's fd0_restore, and fd0_end (its teardown)
+ * puts descriptor 0 back before heap_exact_end judges, so later cases
+ * find it as before. */
+static int saved_fd0 = -1;
+
+static void fd0_save(void)
+{
+    saved_fd0 = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    assert_true(saved_fd0 >= 0);
+}
+
+static void fd0_restore(void)
+{
+    assert_int_equal(dup2(saved_fd0, 0), 0);
+    close(saved_fd0);
+    saved_fd0 = -1;
+}
+
+static int fd0_end(void **state)
+{
+    if (saved_fd0 >= 0) {
+        print_message("teardown: descriptor 0 put back\n");
+        fd0_restore();
+    }
+    return heap_exact_end(state);
+}
+
 /* With no accept hook the server accepts by itself: a TCP client is
  * served and logged by its address; a client may be descriptor 0. */
 static void own_accept_and_descriptor_zero(void **state)
@@ -320,7 +348,7 @@ static void own_accept_and_descriptor_zero(void **state)
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t sl = sizeof(sin);
     char buf[64], want[128], name[NR_ADDRSTR_SIZE];
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd, sp[2], saved;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd, sp[2];
 
     (void)state;
     assert_true(lfd >= 0);
@@ -342,8 +370,7 @@ static void own_accept_and_descriptor_zero(void **state)
     assert_int_equal(tt_server_clients(s), 1);
 
     /* descriptor 0, a socketpair end: served, named by its number */
-    saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
-    assert_true(saved >= 0);
+    fd0_save();
     close(0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
     assert_int_equal(sp[0], 0);
@@ -357,8 +384,7 @@ static void own_accept_and_descriptor_zero(void **state)
     expect_closed(sp[1], "descriptor 0 at tt_server_destroy");
     assert_int_equal(fcntl(0, F_GETFD), -1);
     close(sp[1]);
-    assert_int_equal(dup2(saved, 0), 0);
-    close(saved);
+    fd0_restore();
     close(fd);
     close(lfd);
 }
@@ -489,11 +515,11 @@ static void accept_errors(void **state)
                              .ctx = &a };
     char errbuf[NR_ERRBUF_SIZE], buf[64], want[128];
     struct tt_server *s = tt_server_create(&cfg, errbuf);
-    int lsv[2], csv[2], saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    int lsv[2], csv[2];
 
     (void)state;
     assert_non_null(s);
-    assert_true(saved >= 0);
+    fd0_save();
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsv), 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csv), 0);
     assert_int_equal(dup2(csv[1], 0), 0);
@@ -526,8 +552,7 @@ static void accept_errors(void **state)
     assert_int_equal(tt_server_run_once(s, 1000), 1);
     assert_int_equal(a.calls, 64);
     tt_server_destroy(s);
-    assert_int_equal(dup2(saved, 0), 0);
-    close(saved);
+    fd0_restore();
     close(csv[0]);
     close(lsv[0]);
     close(lsv[1]);
@@ -545,10 +570,10 @@ int main(int argc, char **argv)
         heap_exact_test(one_reply_per_read_chunk),
         heap_exact_test(destroy_closes_clients),
         heap_exact_test(clock_beyond_calendar),
-        heap_exact_test(own_accept_and_descriptor_zero),
+        cmocka_unit_test_setup_teardown(own_accept_and_descriptor_zero, heap_exact_begin, fd0_end),
         heap_exact_test(client_names),
         heap_exact_test(allocations_fail),
-        heap_exact_test(accept_errors),
+        cmocka_unit_test_setup_teardown(accept_errors, heap_exact_begin, fd0_end),
     };
     (void)argc;
     heap_exact_init(argv);
