@@ -41,6 +41,12 @@
  *   nr_fault_injected()        how many calls failed since the last set.
  * Disarm before the test framework's own checks: they allocate too.
  *
+ * Threads: every counter is atomic (a call from any thread is counted
+ * once, exactly), and the real functions are resolved by the first call
+ * from any thread while the others wait; the rules are set before threads
+ * start (the constructor) or by nr_fault_set while no other thread makes
+ * the calls counted.
+ *
  * Allocations go to the next definition (libc's, or a sanitizer's), so the
  * injector can be preloaded into the normal and the sanitized builds alike
  * (ASan wants verify_asan_link_order=0 then).  Never sanitized itself. */
@@ -50,6 +56,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -62,6 +69,15 @@
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* The wrappers' names: a test that includes this file (to race its
+ * threads against the resolution, test_fault_preload_init.c) defines
+ * FI_NAME(f) as another name, so that nothing is interposed. */
+#ifndef FI_NAME
+#define FI_NAME(f) f
+#endif
+#define FI_STR_(x) #x
+#define FI_STR(x) FI_STR_(x)
 #define FI_RULES 8
 
 enum fi_fn { FI_MALLOC, FI_REALLOC, FI_CALLOC, FI_PTHREAD_CREATE, FI_CLOSE, FI_FCNTL,
@@ -94,6 +110,9 @@ static atomic_ulong injected;
 static atomic_ulong close_ebadf;
 static const char *stats_path;
 static atomic_int ready; /* 0: not set up, 1: resolving, 2: done */
+/* Set in the thread resolving the real functions, while it does: its
+ * dlsym's own allocations come from boot[] (every other thread waits). */
+static __thread int resolving __attribute__((tls_model("initial-exec")));
 
 static void *(*real_malloc)(size_t);
 static void *(*real_realloc)(void *, size_t);
@@ -111,9 +130,10 @@ static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
 
-/* dlsym may allocate before real_calloc is known: those few requests come
- * from here (and are never freed: free is not interposed, and glibc's
- * dlsym frees nothing it allocated for a successful lookup). */
+/* dlsym may allocate before real_calloc is known: those few requests (of
+ * the resolving thread only) come from here (and are never freed: free is
+ * not interposed, and glibc's dlsym frees nothing it allocated for a
+ * successful lookup). */
 static _Alignas(16) unsigned char boot[4096];
 static size_t boot_used;
 
@@ -168,14 +188,25 @@ static void parse_rules(const char *v)
     }
 }
 
-/* Resolve the real functions, once (a sanitizer's runtime may allocate
- * before any constructor ran). */
+/* Resolve the real functions, once, whichever thread comes first (a
+ * sanitizer's runtime may allocate before any constructor ran, a library's
+ * constructor may start threads before this one's ran): a thread that
+ * comes while another resolves waits until it is done, so none calls a
+ * real function not yet known.  (Not pthread_once: TSan's runtime
+ * intercepts it, and its own start allocates, through here, before it can
+ * run an interceptor.) */
 static void fi_init(void)
 {
     int expect = 0;
 
-    if (!atomic_compare_exchange_strong(&ready, &expect, 1))
+    if (atomic_load(&ready) == 2)
         return;
+    if (!atomic_compare_exchange_strong(&ready, &expect, 1)) {
+        while (atomic_load(&ready) != 2)
+            sched_yield();
+        return;
+    }
+    resolving = 1;
     real_calloc = dlsym(RTLD_NEXT, "calloc");
     real_malloc = dlsym(RTLD_NEXT, "malloc");
     real_realloc = dlsym(RTLD_NEXT, "realloc");
@@ -191,6 +222,7 @@ static void fi_init(void)
     real_write = dlsym(RTLD_NEXT, "write");
     real_accept = dlsym(RTLD_NEXT, "accept");
     real_accept4 = dlsym(RTLD_NEXT, "accept4");
+    resolving = 0;
     atomic_store(&ready, 2);
 }
 
@@ -217,8 +249,7 @@ __attribute__((constructor)) static void fi_ctor(void)
  * other threads make the calls counted here. */
 EXPORT int nr_fault_set(const char *spec)
 {
-    if (atomic_load(&ready) != 2)
-        fi_init();
+    fi_init();
     nrules = 0;
     for (int i = 0; i < FI_NFN; i++)
         atomic_store(&armed_calls[i], 0);
@@ -281,8 +312,7 @@ static int fi_enter(int fn, int def)
 {
     int e;
 
-    if (atomic_load(&ready) != 2)
-        fi_init();
+    fi_init();
     if ((e = fi_fail(fn, def))) {
         errno = e;
         return -1;
@@ -290,15 +320,13 @@ static int fi_enter(int fn, int def)
     return 0;
 }
 
-EXPORT void *malloc(size_t n)
+EXPORT void *FI_NAME(malloc)(size_t n)
 {
     int e;
 
-    if (atomic_load(&ready) != 2) {
-        if (atomic_load(&ready) == 1)
-            return boot_alloc(n);
-        fi_init();
-    }
+    if (resolving)
+        return boot_alloc(n);
+    fi_init();
     if ((e = fi_fail(FI_MALLOC, ENOMEM))) {
         errno = e;
         return NULL;
@@ -306,15 +334,13 @@ EXPORT void *malloc(size_t n)
     return real_malloc(n);
 }
 
-EXPORT void *calloc(size_t n, size_t size)
+EXPORT void *FI_NAME(calloc)(size_t n, size_t size)
 {
     int e;
 
-    if (atomic_load(&ready) != 2) {
-        if (atomic_load(&ready) == 1)
-            return size && n > SIZE_MAX / size ? NULL : boot_alloc(n * size); /* zeroed: static */
-        fi_init();
-    }
+    if (resolving)
+        return size && n > SIZE_MAX / size ? NULL : boot_alloc(n * size); /* zeroed: static */
+    fi_init();
     if ((e = fi_fail(FI_CALLOC, ENOMEM))) {
         errno = e;
         return NULL;
@@ -322,12 +348,11 @@ EXPORT void *calloc(size_t n, size_t size)
     return real_calloc(n, size);
 }
 
-EXPORT void *realloc(void *p, size_t n)
+EXPORT void *FI_NAME(realloc)(void *p, size_t n)
 {
     int e;
 
-    if (atomic_load(&ready) != 2)
-        fi_init();
+    fi_init();
     if ((e = fi_fail(FI_REALLOC, ENOMEM))) {
         errno = e;
         return NULL;
@@ -335,23 +360,22 @@ EXPORT void *realloc(void *p, size_t n)
     return real_realloc(p, n);
 }
 
-EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+EXPORT int FI_NAME(pthread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                                    void *arg)
 {
     int e;
 
-    if (atomic_load(&ready) != 2)
-        fi_init();
+    fi_init();
     if ((e = fi_fail(FI_PTHREAD_CREATE, EAGAIN)))
         return e;
     return real_pthread_create(t, attr, fn, arg);
 }
 
-EXPORT int close(int fd)
+EXPORT int FI_NAME(close)(int fd)
 {
     int e, r;
 
-    if (atomic_load(&ready) != 2)
-        fi_init();
+    fi_init();
     if ((e = fi_fail(FI_CLOSE, EIO))) {
         if (real_close(fd) < 0 && errno == EBADF)
             atomic_fetch_add(&close_ebadf, 1);
@@ -371,7 +395,7 @@ static int fcntl_common(int fd, int cmd, void *arg)
     return fi_enter(FI_FCNTL, EBADF) < 0 ? -1 : real_fcntl(fd, cmd, arg);
 }
 
-EXPORT int fcntl(int fd, int cmd, ...)
+EXPORT int FI_NAME(fcntl)(int fd, int cmd, ...)
 {
     va_list ap;
     void *arg;
@@ -383,61 +407,60 @@ EXPORT int fcntl(int fd, int cmd, ...)
 }
 
 /* The large-file name of the same call (what 32-bit builds call). */
-EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+EXPORT int FI_NAME(fcntl64)(int fd, int cmd, ...)
+    __attribute__((alias(FI_STR(FI_NAME(fcntl)))));
 
-EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+EXPORT int FI_NAME(epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev)
 {
     return fi_enter(FI_EPOLL_CTL, ENOSPC) < 0 ? -1 : real_epoll_ctl(epfd, op, fd, ev);
 }
 
-EXPORT int eventfd(unsigned int initval, int flags)
+EXPORT int FI_NAME(eventfd)(unsigned int initval, int flags)
 {
     return fi_enter(FI_EVENTFD, EMFILE) < 0 ? -1 : real_eventfd(initval, flags);
 }
 
-EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+EXPORT ssize_t FI_NAME(recvmsg)(int fd, struct msghdr *m, int flags)
 {
     return fi_enter(FI_RECVMSG, ENOMEM) < 0 ? -1 : real_recvmsg(fd, m, flags);
 }
 
-EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+EXPORT int FI_NAME(poll)(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
     return fi_enter(FI_POLL, ENOMEM) < 0 ? -1 : real_poll(fds, n, timeout_ms);
 }
 
-EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
+EXPORT int FI_NAME(epoll_wait)(int epfd, struct epoll_event *evs, int max, int timeout_ms)
 {
     return fi_enter(FI_EPOLL_WAIT, EINVAL) < 0 ? -1 : real_epoll_wait(epfd, evs, max, timeout_ms);
 }
 
-EXPORT ssize_t read(int fd, void *buf, size_t n)
+EXPORT ssize_t FI_NAME(read)(int fd, void *buf, size_t n)
 {
     return fi_enter(FI_READ, EIO) < 0 ? -1 : real_read(fd, buf, n);
 }
 
-EXPORT ssize_t write(int fd, const void *buf, size_t n)
+EXPORT ssize_t FI_NAME(write)(int fd, const void *buf, size_t n)
 {
     return fi_enter(FI_WRITE, EIO) < 0 ? -1 : real_write(fd, buf, n);
 }
 
-EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+EXPORT int FI_NAME(accept)(int fd, struct sockaddr *sa, socklen_t *len)
 {
     int r;
 
-    if (atomic_load(&ready) != 2)
-        fi_init();
+    fi_init();
     r = real_accept(fd, sa, len);
     if (r >= 0)
         atomic_store(&armed, 1);
     return r;
 }
 
-EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+EXPORT int FI_NAME(accept4)(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
     int r;
 
-    if (atomic_load(&ready) != 2)
-        fi_init();
+    fi_init();
     r = real_accept4(fd, sa, len, flags);
     if (r >= 0)
         atomic_store(&armed, 1);
