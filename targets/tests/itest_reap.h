@@ -93,8 +93,13 @@ static int itest_reap_one(pid_t pid, pid_t pgrp, const char *comm)
     return 0;
 }
 
-/* End every child of this process (found by their parent in /proc/PID/stat).
- * Returns how many there were, or -1 when one could not be reaped. */
+/* A child that one case starts on purpose for a later case to wait for
+ * (0: none): the teardown leaves it alone. */
+static pid_t itest_reap_spare;
+
+/* End every child of this process (found by their parent in /proc/PID/stat)
+ * but itest_reap_spare.  Returns how many there were, or -1 when one could
+ * not be reaped. */
 static int itest_reap_children(void)
 {
     DIR *d = opendir("/proc");
@@ -121,7 +126,7 @@ static int itest_reap_children(void)
         buf[n > 0 ? n : 0] = '\0';
         /* "pid (comm) state ppid pgrp ...": the command name may hold spaces */
         if (!(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %d %d", &ppid, &pgrp) != 2 ||
-            ppid != (int)getpid())
+            ppid != (int)getpid() || pid == itest_reap_spare)
             continue;
         p[1] = '\0';
         found++;

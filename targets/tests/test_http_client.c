@@ -24,6 +24,7 @@
 #include "http-get/http_url.h"
 #include "shortio_itest.h"
 #include "fault_itest.h"
+#include "itest_reap.h"
 
 #define MAX_CONN 8
 
@@ -44,10 +45,11 @@ struct srv {
 static int srv_reset;
 
 /* What the running case started and has not ended yet.  A failed check
- * leaves the case at once; its teardown (end_leftovers) then kills the
- * client and ends the server, so neither outlives the case.  Both are in
- * static storage (each case's struct srv and the clients' struct nr_proc
- * are static), never on the case's stack, which is gone by then. */
+ * leaves the case at once; its teardown (itest_reap.h, with
+ * end_leftovers) then kills the client and ends the server, so neither
+ * outlives the case.  Both are in static storage (each case's struct srv
+ * and the clients' struct nr_proc are static), never on the case's stack,
+ * which is gone by then. */
 static struct srv *live_srv;
 static struct nr_proc *live_client;
 
@@ -544,11 +546,13 @@ static void default_timeout_start(void **state)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", nr_addr_port((struct sockaddr *)&a.ss));
     run_client_bg(&silent.r, &silent.p, url, NULL);
     live_client = NULL; /* the group's teardown ends it if default_timeout_end does not */
+    itest_reap_spare = silent.p.pid;
 }
 
 static void default_timeout_end(void **state)
 {
     (void)state;
+    itest_reap_spare = 0; /* this case's teardown ends it */
     run_finish(&silent.r, &silent.p);
     close(silent.lfd);
     expect_failure(&silent.r, 6, "timeout: no data for 5000 ms");
@@ -832,19 +836,30 @@ static void redirect_at_url_max(void **state)
     }
 }
 
-/* Each case's teardown: kill a client and end a server the case left
- * running (a failed check), each wait bounded. */
-static int end_leftovers(void **state)
+/* For itest_reap's teardown, before it ends the children: kill a client
+ * the case left running (so its server is not kept waiting for it), then
+ * end the server.  Returns how many there were (0, 1 or 2), or -1 when the
+ * client could not be reaped. */
+static int end_leftovers(void)
 {
-    (void)state;
-    if (live_client) {
-        nr_proc_kill(live_client, 5000);
-        nr_proc_release(live_client);
-        live_client = NULL;
+    int n = 0, failed = 0;
+
+    if (live_client && !live_client->reaped) {
+        if (nr_proc_kill(live_client, 5000) != 1)
+            failed = 1;
+        else
+            print_message("teardown: http-get left running by the case: killed and reaped\n");
+        n++;
     }
-    if (live_srv)
+    if (live_client)
+        nr_proc_release(live_client);
+    live_client = NULL;
+    if (live_srv) {
         srv_end(live_srv);
-    return 0;
+        print_message("teardown: the server thread left by the case: ended and joined\n");
+        n++;
+    }
+    return failed ? -1 : n;
 }
 
 /* The group's teardown: the client default_timeout_start started, when
@@ -859,31 +874,31 @@ static int end_silent_client(void **state)
     return 0;
 }
 
-#define CASE(f) cmocka_unit_test_teardown(f, end_leftovers)
-
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        CASE(default_timeout_start),
-        CASE(content_length),
-        CASE(chunked_and_close),
-        CASE(http_errors),
-        CASE(follows_redirect),
-        CASE(default_max_redirs),
-        CASE(malformed_responses),
-        CASE(stalling_server_times_out),
-        CASE(network_and_local_errors),
-        CASE(option_bounds),
-        CASE(chunked_cut_at_every_boundary),
-        CASE(one_byte_per_read),
-        CASE(local_faults),
-        CASE(redirect_at_url_max),
-        CASE(redirect_statuses),
-        CASE(only_2xx_bodies),
-        CASE(redirect_without_location),
-        CASE(signal_removes_the_temp_file),
-        CASE(reset_and_stdout_errors),
-        CASE(default_timeout_end),
+    struct CMUnitTest tests[] = {
+        cmocka_unit_test(default_timeout_start),
+        cmocka_unit_test(content_length),
+        cmocka_unit_test(chunked_and_close),
+        cmocka_unit_test(http_errors),
+        cmocka_unit_test(follows_redirect),
+        cmocka_unit_test(default_max_redirs),
+        cmocka_unit_test(malformed_responses),
+        cmocka_unit_test(stalling_server_times_out),
+        cmocka_unit_test(network_and_local_errors),
+        cmocka_unit_test(option_bounds),
+        cmocka_unit_test(chunked_cut_at_every_boundary),
+        cmocka_unit_test(one_byte_per_read),
+        cmocka_unit_test(local_faults),
+        cmocka_unit_test(redirect_at_url_max),
+        cmocka_unit_test(redirect_statuses),
+        cmocka_unit_test(only_2xx_bodies),
+        cmocka_unit_test(redirect_without_location),
+        cmocka_unit_test(signal_removes_the_temp_file),
+        cmocka_unit_test(reset_and_stdout_errors),
+        cmocka_unit_test(default_timeout_end),
     };
+
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), end_leftovers);
     return cmocka_run_group_tests(tests, NULL, end_silent_client);
 }

@@ -23,14 +23,14 @@
 #include <cmocka.h>
 
 #include "fault_itest.h"
+#include "itest_reap.h"
 #include "nr_net.h"
 #include "nr_proc.h"
 
-/* What the running case started and has not ended yet: a failed check
- * leaves the case at once, and its teardown (end_leftovers) kills the
- * child and ends the scripted server, so neither outlives the case.  Both
- * are in static storage, never on the case's stack. */
-static struct nr_proc *live_child;
+/* The scripted server thread the running case started and has not ended
+ * yet: a failed check leaves the case at once, and its teardown
+ * (itest_reap.h: end_leftovers, then every child killed) ends it, so it
+ * does not outlive the case.  Static storage, never the case's stack. */
 static struct {
     struct smtpd *d; /* NULL: no server thread */
     pthread_t th;
@@ -677,17 +677,15 @@ static void full_stdout_and_remote(void **state)
     char *remote[] = { "--server", "192.0.2.1:25", "--from", "a@b", "--to", "c@d", "-t", "300",
                        "--allow-remote", NULL };
     struct nr_spawn sp = { .argv = argv, .stdout_path = "/dev/full", .activation_fd = -1 };
-    static struct nr_proc p;
+    struct nr_proc p;
     int code;
 
     (void)state;
     snprintf(path, sizeof(path), "%s/smtp-send", bin);
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
-    live_child = &p;
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     nr_proc_release(&p);
-    live_child = NULL;
     assert_true(WIFEXITED(p.status));
     assert_int_equal(WEXITSTATUS(p.status), 10);
     /* a reader that goes away in the middle of a 1 MB message: EPIPE, not
@@ -708,13 +706,11 @@ static void full_stdout_and_remote(void **state)
     sp.stdout_path = fifo;
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
-    live_child = &p;
     assert_int_equal(nr_wait_fd(rfd, POLLIN, 5000), 1);
     assert_int_equal(read(rfd, errbuf, 1), 1);
     close(rfd);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
     nr_proc_release(&p);
-    live_child = NULL;
     unlink(fifo);
     unlink(body);
     rmdir(dir);
@@ -1014,58 +1010,53 @@ static void out_of_memory_is_internal(void **state)
     unlink(path);
 }
 
-/* Each case's teardown: kill a child and end a server thread the case
- * left running (a failed check), each wait bounded. */
-static int end_leftovers(void **state)
+/* For itest_reap's teardown, before it ends the children: end the
+ * scripted server thread a case left (its client, if any, has exited: a
+ * failed check in run_args ends it first).  Returns 0 (none) or 1. */
+static int end_leftovers(void)
 {
     char err[NR_ERRBUF_SIZE], addr[32];
     struct nr_addr a;
     int fd = -1;
 
-    (void)state;
-    if (live_child) {
-        nr_proc_kill(live_child, 5000);
-        nr_proc_release(live_child);
-        live_child = NULL;
-    }
-    if (live_smtpd.d) {
-        /* a connection that closes at once ends a wait for one, or the
-         * session after its greeting (a session with the killed client has
-         * ended with it) */
-        snprintf(addr, sizeof(addr), "127.0.0.1:%d", live_smtpd.port);
-        if (nr_addr_parse(addr, &a, err) == 0)
-            fd = nr_connect_tcp(&a, 1000, NULL, NULL, NULL);
-        if (fd >= 0)
-            close(fd);
-        pthread_join(live_smtpd.th, NULL);
-        close(live_smtpd.d->lfd);
-        live_smtpd.d = NULL;
-    }
-    return 0;
+    if (!live_smtpd.d)
+        return 0;
+    /* a connection that closes at once ends a wait for one, or the
+     * session after its greeting */
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", live_smtpd.port);
+    if (nr_addr_parse(addr, &a, err) == 0)
+        fd = nr_connect_tcp(&a, 1000, NULL, NULL, NULL);
+    if (fd >= 0)
+        close(fd);
+    pthread_join(live_smtpd.th, NULL);
+    close(live_smtpd.d->lfd);
+    live_smtpd.d = NULL;
+    print_message("teardown: the scripted server left by the case: ended and joined\n");
+    return 1;
 }
-
-#define CASE(f) cmocka_unit_test_teardown(f, end_leftovers)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        CASE(connect_errors),
-        CASE(dry_run_reproducible),
-        CASE(attach_dry_run),
-        CASE(server_limits),
-        CASE(attach_big_and_max_size),
-        CASE(session_one_of_two_accepted),
-        CASE(session_all_refused),
-        CASE(session_most_recipients),
-        CASE(session_exit_codes),
-        CASE(session_auth_password),
-        CASE(repeat_limits),
-        CASE(usage_errors),
-        CASE(helo_limits),
-        CASE(unreadable_files),
-        CASE(out_of_memory_is_internal),
-        CASE(full_stdout_and_remote),
-        CASE(descriptors_closed),
+    struct CMUnitTest tests[] = {
+        cmocka_unit_test(connect_errors),
+        cmocka_unit_test(dry_run_reproducible),
+        cmocka_unit_test(attach_dry_run),
+        cmocka_unit_test(server_limits),
+        cmocka_unit_test(attach_big_and_max_size),
+        cmocka_unit_test(session_one_of_two_accepted),
+        cmocka_unit_test(session_all_refused),
+        cmocka_unit_test(session_most_recipients),
+        cmocka_unit_test(session_exit_codes),
+        cmocka_unit_test(session_auth_password),
+        cmocka_unit_test(repeat_limits),
+        cmocka_unit_test(usage_errors),
+        cmocka_unit_test(helo_limits),
+        cmocka_unit_test(unreadable_files),
+        cmocka_unit_test(out_of_memory_is_internal),
+        cmocka_unit_test(full_stdout_and_remote),
+        cmocka_unit_test(descriptors_closed),
     };
+
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), end_leftovers);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
