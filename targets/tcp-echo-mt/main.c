@@ -63,8 +63,10 @@ int main(int argc, char **argv)
     };
     char errbuf[NR_ERRBUF_SIZE];
     int opt, idle_ms = 0, max_conns = DEFAULT_MAX_CONNS, left;
-    struct srv s;
-    struct emt m;
+    /* static: when threads are given up (emt_stop), main returns while they
+     * still use m and s (and m's slots must stay reachable for LSan) */
+    static struct srv s;
+    static struct emt m;
 
     srv_init(&s, "tcp-echo-mt", SOCK_STREAM, DEFAULT_PORT);
     while ((opt = getopt_long(argc, argv, SRV_SHORTOPTS "n:t:", longopts, NULL)) != -1) {
