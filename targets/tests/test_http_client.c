@@ -53,6 +53,10 @@ static int srv_reset;
 static struct srv *live_srv;
 static struct nr_proc *live_client;
 
+/* The directory of the last client run_start made, until cleanup removed
+ * it ("": none); the teardown removes one a failed check left. */
+static char live_dir[64];
+
 static void *serve(void *arg)
 {
     struct srv *s = arg;
@@ -166,6 +170,7 @@ static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list
 
     snprintf(r->dir, sizeof(r->dir), "/tmp/hgtest.XXXXXX");
     assert_non_null(mkdtemp(r->dir));
+    snprintf(live_dir, sizeof(live_dir), "%s", r->dir);
     snprintf(r->outdir, sizeof(r->outdir), "%s/out", r->dir);
     assert_int_equal(mkdir(r->outdir, 0700), 0);
     snprintf(r->file, sizeof(r->file), "%s/body", r->outdir);
@@ -248,6 +253,29 @@ static void cleanup(struct run *r)
     unlink(r->so);
     unlink(r->se);
     rmdir(r->dir);
+    if (!strcmp(live_dir, r->dir))
+        live_dir[0] = '\0';
+}
+
+/* Remove the files in dir (path[cap] holds its name; a directory among
+ * them is emptied and removed in turn), then dir itself. */
+static void remove_tree(char *path, size_t cap)
+{
+    size_t len = strlen(path);
+    struct dirent *e;
+    DIR *d = opendir(path);
+
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path + len, cap - len, "/%s", e->d_name);
+        if (unlink(path) < 0 && errno == EISDIR)
+            remove_tree(path, cap);
+        path[len] = '\0';
+    }
+    if (d)
+        closedir(d);
+    rmdir(path);
 }
 
 /* Assert exit code `code`, stderr mentioning why, and an empty -o dir. */
@@ -546,6 +574,7 @@ static void default_timeout_start(void **state)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", nr_addr_port((struct sockaddr *)&a.ss));
     run_client_bg(&silent.r, &silent.p, url, NULL);
     live_client = NULL; /* the group's teardown ends it if default_timeout_end does not */
+    live_dir[0] = '\0';
     itest_reap_spare = silent.p.pid;
 }
 
@@ -837,8 +866,8 @@ static void redirect_at_url_max(void **state)
 }
 
 /* For itest_reap's teardown, before it ends the children: kill a client
- * the case left running (so its server is not kept waiting for it), then
- * end the server.  Returns how many there were (0, 1 or 2), or -1 when the
+ * the case left running (so its server is not kept waiting for it), end
+ * the server, and remove the client's directory.  Returns how many there were (0, 1 or 2), or -1 when the
  * client could not be reaped. */
 static int end_leftovers(void)
 {
@@ -859,17 +888,29 @@ static int end_leftovers(void)
         print_message("teardown: the server thread left by the case: ended and joined\n");
         n++;
     }
+    if (live_dir[0]) { /* not running: a case that passed may leave it */
+        char path[512];
+        snprintf(path, sizeof(path), "%s", live_dir);
+        remove_tree(path, sizeof(path));
+        live_dir[0] = '\0';
+    }
     return failed ? -1 : n;
 }
 
 /* The group's teardown: the client default_timeout_start started, when
- * default_timeout_end did not reap it. */
+ * default_timeout_end did not reap it, and its directory. */
 static int end_silent_client(void **state)
 {
+    char path[512];
+
     (void)state;
     if (silent.p.pid > 0 && !silent.p.reaped) {
         nr_proc_kill(&silent.p, 5000);
         nr_proc_release(&silent.p);
+    }
+    if (silent.r.dir[0]) {
+        snprintf(path, sizeof(path), "%s", silent.r.dir);
+        remove_tree(path, sizeof(path));
     }
     return 0;
 }

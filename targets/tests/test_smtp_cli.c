@@ -61,10 +61,18 @@ static int run_args(char **args, char *const *env, char *out, char *err, size_t 
     snprintf(errpath, sizeof(errpath), "%s/err", dir);
     struct nr_spawn sp = { .argv = argv, .env_extra = env, .stdout_path = outpath,
                            .stderr_path = errpath, .activation_fd = -1 };
-    if (nr_proc_spawn(&sp, &p, errbuf) < 0)
+    if (nr_proc_spawn(&sp, &p, errbuf) < 0) {
+        unlink(outpath);
+        unlink(errpath);
+        rmdir(dir);
         fail_msg("%s", errbuf);
+    }
     if (nr_proc_wait(&p, 5000) != 1) {
         nr_proc_stop(&p, 100);
+        nr_proc_release(&p);
+        unlink(outpath);
+        unlink(errpath);
+        rmdir(dir);
         fail_msg("smtp-send did not exit within 5 s");
     }
     nr_proc_release(&p);
