@@ -5,6 +5,7 @@ Copies the tree (git HEAD, or a plain directory) to WORK/src-N, builds it
 once, then for each mutant: writes one mutated line into the copy, rebuilds
 the outputs the map names for that file (make recompiles one object and
 relinks), runs the map's tests for that file fastest-first with a timeout,
+each in a PID namespace of its own (nothing a test started outlives it),
 and restores the file.  The working tree is never touched.
 
 Mutant results: killed (a test failed, and failed again when rerun, or hung
@@ -242,18 +243,83 @@ def read_equiv(path):
 
 # --- running -------------------------------------------------------------
 
+# Each test (and build) runs in a PID namespace of its own, its init a
+# shell that runs the command: when that init ends (the test ended, or, at
+# the timeout, unshare was killed and took it along: --kill-child), the
+# kernel kills every process left in the namespace, whatever its process
+# group or session (a mutant of nr_proc.c can leave a test's children in
+# groups of their own), and the init's exit waits for them; the init says
+# in the log how many there were.  /proc is the namespace's, so the tests
+# see their own pids there.
+# (Not in a user namespace where this fails, as a user: the tests would run
+# as its root, and those that count on a permission being refused would not
+# be the same tests.)
+UNSHARE = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc']
+INIT = ('sh -c "$1"; r=$?; n=0; for d in /proc/[0-9]*; do [ "$d" = /proc/1 ] || n=$((n+1)); '
+        'done; [ "$n" -eq 0 ] || echo "mutate: the test left $n processes; killed with its PID '
+        'namespace"; exit "$r"')
+_isolation = None
+
+
+def isolation():
+    """The command that runs a test in a PID namespace of its own, or None,
+    said once, where unshare cannot make one (not root)."""
+    global _isolation
+    if _isolation is None:
+        try:
+            ok = subprocess.run(UNSHARE + ['true'], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                timeout=30).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        _isolation = UNSHARE if ok else []
+        if not ok:
+            print('mutate: no PID namespace here (%s fails): a process a test leaves outside '
+                  'its process group is not killed' % ' '.join(UNSHARE), file=sys.stderr,
+                  flush=True)
+    return _isolation or None
+
+
+def ns_init(pid):
+    """The init of the PID namespace of unshare process pid (its child), or None."""
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open('/proc/%s/stat' % d, 'rb') as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(b')') + 2:].split()[1]) == pid:
+                return int(d)
+    return None
+
+
 def sh(cmd, cwd, timeout, log, env):
-    """Run cmd in sh; returns 'ok', 'fail' or 'timeout'."""
+    """Run cmd in sh, in a PID namespace of its own (see above); returns
+    'ok', 'fail' or 'timeout'.  Nothing it started is left running when it
+    returns (without a namespace: its process group is killed at the
+    timeout)."""
     with open(log, 'ab') as lf:
         lf.write(('$ %s\n' % cmd).encode())
         lf.flush()
-        p = subprocess.Popen(cmd, shell=True, cwd=cwd, stdout=lf, stderr=lf,
+        ns = isolation()
+        args = ns + ['sh', '-c', INIT, 'mutate-init', cmd] if ns else cmd
+        p = subprocess.Popen(args, shell=not ns, cwd=cwd, stdout=lf, stderr=lf,
                              stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         try:
             return 'ok' if p.wait(timeout=timeout) == 0 else 'fail'
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, 9)   # the test's own process group only
+            init = ns and ns_init(p.pid)
+            os.killpg(p.pid, 9)   # unshare and its group (--kill-child: the init too)
             p.wait()
+            for _ in range(1000 if init else 0):   # the init ends last: 10 s at most
+                try:
+                    with open('/proc/%d/stat' % init, 'rb') as f:
+                        if f.read().split(b') ')[-1][:1] == b'Z':
+                            break
+                except OSError:
+                    break
+                time.sleep(0.01)
             return 'timeout'
 
 

@@ -6,7 +6,8 @@
 # strings and
 # definitions and code under #ifdef NETRIG_PLANT_BUG_* are not mutated, the
 # fixture is left unchanged, and the same
-# SEED picks the same mutants.
+# SEED picks the same mutants; a process a test leaves in a session of its
+# own does not outlive the test.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 fx=$dir/test-mutate
@@ -87,5 +88,28 @@ sys.exit(eq != {("a.c:3", "constant-1", "cp = cp << 6 | (b & 0x3e);"): "only ran
        "$dir" "$work/eq"; then
     echo "ok    an equivalent's line may hold ' | '"
 else echo "FAIL  an equivalent whose line holds ' | ' is not read"; bad=1; fi
+# A test that leaves a process in a session of its own (setsid, as a
+# mutant of nr_proc.c can have a test's children), on its normal end and
+# when killed at its timeout: nothing of it is running once the runner has
+# judged it (each test in a PID namespace of its own).
+mark=nrmutate-left-$$
+cat >"$work/leave.sh" <<EOF
+NRMUTATE_MARK=$mark setsid sleep 60 </dev/null >/dev/null 2>&1 &
+sleep 0.3
+[ "\${1:-}" = hang ] && sleep 60
+exit 0
+EOF
+left() { grep -lsz "^NRMUTATE_MARK=$mark\$" /proc/[0-9]*/environ | cut -d/ -f3; }
+r=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import mutate
+w = sys.argv[2]
+print(mutate.sh("sh leave.sh", w, 20, w + "/leave.log", None),
+      mutate.sh("sh leave.sh hang", w, 1, w + "/leave.log", None))' "$dir" "$work" 2>&1)
+pids=$(left)
+if [ "$r" = "ok timeout" ] && [ -z "$pids" ]; then
+    echo "ok    a test's setsid'd process is gone once it is judged, ended or timed out"
+else
+    echo "FAIL  a test's setsid'd process outlives it: '$r', left running: $(echo $pids)"; bad=1
+    for p in $pids; do kill -9 "$p"; done
+fi
 [ "$bad" -eq 0 ] || sed 's/^/      /' "$work/table"
 exit "$bad"
