@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "bin_dir.h"
 #include "nr_proc.h"
 
 #define RU_UNUSED __attribute__((unused))
@@ -142,11 +143,12 @@ static RU_UNUSED int ru_run_scn(const char *name, const char *text)
 /* Group fixtures: a fresh temp dir as the cwd; removed afterwards. */
 static RU_UNUSED int ru_setup(void **state)
 {
-    const char *b = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char dir[PATH_MAX], abs[PATH_MAX];
 
     (void)state;
-    if (!realpath(b, ru_bin))
+    if (!realpath(bin_dir(dir), abs) || strlen(abs) >= sizeof(ru_bin))
         return -1;
+    memcpy(ru_bin, abs, strlen(abs) + 1);
     snprintf(ru_dir, sizeof(ru_dir), "/tmp/nrtest.XXXXXX");
     if (!mkdtemp(ru_dir) || chdir(ru_dir) < 0)
         return -1;

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "bin_dir.h"
 #include "nr_pktfile.h"
 #include "nr_proc.h"
 #include "pktgen.h"
@@ -114,9 +115,13 @@ static void write_capture(const char *name, int variant, char payload_byte)
 
 static int setup(void **state)
 {
-    const char *bin = getenv("NR_BIN");
+    char bin[PATH_MAX];
+
     (void)state;
-    snprintf(netrig, sizeof(netrig), "%s/netrig", bin ? bin : "build/bin");
+    if (snprintf(netrig, sizeof(netrig), "%s/netrig", bin_dir(bin)) >= (int)sizeof(netrig)) {
+        fprintf(stderr, "%s/netrig: path too long\n", bin);
+        return -1;
+    }
     if (access(netrig, X_OK) != 0) {
         fprintf(stderr, "cannot run %s: %s\n", netrig, strerror(errno));
         return -1;

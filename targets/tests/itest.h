@@ -1,8 +1,9 @@
 /* itest.h - helpers for the integration tests of the server targets: start
  * a built target on an ephemeral port (or with an activated socket), connect
  * to it, count its descriptors, and stop it with SIGTERM, checking that it
- * exits 0 within 1 s.  Binaries come from $NR_BIN (default build/bin), so
- * `make check` runs the same tests against the ASan+UBSan build.
+ * exits 0 within 1 s.  Binaries come from $NR_BIN (default: the bin/ of the
+ * test program's own build, bin_dir.h), so `make check` runs the same tests
+ * against the ASan+UBSan build.
  * Header-only: each test program includes it once. */
 #ifndef ITEST_H
 #define ITEST_H
@@ -23,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "../harness/tests/bin_dir.h"
 #include "nr_net.h"
 #include "nr_proc.h"
 
@@ -64,12 +66,17 @@ static void itest_spawn(struct itest_srv *s, char **argv, int activation_fd)
         fail_msg("readiness line '%s': %s", line, errbuf);
 }
 
-/* Path of built target `name` into path[len]: $NR_BIN/name. */
+/* Path of built target `name` into path[len]: bin_dir()/name ($NR_BIN, or
+ * the bin/ beside this test program's tests/); fails the test when it does
+ * not fit. */
 static void itest_bin(const char *name, char *path, size_t len)
 {
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char dir[PATH_MAX];
+    const char *bin = bin_dir(dir);
+    int n = snprintf(path, len, "%s/%s", bin, name);
 
-    snprintf(path, len, "%s/%s", bin, name);
+    if (n < 0 || (size_t)n >= len)
+        fail_msg("%s/%s: path longer than %zu bytes", bin, name, len - 1);
 }
 
 /* Start target `name` with the extra args in ap (NULL-terminated) plus

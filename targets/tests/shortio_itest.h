@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "../harness/tests/bin_dir.h"
+
 /* The environment of one injected run. */
 struct shortio {
     char preload[PATH_MAX + 16];
@@ -33,17 +35,17 @@ struct shortio_stats {
     unsigned long writes, short_writes, write_eagains, reads, short_reads, read_eagains;
 };
 
-/* Write "LD_PRELOAD=<absolute path of $NR_BIN/../tests/LIB>" (default
- * build/bin) into preload[PATH_MAX + 16] and the ASAN_OPTIONS a sanitized
- * target needs to accept it (the caller's plus verify_asan_link_order=0:
- * ASan refuses a library preloaded before its runtime) into asan[1024]. */
+/* Write "LD_PRELOAD=<absolute path of bin_dir()/../tests/LIB>" (bin_dir.h:
+ * $NR_BIN, or the bin/ of this test program's build) into
+ * preload[PATH_MAX + 16] and the ASAN_OPTIONS a sanitized target needs to
+ * accept it (the caller's plus verify_asan_link_order=0: ASan refuses a
+ * library preloaded before its runtime) into asan[1024]. */
 static inline void preload_env(const char *lib, char *preload, char *asan)
 {
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
     const char *opts = getenv("ASAN_OPTIONS");
-    char rel[PATH_MAX], abs[PATH_MAX];
+    char dir[PATH_MAX], rel[PATH_MAX + 64], abs[PATH_MAX];
 
-    snprintf(rel, sizeof(rel), "%s/../tests/%s", bin, lib);
+    snprintf(rel, sizeof(rel), "%s/../tests/%s", bin_dir(dir), lib);
     if (!realpath(rel, abs))
         fail_msg("%s: not built", rel);
     snprintf(preload, PATH_MAX + 16, "LD_PRELOAD=%s", abs);
@@ -53,7 +55,7 @@ static inline void preload_env(const char *lib, char *preload, char *asan)
 
 /* Fill *io with the environment that preloads the injector with a cap of
  * max bytes per call, and return it (for itest_env or nr_spawn.env_extra).
- * The library is $NR_BIN/../tests/libnr-shortio.so (default build/). */
+ * The library is bin_dir()/../tests/libnr-shortio.so. */
 static inline char *const *shortio_env(struct shortio *io, int max)
 {
     int fd;

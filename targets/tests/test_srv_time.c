@@ -360,7 +360,7 @@ static void bad_options(void **state)
     struct nr_proc p;
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/tcp-time", getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin");
+    itest_bin("tcp-time", path, sizeof(path));
     argv[0] = path;
     assert_int_equal(nr_proc_spawn(&sp, &p, errbuf), 0);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);

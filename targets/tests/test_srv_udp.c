@@ -204,7 +204,7 @@ static void rejects_stream_activation(void **state)
     assert_int_equal(nr_addr_from_host("127.0.0.1", 0, &a, errbuf), 0);
     lfd = nr_bind_socket(&a, SOCK_STREAM, 4, errbuf);
     assert_true(lfd >= 0);
-    snprintf(path, sizeof(path), "%s/udp-echo", getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin");
+    itest_bin("udp-echo", path, sizeof(path));
     argv[0] = path;
     struct nr_spawn sp = { .argv = argv, .activation_fd = lfd };
     assert_int_equal(nr_proc_spawn(&sp, &p, errbuf), 0);
