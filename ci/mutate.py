@@ -601,6 +601,9 @@ def main():
         return
     os.makedirs(os.path.join(a.work, 'logs'), exist_ok=True)
     t0 = time.time()
+    # Only the files a mutant was drawn from are built and checked on the
+    # unmutated copy (MAX=3 of the 52 default files sets up 3, not 52).
+    files = [f for f in files if any(m['file'] == f for m in muts)]
     workers = [Worker(a, n, rules) for n in range(max(1, a.jobs))]
     workers[0].setup(files)   # a build or test failing on the original stops the run here
     lock = threading.Lock()

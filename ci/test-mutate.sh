@@ -6,8 +6,8 @@
 # strings and
 # definitions and code under #ifdef NETRIG_PLANT_BUG_* are not mutated, the
 # fixture is left unchanged, and the same
-# SEED picks the same mutants; a process a test leaves in a session of its
-# own does not outlive the test.
+# SEED picks the same mutants; the default FILES are all mapped; a process
+# a test leaves in a session of its own does not outlive the test.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 fx=$dir/test-mutate
@@ -88,6 +88,18 @@ sys.exit(eq != {("a.c:3", "constant-1", "cp = cp << 6 | (b & 0x3e);"): "only ran
        "$dir" "$work/eq"; then
     echo "ok    an equivalent's line may hold ' | '"
 else echo "FAIL  an equivalent whose line holds ' | ' is not read"; bad=1; fi
+# make mutate with its default FILES (a user's first run) draws mutants of
+# mapped files only: every file of the list has tests in ci/mutate.map.
+if (cd "$dir/.." && env -u FILES -u MAX -u SEED -u MAP -u ROOT sh ci/mutate.sh --list) \
+       >"$work/deflist" 2>&1 &&
+   /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import mutate
+rules = mutate.read_map(sys.argv[1] + "/mutate.map")
+lines = open(sys.argv[2]).read().split("\n")
+files = {l.split(":")[0] for l in lines[1:] if l}
+sys.exit(not lines[0].startswith("60 mutants of ") or not files or
+         any(not mutate.plan_for(rules, f)[1] for f in files))' "$dir" "$work/deflist"; then
+    echo "ok    the default FILES are all mapped (make mutate --list draws 60)"
+else echo "FAIL  the default FILES: sh ci/mutate.sh --list"; bad=1; sed 's/^/      /' "$work/deflist"; fi
 # A test that leaves a process in a session of its own (setsid, as a
 # mutant of nr_proc.c can have a test's children), on its normal end and
 # when killed at its timeout: nothing of it is running once the runner has
