@@ -268,7 +268,8 @@ static void spawn_files_env_and_cwd(void **st)
     s.stderr_path = errpath;
     s.cwd = want;
     assert_int_equal(spawn_sh("read l; echo \"$l|$NR_A|$NR_B|${NR_C-unset}|${NR_D-unset}|$NR_E|"
-                              "${LISTEN_FDS-none}|$(pwd)\"; tr '\\0' '\\n' </proc/$$/environ | grep -c '^NR_[A-E]='; "
+                              "${LISTEN_FDS-none}|$(pwd)\"; "
+                              "tr '\\0' '\\n' </proc/$$/environ | grep -c '^NR_[A-E]='; "
                               "echo oops >&2",
                               &s, &p, err), 0);
     assert_true(p.pid > 0);
@@ -319,7 +320,8 @@ static void spawn_activation_fd(void **st)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     setenv("LISTEN_PID", "1", 1);
     s.activation_fd = fd;
-    assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ $(tr '\\0' '\\n' </proc/$$/environ | grep -c ^LISTEN_)\"; "
+    assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ "
+                              "$(tr '\\0' '\\n' </proc/$$/environ | grep -c ^LISTEN_)\"; "
                               "[ -S /proc/$$/fd/3 ] && echo socket",
                               &s, &p, err), 0);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
@@ -336,7 +338,8 @@ static void spawn_activation_fd(void **st)
         s.activation_fd = 0;
         s.env_extra = extra;
         setenv("LISTEN_PID", "9", 1); /* not in env_extra: dropped for activation alone */
-        assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ $(tr '\\0' '\\n' </proc/$$/environ | grep -c ^LISTEN_)\"; "
+        assert_int_equal(spawn_sh("echo \"$LISTEN_FDS $LISTEN_PID $$ "
+                                  "$(tr '\\0' '\\n' </proc/$$/environ | grep -c ^LISTEN_)\"; "
                                   "[ -S /proc/$$/fd/3 ] && echo socket",
                                   &s, &p, err), 0);
         assert_int_equal(dup2(saved, 0), 0);
