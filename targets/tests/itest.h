@@ -39,6 +39,7 @@ static char *const *itest_env;
 struct itest_srv {
     struct nr_proc proc;
     struct nr_addr addr;   /* where it listens */
+    char name[64];         /* its program's file name, for messages */
     char dir[64];          /* temp dir with out/err files */
     char out[96], err[96];
 };
@@ -49,8 +50,10 @@ struct itest_srv {
 static void itest_spawn(struct itest_srv *s, char **argv, int activation_fd)
 {
     char line[256], errbuf[NR_ERRBUF_SIZE];
+    const char *base = strrchr(argv[0], '/');
     int r;
 
+    snprintf(s->name, sizeof(s->name), "%.63s", base ? base + 1 : argv[0]);
     snprintf(s->dir, sizeof(s->dir), "/tmp/itest.XXXXXX");
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->out, sizeof(s->out), "%s/out", s->dir);
@@ -284,16 +287,23 @@ static void itest_expect_idle(struct itest_srv *s, int idle_ms)
 }
 
 /* SIGTERM the server; assert it exits with status 0 within 1 s (under ASan
- * a leak makes the exit status non-zero).  Removes its temp files. */
+ * a leak makes the exit status non-zero).  Removes its temp files.  One that
+ * has not exited by then is SIGKILLed (its group and itself) and waited for
+ * 5 s more; the failure names it, and says if it was still not reaped. */
 static void itest_stop(struct itest_srv *s)
 {
     char st[64];
 
     nr_proc_signal(&s->proc, SIGTERM);
     if (nr_proc_wait(&s->proc, 1000) != 1) {
-        nr_proc_signal(&s->proc, SIGKILL);
-        nr_proc_wait(&s->proc, -1);
-        fail_msg("did not exit within 1 s of SIGTERM");
+        pid_t pid = s->proc.pid;
+
+        /* the child itself too: it may have left its process group */
+        nr_proc_signal_main(&s->proc, SIGKILL);
+        if (!nr_proc_kill(&s->proc, 5000))
+            fail_msg("%s (pid %d) did not exit within 1 s of SIGTERM, nor within 5 s of SIGKILL",
+                     s->name, (int)pid);
+        fail_msg("%s (pid %d) did not exit within 1 s of SIGTERM: killed", s->name, (int)pid);
     }
     nr_status_str(s->proc.status, st, sizeof(st));
     if (!WIFEXITED(s->proc.status) || WEXITSTATUS(s->proc.status) != 0) {

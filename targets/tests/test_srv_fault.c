@@ -141,9 +141,12 @@ static void expect_start_fails(const char *spec, const char *want, const char *n
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
     if (nr_proc_wait(&p, 3000) != 1) {
-        nr_proc_signal(&p, SIGKILL);
-        nr_proc_wait(&p, -1);
-        fail_msg("%s under %s: still running after 3 s", name, spec);
+        int reaped;
+
+        nr_proc_signal_main(&p, SIGKILL); /* it may have left its process group */
+        reaped = nr_proc_kill(&p, 5000);
+        fail_msg("%s under %s: still running after 3 s%s", name, spec,
+                 reaped ? " (killed)" : ", and not reaped within 5 s of SIGKILL");
     }
     nr_status_str(p.status, st, sizeof(st));
     fp = fopen(err, "r");
