@@ -251,31 +251,45 @@ def read_equiv(path):
 # groups of their own), and the init's exit waits for them; the init says
 # in the log how many there were.  /proc is the namespace's, so the tests
 # see their own pids there.
+# The namespace has a mount namespace of its own too (--mount-proc), and
+# the init mounts a fresh tmpfs over /tmp in it: what a test leaves in /tmp
+# (a test killed at its timeout, or by a mutant, skips its teardown) goes
+# with the namespace.  The test's directory, if under /tmp (WORK often is),
+# is bound back at its path first: "." still names the directory the tmpfs
+# now hides, and mount -c takes it as it is (not looked up again by name).
+# The init says in the log what the test left there.
 # (Not in a user namespace where this fails, as a user: the tests would run
 # as its root, and those that count on a permission being refused would not
 # be the same tests.)
 UNSHARE = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc']
-INIT = ('sh -c "$1"; r=$?; n=0; for d in /proc/[0-9]*; do [ "$d" = /proc/1 ] || n=$((n+1)); '
+INIT = ('c=$(pwd -P) && mount -t tmpfs -o mode=1777 mutate-tmp /tmp && '
+        '{ case "$c" in /tmp/*) mkdir -p "$c" && mount -c --bind . "$c";; esac; } && cd "$c" || '
+        '{ echo "mutate: no private /tmp for the test"; exit 125; }; '
+        'sh -c "$1"; r=$?; n=0; for d in /proc/[0-9]*; do [ "$d" = /proc/1 ] || n=$((n+1)); '
         'done; [ "$n" -eq 0 ] || echo "mutate: the test left $n processes; killed with its PID '
-        'namespace"; exit "$r"')
+        'namespace"; t=; for e in /tmp/* /tmp/.[!.]*; do [ -e "$e" ] && case "$c/" in "$e"/*) ;; '
+        '*) t="$t ${e#/tmp/}";; esac; done; [ -z "$t" ] || echo "mutate: the test left in /tmp:$t '
+        '(gone with its tmpfs)"; exit "$r"')
 _isolation = None
 
 
 def isolation():
-    """The command that runs a test in a PID namespace of its own, or None,
-    said once, where unshare cannot make one (not root)."""
+    """The command that runs a test in a PID namespace (and /tmp) of its own,
+    or None, said once, where unshare cannot make one (not root)."""
     global _isolation
     if _isolation is None:
         try:
-            ok = subprocess.run(UNSHARE + ['true'], stdin=subprocess.DEVNULL,
+            ok = subprocess.run(UNSHARE + ['sh', '-c', INIT, 'mutate-init', 'true'],
+                                stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 timeout=30).returncode == 0
         except (OSError, subprocess.TimeoutExpired):
             ok = False
         _isolation = UNSHARE if ok else []
         if not ok:
-            print('mutate: no PID namespace here (%s fails): a process a test leaves outside '
-                  'its process group is not killed' % ' '.join(UNSHARE), file=sys.stderr,
+            print('mutate: no PID namespace with a private /tmp here (%s and a tmpfs on /tmp '
+                  'fail): a process a test leaves outside its process group is not killed, '
+                  'nor what it leaves in /tmp removed' % ' '.join(UNSHARE), file=sys.stderr,
                   flush=True)
     return _isolation or None
 
@@ -295,7 +309,7 @@ def ns_init(pid):
 
 
 def sh(cmd, cwd, timeout, log, env):
-    """Run cmd in sh, in a PID namespace of its own (see above); returns
+    """Run cmd in sh, in a PID namespace and /tmp of its own (see above); returns
     'ok', 'fail' or 'timeout'.  Nothing it started is left running when it
     returns (without a namespace: its process group is killed at the
     timeout)."""

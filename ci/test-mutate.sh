@@ -7,7 +7,8 @@
 # definitions and code under #ifdef NETRIG_PLANT_BUG_* are not mutated, the
 # fixture is left unchanged, and the same
 # SEED picks the same mutants; the default FILES are all mapped; a process
-# a test leaves in a session of its own does not outlive the test.
+# a test leaves in a session of its own does not outlive the test, nor a
+# directory it leaves in /tmp.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 fx=$dir/test-mutate
@@ -101,12 +102,15 @@ sys.exit(not lines[0].startswith("60 mutants of ") or not files or
     echo "ok    the default FILES are all mapped (make mutate --list draws 60)"
 else echo "FAIL  the default FILES: sh ci/mutate.sh --list"; bad=1; sed 's/^/      /' "$work/deflist"; fi
 # A test that leaves a process in a session of its own (setsid, as a
-# mutant of nr_proc.c can have a test's children), on its normal end and
-# when killed at its timeout: nothing of it is running once the runner has
-# judged it (each test in a PID namespace of its own).
+# mutant of nr_proc.c can have a test's children) and a directory in /tmp
+# (a test killed before its teardown), on its normal end and when killed at
+# its timeout: nothing of it is running once the runner has judged it (each
+# test in a PID namespace of its own), and nothing is left in /tmp (a
+# private /tmp of its own; its directory, here under /tmp, still seen).
 mark=nrmutate-left-$$
 cat >"$work/leave.sh" <<EOF
 NRMUTATE_MARK=$mark setsid sleep 60 </dev/null >/dev/null 2>&1 &
+mktemp -d /tmp/$mark.XXXXXX >/dev/null || exit 1
 sleep 0.3
 [ "\${1:-}" = hang ] && sleep 60
 exit 0
@@ -122,6 +126,13 @@ if [ "$r" = "ok timeout" ] && [ -z "$pids" ]; then
 else
     echo "FAIL  a test's setsid'd process outlives it: '$r', left running: $(echo $pids)"; bad=1
     for p in $pids; do kill -9 "$p"; done
+fi
+dirs=$(ls -d /tmp/"$mark".* 2>/dev/null)
+if [ "$r" = "ok timeout" ] && [ -z "$dirs" ]; then
+    echo "ok    a test's directories in /tmp are gone once it is judged, ended or timed out"
+else
+    echo "FAIL  a test left in /tmp: $(echo $dirs) ('$r')"; bad=1
+    rm -rf $dirs
 fi
 [ "$bad" -eq 0 ] || sed 's/^/      /' "$work/table"
 exit "$bad"
