@@ -5,8 +5,11 @@
  * process group (nr_proc_spawn makes every child a group leader; a stopped
  * child dies of it too), reaped within 5 s, its itest temp directory
  * removed, and a line names it; before that, a hook of the file's own
- * ends what else a case may leave (a thread).  A case that passes its
- * checks has stopped all that itself: anything found then fails the case.
+ * ends what else a case may leave (a thread); after it, the descriptors
+ * and temp directories a case recorded as its own (itest_reap_fd,
+ * itest_reap_dir) and did not release are closed and removed.  A case that
+ * passes its checks has stopped all that itself: anything found then fails
+ * the case.
  *
  *     struct CMUnitTest tests[] = { ... };
  *     itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
@@ -136,6 +139,101 @@ static int itest_reap_children(void)
     return failed ? -1 : found;
 }
 
+/* What a case made itself and releases before it ends, that a failed
+ * check would leave: descriptors (a fifo's read end, a client socket) and
+ * /tmp/itest.* directories.  An empty slot has what == NULL. */
+#define ITEST_REAP_OWN 8
+static struct itest_reap_own {
+    int fd;           /* the descriptor, or -1 for a directory */
+    char what[96];    /* what it is (for a directory: its path) */
+} itest_reap_owns[ITEST_REAP_OWN];
+
+static struct itest_reap_own *itest_reap_slot(void)
+{
+    for (int i = 0; i < ITEST_REAP_OWN; i++)
+        if (!itest_reap_owns[i].what[0])
+            return &itest_reap_owns[i];
+    fail_msg("itest_reap: more than %d descriptors and directories recorded", ITEST_REAP_OWN);
+    return NULL;
+}
+
+/* Record fd as the case's own, described by what, for the teardown to
+ * close if the case ends before itest_reap_close(fd).  Returns fd (a
+ * negative fd is not recorded). */
+static int itest_reap_fd(int fd, const char *what)
+{
+    struct itest_reap_own *o;
+
+    if (fd < 0)
+        return fd;
+    o = itest_reap_slot();
+    o->fd = fd;
+    snprintf(o->what, sizeof(o->what), "%.95s", what);
+    return fd;
+}
+
+/* Forget fd (recorded by itest_reap_fd, or not): something else closes it
+ * (nr_proc_release, a pidfd). */
+static void itest_reap_forget(int fd)
+{
+    for (int i = 0; i < ITEST_REAP_OWN; i++)
+        if (itest_reap_owns[i].what[0] && itest_reap_owns[i].fd == fd)
+            itest_reap_owns[i].what[0] = '\0';
+}
+
+/* Close fd and forget it. */
+static void itest_reap_close(int fd)
+{
+    itest_reap_forget(fd);
+    close(fd);
+}
+
+/* Record the temp directory dir ("/tmp/itest.XXXXXX", made by the case)
+ * for the teardown to empty and remove if the case ends before
+ * itest_reap_dir_done(dir). */
+static void itest_reap_dir(const char *dir)
+{
+    struct itest_reap_own *o = itest_reap_slot();
+
+    o->fd = -1;
+    snprintf(o->what, sizeof(o->what), "%.95s", dir);
+}
+
+/* Forget dir (the case removed it itself). */
+static void itest_reap_dir_done(const char *dir)
+{
+    for (int i = 0; i < ITEST_REAP_OWN; i++)
+        if (itest_reap_owns[i].fd < 0 && strcmp(itest_reap_owns[i].what, dir) == 0)
+            itest_reap_owns[i].what[0] = '\0';
+}
+
+/* Close the recorded descriptors and remove the recorded directories still
+ * there, saying so.  Returns how many. */
+static int itest_reap_owned(void)
+{
+    int found = 0;
+
+    for (int i = 0; i < ITEST_REAP_OWN; i++) {
+        struct itest_reap_own *o = &itest_reap_owns[i];
+        char inside[128];
+
+        if (!o->what[0])
+            continue;
+        found++;
+        if (o->fd >= 0) {
+            close(o->fd);
+            print_message("teardown: descriptor %d (%s) left open by the case: closed\n", o->fd,
+                          o->what);
+        } else {
+            snprintf(inside, sizeof(inside), "%s/-", o->what);
+            itest_reap_tmpdir(inside);
+            print_message("teardown: directory %s left by the case: removed\n", o->what);
+        }
+        o->what[0] = '\0';
+    }
+    return found;
+}
+
 /* The body of each case (itest_reap_every_case), and whether the one
  * running reached its end: a failed check (or skip()) leaves it 0. */
 static CMUnitTestFunction itest_reap_bodies[64];
@@ -158,11 +256,12 @@ static void itest_reap_run(void **state)
 static int itest_reap_teardown(void **state)
 {
     int also = itest_reap_also ? itest_reap_also() : 0, r = itest_reap_children();
+    int owned = itest_reap_owned();
 
     (void)state;
-    if ((also || r) && itest_reap_case_ended) {
+    if ((also || r || owned) && itest_reap_case_ended) {
         print_message("teardown: the case passed its checks but left %s\n",
-                      also < 0 || r < 0 ? "what it could not end" : "something running");
+                      also < 0 || r < 0 ? "what it could not end" : "something running or open");
         return -1;
     }
     return 0;

@@ -348,28 +348,32 @@ static void stuck_thread_exit_status(void **state)
     itest_bin(T, path, sizeof(path));
     snprintf(s.dir, sizeof(s.dir), "/tmp/itest.XXXXXX");
     assert_non_null(mkdtemp(s.dir));
+    itest_reap_dir(s.dir);
     snprintf(s.out, sizeof(s.out), "%s/out", s.dir);
     snprintf(s.err, sizeof(s.err), "%s/err", s.dir);
     assert_int_equal(mkfifo(s.err, 0600), 0);
-    rfd = open(s.err, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    rfd = itest_reap_fd(open(s.err, O_RDONLY | O_NONBLOCK | O_CLOEXEC),
+                     "the stderr fifo's read end");
     assert_true(rfd >= 0);
     assert_int_equal(fcntl(rfd, F_SETPIPE_SZ, 4096), 4096);
     struct nr_spawn sp = { .argv = argv, .stdout_path = s.out, .stderr_path = s.err,
                            .activation_fd = -1 };
     if (nr_proc_spawn(&sp, &s.proc, errbuf) < 0)
         fail_msg("%s", errbuf);
+    itest_reap_fd(s.proc.pidfd, "the server's pidfd");
     assert_int_equal(nr_wait_file_line(s.out, "listening on ", line, sizeof(line), &s.proc, 5000), 1);
     assert_int_equal(nr_addr_parse(line + strlen("listening on "), &s.addr, errbuf), 0);
-    c = itest_connect(&s);
+    c = itest_reap_fd(itest_connect(&s), "the client's socket");
     itest_peer_name(c, peer, sizeof(peer));
     snprintf(want, sizeof(want), T ": %s: connected\n", peer);
     fifo_read_until(rfd, want, 2000);
     /* room for the shutdown line only: the thread's line then blocks */
-    wfd = open(s.err, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    wfd = itest_reap_fd(open(s.err, O_WRONLY | O_NONBLOCK | O_CLOEXEC),
+                     "the stderr fifo's write end");
     assert_true(wfd >= 0);
     assert_int_equal(write(wfd, fill, sizeof(fill) - (sizeof(down) - 1)),
                      (ssize_t)(sizeof(fill) - (sizeof(down) - 1)));
-    close(wfd);
+    itest_reap_close(wfd);
     nr_proc_signal(&s.proc, SIGTERM);
     usleep(1300 * 1000); /* past the 800 ms the server waits for its threads */
     snprintf(want, sizeof(want), T ": 1 connection threads did not finish\n");
@@ -387,12 +391,14 @@ static void stuck_thread_exit_status(void **state)
     if (!WIFEXITED(s.proc.status) ||
         (WEXITSTATUS(s.proc.status) != 1 && !(tsan_leak && WEXITSTATUS(s.proc.status) == 66)))
         fail_msg("ended with %s, want exit 1", st);
+    itest_reap_forget(s.proc.pidfd);
     nr_proc_release(&s.proc);
-    close(c);
-    close(rfd);
+    itest_reap_close(c);
+    itest_reap_close(rfd);
     unlink(s.out);
     unlink(s.err);
     rmdir(s.dir);
+    itest_reap_dir_done(s.dir);
 }
 
 int main(void)

@@ -342,11 +342,14 @@ static void stop_checked_between_bursts(void **state)
 
     (void)state;
     assert_non_null(mkdtemp(dir));
+    itest_reap_dir(dir);
     snprintf(fifo, sizeof(fifo), "%s/err", dir);
     snprintf(out, sizeof(out), "%s/out", dir);
     assert_int_equal(mkfifo(fifo, 0600), 0);
-    rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    wfd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    rfd = itest_reap_fd(open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC),
+                     "the stderr fifo's read end");
+    wfd = itest_reap_fd(open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC),
+                     "the stderr fifo's write end");
     assert_true(rfd >= 0 && wfd >= 0);
     memset(junk, '#', sizeof(junk));
     while (write(wfd, junk, sizeof(junk)) > 0 || errno != EAGAIN)
@@ -354,15 +357,16 @@ static void stop_checked_between_bursts(void **state)
     for (size_t n = 1024; n > 0; n /= 2) /* fill the last bytes too */
         while (write(wfd, junk, n) > 0)
             ;
-    close(wfd);
+    itest_reap_close(wfd);
     itest_bin("udp-echo", path, sizeof(path));
     struct nr_spawn sp = { .argv = argv, .stdout_path = out, .stderr_path = fifo, .activation_fd = -1 };
     if (nr_proc_spawn(&sp, &s.proc, errbuf) < 0)
         fail_msg("%s", errbuf);
+    itest_reap_fd(s.proc.pidfd, "the server's pidfd");
     if (nr_wait_file_line(out, "listening on ", line, sizeof(line), &s.proc, 5000) != 1)
         fail_msg("no readiness line");
     assert_int_equal(nr_addr_parse(line + strlen("listening on "), &s.addr, errbuf), 0);
-    fd = udp_client(&s);
+    fd = itest_reap_fd(udp_client(&s), "the client's socket");
     exchange(fd, "first", 5); /* answered; now blocked logging it */
     for (int i = 0; i < 200; i++)
         assert_int_equal(send(fd, "queued", 6, 0), 6);
@@ -394,12 +398,14 @@ static void stop_checked_between_bursts(void **state)
                  "64 (BURST)", logged, stopped);
     assert_int_equal(nr_proc_wait(&s.proc, 2000), 1);
     assert_true(WIFEXITED(s.proc.status) && WEXITSTATUS(s.proc.status) == 0);
+    itest_reap_forget(s.proc.pidfd);
     nr_proc_release(&s.proc);
-    close(fd);
-    close(rfd);
+    itest_reap_close(fd);
+    itest_reap_close(rfd);
     unlink(fifo);
     unlink(out);
     rmdir(dir);
+    itest_reap_dir_done(dir);
 }
 
 int main(void)
