@@ -163,7 +163,8 @@ static const char *client_stdout;
  * fails before it is reaped); run_finish waits for it. */
 static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list ap)
 {
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char bdir[PATH_MAX];
+    const char *bin = bin_dir(bdir); /* $NR_BIN or this build's bin/ */
     char path[512], errbuf[NR_ERRBUF_SIZE];
     char *argv[24];
     int argc = 0;
@@ -176,7 +177,8 @@ static void run_start(struct run *r, struct nr_proc *p, const char *url, va_list
     snprintf(r->file, sizeof(r->file), "%s/body", r->outdir);
     snprintf(r->so, sizeof(r->so), "%s/stdout", r->dir);
     snprintf(r->se, sizeof(r->se), "%s/stderr", r->dir);
-    snprintf(path, sizeof(path), "%s/http-get", bin);
+    if (snprintf(path, sizeof(path), "%s/http-get", bin) >= (int)sizeof(path))
+        fail_msg("the path of http-get in %s is too long", bin);
     argv[argc++] = path;
     if (!client_to_stdout) {
         argv[argc++] = "-o";

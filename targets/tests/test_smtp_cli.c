@@ -42,7 +42,8 @@ static struct {
  * out[len] and its stderr in err[len]. */
 static int run_args(char **args, char *const *env, char *out, char *err, size_t len)
 {
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char bdir[PATH_MAX];
+    const char *bin = bin_dir(bdir); /* $NR_BIN or this build's bin/ */
     char path[512], errbuf[NR_ERRBUF_SIZE], dir[64], outpath[96], errpath[96];
     char *argv[256];
     int argc = 0;
@@ -50,7 +51,8 @@ static int run_args(char **args, char *const *env, char *out, char *err, size_t 
     char *bufs[2] = { out, err };
     const char *paths[2] = { outpath, errpath };
 
-    snprintf(path, sizeof(path), "%s/smtp-send", bin);
+    if (snprintf(path, sizeof(path), "%s/smtp-send", bin) >= (int)sizeof(path))
+        fail_msg("the path of smtp-send in %s is too long", bin);
     argv[argc++] = path;
     while (*args && argc < 255)
         argv[argc++] = *args++;
@@ -676,7 +678,8 @@ static void session_auth_password(void **state) /* AHUAczNjcmV0, AHUA: base64 of
  * to (TEST-NET-1: a network error or a timeout, never refused as 2). */
 static void full_stdout_and_remote(void **state)
 {
-    const char *bin = getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin";
+    char bdir[PATH_MAX];
+    const char *bin = bin_dir(bdir); /* $NR_BIN or this build's bin/ */
     char path[512], errbuf[NR_ERRBUF_SIZE], err[1024];
     char *argv[] = { path, "--from", "a@b", "--to", "c@d", "--dry-run", NULL, NULL, NULL };
     char dir[] = "/tmp/smtpfifo.XXXXXX", fifo[64], body[64];
@@ -689,7 +692,8 @@ static void full_stdout_and_remote(void **state)
     int code;
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/smtp-send", bin);
+    if (snprintf(path, sizeof(path), "%s/smtp-send", bin) >= (int)sizeof(path))
+        fail_msg("the path of smtp-send in %s is too long", bin);
     if (nr_proc_spawn(&sp, &p, errbuf) < 0)
         fail_msg("%s", errbuf);
     assert_int_equal(nr_proc_wait(&p, 5000), 1);
