@@ -9,6 +9,7 @@
  * down) are checked word for word, and --idle-timeout really drops an idle
  * client. */
 #include "itest.h"
+#include "itest_reap.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -388,7 +389,7 @@ static void echo_quiet(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         cmocka_unit_test(shared_options),
         cmocka_unit_test(port_in_use),
         cmocka_unit_test(option_bounds),
@@ -397,5 +398,7 @@ int main(void)
         cmocka_unit_test(echo_mt_log_lines),
         cmocka_unit_test(echo_quiet),
     };
+    /* a failed check leaves the server running: each case's teardown ends it */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

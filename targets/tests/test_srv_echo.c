@@ -1,5 +1,6 @@
 /* Integration test: tcp-echo (iterative) over real sockets. */
 #include "echo_itest.h"
+#include "itest_reap.h"
 
 #define T "tcp-echo"
 
@@ -44,10 +45,12 @@ static void emfile_sheds(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         ETEST_SHARED_TESTS,
         cmocka_unit_test(second_client_waits),
         cmocka_unit_test(emfile_sheds),
     };
+    /* a failed check leaves the server running: each case's teardown ends it */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

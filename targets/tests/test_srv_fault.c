@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "itest_reap.h"
 #include "fault_itest.h"
 
 /* Send line on connection fd and assert the reply's first line holds
@@ -541,7 +542,7 @@ static void echo_accept_backlog(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         cmocka_unit_test(time_table_oom_at_start),
         cmocka_unit_test(time_create_oom),
         cmocka_unit_test(time_wait_fails),
@@ -562,5 +563,7 @@ int main(void)
      * tcp-time ones against the ASan tcp-time) */
     if (getenv("NR_TEST_FILTER") && *getenv("NR_TEST_FILTER"))
         cmocka_set_test_filter(getenv("NR_TEST_FILTER"));
+    /* a failed check leaves the server running: each case's teardown ends it */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Integration test: tcp-greet over a real socket. */
 #include "itest.h"
+#include "itest_reap.h"
 #include "tcp-greet/greet.h"
 
 static void greets_then_closes(void **state)
@@ -181,7 +182,7 @@ static void send_failure_logged(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         cmocka_unit_test(greets_then_closes),
         cmocka_unit_test(custom_utf8_message),
         cmocka_unit_test(validate_rejects_bad_lines),
@@ -190,5 +191,7 @@ int main(void)
         cmocka_unit_test(log_lines),
         cmocka_unit_test(send_failure_logged),
     };
+    /* a failed check leaves the server running: each case's teardown ends it */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

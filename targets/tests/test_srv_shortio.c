@@ -4,6 +4,7 @@
  * client side (this process, not injected) must still get exactly the right
  * bytes, and the injector's counters must show it really cut calls short. */
 #include "echo_itest.h"
+#include "itest_reap.h"
 #include "shortio_itest.h"
 
 #include "tcp-greet/greet.h"
@@ -182,7 +183,7 @@ static void udp_eagain(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         cmocka_unit_test(greet_short_writes),
         cmocka_unit_test(echo_short_io_iterative),
         cmocka_unit_test(echo_short_io_threaded),
@@ -194,5 +195,7 @@ int main(void)
      * mutated target's). */
     if (getenv("NR_TEST_FILTER") && *getenv("NR_TEST_FILTER"))
         cmocka_set_test_filter(getenv("NR_TEST_FILTER"));
+    /* a failed check leaves the server running: each case's teardown ends it */
+    itest_reap_every_case(tests, sizeof(tests) / sizeof(tests[0]), NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
