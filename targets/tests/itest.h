@@ -44,6 +44,55 @@ struct itest_srv {
     char out[96], err[96];
 };
 
+/* The temp directories itest_spawn made that itest_stop has not removed
+ * (a failed check ends its case before): removed when the program exits,
+ * those of servers that exited by themselves included (the teardown of
+ * itest_reap.h finds a directory through the running server only). */
+#define ITEST_DIRS 64
+static char itest_dirs[ITEST_DIRS][64];
+static pid_t itest_dirs_pid; /* the process that made them (not a fork) */
+
+static void itest_dirs_remove(void)
+{
+    char path[96];
+
+    if (getpid() != itest_dirs_pid)
+        return;
+    for (int i = 0; i < ITEST_DIRS; i++) {
+        if (!itest_dirs[i][0])
+            continue;
+        snprintf(path, sizeof(path), "%.63s/out", itest_dirs[i]);
+        unlink(path);
+        snprintf(path, sizeof(path), "%.63s/err", itest_dirs[i]);
+        unlink(path);
+        if (rmdir(itest_dirs[i]) == 0)
+            fprintf(stderr, "itest: %s was left (a case ended early): removed\n", itest_dirs[i]);
+        itest_dirs[i][0] = '\0';
+    }
+}
+
+/* Note dir for removal at exit (when there is room). */
+static void itest_dir_keep(const char *dir)
+{
+    if (!itest_dirs_pid) {
+        itest_dirs_pid = getpid();
+        atexit(itest_dirs_remove);
+    }
+    for (int i = 0; i < ITEST_DIRS; i++)
+        if (!itest_dirs[i][0]) {
+            snprintf(itest_dirs[i], sizeof(itest_dirs[i]), "%.63s", dir);
+            return;
+        }
+}
+
+/* Forget dir: its server was stopped and it was removed. */
+static void itest_dir_forget(const char *dir)
+{
+    for (int i = 0; i < ITEST_DIRS; i++)
+        if (strcmp(itest_dirs[i], dir) == 0)
+            itest_dirs[i][0] = '\0';
+}
+
 /* Start argv (argv[0] is a path or looked up in PATH), handing it
  * activation_fd (>= 0) as fd 3 by socket activation; waits up to 5 s for
  * its readiness line and records the address it names. */
@@ -56,6 +105,7 @@ static void itest_spawn(struct itest_srv *s, char **argv, int activation_fd)
     snprintf(s->name, sizeof(s->name), "%.63s", base ? base + 1 : argv[0]);
     snprintf(s->dir, sizeof(s->dir), "/tmp/itest.XXXXXX");
     assert_non_null(mkdtemp(s->dir));
+    itest_dir_keep(s->dir);
     snprintf(s->out, sizeof(s->out), "%s/out", s->dir);
     snprintf(s->err, sizeof(s->err), "%s/err", s->dir);
     struct nr_spawn sp = { .argv = argv, .env_extra = itest_env, .stdout_path = s->out,
@@ -317,6 +367,7 @@ static void itest_stop(struct itest_srv *s)
     unlink(s->out);
     unlink(s->err);
     rmdir(s->dir);
+    itest_dir_forget(s->dir);
 }
 
 #pragma GCC diagnostic pop
