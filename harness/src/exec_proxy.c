@@ -10,18 +10,19 @@
  * automatic wire check covers both legs of every relayed connection.
  *
  * While a TCP direction has no toxic, its bytes go from one leg to the
- * other through a relay buffer, read and written as they come; with a
- * toxic they are read, planned and written.  A switch waits until the
- * other path is empty (the relay buffer is flushed before a toxic applies;
- * the planned queue is written before plain relaying resumes), so the
- * stream keeps its order.  The proxy does not hash the bytes it relays:
- * the wire check compares its two legs with each other on the capture
- * (record.relay), the ranges a toxic swallowed named (record.relay_skip).
+ * other through a pipe with splice(2), as they come, and never enter the
+ * proxy's memory; with a toxic they are read, planned and written.  A
+ * switch waits until the other path is empty (the pipe is flushed before a
+ * toxic applies; the planned queue is written before plain relaying
+ * resumes), so the stream keeps its order.  The proxy does not hash the
+ * bytes it relays: the wire check compares its two legs with each other on
+ * the capture (record.relay), the ranges a toxic swallowed named
+ * (record.relay_skip).
  *
- * The relay buffer and the legs' socket buffers are small on purpose (see
- * PX_RELAY_BUF): a 64 MiB echo through the proxy measured +0-2% over the
- * direct echo with them, +15-20% with 1 MiB and the kernel's autotuned
- * socket buffers, +20% with splice(2) (harness/doc/faults.md, Cost). */
+ * The legs' congestion control and socket buffers are chosen (set_legs):
+ * with this system's default, BBR, whose sends are paced, a 64 MiB echo
+ * through the proxy measured +43% over the direct echo; with reno +5%
+ * (harness/doc/faults.md, Cost). */
 #define _GNU_SOURCE
 #include "exec.h"
 
@@ -38,12 +39,14 @@
 #include <unistd.h>
 
 #define PX_READ 65536                 /* bytes per read of a TCP leg (toxics active) */
-/* Bytes a direction with no toxic reads at a time, and the socket buffers
- * of the proxy's TCP legs (SO_RCVBUF/SO_SNDBUF; the kernel doubles them).
- * Small enough that the bytes in flight stay in the CPUs' caches and the
- * echo's tail after the last send is short; 64 KiB reads were slower. */
-#define PX_RELAY_BUF (256 * 1024)
+/* The pipe a direction with no toxic splices through (the kernel may give
+ * less), and the socket buffers of the proxy's TCP legs (SO_RCVBUF and
+ * SO_SNDBUF; the kernel doubles them): small enough that the bytes in
+ * flight stay in the CPUs' caches and a transfer's tail after its last send
+ * is short. */
+#define PX_PIPE_SIZE (1024 * 1024)
 #define PX_SOCK_BUF (256 * 1024)
+#define PX_CONGESTION "reno" /* not paced; always allowed (no privilege needed) */
 #define PX_RELAY_TURN (1024u * 1024)  /* bytes one turn relays per direction at most */
 #define PX_QUEUE_MAX (256u * 1024)    /* queued bytes before a direction stops reading */
 #define PX_UDP_MAX 65536
@@ -69,8 +72,8 @@ struct px_dir {
     struct nr_rng rng;
     struct px_seg *head, *tail;
     size_t queued;          /* bytes in the segments, not yet written */
-    uint8_t *relay;         /* PX_RELAY_BUF bytes while no toxic is active (NULL: not yet made) */
-    size_t rout, rlen;      /* relay[rout..rlen): read, not yet written */
+    int pipe[2];            /* splice's pipe while no toxic is active (-1: not yet made) */
+    size_t inpipe;          /* bytes in it: spliced in, not yet out */
     int eof;                /* the sender's FIN arrived */
     int64_t eof_us;         /* when */
     int fin_sent;           /* shutdown(SHUT_WR) on the receiver done */
@@ -281,15 +284,13 @@ static void keep_record(struct exec_state *st, struct exec_record *r)
 /* Free a link (its sockets are closed by link_end). */
 static void link_free(struct px_link *k)
 {
-    free(k->dir[0].relay);
-    free(k->dir[1].relay);
     free(k);
 }
 
-/* Bytes direction d read with no toxic and has not written yet. */
+/* Bytes direction d took in with no toxic and has not written yet. */
 static size_t held(const struct px_dir *d)
 {
-    return d->rlen - d->rout;
+    return d->inpipe;
 }
 
 static void seg_free(struct px_seg *g)
@@ -299,13 +300,18 @@ static void seg_free(struct px_seg *g)
     free(g);
 }
 
-/* Drop what a direction still queues or holds in its relay buffer;
- * returns the bytes dropped. */
+/* Drop what a direction still queues or holds in its pipe; returns the
+ * bytes dropped. */
 static size_t dir_clear(struct px_dir *d)
 {
     size_t n = d->queued + held(d);
 
-    d->rout = d->rlen = 0;
+    if (d->pipe[0] >= 0) {
+        close(d->pipe[0]);
+        close(d->pipe[1]);
+        d->pipe[0] = d->pipe[1] = -1;
+    }
+    d->inpipe = 0;
 
     while (d->head) {
         struct px_seg *g = d->head;
@@ -376,12 +382,14 @@ static void dir_failed(struct exec_proxy *px, struct px_link *k, int d, int send
     link_unlink(px, k);
 }
 
-/* Give a TCP socket of the proxy its small buffers (PX_SOCK_BUF); the
- * listening socket's are inherited by the connections it accepts. */
-static void set_bufs(int fd)
+/* Give a TCP socket of the proxy its congestion control and small buffers
+ * (PX_CONGESTION, PX_SOCK_BUF); the listening socket's are inherited by the
+ * connections it accepts.  Either may be refused: the defaults work too. */
+static void set_legs(int fd)
 {
     static const int size = PX_SOCK_BUF;
 
+    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, PX_CONGESTION, strlen(PX_CONGESTION));
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
@@ -414,10 +422,12 @@ static int tcp_accept(struct exec_proxy *px)
     /* slices must reach the wire as the slicer cut them, not coalesced */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    set_bufs(up); /* before its connect: the window it offers fits them */
+    set_legs(up); /* before its connect: the window it offers fits them */
     leg_init(&k->leg[0], px->name, k->no, "client", IPPROTO_TCP, fd);
     leg_init(&k->leg[1], px->name, k->no, "upstream", IPPROTO_TCP, up);
     k->leg[0].rec.relay = k->leg[1].rec.relay = next_relay();
+    for (int d = 0; d < 2; d++)
+        k->dir[d].pipe[0] = k->dir[d].pipe[1] = -1;
     k->leg[0].rec.local = px->addr;
     k->leg[0].rec.peer = peer;
     k->leg[1].rec.peer = px->upstream;
@@ -529,22 +539,28 @@ static int tcp_read(struct exec_proxy *px, struct px_link *k, int d, const struc
     return 0;
 }
 
-/* Read what the sender of direction d has into its relay buffer (made on
- * first use), which is empty.  Returns the bytes read (0 at EOF or when
- * none waited), -1 when the link ended. */
+/* Splice what the sender of direction d has into its pipe (made on first
+ * use), which is empty.  Returns the bytes moved (0 at EOF or when none
+ * waited), -1 when the link ended. */
 static ssize_t relay_in(struct exec_proxy *px, struct px_link *k, int d)
 {
     struct px_dir *dd = &k->dir[d];
     struct px_leg *src = &k->leg[d];
     ssize_t n;
 
-    if (!dd->relay && !(dd->relay = malloc(PX_RELAY_BUF))) {
-        px_fail(px, "out of memory for a relay buffer");
-        link_end(px, k, 1, "reset: out of memory for a relay buffer");
-        link_unlink(px, k);
-        return -1;
+    if (dd->pipe[0] < 0) {
+        if (pipe2(dd->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+            dd->pipe[0] = dd->pipe[1] = -1;
+            px_fail(px, "out of pipes for splice");
+            link_end(px, k, 1, "reset: out of pipes for splice");
+            link_unlink(px, k);
+            return -1;
+        }
+        /* a bigger pipe moves more per call; at the user's pipe limit the
+         * kernel refuses, and the default (64 KiB) works too */
+        (void)fcntl(dd->pipe[1], F_SETPIPE_SZ, PX_PIPE_SIZE);
     }
-    n = recv(src->fd, dd->relay, PX_RELAY_BUF, 0);
+    n = splice(src->fd, NULL, dd->pipe[1], NULL, PX_PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
     if (n < 0) {
@@ -557,8 +573,7 @@ static ssize_t relay_in(struct exec_proxy *px, struct px_link *k, int d)
         return 0;
     }
     src->rec.received += (uint64_t)n;
-    dd->rout = 0;
-    dd->rlen = (size_t)n;
+    dd->inpipe = (size_t)n;
     px->io += (uint64_t)n;
     nr_tcp_relayed(&dd->ts, (size_t)n, now_us());
     count(px, d, NR_L_BYTES_IN, (uint64_t)n);
@@ -582,8 +597,8 @@ static ssize_t wrote(struct exec_proxy *px, struct px_link *k, int d, ssize_t n)
     return n;
 }
 
-/* Write what direction d's relay buffer holds to its receiver.  Returns
- * the bytes written, -1 when the link ended. */
+/* Splice what direction d's pipe holds to its receiver.  Returns the bytes
+ * moved, -1 when the link ended. */
 static ssize_t relay_out(struct exec_proxy *px, struct px_link *k, int d)
 {
     struct px_dir *dd = &k->dir[d];
@@ -591,9 +606,9 @@ static ssize_t relay_out(struct exec_proxy *px, struct px_link *k, int d)
 
     if (!held(dd))
         return 0;
-    n = send(k->leg[!d].fd, dd->relay + dd->rout, held(dd), MSG_NOSIGNAL);
+    n = splice(dd->pipe[0], NULL, k->leg[!d].fd, NULL, held(dd), SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if ((n = wrote(px, k, d, n)) > 0) {
-        dd->rout += (size_t)n;
+        dd->inpipe -= (size_t)n;
         count(px, d, NR_L_PLAIN, (uint64_t)n);
     }
     return n;
@@ -644,7 +659,7 @@ static int tcp_relay(struct exec_proxy *px, struct px_link *k, int d)
 
     while (moved < PX_RELAY_TURN) {
         ssize_t in = 0, out;
-        /* each round may move a buffer's worth on two legs: the capture
+        /* each round may move a pipe's worth on two legs: the capture
          * must keep up (see tcp_turn) */
         pace(px, k);
         if (!dd->eof && !held(dd) && (in = relay_in(px, k, d)) < 0)
@@ -660,7 +675,7 @@ static int tcp_relay(struct exec_proxy *px, struct px_link *k, int d)
     return 0;
 }
 
-/* Write the due slices of direction d, after what its relay buffer still
+/* Write the due slices of direction d, after what its pipe still
  * holds (read before a toxic was added: it goes first).  Returns the time (us)
  * of the next slice not yet due, 0 when none waits for time, -1 when the
  * link ended. */
@@ -788,6 +803,8 @@ static struct px_link *udp_session(struct exec_proxy *px, const struct nr_addr *
         return NULL;
     }
     k->no = ++px->nlinks;
+    for (int d = 0; d < 2; d++)
+        k->dir[d].pipe[0] = k->dir[d].pipe[1] = -1; /* TCP's: never made */
     leg_init(&k->leg[0], px->name, k->no, "client", IPPROTO_UDP, -1); /* sends through lfd */
     leg_init(&k->leg[1], px->name, k->no, "upstream", IPPROTO_UDP, up);
     k->leg[0].rec.local = px->addr;
@@ -962,8 +979,8 @@ static void tcp_events_of(const struct px_link *k, const struct nr_faults f[2], 
     }
     for (int d = 0; d < 2; d++) {
         const struct px_dir *dd = &k->dir[d];
-        /* no toxic: read once the queue and the relay buffer are
-         * written; toxics: read once the relay buffer is flushed */
+        /* no toxic: read once the queue and the pipe are
+         * written; toxics: read once the pipe is flushed */
         int room = !held(dd) && (relays(dd, &f[d]) || dd->queued < PX_QUEUE_MAX);
         if (!dd->eof && dd->after == NR_TCP_GO && room && nr_tcp_reads(&f[d]))
             ev[d] |= POLLIN;
@@ -1213,7 +1230,7 @@ int exec_proxy_start(struct exec_ctx *c, const struct nr_step *s)
     }
     nr_set_nonblock(px->lfd, 1);
     if (px->proto == IPPROTO_TCP)
-        set_bufs(px->lfd); /* no client can have connected yet */
+        set_legs(px->lfd); /* no client can have connected yet */
     nr_addr_format((struct sockaddr *)&px->addr.ss, as, sizeof(as));
     if (exec_setvar(c->st, s->name, as, strlen(as)) < 0 ||
         pthread_create(&px->thread, NULL, proxy_main, px) != 0) {
