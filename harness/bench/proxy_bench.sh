@@ -47,9 +47,9 @@ send a pattern 67108864
 expect a pattern 67108864 within 60s
 close a
 SCN
-# socat relays one connection (-b: its read/write size; 1 MiB, larger than
-# socat's 8 KiB default and netrig's 256 KiB) and exits 0 when both sides
-# have closed.
+# socat relays one connection (-b: its read/write size; 1 MiB, as the
+# proxy's pipe, larger than socat's 8 KiB default) and exits 0 when both
+# sides have closed.
 cat >"$work/socat.scn" <<'SCN'
 deadline 120s
 target srv = tcp-echo-mt --port 0
