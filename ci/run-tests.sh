@@ -3,13 +3,14 @@
 # and again in ASAN_BUILD/tests (ASan+UBSan, halt on first error) with the
 # targets of that same build, then the scenario suite and fuzz regressions
 # when present.  Prints one line per test program and a closing
-# "N passed, N failed" line; exits non-zero if anything failed.
+# "N passed, N failed in S s" line; exits non-zero if anything failed.
 set -u
 build=${1:-build}
 asan=${2:-build/asan}
 pass=0
 fail=0
 failed=""
+started=$(date +%s%N)
 logdir=$build/test-logs
 mkdir -p "$logdir"
 
@@ -17,20 +18,27 @@ export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:exitcode=86
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
 export CMOCKA_MESSAGE_OUTPUT=stdout
 
-# run NAME CMD... : run one test program, log its output, tally the result.
+# took T0: the seconds since T0 (date +%s%N), to a tenth
+took() {
+    echo "$(date +%s%N) $1" | awk '{ printf "%.1f", ($1 - $2) / 1e9 }'
+}
+
+# run NAME CMD... : run one test program, log its output, tally the result,
+# and say how long it took (wall time: make check's budget is 10 minutes).
 # A test that skipped a case (cmocka's "[  SKIPPED ]": no tshark, no IPv6
 # loopback...) did not pass: it is counted as failed, with the reason.
 run() {
     name=$1
     shift
     log="$logdir/$(echo "$name" | tr '/ ' '__').log"
+    t0=$(date +%s%N)
     if timeout -k 5 600 "$@" >"$log" 2>&1 && ! grep -q '^\[  SKIPPED \]' "$log"; then
         pass=$((pass + 1))
-        echo "ok    $name"
+        echo "ok    $name  ($(took "$t0") s)"
     else
         fail=$((fail + 1))
         failed="$failed $name"
-        echo "FAIL  $name (log: $log)"
+        echo "FAIL  $name (log: $log, $(took "$t0") s)"
         tail -n 40 "$log" | sed 's/^/      /'
     fi
 }
@@ -142,5 +150,5 @@ done
 
 echo
 [ -n "$failed" ] && echo "failed:$failed"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed in $(took "$started") s"
 [ "$fail" -eq 0 ]
