@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "../../harness/tests/bin_dir.h"
 #include "../lib/fz_records.h"
 #include "nr_proc.h"
 
@@ -26,14 +27,14 @@ struct run {
     int status;
 };
 
-/* $NR_BIN's parent (the build directory) + "/fuzz/" + rel into out. */
+/* bin_dir()'s parent (the build directory) + "/fuzz/" + rel into out. */
 static void path_of(char *out, size_t cap, const char *rel)
 {
-    const char *bin = getenv("NR_BIN");
-    char build[400];
+    char dir[PATH_MAX], build[400];
     char *slash;
 
-    snprintf(build, sizeof(build), "%s", bin && *bin ? bin : "build/bin");
+    if (snprintf(build, sizeof(build), "%s", bin_dir(dir)) >= (int)sizeof(build))
+        fail_msg("the build directory %s is too long", dir);
     slash = strrchr(build, '/');
     if (slash)
         *slash = '\0';
@@ -127,15 +128,16 @@ static void run_server(struct run *r, const char *server, const uint8_t *input, 
     run_server_args(r, server, NULL, input, len, via_stdin);
 }
 
-/* Run netrig's own target `name` from $NR_BIN, built normally (not for
- * AFL), under the library: an unmodified server binary. */
+/* Run netrig's own target `name` from bin_dir() ($NR_BIN, or this build's
+ * bin/), built normally (not for AFL), under the library: an unmodified
+ * server binary. */
 static void run_target(struct run *r, const char *name, const uint8_t *input, size_t len)
 {
-    char path[512];
+    char path[512], dir[PATH_MAX];
     char *argv[] = { path, "--port", "0", "-q", NULL };
 
-    snprintf(path, sizeof(path), "%s/%s", getenv("NR_BIN") ? getenv("NR_BIN") : "build/bin",
-             name);
+    if (snprintf(path, sizeof(path), "%s/%s", bin_dir(dir), name) >= (int)sizeof(path))
+        fail_msg("the path of %s is too long", name);
     run_prog(r, argv, input, len, 0);
 }
 

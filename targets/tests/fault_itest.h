@@ -35,7 +35,7 @@ struct fault {
  * spec ("" injects nothing, only counts) counted from the first accepted
  * connection when after_accept, from the start otherwise, and return it
  * (for itest_env or nr_spawn.env_extra).  The library is
- * $NR_BIN/../tests/libnr-fault.so (default build/). */
+ * bin_dir()/../tests/libnr-fault.so (bin_dir.h: $NR_BIN, or this build's bin/). */
 static inline char *const *fault_env(struct fault *f, const char *spec, int after_accept)
 {
     int fd;
