@@ -43,24 +43,44 @@ run() {
     fi
 }
 
-# The unit tests of the two builds run side by side (most of their time is
-# spent waiting on sockets, timers and child processes); each stream prints
-# its lines when it is done, then "TALLY passed failed names...".
+# The unit tests of the two builds run two at a time (most of their time is
+# spent waiting on sockets, timers and child processes), taken from one queue
+# by two streams, so neither stream idles while the other still has tests
+# (the ASan programs take half as long again as the plain ones); the known
+# slow programs are queued first.  Each stream prints its lines when it is
+# done, then "TALLY passed failed names...".
+queue=$logdir/units.queue
+slow='/test_runner$|/test_runner_targets$|/test_http_client$|/test_pcap_cmd$|/test_smtp_cli$'
+for variant in "$build" "$asan"; do
+    [ -d "$variant/tests" ] || continue
+    for t in "$variant"/tests/test_*; do
+        [ -x "$t" ] && echo "$variant $t"
+    done
+done >"$queue.all"
+{ grep -E "$slow" "$queue.all"; grep -Ev "$slow" "$queue.all"; } >"$queue"
+rm -f "$queue.all"
+
+# next_unit: the next "VARIANT TEST" line of the queue, taken off it; empty
+# when the queue is empty
+next_unit() {
+    flock "$queue.lock" sh -c 'head -n 1 "$1" && sed -i 1d "$1"' next_unit "$queue"
+}
+
 units() {
     pass=0
     fail=0
     failed=""
-    for t in "$1"/tests/test_*; do
-        [ -x "$t" ] || continue
-        NR_BIN=$1/bin run "$t" "$t"
+    while line=$(next_unit) && [ -n "$line" ]; do
+        variant=${line%% *}
+        t=${line#* }
+        NR_BIN=$variant/bin run "$t" "$t"
     done
     echo "TALLY $pass $fail$failed"
 }
 streams=""
-for variant in "$build" "$asan"; do
-    [ -d "$variant/tests" ] || continue
-    out="$logdir/units.$(echo "$variant" | tr '/ ' '__').out"
-    units "$variant" >"$out" 2>&1 &
+for n in 1 2; do
+    out="$logdir/units.$n.out"
+    units >"$out" 2>&1 &
     streams="$streams $out"
 done
 # Beside them, the smoke runs of the fuzz and bench make targets (mostly
