@@ -74,10 +74,13 @@ step_ms() {
         awk '{ t += $1 } END { printf "%.1f\n", t }'
 }
 
-# median: the median of the numbers on standard input, one per line
+# The median m of v[1..NR], sorted (awk, for the END blocks below).
+med='m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
+
+# median [DIGITS]: the median of the numbers on standard input, one per
+# line, to DIGITS decimals (6)
 median() {
-    sort -n | awk '{ v[NR] = $1 } END {
-        printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    sort -n | awk -v d="${1:-6}" "{ v[NR] = \$1 } END { $med; printf \"%.\" d \"f\", m }"
 }
 
 # paired BASE FILE: the median of FILE's ratios to BASE, line by line
@@ -87,11 +90,11 @@ paired() {
         awk '{ printf "%+.1f%%", ($1 - 1) * 100 }'
 }
 
-# stats FILE: median min max of the numbers in FILE, one per line
+# stats FILE [DIGITS]: median min max of the numbers in FILE, one per
+# line, to DIGITS decimals (0)
 stats() {
-    sort -n "$1" | awk '{ v[NR] = $1 } END {
-        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%.0f %.0f %.0f", m, v[1], v[NR] }'
+    sort -n "$1" | awk -v d="${2:-0}" "{ v[NR] = \$1 } END { $med
+        f = \"%.\" d \"f\"; printf f \" \" f \" \" f, m, v[1], v[NR] }"
 }
 
 # The capture gets a 256 MiB ring (the default is 24 MiB): through the
@@ -156,15 +159,12 @@ for ms in 0 20 100; do
     sed -n 's/.* a "x".*  \[ok, \([0-9.]*\) ms\]/\1/p' "$(find "$work/art" -name steps.log)" |
         awk 'NR % 2 { s = $1; next } { printf "%.3f\n", s + $1 }' >"$work/lat$ms"
 done
-base=$(sort -n "$work/lat0" | awk '{ v[NR] = $1 } END {
-    printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+base=$(median 3 <"$work/lat0")
 echo
 echo "latency toxic accuracy, $samples round trips of 1 byte (ms: median min max of the one-way delay added)"
 for ms in 20 100; do
     awk -v b="$base" '{ print $1 - b }' "$work/lat$ms" >"$work/lat$ms.d"
-    echo "latency ${ms}ms: $(sort -n "$work/lat$ms.d" | awk '{ v[NR] = $1 } END {
-        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%.2f %.2f %.2f", m, v[1], v[NR] }')  (direct round trip, median: ${base} ms)"
+    echo "latency ${ms}ms: $(stats "$work/lat$ms.d" 2)  (direct round trip, median: ${base} ms)"
 done
 
 # The floor under any relay, netrig's or another: see relay_floor.c.

@@ -287,12 +287,6 @@ static void link_free(struct px_link *k)
     free(k);
 }
 
-/* Bytes direction d took in with no toxic and has not written yet. */
-static size_t held(const struct px_dir *d)
-{
-    return d->inpipe;
-}
-
 static void seg_free(struct px_seg *g)
 {
     free(g->buf);
@@ -304,7 +298,7 @@ static void seg_free(struct px_seg *g)
  * bytes dropped. */
 static size_t dir_clear(struct px_dir *d)
 {
-    size_t n = d->queued + held(d);
+    size_t n = d->queued + d->inpipe;
 
     if (d->pipe[0] >= 0) {
         close(d->pipe[0]);
@@ -604,9 +598,9 @@ static ssize_t relay_out(struct exec_proxy *px, struct px_link *k, int d)
     struct px_dir *dd = &k->dir[d];
     ssize_t n;
 
-    if (!held(dd))
+    if (!dd->inpipe)
         return 0;
-    n = splice(dd->pipe[0], NULL, k->leg[!d].fd, NULL, held(dd), SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    n = splice(dd->pipe[0], NULL, k->leg[!d].fd, NULL, dd->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if ((n = wrote(px, k, d, n)) > 0) {
         dd->inpipe -= (size_t)n;
         count(px, d, NR_L_PLAIN, (uint64_t)n);
@@ -662,13 +656,13 @@ static int tcp_relay(struct exec_proxy *px, struct px_link *k, int d)
         /* each round may move a pipe's worth on two legs: the capture
          * must keep up (see tcp_turn) */
         pace(px, k);
-        if (!dd->eof && !held(dd) && (in = relay_in(px, k, d)) < 0)
+        if (!dd->eof && !dd->inpipe && (in = relay_in(px, k, d)) < 0)
             return -1;
         if ((out = relay_out(px, k, d)) < 0)
             return -1;
         /* nothing moved, or the receiver's socket filled up (a send now
          * would only fail with EAGAIN: wait for POLLOUT) */
-        if ((in == 0 && out == 0) || held(dd))
+        if ((in == 0 && out == 0) || dd->inpipe)
             break;
         moved += (size_t)in;
     }
@@ -684,9 +678,9 @@ static int64_t tcp_write(struct exec_proxy *px, struct px_link *k, int d, int64_
     struct px_dir *dd = &k->dir[d];
     struct px_leg *dst = &k->leg[!d];
 
-    if (held(dd) && relay_out(px, k, d) < 0)
+    if (dd->inpipe && relay_out(px, k, d) < 0)
         return -1;
-    while (dd->head && !held(dd)) {
+    while (dd->head && !dd->inpipe) {
         struct px_seg *g = dd->head;
         struct nr_piece *p;
         ssize_t n;
@@ -744,7 +738,7 @@ static int64_t tcp_events(struct exec_proxy *px, struct px_link *k, const struct
         }
         if (a != NR_TCP_GO)
             next = next && next < at ? next : at;
-        if (dd->head || held(dd) || dd->after == NR_TCP_GO)
+        if (dd->head || dd->inpipe || dd->after == NR_TCP_GO)
             continue;
         count(px, d, dd->after == NR_TCP_RESET ? NR_L_RESETS : NR_L_CLOSES, 1);
         link_end(px, k, dd->after == NR_TCP_RESET,
@@ -757,7 +751,7 @@ static int64_t tcp_events(struct exec_proxy *px, struct px_link *k, const struct
         struct px_dir *dd = &k->dir[d];
         int64_t at;
         int both;
-        if (!dd->eof || dd->head || held(dd) || dd->fin_sent)
+        if (!dd->eof || dd->head || dd->inpipe || dd->fin_sent)
             continue;
         at = nr_tcp_fin(&f[d], dd->eof_us, &both);
         if (now < at) {
@@ -981,10 +975,10 @@ static void tcp_events_of(const struct px_link *k, const struct nr_faults f[2], 
         const struct px_dir *dd = &k->dir[d];
         /* no toxic: read once the queue and the pipe are
          * written; toxics: read once the pipe is flushed */
-        int room = !held(dd) && (relays(dd, &f[d]) || dd->queued < PX_QUEUE_MAX);
+        int room = !dd->inpipe && (relays(dd, &f[d]) || dd->queued < PX_QUEUE_MAX);
         if (!dd->eof && dd->after == NR_TCP_GO && room && nr_tcp_reads(&f[d]))
             ev[d] |= POLLIN;
-        if (dd->head || held(dd))
+        if (dd->head || dd->inpipe)
             ev[!d] |= POLLOUT;
     }
 }
@@ -1019,7 +1013,7 @@ static int64_t tcp_turn(struct exec_proxy *px, struct px_link *k, const short re
                 tcp_relay(px, k, d) < 0)
                 return 0;
         } else if ((re[d] & (POLLIN | POLLHUP | POLLERR)) && !stall && !dd->eof &&
-                   !held(dd) && tcp_read(px, k, d, &f[d]) < 0) {
+                   !dd->inpipe && tcp_read(px, k, d, &f[d]) < 0) {
             return 0;
         }
     }
