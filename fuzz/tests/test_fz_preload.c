@@ -31,10 +31,11 @@ struct run {
 static void path_of(char *out, size_t cap, const char *rel)
 {
     char dir[PATH_MAX], build[400];
+    const char *bin = bin_dir(dir);
     char *slash;
 
-    if (snprintf(build, sizeof(build), "%s", bin_dir(dir)) >= (int)sizeof(build))
-        fail_msg("the build directory %s is too long", dir);
+    if (snprintf(build, sizeof(build), "%s", bin) >= (int)sizeof(build))
+        fail_msg("the build directory %s is too long", bin);
     slash = strrchr(build, '/');
     if (slash)
         *slash = '\0';

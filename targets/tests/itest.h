@@ -349,8 +349,12 @@ static void itest_stop(struct itest_srv *s)
         pid_t pid = s->proc.pid;
 
         /* the child itself too: it may have left its process group */
+        int killed;
+
         nr_proc_signal_main(&s->proc, SIGKILL);
-        if (!nr_proc_kill(&s->proc, 5000))
+        killed = nr_proc_kill(&s->proc, 5000);
+        nr_proc_release(&s->proc);
+        if (!killed)
             fail_msg("%s (pid %d) did not exit within 1 s of SIGTERM, nor within 5 s of SIGKILL",
                      s->name, (int)pid);
         fail_msg("%s (pid %d) did not exit within 1 s of SIGTERM: killed", s->name, (int)pid);
@@ -361,6 +365,7 @@ static void itest_stop(struct itest_srv *s)
         snprintf(cmd, sizeof(cmd), "cat %s >&2", s->err);
         if (system(cmd) < 0)
             perror("system");
+        nr_proc_release(&s->proc);
         fail_msg("server ended with %s", st);
     }
     nr_proc_release(&s->proc);

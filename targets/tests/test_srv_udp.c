@@ -302,7 +302,6 @@ static void idle_then_sigterm_in_a_flood(void **state)
 {
     struct itest_srv s;
     char name[NR_ADDRSTR_SIZE], want[160];
-    int64_t t0;
     int fd;
 
     (void)state;
@@ -315,11 +314,10 @@ static void idle_then_sigterm_in_a_flood(void **state)
     itest_expect_idle(&s, 400);
     flood_start(fd);
     usleep(200000);
-    t0 = nr_now_ms();
     nr_proc_signal(&s.proc, SIGTERM);
+    /* noticed at all (itest_expect_log waits 2 s), not how fast:
+     * stop_checked_between_bursts times it */
     itest_expect_log(&s, "udp-echo: shutting down", "udp-echo: shutting down");
-    if (nr_now_ms() - t0 > 5000) /* noticed at all, not how fast: stop_checked_between_bursts */
-        fail_msg("SIGTERM noticed after %lld ms of flood", (long long)(nr_now_ms() - t0));
     itest_stop(&s);
     if (flood_stop() < 0)
         fail_msg("the flood thread did not stop");
@@ -352,8 +350,14 @@ static void stop_checked_between_bursts(void **state)
                      "the stderr fifo's write end");
     assert_true(rfd >= 0 && wfd >= 0);
     memset(junk, '#', sizeof(junk));
-    while (write(wfd, junk, sizeof(junk)) > 0 || errno != EAGAIN)
-        ;
+    for (;;) { /* until the fifo is full; any other failure fails the case */
+        ssize_t w = write(wfd, junk, sizeof(junk));
+        if (w > 0 || (w < 0 && errno == EINTR))
+            continue;
+        if (w < 0 && errno == EAGAIN)
+            break;
+        fail_msg("filling the stderr fifo: %s", w < 0 ? strerror(errno) : "wrote nothing");
+    }
     for (size_t n = 1024; n > 0; n /= 2) /* fill the last bytes too */
         while (write(wfd, junk, n) > 0)
             ;
