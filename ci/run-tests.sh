@@ -54,16 +54,17 @@ slow='/test_runner$|/test_runner_targets$|/test_http_client$|/test_pcap_cmd$|/te
 for variant in "$build" "$asan"; do
     [ -d "$variant/tests" ] || continue
     for t in "$variant"/tests/test_*; do
-        [ -x "$t" ] && echo "$variant $t"
+        [ -x "$t" ] && printf '%s\t%s\n' "$variant" "$t"
     done
 done >"$queue.all"
 { grep -E "$slow" "$queue.all"; grep -Ev "$slow" "$queue.all"; } >"$queue"
 rm -f "$queue.all"
 
-# next_unit: the next "VARIANT TEST" line of the queue, taken off it; empty
-# when the queue is empty
+# next_unit: the next "VARIANT<tab>TEST" line of the queue, taken off it;
+# empty when the queue is empty (or the queue failed: what is left in it is
+# counted as failed below)
 next_unit() {
-    flock "$queue.lock" sh -c 'head -n 1 "$1" && sed -i 1d "$1"' next_unit "$queue"
+    flock -w 60 "$queue.lock" sh -c 'head -n 1 "$1" && sed -i 1d "$1"' next_unit "$queue"
 }
 
 units() {
@@ -71,8 +72,8 @@ units() {
     fail=0
     failed=""
     while line=$(next_unit) && [ -n "$line" ]; do
-        variant=${line%% *}
-        t=${line#* }
+        variant=${line%%	*}
+        t=${line#*	}
         NR_BIN=$variant/bin run "$t" "$t"
     done
     echo "TALLY $pass $fail$failed"
@@ -110,6 +111,12 @@ for out in $streams; do
         echo "FAIL  unit tests of $out: the stream did not finish"
     fi
 done
+# a test the streams never took (the queue failed) is not a pass
+while IFS='	' read -r variant t; do
+    fail=$((fail + 1))
+    failed="$failed $t"
+    echo "FAIL  $t: never run (the unit test queue failed)"
+done <"$queue"
 
 if [ -x "$build/bin/netrig" ] && [ -d harness/scenarios ]; then
     rm -rf "$build/artifacts"
