@@ -66,6 +66,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -201,6 +202,13 @@ static void fi_init(void)
 
     if (atomic_load(&ready) == 2)
         return;
+    if (resolving) {
+        /* dlsym itself called a wrapper other than malloc/calloc: waiting
+         * here would wait for this very thread, forever */
+        static const char msg[] = "libnr-fault: a wrapped call during dlsym: cannot go on\n";
+        (void)syscall(SYS_write, 2, msg, sizeof(msg) - 1); /* write() is ours */
+        abort();
+    }
     if (!atomic_compare_exchange_strong(&ready, &expect, 1)) {
         while (atomic_load(&ready) != 2)
             sched_yield();
