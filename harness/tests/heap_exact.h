@@ -55,6 +55,9 @@ static inline void heap_exact_init(char **argv)
         perror("heap_exact: re-executing with the per-thread cache off");
         exit(1);
     }
+    /* the marker is for this program's own re-execution: a heap_exact
+     * program it starts (with other tunables) must be free to re-execute */
+    unsetenv("HEAP_EXACT_REEXECUTED");
     /* the first thread's TLS block is kept with its cached stack: taken
      * here, not in the first case that starts a thread */
     if (pthread_create(&th, NULL, heap_exact_idle, NULL) == 0)
