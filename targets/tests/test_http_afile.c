@@ -349,10 +349,15 @@ static int wait_child(pid_t pid, int timeout_ms)
     int status = 0, ready;
 
     if (pfd.fd < 0) {
+        int e = errno;
         kill(pid, SIGKILL);
-        fail_msg("pidfd_open: %s", strerror(errno));
+        for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+            usleep(10000); /* reaped within 5 s */
+        fail_msg("pidfd_open: %s", strerror(e));
     }
-    ready = poll(&pfd, 1, timeout_ms);
+    do /* a signal is no reason to give up on the child */
+        ready = poll(&pfd, 1, timeout_ms);
+    while (ready < 0 && errno == EINTR);
     if (ready <= 0) {
         kill(pid, SIGKILL);
         poll(&pfd, 1, 5000);
