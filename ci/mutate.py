@@ -257,19 +257,24 @@ def read_equiv(path):
 # with the namespace.  The test's directory, if under /tmp (WORK often is),
 # is bound back at its path first: "." still names the directory the tmpfs
 # now hides, and mount -c takes it as it is (not looked up again by name).
-# The init says in the log what the test left there.
+# A TMPDIR under /tmp is made again in the private one (mktemp and the
+# compiler would find it missing).  The init says in the log what the test
+# left there; when its own set-up fails it says NO_TMP and exits 125, and
+# sh() stops the run rather than judge that as the test's failure.
 # (Not in a user namespace where this fails, as a user: the tests would run
 # as its root, and those that count on a permission being refused would not
 # be the same tests.)
 UNSHARE = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc']
+NO_TMP = 'mutate: no private /tmp for the test'   # the init's set-up failed (exit 125)
 INIT = ('c=$(pwd -P) && mount -t tmpfs -o mode=1777 mutate-tmp /tmp && '
-        '{ case "$c" in /tmp/*) mkdir -p "$c" && mount -c --bind . "$c";; esac; } && cd "$c" || '
-        '{ echo "mutate: no private /tmp for the test"; exit 125; }; '
+        '{ case "$c" in /tmp/*) mkdir -p "$c" && mount -c --bind . "$c";; esac; } && cd "$c" && '
+        '{ case "${TMPDIR:-}" in /tmp/*) mkdir -p "$TMPDIR";; esac; } || '
+        '{ echo "%s"; exit 125; }; '
         'sh -c "$1"; r=$?; n=0; for d in /proc/[0-9]*; do [ "$d" = /proc/1 ] || n=$((n+1)); '
         'done; [ "$n" -eq 0 ] || echo "mutate: the test left $n processes; killed with its PID '
         'namespace"; t=; for e in /tmp/* /tmp/.[!.]*; do [ -e "$e" ] && case "$c/" in "$e"/*) ;; '
         '*) t="$t ${e#/tmp/}";; esac; done; [ -z "$t" ] || echo "mutate: the test left in /tmp:$t '
-        '(gone with its tmpfs)"; exit "$r"')
+        '(gone with its tmpfs)"; exit "$r"') % NO_TMP
 _isolation = None
 
 
@@ -321,7 +326,15 @@ def sh(cmd, cwd, timeout, log, env):
         p = subprocess.Popen(args, shell=not ns, cwd=cwd, stdout=lf, stderr=lf,
                              stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         try:
-            return 'ok' if p.wait(timeout=timeout) == 0 else 'fail'
+            r = p.wait(timeout=timeout)
+            if r == 125 and ns:   # the namespace's set-up, not the test, failed?
+                lf.flush()
+                with open(log, 'rb') as f:
+                    f.seek(max(0, os.path.getsize(log) - 200))
+                    if NO_TMP.encode() in f.read():
+                        raise RuntimeError('%s (%s): the isolation that worked at the start '
+                                           'failed; stopping rather than judging' % (NO_TMP, cmd))
+            return 'ok' if r == 0 else 'fail'
         except subprocess.TimeoutExpired:
             init = ns and ns_init(p.pid)
             os.killpg(p.pid, 9)   # unshare and its group (--kill-child: the init too)
